@@ -1,0 +1,69 @@
+//! `assay`: the command line over assay-core. Glue only: parse arguments,
+//! call the core, print. Every rule lives in the core.
+
+mod import;
+mod output;
+mod read;
+mod verify;
+mod watch;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "assay",
+    version,
+    about = "Assay: a digital asset library that makes creative work ready to sell as AI training data, and proves it."
+)]
+struct Cli {
+    /// Library folder (default: the platform data directory).
+    #[arg(long, global = true, env = "ASSAY_LIBRARY", value_name = "DIR")]
+    library: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import files and folders (recursively) into the library.
+    Import(import::Args),
+    /// Watch folders and import what appears or changes in them.
+    Watch(watch::Args),
+    /// Re-hash every location and report ok, modified or missing.
+    Verify(verify::Args),
+    /// List assets, with filters.
+    Ls(read::LsArgs),
+    /// Show one asset's full record.
+    Show(read::ShowArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("assay: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let root = match cli.library {
+        Some(dir) => dir,
+        None => assay_core::Library::default_root()?,
+    };
+    let library = assay_core::Library::open(&root)
+        .with_context(|| format!("opening the library at {}", root.display()))?;
+    match cli.command {
+        Command::Import(args) => import::run(&library, args),
+        Command::Watch(args) => watch::run(&library, args),
+        Command::Verify(args) => verify::run(&library, args),
+        Command::Ls(args) => read::ls(&library, args),
+        Command::Show(args) => read::show(&library, args),
+    }
+}

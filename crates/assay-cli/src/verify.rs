@@ -1,0 +1,55 @@
+use std::process::ExitCode;
+
+use assay_core::{FixityStatus, Library, VerifyEvent, VerifyOptions};
+
+use crate::output;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// One JSON object per location on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    jobs: usize,
+}
+
+pub fn run(library: &Library, args: Args) -> anyhow::Result<ExitCode> {
+    let bar = output::bytes_bar(args.json);
+    let mut failure = None;
+    let options = VerifyOptions {
+        jobs: args.jobs,
+        ..VerifyOptions::default()
+    };
+    let summary = library.verify(&options, &mut |event| match event {
+        VerifyEvent::Planned { bytes, .. } => bar.set_length(bytes),
+        VerifyEvent::Checked { report, bytes } => {
+            bar.inc(bytes);
+            if args.json {
+                if let Err(e) = output::json_line(report) {
+                    failure.get_or_insert(e);
+                }
+            } else if report.status != FixityStatus::Ok {
+                let detail = report.error.as_deref().unwrap_or("checksum differs");
+                let status = match report.status {
+                    FixityStatus::Modified => "modified",
+                    _ => "missing",
+                };
+                bar.suspend(|| eprintln!("{status}: {}: {detail}", report.path));
+            }
+        }
+    })?;
+    bar.finish_and_clear();
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    eprintln!(
+        "{} ok, {} modified, {} missing",
+        summary.ok, summary.modified, summary.missing
+    );
+    Ok(if summary.modified + summary.missing > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,57 @@
+//! The core's error type. Every variant names what failed and where, so a
+//! front end can show it as is; `code()` gives a stable string to branch on.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("catalog: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("catalog {path}: schema version {found} is newer than this build knows ({known}); upgrade Assay")]
+    SchemaTooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("no asset matches {0:?}")]
+    NotFound(String),
+    #[error("{0:?} matches more than one asset; give more of the id")]
+    Ambiguous(String),
+    #[error("no default library folder could be determined on this system; pass --library DIR")]
+    NoDefaultLibrary,
+    #[error("watching {path}: {message}")]
+    Watch { path: PathBuf, message: String },
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A stable, machine-readable code for UIs and scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Io { .. } => "io",
+            Error::Db(_) => "catalog",
+            Error::SchemaTooNew { .. } => "schema_too_new",
+            Error::NotFound(_) => "not_found",
+            Error::Ambiguous(_) => "ambiguous",
+            Error::NoDefaultLibrary => "no_default_library",
+            Error::Watch { .. } => "watch",
+            Error::Cancelled => "cancelled",
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

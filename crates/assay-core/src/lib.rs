@@ -1,0 +1,43 @@
+//! The core of Assay: the asset library and everything that reads or writes
+//! it. It has no UI and no network code; the `assay` CLI and the desktop app
+//! are thin shells over this API.
+//!
+//! - [`Library`] opens a library folder (catalog + previews).
+//! - [`Library::import`] runs the ingest pipeline; [`Library::watch`] keeps
+//!   folders imported; [`Library::verify`] checks fixity.
+//! - [`Library::record`] and [`Library::list`] read the catalog as
+//!   [`AssetRecord`]s, the shape `schemas/asset.schema.json` describes.
+
+mod analyze;
+mod catalog;
+mod error;
+mod exif;
+mod ingest;
+mod library;
+pub mod media;
+mod migrations;
+pub mod preview;
+mod query;
+mod read;
+mod record;
+mod text;
+mod verify;
+mod walk;
+mod watch;
+
+pub use catalog::Filter;
+pub use error::{Error, Result};
+pub use ingest::{FileReport, FileStatus, ImportEvent, ImportOptions, ImportSummary};
+pub use library::Library;
+pub use migrations::CURRENT_VERSION as CATALOG_VERSION;
+pub use record::{AssetRecord, Exif, Gps, Location, LocationStatus, Previews};
+pub use verify::{FixityReport, FixityStatus, VerifyEvent, VerifyOptions, VerifySummary};
+pub use watch::{WatchEvent, WatchOptions};
+
+/// Reads EXIF from a file's bytes, as import does; for tools and tests that
+/// compare Assay's reading with another reader's.
+pub fn read_exif(bytes: &[u8]) -> (Option<Exif>, Vec<String>) {
+    let ext = "";
+    let r = exif::read(bytes, media::sniff(bytes, ext));
+    (r.exif, r.warnings)
+}

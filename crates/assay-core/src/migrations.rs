@@ -1,0 +1,143 @@
+//! Versioned catalog migrations. `PRAGMA user_version` records how many have
+//! run; each runs in its own transaction, so a crash mid-upgrade leaves the
+//! catalog at the previous version, never half-migrated.
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+/// Each entry is one migration; never edit a released one, append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: assets and their locations.
+    r#"
+    CREATE TABLE assets (
+        id            INTEGER PRIMARY KEY,
+        asset_id      TEXT NOT NULL UNIQUE,
+        checksum      TEXT NOT NULL UNIQUE,
+        size_bytes    INTEGER NOT NULL,
+        media_type    TEXT NOT NULL,
+        title         TEXT,
+        capture_date  TEXT,
+        capture_date_source TEXT,
+        original_source TEXT,
+        width         INTEGER,
+        height        INTEGER,
+        row_count     INTEGER,
+        make          TEXT,
+        model         TEXT,
+        exif          TEXT,
+        warnings      TEXT NOT NULL DEFAULT '[]',
+        thumbnail     TEXT,
+        preview       TEXT,
+        imported_at   TEXT NOT NULL
+    );
+    CREATE INDEX assets_capture_date ON assets(capture_date);
+    CREATE INDEX assets_media_type ON assets(media_type);
+
+    -- One row per place a copy of an asset's bytes was seen. `path` holds the
+    -- raw OS bytes so non-UTF-8 names round-trip; `path_text` is for display
+    -- and search.
+    CREATE TABLE locations (
+        id          INTEGER PRIMARY KEY,
+        asset       INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,
+        path        BLOB NOT NULL UNIQUE,
+        path_text   TEXT NOT NULL,
+        size_bytes  INTEGER NOT NULL,
+        mtime_ns    INTEGER NOT NULL,
+        status      TEXT NOT NULL DEFAULT 'present'
+                    CHECK (status IN ('present', 'missing', 'modified')),
+        seen_at     TEXT NOT NULL,
+        verified_at TEXT
+    );
+    CREATE INDEX locations_asset ON locations(asset);
+
+    CREATE TABLE watched_folders (
+        path      BLOB PRIMARY KEY,
+        path_text TEXT NOT NULL,
+        added_at  TEXT NOT NULL
+    );
+    "#,
+];
+
+/// The catalog version this build writes.
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the catalog up to `CURRENT_VERSION`; refuses a catalog from a newer build.
+pub(crate) fn migrate(conn: &mut Connection, path: &std::path::Path) -> Result<()> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > CURRENT_VERSION {
+        return Err(Error::SchemaTooNew {
+            path: path.to_owned(),
+            found,
+            known: CURRENT_VERSION,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tables(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn migrates_an_empty_database_and_is_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("library.db");
+        let mut conn = Connection::open(&path).unwrap();
+        migrate(&mut conn, &path).unwrap();
+        assert_eq!(
+            tables(&conn),
+            ["assets", "locations", "watched_folders"].map(String::from)
+        );
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, CURRENT_VERSION);
+        // A second run finds nothing to do and changes nothing.
+        migrate(&mut conn, &path).unwrap();
+        assert_eq!(tables(&conn).len(), 3);
+    }
+
+    #[test]
+    fn refuses_a_catalog_from_a_newer_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("library.db");
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", CURRENT_VERSION + 1)
+            .unwrap();
+        let err = migrate(&mut conn, &path).unwrap_err();
+        assert_eq!(err.code(), "schema_too_new");
+    }
+
+    #[test]
+    fn a_failed_migration_leaves_the_previous_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("library.db");
+        let mut conn = Connection::open(&path).unwrap();
+        // A table that collides with migration 1 makes it fail midway.
+        conn.execute_batch("CREATE TABLE watched_folders (x)")
+            .unwrap();
+        assert!(migrate(&mut conn, &path).is_err());
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 0);
+        assert_eq!(tables(&conn), ["watched_folders"].map(String::from));
+    }
+}

@@ -1,0 +1,305 @@
+//! Thumbnails and previews. Decoding dominates ingest time, so a JPEG is
+//! decoded with DCT scaling at the smallest scale that still covers the
+//! preview, then resized with a SIMD resizer; the thumbnail is made from the
+//! preview, never from the full image. Orientation is applied last, on the
+//! small images. Dimensions are checked before any pixel is decoded, so a
+//! decompression bomb costs nothing.
+
+use std::io::Cursor;
+
+use fast_image_resize::{images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+
+/// Longest edge of the thumbnail shown in grids.
+pub const THUMBNAIL_EDGE: u32 = 256;
+/// Longest edge of the preview shown in the detail view.
+pub const PREVIEW_EDGE: u32 = 1600;
+/// Images claiming more pixels than this are not decoded (decompression bombs).
+pub const MAX_PIXELS: u64 = 150_000_000;
+/// Progressive JPEGs keep every coefficient in memory; they get a lower cap.
+const MAX_PROGRESSIVE_PIXELS: u64 = 60_000_000;
+/// Memory the general-purpose decoders may allocate for one image.
+const MAX_DECODE_ALLOC: u64 = 512 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PreviewError {
+    #[error("image is {width}x{height} pixels, over the {limit} pixel limit; not decoded")]
+    TooLarge { width: u32, height: u32, limit: u64 },
+    #[error("image data is damaged: {0}")]
+    Decode(String),
+    #[error("no decoder for {0}")]
+    Unsupported(String),
+    #[error("preview encoding failed: {0}")]
+    Encode(String),
+}
+
+/// Decoded RGB pixels at reduced size, plus the image's full dimensions.
+pub struct Decoded {
+    /// Pixel dimensions of the stored image (before orientation).
+    pub full_width: u32,
+    pub full_height: u32,
+    rgb: Vec<u8>,
+    width: u32,
+    height: u32,
+}
+
+/// The encoded JPEGs, ready to be written.
+pub struct Rendered {
+    pub thumbnail: Vec<u8>,
+    pub preview: Vec<u8>,
+}
+
+/// Decodes `bytes` (a whole file of `media_type`) at a size that covers the preview.
+pub fn decode(bytes: &[u8], media_type: &str) -> Result<Decoded, PreviewError> {
+    match media_type {
+        "image/jpeg" => decode_jpeg(bytes),
+        "image/png" | "image/gif" | "image/webp" | "image/bmp" | "image/tiff" => {
+            decode_generic(bytes)
+        }
+        other => Err(PreviewError::Unsupported(other.to_owned())),
+    }
+}
+
+/// Reads only the header: the image's pixel dimensions, for formats `decode` knows.
+pub fn dimensions(bytes: &[u8], media_type: &str) -> Option<(u32, u32)> {
+    if media_type == "image/jpeg" {
+        let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+        decoder.read_info().ok()?;
+        let info = decoder.info()?;
+        return Some((u32::from(info.width), u32::from(info.height)));
+    }
+    image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()?
+        .into_dimensions()
+        .ok()
+}
+
+fn check_size(width: u32, height: u32, limit: u64) -> Result<(), PreviewError> {
+    if u64::from(width) * u64::from(height) > limit {
+        return Err(PreviewError::TooLarge {
+            width,
+            height,
+            limit,
+        });
+    }
+    Ok(())
+}
+
+fn decode_jpeg(bytes: &[u8]) -> Result<Decoded, PreviewError> {
+    use jpeg_decoder::{CodingProcess, PixelFormat};
+    let damaged = |e: jpeg_decoder::Error| PreviewError::Decode(e.to_string());
+
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder.read_info().map_err(damaged)?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| PreviewError::Decode("no frame header".into()))?;
+    let (full_width, full_height) = (u32::from(info.width), u32::from(info.height));
+    let limit = match info.coding_process {
+        CodingProcess::DctProgressive => MAX_PROGRESSIVE_PIXELS,
+        _ => MAX_PIXELS,
+    };
+    check_size(full_width, full_height, limit)?;
+    let target = PREVIEW_EDGE.min(u32::from(u16::MAX)) as u16;
+    let (width, height) = decoder.scale(target, target).map_err(damaged)?;
+    let pixels = decoder.decode().map_err(damaged)?;
+    let rgb = match info.pixel_format {
+        PixelFormat::RGB24 => pixels,
+        PixelFormat::L8 => pixels.iter().flat_map(|&l| [l, l, l]).collect(),
+        PixelFormat::L16 => pixels
+            .chunks_exact(2)
+            .flat_map(|l| [l[0], l[0], l[0]])
+            .collect(),
+        PixelFormat::CMYK32 => pixels
+            .chunks_exact(4)
+            .flat_map(|p| {
+                let k = 255 - u16::from(p[3]);
+                [p[0], p[1], p[2]].map(|c| ((255 - u16::from(c)) * k / 255) as u8)
+            })
+            .collect(),
+    };
+    let (width, height) = (u32::from(width), u32::from(height));
+    if rgb.len() != width as usize * height as usize * 3 {
+        return Err(PreviewError::Decode(
+            "decoded size does not match the header".into(),
+        ));
+    }
+    Ok(Decoded {
+        full_width,
+        full_height,
+        rgb,
+        width,
+        height,
+    })
+}
+
+fn decode_generic(bytes: &[u8]) -> Result<Decoded, PreviewError> {
+    let damaged = |e: image::ImageError| PreviewError::Decode(e.to_string());
+    let reader = || {
+        image::ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| PreviewError::Decode(e.to_string()))
+    };
+    let (full_width, full_height) = reader()?.into_dimensions().map_err(damaged)?;
+    check_size(full_width, full_height, MAX_PIXELS)?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODE_ALLOC);
+    let mut reader = reader()?;
+    reader.limits(limits);
+    let image = reader.decode().map_err(damaged)?.into_rgb8();
+    let (width, height) = image.dimensions();
+    Ok(Decoded {
+        full_width,
+        full_height,
+        rgb: image.into_raw(),
+        width,
+        height,
+    })
+}
+
+/// Makes the preview and the thumbnail from `decoded`, applying the EXIF orientation.
+pub fn render(decoded: Decoded, orientation: u8) -> Result<Rendered, PreviewError> {
+    let mut resizer = Resizer::new();
+    let preview = fit(
+        &mut resizer,
+        decoded.rgb,
+        decoded.width,
+        decoded.height,
+        PREVIEW_EDGE,
+    )?;
+    let thumbnail = fit(
+        &mut resizer,
+        preview.0.clone(),
+        preview.1,
+        preview.2,
+        THUMBNAIL_EDGE,
+    )?;
+    Ok(Rendered {
+        preview: encode(orient(preview, orientation), 82)?,
+        thumbnail: encode(orient(thumbnail, orientation), 80)?,
+    })
+}
+
+type Rgb = (Vec<u8>, u32, u32);
+
+/// Scales `rgb` down so its longest edge is `edge`; never scales up.
+fn fit(
+    resizer: &mut Resizer,
+    rgb: Vec<u8>,
+    width: u32,
+    height: u32,
+    edge: u32,
+) -> Result<Rgb, PreviewError> {
+    let longest = width.max(height);
+    if longest <= edge {
+        return Ok((rgb, width, height));
+    }
+    let scale = f64::from(edge) / f64::from(longest);
+    let (dw, dh) = (
+        ((f64::from(width) * scale).round() as u32).max(1),
+        ((f64::from(height) * scale).round() as u32).max(1),
+    );
+    let src = Image::from_vec_u8(width, height, rgb, PixelType::U8x3)
+        .map_err(|e| PreviewError::Decode(e.to_string()))?;
+    let mut dst = Image::new(dw, dh, PixelType::U8x3);
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::CatmullRom));
+    resizer
+        .resize(&src, &mut dst, &options)
+        .map_err(|e| PreviewError::Encode(e.to_string()))?;
+    Ok((dst.into_vec(), dw, dh))
+}
+
+/// Applies EXIF orientation `o` (1-8) so the image displays upright.
+fn orient((rgb, w, h): Rgb, o: u8) -> Rgb {
+    if !(2..=8).contains(&o) {
+        return (rgb, w, h);
+    }
+    let (w, h) = (w as usize, h as usize);
+    // Orientations 5-8 swap the axes.
+    let (ow, oh) = if o >= 5 { (h, w) } else { (w, h) };
+    let mut out = vec![0u8; rgb.len()];
+    for y in 0..h {
+        for x in 0..w {
+            let (nx, ny) = match o {
+                2 => (w - 1 - x, y),
+                3 => (w - 1 - x, h - 1 - y),
+                4 => (x, h - 1 - y),
+                5 => (y, x),
+                6 => (h - 1 - y, x),
+                7 => (h - 1 - y, w - 1 - x),
+                _ => (y, w - 1 - x), // 8
+            };
+            let (src, dst) = ((y * w + x) * 3, (ny * ow + nx) * 3);
+            out[dst..dst + 3].copy_from_slice(&rgb[src..src + 3]);
+        }
+    }
+    (out, ow as u32, oh as u32)
+}
+
+fn encode((rgb, w, h): Rgb, quality: u8) -> Result<Vec<u8>, PreviewError> {
+    let mut out = Vec::with_capacity(rgb.len() / 8);
+    let (w16, h16) = (
+        u16::try_from(w).map_err(|_| PreviewError::Encode("preview too wide".into()))?,
+        u16::try_from(h).map_err(|_| PreviewError::Encode("preview too tall".into()))?,
+    );
+    jpeg_encoder::Encoder::new(&mut out, quality)
+        .encode(&rgb, w16, h16, jpeg_encoder::ColorType::Rgb)
+        .map_err(|e| PreviewError::Encode(e.to_string()))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 3x2 image whose pixels are numbered 0..6 in the red channel.
+    fn numbered() -> Rgb {
+        ((0..6u8).flat_map(|i| [i, 0, 0]).collect(), 3, 2)
+    }
+
+    fn reds((rgb, w, h): &Rgb) -> (Vec<u8>, u32, u32) {
+        (rgb.chunks(3).map(|p| p[0]).collect(), *w, *h)
+    }
+
+    #[test]
+    fn orientation_matches_the_exif_definitions() {
+        // 0 1 2
+        // 3 4 5
+        assert_eq!(reds(&orient(numbered(), 1)), (vec![0, 1, 2, 3, 4, 5], 3, 2));
+        assert_eq!(reds(&orient(numbered(), 2)), (vec![2, 1, 0, 5, 4, 3], 3, 2));
+        assert_eq!(reds(&orient(numbered(), 3)), (vec![5, 4, 3, 2, 1, 0], 3, 2));
+        assert_eq!(reds(&orient(numbered(), 4)), (vec![3, 4, 5, 0, 1, 2], 3, 2));
+        assert_eq!(reds(&orient(numbered(), 5)), (vec![0, 3, 1, 4, 2, 5], 2, 3));
+        assert_eq!(reds(&orient(numbered(), 6)), (vec![3, 0, 4, 1, 5, 2], 2, 3));
+        assert_eq!(reds(&orient(numbered(), 7)), (vec![5, 2, 4, 1, 3, 0], 2, 3));
+        assert_eq!(reds(&orient(numbered(), 8)), (vec![2, 5, 1, 4, 0, 3], 2, 3));
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn a_claimed_giant_is_refused_before_decoding() {
+        // A PNG header claiming 100000 x 100000 pixels, and no pixel data.
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0d".to_vec();
+        png.extend_from_slice(&ihdr);
+        png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+        // An empty IDAT: the header is complete, the pixels are not there.
+        png.extend_from_slice(b"\0\0\0\0IDAT");
+        png.extend_from_slice(&crc32(b"IDAT").to_be_bytes());
+        let err = decode(&png, "image/png").err().unwrap();
+        assert!(matches!(err, PreviewError::TooLarge { .. }), "{err}");
+    }
+}

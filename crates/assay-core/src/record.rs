@@ -1,0 +1,104 @@
+//! The canonical asset record, as described by `schemas/asset.schema.json`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssetRecord {
+    pub asset_id: String,
+    /// `sha256:` followed by 64 lowercase hex digits.
+    pub checksum: String,
+    pub size_bytes: u64,
+    /// Sniffed from the content, not the file name.
+    pub media_type: String,
+    /// Absolute paths where the bytes were seen, with their state.
+    pub locations: Vec<Location>,
+    pub title: Option<String>,
+    /// ISO 8601; carries the offset when the file records one.
+    pub capture_date: Option<String>,
+    /// Where `capture_date` came from: `exif`, or `file_mtime` as a fallback.
+    pub capture_date_source: Option<String>,
+    /// Device make and model, or the source application.
+    pub original_source: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Data rows of a CSV/JSONL file, or lines of a text file.
+    pub row_count: Option<u64>,
+    pub exif: Option<Exif>,
+    pub previews: Previews,
+    pub warnings: Vec<String>,
+    pub imported_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub path: String,
+    pub status: LocationStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocationStatus {
+    Present,
+    Missing,
+    Modified,
+}
+
+impl LocationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocationStatus::Present => "present",
+            LocationStatus::Missing => "missing",
+            LocationStatus::Modified => "modified",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Self {
+        match s {
+            "missing" => LocationStatus::Missing,
+            "modified" => LocationStatus::Modified,
+            _ => LocationStatus::Present,
+        }
+    }
+}
+
+/// Paths of the generated previews; absent for files that could not be decoded.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Previews {
+    pub thumbnail: Option<String>,
+    pub preview: Option<String>,
+}
+
+/// Normalised EXIF values, plus every tag as read for display.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Exif {
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub lens_model: Option<String>,
+    /// ISO 8601, with sub-seconds and the offset when the file has them.
+    pub date_time_original: Option<String>,
+    /// `+HH:MM` as recorded in OffsetTimeOriginal.
+    pub offset_time_original: Option<String>,
+    /// 1-8, as in the EXIF Orientation tag.
+    pub orientation: Option<u8>,
+    pub gps: Option<Gps>,
+    /// Seconds.
+    pub exposure_time: Option<f64>,
+    pub f_number: Option<f64>,
+    pub iso: Option<u32>,
+    /// Millimetres.
+    pub focal_length: Option<f64>,
+    /// `"IFD:Tag"` → displayed value, for every tag read.
+    pub raw: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Gps {
+    /// Signed decimal degrees, north positive.
+    pub latitude: Option<f64>,
+    /// Signed decimal degrees, east positive.
+    pub longitude: Option<f64>,
+    /// Metres above sea level; negative below.
+    pub altitude: Option<f64>,
+}

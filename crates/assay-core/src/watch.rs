@@ -1,0 +1,212 @@
+//! Watched folders: the `notify` crate with debouncing. New and changed
+//! files are imported; a file moved within the watched folders keeps its
+//! asset (found again by checksum); a deleted file only marks its location
+//! missing, never deletes the asset.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use notify_debouncer_full::{new_debouncer, notify::RecursiveMode, DebounceEventResult};
+use rusqlite::params;
+
+use crate::catalog::{self, path_bytes, path_from_bytes};
+use crate::error::{Error, Result};
+use crate::ingest::{FileReport, FileStatus, ImportEvent, ImportOptions};
+use crate::library::Library;
+use crate::record::LocationStatus;
+
+#[derive(Debug, Clone)]
+pub struct WatchOptions {
+    /// How long a burst of file-system events settles before it is handled.
+    pub debounce: Duration,
+    /// Set from another thread to stop watching.
+    pub cancel: Arc<AtomicBool>,
+}
+
+impl Default for WatchOptions {
+    fn default() -> Self {
+        WatchOptions {
+            debounce: Duration::from_millis(500),
+            cancel: Arc::default(),
+        }
+    }
+}
+
+/// What the watcher did, for a live view of the library.
+#[derive(Debug)]
+pub enum WatchEvent<'a> {
+    /// The initial catch-up is done and the folders are being watched.
+    Ready {
+        folders: &'a [PathBuf],
+    },
+    Imported(&'a FileReport),
+    /// The file at `from` now lives at `to`; same asset.
+    Moved {
+        from: &'a Path,
+        to: &'a Path,
+        asset_id: &'a str,
+    },
+    /// The file at `path` is gone; its asset stays, its location is marked missing.
+    Missing {
+        path: &'a Path,
+    },
+}
+
+impl Library {
+    /// Adds `dir` to the library's watched folders (a setting the app reads).
+    pub fn add_watched_folder(&self, dir: &Path) -> Result<PathBuf> {
+        let dir = std::fs::canonicalize(dir).map_err(|e| Error::io(dir, e))?;
+        self.connect()?.execute(
+            "INSERT OR IGNORE INTO watched_folders (path, path_text, added_at) VALUES (?1, ?2, ?3)",
+            params![path_bytes(&dir), dir.to_string_lossy(), catalog::now()],
+        )?;
+        Ok(dir)
+    }
+
+    pub fn remove_watched_folder(&self, dir: &Path) -> Result<bool> {
+        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+        let n = self.connect()?.execute(
+            "DELETE FROM watched_folders WHERE path = ?1",
+            [path_bytes(&dir)],
+        )?;
+        Ok(n > 0)
+    }
+
+    pub fn watched_folders(&self) -> Result<Vec<PathBuf>> {
+        let conn = self.connect()?;
+        let mut stmt = conn.prepare("SELECT path FROM watched_folders ORDER BY path")?;
+        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+        Ok(rows
+            .map(|r| r.map(|b| path_from_bytes(&b)))
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Catches up with `folders` (imports what changed, marks what vanished),
+    /// then watches them until `options.cancel` is set.
+    pub fn watch(
+        &self,
+        folders: &[PathBuf],
+        options: &WatchOptions,
+        on_event: &mut dyn FnMut(WatchEvent),
+    ) -> Result<()> {
+        let folders: Vec<PathBuf> = folders
+            .iter()
+            .map(|f| std::fs::canonicalize(f).map_err(|e| Error::io(f, e)))
+            .collect::<Result<_>>()?;
+        let (tx, rx) = mpsc::channel::<DebounceEventResult>();
+        let mut debouncer =
+            new_debouncer(options.debounce, None, tx).map_err(|e| Error::Watch {
+                path: folders.first().cloned().unwrap_or_default(),
+                message: e.to_string(),
+            })?;
+        for folder in &folders {
+            debouncer
+                .watch(folder, RecursiveMode::Recursive)
+                .map_err(|e| Error::Watch {
+                    path: folder.clone(),
+                    message: e.to_string(),
+                })?;
+        }
+
+        // Catch up with what happened while nobody watched.
+        let mut gone = BTreeSet::new();
+        let conn = self.connect()?;
+        for folder in &folders {
+            for (path, status) in catalog::locations_under(&conn, folder)? {
+                if status != LocationStatus::Missing && !path.exists() {
+                    gone.insert(path);
+                }
+            }
+        }
+        self.settle(&folders, gone, on_event)?;
+        on_event(WatchEvent::Ready { folders: &folders });
+
+        while !options.cancel.load(Ordering::Relaxed) {
+            let events = match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(Ok(events)) => events,
+                Ok(Err(errors)) => {
+                    let message = errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    return Err(Error::Watch {
+                        path: folders.first().cloned().unwrap_or_default(),
+                        message,
+                    });
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            let (mut present, mut gone) = (BTreeSet::new(), BTreeSet::new());
+            for path in events.into_iter().flat_map(|e| e.event.paths) {
+                if path.exists() {
+                    gone.remove(&path);
+                    present.insert(path);
+                } else {
+                    present.remove(&path);
+                    gone.insert(path);
+                }
+            }
+            let present: Vec<PathBuf> = present.into_iter().collect();
+            self.settle(&present, gone, on_event)?;
+        }
+        Ok(())
+    }
+
+    /// Imports `present`, then resolves each vanished path: a location whose
+    /// asset reappeared elsewhere in the same batch was moved (its old row is
+    /// dropped); any other is marked missing. A vanished folder covers every
+    /// location under it.
+    fn settle(
+        &self,
+        present: &[PathBuf],
+        gone: BTreeSet<PathBuf>,
+        on_event: &mut dyn FnMut(WatchEvent),
+    ) -> Result<()> {
+        let mut arrived: Vec<(PathBuf, String)> = Vec::new();
+        if !present.is_empty() {
+            self.import(present, &ImportOptions::default(), &mut |event| {
+                if let ImportEvent::File(report) = event {
+                    if report.status != FileStatus::Unchanged {
+                        if let Some(id) = &report.asset_id {
+                            arrived.push((PathBuf::from(&report.path), id.clone()));
+                        }
+                        on_event(WatchEvent::Imported(report));
+                    }
+                }
+            })?;
+        }
+        if gone.is_empty() {
+            return Ok(());
+        }
+        let conn = self.connect()?;
+        for path in gone {
+            let mut locations = vec![path.clone()];
+            locations.extend(
+                catalog::locations_under(&conn, &path)?
+                    .into_iter()
+                    .map(|(p, _)| p),
+            );
+            for location in locations {
+                let asset: Option<String> = catalog::asset_id_at(&conn, &location)?;
+                let Some(asset_id) = asset else { continue };
+                if let Some(pos) = arrived.iter().position(|(_, id)| *id == asset_id) {
+                    let (to, _) = arrived.swap_remove(pos);
+                    catalog::remove_location(&conn, &location)?;
+                    on_event(WatchEvent::Moved {
+                        from: &location,
+                        to: &to,
+                        asset_id: &asset_id,
+                    });
+                } else if catalog::set_location_status(&conn, &location, LocationStatus::Missing)? {
+                    on_event(WatchEvent::Missing { path: &location });
+                }
+            }
+        }
+        Ok(())
+    }
+}

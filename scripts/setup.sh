@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building and testing Assay needs on Debian/Ubuntu, skipping
+# whatever is already there. Safe to run again. Usage: scripts/setup.sh [--bench]
+#   --bench  also the peer tools the benchmark measures against
+#            (sha256sum, exiftool, vipsthumbnail) and GNU time.
+set -euo pipefail
+
+packages=(pkg-config gcc make)
+[[ "${1:-}" == "--bench" ]] && packages+=(libimage-exiftool-perl libvips-tools time coreutils)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  echo "setup: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  [[ -x "$HOME/.cargo/bin/cargo" ]] || {
+    echo "setup: installing the Rust toolchain with rustup" >&2
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy,rustfmt
+  }
+fi
