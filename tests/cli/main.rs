@@ -1,1 +1,12 @@
+//! End-to-end tests of the `assay` binary on temporary libraries and real
+//! camera files from the shared corpus.
 
+// A test that cannot read its own fixtures should fail loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod crash;
+mod import;
+mod read;
+mod support;
+mod verify;
+mod watch;

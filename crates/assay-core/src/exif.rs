@@ -31,44 +31,58 @@ pub fn read(bytes: &[u8], media_type: &str) -> ExifRead {
     let mut out = ExifRead::default();
     let mut reader = Reader::new();
     reader.continue_on_error(true);
+    let reader = reader;
 
-    let parsed = match reader.read_from_container(&mut Cursor::new(bytes)) {
+    let salvage = |result: Result<exif::Exif, exif::Error>, warnings: &mut Vec<String>| match result
+    {
         Ok(exif) => Some(exif),
         Err(exif::Error::PartialResult(partial)) => {
             let (exif, errors) = partial.into_inner();
             for e in errors {
-                out.warnings
-                    .push(format!("EXIF: skipped a damaged entry: {e}"));
+                warnings.push(format!("EXIF: skipped a damaged entry: {e}"));
             }
             Some(exif)
         }
-        // Containers it does not know: look for the TIFF structure inside.
-        Err(exif::Error::InvalidFormat(_)) | Err(exif::Error::NotFound(_)) => {
-            embedded_tiff(bytes, media_type).and_then(|tiff| match reader.read_raw(tiff) {
-                Ok(exif) => Some(exif),
-                Err(exif::Error::PartialResult(partial)) => {
-                    let (exif, errors) = partial.into_inner();
-                    for e in errors {
-                        out.warnings
-                            .push(format!("EXIF: skipped a damaged entry: {e}"));
-                    }
-                    Some(exif)
-                }
-                Err(e) => {
-                    out.warnings.push(format!("EXIF: unreadable: {e}"));
-                    None
-                }
-            })
-        }
         Err(e) => {
-            out.warnings.push(format!("EXIF: unreadable: {e}"));
+            warnings.push(format!("EXIF: unreadable: {e}"));
             None
         }
     };
+    let parsed = match reader.read_from_container(&mut Cursor::new(bytes)) {
+        // Containers it does not know: look for the TIFF structure inside.
+        Err(exif::Error::InvalidFormat(_)) | Err(exif::Error::NotFound(_)) => {
+            embedded_tiff(bytes, media_type)
+                .and_then(|tiff| salvage(reader.read_raw(tiff), &mut out.warnings))
+        }
+        result => salvage(result, &mut out.warnings),
+    };
+    // CR3 keeps the Exif IFD apart from IFD0, as a TIFF of its own in CMT2.
+    let extra = match media_type {
+        "image/x-canon-cr3" => cr3_exif_ifd(bytes, &reader),
+        _ => Vec::new(),
+    };
     if let Some(exif) = parsed {
-        normalise(&exif, &mut out);
+        normalise(&exif, &extra, media_type, &mut out);
     }
     out
+}
+
+/// The fields of a CR3's CMT2 box, re-tagged as Exif-IFD tags.
+fn cr3_exif_ifd(bytes: &[u8], reader: &Reader) -> Vec<Field> {
+    let Some(at) = find(&bytes[..bytes.len().min(1 << 20)], b"CMT2") else {
+        return Vec::new();
+    };
+    let Ok(cmt2) = reader.read_raw(bytes[at + 4..].to_vec()) else {
+        return Vec::new();
+    };
+    cmt2.fields()
+        .filter(|f| f.ifd_num == In::PRIMARY)
+        .map(|f| Field {
+            tag: Tag(Context::Exif, f.tag.number()),
+            ifd_num: In::PRIMARY,
+            value: f.value.clone(),
+        })
+        .collect()
 }
 
 /// Finds a TIFF-structured EXIF block inside containers kamadak-exif does
@@ -107,8 +121,14 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-fn normalise(exif: &exif::Exif, out: &mut ExifRead) {
-    let get = |tag: Tag| exif.get_field(tag, In::PRIMARY);
+/// Panasonic's RW2 records ISO in its own IFD0 tag.
+const PANASONIC_ISO: Tag = Tag(Context::Tiff, 0x0017);
+
+fn normalise(exif: &exif::Exif, extra: &[Field], media_type: &str, out: &mut ExifRead) {
+    let get = |tag: Tag| {
+        exif.get_field(tag, In::PRIMARY)
+            .or_else(|| extra.iter().find(|f| f.tag == tag))
+    };
     let text = |tag: Tag| get(tag).and_then(ascii);
     let float = |tag: Tag| get(tag).and_then(|f| rational(&f.value, 0));
 
@@ -118,14 +138,19 @@ fn normalise(exif: &exif::Exif, out: &mut ExifRead) {
         lens_model: text(Tag::LensModel),
         offset_time_original: text(Tag::OffsetTimeOriginal).filter(|o| valid_offset(o)),
         orientation: get(Tag::Orientation)
-            .and_then(|f| f.value.get_uint(0))
+            .and_then(|f| uint(&f.value, 0))
             .and_then(|o| u8::try_from(o).ok())
             .filter(|o| (1..=8).contains(o)),
         exposure_time: float(Tag::ExposureTime).filter(|v| *v > 0.0),
         f_number: float(Tag::FNumber).filter(|v| *v > 0.0),
         iso: get(Tag::PhotographicSensitivity)
             .or_else(|| get(Tag::ISOSpeed))
-            .and_then(|f| f.value.get_uint(0))
+            .or_else(|| {
+                (media_type == "image/x-panasonic-rw2")
+                    .then(|| get(PANASONIC_ISO))
+                    .flatten()
+            })
+            .and_then(|f| uint(&f.value, 0))
             .filter(|v| *v > 0),
         focal_length: float(Tag::FocalLength).filter(|v| *v > 0.0),
         ..Exif::default()
@@ -163,8 +188,8 @@ fn normalise(exif: &exif::Exif, out: &mut ExifRead) {
 
     n.gps = gps(exif);
     out.pixel_dimensions = match (
-        get(Tag::PixelXDimension).and_then(|f| f.value.get_uint(0)),
-        get(Tag::PixelYDimension).and_then(|f| f.value.get_uint(0)),
+        get(Tag::PixelXDimension).and_then(|f| uint(&f.value, 0)),
+        get(Tag::PixelYDimension).and_then(|f| uint(&f.value, 0)),
     ) {
         (Some(w), Some(h)) if w > 0 && h > 0 => Some((w, h)),
         _ => None,
@@ -173,7 +198,10 @@ fn normalise(exif: &exif::Exif, out: &mut ExifRead) {
     out.thumbnail = embedded_thumbnail(exif);
 
     for field in exif.fields() {
-        n.raw.insert(raw_key(field), raw_value(field, exif));
+        n.raw.insert(raw_key(field), raw_value(field, Some(exif)));
+    }
+    for field in extra {
+        n.raw.insert(raw_key(field), raw_value(field, None));
     }
     out.exif = Some(n);
 }
@@ -191,13 +219,16 @@ fn raw_key(field: &Field) -> String {
     format!("{group}:{}", field.tag)
 }
 
-fn raw_value(field: &Field, exif: &exif::Exif) -> String {
+fn raw_value(field: &Field, exif: Option<&exif::Exif>) -> String {
     if let Value::Undefined(bytes, _) | Value::Byte(bytes) = &field.value {
         if bytes.len() > MAX_RAW_VALUE / 4 {
             return format!("({} bytes of binary data)", bytes.len());
         }
     }
-    let mut shown = field.display_value().with_unit(exif).to_string();
+    let mut shown = match exif {
+        Some(exif) => field.display_value().with_unit(exif).to_string(),
+        None => field.display_value().with_unit(field).to_string(),
+    };
     if shown.len() > MAX_RAW_VALUE {
         let mut cut = MAX_RAW_VALUE;
         while !shown.is_char_boundary(cut) {
@@ -228,11 +259,22 @@ fn ascii(field: &Field) -> Option<String> {
     }
 }
 
+/// An integer of any EXIF integer type: some cameras write SHORT fields as
+/// SLONG (Sony writes Orientation so).
+fn uint(value: &Value, index: usize) -> Option<u32> {
+    match value {
+        Value::SByte(v) => v.get(index).and_then(|&n| u32::try_from(n).ok()),
+        Value::SShort(v) => v.get(index).and_then(|&n| u32::try_from(n).ok()),
+        Value::SLong(v) => v.get(index).and_then(|&n| u32::try_from(n).ok()),
+        other => other.get_uint(index),
+    }
+}
+
 fn rational(value: &Value, index: usize) -> Option<f64> {
     let v = match value {
         Value::Rational(r) => r.get(index).filter(|r| r.denom != 0).map(|r| r.to_f64()),
         Value::SRational(r) => r.get(index).filter(|r| r.denom != 0).map(|r| r.to_f64()),
-        other => other.get_uint(index).map(f64::from),
+        other => uint(other, index).map(f64::from),
     }?;
     v.is_finite().then_some(v)
 }
@@ -254,7 +296,7 @@ fn gps(exif: &exif::Exif) -> Option<Gps> {
         .filter(|v| v.abs() <= 90.0);
     let longitude = signed(dms(Tag::GPSLongitude), reference(Tag::GPSLongitudeRef), 'W')
         .filter(|v| v.abs() <= 180.0);
-    let below_sea = get(Tag::GPSAltitudeRef).and_then(|f| f.value.get_uint(0)) == Some(1);
+    let below_sea = get(Tag::GPSAltitudeRef).and_then(|f| uint(&f.value, 0)) == Some(1);
     let altitude = get(Tag::GPSAltitude)
         .and_then(|f| rational(&f.value, 0))
         .map(|a| if below_sea { -a } else { a });

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use notify_debouncer_full::{new_debouncer, notify::RecursiveMode, DebounceEventResult};
 use rusqlite::params;
@@ -121,7 +121,8 @@ impl Library {
                 }
             }
         }
-        self.settle(&folders, gone, on_event)?;
+        let mut recent = Recent::default();
+        self.settle(&folders, gone, &mut recent, on_event)?;
         on_event(WatchEvent::Ready { folders: &folders });
 
         while !options.cancel.load(Ordering::Relaxed) {
@@ -152,38 +153,51 @@ impl Library {
                 }
             }
             let present: Vec<PathBuf> = present.into_iter().collect();
-            self.settle(&present, gone, on_event)?;
+            recent.forget_older_than(options.debounce * 4 + Duration::from_secs(2));
+            self.settle(&present, gone, &mut recent, on_event)?;
         }
         Ok(())
     }
 
-    /// Imports `present`, then resolves each vanished path: a location whose
-    /// asset reappeared elsewhere in the same batch was moved (its old row is
-    /// dropped); any other is marked missing. A vanished folder covers every
-    /// location under it.
+    /// Imports `present`, then resolves each vanished path. The two halves
+    /// of a rename can arrive in one batch or in two, in either order; a
+    /// vanished location and an arrival of the same asset close together
+    /// are a move (the old location row goes), anything else vanished is
+    /// marked missing. A vanished folder covers every location under it.
     fn settle(
         &self,
         present: &[PathBuf],
         gone: BTreeSet<PathBuf>,
+        recent: &mut Recent,
         on_event: &mut dyn FnMut(WatchEvent),
     ) -> Result<()> {
-        let mut arrived: Vec<(PathBuf, String)> = Vec::new();
+        let mut arrivals: Vec<(PathBuf, String)> = Vec::new();
         if !present.is_empty() {
             self.import(present, &ImportOptions::default(), &mut |event| {
                 if let ImportEvent::File(report) = event {
                     if report.status != FileStatus::Unchanged {
                         if let Some(id) = &report.asset_id {
-                            arrived.push((PathBuf::from(&report.path), id.clone()));
+                            arrivals.push((PathBuf::from(&report.path), id.clone()));
                         }
                         on_event(WatchEvent::Imported(report));
                     }
                 }
             })?;
         }
-        if gone.is_empty() {
-            return Ok(());
-        }
         let conn = self.connect()?;
+        for (to, asset_id) in arrivals {
+            match recent.take(&asset_id, Half::Vanished, &to) {
+                Some(from) => {
+                    catalog::remove_location(&conn, &from)?;
+                    on_event(WatchEvent::Moved {
+                        from: &from,
+                        to: &to,
+                        asset_id: &asset_id,
+                    });
+                }
+                None => recent.push(to, asset_id, Half::Arrived),
+            }
+        }
         for path in gone {
             let mut locations = vec![path.clone()];
             locations.extend(
@@ -191,22 +205,56 @@ impl Library {
                     .into_iter()
                     .map(|(p, _)| p),
             );
-            for location in locations {
-                let asset: Option<String> = catalog::asset_id_at(&conn, &location)?;
-                let Some(asset_id) = asset else { continue };
-                if let Some(pos) = arrived.iter().position(|(_, id)| *id == asset_id) {
-                    let (to, _) = arrived.swap_remove(pos);
-                    catalog::remove_location(&conn, &location)?;
+            for from in locations {
+                let Some(asset_id) = catalog::asset_id_at(&conn, &from)? else {
+                    continue;
+                };
+                if let Some(to) = recent.take(&asset_id, Half::Arrived, &from) {
+                    catalog::remove_location(&conn, &from)?;
                     on_event(WatchEvent::Moved {
-                        from: &location,
+                        from: &from,
                         to: &to,
                         asset_id: &asset_id,
                     });
-                } else if catalog::set_location_status(&conn, &location, LocationStatus::Missing)? {
-                    on_event(WatchEvent::Missing { path: &location });
+                } else if catalog::set_location_status(&conn, &from, LocationStatus::Missing)? {
+                    on_event(WatchEvent::Missing { path: &from });
+                    recent.push(from, asset_id, Half::Vanished);
                 }
             }
         }
         Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Half {
+    Arrived,
+    Vanished,
+}
+
+/// Arrivals and disappearances not yet paired into moves.
+#[derive(Default)]
+struct Recent(Vec<(Instant, PathBuf, String, Half)>);
+
+impl Recent {
+    fn push(&mut self, path: PathBuf, asset_id: String, half: Half) {
+        self.0.push((Instant::now(), path, asset_id, half));
+    }
+
+    /// Removes and returns the path of the latest `half` entry for
+    /// `asset_id`, other than `other_end` itself. An arrival counts only
+    /// while its file is still there.
+    fn take(&mut self, asset_id: &str, half: Half, other_end: &Path) -> Option<PathBuf> {
+        let at = self.0.iter().rposition(|(_, path, id, h)| {
+            id == asset_id
+                && *h == half
+                && path != other_end
+                && (half == Half::Vanished || path.exists())
+        })?;
+        Some(self.0.remove(at).1)
+    }
+
+    fn forget_older_than(&mut self, age: Duration) {
+        self.0.retain(|(t, ..)| t.elapsed() < age);
     }
 }

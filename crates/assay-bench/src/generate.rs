@@ -1,0 +1,225 @@
+//! The test files, generated once and cached. Each kind of file has a pool
+//! folder keyed by its parameters (`large-6000x4000-q90-v1/pool`), and each
+//! requested count a folder of hard links to the first files of the pool
+//! (`.../n1000/000/IMG_000001.JPG`), so `assay import DIR` sees exactly
+//! that many files and a larger run reuses what a smaller one made.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+
+use crate::{exif_segment, synth};
+
+/// Bump when the pixels or EXIF change, so old caches are not reused.
+const GENERATOR_VERSION: u32 = 1;
+/// Files per subfolder of a set, like a camera card's numbered folders.
+const PER_FOLDER: usize = 1000;
+
+/// One kind of generated file.
+pub struct Kind {
+    pub name: &'static str,
+    pub width: u16,
+    pub height: u16,
+    pub quality: u8,
+    /// Mixed into every file's seed, so kinds never share pixels.
+    pub seed: u64,
+}
+
+pub const LARGE: Kind = Kind {
+    name: "large",
+    width: 6000,
+    height: 4000,
+    quality: 90,
+    seed: 0x4C41_5247_4500_0000,
+};
+
+pub const SMALL: Kind = Kind {
+    name: "small",
+    width: 64,
+    height: 48,
+    quality: 90,
+    seed: 0x534D_414C_4C00_0000,
+};
+
+/// A folder of exactly `files.len()` generated files.
+pub struct FileSet {
+    /// "6000x4000 pixels, quality 90": what every file is.
+    pub format: String,
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
+    pub total_bytes: u64,
+    pub min_bytes: u64,
+    pub max_bytes: u64,
+    /// Set when this run had to generate files.
+    pub generation: Option<Generation>,
+}
+
+pub struct Generation {
+    pub files: usize,
+    pub wall: Duration,
+    /// Mean time one thread spent on one file.
+    pub per_file: Duration,
+    pub threads: usize,
+}
+
+impl FileSet {
+    pub fn mean_bytes(&self) -> u64 {
+        self.total_bytes / self.files.len().max(1) as u64
+    }
+}
+
+/// Returns the cached set of `count` files of `kind`, generating what is
+/// missing with `threads` threads.
+pub fn ensure(cache: &Path, kind: &Kind, count: usize, threads: usize) -> anyhow::Result<FileSet> {
+    let root = cache.join(format!(
+        "{}-{}x{}-q{}-v{GENERATOR_VERSION}",
+        kind.name, kind.width, kind.height, kind.quality
+    ));
+    let pool = root.join("pool");
+    std::fs::create_dir_all(&pool).with_context(|| format!("creating {}", pool.display()))?;
+    let missing: Vec<usize> = (0..count)
+        .filter(|&i| !pool.join(file_name(i)).is_file())
+        .collect();
+    let generation = if missing.is_empty() {
+        None
+    } else {
+        Some(generate(kind, &pool, &missing, threads)?)
+    };
+
+    let dir = root.join(format!("n{count}"));
+    let mut set = FileSet {
+        format: format!(
+            "{}x{} pixels, quality {}, 4:2:2",
+            kind.width, kind.height, kind.quality
+        ),
+        dir: dir.clone(),
+        files: Vec::with_capacity(count),
+        total_bytes: 0,
+        min_bytes: u64::MAX,
+        max_bytes: 0,
+        generation,
+    };
+    for i in 0..count {
+        let source = pool.join(file_name(i));
+        let folder = dir.join(format!("{:03}", i / PER_FOLDER));
+        let path = folder.join(file_name(i));
+        if !path.is_file() {
+            std::fs::create_dir_all(&folder)
+                .with_context(|| format!("creating {}", folder.display()))?;
+            link_or_copy(&source, &path)?;
+        }
+        let size = std::fs::metadata(&path)
+            .with_context(|| format!("reading the size of {}", path.display()))?
+            .len();
+        set.total_bytes += size;
+        set.min_bytes = set.min_bytes.min(size);
+        set.max_bytes = set.max_bytes.max(size);
+        set.files.push(path);
+    }
+    Ok(set)
+}
+
+fn file_name(index: usize) -> String {
+    format!("IMG_{:06}.JPG", index + 1)
+}
+
+fn link_or_copy(source: &Path, dest: &Path) -> anyhow::Result<()> {
+    if std::fs::hard_link(source, dest).is_ok() {
+        return Ok(());
+    }
+    std::fs::copy(source, dest)
+        .map(drop)
+        .with_context(|| format!("copying {} to {}", source.display(), dest.display()))
+}
+
+/// Generates the pool files at `indices`, spread over `threads` threads.
+fn generate(
+    kind: &Kind,
+    pool: &Path,
+    indices: &[usize],
+    threads: usize,
+) -> anyhow::Result<Generation> {
+    let threads = threads.clamp(1, indices.len());
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let step = (indices.len() / 20).max(1);
+    eprintln!(
+        "assay-bench: generating {} {}x{} files in {} (cached for later runs)",
+        indices.len(),
+        kind.width,
+        kind.height,
+        pool.display()
+    );
+    let started = Instant::now();
+    let busy: Vec<anyhow::Result<Duration>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut rgb = Vec::new();
+                    let mut busy = Duration::ZERO;
+                    loop {
+                        let Some(&i) = indices.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                            return Ok(busy);
+                        };
+                        let t = Instant::now();
+                        write_file(kind, i, &pool.join(file_name(i)), &mut rgb)?;
+                        busy += t.elapsed();
+                        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        if n % step == 0 || n == indices.len() {
+                            eprintln!("assay-bench:   {n}/{}", indices.len());
+                        }
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(anyhow!("a generator thread panicked")))
+            })
+            .collect()
+    });
+    let mut total = Duration::ZERO;
+    for b in busy {
+        total += b?;
+    }
+    Ok(Generation {
+        files: indices.len(),
+        wall: started.elapsed(),
+        per_file: total / indices.len() as u32,
+        threads,
+    })
+}
+
+/// Renders, encodes and atomically writes file `index` of `kind` to `path`.
+fn write_file(kind: &Kind, index: usize, path: &Path, rgb: &mut Vec<u8>) -> anyhow::Result<()> {
+    let (width, height) = (usize::from(kind.width), usize::from(kind.height));
+    synth::render(kind.seed ^ index as u64, width, height, rgb);
+    let app1 = exif_segment::app1(index as u64, width as u32, height as u32)?;
+
+    let mut jpeg = Vec::with_capacity(width * height);
+    let mut encoder = Encoder::new(&mut jpeg, kind.quality);
+    // 4:2:2 chroma, as most cameras write.
+    encoder.set_sampling_factor(SamplingFactor::F_2_1);
+    encoder
+        .add_app_segment(1, &app1)
+        .map_err(|e| anyhow!("adding EXIF to {}: {e}", path.display()))?;
+    encoder
+        .encode(rgb, kind.width, kind.height, ColorType::Rgb)
+        .map_err(|e| anyhow!("encoding {}: {e}", path.display()))?;
+    if jpeg.is_empty() {
+        bail!("encoding {} produced no bytes", path.display());
+    }
+
+    // Written under a hidden name and renamed, so a file in the pool is whole.
+    let name = path
+        .file_name()
+        .with_context(|| format!("{} has no file name", path.display()))?;
+    let tmp = path.with_file_name(format!(".{}.tmp", name.to_string_lossy()));
+    std::fs::write(&tmp, &jpeg).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} into place", tmp.display()))
+}

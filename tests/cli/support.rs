@@ -1,0 +1,87 @@
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+pub fn corpus_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/files")
+        .join(name)
+}
+
+/// A temporary library and a folder of files to import.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("photos")).unwrap();
+        Sandbox { dir }
+    }
+
+    pub fn library(&self) -> PathBuf {
+        self.dir.path().join("library")
+    }
+
+    pub fn photos(&self) -> PathBuf {
+        self.dir.path().join("photos")
+    }
+
+    /// Copies a corpus file into the photos folder as `name`.
+    pub fn add(&self, corpus_name: &str, name: &str) -> PathBuf {
+        let to = self.photos().join(name);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(corpus_file(corpus_name), &to).unwrap();
+        to
+    }
+
+    pub fn assay(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_assay"));
+        cmd.arg("--library").arg(self.library());
+        cmd.env_remove("ASSAY_LIBRARY");
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.assay().args(args).output().unwrap()
+    }
+
+    /// Runs `assay ARGS --json` and parses each stdout line.
+    pub fn json_lines(&self, args: &[&str]) -> (Vec<Value>, Output) {
+        let out = self.assay().args(args).arg("--json").output().unwrap();
+        (parse_lines(&out), out)
+    }
+
+    pub fn import(&self, paths: &[&Path]) -> (Vec<Value>, Output) {
+        let out = self
+            .assay()
+            .arg("import")
+            .arg("--json")
+            .args(paths)
+            .output()
+            .unwrap();
+        (parse_lines(&out), out)
+    }
+}
+
+fn parse_lines(out: &Output) -> Vec<Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// The import line for the file whose path ends with `suffix`.
+pub fn line_for<'a>(lines: &'a [Value], suffix: &str) -> &'a Value {
+    lines
+        .iter()
+        .find(|l| l["path"].as_str().unwrap().ends_with(suffix))
+        .unwrap_or_else(|| panic!("no line for {suffix} in {lines:#?}"))
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}

@@ -1,0 +1,81 @@
+//! Previews on real files: the right size, upright whatever the EXIF
+//! orientation, and made for every image format Assay decodes.
+
+use crate::{corpus, imported};
+
+fn record(name: &str) -> assay_core::AssetRecord {
+    let path = corpus().join("files").join(name);
+    imported().library.record(path.to_str().unwrap()).unwrap()
+}
+
+fn thumbnail(name: &str) -> image::RgbImage {
+    let path = record(name).previews.thumbnail.unwrap();
+    image::open(&path).unwrap().into_rgb8()
+}
+
+/// Mean absolute difference per channel between two same-sized images.
+fn distance(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let sum: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    sum as f64 / a.as_raw().len() as f64
+}
+
+#[test]
+fn every_orientation_comes_out_upright() {
+    // The corpus has the same landscape and portrait photo stored in each of
+    // the eight orientations; once upright they must all look alike.
+    for shape in ["landscape", "portrait"] {
+        let upright = thumbnail(&format!("exif-py/jpg/orientation/{shape}_1.jpg"));
+        let (w, h) = upright.dimensions();
+        assert_eq!(w.max(h), 256, "{shape}: thumbnail is {w}x{h}");
+        assert_eq!(w > h, shape == "landscape");
+        for o in 2..=8 {
+            let name = format!("exif-py/jpg/orientation/{shape}_{o}.jpg");
+            assert_eq!(record(&name).exif.unwrap().orientation, Some(o));
+            let turned = thumbnail(&name);
+            let d = distance(&upright, &turned);
+            // Re-encoding noise keeps d near 15; a wrong turn or a missed
+            // mirror is far further from the upright image than that.
+            let mirrored = image::imageops::flip_horizontal(&upright);
+            let wrong = distance(&mirrored, &turned);
+            assert!(
+                d < 20.0 && wrong > d + 15.0,
+                "{name}: {d:.1} from upright, {wrong:.1} from its mirror image"
+            );
+        }
+    }
+}
+
+#[test]
+fn previews_keep_the_aspect_ratio_and_never_upscale() {
+    let big = record("exif-py/jpg/tests/Xiaomi_Mi_9T_KeyError.jpg"); // 4000x3000, orientation 6
+    assert_eq!((big.width, big.height), (Some(4000), Some(3000)));
+    let preview = image::open(big.previews.preview.unwrap()).unwrap();
+    assert_eq!((preview.width(), preview.height()), (1200, 1600));
+    let small = record("exif-py/jpg/Canon_40D.jpg"); // 100x68
+    let preview = image::open(small.previews.preview.unwrap()).unwrap();
+    assert_eq!((preview.width(), preview.height()), (100, 68));
+}
+
+#[test]
+fn decodable_formats_get_previews() {
+    for name in [
+        "exif-rs/exif.png",
+        "exif-rs/exif.webp",
+        "exif-rs/exif.tif",
+        "exif-py/jpg/Canon_40D.jpg",
+    ] {
+        let r = record(name);
+        assert!(
+            r.previews.thumbnail.is_some() && r.previews.preview.is_some(),
+            "{name}: {:?}",
+            r.warnings
+        );
+        assert!(std::path::Path::new(r.previews.thumbnail.as_ref().unwrap()).is_file());
+    }
+}
