@@ -216,6 +216,23 @@ pub(crate) fn asset_id_at(conn: &Connection, path: &Path) -> Result<Option<Strin
         .optional()?)
 }
 
+/// Every location of the asset `asset_id`, with its status.
+pub(crate) fn locations_of(
+    conn: &Connection,
+    asset_id: &str,
+) -> Result<Vec<(PathBuf, LocationStatus)>> {
+    let mut stmt = conn.prepare(
+        "SELECT l.path, l.status FROM locations l JOIN assets a ON a.id = l.asset WHERE a.asset_id = ?1",
+    )?;
+    let rows = stmt.query_map([asset_id], |r| {
+        Ok((
+            path_from_bytes(&r.get::<_, Vec<u8>>(0)?),
+            LocationStatus::parse(&r.get::<_, String>(1)?),
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Forgets the location at `path` (the file moved; its asset has another).
 pub(crate) fn remove_location(conn: &Connection, path: &Path) -> Result<()> {
     conn.execute("DELETE FROM locations WHERE path = ?1", [path_bytes(path)])?;

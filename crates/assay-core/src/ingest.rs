@@ -151,10 +151,7 @@ impl Library {
         let conn = self.connect()?;
         let cache = catalog::scan_cache(&conn)?;
         let known = Arc::new(RwLock::new(catalog::checksums(&conn)?));
-        let jobs = match options.jobs {
-            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
-            n => n,
-        };
+        let jobs = worker_count(options.jobs);
         let cancel = &options.cancel;
         let (job_tx, job_rx) = bounded::<Job>(jobs * 2);
         let (msg_tx, msg_rx) = bounded::<Msg>(64);
@@ -514,6 +511,14 @@ fn apply(
         warnings,
         error: None,
     })
+}
+
+/// Worker threads for `jobs` as the user gave it: 0 means one per core.
+pub(crate) fn worker_count(jobs: usize) -> usize {
+    match jobs {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    }
 }
 
 /// An I/O error as a user reads it, without the OS error number.

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::catalog::{self, path_from_bytes};
 use crate::error::Result;
-use crate::ingest::describe_io;
+use crate::ingest::{describe_io, worker_count};
 use crate::library::Library;
 use crate::read;
 use crate::record::LocationStatus;
@@ -97,10 +97,7 @@ impl Library {
             bytes: targets.iter().map(|t| t.size).sum(),
         });
 
-        let jobs = match options.jobs {
-            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
-            n => n,
-        };
+        let jobs = worker_count(options.jobs);
         let cancel = &options.cancel;
         let (job_tx, job_rx) = bounded::<Target>(jobs * 2);
         let (out_tx, out_rx) = bounded::<(PathBuf, FixityReport, u64)>(64);

@@ -186,7 +186,19 @@ impl Library {
         }
         let conn = self.connect()?;
         for (to, asset_id) in arrivals {
-            match recent.take(&asset_id, Half::Vanished, &to) {
+            // The file system may coalesce a create and a rename into one
+            // event and never name the old path: a location of the same
+            // asset that is no longer on disk is where the file came from.
+            let vanished = match recent.take(&asset_id, Half::Vanished, &to) {
+                Some(from) => Some(from),
+                None => catalog::locations_of(&conn, &asset_id)?
+                    .into_iter()
+                    .find(|(p, status)| {
+                        *p != to && *status == LocationStatus::Present && !p.exists()
+                    })
+                    .map(|(p, _)| p),
+            };
+            match vanished {
                 Some(from) => {
                     catalog::remove_location(&conn, &from)?;
                     on_event(WatchEvent::Moved {
