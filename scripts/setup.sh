@@ -5,7 +5,9 @@
 #            (sha256sum, exiftool, vipsthumbnail) and GNU time.
 set -euo pipefail
 
-packages=(pkg-config gcc make)
+# cmake and nasm build the bundled libjpeg-turbo (Debian 12 ships TurboJPEG 2, the
+# turbojpeg crate needs 3).
+packages=(pkg-config gcc g++ make cmake nasm)
 [[ "${1:-}" == "--bench" ]] && packages+=(libimage-exiftool-perl libvips-tools time coreutils)
 
 missing=()

@@ -9,11 +9,14 @@
 //!   [`AssetRecord`]s, the shape `schemas/asset.schema.json` describes.
 
 mod analyze;
+pub mod canonical;
 mod catalog;
 mod error;
 mod exif;
 mod ingest;
+pub mod keys;
 mod library;
+pub mod licenses;
 pub mod media;
 mod migrations;
 pub mod preview;

@@ -62,10 +62,11 @@ pub fn decode(bytes: &[u8], media_type: &str) -> Result<Decoded, PreviewError> {
 /// Reads only the header: the image's pixel dimensions, for formats `decode` knows.
 pub fn dimensions(bytes: &[u8], media_type: &str) -> Option<(u32, u32)> {
     if media_type == "image/jpeg" {
-        let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-        decoder.read_info().ok()?;
-        let info = decoder.info()?;
-        return Some((u32::from(info.width), u32::from(info.height)));
+        let header = turbojpeg::read_header(bytes).ok()?;
+        return Some((
+            u32::try_from(header.width).ok()?,
+            u32::try_from(header.height).ok()?,
+        ));
     }
     image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
@@ -85,52 +86,84 @@ fn check_size(width: u32, height: u32, limit: u64) -> Result<(), PreviewError> {
     Ok(())
 }
 
-fn decode_jpeg(bytes: &[u8]) -> Result<Decoded, PreviewError> {
-    use jpeg_decoder::{CodingProcess, PixelFormat};
-    let damaged = |e: jpeg_decoder::Error| PreviewError::Decode(e.to_string());
+/// A progressive file can carry thousands of tiny scans, each a full pass
+/// over the image; libjpeg-turbo's own advice for untrusted input is a cap.
+const MAX_PROGRESSIVE_SCANS: u32 = 500;
 
-    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-    decoder.read_info().map_err(damaged)?;
-    let info = decoder
-        .info()
-        .ok_or_else(|| PreviewError::Decode("no frame header".into()))?;
-    let (full_width, full_height) = (u32::from(info.width), u32::from(info.height));
-    let limit = match info.coding_process {
-        CodingProcess::DctProgressive => MAX_PROGRESSIVE_PIXELS,
-        _ => MAX_PIXELS,
+/// JPEGs go through libjpeg-turbo: its SIMD Huffman decoder is several times
+/// faster than a pure-Rust one, and it scales inside the inverse DCT, so the
+/// pixels it produces are already near the preview's size.
+fn decode_jpeg(bytes: &[u8]) -> Result<Decoded, PreviewError> {
+    use turbojpeg::{Colorspace, Image, PixelFormat};
+    let damaged = |e: turbojpeg::Error| PreviewError::Decode(e.to_string());
+
+    let mut decompressor = turbojpeg::Decompressor::new().map_err(damaged)?;
+    let header = decompressor.read_header(bytes).map_err(damaged)?;
+    let too_big = |_| PreviewError::Decode("dimensions overflow".into());
+    let full_width = u32::try_from(header.width).map_err(too_big)?;
+    let full_height = u32::try_from(header.height).map_err(too_big)?;
+    let limit = if header.is_progressive {
+        MAX_PROGRESSIVE_PIXELS
+    } else {
+        MAX_PIXELS
     };
     check_size(full_width, full_height, limit)?;
-    let target = PREVIEW_EDGE.min(u32::from(u16::MAX)) as u16;
-    let (width, height) = decoder.scale(target, target).map_err(damaged)?;
-    let pixels = decoder.decode().map_err(damaged)?;
-    let rgb = match info.pixel_format {
-        PixelFormat::RGB24 => pixels,
-        PixelFormat::L8 => pixels.iter().flat_map(|&l| [l, l, l]).collect(),
-        PixelFormat::L16 => pixels
-            .chunks_exact(2)
-            .flat_map(|l| [l[0], l[0], l[0]])
-            .collect(),
-        PixelFormat::CMYK32 => pixels
-            .chunks_exact(4)
-            .flat_map(|p| {
-                let k = 255 - u16::from(p[3]);
-                [p[0], p[1], p[2]].map(|c| ((255 - u16::from(c)) * k / 255) as u8)
-            })
-            .collect(),
-    };
-    let (width, height) = (u32::from(width), u32::from(height));
-    if rgb.len() != width as usize * height as usize * 3 {
-        return Err(PreviewError::Decode(
-            "decoded size does not match the header".into(),
-        ));
+    if header.is_progressive {
+        decompressor
+            .set_scan_limit(MAX_PROGRESSIVE_SCANS)
+            .map_err(damaged)?;
     }
+    // Lossless JPEG cannot be scaled while decoding; it is decoded whole.
+    if !header.is_lossless {
+        let factor = covering_scale(header.width.max(header.height));
+        decompressor.set_scaling_factor(factor).map_err(damaged)?;
+    }
+    let scaled = header.scaled(decompressor.scaling_factor());
+    // TurboJPEG will not convert CMYK to RGB; that is done here.
+    let cmyk = matches!(header.colorspace, Colorspace::CMYK | Colorspace::YCCK);
+    let format = if cmyk {
+        PixelFormat::CMYK
+    } else {
+        PixelFormat::RGB
+    };
+    let pitch = scaled.width * format.size();
+    let mut image = Image {
+        pixels: scratch::take(pitch * scaled.height),
+        width: scaled.width,
+        pitch,
+        height: scaled.height,
+        format,
+    };
+    decompressor
+        .decompress(bytes, image.as_deref_mut())
+        .map_err(damaged)?;
+    let rgb = if cmyk {
+        // Adobe's CMYK JPEGs, nearly all there are, store inverted inks.
+        let rgb = image
+            .pixels
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]].map(|c| (u16::from(c) * u16::from(p[3]) / 255) as u8))
+            .collect();
+        scratch::give(image.pixels);
+        rgb
+    } else {
+        image.pixels
+    };
     Ok(Decoded {
         full_width,
         full_height,
         rgb,
-        width,
-        height,
+        width: u32::try_from(scaled.width).map_err(too_big)?,
+        height: u32::try_from(scaled.height).map_err(too_big)?,
     })
+}
+
+/// The smallest DCT scaling (in eighths) whose result still covers the preview edge.
+fn covering_scale(longest: usize) -> turbojpeg::ScalingFactor {
+    (1..8)
+        .map(|eighths| turbojpeg::ScalingFactor::new(eighths, 8))
+        .find(|factor| factor.scale(longest) >= PREVIEW_EDGE as usize)
+        .unwrap_or(turbojpeg::ScalingFactor::ONE)
 }
 
 fn decode_generic(bytes: &[u8]) -> Result<Decoded, PreviewError> {
@@ -160,36 +193,29 @@ fn decode_generic(bytes: &[u8]) -> Result<Decoded, PreviewError> {
 /// Makes the preview and the thumbnail from `decoded`, applying the EXIF orientation.
 pub fn render(decoded: Decoded, orientation: u8) -> Result<Rendered, PreviewError> {
     let mut resizer = Resizer::new();
-    let preview = fit(
-        &mut resizer,
-        decoded.rgb,
-        decoded.width,
-        decoded.height,
-        PREVIEW_EDGE,
-    )?;
-    let thumbnail = fit(
-        &mut resizer,
-        preview.0.clone(),
-        preview.1,
-        preview.2,
-        THUMBNAIL_EDGE,
-    )?;
-    Ok(Rendered {
-        preview: encode(orient(preview, orientation), 82)?,
-        thumbnail: encode(orient(thumbnail, orientation), 80)?,
-    })
+    let decoded = (decoded.rgb, decoded.width, decoded.height);
+    let preview = fit(&mut resizer, decoded, PREVIEW_EDGE)?;
+    let thumbnail = fit(&mut resizer, copy(&preview), THUMBNAIL_EDGE)?;
+    let (preview, thumbnail) = (orient(preview, orientation), orient(thumbnail, orientation));
+    let rendered = Rendered {
+        preview: encode(&preview, 82)?,
+        thumbnail: encode(&thumbnail, 80)?,
+    };
+    scratch::give(preview.0);
+    scratch::give(thumbnail.0);
+    Ok(rendered)
 }
 
 type Rgb = (Vec<u8>, u32, u32);
 
-/// Scales `rgb` down so its longest edge is `edge`; never scales up.
-fn fit(
-    resizer: &mut Resizer,
-    rgb: Vec<u8>,
-    width: u32,
-    height: u32,
-    edge: u32,
-) -> Result<Rgb, PreviewError> {
+fn copy((rgb, w, h): &Rgb) -> Rgb {
+    let mut out = scratch::take(rgb.len());
+    out.copy_from_slice(rgb);
+    (out, *w, *h)
+}
+
+/// Scales the image down so its longest edge is `edge`; never scales up.
+fn fit(resizer: &mut Resizer, (rgb, width, height): Rgb, edge: u32) -> Result<Rgb, PreviewError> {
     let longest = width.max(height);
     if longest <= edge {
         return Ok((rgb, width, height));
@@ -201,11 +227,14 @@ fn fit(
     );
     let src = Image::from_vec_u8(width, height, rgb, PixelType::U8x3)
         .map_err(|e| PreviewError::Decode(e.to_string()))?;
-    let mut dst = Image::new(dw, dh, PixelType::U8x3);
+    let dst_buffer = scratch::take(dw as usize * dh as usize * 3);
+    let mut dst = Image::from_vec_u8(dw, dh, dst_buffer, PixelType::U8x3)
+        .map_err(|e| PreviewError::Encode(e.to_string()))?;
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::CatmullRom));
     resizer
         .resize(&src, &mut dst, &options)
         .map_err(|e| PreviewError::Encode(e.to_string()))?;
+    scratch::give(src.into_vec());
     Ok((dst.into_vec(), dw, dh))
 }
 
@@ -217,7 +246,7 @@ fn orient((rgb, w, h): Rgb, o: u8) -> Rgb {
     let (w, h) = (w as usize, h as usize);
     // Orientations 5-8 swap the axes.
     let (ow, oh) = if o >= 5 { (h, w) } else { (w, h) };
-    let mut out = vec![0u8; rgb.len()];
+    let mut out = scratch::take(rgb.len());
     for y in 0..h {
         for x in 0..w {
             let (nx, ny) = match o {
@@ -233,19 +262,58 @@ fn orient((rgb, w, h): Rgb, o: u8) -> Rgb {
             out[dst..dst + 3].copy_from_slice(&rgb[src..src + 3]);
         }
     }
+    scratch::give(rgb);
     (out, ow as u32, oh as u32)
 }
 
-fn encode((rgb, w, h): Rgb, quality: u8) -> Result<Vec<u8>, PreviewError> {
-    let mut out = Vec::with_capacity(rgb.len() / 8);
-    let (w16, h16) = (
-        u16::try_from(w).map_err(|_| PreviewError::Encode("preview too wide".into()))?,
-        u16::try_from(h).map_err(|_| PreviewError::Encode("preview too tall".into()))?,
-    );
-    jpeg_encoder::Encoder::new(&mut out, quality)
-        .encode(&rgb, w16, h16, jpeg_encoder::ColorType::Rgb)
-        .map_err(|e| PreviewError::Encode(e.to_string()))?;
-    Ok(out)
+/// Encodes with libjpeg-turbo (SIMD colour conversion, DCT and Huffman coding),
+/// then hands the pixel buffer back for the next image.
+fn encode((rgb, w, h): &Rgb, quality: i32) -> Result<Vec<u8>, PreviewError> {
+    let failed = |e: turbojpeg::Error| PreviewError::Encode(e.to_string());
+    let mut compressor = turbojpeg::Compressor::new().map_err(failed)?;
+    compressor.set_quality(quality).map_err(failed)?;
+    compressor
+        .set_subsamp(turbojpeg::Subsamp::Sub2x2)
+        .map_err(failed)?;
+    let image = turbojpeg::Image {
+        pixels: rgb.as_slice(),
+        width: *w as usize,
+        pitch: *w as usize * 3,
+        height: *h as usize,
+        format: turbojpeg::PixelFormat::RGB,
+    };
+    compressor.compress_to_vec(image).map_err(failed)
+}
+
+/// Reusable pixel buffers, one small pool per worker thread. Each import
+/// decodes megapixels per file; fresh allocations cost page faults and
+/// zeroing on every file, reused ones cost neither.
+mod scratch {
+    use std::cell::RefCell;
+
+    const KEEP: usize = 4;
+
+    thread_local! {
+        static POOL: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// A buffer of exactly `len` bytes; its contents are unspecified.
+    pub fn take(len: usize) -> Vec<u8> {
+        let mut buffer = POOL
+            .with(|pool| pool.borrow_mut().pop())
+            .unwrap_or_default();
+        buffer.resize(len, 0);
+        buffer
+    }
+
+    pub fn give(buffer: Vec<u8>) {
+        POOL.with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if pool.len() < KEEP {
+                pool.push(buffer);
+            }
+        });
+    }
 }
 
 #[cfg(test)]
