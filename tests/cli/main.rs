@@ -8,5 +8,6 @@ mod crash;
 mod import;
 mod read;
 mod support;
+mod users;
 mod verify;
 mod watch;

@@ -40,7 +40,16 @@ impl Sandbox {
     pub fn assay(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_assay"));
         cmd.arg("--library").arg(self.library());
-        cmd.env_remove("ASSAY_LIBRARY");
+        for var in [
+            "ASSAY_LIBRARY",
+            "ASSAY_USER",
+            "ASSAY_PASSPHRASE",
+            "ASSAY_NEW_PASSPHRASE",
+        ] {
+            cmd.env_remove(var);
+        }
+        // Full-strength argon2id costs about a second per key.
+        cmd.env("ASSAY_KDF_FAST", "1");
         cmd
     }
 

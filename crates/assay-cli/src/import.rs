@@ -3,6 +3,7 @@ use std::process::ExitCode;
 
 use assay_core::{ImportEvent, ImportOptions, Library};
 
+use crate::identity::Who;
 use crate::output;
 
 #[derive(clap::Args)]
@@ -18,13 +19,14 @@ pub struct Args {
     jobs: usize,
 }
 
-pub fn run(library: &Library, args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(library: &Library, who: &Who, args: Args) -> anyhow::Result<ExitCode> {
     let bar = output::bytes_bar(args.json);
     let mut files_found = 0u64;
     let mut files_done = 0u64;
     let mut failure: Option<anyhow::Error> = None;
     let options = ImportOptions {
         jobs: args.jobs,
+        actor: who.actor(library)?,
         ..ImportOptions::default()
     };
     let summary = library.import(&args.paths, &options, &mut |event| match event {

@@ -1,9 +1,12 @@
 //! `assay`: the command line over assay-core. Glue only: parse arguments,
 //! call the core, print. Every rule lives in the core.
 
+mod identity;
 mod import;
 mod output;
+mod provenance;
 mod read;
+mod user;
 mod verify;
 mod watch;
 
@@ -23,6 +26,8 @@ struct Cli {
     /// Library folder (default: the platform data directory).
     #[arg(long, global = true, env = "ASSAY_LIBRARY", value_name = "DIR")]
     library: Option<PathBuf>,
+    #[command(flatten)]
+    who: identity::Who,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,6 +44,11 @@ enum Command {
     Ls(read::LsArgs),
     /// Show one asset's full record.
     Show(read::ShowArgs),
+    /// Manage the library's users and their keys.
+    #[command(subcommand)]
+    User(user::Command),
+    /// Show an asset's provenance timeline.
+    Provenance(provenance::Args),
 }
 
 fn main() -> ExitCode {
@@ -60,10 +70,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let library = assay_core::Library::open(&root)
         .with_context(|| format!("opening the library at {}", root.display()))?;
     match cli.command {
-        Command::Import(args) => import::run(&library, args),
+        Command::Import(args) => import::run(&library, &cli.who, args),
         Command::Watch(args) => watch::run(&library, args),
         Command::Verify(args) => verify::run(&library, args),
         Command::Ls(args) => read::ls(&library, args),
         Command::Show(args) => read::show(&library, args),
+        Command::User(command) => user::run(&library, &cli.who, command),
+        Command::Provenance(args) => provenance::show(&library, args),
     }
 }

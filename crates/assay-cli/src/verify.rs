@@ -12,9 +12,16 @@ pub struct Args {
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0)]
     jobs: usize,
+    /// Check every provenance chain (hashes, links, signatures, roles)
+    /// instead of the files.
+    #[arg(long)]
+    provenance: bool,
 }
 
 pub fn run(library: &Library, args: Args) -> anyhow::Result<ExitCode> {
+    if args.provenance {
+        return crate::provenance::verify(library, args.json);
+    }
     let bar = output::bytes_bar(args.json);
     let mut failure = None;
     let options = VerifyOptions {

@@ -145,6 +145,12 @@ pub(crate) fn insert_asset(conn: &Connection, a: &NewAsset) -> Result<(i64, Stri
     Ok((conn.last_insert_rowid(), asset_id))
 }
 
+pub(crate) fn set_uploader(conn: &Connection, asset: i64, user: Option<i64>) -> Result<()> {
+    conn.prepare_cached("UPDATE assets SET uploaded_by = ?1 WHERE id = ?2")?
+        .execute(params![user, asset])?;
+    Ok(())
+}
+
 fn json_err(e: serde_json::Error) -> Error {
     Error::Db(rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }

@@ -29,9 +29,27 @@ pub enum Error {
     Watch { path: PathBuf, message: String },
     #[error("cancelled")]
     Cancelled,
+    /// An action the acting user may not take; `rule` names the rule that refused it.
+    #[error("refused by rule {rule}: {message}")]
+    Refused { rule: &'static str, message: String },
+    #[error("no user named {0:?} in this library")]
+    UnknownUser(String),
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error(transparent)]
+    Key(#[from] crate::keys::KeyError),
+    #[error("provenance of asset {asset_id}: {message}")]
+    Provenance { asset_id: String, message: String },
 }
 
 impl Error {
+    pub(crate) fn refused(rule: &'static str, message: impl Into<String>) -> Self {
+        Error::Refused {
+            rule,
+            message: message.into(),
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
@@ -50,6 +68,11 @@ impl Error {
             Error::NoDefaultLibrary => "no_default_library",
             Error::Watch { .. } => "watch",
             Error::Cancelled => "cancelled",
+            Error::Refused { .. } => "refused",
+            Error::UnknownUser(_) => "unknown_user",
+            Error::InvalidInput(_) => "invalid_input",
+            Error::Key(e) => e.code(),
+            Error::Provenance { .. } => "provenance",
         }
     }
 }

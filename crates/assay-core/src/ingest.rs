@@ -22,7 +22,10 @@ use crate::analyze::{analyze, Analysis};
 use crate::catalog::{self, LocationChange, NewAsset};
 use crate::error::{Error, Result};
 use crate::library::{Library, PREVIEWS_DIR};
+use crate::provenance::{self, EventKind, Signer};
 use crate::read::{self, Stamp};
+use crate::roles::Action;
+use crate::users::Actor;
 use crate::walk::{self, Found};
 
 /// How an import runs.
@@ -32,6 +35,10 @@ pub struct ImportOptions {
     pub jobs: usize,
     /// Set from another thread to stop the import after the files in flight.
     pub cancel: Arc<AtomicBool>,
+    /// Who imports: signs each new asset's `import` event and becomes its
+    /// uploader. Required once the library has users; without users the
+    /// library's own key signs.
+    pub actor: Option<Arc<Actor>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -149,6 +156,23 @@ impl Library {
         std::fs::write(&marker, b"").map_err(|e| Error::io(&marker, e))?;
 
         let conn = self.connect()?;
+        let library_key;
+        let signer = match options.actor.as_deref() {
+            Some(actor) => {
+                actor.may(Action::Import)?;
+                Signer::User(actor)
+            }
+            None if Library::has_users(&conn)? => {
+                return Err(Error::refused(
+                    "acting-user",
+                    "this library has users; import as one of them (--as NAME)",
+                ))
+            }
+            None => {
+                library_key = self.library_key()?;
+                Signer::Library(&library_key)
+            }
+        };
         let cache = catalog::scan_cache(&conn)?;
         let known = Arc::new(RwLock::new(catalog::checksums(&conn)?));
         let jobs = worker_count(options.jobs);
@@ -189,7 +213,7 @@ impl Library {
                 scope.spawn(move || work(&rx, &tx, &known, &previews, cancel));
             }
             drop((job_rx, msg_tx));
-            write(&conn, msg_rx, &known, on_event)
+            write(&conn, &signer, msg_rx, &known, on_event)
         })?;
 
         let mut summary = summary;
@@ -341,6 +365,7 @@ fn store_preview(previews: &Path, hex: &str, kind: &str, jpeg: &[u8]) -> std::io
 /// each file once its change has committed.
 fn write(
     conn: &rusqlite::Connection,
+    signer: &Signer,
     messages: Receiver<Msg>,
     known: &RwLock<HashSet<String>>,
     on_event: &mut dyn FnMut(ImportEvent),
@@ -416,14 +441,14 @@ fn write(
                 checksum,
             })) => {
                 begin(conn, &mut tx)?;
-                pending.push(apply(conn, path, stamp, checksum, None)?);
+                pending.push(apply(conn, signer, path, stamp, checksum, None)?);
                 summary.bytes_read += stamp.size;
             }
             Ok(Msg::Done(Outcome::New(file))) => {
                 begin(conn, &mut tx)?;
                 let (path, stamp, checksum) =
                     (file.path.clone(), file.stamp, file.checksum.clone());
-                pending.push(apply(conn, path, stamp, checksum, Some(file))?);
+                pending.push(apply(conn, signer, path, stamp, checksum, Some(file))?);
                 summary.bytes_read += stamp.size;
             }
             Err(_) => {}
@@ -461,6 +486,7 @@ fn begin(conn: &rusqlite::Connection, tx: &mut Option<Instant>) -> Result<()> {
 /// asset from `new` when the catalog does not have it yet.
 fn apply(
     tx: &rusqlite::Connection,
+    signer: &Signer,
     path: PathBuf,
     stamp: Stamp,
     checksum: String,
@@ -498,6 +524,20 @@ fn apply(
                 },
             )?;
             catalog::upsert_location(tx, row, &path, stamp)?;
+            let uploader = match signer {
+                Signer::User(actor) => Some(actor.id),
+                Signer::Library(_) => None,
+            };
+            catalog::set_uploader(tx, row, uploader)?;
+            let data = serde_json::json!({
+                "checksum": file.checksum,
+                "size_bytes": file.stamp.size,
+                "media_type": file.media_type,
+                "path": path.to_string_lossy(),
+                "capture_device": a.original_source,
+                "capture_date": a.capture_date,
+            });
+            provenance::append(tx, row, &asset_id, EventKind::Import, data, signer)?;
             warnings = a.warnings.clone();
             (FileStatus::Imported, asset_id)
         }

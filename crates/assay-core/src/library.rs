@@ -31,6 +31,7 @@ impl Library {
         let library = Library { root };
         let mut conn = library.connect()?;
         migrations::migrate(&mut conn, &library.db_path())?;
+        crate::provenance::backfill(&library, &mut conn)?;
         Ok(library)
     }
 

@@ -57,6 +57,40 @@ const MIGRATIONS: &[&str] = &[
         added_at  TEXT NOT NULL
     );
     "#,
+    // 2: users and the provenance chain.
+    r#"
+    CREATE TABLE users (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        role        TEXT NOT NULL
+                    CHECK (role IN ('creator', 'steward', 'rights_manager', 'admin')),
+        key_id      TEXT NOT NULL UNIQUE,
+        public_key  BLOB NOT NULL,
+        created_at  TEXT NOT NULL,
+        created_by  INTEGER REFERENCES users(id)
+    );
+
+    -- `body` is the event's canonical JSON, byte for byte what was hashed
+    -- and signed; the other columns repeat parts of it for queries.
+    CREATE TABLE events (
+        id         INTEGER PRIMARY KEY,
+        asset      INTEGER NOT NULL REFERENCES assets(id),
+        seq        INTEGER NOT NULL,
+        kind       TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        hash       TEXT NOT NULL UNIQUE,
+        signature  BLOB NOT NULL,
+        key_id     TEXT NOT NULL,
+        UNIQUE (asset, seq)
+    );
+    CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'provenance events are append-only'); END;
+    CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'provenance events are append-only'); END;
+
+    ALTER TABLE assets ADD COLUMN provenance_hash TEXT;
+    ALTER TABLE assets ADD COLUMN uploaded_by INTEGER REFERENCES users(id);
+    "#,
 ];
 
 /// The catalog version this build writes.
@@ -103,7 +137,7 @@ mod tests {
         migrate(&mut conn, &path).unwrap();
         assert_eq!(
             tables(&conn),
-            ["assets", "locations", "watched_folders"].map(String::from)
+            ["assets", "events", "locations", "users", "watched_folders"].map(String::from)
         );
         let v: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -111,7 +145,7 @@ mod tests {
         assert_eq!(v, CURRENT_VERSION);
         // A second run finds nothing to do and changes nothing.
         migrate(&mut conn, &path).unwrap();
-        assert_eq!(tables(&conn).len(), 3);
+        assert_eq!(tables(&conn).len(), 5);
     }
 
     #[test]

@@ -1,0 +1,56 @@
+//! `assay provenance ASSET` and `assay verify --provenance`.
+
+use std::process::ExitCode;
+
+use assay_core::Library;
+
+use crate::output;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// An asset id (or a unique prefix), a checksum, or a file path.
+    asset: String,
+    /// One JSON event per line.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn show(library: &Library, args: Args) -> anyhow::Result<ExitCode> {
+    for event in library.provenance(&args.asset)? {
+        if args.json {
+            output::json_line(&event)?;
+        } else {
+            let who = match &event.user {
+                Some(user) => format!("{user} ({})", event.role),
+                None => event.role.clone(),
+            };
+            println!(
+                "{:>3}  {}  {:<20} {:<28} {}",
+                event.seq, event.at, event.kind, who, event.data
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn verify(library: &Library, json: bool) -> anyhow::Result<ExitCode> {
+    let report = library.verify_provenance()?;
+    for b in &report.breaks {
+        if json {
+            output::json_line(b)?;
+        } else {
+            println!("broken: asset {}: {}", b.asset_id, b.problem);
+        }
+    }
+    eprintln!(
+        "{} assets, {} events, {} broken chains",
+        report.assets,
+        report.events,
+        report.breaks.len()
+    );
+    Ok(if report.breaks.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

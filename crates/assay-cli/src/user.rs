@@ -1,0 +1,86 @@
+//! `assay user add|ls|key`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use assay_core::{Library, Role};
+
+use crate::identity::{read_passphrase, Who};
+use crate::output;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Add a user with a new ed25519 key, encrypted under their passphrase.
+    /// The first user of a library must be an admin; after that, act as an admin.
+    Add {
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Read the new user's passphrase from this file (else
+        /// ASSAY_NEW_PASSPHRASE; for the first admin also --passphrase-file
+        /// or ASSAY_PASSPHRASE; else a prompt).
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// List the library's users.
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a user's public key (PEM), as `assay manifest verify --key` and openssl read it.
+    Key { name: String },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+}
+
+pub fn run(library: &Library, who: &Who, command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Add {
+            name,
+            role,
+            new_passphrase_file,
+        } => {
+            let actor = who.actor(library)?;
+            // Refuse before asking for a passphrase that would not be used.
+            if let Some(actor) = &actor {
+                actor.may(assay_core::Action::ManageUsers)?;
+            }
+            let prompt = format!("new passphrase for {name}: ");
+            let passphrase = match (&new_passphrase_file, std::env::var("ASSAY_NEW_PASSPHRASE")) {
+                (Some(file), _) => read_passphrase(Some(file), "", &prompt)?,
+                (None, Ok(value)) => value,
+                // The first admin is the person at the keyboard: their own passphrase.
+                (None, Err(_)) if actor.is_none() => who.passphrase(&prompt)?,
+                (None, Err(_)) => {
+                    let first = rpassword::prompt_password(&prompt)
+                        .context("no passphrase for the new user: give --new-passphrase-file or ASSAY_NEW_PASSPHRASE")?;
+                    let again = rpassword::prompt_password("again: ")?;
+                    anyhow::ensure!(first == again, "the passphrases differ");
+                    first
+                }
+            };
+            let user = library.add_user(actor.as_deref(), &name, role, passphrase.as_bytes())?;
+            eprintln!("added {} ({}), key {}", user.name, user.role, user.key_id);
+        }
+        Command::Ls { json } => {
+            for user in library.users()? {
+                if json {
+                    output::json_line(&user)?;
+                } else {
+                    println!(
+                        "{:<20} {:<15} {}  {}",
+                        user.name, user.role, user.key_id, user.created_at
+                    );
+                }
+            }
+        }
+        Command::Key { name } => {
+            let key = library.user_public_key(&name)?;
+            print!("{}", assay_core::keys::public_key_pem(&key));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

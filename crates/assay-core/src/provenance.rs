@@ -1,0 +1,639 @@
+//! The provenance chain: every event in an asset's life, hash-chained and
+//! signed.
+//!
+//! An event is a JSON object in canonical form (RFC 8785, see
+//! [`crate::canonical`]):
+//!
+//! ```json
+//! {"v":1,"asset_id":"…","seq":3,"kind":"approval","at":"2026-…Z",
+//!  "actor":{"user":"rosa","role":"rights_manager","key_id":"ed25519:…"},
+//!  "prev":"sha256:<hash of event 2>","data":{"comment":"…"}}
+//! ```
+//!
+//! Its hash is `sha256:` + hex(SHA-256(body)); its signature is
+//! Ed25519(actor's key, SHA-256(body)). The asset's `provenance_hash` is the
+//! hash of its latest event. The catalog stores the body byte for byte and
+//! refuses to update or delete an event (triggers); verification re-derives
+//! everything from the bodies and the users' public keys.
+
+use std::collections::HashMap;
+
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::canonical::canonical_json;
+use crate::catalog::{self, now};
+use crate::error::{Error, Result};
+use crate::keys::{self, KeyId};
+use crate::library::Library;
+use crate::roles::{self, Action, Role};
+use crate::users::{self, Actor};
+
+const VERSION: u64 = 1;
+/// The role recorded for events the library's own key signs.
+const LIBRARY_ROLE: &str = "library";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Import,
+    MetadataChange,
+    LicenseChange,
+    Submission,
+    Approval,
+    Rejection,
+    Quarantine,
+    Release,
+    TransferOfRights,
+    Export,
+    ExportToMarketplace,
+    Payment,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Import => "import",
+            EventKind::MetadataChange => "metadata_change",
+            EventKind::LicenseChange => "license_change",
+            EventKind::Submission => "submission",
+            EventKind::Approval => "approval",
+            EventKind::Rejection => "rejection",
+            EventKind::Quarantine => "quarantine",
+            EventKind::Release => "release",
+            EventKind::TransferOfRights => "transfer_of_rights",
+            EventKind::Export => "export",
+            EventKind::ExportToMarketplace => "export_to_marketplace",
+            EventKind::Payment => "payment",
+        }
+    }
+
+    /// The action whoever signs this kind of event must be allowed.
+    fn action(self) -> Action {
+        match self {
+            EventKind::Import => Action::Import,
+            EventKind::MetadataChange | EventKind::LicenseChange => Action::EditMetadata,
+            EventKind::Submission => Action::Submit,
+            EventKind::Approval => Action::Approve,
+            EventKind::Rejection => Action::Reject,
+            EventKind::Quarantine => Action::Quarantine,
+            EventKind::Release => Action::Release,
+            EventKind::TransferOfRights => Action::TransferRights,
+            EventKind::Export | EventKind::ExportToMarketplace => Action::Export,
+            EventKind::Payment => Action::RecordPayment,
+        }
+    }
+}
+
+/// Who signs an event: a user acting, or the library itself.
+pub(crate) enum Signer<'a> {
+    User(&'a Actor),
+    Library(&'a SigningKey),
+}
+
+impl Signer<'_> {
+    fn key(&self) -> &SigningKey {
+        match self {
+            Signer::User(actor) => &actor.key,
+            Signer::Library(key) => key,
+        }
+    }
+
+    fn actor_json(&self) -> Value {
+        match self {
+            Signer::User(a) => {
+                json!({"user": a.name, "role": a.role.as_str(), "key_id": a.key_id.as_str()})
+            }
+            Signer::Library(key) => json!({
+                "user": null,
+                "role": LIBRARY_ROLE,
+                "key_id": keys::key_id(&key.verifying_key()).as_str(),
+            }),
+        }
+    }
+
+    fn key_id(&self) -> KeyId {
+        keys::key_id(&self.key().verifying_key())
+    }
+}
+
+/// An event ready to be stored: its canonical body, hash and signature.
+pub(crate) struct Sealed {
+    pub body: Vec<u8>,
+    pub hash: String,
+    pub signature: Signature,
+}
+
+/// Builds, hashes and signs event `seq` of an asset. Pure, so bulk edits can
+/// seal many events in parallel before one transaction stores them.
+pub(crate) fn seal(
+    signer: &Signer,
+    asset_id: &str,
+    seq: i64,
+    prev: Option<&str>,
+    kind: EventKind,
+    at: &str,
+    data: Value,
+) -> Sealed {
+    let body = canonical_json(&json!({
+        "v": VERSION,
+        "asset_id": asset_id,
+        "seq": seq,
+        "kind": kind.as_str(),
+        "at": at,
+        "actor": signer.actor_json(),
+        "prev": prev,
+        "data": data,
+    }));
+    let digest = Sha256::digest(&body);
+    Sealed {
+        hash: format!("sha256:{}", hex::encode(digest)),
+        signature: signer.key().sign(&digest),
+        body,
+    }
+}
+
+/// The sequence number and hash the next event of `asset` chains onto.
+pub(crate) fn head(conn: &Connection, asset: i64) -> Result<(i64, Option<String>)> {
+    let last: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT seq, hash FROM events WHERE asset = ?1 ORDER BY seq DESC LIMIT 1",
+            [asset],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(match last {
+        Some((seq, hash)) => (seq + 1, Some(hash)),
+        None => (0, None),
+    })
+}
+
+/// Stores a sealed event and moves the asset's `provenance_hash` to it.
+pub(crate) fn store(
+    conn: &Connection,
+    asset: i64,
+    seq: i64,
+    kind: EventKind,
+    key_id: &str,
+    sealed: &Sealed,
+) -> Result<()> {
+    let body = std::str::from_utf8(&sealed.body).map_err(|_| Error::Provenance {
+        asset_id: asset.to_string(),
+        message: "event body is not UTF-8".into(),
+    })?;
+    conn.prepare_cached(
+        "INSERT INTO events (asset, seq, kind, body, hash, signature, key_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        asset,
+        seq,
+        kind.as_str(),
+        body,
+        sealed.hash,
+        sealed.signature.to_bytes().as_slice(),
+        key_id
+    ])?;
+    conn.prepare_cached("UPDATE assets SET provenance_hash = ?1 WHERE id = ?2")?
+        .execute(params![sealed.hash, asset])?;
+    Ok(())
+}
+
+/// Appends one event to an asset's chain, inside the caller's transaction.
+pub(crate) fn append(
+    conn: &Connection,
+    asset: i64,
+    asset_id: &str,
+    kind: EventKind,
+    data: Value,
+    signer: &Signer,
+) -> Result<String> {
+    let (seq, prev) = head(conn, asset)?;
+    let sealed = seal(signer, asset_id, seq, prev.as_deref(), kind, &now(), data);
+    store(conn, asset, seq, kind, signer.key_id().as_str(), &sealed)?;
+    Ok(sealed.hash)
+}
+
+/// Gives assets imported before the chain existed (catalog version 1) their
+/// first event, signed by the library, so every asset has a chain to verify.
+pub(crate) fn backfill(library: &Library, conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let orphans: Vec<(i64, String, String, i64, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT id, asset_id, checksum, size_bytes, media_type FROM assets a
+             WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.asset = a.id)",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    if orphans.is_empty() {
+        return Ok(());
+    }
+    let key = library.library_key()?;
+    let signer = Signer::Library(&key);
+    for (row, asset_id, checksum, size, media_type) in orphans {
+        let data = json!({
+            "checksum": checksum,
+            "size_bytes": size,
+            "media_type": media_type,
+            "recorded_after_import": true,
+        });
+        append(&tx, row, &asset_id, EventKind::Import, data, &signer)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// One event as `assay provenance` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub seq: i64,
+    pub kind: String,
+    pub at: String,
+    pub user: Option<String>,
+    pub role: String,
+    pub key_id: String,
+    pub prev: Option<String>,
+    pub hash: String,
+    pub data: Value,
+}
+
+#[derive(Deserialize)]
+struct Body<'a> {
+    v: u64,
+    #[serde(borrow)]
+    asset_id: &'a str,
+    seq: i64,
+    kind: EventKind,
+    at: String,
+    actor: BodyActor<'a>,
+    prev: Option<&'a str>,
+    data: Value,
+}
+
+#[derive(Deserialize)]
+struct BodyActor<'a> {
+    user: Option<&'a str>,
+    role: &'a str,
+    key_id: &'a str,
+}
+
+/// A place where an asset's chain does not hold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Break {
+    pub asset_id: String,
+    /// The first event that fails, when the failure is in an event.
+    pub seq: Option<i64>,
+    pub problem: String,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ProvenanceReport {
+    pub assets: u64,
+    pub events: u64,
+    /// The first break of each broken chain.
+    pub breaks: Vec<Break>,
+}
+
+struct Signed {
+    asset: usize,
+    seq: i64,
+    digest: [u8; 32],
+    signature: Signature,
+    key: VerifyingKey,
+}
+
+/// Events whose signatures are checked together.
+const BATCH: usize = 4096;
+
+impl Library {
+    /// The provenance timeline of one asset, oldest first.
+    pub fn provenance(&self, key: &str) -> Result<Vec<Event>> {
+        let conn = self.connect()?;
+        let asset = catalog::resolve(&conn, key)?;
+        let mut stmt =
+            conn.prepare("SELECT body, hash FROM events WHERE asset = ?1 ORDER BY seq")?;
+        let rows = stmt.query_map([asset], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?;
+        let mut events = Vec::new();
+        for row in rows {
+            let (text, hash) = row?;
+            let body: Body = serde_json::from_str(&text).map_err(|e| Error::Provenance {
+                asset_id: key.to_owned(),
+                message: format!("an event is not readable: {e}"),
+            })?;
+            events.push(Event {
+                seq: body.seq,
+                kind: body.kind.as_str().to_owned(),
+                at: body.at,
+                user: body.actor.user.map(str::to_owned),
+                role: body.actor.role.to_owned(),
+                key_id: body.actor.key_id.to_owned(),
+                prev: body.prev.map(str::to_owned),
+                hash,
+                data: body.data,
+            });
+        }
+        Ok(events)
+    }
+
+    /// Re-checks every chain: each event's hash, its link to the one before,
+    /// its signature, that the key is the recorded user's and that the
+    /// user's role could make it; and that each asset's `provenance_hash`
+    /// is its last event. Reports the first break of each chain.
+    pub fn verify_provenance(&self) -> Result<ProvenanceReport> {
+        let conn = self.connect()?;
+        let signers = Signers::load(self, &conn)?;
+        let mut report = ProvenanceReport::default();
+        let mut stmt = conn.prepare(
+            "SELECT a.asset_id, a.provenance_hash, e.seq, e.kind, e.body, e.hash, e.signature, e.key_id
+             FROM assets a LEFT JOIN events e ON e.asset = a.id ORDER BY a.id, e.id",
+        )?;
+        let mut rows = stmt.query([])?;
+        // The asset being walked: its id, recorded head, the last hash seen,
+        // the next seq expected, and whether it already broke.
+        let mut chain: Option<Chain> = None;
+        let mut assets: Vec<(String, bool)> = Vec::new();
+        let mut pending: Vec<Signed> = Vec::new();
+        while let Some(row) = rows.next()? {
+            let asset_id: String = row.get(0)?;
+            if chain.as_ref().is_none_or(|c| c.asset_id != asset_id) {
+                if let Some(done) = chain.take() {
+                    done.finish(&mut report);
+                }
+                report.assets += 1;
+                assets.push((asset_id.clone(), false));
+                chain = Some(Chain {
+                    index: assets.len() - 1,
+                    asset_id,
+                    head: row.get(1)?,
+                    last: None,
+                    next_seq: 0,
+                    broken: false,
+                });
+            }
+            let Some(c) = chain.as_mut() else { continue };
+            let Some(body) = row.get::<_, Option<String>>(4)? else {
+                continue; // an asset with no events; `finish` reports it
+            };
+            report.events += 1;
+            if c.broken {
+                continue;
+            }
+            let column_seq: i64 = row.get(2)?;
+            let event = StoredEvent {
+                kind: row.get(3)?,
+                body,
+                hash: row.get(5)?,
+                signature: row.get(6)?,
+                key_id: row.get(7)?,
+            };
+            match c.check(&event, &signers) {
+                Ok(signed) => pending.push(signed),
+                Err(problem) => {
+                    c.broken = true;
+                    assets[c.index].1 = true;
+                    report.breaks.push(Break {
+                        asset_id: c.asset_id.clone(),
+                        seq: Some(column_seq),
+                        problem,
+                    });
+                }
+            }
+            if pending.len() >= BATCH {
+                check_signatures(&mut pending, &mut assets, &mut report);
+            }
+        }
+        if let Some(done) = chain.take() {
+            done.finish(&mut report);
+        }
+        check_signatures(&mut pending, &mut assets, &mut report);
+        // Signatures are checked after the walk; keep each chain's earliest break.
+        report.breaks.sort_by_key(|b| {
+            (
+                assets_order(&assets, &b.asset_id),
+                b.seq.unwrap_or(i64::MAX),
+            )
+        });
+        report
+            .breaks
+            .dedup_by(|later, first| later.asset_id == first.asset_id);
+        Ok(report)
+    }
+}
+
+struct StoredEvent {
+    kind: String,
+    body: String,
+    hash: String,
+    signature: Vec<u8>,
+    key_id: String,
+}
+
+struct Chain {
+    index: usize,
+    asset_id: String,
+    head: Option<String>,
+    last: Option<String>,
+    next_seq: i64,
+    broken: bool,
+}
+
+impl Chain {
+    /// Everything but the signature, which is checked in batches.
+    fn check(&mut self, e: &StoredEvent, signers: &Signers) -> Result<Signed, String> {
+        let seq = self.next_seq;
+        let digest: [u8; 32] = Sha256::digest(e.body.as_bytes()).into();
+        if format!("sha256:{}", hex::encode(digest)) != e.hash {
+            return Err(format!(
+                "event {seq}: its bytes do not match its hash (changed after it was signed)"
+            ));
+        }
+        let body: Body = serde_json::from_str(&e.body)
+            .map_err(|err| format!("event {seq}: not a readable event ({err})"))?;
+        if body.v != VERSION || body.asset_id != self.asset_id {
+            return Err(format!("event {seq}: belongs to another asset or format"));
+        }
+        if body.seq != seq || body.prev != self.last.as_deref() {
+            return Err(format!(
+                "event {seq}: does not follow the event before it (an event was removed, inserted or reordered)"
+            ));
+        }
+        if body.kind.as_str() != e.kind || body.actor.key_id != e.key_id {
+            return Err(format!(
+                "event {seq}: its columns disagree with its signed body"
+            ));
+        }
+        let key = signers.authorize(&body)?;
+        let signature = Signature::from_slice(&e.signature)
+            .map_err(|_| format!("event {seq}: the signature is malformed"))?;
+        self.last = Some(e.hash.clone());
+        self.next_seq += 1;
+        Ok(Signed {
+            asset: self.index,
+            seq,
+            digest,
+            signature,
+            key,
+        })
+    }
+
+    fn finish(self, report: &mut ProvenanceReport) {
+        if self.broken {
+            return;
+        }
+        let problem = if self.next_seq == 0 {
+            Some("no provenance events".to_owned())
+        } else if self.head != self.last {
+            Some(format!(
+                "the chain ends at {} but the asset records {} (the last event was removed, or the head was changed)",
+                self.last.as_deref().unwrap_or("nothing"),
+                self.head.as_deref().unwrap_or("nothing")
+            ))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            report.breaks.push(Break {
+                asset_id: self.asset_id,
+                seq: None,
+                problem,
+            });
+        }
+    }
+}
+
+/// The keys that may sign: every user's, and the library's.
+struct Signers {
+    users: HashMap<String, (String, Role, VerifyingKey)>,
+    library: Option<(String, VerifyingKey)>,
+}
+
+impl Signers {
+    fn load(library: &Library, conn: &Connection) -> Result<Self> {
+        let mut users = HashMap::new();
+        let mut stmt = conn.prepare("SELECT name, role, key_id, public_key FROM users")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let name: String = row.get(0)?;
+            let role = users::parse_role(&row.get::<_, String>(1)?)?;
+            let key = users::verifying_key(&row.get::<_, Vec<u8>>(3)?, &name)?;
+            users.insert(name, (row.get(2)?, role, key));
+        }
+        let library = library.library_public_key().ok().map(|key| {
+            let id = keys::key_id(&key).to_string();
+            (id, key)
+        });
+        Ok(Signers { users, library })
+    }
+
+    /// The key that must have signed `body`, if its signer could make it.
+    fn authorize(&self, body: &Body) -> Result<VerifyingKey, String> {
+        let seq = body.seq;
+        let kind = body.kind.as_str();
+        if body.actor.role == LIBRARY_ROLE {
+            let Some((id, key)) = &self.library else {
+                return Err(format!(
+                    "event {seq}: signed by the library, whose key is missing"
+                ));
+            };
+            if body.actor.key_id != id {
+                return Err(format!(
+                    "event {seq}: signed by key {}, which is not this library's key",
+                    body.actor.key_id
+                ));
+            }
+            if body.kind != EventKind::Import {
+                return Err(format!(
+                    "event {seq}: the library's key signs only imports, not {kind}"
+                ));
+            }
+            return Ok(*key);
+        }
+        let name = body.actor.user.unwrap_or("");
+        let Some((key_id, role, key)) = self.users.get(name) else {
+            return Err(format!("event {seq}: signed by unknown user {name:?}"));
+        };
+        if body.actor.key_id != key_id {
+            return Err(format!(
+                "event {seq}: signed by key {}, which is not {name}'s key",
+                body.actor.key_id
+            ));
+        }
+        if body.actor.role != role.as_str() {
+            return Err(format!(
+                "event {seq}: records role {} but {name} is a {role}",
+                body.actor.role
+            ));
+        }
+        if !roles::allows(*role, body.kind.action()) {
+            return Err(format!(
+                "event {seq}: {kind} by {name}, a {role}, who may not {}",
+                body.kind.action().as_str()
+            ));
+        }
+        Ok(*key)
+    }
+}
+
+/// Checks the pending signatures, both cores sharing the work; a batch that
+/// fails is re-checked one by one to name the event.
+fn check_signatures(
+    pending: &mut Vec<Signed>,
+    assets: &mut [(String, bool)],
+    report: &mut ProvenanceReport,
+) {
+    if pending.is_empty() {
+        return;
+    }
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunk = pending.len().div_ceil(threads).max(1);
+    let failed: Vec<(usize, i64)> = std::thread::scope(|s| {
+        let handles: Vec<_> = pending
+            .chunks(chunk)
+            .map(|part| s.spawn(move || bad_signatures(part)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    pending.clear();
+    for (asset, seq) in failed {
+        let Some((asset_id, broken)) = assets.get_mut(asset) else {
+            continue;
+        };
+        *broken = true;
+        report.breaks.push(Break {
+            asset_id: asset_id.clone(),
+            seq: Some(seq),
+            problem: format!(
+                "event {seq}: the signature does not verify with the recorded signer's key"
+            ),
+        });
+    }
+}
+
+fn assets_order(assets: &[(String, bool)], asset_id: &str) -> usize {
+    assets
+        .iter()
+        .position(|(id, _)| id == asset_id)
+        .unwrap_or(usize::MAX)
+}
+
+fn bad_signatures(part: &[Signed]) -> Vec<(usize, i64)> {
+    let messages: Vec<&[u8]> = part.iter().map(|s| s.digest.as_slice()).collect();
+    let signatures: Vec<Signature> = part.iter().map(|s| s.signature).collect();
+    let keys: Vec<VerifyingKey> = part.iter().map(|s| s.key).collect();
+    if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
+        return Vec::new();
+    }
+    part.iter()
+        .filter(|s| s.key.verify_strict(&s.digest, &s.signature).is_err())
+        .map(|s| (s.asset, s.seq))
+        .collect()
+}

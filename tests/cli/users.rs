@@ -1,0 +1,141 @@
+//! Users, acting as one, and the provenance chain, through the binary.
+
+use std::process::Output;
+
+use crate::support::{stderr, Sandbox};
+
+fn ok(out: &Output) {
+    assert!(out.status.success(), "{}", stderr(out));
+}
+
+/// A library with admin `ada` and creator `cy`; passphrases in files.
+fn setup() -> Sandbox {
+    let sb = Sandbox::new();
+    for (name, pass) in [("ada", "ada pass"), ("cy", "cy pass")] {
+        std::fs::write(sb.dir.path().join(format!("{name}.pass")), pass).unwrap();
+    }
+    let out = sb
+        .assay()
+        .args(["user", "add", "ada", "--role", "admin"])
+        .env("ASSAY_PASSPHRASE", "ada pass")
+        .output()
+        .unwrap();
+    ok(&out);
+    let out = sb
+        .assay()
+        .args(["--as", "ada", "user", "add", "cy", "--role", "creator"])
+        .arg("--passphrase-file")
+        .arg(sb.dir.path().join("ada.pass"))
+        .arg("--new-passphrase-file")
+        .arg(sb.dir.path().join("cy.pass"))
+        .output()
+        .unwrap();
+    ok(&out);
+    sb
+}
+
+#[test]
+fn users_are_listed_with_roles_and_keys() {
+    let sb = setup();
+    let (users, out) = sb.json_lines(&["user", "ls"]);
+    ok(&out);
+    let pairs: Vec<_> = users
+        .iter()
+        .map(|u| (u["name"].as_str().unwrap(), u["role"].as_str().unwrap()))
+        .collect();
+    assert_eq!(pairs, [("ada", "admin"), ("cy", "creator")]);
+    assert!(users[1]["key_id"].as_str().unwrap().starts_with("ed25519:"));
+    assert_eq!(users[1]["created_by"], "ada");
+
+    let out = sb.run(&["user", "key", "cy"]);
+    ok(&out);
+    let pem = String::from_utf8(out.stdout).unwrap();
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----"), "{pem}");
+}
+
+#[test]
+fn a_refused_or_unauthenticated_action_says_why() {
+    let sb = setup();
+    let cy_pass = sb.dir.path().join("cy.pass");
+    let out = sb
+        .assay()
+        .args(["--as", "cy", "user", "add", "eve", "--role", "admin"])
+        .arg("--passphrase-file")
+        .arg(&cy_pass)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("refused by rule role: cy is a creator"),
+        "{}",
+        stderr(&out)
+    );
+    let out = sb
+        .assay()
+        .args(["--as", "cy", "import"])
+        .arg(sb.photos())
+        .env("ASSAY_PASSPHRASE", "not it")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("wrong passphrase"),
+        "{}",
+        stderr(&out)
+    );
+    let out = sb.run(&["--as", "nobody", "user", "ls"]);
+    ok(&out); // reading needs no identity
+    let out = sb
+        .assay()
+        .args(["--as", "nobody", "import"])
+        .arg(sb.photos())
+        .env("ASSAY_PASSPHRASE", "x")
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("no user named \"nobody\""),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn imports_are_signed_and_tampering_is_caught() {
+    let sb = setup();
+    sb.add("exif-py/jpg/exif-org/sanyo-vpcg250.jpg", "a.jpg");
+    let out = sb.assay().arg("import").arg(sb.photos()).output().unwrap();
+    assert!(stderr(&out).contains("--as NAME"), "{}", stderr(&out));
+
+    let out = sb
+        .assay()
+        .args(["--as", "cy", "import"])
+        .arg(sb.photos())
+        .env("ASSAY_PASSPHRASE", "cy pass")
+        .output()
+        .unwrap();
+    ok(&out);
+    let (assets, _) = sb.json_lines(&["ls"]);
+    let id = assets[0]["asset_id"].as_str().unwrap();
+    let (events, out) = sb.json_lines(&["provenance", id]);
+    ok(&out);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["kind"], "import");
+    assert_eq!(events[0]["user"], "cy");
+    assert_eq!(events[0]["data"]["checksum"], assets[0]["checksum"]);
+
+    ok(&sb.run(&["verify", "--provenance"]));
+
+    let db = rusqlite::Connection::open(sb.library().join("library.db")).unwrap();
+    db.execute_batch(
+        "DROP TRIGGER events_append_only_update;
+         UPDATE events SET body = replace(body, 'a.jpg', 'b.jpg');",
+    )
+    .unwrap();
+    let out = sb.run(&["verify", "--provenance"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains(id) && stdout.contains("event 0"),
+        "{stdout}"
+    );
+}

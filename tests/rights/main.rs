@@ -1,0 +1,86 @@
+//! Identities, roles and the provenance chain, driven through the core API on
+//! temporary libraries of real corpus files. Tamper tests change the catalog
+//! behind the core's back, as an attacker with the database file would.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod tamper;
+mod users;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use assay_core::{Actor, ImportOptions, Library, Role};
+
+pub const PASS: &[u8] = b"correct horse";
+
+pub fn corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/files")
+        .join(name)
+}
+
+/// Photos from two cameras, copied so each test owns its files.
+pub fn photos(dir: &Path) -> PathBuf {
+    let photos = dir.join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    for (from, to) in [
+        ("exif-py/jpg/exif-org/sanyo-vpcg250.jpg", "a.jpg"),
+        ("exif-py/jpg/exif-org/kodak-dc210.jpg", "b.jpg"),
+    ] {
+        std::fs::copy(corpus(from), photos.join(to)).unwrap();
+    }
+    photos
+}
+
+pub fn fast_kdf() {
+    // Argon2id at full strength costs a second per key; tests need many keys.
+    std::env::set_var("ASSAY_KDF_FAST", "1");
+}
+
+/// A library with an admin `ada`, a creator `cy` who imported two photos,
+/// and a rights manager `rosa`.
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub library: Library,
+    pub ada: Actor,
+    pub cy: Arc<Actor>,
+    pub rosa: Actor,
+}
+
+impl World {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> World {
+        fast_kdf();
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::open(dir.path().join("library")).unwrap();
+        library.add_user(None, "ada", Role::Admin, PASS).unwrap();
+        let ada = library.unlock("ada", PASS).unwrap();
+        library
+            .add_user(Some(&ada), "cy", Role::Creator, PASS)
+            .unwrap();
+        library
+            .add_user(Some(&ada), "rosa", Role::RightsManager, PASS)
+            .unwrap();
+        let cy = Arc::new(library.unlock("cy", PASS).unwrap());
+        let rosa = library.unlock("rosa", PASS).unwrap();
+        let options = ImportOptions {
+            actor: Some(Arc::clone(&cy)),
+            ..ImportOptions::default()
+        };
+        let summary = library
+            .import(&[photos(dir.path())], &options, &mut |_| {})
+            .unwrap();
+        assert_eq!(summary.imported, 2);
+        World {
+            dir,
+            library,
+            ada,
+            cy,
+            rosa,
+        }
+    }
+
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.library.db_path()).unwrap()
+    }
+}
