@@ -1,6 +1,7 @@
 //! `assay`: the command line over assay-core. Glue only: parse arguments,
 //! call the core, print. Every rule lives in the core.
 
+mod edit;
 mod identity;
 mod import;
 mod output;
@@ -49,6 +50,11 @@ enum Command {
     User(user::Command),
     /// Show an asset's provenance timeline.
     Provenance(provenance::Args),
+    /// Edit the rights metadata of assets (all or nothing).
+    Edit(edit::EditArgs),
+    /// Manage creator profiles.
+    #[command(subcommand)]
+    Creator(edit::CreatorCommand),
 }
 
 fn main() -> ExitCode {
@@ -77,5 +83,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Show(args) => read::show(&library, args),
         Command::User(command) => user::run(&library, &cli.who, command),
         Command::Provenance(args) => provenance::show(&library, args),
+        Command::Edit(args) => edit::run(&library, &cli.who, args),
+        Command::Creator(command) => edit::creator(&library, &cli.who, command),
     }
 }

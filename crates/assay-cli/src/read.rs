@@ -26,6 +26,15 @@ pub struct LsArgs {
     /// Title, a path or EXIF text contains this (case-insensitive).
     #[arg(long)]
     text: Option<String>,
+    /// Exactly this license tag.
+    #[arg(long)]
+    license: Option<String>,
+    /// Exactly this workflow state (draft, pending, approved, rejected, quarantined).
+    #[arg(long)]
+    state: Option<String>,
+    /// Linked to this creator profile.
+    #[arg(long)]
+    creator: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -44,6 +53,9 @@ pub fn ls(library: &Library, args: LsArgs) -> anyhow::Result<ExitCode> {
         until: args.until,
         make: args.make,
         text: args.text,
+        license_tag: args.license,
+        state: args.state,
+        creator: args.creator,
     };
     let records = library.list(&filter)?;
     for r in &records {

@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::error::{Error, Result};
 use crate::read::Stamp;
-use crate::record::{AssetRecord, Exif, Location, LocationStatus, Previews};
+use crate::record::{AssetRecord, Exif, Location, LocationStatus, Previews, Workflow};
 
 /// A path as the raw bytes the OS uses, so non-UTF-8 names round-trip.
 pub(crate) fn path_bytes(path: &Path) -> Vec<u8> {
@@ -335,14 +335,23 @@ pub struct Filter {
     pub make: Option<String>,
     /// Case-insensitive substring of the title, a location path or EXIF text.
     pub text: Option<String>,
+    /// Exactly this license tag.
+    pub license_tag: Option<String>,
+    /// Exactly this workflow state (draft, pending, approved, rejected, quarantined).
+    pub state: Option<String>,
+    /// Linked to the creator profile of this name.
+    pub creator: Option<String>,
 }
 
 const RECORD_COLUMNS: &str = "id, asset_id, checksum, size_bytes, media_type, title, capture_date,
     capture_date_source, original_source, width, height, row_count, exif, warnings, thumbnail,
-    preview, imported_at";
+    preview, imported_at, rights, workflow_state, provenance_hash,
+    (SELECT name FROM users u WHERE u.id = a.uploaded_by),
+    (SELECT name FROM users u WHERE u.id = a.last_edited_by)";
 
-pub(crate) fn list(conn: &Connection, root: &Path, filter: &Filter) -> Result<Vec<AssetRecord>> {
-    let mut sql = format!("SELECT {RECORD_COLUMNS} FROM assets a WHERE 1 = 1");
+/// The WHERE clause (starting with `WHERE`) and its arguments for `filter`.
+fn where_clause(filter: &Filter) -> (String, Vec<String>) {
+    let mut sql = String::from(" WHERE 1 = 1");
     let mut args: Vec<String> = Vec::new();
     // Every `?` in a clause stands for that clause's one argument.
     let mut arg = |sql: &mut String, clause: &str, value: String| {
@@ -382,6 +391,23 @@ pub(crate) fn list(conn: &Connection, root: &Path, filter: &Filter) -> Result<Ve
             make.clone(),
         );
     }
+    if let Some(tag) = &filter.license_tag {
+        arg(
+            &mut sql,
+            " AND json_extract(rights, '$.license_tag') = ?",
+            tag.clone(),
+        );
+    }
+    if let Some(state) = &filter.state {
+        arg(&mut sql, " AND workflow_state = ?", state.clone());
+    }
+    if let Some(creator) = &filter.creator {
+        arg(
+            &mut sql,
+            " AND json_extract(rights, '$.creator') = ?",
+            creator.clone(),
+        );
+    }
     if let Some(text) = &filter.text {
         arg(
             &mut sql,
@@ -392,7 +418,14 @@ pub(crate) fn list(conn: &Connection, root: &Path, filter: &Filter) -> Result<Ve
             text.clone(),
         );
     }
-    sql.push_str(" ORDER BY capture_date IS NULL, capture_date, id");
+    (sql, args)
+}
+
+pub(crate) fn list(conn: &Connection, root: &Path, filter: &Filter) -> Result<Vec<AssetRecord>> {
+    let (clause, args) = where_clause(filter);
+    let sql = format!(
+        "SELECT {RECORD_COLUMNS} FROM assets a{clause} ORDER BY capture_date IS NULL, capture_date, id"
+    );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
         row_to_record(r, root)
@@ -402,8 +435,16 @@ pub(crate) fn list(conn: &Connection, root: &Path, filter: &Filter) -> Result<Ve
     Ok(records)
 }
 
+/// The rows of the assets `filter` matches, in catalog order.
+pub(crate) fn ids(conn: &Connection, filter: &Filter) -> Result<Vec<i64>> {
+    let (clause, args) = where_clause(filter);
+    let mut stmt = conn.prepare(&format!("SELECT id FROM assets a{clause} ORDER BY id"))?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
 pub(crate) fn record(conn: &Connection, root: &Path, id: i64) -> Result<AssetRecord> {
-    let sql = format!("SELECT {RECORD_COLUMNS} FROM assets WHERE id = ?1");
+    let sql = format!("SELECT {RECORD_COLUMNS} FROM assets a WHERE id = ?1");
     let mut records = vec![conn.query_row(&sql, [id], |r| row_to_record(r, root))?];
     attach_locations(conn, &mut records)?;
     records.pop().ok_or_else(|| Error::NotFound(id.to_string()))
@@ -432,6 +473,14 @@ fn row_to_record(r: &Row, root: &Path) -> rusqlite::Result<AssetRecord> {
             preview: preview_path(r.get(15)?),
         },
         imported_at: r.get(16)?,
+        rights: {
+            let mut rights: serde_json::Map<String, serde_json::Value> =
+                parse_json(17, r.get(17)?)?;
+            // The title has its own column (import fills it); edits keep both in step.
+            rights.remove("title");
+            rights
+        },
+        workflow: Workflow::new(r.get(18)?, r.get(19)?, r.get(20)?, r.get(21)?),
     })
 }
 

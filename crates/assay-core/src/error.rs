@@ -38,6 +38,15 @@ pub enum Error {
     InvalidInput(String),
     #[error(transparent)]
     Key(#[from] crate::keys::KeyError),
+    /// A value the schema or the taxonomy refuses; `pointer` is the field's JSON pointer.
+    #[error("asset {asset_id}: {pointer}: {reason}")]
+    Invalid {
+        asset_id: String,
+        pointer: String,
+        reason: String,
+    },
+    #[error(transparent)]
+    License(#[from] crate::licenses::LicenseError),
     #[error("provenance of asset {asset_id}: {message}")]
     Provenance { asset_id: String, message: String },
 }
@@ -73,6 +82,8 @@ impl Error {
             Error::InvalidInput(_) => "invalid_input",
             Error::Key(e) => e.code(),
             Error::Provenance { .. } => "provenance",
+            Error::Invalid { .. } => "invalid",
+            Error::License(e) => e.code(),
         }
     }
 }

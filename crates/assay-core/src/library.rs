@@ -50,6 +50,14 @@ impl Library {
         self.root.join(DB_FILE)
     }
 
+    /// The license taxonomy: the shipped tags plus the library's own
+    /// `license-tags.json`, when it has one.
+    pub fn taxonomy(&self) -> Result<crate::licenses::Taxonomy> {
+        Ok(crate::licenses::Taxonomy::with_custom(
+            &self.root.join("license-tags.json"),
+        )?)
+    }
+
     pub fn previews_dir(&self) -> PathBuf {
         self.root.join(PREVIEWS_DIR)
     }

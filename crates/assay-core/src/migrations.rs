@@ -91,6 +91,27 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE assets ADD COLUMN provenance_hash TEXT;
     ALTER TABLE assets ADD COLUMN uploaded_by INTEGER REFERENCES users(id);
     "#,
+    // 3: rights metadata, creator profiles and the review workflow.
+    r#"
+    CREATE TABLE creators (
+        id           INTEGER PRIMARY KEY,
+        name         TEXT NOT NULL UNIQUE,
+        contact      TEXT,
+        payout_ref   TEXT NOT NULL,
+        agreement_id TEXT,
+        attribution  TEXT,
+        created_at   TEXT NOT NULL
+    );
+
+    -- The editable metadata as one JSON object, validated against
+    -- $defs/rights of schemas/asset.schema.json before every write.
+    ALTER TABLE assets ADD COLUMN rights TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE assets ADD COLUMN workflow_state TEXT NOT NULL DEFAULT 'draft'
+        CHECK (workflow_state IN ('draft', 'pending', 'approved', 'rejected', 'quarantined'));
+    ALTER TABLE assets ADD COLUMN state_since TEXT;
+    ALTER TABLE assets ADD COLUMN last_edited_by INTEGER REFERENCES users(id);
+    CREATE INDEX assets_workflow_state ON assets(workflow_state);
+    "#,
 ];
 
 /// The catalog version this build writes.
@@ -137,7 +158,15 @@ mod tests {
         migrate(&mut conn, &path).unwrap();
         assert_eq!(
             tables(&conn),
-            ["assets", "events", "locations", "users", "watched_folders"].map(String::from)
+            [
+                "assets",
+                "creators",
+                "events",
+                "locations",
+                "users",
+                "watched_folders"
+            ]
+            .map(String::from)
         );
         let v: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -145,7 +174,7 @@ mod tests {
         assert_eq!(v, CURRENT_VERSION);
         // A second run finds nothing to do and changes nothing.
         migrate(&mut conn, &path).unwrap();
-        assert_eq!(tables(&conn).len(), 5);
+        assert_eq!(tables(&conn).len(), 6);
     }
 
     #[test]

@@ -29,6 +29,44 @@ pub struct AssetRecord {
     pub previews: Previews,
     pub warnings: Vec<String>,
     pub imported_at: String,
+    /// The editable rights metadata (`$defs/rights` of the schema) that is set.
+    #[serde(flatten)]
+    pub rights: serde_json::Map<String, serde_json::Value>,
+    #[serde(flatten)]
+    pub workflow: Workflow,
+}
+
+/// Where an asset stands in review, and who touched it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workflow {
+    /// draft, pending, approved, rejected or quarantined.
+    pub workflow_state: String,
+    /// The seed's three-valued view: approved, rejected, or pending for every other state.
+    pub marketplace_approved: String,
+    pub provenance_hash: Option<String>,
+    pub uploaded_by: Option<String>,
+    pub last_edited_by: Option<String>,
+}
+
+impl Workflow {
+    pub(crate) fn new(
+        workflow_state: String,
+        provenance_hash: Option<String>,
+        uploaded_by: Option<String>,
+        last_edited_by: Option<String>,
+    ) -> Self {
+        let marketplace_approved = match workflow_state.as_str() {
+            "approved" | "rejected" => workflow_state.clone(),
+            _ => "pending".to_owned(),
+        };
+        Workflow {
+            workflow_state,
+            marketplace_approved,
+            provenance_hash,
+            uploaded_by,
+            last_edited_by,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

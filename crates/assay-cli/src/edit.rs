@@ -1,0 +1,176 @@
+//! `assay edit` and `assay creator add|ls`.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use assay_core::licenses::PaymentTerms;
+use assay_core::{Change, Filter, Library, NewCreator, Selection};
+
+use crate::identity::Who;
+use crate::output;
+
+#[derive(clap::Args)]
+pub struct EditArgs {
+    /// Asset ids (or unique prefixes), checksums or paths.
+    assets: Vec<String>,
+    /// Select by filter instead: KEY=VALUE, repeatable (keys: media_type,
+    /// since, until, make, text, license_tag, state, creator).
+    #[arg(long = "where", value_name = "KEY=VALUE")]
+    filters: Vec<String>,
+    /// Set a field of the rights metadata (FIELD=VALUE; an empty VALUE clears it).
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    sets: Vec<String>,
+    /// Set the license tag.
+    #[arg(long)]
+    license: Option<String>,
+    /// Payment terms: one_time:FEE:CUR, royalty:RATE or rev_share:SHARE.
+    #[arg(long)]
+    payment: Option<String>,
+    /// Link a creator profile (sets the creator's name, contact and payout reference).
+    #[arg(long)]
+    creator: Option<String>,
+    /// Add a sensitive flag (privacy, location, pii, minors, model_release_required, ...).
+    #[arg(long)]
+    flag: Vec<String>,
+    /// Remove a sensitive flag.
+    #[arg(long)]
+    unflag: Vec<String>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(library: &Library, who: &Who, args: EditArgs) -> anyhow::Result<ExitCode> {
+    let selection = selection(&args.assets, &args.filters)?;
+    let mut changes = Vec::new();
+    for set in &args.sets {
+        changes.push(Change::parse_set(set)?);
+    }
+    if let Some(tag) = &args.license {
+        changes.push(Change::Set {
+            field: "license_tag".into(),
+            value: tag.clone().into(),
+        });
+    }
+    if let Some(payment) = &args.payment {
+        let terms = PaymentTerms::parse_cli(payment)?;
+        changes.push(Change::Set {
+            field: "payment_terms".into(),
+            value: serde_json::to_value(terms)?,
+        });
+    }
+    if let Some(name) = &args.creator {
+        changes.push(Change::Creator(name.clone()));
+    }
+    changes.extend(args.flag.iter().cloned().map(Change::Flag));
+    changes.extend(args.unflag.iter().cloned().map(Change::Unflag));
+    let actor = who
+        .actor(library)?
+        .context("editing needs an acting user: --as NAME")?;
+    let summary = library.edit(&actor, &selection, &changes)?;
+    if args.json {
+        output::json_line(&summary)?;
+    } else {
+        eprintln!(
+            "{} selected, {} changed, {} unchanged, {} sent back to review",
+            summary.selected, summary.changed, summary.unchanged, summary.reopened
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Assets named on the command line, or a `--where` filter; not both.
+pub fn selection(assets: &[String], filters: &[String]) -> anyhow::Result<Selection> {
+    match (assets.is_empty(), filters.is_empty()) {
+        (false, true) => Ok(Selection::Assets(assets.to_vec())),
+        (true, false) => {
+            let mut filter = Filter::default();
+            for f in filters {
+                let (key, value) = f
+                    .split_once('=')
+                    .with_context(|| format!("--where {f:?}: expected KEY=VALUE"))?;
+                let value = Some(value.to_owned());
+                match key {
+                    "media_type" => filter.media_type = value,
+                    "since" => filter.since = value,
+                    "until" => filter.until = value,
+                    "make" => filter.make = value,
+                    "text" => filter.text = value,
+                    "license_tag" => filter.license_tag = value,
+                    "state" => filter.state = value,
+                    "creator" => filter.creator = value,
+                    other => anyhow::bail!(
+                        "--where {other}: unknown key; use media_type, since, until, make, text, license_tag, state or creator"
+                    ),
+                }
+            }
+            Ok(Selection::Where(filter))
+        }
+        (true, true) => anyhow::bail!("name assets, or select them with --where KEY=VALUE"),
+        (false, false) => anyhow::bail!("name assets or use --where, not both"),
+    }
+}
+
+#[derive(clap::Subcommand)]
+pub enum CreatorCommand {
+    /// Add a creator profile (stewards and admins).
+    Add {
+        name: String,
+        /// Payout reference: a wallet or marketplace account id.
+        #[arg(long)]
+        payout: String,
+        #[arg(long)]
+        contact: Option<String>,
+        /// Id of the signed agreement with this creator.
+        #[arg(long)]
+        agreement: Option<String>,
+        /// Attribution text buyers must show.
+        #[arg(long)]
+        attribution: Option<String>,
+    },
+    /// List creator profiles.
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn creator(library: &Library, who: &Who, command: CreatorCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        CreatorCommand::Add {
+            name,
+            payout,
+            contact,
+            agreement,
+            attribution,
+        } => {
+            let actor = who
+                .actor(library)?
+                .context("adding a creator needs an acting user: --as NAME")?;
+            let new = NewCreator {
+                name,
+                contact,
+                payout_ref: payout,
+                agreement_id: agreement,
+                attribution,
+            };
+            let c = library.add_creator(&actor, &new)?;
+            eprintln!("added creator {} (payout {})", c.name, c.payout_ref);
+        }
+        CreatorCommand::Ls { json } => {
+            for c in library.creators()? {
+                if json {
+                    output::json_line(&c)?;
+                } else {
+                    println!(
+                        "{:<24} {:<30} {}",
+                        c.name,
+                        c.payout_ref,
+                        c.contact.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

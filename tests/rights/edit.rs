@@ -1,0 +1,187 @@
+//! Metadata edits: validation with the field's pointer, all-or-nothing bulk
+//! edits, creator ownership, and the events they leave.
+
+use assay_core::{Change, Error, Filter, NewCreator, Role, Selection};
+use serde_json::json;
+
+use crate::{World, PASS};
+
+fn all() -> Selection {
+    Selection::Where(Filter::default())
+}
+
+fn set(field: &str, value: serde_json::Value) -> Change {
+    Change::Set {
+        field: field.into(),
+        value,
+    }
+}
+
+#[test]
+fn an_edit_is_validated_recorded_and_shown_in_the_record() {
+    let w = World::new();
+    let summary = w
+        .library
+        .edit(
+            &w.cy,
+            &all(),
+            &[
+                set("license_tag", json!("CC-BY-4.0")),
+                set("payment_terms", json!({"kind": "rev_share", "share": 0.2})),
+                Change::Flag("location".into()),
+            ],
+        )
+        .unwrap();
+    assert_eq!(
+        (summary.selected, summary.changed, summary.unchanged),
+        (2, 2, 0)
+    );
+    let record = &w.library.list(&Filter::default()).unwrap()[0];
+    assert_eq!(record.rights["license_tag"], "CC-BY-4.0");
+    assert_eq!(record.rights["sensitive_flags"], json!(["location"]));
+    assert_eq!(record.workflow.last_edited_by.as_deref(), Some("cy"));
+    assert_eq!(record.workflow.uploaded_by.as_deref(), Some("cy"));
+
+    let events = w.library.provenance(&record.asset_id).unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1].kind, "license_change");
+    assert_eq!(events[1].data["previous_license"], json!(null));
+    assert_eq!(events[1].data["new_license"], "CC-BY-4.0");
+    assert_eq!(
+        events[1].data["changes"]["payment_terms"]["new"],
+        json!({"kind": "rev_share", "share": 0.2})
+    );
+    assert_eq!(
+        record.workflow.provenance_hash.as_ref(),
+        Some(&events[1].hash)
+    );
+
+    // The same edit again changes nothing and records nothing.
+    let again = w
+        .library
+        .edit(&w.cy, &all(), &[set("license_tag", json!("CC-BY-4.0"))])
+        .unwrap();
+    assert_eq!((again.changed, again.unchanged), (0, 2));
+    assert_eq!(w.library.provenance(&record.asset_id).unwrap().len(), 2);
+    assert!(w.library.verify_provenance().unwrap().breaks.is_empty());
+}
+
+#[test]
+fn bad_values_are_refused_with_the_field_and_nothing_changes() {
+    let w = World::new();
+    let cases = [
+        (
+            set("license_tag", json!("NOT-A-TAG")),
+            "/license_tag",
+            "unknown license tag",
+        ),
+        (
+            set("payment_terms", json!({"kind": "rev_share", "share": 1.5})),
+            "/payment_terms",
+            "",
+        ),
+        (
+            set("ownership_status", json!("stolen")),
+            "/ownership_status",
+            "",
+        ),
+        (Change::Flag("haunted".into()), "/sensitive_flags/0", ""),
+    ];
+    for (change, pointer, reason) in cases {
+        let err = w
+            .library
+            .edit(&w.cy, &all(), std::slice::from_ref(&change))
+            .unwrap_err();
+        match &err {
+            Error::Invalid {
+                pointer: p,
+                reason: r,
+                ..
+            } => {
+                assert_eq!(p, pointer, "{change:?}");
+                assert!(r.contains(reason), "{r}");
+            }
+            other => panic!("{change:?}: {other}"),
+        }
+    }
+    for r in w.library.list(&Filter::default()).unwrap() {
+        assert!(r.rights.is_empty(), "{:?}", r.rights);
+        assert_eq!(w.library.provenance(&r.asset_id).unwrap().len(), 1);
+    }
+    assert!(Change::parse_set("colour=red").is_err());
+    assert!(
+        assay_core::licenses::PaymentTerms::parse_cli("rev_share:1.5")
+            .unwrap_err()
+            .to_string()
+            .contains("1.5")
+    );
+}
+
+#[test]
+fn roles_and_ownership_decide_who_edits() {
+    let w = World::new();
+    // A rights manager and an admin do not edit metadata.
+    for actor in [&w.rosa, &w.ada] {
+        let err = w
+            .library
+            .edit(actor, &all(), &[set("title", json!("x"))])
+            .unwrap_err();
+        assert!(matches!(err, Error::Refused { rule: "role", .. }), "{err}");
+    }
+    // Another creator may not edit cy's uploads; a steward may edit anything.
+    w.library
+        .add_user(Some(&w.ada), "dee", Role::Creator, PASS)
+        .unwrap();
+    w.library
+        .add_user(Some(&w.ada), "sam", Role::Steward, PASS)
+        .unwrap();
+    let dee = w.library.unlock("dee", PASS).unwrap();
+    let err = w
+        .library
+        .edit(&dee, &all(), &[set("title", json!("mine now"))])
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Refused {
+                rule: "creator-own-assets",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let sam = w.library.unlock("sam", PASS).unwrap();
+    w.library
+        .add_creator(
+            &sam,
+            &NewCreator {
+                name: "Cy Twombly".into(),
+                payout_ref: "acct_123".into(),
+                contact: Some("cy@example.org".into()),
+                ..NewCreator::default()
+            },
+        )
+        .unwrap();
+    let summary = w
+        .library
+        .edit(&sam, &all(), &[Change::Creator("Cy Twombly".into())])
+        .unwrap();
+    assert_eq!(summary.changed, 2);
+    let record = &w.library.list(&Filter::default()).unwrap()[0];
+    assert_eq!(record.rights["tax_and_payout_info"], "acct_123");
+    assert_eq!(record.rights["creator_contact"], "cy@example.org");
+    assert_eq!(record.workflow.last_edited_by.as_deref(), Some("sam"));
+    // Creators do not manage creator profiles.
+    assert!(w
+        .library
+        .add_creator(
+            &w.cy,
+            &NewCreator {
+                name: "x".into(),
+                payout_ref: "y".into(),
+                ..NewCreator::default()
+            }
+        )
+        .is_err());
+    assert!(w.library.verify_provenance().unwrap().breaks.is_empty());
+}
