@@ -233,91 +233,63 @@ fn reordered_events_are_caught() {
     assert!(problem.contains("does not follow"), "{problem}");
 }
 
+/// A fresh chain with one more event claiming `user` in `role`, naming the
+/// key of `claimed` and signed by `signing` (a user's name, or "stranger"
+/// for a key the library has never seen); returns the single break found.
+fn forge(
+    user: &str,
+    role: &str,
+    claimed: &str,
+    signing: &str,
+    kind: &str,
+) -> (Option<i64>, String) {
+    let (w, asset, asset_id) = chained();
+    let stranger = keys::generate();
+    let key = |name: &str| match name {
+        "stranger" => stranger.clone(),
+        name => secret(&w, name),
+    };
+    let db = w.db();
+    append(
+        &db,
+        asset,
+        &asset_id,
+        user,
+        role,
+        &key(claimed),
+        &key(signing),
+        kind,
+    );
+    let (_, seq, problem) = single_break(&w);
+    (seq, problem)
+}
+
 #[test]
 fn a_signature_by_a_key_that_is_not_the_users_is_caught() {
-    let (w, asset, asset_id) = chained();
-    let db = w.db();
-    let (cy, rosa) = (secret(&w, "cy"), secret(&w, "rosa"));
     // Claims cy and cy's key id, but rosa signed.
-    append(
-        &db,
-        asset,
-        &asset_id,
-        "cy",
-        "creator",
-        &cy,
-        &rosa,
-        "metadata_change",
-    );
-    let (_, seq, problem) = single_break(&w);
+    let (seq, problem) = forge("cy", "creator", "cy", "rosa", "metadata_change");
     assert_eq!(seq, Some(4));
     assert!(problem.contains("signature does not verify"), "{problem}");
-
     // Claims cy but names (and is signed by) rosa's key.
-    let (w, asset, asset_id) = chained();
-    let db = w.db();
-    let rosa = secret(&w, "rosa");
-    append(
-        &db,
-        asset,
-        &asset_id,
-        "cy",
-        "creator",
-        &rosa,
-        &rosa,
-        "metadata_change",
-    );
-    let (_, seq, problem) = single_break(&w);
+    let (seq, problem) = forge("cy", "creator", "rosa", "rosa", "metadata_change");
     assert_eq!(seq, Some(4));
     assert!(problem.contains("not cy's key"), "{problem}");
-
     // A key nobody in the library has.
-    let (w, asset, asset_id) = chained();
-    let db = w.db();
-    let stranger = keys::generate();
-    append(
-        &db,
-        asset,
-        &asset_id,
-        "cy",
-        "creator",
-        &stranger,
-        &stranger,
-        "metadata_change",
-    );
-    let (_, _, problem) = single_break(&w);
+    let (_, problem) = forge("cy", "creator", "stranger", "stranger", "metadata_change");
     assert!(problem.contains("not cy's key"), "{problem}");
 }
 
 #[test]
 fn an_event_the_signers_role_could_not_make_is_caught() {
-    let (w, asset, asset_id) = chained();
-    let db = w.db();
-    let cy = secret(&w, "cy");
     // A creator approving, with a perfectly valid signature.
-    append(&db, asset, &asset_id, "cy", "creator", &cy, &cy, "approval");
-    let (_, seq, problem) = single_break(&w);
+    let (seq, problem) = forge("cy", "creator", "cy", "cy", "approval");
     assert_eq!(seq, Some(4));
     assert!(
         problem.contains("a creator, who may not approve"),
         "{problem}"
     );
-
     // Claiming a role the user does not have.
-    let (w, asset, asset_id) = chained();
-    let db = w.db();
-    let cy = secret(&w, "cy");
-    append(
-        &db,
-        asset,
-        &asset_id,
-        "cy",
-        "rights_manager",
-        &cy,
-        &cy,
-        "approval",
-    );
-    let (_, _, problem) = single_break(&w);
+    let (_, problem) = forge("cy", "rights_manager", "cy", "cy", "approval");
     assert!(
         problem.contains("records role rights_manager but cy is a creator"),
         "{problem}"
