@@ -139,3 +139,61 @@ fn imports_are_signed_and_tampering_is_caught() {
         "{stdout}"
     );
 }
+
+#[test]
+fn edit_submit_and_review_through_the_binary() {
+    let sb = setup();
+    sb.add("exif-py/jpg/exif-org/sanyo-vpcg250.jpg", "a.jpg");
+    let as_cy = |args: &[&str]| {
+        sb.assay()
+            .args(["--as", "cy"])
+            .args(args)
+            .env("ASSAY_PASSPHRASE", "cy pass")
+            .output()
+            .unwrap()
+    };
+    ok(&as_cy(&["import", sb.photos().to_str().unwrap()]));
+    let out = as_cy(&[
+        "edit",
+        "--where",
+        "media_type=image",
+        "--payment",
+        "rev_share:1.5",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("1.5"), "{}", stderr(&out));
+    let out = as_cy(&["edit", "--where", "media_type=image", "--license", "NOPE"]);
+    assert!(
+        stderr(&out).contains("/license_tag: unknown license tag"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = as_cy(&[
+        "edit",
+        "--where",
+        "media_type=image",
+        "--license",
+        "NO-TRAIN",
+        "--payment",
+        "rev_share:0.2",
+        "--flag",
+        "location",
+        "--json",
+    ]);
+    ok(&out);
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["changed"], 1);
+    let (records, _) = sb.json_lines(&["ls", "--license", "NO-TRAIN"]);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["payment_terms"]["share"], 0.2);
+
+    let out = as_cy(&["submit", "--where", "license_tag=NO-TRAIN"]);
+    ok(&out);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("quarantined") && stdout.contains("failed training-allowed"),
+        "{stdout}"
+    );
+    ok(&sb.run(&["verify", "--provenance"]));
+}

@@ -6,6 +6,7 @@
 mod edit;
 mod tamper;
 mod users;
+mod workflow;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

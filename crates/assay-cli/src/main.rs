@@ -7,6 +7,7 @@ mod import;
 mod output;
 mod provenance;
 mod read;
+mod review;
 mod user;
 mod verify;
 mod watch;
@@ -55,6 +56,16 @@ enum Command {
     /// Manage creator profiles.
     #[command(subcommand)]
     Creator(edit::CreatorCommand),
+    /// Submit assets for review; one that fails an eligibility gate is quarantined.
+    Submit(review::CommentArgs),
+    /// Approve pending assets (rights managers; never your own uploads or edits).
+    Approve(review::CommentArgs),
+    /// Reject pending assets, with --comment.
+    Reject(review::CommentArgs),
+    /// Quarantine assets, with --reason.
+    Quarantine(review::CommentArgs),
+    /// Release quarantined assets back to draft.
+    Release(review::CommentArgs),
 }
 
 fn main() -> ExitCode {
@@ -85,5 +96,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Provenance(args) => provenance::show(&library, args),
         Command::Edit(args) => edit::run(&library, &cli.who, args),
         Command::Creator(command) => edit::creator(&library, &cli.who, command),
+        Command::Submit(args) => review::run(&library, &cli.who, review::Step::Submit, args),
+        Command::Approve(args) => review::run(&library, &cli.who, review::Step::Approve, args),
+        Command::Reject(args) => review::run(&library, &cli.who, review::Step::Reject, args),
+        Command::Quarantine(args) => {
+            review::run(&library, &cli.who, review::Step::Quarantine, args)
+        }
+        Command::Release(args) => review::run(&library, &cli.who, review::Step::Release, args),
     }
 }

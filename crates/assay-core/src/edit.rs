@@ -167,7 +167,7 @@ impl Library {
 }
 
 /// The rows of the selected assets, each once, in catalog order.
-fn select(conn: &rusqlite::Connection, selection: &Selection) -> Result<Vec<i64>> {
+pub(crate) fn select(conn: &rusqlite::Connection, selection: &Selection) -> Result<Vec<i64>> {
     let mut rows = match selection {
         Selection::Assets(keys) => keys
             .iter()

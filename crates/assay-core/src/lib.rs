@@ -15,6 +15,7 @@ mod creators;
 mod edit;
 mod error;
 mod exif;
+mod gates;
 mod ingest;
 pub mod keys;
 mod library;
@@ -33,11 +34,13 @@ mod users;
 mod verify;
 mod walk;
 mod watch;
+mod workflow;
 
 pub use catalog::Filter;
 pub use creators::{Creator, NewCreator};
 pub use edit::{Change, EditSummary, Selection};
 pub use error::{Error, Result};
+pub use gates::FailedGate;
 pub use ingest::{FileReport, FileStatus, ImportEvent, ImportOptions, ImportSummary};
 pub use library::Library;
 pub use migrations::CURRENT_VERSION as CATALOG_VERSION;
@@ -47,6 +50,7 @@ pub use roles::{Action, Role};
 pub use users::{Actor, User};
 pub use verify::{FixityReport, FixityStatus, VerifyEvent, VerifyOptions, VerifySummary};
 pub use watch::{WatchEvent, WatchOptions};
+pub use workflow::Decision;
 
 /// Reads EXIF from a file's bytes, as import does; for tools and tests that
 /// compare Assay's reading with another reader's.

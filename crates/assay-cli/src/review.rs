@@ -1,0 +1,76 @@
+//! `assay submit|approve|reject|quarantine|release`.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use assay_core::{Decision, Library};
+
+use crate::edit::selection;
+use crate::identity::Who;
+use crate::output;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Asset ids (or unique prefixes), checksums or paths.
+    assets: Vec<String>,
+    /// Select by filter instead: KEY=VALUE, repeatable (see `assay edit --help`).
+    #[arg(long = "where", value_name = "KEY=VALUE")]
+    filters: Vec<String>,
+    /// One JSON decision per asset.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct CommentArgs {
+    #[command(flatten)]
+    select: Args,
+    /// Why; recorded in the asset's provenance.
+    #[arg(long, alias = "reason")]
+    comment: Option<String>,
+}
+
+pub enum Step {
+    Submit,
+    Approve,
+    Reject,
+    Quarantine,
+    Release,
+}
+
+pub fn run(
+    library: &Library,
+    who: &Who,
+    step: Step,
+    args: CommentArgs,
+) -> anyhow::Result<ExitCode> {
+    let selection = selection(&args.select.assets, &args.select.filters)?;
+    let actor = who
+        .actor(library)?
+        .context("this changes the library: act as a user with --as NAME")?;
+    let comment = args.comment.as_deref();
+    let needs_reason = || comment.context("give a reason with --comment TEXT");
+    let decisions = match step {
+        Step::Submit => library.submit(&actor, &selection)?,
+        Step::Approve => library.approve(&actor, &selection, comment)?,
+        Step::Reject => library.reject(&actor, &selection, needs_reason()?)?,
+        Step::Quarantine => library.quarantine(&actor, &selection, needs_reason()?)?,
+        Step::Release => library.release(&actor, &selection)?,
+    };
+    report(&decisions, args.select.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(decisions: &[Decision], json: bool) -> anyhow::Result<()> {
+    for d in decisions {
+        if json {
+            output::json_line(d)?;
+            continue;
+        }
+        println!("{}  {}", d.asset_id, d.state);
+        for f in &d.failed_gates {
+            println!("    failed {}: {}", f.gate, f.reason);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,321 @@
+//! The review workflow, eligibility gates, separation of duties, and the
+//! role x action matrix.
+
+use std::sync::Arc;
+
+use assay_core::{Actor, Change, Error, Filter, ImportOptions, NewCreator, Role, Selection};
+use serde_json::json;
+
+use crate::{World, PASS};
+
+fn all() -> Selection {
+    Selection::Where(Filter::default())
+}
+
+fn one(w: &World) -> Selection {
+    let id = w.library.list(&Filter::default()).unwrap()[0]
+        .asset_id
+        .clone();
+    Selection::Assets(vec![id])
+}
+
+fn set(field: &str, value: serde_json::Value) -> Change {
+    Change::Set {
+        field: field.into(),
+        value,
+    }
+}
+
+/// Metadata that passes every shipped gate.
+fn complete(w: &World, actor: &Actor, selection: &Selection, license: &str) {
+    w.library
+        .edit(
+            actor,
+            selection,
+            &[
+                set("license_tag", json!(license)),
+                set("tax_and_payout_info", json!("acct_cy")),
+                set("signed_contract_id", json!("K-2026-001")),
+            ],
+        )
+        .unwrap();
+}
+
+fn states(w: &World) -> Vec<String> {
+    w.library
+        .list(&Filter::default())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.workflow.workflow_state)
+        .collect()
+}
+
+fn kinds(w: &World, selection: &Selection) -> Vec<String> {
+    let Selection::Assets(ids) = selection else {
+        panic!()
+    };
+    w.library
+        .provenance(&ids[0])
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect()
+}
+
+fn sam(w: &World) -> Actor {
+    w.library
+        .add_user(Some(&w.ada), "sam", Role::Steward, PASS)
+        .unwrap();
+    w.library.unlock("sam", PASS).unwrap()
+}
+
+#[test]
+fn submit_approve_and_an_edit_sends_it_back() {
+    let w = World::new();
+    let asset = one(&w);
+    complete(&w, &w.cy, &asset, "CC-BY-4.0");
+    let d = w.library.submit(&w.cy, &asset).unwrap();
+    assert_eq!(
+        (d[0].state.as_str(), d[0].failed_gates.len()),
+        ("pending", 0)
+    );
+    let d = w
+        .library
+        .approve(&w.rosa, &asset, Some("looks right"))
+        .unwrap();
+    assert_eq!(d[0].state, "approved");
+    let record = w.library.record(&d[0].asset_id).unwrap();
+    assert_eq!(record.workflow.marketplace_approved, "approved");
+
+    // Any change to approved metadata needs a new approval.
+    let summary = w
+        .library
+        .edit(&w.cy, &asset, &[set("title", json!("Harbour at dusk"))])
+        .unwrap();
+    assert_eq!(summary.reopened, 1);
+    let record = w.library.record(&d[0].asset_id).unwrap();
+    assert_eq!(
+        (
+            record.workflow.workflow_state.as_str(),
+            record.workflow.marketplace_approved.as_str()
+        ),
+        ("pending", "pending")
+    );
+    assert_eq!(
+        kinds(&w, &asset),
+        [
+            "import",
+            "license_change",
+            "submission",
+            "approval",
+            "metadata_change"
+        ]
+    );
+    assert!(w.library.verify_provenance().unwrap().breaks.is_empty());
+}
+
+#[test]
+fn a_submission_that_fails_a_gate_is_quarantined_with_the_reasons() {
+    let w = World::new();
+    let asset = one(&w);
+    complete(&w, &w.cy, &asset, "NO-TRAIN");
+    let d = w.library.submit(&w.cy, &asset).unwrap();
+    assert_eq!(d[0].state, "quarantined");
+    let gates: Vec<_> = d[0].failed_gates.iter().map(|f| f.gate.as_str()).collect();
+    assert_eq!(gates, ["training-allowed"]);
+
+    // The other asset has no metadata at all: every required field is named.
+    let d = w.library.submit(&w.cy, &all()).unwrap_err();
+    assert!(
+        matches!(
+            d,
+            Error::Refused {
+                rule: "workflow-state",
+                ..
+            }
+        ),
+        "{d}"
+    );
+    let other = Selection::Assets(vec![w.library.list(&Filter::default()).unwrap()[1]
+        .asset_id
+        .clone()]);
+    let d = w.library.submit(&w.cy, &other).unwrap();
+    assert_eq!(d[0].state, "quarantined");
+    assert!(d[0].failed_gates[0]
+        .reason
+        .contains("license_tag, tax_and_payout_info"));
+
+    // Release returns it to draft; approval of a quarantined asset is refused.
+    let err = w.library.approve(&w.rosa, &asset, None).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Refused {
+                rule: "workflow-state",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let d = w.library.release(&w.rosa, &asset).unwrap();
+    assert_eq!(d[0].state, "draft");
+    assert!(w.library.verify_provenance().unwrap().breaks.is_empty());
+}
+
+#[test]
+fn nobody_approves_what_they_uploaded_or_last_edited() {
+    let w = World::new();
+    let sam = sam(&w);
+    let asset = one(&w);
+    complete(&w, &sam, &asset, "CC-BY-4.0");
+    w.library.submit(&sam, &asset).unwrap();
+    // A second rights manager who imported the asset themselves.
+    w.library
+        .add_user(Some(&w.ada), "rex", Role::RightsManager, PASS)
+        .unwrap();
+    let rex = Arc::new(w.library.unlock("rex", PASS).unwrap());
+    let more = w.dir.path().join("rex");
+    std::fs::create_dir(&more).unwrap();
+    std::fs::copy(
+        crate::corpus("exif-py/jpg/exif-org/fujifilm-mx1700.jpg"),
+        more.join("c.jpg"),
+    )
+    .unwrap();
+    let options = ImportOptions {
+        actor: Some(Arc::clone(&rex)),
+        ..ImportOptions::default()
+    };
+    w.library
+        .import(&[more.join("c.jpg")], &options, &mut |_| {})
+        .unwrap();
+    let rex_asset = Selection::Assets(vec![w
+        .library
+        .list(&Filter {
+            text: Some("rex/c.jpg".into()),
+            ..Filter::default()
+        })
+        .unwrap()[0]
+        .asset_id
+        .clone()]);
+    complete(&w, &sam, &rex_asset, "CC-BY-4.0");
+    w.library.submit(&sam, &rex_asset).unwrap();
+    let err = w.library.approve(&rex, &rex_asset, None).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Refused {
+                rule: "separation-of-duties",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // Rosa neither uploaded nor edited it.
+    w.library.approve(&w.rosa, &rex_asset, None).unwrap();
+    w.library.approve(&rex, &asset, Some("ok")).unwrap();
+    // A rejection must say why.
+    assert!(w.library.reject(&w.rosa, &asset, " ").is_err());
+}
+
+/// Every role tries every action on an asset prepared for it; the expected
+/// outcome is written out here, independently of the core's role table.
+#[test]
+fn role_by_action_matrix() {
+    let roles = ["admin", "creator", "steward", "rights_manager"];
+    let expected: [(&str, [bool; 4]); 9] = [
+        ("add user", [true, false, false, false]),
+        ("add creator", [true, false, true, false]),
+        ("import", [true, true, true, true]),
+        ("edit", [false, true, true, false]),
+        ("submit", [false, true, true, false]),
+        ("approve", [false, false, false, true]),
+        ("reject", [false, false, false, true]),
+        ("quarantine", [false, false, false, true]),
+        ("release", [false, false, false, true]),
+    ];
+    for (action, allowed) in expected {
+        for (role, allowed) in roles.iter().zip(allowed) {
+            let w = World::new();
+            let sam = sam(&w);
+            let asset = one(&w);
+            // Preconditions: a complete asset the creator uploaded and the
+            // steward edited, in the state the action starts from.
+            complete(&w, &sam, &asset, "CC-BY-4.0");
+            match action {
+                "approve" | "reject" => {
+                    w.library.submit(&sam, &asset).unwrap();
+                }
+                "release" => {
+                    w.library.quarantine(&w.rosa, &asset, "check").unwrap();
+                }
+                _ => {}
+            }
+            let actor = match *role {
+                "admin" => &w.ada,
+                "creator" => &*w.cy,
+                "steward" => &sam,
+                _ => &w.rosa,
+            };
+            let before = (
+                states(&w),
+                kinds(&w, &asset),
+                w.library.users().unwrap().len(),
+            );
+            let result = match action {
+                "add user" => w
+                    .library
+                    .add_user(Some(actor), "new", Role::Creator, PASS)
+                    .map(drop),
+                "add creator" => w
+                    .library
+                    .add_creator(
+                        actor,
+                        &NewCreator {
+                            name: "New".into(),
+                            payout_ref: "acct".into(),
+                            ..NewCreator::default()
+                        },
+                    )
+                    .map(drop),
+                "import" => {
+                    let dir = w.dir.path().join("import");
+                    std::fs::create_dir(&dir).unwrap();
+                    std::fs::copy(
+                        crate::corpus("exif-py/jpg/exif-org/fujifilm-mx1700.jpg"),
+                        dir.join("c.jpg"),
+                    )
+                    .unwrap();
+                    let unlocked = Arc::new(w.library.unlock(actor.name(), PASS).unwrap());
+                    let options = ImportOptions {
+                        actor: Some(unlocked),
+                        ..ImportOptions::default()
+                    };
+                    w.library.import(&[dir], &options, &mut |_| {}).map(drop)
+                }
+                "edit" => w
+                    .library
+                    .edit(actor, &asset, &[set("title", json!("t"))])
+                    .map(drop),
+                "submit" => w.library.submit(actor, &asset).map(drop),
+                "approve" => w.library.approve(actor, &asset, None).map(drop),
+                "reject" => w.library.reject(actor, &asset, "no").map(drop),
+                "quarantine" => w.library.quarantine(actor, &asset, "hold").map(drop),
+                _ => w.library.release(actor, &asset).map(drop),
+            };
+            assert_eq!(result.is_ok(), allowed, "{role} {action}: {result:?}");
+            if let Err(err) = result {
+                assert!(
+                    matches!(err, Error::Refused { .. }),
+                    "{role} {action}: {err}"
+                );
+                let after = (
+                    states(&w),
+                    kinds(&w, &asset),
+                    w.library.users().unwrap().len(),
+                );
+                assert_eq!(before, after, "{role} {action} changed something");
+            }
+            assert!(w.library.verify_provenance().unwrap().breaks.is_empty());
+        }
+    }
+}
