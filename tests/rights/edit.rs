@@ -185,3 +185,35 @@ fn roles_and_ownership_decide_who_edits() {
         .is_err());
     assert!(w.library.verify_provenance().unwrap().breaks.is_empty());
 }
+
+#[test]
+fn a_photo_with_gps_is_flagged_for_location_privacy_on_import() {
+    crate::fast_kdf();
+    let dir = tempfile::tempdir().unwrap();
+    let library = assay_core::Library::open(dir.path().join("library")).unwrap();
+    let photos = crate::photos(dir.path());
+    std::fs::copy(
+        crate::corpus("exif-py/jpg/Kodak_CX7530.jpg"),
+        photos.join("gps.jpg"),
+    )
+    .unwrap();
+    library
+        .import(
+            &[photos],
+            &assay_core::ImportOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+    for r in library.list(&Filter::default()).unwrap() {
+        let has_gps = r.exif.as_ref().and_then(|e| e.gps.as_ref()).is_some();
+        let flags = r.rights.get("sensitive_flags").cloned();
+        if r.locations[0].path.ends_with("gps.jpg") {
+            assert!(has_gps);
+            assert_eq!(flags, Some(json!(["location"])));
+            let events = library.provenance(&r.asset_id).unwrap();
+            assert_eq!(events[0].data["auto_flags"], json!(["location"]));
+        } else {
+            assert_eq!(flags, None, "{}", r.locations[0].path);
+        }
+    }
+}

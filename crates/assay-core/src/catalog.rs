@@ -151,6 +151,12 @@ pub(crate) fn set_uploader(conn: &Connection, asset: i64, user: Option<i64>) -> 
     Ok(())
 }
 
+pub(crate) fn set_rights(conn: &Connection, asset: i64, rights: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE assets SET rights = ?1 WHERE id = ?2")?
+        .execute(params![rights, asset])?;
+    Ok(())
+}
+
 fn json_err(e: serde_json::Error) -> Error {
     Error::Db(rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }

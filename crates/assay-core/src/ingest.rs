@@ -529,7 +529,19 @@ fn apply(
                 Signer::Library(_) => None,
             };
             catalog::set_uploader(tx, row, uploader)?;
+            // What the file itself says is sensitive is flagged on arrival.
+            let located = a
+                .exif
+                .as_ref()
+                .and_then(|e| e.gps.as_ref())
+                .is_some_and(|g| g.latitude.is_some() && g.longitude.is_some());
+            let auto_flags: Vec<&str> = if located { vec!["location"] } else { vec![] };
+            if !auto_flags.is_empty() {
+                let rights = serde_json::json!({ "sensitive_flags": auto_flags });
+                catalog::set_rights(tx, row, &rights.to_string())?;
+            }
             let data = serde_json::json!({
+                "auto_flags": auto_flags,
                 "checksum": file.checksum,
                 "size_bytes": file.stamp.size,
                 "media_type": file.media_type,
