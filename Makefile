@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 DIR ?= ../shared/corpus/files
 
-.PHONY: run test setup bench
+.PHONY: run test setup bench bench-rights
 
 setup:
 	@scripts/setup.sh
@@ -25,4 +25,8 @@ test: setup
 bench:
 	@scripts/setup.sh --bench
 	cargo build --release -p assay-cli -p assay-bench
-	cargo run --release -q -p assay-bench -- $(BENCH_ARGS)
+	cargo run --release -q -p assay-bench --bin assay-bench -- $(BENCH_ARGS)
+
+# Bulk edit of 100,000 assets and verification of 1,000,000 provenance events.
+bench-rights: setup
+	cargo run --release -q -p assay-bench --bin assay-rights-bench -- $(BENCH_ARGS)

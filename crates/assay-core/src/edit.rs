@@ -149,15 +149,24 @@ impl Library {
             let mut update = tx.prepare_cached(
                 "UPDATE assets SET rights = ?1, title = ?2, last_edited_by = ?3,
                     workflow_state = CASE WHEN ?4 THEN 'pending' ELSE workflow_state END,
-                    state_since = CASE WHEN ?4 THEN ?5 ELSE state_since END
+                    state_since = CASE WHEN ?4 THEN ?5 ELSE state_since END,
+                    provenance_hash = ?7
                  WHERE id = ?6",
             )?;
             for e in &edited {
                 let rights = serde_json::to_string(&e.rights)
                     .map_err(|err| Error::InvalidInput(err.to_string()))?;
                 let title = e.rights.get("title").and_then(Value::as_str);
-                update.execute(params![rights, title, actor.id, e.reopen, at, e.row])?;
-                provenance::store(&tx, e.row, e.seq, e.kind, &key_id, &e.sealed)?;
+                update.execute(params![
+                    rights,
+                    title,
+                    actor.id,
+                    e.reopen,
+                    at,
+                    e.row,
+                    e.sealed.hash
+                ])?;
+                provenance::store_event(&tx, e.row, e.seq, e.kind, &key_id, &e.sealed)?;
                 summary.reopened += usize::from(e.reopen);
             }
         }

@@ -78,7 +78,7 @@ const MIGRATIONS: &[&str] = &[
         seq        INTEGER NOT NULL,
         kind       TEXT NOT NULL,
         body       TEXT NOT NULL,
-        hash       TEXT NOT NULL UNIQUE,
+        hash       TEXT NOT NULL,
         signature  BLOB NOT NULL,
         key_id     TEXT NOT NULL,
         UNIQUE (asset, seq)

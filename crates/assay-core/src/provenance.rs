@@ -180,6 +180,22 @@ pub(crate) fn store(
     key_id: &str,
     sealed: &Sealed,
 ) -> Result<()> {
+    store_event(conn, asset, seq, kind, key_id, sealed)?;
+    conn.prepare_cached("UPDATE assets SET provenance_hash = ?1 WHERE id = ?2")?
+        .execute(params![sealed.hash, asset])?;
+    Ok(())
+}
+
+/// Stores a sealed event; the caller moves the asset's `provenance_hash`
+/// in the same transaction (bulk edits fold it into their own update).
+pub(crate) fn store_event(
+    conn: &Connection,
+    asset: i64,
+    seq: i64,
+    kind: EventKind,
+    key_id: &str,
+    sealed: &Sealed,
+) -> Result<()> {
     let body = std::str::from_utf8(&sealed.body).map_err(|_| Error::Provenance {
         asset_id: asset.to_string(),
         message: "event body is not UTF-8".into(),
@@ -197,8 +213,6 @@ pub(crate) fn store(
         sealed.signature.to_bytes().as_slice(),
         key_id
     ])?;
-    conn.prepare_cached("UPDATE assets SET provenance_hash = ?1 WHERE id = ?2")?
-        .execute(params![sealed.hash, asset])?;
     Ok(())
 }
 
@@ -348,6 +362,72 @@ impl Library {
     pub fn verify_provenance(&self) -> Result<ProvenanceReport> {
         let conn = self.connect()?;
         let signers = Signers::load(self, &conn)?;
+        // Signatures are checked by one thread per core while this thread
+        // walks the chains, in batches (ed25519 batch verification).
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let (batches, inbox) = crossbeam_channel::bounded::<Vec<Signed>>(threads * 2);
+        let (mut report, assets, failed) = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    let inbox = inbox.clone();
+                    s.spawn(move || {
+                        inbox
+                            .iter()
+                            .flat_map(|b| bad_signatures(&b))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            drop(inbox);
+            let walked = walk(&conn, &signers, &batches);
+            drop(batches);
+            let failed: Vec<(usize, i64)> = workers
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect();
+            walked.map(|(report, assets)| (report, assets, failed))
+        })?;
+        for (asset, seq) in failed {
+            if let Some(asset_id) = assets.get(asset) {
+                report.breaks.push(Break {
+                    asset_id: asset_id.clone(),
+                    seq: Some(seq),
+                    problem: format!(
+                        "event {seq}: the signature does not verify with the recorded signer's key"
+                    ),
+                });
+            }
+        }
+        // Signatures are checked apart from the walk; keep each chain's earliest break.
+        let order: HashMap<&str, usize> = assets
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect();
+        report.breaks.sort_by_key(|b| {
+            (
+                order
+                    .get(b.asset_id.as_str())
+                    .copied()
+                    .unwrap_or(usize::MAX),
+                b.seq.unwrap_or(i64::MAX),
+            )
+        });
+        report
+            .breaks
+            .dedup_by(|later, first| later.asset_id == first.asset_id);
+        Ok(report)
+    }
+}
+
+/// Walks every chain in order, checking all but the signatures, which go to
+/// `batches`. Returns the report so far and the asset ids by index.
+fn walk(
+    conn: &Connection,
+    signers: &Signers,
+    batches: &crossbeam_channel::Sender<Vec<Signed>>,
+) -> Result<(ProvenanceReport, Vec<String>)> {
+    {
         let mut report = ProvenanceReport::default();
         let mut stmt = conn.prepare(
             "SELECT a.asset_id, a.provenance_hash, e.seq, e.kind, e.body, e.hash, e.signature, e.key_id
@@ -357,8 +437,8 @@ impl Library {
         // The asset being walked: its id, recorded head, the last hash seen,
         // the next seq expected, and whether it already broke.
         let mut chain: Option<Chain> = None;
-        let mut assets: Vec<(String, bool)> = Vec::new();
-        let mut pending: Vec<Signed> = Vec::new();
+        let mut assets: Vec<String> = Vec::new();
+        let mut pending: Vec<Signed> = Vec::with_capacity(BATCH);
         while let Some(row) = rows.next()? {
             let asset_id: String = row.get(0)?;
             if chain.as_ref().is_none_or(|c| c.asset_id != asset_id) {
@@ -366,7 +446,7 @@ impl Library {
                     done.finish(&mut report);
                 }
                 report.assets += 1;
-                assets.push((asset_id.clone(), false));
+                assets.push(asset_id.clone());
                 chain = Some(Chain {
                     index: assets.len() - 1,
                     asset_id,
@@ -392,11 +472,10 @@ impl Library {
                 signature: row.get(6)?,
                 key_id: row.get(7)?,
             };
-            match c.check(&event, &signers) {
+            match c.check(&event, signers) {
                 Ok(signed) => pending.push(signed),
                 Err(problem) => {
                     c.broken = true;
-                    assets[c.index].1 = true;
                     report.breaks.push(Break {
                         asset_id: c.asset_id.clone(),
                         seq: Some(column_seq),
@@ -405,24 +484,18 @@ impl Library {
                 }
             }
             if pending.len() >= BATCH {
-                check_signatures(&mut pending, &mut assets, &mut report);
+                let full = std::mem::replace(&mut pending, Vec::with_capacity(BATCH));
+                // The workers outlive the walk; a send fails only if they panicked.
+                let _ = batches.send(full);
             }
         }
         if let Some(done) = chain.take() {
             done.finish(&mut report);
         }
-        check_signatures(&mut pending, &mut assets, &mut report);
-        // Signatures are checked after the walk; keep each chain's earliest break.
-        report.breaks.sort_by_key(|b| {
-            (
-                assets_order(&assets, &b.asset_id),
-                b.seq.unwrap_or(i64::MAX),
-            )
-        });
-        report
-            .breaks
-            .dedup_by(|later, first| later.asset_id == first.asset_id);
-        Ok(report)
+        if !pending.is_empty() {
+            let _ = batches.send(pending);
+        }
+        Ok((report, assets))
     }
 }
 
@@ -580,51 +653,8 @@ impl Signers {
     }
 }
 
-/// Checks the pending signatures, both cores sharing the work; a batch that
-/// fails is re-checked one by one to name the event.
-fn check_signatures(
-    pending: &mut Vec<Signed>,
-    assets: &mut [(String, bool)],
-    report: &mut ProvenanceReport,
-) {
-    if pending.is_empty() {
-        return;
-    }
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let chunk = pending.len().div_ceil(threads).max(1);
-    let failed: Vec<(usize, i64)> = std::thread::scope(|s| {
-        let handles: Vec<_> = pending
-            .chunks(chunk)
-            .map(|part| s.spawn(move || bad_signatures(part)))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    pending.clear();
-    for (asset, seq) in failed {
-        let Some((asset_id, broken)) = assets.get_mut(asset) else {
-            continue;
-        };
-        *broken = true;
-        report.breaks.push(Break {
-            asset_id: asset_id.clone(),
-            seq: Some(seq),
-            problem: format!(
-                "event {seq}: the signature does not verify with the recorded signer's key"
-            ),
-        });
-    }
-}
-
-fn assets_order(assets: &[(String, bool)], asset_id: &str) -> usize {
-    assets
-        .iter()
-        .position(|(id, _)| id == asset_id)
-        .unwrap_or(usize::MAX)
-}
-
+/// The signatures of `part` that do not verify; a batch that fails is
+/// re-checked one by one to name the event.
 fn bad_signatures(part: &[Signed]) -> Vec<(usize, i64)> {
     let messages: Vec<&[u8]> = part.iter().map(|s| s.digest.as_slice()).collect();
     let signatures: Vec<Signature> = part.iter().map(|s| s.signature).collect();

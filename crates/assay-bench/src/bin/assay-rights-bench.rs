@@ -1,0 +1,189 @@
+//! Measures the rights issue's two speeds on a library of 100,000 assets:
+//! a bulk license edit (validated, signed, one transaction) and verification
+//! of 1,000,000 provenance events. Peers, measured in the same run: the bare
+//! SQL update the edit has to make anyway, and a naive one-core verifier that
+//! checks each event's hash and signature one by one.
+//!
+//! Usage: assay-rights-bench [--assets N] [--rounds R] [--cache DIR]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use assay_core::{Change, Filter, ImportOptions, Library, Role, Selection};
+use clap::Parser;
+use ed25519_dalek::{Signature, VerifyingKey};
+use sha2::{Digest, Sha256};
+
+#[derive(Parser)]
+struct Args {
+    /// Assets in the library (small text files, generated once and cached).
+    #[arg(long, default_value_t = 100_000)]
+    assets: usize,
+    /// Bulk edits over every asset; each adds one event per asset.
+    #[arg(long, default_value_t = 9)]
+    rounds: usize,
+    #[arg(long)]
+    cache: Option<PathBuf>,
+}
+
+const TAGS: [&str; 3] = ["CC-BY-4.0", "PAY-ONE", "REV-SHARE"];
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    // Key-derivation strength is not what is measured; unlocking stays quick.
+    std::env::set_var("ASSAY_KDF_FAST", "1");
+    let cache = match args.cache {
+        Some(c) => c,
+        None => PathBuf::from(std::env::var("HOME").context("HOME is not set")?)
+            .join(".cache/assay-bench"),
+    };
+    let files = ensure_files(&cache, args.assets)?;
+    let scratch = tempfile::tempdir_in(&cache)?;
+    let library = Library::open(scratch.path().join("library"))?;
+    library.add_user(None, "ada", Role::Admin, b"pw")?;
+    let ada = library.unlock("ada", b"pw")?;
+    library.add_user(Some(&ada), "sam", Role::Steward, b"pw")?;
+    let sam = Arc::new(library.unlock("sam", b"pw")?);
+    eprintln!("importing {} files", args.assets);
+    let options = ImportOptions {
+        actor: Some(Arc::clone(&sam)),
+        ..ImportOptions::default()
+    };
+    let summary = library.import(&[files], &options, &mut |_| {})?;
+    anyhow::ensure!(
+        summary.imported as usize == args.assets,
+        "imported {summary:?}"
+    );
+
+    let mut edits = Vec::new();
+    for round in 0..args.rounds {
+        let change = Change::Set {
+            field: "license_tag".into(),
+            value: TAGS[round % TAGS.len()].into(),
+        };
+        let started = Instant::now();
+        let s = library.edit(&sam, &Selection::Where(Filter::default()), &[change])?;
+        edits.push(started.elapsed().as_secs_f64());
+        anyhow::ensure!(s.changed == args.assets, "round {round}: {s:?}");
+        eprintln!("bulk edit {}: {:.3} s", round + 1, edits[round]);
+    }
+    let sql = sql_update(&library.db_path())?;
+
+    let started = Instant::now();
+    let report = library.verify_provenance()?;
+    let verify = started.elapsed().as_secs_f64();
+    anyhow::ensure!(report.breaks.is_empty(), "{:?}", &report.breaks[..1]);
+    let events = report.events;
+    let started = Instant::now();
+    let naive = naive_verify(&library.db_path())?;
+    let naive_time = started.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        naive == events,
+        "naive verifier saw {naive} events, not {events}"
+    );
+
+    let mut sorted = edits.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    println!("| Measurement | Count | Time (s) | Rate |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| bulk license edit, first (validate, sign, write) | {} assets | {:.3} | {:.0} assets/s |",
+        args.assets,
+        edits[0],
+        args.assets as f64 / edits[0]
+    );
+    println!(
+        "| bulk license edit, median of {} | {} assets | {median:.3} | {:.0} assets/s |",
+        edits.len(),
+        args.assets,
+        args.assets as f64 / median
+    );
+    println!(
+        "| peer: bare SQL update of the same rows | {} assets | {sql:.3} | {:.0} assets/s |",
+        args.assets,
+        args.assets as f64 / sql
+    );
+    println!(
+        "| assay verify --provenance | {events} events | {verify:.3} | {:.0} events/s |",
+        events as f64 / verify
+    );
+    println!(
+        "| peer: naive verifier, one event at a time, one core | {events} events | {naive_time:.3} | {:.0} events/s |",
+        events as f64 / naive_time
+    );
+    Ok(())
+}
+
+/// `n` small text files with distinct contents, generated once.
+fn ensure_files(cache: &Path, n: usize) -> anyhow::Result<PathBuf> {
+    let dir = cache.join(format!("text-{n}"));
+    let done = dir.join(".complete");
+    if done.exists() {
+        return Ok(dir);
+    }
+    eprintln!("generating {n} text files in {}", dir.display());
+    for i in 0..n {
+        let sub = dir.join(format!("{:03}", i / 1000));
+        std::fs::create_dir_all(&sub)?;
+        std::fs::write(sub.join(format!("{i}.txt")), format!("row {i}\n"))?;
+    }
+    std::fs::write(&done, b"")?;
+    Ok(dir)
+}
+
+/// The write the edit cannot avoid, on its own: one UPDATE per asset in one
+/// transaction, rolled back so the library is left as it was.
+fn sql_update(db: &Path) -> anyhow::Result<f64> {
+    let mut conn = rusqlite::Connection::open(db)?;
+    let ids: Vec<i64> = conn
+        .prepare("SELECT id FROM assets")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let started = Instant::now();
+    let tx = conn.transaction()?;
+    {
+        let mut stmt = tx.prepare(
+            "UPDATE assets SET rights = json_set(rights, '$.license_tag', 'CC-BY-4.0') WHERE id = ?1",
+        )?;
+        for id in ids {
+            stmt.execute([id])?;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    tx.rollback()?;
+    Ok(elapsed)
+}
+
+/// Re-hashes each event and checks its signature alone, on one core.
+fn naive_verify(db: &Path) -> anyhow::Result<u64> {
+    let conn = rusqlite::Connection::open(db)?;
+    let keys: std::collections::HashMap<String, VerifyingKey> = conn
+        .prepare("SELECT key_id, public_key FROM users")?
+        .query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?
+        .map(|row| {
+            let (id, bytes) = row?;
+            let bytes: [u8; 32] = bytes.try_into().map_err(|_| anyhow::anyhow!("key size"))?;
+            Ok((id, VerifyingKey::from_bytes(&bytes)?))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut stmt = conn.prepare("SELECT body, hash, signature, key_id FROM events ORDER BY id")?;
+    let mut rows = stmt.query([])?;
+    let mut n = 0;
+    while let Some(row) = rows.next()? {
+        let body: String = row.get(0)?;
+        let digest = Sha256::digest(body.as_bytes());
+        let hash: String = row.get(1)?;
+        anyhow::ensure!(hash == format!("sha256:{}", hex::encode(digest)), "hash");
+        let signature = Signature::from_slice(&row.get::<_, Vec<u8>>(2)?)?;
+        let key_id: String = row.get(3)?;
+        let key = keys.get(&key_id).context("unknown key")?;
+        key.verify_strict(&digest, &signature)?;
+        n += 1;
+    }
+    Ok(n)
+}
