@@ -95,7 +95,7 @@ pub fn sniff(head: &[u8], ext: &str) -> &'static str {
     "application/octet-stream"
 }
 
-/// True for media types whose rows [`crate::text`] counts.
+/// True for media types whose rows the row counter (`text.rs`) counts.
 pub fn is_tabular_or_text(media_type: &str) -> bool {
     matches!(
         media_type,
