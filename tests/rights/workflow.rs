@@ -319,3 +319,42 @@ fn role_by_action_matrix() {
         }
     }
 }
+
+#[test]
+fn each_role_sees_its_own_queue_oldest_first_with_what_is_missing() {
+    let w = World::new();
+    let sam = sam(&w);
+    let ids: Vec<String> = w
+        .library
+        .list(&Filter::default())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.asset_id)
+        .collect();
+    // Creator and steward see both drafts; the rights manager nothing yet.
+    assert_eq!(w.library.queue(&w.cy).unwrap().len(), 2);
+    assert_eq!(w.library.queue(&sam).unwrap().len(), 2);
+    assert!(w.library.queue(&w.rosa).unwrap().is_empty());
+    assert!(w.library.queue(&w.ada).unwrap().is_empty());
+    let item = &w.library.queue(&w.cy).unwrap()[0];
+    assert!(
+        item.failed_gates[0].reason.contains("license_tag"),
+        "{item:?}"
+    );
+
+    let second = Selection::Assets(vec![ids[1].clone()]);
+    complete(&w, &sam, &second, "CC-BY-4.0");
+    w.library.submit(&sam, &second).unwrap();
+    let rosa = w.library.queue(&w.rosa).unwrap();
+    assert_eq!(rosa.len(), 1);
+    assert_eq!(
+        (rosa[0].asset_id.as_str(), rosa[0].state.as_str()),
+        (ids[1].as_str(), "pending")
+    );
+    assert!(rosa[0].failed_gates.is_empty());
+    assert!(rosa[0].age_seconds >= 0);
+    // The draft is now the steward's only item.
+    let steward = w.library.queue(&sam).unwrap();
+    assert_eq!(steward.len(), 1);
+    assert_eq!(steward[0].asset_id, ids[0]);
+}

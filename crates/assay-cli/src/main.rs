@@ -66,6 +66,8 @@ enum Command {
     Quarantine(review::CommentArgs),
     /// Release quarantined assets back to draft.
     Release(review::CommentArgs),
+    /// What waits for your role, oldest first, with what each asset is missing.
+    Queue(review::QueueArgs),
 }
 
 fn main() -> ExitCode {
@@ -103,5 +105,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             review::run(&library, &cli.who, review::Step::Quarantine, args)
         }
         Command::Release(args) => review::run(&library, &cli.who, review::Step::Release, args),
+        Command::Queue(args) => review::queue(&library, &cli.who, args),
     }
 }

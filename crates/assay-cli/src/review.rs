@@ -74,3 +74,36 @@ fn report(decisions: &[Decision], json: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[derive(clap::Args)]
+pub struct QueueArgs {
+    /// One JSON item per line.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `assay queue`: what waits for the acting user's role, oldest first.
+pub fn queue(library: &Library, who: &Who, args: QueueArgs) -> anyhow::Result<ExitCode> {
+    let actor = who
+        .actor(library)?
+        .context("the queue depends on your role: --as NAME")?;
+    for item in library.queue(&actor)? {
+        if args.json {
+            output::json_line(&item)?;
+            continue;
+        }
+        let missing: Vec<&str> = item
+            .failed_gates
+            .iter()
+            .map(|f| f.reason.as_str())
+            .collect();
+        println!(
+            "{}  {:<11} {:>6}h  {}",
+            item.asset_id,
+            item.state,
+            item.age_seconds / 3600,
+            missing.join("; ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -26,6 +26,7 @@ mod migrations;
 pub mod preview;
 mod provenance;
 mod query;
+mod queue;
 mod read;
 mod record;
 mod roles;
@@ -45,6 +46,7 @@ pub use ingest::{FileReport, FileStatus, ImportEvent, ImportOptions, ImportSumma
 pub use library::Library;
 pub use migrations::CURRENT_VERSION as CATALOG_VERSION;
 pub use provenance::{Break, Event, EventKind, ProvenanceReport};
+pub use queue::QueueItem;
 pub use record::{AssetRecord, Exif, Gps, Location, LocationStatus, Previews, Workflow};
 pub use roles::{Action, Role};
 pub use users::{Actor, User};
