@@ -217,3 +217,36 @@ fn a_photo_with_gps_is_flagged_for_location_privacy_on_import() {
         }
     }
 }
+
+#[test]
+fn a_dataset_with_personal_data_is_flagged_pii_with_counts_per_kind() {
+    crate::fast_kdf();
+    let dir = tempfile::tempdir().unwrap();
+    let library = assay_core::Library::open(dir.path().join("library")).unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(
+        data.join("customers.csv"),
+        "name,email,phone,card\nAnn,ann@example.org,+44 20 7946 0958,4111 1111 1111 1111\nBob,bob@example.org,,\n",
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("sales.csv"),
+        "sku,qty,price\nA-1,3,9.99\nB-2,1,19.50\n",
+    )
+    .unwrap();
+    library
+        .import(&[data], &assay_core::ImportOptions::default(), &mut |_| {})
+        .unwrap();
+    for r in library.list(&Filter::default()).unwrap() {
+        if r.locations[0].path.ends_with("customers.csv") {
+            assert_eq!(r.rights["sensitive_flags"], json!(["pii"]));
+            assert_eq!(
+                r.rights["pii_findings"],
+                json!({"card": 1, "email": 2, "phone": 1})
+            );
+        } else {
+            assert!(r.rights.is_empty(), "{:?}", r.rights);
+        }
+    }
+}

@@ -123,6 +123,7 @@ struct NewFile {
     checksum: String,
     media_type: &'static str,
     row_count: Option<u64>,
+    pii: std::collections::BTreeMap<String, u64>,
     analysis: Analysis,
     thumbnail: Option<String>,
     preview: Option<String>,
@@ -341,6 +342,7 @@ fn process(job: Job, known: &RwLock<HashSet<String>>, previews: &Path) -> Outcom
         checksum: content.checksum,
         media_type: content.media_type,
         row_count: content.row_count,
+        pii: content.pii,
         analysis,
         thumbnail,
         preview,
@@ -535,13 +537,22 @@ fn apply(
                 .as_ref()
                 .and_then(|e| e.gps.as_ref())
                 .is_some_and(|g| g.latitude.is_some() && g.longitude.is_some());
-            let auto_flags: Vec<&str> = if located { vec!["location"] } else { vec![] };
+            let mut auto_flags: Vec<&str> = Vec::new();
+            if located {
+                auto_flags.push("location");
+            }
+            let mut rights = serde_json::Map::new();
+            if !file.pii.is_empty() {
+                auto_flags.push("pii");
+                rights.insert("pii_findings".into(), serde_json::json!(file.pii));
+            }
             if !auto_flags.is_empty() {
-                let rights = serde_json::json!({ "sensitive_flags": auto_flags });
-                catalog::set_rights(tx, row, &rights.to_string())?;
+                rights.insert("sensitive_flags".into(), serde_json::json!(auto_flags));
+                catalog::set_rights(tx, row, &serde_json::Value::Object(rights).to_string())?;
             }
             let data = serde_json::json!({
                 "auto_flags": auto_flags,
+                "pii_findings": file.pii,
                 "checksum": file.checksum,
                 "size_bytes": file.stamp.size,
                 "media_type": file.media_type,

@@ -23,6 +23,7 @@ pub mod licenses;
 pub mod media;
 pub mod metadata;
 mod migrations;
+mod pii;
 pub mod preview;
 mod provenance;
 mod query;

@@ -10,6 +10,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::media::{self, SNIFF_LEN};
+use crate::pii::PiiScanner;
 use crate::text::RowCounter;
 
 /// Images up to this size are held in memory for EXIF and previews.
@@ -25,6 +26,8 @@ pub struct Content {
     /// The whole file, for images up to [`IN_MEMORY_LIMIT`].
     pub bytes: Option<Vec<u8>>,
     pub row_count: Option<u64>,
+    /// Personal-data hits per kind, for text datasets.
+    pub pii: std::collections::BTreeMap<String, u64>,
 }
 
 /// A file's size and modification time, the keys of the re-scan cache.
@@ -70,6 +73,10 @@ pub fn read(path: &Path, size_hint: u64) -> std::io::Result<Content> {
     if let Some(rows) = rows.as_mut() {
         rows.feed(&head);
     }
+    let mut pii = PiiScanner::for_media_type(media_type);
+    if let Some(pii) = pii.as_mut() {
+        pii.feed(&head);
+    }
     let keep = media_type.starts_with("image/") && size_hint <= IN_MEMORY_LIMIT;
     let mut size = head.len() as u64;
 
@@ -98,6 +105,9 @@ pub fn read(path: &Path, size_hint: u64) -> std::io::Result<Content> {
             if let Some(rows) = rows.as_mut() {
                 rows.feed(&buf[..n]);
             }
+            if let Some(pii) = pii.as_mut() {
+                pii.feed(&buf[..n]);
+            }
             size += n as u64;
         }
         None
@@ -108,6 +118,7 @@ pub fn read(path: &Path, size_hint: u64) -> std::io::Result<Content> {
         media_type,
         bytes,
         row_count: rows.map(RowCounter::finish),
+        pii: pii.map(PiiScanner::finish).unwrap_or_default(),
     })
 }
 
