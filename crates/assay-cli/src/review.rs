@@ -49,12 +49,12 @@ pub fn run(
         .actor(library)?
         .context("this changes the library: act as a user with --as NAME")?;
     let comment = args.comment.as_deref();
-    let needs_reason = || comment.context("give a reason with --comment TEXT");
+    let reason = comment.unwrap_or_default();
     let decisions = match step {
         Step::Submit => library.submit(&actor, &selection)?,
         Step::Approve => library.approve(&actor, &selection, comment)?,
-        Step::Reject => library.reject(&actor, &selection, needs_reason()?)?,
-        Step::Quarantine => library.quarantine(&actor, &selection, needs_reason()?)?,
+        Step::Reject => library.reject(&actor, &selection, reason)?,
+        Step::Quarantine => library.quarantine(&actor, &selection, reason)?,
         Step::Release => library.release(&actor, &selection)?,
     };
     report(&decisions, args.select.json)?;

@@ -106,6 +106,10 @@ pub(crate) struct NewAsset<'a> {
     pub warnings: &'a [String],
     pub thumbnail: Option<&'a str>,
     pub preview: Option<&'a str>,
+    /// The importing user; none when the library imported it before it had users.
+    pub uploaded_by: Option<i64>,
+    /// The first rights document (JSON object text): what import flagged.
+    pub rights: &'a str,
 }
 
 pub(crate) fn insert_asset(conn: &Connection, a: &NewAsset) -> Result<(i64, String)> {
@@ -119,8 +123,9 @@ pub(crate) fn insert_asset(conn: &Connection, a: &NewAsset) -> Result<(i64, Stri
     conn.execute(
         "INSERT INTO assets (asset_id, checksum, size_bytes, media_type, title, capture_date,
             capture_date_source, original_source, width, height, row_count, make, model, exif,
-            warnings, thumbnail, preview, imported_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            warnings, thumbnail, preview, imported_at, uploaded_by, rights)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+            ?19, ?20)",
         params![
             asset_id,
             a.checksum,
@@ -140,21 +145,11 @@ pub(crate) fn insert_asset(conn: &Connection, a: &NewAsset) -> Result<(i64, Stri
             a.thumbnail,
             a.preview,
             now(),
+            a.uploaded_by,
+            a.rights,
         ],
     )?;
     Ok((conn.last_insert_rowid(), asset_id))
-}
-
-pub(crate) fn set_uploader(conn: &Connection, asset: i64, user: Option<i64>) -> Result<()> {
-    conn.prepare_cached("UPDATE assets SET uploaded_by = ?1 WHERE id = ?2")?
-        .execute(params![user, asset])?;
-    Ok(())
-}
-
-pub(crate) fn set_rights(conn: &Connection, asset: i64, rights: &str) -> Result<()> {
-    conn.prepare_cached("UPDATE assets SET rights = ?1 WHERE id = ?2")?
-        .execute(params![rights, asset])?;
-    Ok(())
 }
 
 fn json_err(e: serde_json::Error) -> Error {

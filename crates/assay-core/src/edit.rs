@@ -89,7 +89,8 @@ struct Target {
 
 struct Edited {
     row: i64,
-    rights: Map<String, Value>,
+    /// The new rights document, a JSON object.
+    rights: Value,
     reopen: bool,
     seq: i64,
     kind: EventKind,
@@ -113,14 +114,7 @@ impl Library {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let rows = select(&tx, selection)?;
         if rows.len() > 1 {
-            actor.may(Action::BulkEdit).or_else(|e| {
-                // A creator may edit many of their own assets at once.
-                if actor.role() == Role::Creator {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            })?;
+            actor.may(Action::BulkEdit)?;
         }
         let changes = resolve_creators(&tx, changes)?;
         let targets = load(&tx, &rows)?;
@@ -221,20 +215,18 @@ fn resolve_creators(conn: &rusqlite::Connection, changes: &[Change]) -> Result<V
     Ok(out)
 }
 
+/// The selected assets, in one query whatever their number.
 fn load(conn: &rusqlite::Connection, rows: &[i64]) -> Result<Vec<Target>> {
-    let wanted: HashSet<i64> = rows.iter().copied().collect();
     let mut stmt = conn.prepare(
         "SELECT a.id, a.asset_id, a.rights, a.workflow_state, a.uploaded_by, a.provenance_hash,
                 (SELECT max(seq) FROM events e WHERE e.asset = a.id)
-         FROM assets a",
+         FROM assets a WHERE a.id IN (SELECT value FROM json_each(?1)) ORDER BY a.id",
     )?;
+    let ids = serde_json::to_string(rows).map_err(|e| Error::InvalidInput(e.to_string()))?;
     let mut out = Vec::with_capacity(rows.len());
-    let mut cursor = stmt.query([])?;
+    let mut cursor = stmt.query([ids])?;
     while let Some(r) = cursor.next()? {
         let row: i64 = r.get(0)?;
-        if !wanted.contains(&row) {
-            continue;
-        }
         let asset_id: String = r.get(1)?;
         let text: String = r.get(2)?;
         let rights = match serde_json::from_str(&text) {
@@ -334,7 +326,6 @@ fn apply_one(
     if rights == t.rights {
         return Ok(None);
     }
-    metadata::validate(&t.asset_id, &rights, taxonomy)?;
     let mut diff = Map::new();
     let fields: HashSet<&String> = rights.keys().chain(t.rights.keys()).collect();
     for field in fields {
@@ -356,6 +347,8 @@ fn apply_one(
         data["new_license"] = json!(rights.get("license_tag"));
         data["effective_date"] = json!(at);
     }
+    let rights = Value::Object(rights);
+    metadata::validate(&t.asset_id, &rights, taxonomy)?;
     let sealed = provenance::seal(
         &Signer::User(actor),
         &t.asset_id,

@@ -43,6 +43,24 @@ pub struct FailedGate {
     pub reason: String,
 }
 
+/// What the gates look at: the asset's stored rights metadata (JSON text)
+/// plus the identity fields the catalog keeps in their own columns.
+pub(crate) fn gate_fields(
+    rights: &str,
+    asset_id: &str,
+    checksum: &str,
+    provenance_hash: Option<&str>,
+) -> Map<String, Value> {
+    let mut fields = match serde_json::from_str(rights) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    fields.insert("asset_id".into(), Value::from(asset_id));
+    fields.insert("checksum".into(), Value::from(checksum));
+    fields.insert("provenance_hash".into(), Value::from(provenance_hash));
+    fields
+}
+
 impl Gates {
     /// The library's `gates.json` when present, else the shipped gates.
     pub fn load(library_file: &Path) -> Result<Gates> {

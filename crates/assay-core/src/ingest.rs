@@ -506,6 +506,11 @@ fn apply(
                 return Err(Error::NotFound(checksum));
             };
             let a = &file.analysis;
+            let (auto_flags, rights) = initial_rights(a, &file.pii);
+            let uploaded_by = match signer {
+                Signer::User(actor) => Some(actor.id),
+                Signer::Library(_) => None,
+            };
             let (row, asset_id) = catalog::insert_asset(
                 tx,
                 &NewAsset {
@@ -523,33 +528,11 @@ fn apply(
                     warnings: &a.warnings,
                     thumbnail: file.thumbnail.as_deref(),
                     preview: file.preview.as_deref(),
+                    uploaded_by,
+                    rights: &rights,
                 },
             )?;
             catalog::upsert_location(tx, row, &path, stamp)?;
-            let uploader = match signer {
-                Signer::User(actor) => Some(actor.id),
-                Signer::Library(_) => None,
-            };
-            catalog::set_uploader(tx, row, uploader)?;
-            // What the file itself says is sensitive is flagged on arrival.
-            let located = a
-                .exif
-                .as_ref()
-                .and_then(|e| e.gps.as_ref())
-                .is_some_and(|g| g.latitude.is_some() && g.longitude.is_some());
-            let mut auto_flags: Vec<&str> = Vec::new();
-            if located {
-                auto_flags.push("location");
-            }
-            let mut rights = serde_json::Map::new();
-            if !file.pii.is_empty() {
-                auto_flags.push("pii");
-                rights.insert("pii_findings".into(), serde_json::json!(file.pii));
-            }
-            if !auto_flags.is_empty() {
-                rights.insert("sensitive_flags".into(), serde_json::json!(auto_flags));
-                catalog::set_rights(tx, row, &serde_json::Value::Object(rights).to_string())?;
-            }
             let data = serde_json::json!({
                 "auto_flags": auto_flags,
                 "pii_findings": file.pii,
@@ -574,6 +557,33 @@ fn apply(
         warnings,
         error: None,
     })
+}
+
+/// What the file itself says is sensitive, flagged on arrival: GPS
+/// coordinates (location privacy) and personal data in a dataset. Returns the
+/// flags and the asset's first rights document (JSON text).
+fn initial_rights(
+    a: &Analysis,
+    pii: &std::collections::BTreeMap<String, u64>,
+) -> (Vec<&'static str>, String) {
+    let located = a
+        .exif
+        .as_ref()
+        .and_then(|e| e.gps.as_ref())
+        .is_some_and(|g| g.latitude.is_some() && g.longitude.is_some());
+    let mut flags = Vec::new();
+    let mut rights = serde_json::Map::new();
+    if located {
+        flags.push("location");
+    }
+    if !pii.is_empty() {
+        flags.push("pii");
+        rights.insert("pii_findings".into(), serde_json::json!(pii));
+    }
+    if !flags.is_empty() {
+        rights.insert("sensitive_flags".into(), serde_json::json!(flags));
+    }
+    (flags, serde_json::Value::Object(rights).to_string())
 }
 
 /// Worker threads for `jobs` as the user gave it: 0 means one per core.

@@ -30,8 +30,10 @@ impl Library {
         std::fs::create_dir_all(&previews).map_err(|e| Error::io(&previews, e))?;
         let library = Library { root };
         let mut conn = library.connect()?;
-        migrations::migrate(&mut conn, &library.db_path())?;
-        crate::provenance::backfill(&library, &mut conn)?;
+        let found = migrations::migrate(&mut conn, &library.db_path())?;
+        if found < migrations::CHAIN_VERSION {
+            crate::provenance::backfill(&library, &mut conn)?;
+        }
         Ok(library)
     }
 

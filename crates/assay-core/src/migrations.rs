@@ -117,8 +117,13 @@ const MIGRATIONS: &[&str] = &[
 /// The catalog version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// Brings the catalog up to `CURRENT_VERSION`; refuses a catalog from a newer build.
-pub(crate) fn migrate(conn: &mut Connection, path: &std::path::Path) -> Result<()> {
+/// The first version with the provenance chain; older catalogs' assets need
+/// their import events recorded after the upgrade.
+pub(crate) const CHAIN_VERSION: i64 = 2;
+
+/// Brings the catalog up to `CURRENT_VERSION` and returns the version it
+/// found; refuses a catalog from a newer build.
+pub(crate) fn migrate(conn: &mut Connection, path: &std::path::Path) -> Result<i64> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > CURRENT_VERSION {
         return Err(Error::SchemaTooNew {
@@ -133,7 +138,7 @@ pub(crate) fn migrate(conn: &mut Connection, path: &std::path::Path) -> Result<(
         tx.pragma_update(None, "user_version", index as i64 + 1)?;
         tx.commit()?;
     }
-    Ok(())
+    Ok(found)
 }
 
 #[cfg(test)]

@@ -427,76 +427,74 @@ fn walk(
     signers: &Signers,
     batches: &crossbeam_channel::Sender<Vec<Signed>>,
 ) -> Result<(ProvenanceReport, Vec<String>)> {
-    {
-        let mut report = ProvenanceReport::default();
-        let mut stmt = conn.prepare(
-            "SELECT a.asset_id, a.provenance_hash, e.seq, e.kind, e.body, e.hash, e.signature, e.key_id
-             FROM assets a LEFT JOIN events e ON e.asset = a.id ORDER BY a.id, e.id",
-        )?;
-        let mut rows = stmt.query([])?;
-        // The asset being walked: its id, recorded head, the last hash seen,
-        // the next seq expected, and whether it already broke.
-        let mut chain: Option<Chain> = None;
-        let mut assets: Vec<String> = Vec::new();
-        let mut pending: Vec<Signed> = Vec::with_capacity(BATCH);
-        while let Some(row) = rows.next()? {
-            let asset_id: String = row.get(0)?;
-            if chain.as_ref().is_none_or(|c| c.asset_id != asset_id) {
-                if let Some(done) = chain.take() {
-                    done.finish(&mut report);
-                }
-                report.assets += 1;
-                assets.push(asset_id.clone());
-                chain = Some(Chain {
-                    index: assets.len() - 1,
-                    asset_id,
-                    head: row.get(1)?,
-                    last: None,
-                    next_seq: 0,
-                    broken: false,
+    let mut report = ProvenanceReport::default();
+    let mut stmt = conn.prepare(
+        "SELECT a.asset_id, a.provenance_hash, e.seq, e.kind, e.body, e.hash, e.signature, e.key_id
+         FROM assets a LEFT JOIN events e ON e.asset = a.id ORDER BY a.id, e.id",
+    )?;
+    let mut rows = stmt.query([])?;
+    // The asset being walked: its id, recorded head, the last hash seen,
+    // the next seq expected, and whether it already broke.
+    let mut chain: Option<Chain> = None;
+    let mut assets: Vec<String> = Vec::new();
+    let mut pending: Vec<Signed> = Vec::with_capacity(BATCH);
+    while let Some(row) = rows.next()? {
+        let asset_id: String = row.get(0)?;
+        if chain.as_ref().is_none_or(|c| c.asset_id != asset_id) {
+            if let Some(done) = chain.take() {
+                done.finish(&mut report);
+            }
+            report.assets += 1;
+            assets.push(asset_id.clone());
+            chain = Some(Chain {
+                index: assets.len() - 1,
+                asset_id,
+                head: row.get(1)?,
+                last: None,
+                next_seq: 0,
+                broken: false,
+            });
+        }
+        let Some(c) = chain.as_mut() else { continue };
+        let Some(body) = row.get::<_, Option<String>>(4)? else {
+            continue; // an asset with no events; `finish` reports it
+        };
+        report.events += 1;
+        if c.broken {
+            continue;
+        }
+        let column_seq: i64 = row.get(2)?;
+        let event = StoredEvent {
+            kind: row.get(3)?,
+            body,
+            hash: row.get(5)?,
+            signature: row.get(6)?,
+            key_id: row.get(7)?,
+        };
+        match c.check(&event, signers) {
+            Ok(signed) => pending.push(signed),
+            Err(problem) => {
+                c.broken = true;
+                report.breaks.push(Break {
+                    asset_id: c.asset_id.clone(),
+                    seq: Some(column_seq),
+                    problem,
                 });
             }
-            let Some(c) = chain.as_mut() else { continue };
-            let Some(body) = row.get::<_, Option<String>>(4)? else {
-                continue; // an asset with no events; `finish` reports it
-            };
-            report.events += 1;
-            if c.broken {
-                continue;
-            }
-            let column_seq: i64 = row.get(2)?;
-            let event = StoredEvent {
-                kind: row.get(3)?,
-                body,
-                hash: row.get(5)?,
-                signature: row.get(6)?,
-                key_id: row.get(7)?,
-            };
-            match c.check(&event, signers) {
-                Ok(signed) => pending.push(signed),
-                Err(problem) => {
-                    c.broken = true;
-                    report.breaks.push(Break {
-                        asset_id: c.asset_id.clone(),
-                        seq: Some(column_seq),
-                        problem,
-                    });
-                }
-            }
-            if pending.len() >= BATCH {
-                let full = std::mem::replace(&mut pending, Vec::with_capacity(BATCH));
-                // The workers outlive the walk; a send fails only if they panicked.
-                let _ = batches.send(full);
-            }
         }
-        if let Some(done) = chain.take() {
-            done.finish(&mut report);
+        if pending.len() >= BATCH {
+            let full = std::mem::replace(&mut pending, Vec::with_capacity(BATCH));
+            // The workers outlive the walk; a send fails only if they panicked.
+            let _ = batches.send(full);
         }
-        if !pending.is_empty() {
-            let _ = batches.send(pending);
-        }
-        Ok((report, assets))
     }
+    if let Some(done) = chain.take() {
+        done.finish(&mut report);
+    }
+    if !pending.is_empty() {
+        let _ = batches.send(pending);
+    }
+    Ok((report, assets))
 }
 
 struct StoredEvent {
@@ -597,7 +595,7 @@ impl Signers {
             let key = users::verifying_key(&row.get::<_, Vec<u8>>(3)?, &name)?;
             users.insert(name, (row.get(2)?, role, key));
         }
-        let library = library.library_public_key().ok().map(|key| {
+        let library = library.existing_library_public_key()?.map(|key| {
             let id = keys::key_id(&key).to_string();
             (id, key)
         });

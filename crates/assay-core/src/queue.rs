@@ -3,12 +3,12 @@
 
 use rusqlite::params;
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::error::Result;
-use crate::gates::{FailedGate, Gates};
+use crate::gates::{gate_fields, FailedGate, Gates};
 use crate::library::Library;
 use crate::roles::Role;
 use crate::users::Actor;
@@ -54,16 +54,11 @@ impl Library {
         while let Some(r) = rows.next()? {
             let asset_id: String = r.get(0)?;
             let since: String = r.get(3)?;
-            let mut fields: Map<String, Value> = match serde_json::from_str(&r.get::<_, String>(4)?)
-            {
-                Ok(Value::Object(map)) => map,
-                _ => Map::new(),
-            };
-            fields.insert("asset_id".into(), json!(asset_id));
-            fields.insert("checksum".into(), json!(r.get::<_, String>(5)?));
-            fields.insert(
-                "provenance_hash".into(),
-                json!(r.get::<_, Option<String>>(6)?),
+            let fields = gate_fields(
+                &r.get::<_, String>(4)?,
+                &asset_id,
+                &r.get::<_, String>(5)?,
+                r.get::<_, Option<String>>(6)?.as_deref(),
             );
             let age_seconds =
                 OffsetDateTime::parse(&since, &Rfc3339).map_or(0, |t| (now - t).whole_seconds());

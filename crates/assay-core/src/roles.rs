@@ -113,7 +113,8 @@ impl Action {
 pub fn allows(role: Role, action: Action) -> bool {
     use Action::*;
     match role {
-        Role::Creator => matches!(action, Import | EditMetadata | Submit),
+        // A creator may edit many assets at once, but only their own uploads.
+        Role::Creator => matches!(action, Import | EditMetadata | BulkEdit | Submit),
         Role::Steward => matches!(
             action,
             ManageCreators | Import | EditMetadata | BulkEdit | Submit

@@ -290,6 +290,17 @@ impl Library {
     pub fn library_public_key(&self) -> Result<VerifyingKey> {
         Ok(self.library_key()?.verifying_key())
     }
+
+    /// The library's public key if it has one; reading never creates it.
+    pub(crate) fn existing_library_public_key(&self) -> Result<Option<VerifyingKey>> {
+        match read_library_key(&self.keys_dir().join(LIBRARY_KEY_FILE)) {
+            Ok(key) => Ok(Some(key.verifying_key())),
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
 }
 
 pub(crate) fn parse_role(text: &str) -> Result<Role> {

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::catalog::now;
 use crate::edit::{self, Selection};
 use crate::error::{Error, Result};
-use crate::gates::{FailedGate, Gates};
+use crate::gates::{gate_fields, FailedGate, Gates};
 use crate::library::Library;
 use crate::provenance::{self, EventKind, Signer};
 use crate::roles::{Action, Role};
@@ -93,7 +93,7 @@ impl Library {
         if let Op::Reject(text) | Op::Quarantine(text) = op {
             if text.trim().is_empty() {
                 return Err(Error::InvalidInput(
-                    "give a reason: a rejection or quarantine must say why".into(),
+                    "give a reason (--comment): a rejection or quarantine must say why".into(),
                 ));
             }
         }
@@ -150,13 +150,7 @@ fn load(conn: &Connection, row: i64) -> Result<Current> {
             ))
         },
     )?;
-    let mut fields: Map<String, Value> = match serde_json::from_str(&rights) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
-    fields.insert("asset_id".into(), json!(asset_id));
-    fields.insert("checksum".into(), json!(checksum));
-    fields.insert("provenance_hash".into(), json!(hash));
+    let fields = gate_fields(&rights, &asset_id, &checksum, hash.as_deref());
     Ok(Current {
         asset_id,
         state,
