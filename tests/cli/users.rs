@@ -197,3 +197,136 @@ fn edit_submit_and_review_through_the_binary() {
     );
     ok(&sb.run(&["verify", "--provenance"]));
 }
+
+#[test]
+fn creators_queues_and_transfers_through_the_binary() {
+    let sb = setup();
+    sb.add("exif-py/jpg/exif-org/sanyo-vpcg250.jpg", "a.jpg");
+    let as_user = |name: &str, args: &[&str]| {
+        sb.assay()
+            .args(["--as", name])
+            .args(args)
+            .env("ASSAY_PASSPHRASE", format!("{name} pass"))
+            .env("ASSAY_NEW_PASSPHRASE", "rosa pass")
+            .output()
+            .unwrap()
+    };
+    ok(&as_user(
+        "ada",
+        &["user", "add", "rosa", "--role", "rights_manager"],
+    ));
+
+    // Creator profiles: admins and stewards add them, everyone reads them.
+    let out = as_user("cy", &["creator", "add", "Cy T", "--payout", "acct_9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("refused by rule role"),
+        "{}",
+        stderr(&out)
+    );
+    ok(&as_user(
+        "ada",
+        &[
+            "creator",
+            "add",
+            "Cy T",
+            "--payout",
+            "acct_9",
+            "--contact",
+            "cy@example.org",
+        ],
+    ));
+    let (creators, out) = sb.json_lines(&["creator", "ls"]);
+    ok(&out);
+    assert_eq!(creators.len(), 1);
+    assert_eq!(creators[0]["name"], "Cy T");
+    assert_eq!(creators[0]["payout_ref"], "acct_9");
+    assert_eq!(creators[0]["contact"], "cy@example.org");
+
+    ok(&as_user("cy", &["import", sb.photos().to_str().unwrap()]));
+    let (assets, _) = sb.json_lines(&["ls"]);
+    let id = assets[0]["asset_id"].as_str().unwrap();
+    ok(&as_user(
+        "cy",
+        &[
+            "edit",
+            id,
+            "--creator",
+            "Cy T",
+            "--license",
+            "CC-BY-4.0",
+            "--set",
+            "signed_contract_id=K-1",
+        ],
+    ));
+    ok(&as_user("cy", &["submit", id]));
+
+    // The rights manager's queue holds the submission, with nothing missing.
+    let out = as_user("rosa", &["queue", "--json"]);
+    ok(&out);
+    let queue: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(queue.len(), 1, "{queue:?}");
+    assert_eq!(queue[0]["asset_id"], id);
+    assert_eq!(queue[0]["state"], "pending");
+    assert_eq!(queue[0]["failed_gates"], serde_json::json!([]));
+    ok(&as_user("rosa", &["approve", id, "--comment", "complete"]));
+
+    // Transfers: a rights manager's, with a contract, a holder and a date.
+    let out = as_user("cy", &["transfer", id, "--contract", "K-2", "--to", "Acme"]);
+    assert!(
+        stderr(&out).contains("refused by rule role"),
+        "{}",
+        stderr(&out)
+    );
+    let out = as_user(
+        "rosa",
+        &[
+            "transfer",
+            id,
+            "--contract",
+            "K-2",
+            "--to",
+            "Acme",
+            "--effective",
+            "2026-99-01",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--effective"), "{}", stderr(&out));
+    let out = as_user(
+        "rosa",
+        &[
+            "transfer",
+            id,
+            "--contract",
+            "K-2",
+            "--to",
+            "Acme",
+            "--effective",
+            "2026-12-01",
+            "--json",
+        ],
+    );
+    ok(&out);
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (summary["changed"].as_u64(), summary["reopened"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let (events, _) = sb.json_lines(&["provenance", id]);
+    let last = events.last().unwrap();
+    assert_eq!(last["kind"], "transfer_of_rights");
+    assert_eq!(
+        last["data"]["parties"],
+        serde_json::json!({"from": "Cy T", "to": "Acme"})
+    );
+    assert_eq!(last["data"]["effective_date"], "2026-12-01");
+    let (records, _) = sb.json_lines(&["ls", "--state", "pending"]);
+    assert_eq!(records[0]["rights_holder"], "Acme");
+    assert_eq!(records[0]["tax_and_payout_info"], "acct_9");
+    ok(&sb.run(&["verify", "--provenance"]));
+}

@@ -250,3 +250,66 @@ fn a_dataset_with_personal_data_is_flagged_pii_with_counts_per_kind() {
         }
     }
 }
+
+/// Past the first few hundred assets the edit has already written earlier
+/// chunks inside its transaction when it meets a refusal; nothing of it may
+/// survive.
+#[test]
+fn a_refusal_late_in_a_large_edit_leaves_every_asset_as_it_was() {
+    let w = World::new();
+    let data = w.dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for i in 0..600 {
+        std::fs::write(
+            data.join(format!("row-{i:03}.csv")),
+            format!("id,value\n{i},x\n"),
+        )
+        .unwrap();
+    }
+    let options = assay_core::ImportOptions {
+        actor: Some(std::sync::Arc::clone(&w.cy)),
+        ..assay_core::ImportOptions::default()
+    };
+    w.library.import(&[data], &options, &mut |_| {}).unwrap();
+    // The last asset in catalog order belongs to someone else.
+    w.library
+        .add_user(Some(&w.ada), "dee", Role::Creator, PASS)
+        .unwrap();
+    let dee = std::sync::Arc::new(w.library.unlock("dee", PASS).unwrap());
+    let other = w.dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("dee.csv"), "id\n1\n").unwrap();
+    let options = assay_core::ImportOptions {
+        actor: Some(dee),
+        ..assay_core::ImportOptions::default()
+    };
+    w.library.import(&[other], &options, &mut |_| {}).unwrap();
+    let before = w.library.list(&Filter::default()).unwrap();
+    assert_eq!(before.len(), 603);
+
+    let err = w
+        .library
+        .edit(&w.cy, &all(), &[set("title", json!("bulk"))])
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Refused {
+                rule: "creator-own-assets",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let after = w.library.list(&Filter::default()).unwrap();
+    assert_eq!(
+        serde_json::to_value(&after).unwrap(),
+        serde_json::to_value(&before).unwrap()
+    );
+    let report = w.library.verify_provenance().unwrap();
+    assert!(report.breaks.is_empty());
+    assert_eq!(
+        report.events, 603,
+        "one import event per asset, nothing else"
+    );
+}

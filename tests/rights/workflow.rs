@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use assay_core::{Actor, Change, Error, Filter, ImportOptions, NewCreator, Role, Selection};
+use assay_core::{
+    Actor, Change, Error, Filter, ImportOptions, NewCreator, Role, Selection, Transfer,
+};
 use serde_json::json;
 
 use crate::{World, PASS};
@@ -222,7 +224,7 @@ fn nobody_approves_what_they_uploaded_or_last_edited() {
 #[test]
 fn role_by_action_matrix() {
     let roles = ["admin", "creator", "steward", "rights_manager"];
-    let expected: [(&str, [bool; 4]); 9] = [
+    let expected: [(&str, [bool; 4]); 10] = [
         ("add user", [true, false, false, false]),
         ("add creator", [true, false, true, false]),
         ("import", [true, true, true, true]),
@@ -232,6 +234,7 @@ fn role_by_action_matrix() {
         ("reject", [false, false, false, true]),
         ("quarantine", [false, false, false, true]),
         ("release", [false, false, false, true]),
+        ("transfer", [false, false, false, true]),
     ];
     for (action, allowed) in expected {
         for (role, allowed) in roles.iter().zip(allowed) {
@@ -300,6 +303,19 @@ fn role_by_action_matrix() {
                 "approve" => w.library.approve(actor, &asset, None).map(drop),
                 "reject" => w.library.reject(actor, &asset, "no").map(drop),
                 "quarantine" => w.library.quarantine(actor, &asset, "hold").map(drop),
+                "transfer" => w
+                    .library
+                    .transfer_rights(
+                        actor,
+                        &asset,
+                        &Transfer {
+                            contract_id: "K-9".into(),
+                            to: "Acme".into(),
+                            ownership: "owned".into(),
+                            effective_date: None,
+                        },
+                    )
+                    .map(drop),
                 _ => w.library.release(actor, &asset).map(drop),
             };
             assert_eq!(result.is_ok(), allowed, "{role} {action}: {result:?}");
@@ -357,4 +373,126 @@ fn each_role_sees_its_own_queue_oldest_first_with_what_is_missing() {
     let steward = w.library.queue(&sam).unwrap();
     assert_eq!(steward.len(), 1);
     assert_eq!(steward[0].asset_id, ids[0]);
+}
+
+#[test]
+fn a_transfer_of_rights_is_recorded_with_contract_parties_and_date() {
+    let w = World::new();
+    let sam = sam(&w);
+    let asset = one(&w);
+    complete(&w, &sam, &asset, "CC-BY-4.0");
+    w.library
+        .edit(&sam, &asset, &[set("creator_name", json!("Cy"))])
+        .unwrap();
+    w.library.submit(&sam, &asset).unwrap();
+    w.library.approve(&w.rosa, &asset, None).unwrap();
+    w.library
+        .add_user(Some(&w.ada), "rita", Role::RightsManager, PASS)
+        .unwrap();
+    let rita = w.library.unlock("rita", PASS).unwrap();
+    let transfer = Transfer {
+        contract_id: "K-2026-042".into(),
+        to: "Acme Brand Ltd".into(),
+        ownership: "owned".into(),
+        effective_date: Some("2026-12-01".into()),
+    };
+    let summary = w.library.transfer_rights(&rita, &asset, &transfer).unwrap();
+    assert_eq!((summary.changed, summary.reopened), (1, 1));
+
+    let Selection::Assets(ids) = &asset else {
+        panic!()
+    };
+    let record = w.library.record(&ids[0]).unwrap();
+    assert_eq!(record.rights["signed_contract_id"], "K-2026-042");
+    assert_eq!(record.rights["rights_holder"], "Acme Brand Ltd");
+    assert_eq!(record.rights["ownership_status"], "owned");
+    // An approval covers the rights it saw: a transfer sends it back.
+    assert_eq!(record.workflow.workflow_state, "pending");
+    let events = w.library.provenance(&ids[0]).unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(last.kind, "transfer_of_rights");
+    assert_eq!(last.user.as_deref(), Some("rita"));
+    assert_eq!(last.data["contract_id"], "K-2026-042");
+    assert_eq!(
+        last.data["parties"],
+        json!({"from": "Cy", "to": "Acme Brand Ltd"})
+    );
+    assert_eq!(last.data["effective_date"], "2026-12-01");
+    assert_eq!(
+        last.data["changes"]["signed_contract_id"],
+        json!({"old": "K-2026-001", "new": "K-2026-042"})
+    );
+    assert_eq!(
+        record.workflow.provenance_hash.as_deref(),
+        Some(last.hash.as_str())
+    );
+    // Whoever transferred the rights does not approve them; someone else does.
+    let err = w.library.approve(&rita, &asset, None).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Refused {
+                rule: "separation-of-duties",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    w.library.approve(&w.rosa, &asset, None).unwrap();
+    assert!(w.library.verify_provenance().unwrap().breaks.is_empty());
+}
+
+#[test]
+fn a_transfer_without_contract_holder_or_valid_values_changes_nothing() {
+    let w = World::new();
+    let asset = one(&w);
+    let good = Transfer {
+        contract_id: "K-1".into(),
+        to: "Acme".into(),
+        ownership: "owned".into(),
+        effective_date: None,
+    };
+    let before = kinds(&w, &asset);
+    for (bad, needle) in [
+        (
+            Transfer {
+                contract_id: " ".into(),
+                ..good.clone()
+            },
+            "--contract",
+        ),
+        (
+            Transfer {
+                to: String::new(),
+                ..good.clone()
+            },
+            "--to",
+        ),
+        (
+            Transfer {
+                effective_date: Some("2026-13-01".into()),
+                ..good.clone()
+            },
+            "--effective",
+        ),
+        (
+            Transfer {
+                ownership: "stolen".into(),
+                ..good.clone()
+            },
+            "/ownership_status",
+        ),
+    ] {
+        let err = w
+            .library
+            .transfer_rights(&w.rosa, &asset, &bad)
+            .unwrap_err();
+        assert!(err.to_string().contains(needle), "{needle}: {err}");
+    }
+    assert_eq!(kinds(&w, &asset), before);
+    w.library.transfer_rights(&w.rosa, &asset, &good).unwrap();
+    assert_eq!(
+        kinds(&w, &asset).last().map(String::as_str),
+        Some("transfer_of_rights")
+    );
 }

@@ -8,6 +8,7 @@ mod output;
 mod provenance;
 mod read;
 mod review;
+mod transfer;
 mod user;
 mod verify;
 mod watch;
@@ -68,6 +69,8 @@ enum Command {
     Release(review::CommentArgs),
     /// What waits for your role, oldest first, with what each asset is missing.
     Queue(review::QueueArgs),
+    /// Transfer the rights to assets under a signed contract (rights managers).
+    Transfer(transfer::Args),
 }
 
 fn main() -> ExitCode {
@@ -106,5 +109,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Release(args) => review::run(&library, &cli.who, review::Step::Release, args),
         Command::Queue(args) => review::queue(&library, &cli.who, args),
+        Command::Transfer(args) => transfer::run(&library, &cli.who, args),
     }
 }

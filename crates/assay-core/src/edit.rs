@@ -2,12 +2,13 @@
 //! changed asset validated against the schema and given a signed
 //! `metadata_change` or `license_change` event with the old and new values.
 //!
-//! The work runs in three steps so a large edit stays fast: read every
-//! selected asset in one query; apply, validate and sign on every core
-//! (pure work, nothing written); then write everything in one transaction.
-//! Any refusal or invalid value in the first two steps writes nothing.
+//! A large edit runs as a pipeline so it stays fast: a loader reads the
+//! selected assets in chunks, workers on every core apply, validate and sign
+//! (signing is most of the cost), and the calling thread writes each chunk in
+//! catalog order, all inside one transaction. Any refusal or invalid value
+//! stops the pipeline and the transaction writes nothing.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use rusqlite::params;
 use serde::Serialize;
@@ -80,17 +81,41 @@ pub struct EditSummary {
 struct Target {
     row: i64,
     asset_id: String,
-    rights: Map<String, Value>,
+    /// The stored rights document, parsed by the worker that applies the edit.
+    rights: String,
     state: String,
     uploaded_by: Option<i64>,
     next_seq: i64,
     head: Option<String>,
 }
 
+/// What a changed asset's event records beside the changes.
+pub(crate) enum Purpose {
+    /// A metadata edit: `metadata_change`, or `license_change` when the
+    /// license tag changed.
+    Edit,
+    /// A `transfer_of_rights` under a contract.
+    Transfer {
+        contract_id: String,
+        to: String,
+        effective_date: String,
+    },
+}
+
+/// Everything each worker needs to apply one edit to one asset.
+struct Run<'a> {
+    actor: &'a Actor,
+    changes: &'a [Change],
+    taxonomy: &'a Taxonomy,
+    at: &'a str,
+    purpose: &'a Purpose,
+}
+
 struct Edited {
     row: i64,
-    /// The new rights document, a JSON object.
-    rights: Value,
+    /// The new rights document, serialized.
+    rights: String,
+    title: Option<String>,
     reopen: bool,
     seq: i64,
     kind: EventKind,
@@ -109,7 +134,6 @@ impl Library {
         if changes.is_empty() {
             return Err(Error::InvalidInput("nothing to change".into()));
         }
-        let taxonomy = self.taxonomy()?;
         let mut conn = self.connect()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let rows = select(&tx, selection)?;
@@ -117,53 +141,43 @@ impl Library {
             actor.may(Action::BulkEdit)?;
         }
         let changes = resolve_creators(&tx, changes)?;
-        let targets = load(&tx, &rows)?;
-        if actor.role() == Role::Creator {
-            if let Some(t) = targets.iter().find(|t| t.uploaded_by != Some(actor.id)) {
-                return Err(Error::refused(
-                    "creator-own-assets",
-                    format!(
-                        "{} is a creator and did not upload asset {}; creators edit only their own uploads",
-                        actor.name(),
-                        t.asset_id
-                    ),
-                ));
-            }
-        }
+        self.apply(tx, actor, &rows, &changes, &Purpose::Edit)
+    }
+
+    /// Applies `changes` to the assets of `rows` inside `tx` and commits,
+    /// recording each changed asset's event as `purpose` says. The caller
+    /// has checked the actor's role.
+    pub(crate) fn apply(
+        &self,
+        tx: rusqlite::Transaction,
+        actor: &Actor,
+        rows: &[i64],
+        changes: &[Change],
+        purpose: &Purpose,
+    ) -> Result<EditSummary> {
+        let taxonomy = self.taxonomy()?;
+        // The loader reads on its own connection. `tx` holds the write lock,
+        // so the loader's snapshot is exactly what is being edited.
+        let reader = self.connect()?;
         let at = now();
-        let edited = apply_all(actor, &targets, &changes, &taxonomy, &at)?;
-        let mut summary = EditSummary {
-            selected: targets.len(),
-            changed: edited.len(),
-            unchanged: targets.len() - edited.len(),
-            reopened: 0,
+        let run = Run {
+            actor,
+            changes,
+            taxonomy: &taxonomy,
+            at: &at,
+            purpose,
         };
-        let key_id = actor.key_id.to_string();
-        {
-            let mut update = tx.prepare_cached(
-                "UPDATE assets SET rights = ?1, title = ?2, last_edited_by = ?3,
-                    workflow_state = CASE WHEN ?4 THEN 'pending' ELSE workflow_state END,
-                    state_since = CASE WHEN ?4 THEN ?5 ELSE state_since END,
-                    provenance_hash = ?7
-                 WHERE id = ?6",
-            )?;
-            for e in &edited {
-                let rights = serde_json::to_string(&e.rights)
-                    .map_err(|err| Error::InvalidInput(err.to_string()))?;
-                let title = e.rights.get("title").and_then(Value::as_str);
-                update.execute(params![
-                    rights,
-                    title,
-                    actor.id,
-                    e.reopen,
-                    at,
-                    e.row,
-                    e.sealed.hash
-                ])?;
-                provenance::store_event(&tx, e.row, e.seq, e.kind, &key_id, &e.sealed)?;
-                summary.reopened += usize::from(e.reopen);
-            }
-        }
+        let mut summary = EditSummary {
+            selected: rows.len(),
+            ..EditSummary::default()
+        };
+        pipeline(
+            reader,
+            rows,
+            |target| apply_one(&run, target),
+            |edited| write(&tx, actor, &at, edited, &mut summary),
+        )?;
+        summary.unchanged = summary.selected - summary.changed;
         tx.commit()?;
         Ok(summary)
     }
@@ -215,9 +229,9 @@ fn resolve_creators(conn: &rusqlite::Connection, changes: &[Change]) -> Result<V
     Ok(out)
 }
 
-/// The selected assets, in one query whatever their number.
+/// The assets of `rows`, read in one query.
 fn load(conn: &rusqlite::Connection, rows: &[i64]) -> Result<Vec<Target>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT a.id, a.asset_id, a.rights, a.workflow_state, a.uploaded_by, a.provenance_hash,
                 (SELECT max(seq) FROM events e WHERE e.asset = a.id)
          FROM assets a WHERE a.id IN (SELECT value FROM json_each(?1)) ORDER BY a.id",
@@ -226,22 +240,11 @@ fn load(conn: &rusqlite::Connection, rows: &[i64]) -> Result<Vec<Target>> {
     let mut out = Vec::with_capacity(rows.len());
     let mut cursor = stmt.query([ids])?;
     while let Some(r) = cursor.next()? {
-        let row: i64 = r.get(0)?;
-        let asset_id: String = r.get(1)?;
-        let text: String = r.get(2)?;
-        let rights = match serde_json::from_str(&text) {
-            Ok(Value::Object(map)) => map,
-            _ => {
-                return Err(Error::InvalidInput(format!(
-                    "asset {asset_id}: its stored metadata is not a JSON object"
-                )))
-            }
-        };
         let last: Option<i64> = r.get(6)?;
         out.push(Target {
-            row,
-            asset_id,
-            rights,
+            row: r.get(0)?,
+            asset_id: r.get(1)?,
+            rights: r.get(2)?,
             state: r.get(3)?,
             uploaded_by: r.get(4)?,
             head: r.get(5)?,
@@ -251,56 +254,146 @@ fn load(conn: &rusqlite::Connection, rows: &[i64]) -> Result<Vec<Target>> {
     Ok(out)
 }
 
-/// Applies, validates and signs, on every core; the first error in catalog
-/// order wins so the message does not depend on thread timing.
-fn apply_all(
-    actor: &Actor,
-    targets: &[Target],
-    changes: &[Change],
-    taxonomy: &Taxonomy,
-    at: &str,
-) -> Result<Vec<Edited>> {
+/// Assets per unit of work.
+const CHUNK: usize = 256;
+
+type Chunk<T> = (usize, Result<Vec<T>>);
+
+/// Runs an edit as three overlapping stages, so reading, signing and
+/// writing a large edit share the cores instead of following each other:
+/// a loader thread reads the selected assets in chunks on `reader`, workers
+/// on every core run `apply` (validate and sign), and this thread hands the
+/// results to `write` in catalog order. The first error in catalog order wins
+/// (the message does not depend on thread timing) and stops the stages; the
+/// caller's transaction then writes nothing.
+fn pipeline<A, W>(reader: rusqlite::Connection, rows: &[i64], apply: A, mut write: W) -> Result<()>
+where
+    A: Fn(&Target) -> Result<Option<Edited>> + Sync,
+    W: FnMut(Vec<Edited>) -> Result<()>,
+{
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let chunk = targets.len().div_ceil(threads).max(1);
-    let parts: Vec<Result<Vec<Edited>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = targets
-            .chunks(chunk)
-            .map(|part| {
+    let (to_workers, loaded) = crossbeam_channel::bounded::<Chunk<Target>>(threads * 2);
+    let (to_writer, applied) = crossbeam_channel::bounded::<Chunk<Edited>>(threads * 4);
+    std::thread::scope(|s| {
+        let loader = s.spawn(move || {
+            for (index, part) in rows.chunks(CHUNK).enumerate() {
+                // A closed channel means the writer stopped on an error.
+                if to_workers.send((index, load(&reader, part))).is_err() {
+                    break;
+                }
+            }
+        });
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let (loaded, to_writer, apply) = (loaded.clone(), to_writer.clone(), &apply);
                 s.spawn(move || {
-                    let mut out = Vec::new();
-                    for t in part {
-                        if let Some(e) = apply_one(actor, t, changes, taxonomy, at)? {
-                            out.push(e);
+                    for (index, targets) in loaded {
+                        let edited = targets.and_then(|targets| {
+                            targets
+                                .iter()
+                                .filter_map(|t| apply(t).transpose())
+                                .collect()
+                        });
+                        if to_writer.send((index, edited)).is_err() {
+                            break;
                         }
                     }
-                    Ok(out)
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Error::InvalidInput("an edit worker panicked".into())))
-            })
-            .collect()
-    });
-    let mut edited = Vec::with_capacity(targets.len());
-    for part in parts {
-        edited.extend(part?);
-    }
-    Ok(edited)
+        drop((loaded, to_writer));
+        let written = write_in_order(&applied, rows.len().div_ceil(CHUNK), &mut write);
+        // Unblocks any stage waiting to send after an error.
+        drop(applied);
+        let panicked = std::iter::once(loader)
+            .chain(workers)
+            .map(|t| t.join())
+            .any(|joined| joined.is_err());
+        match written {
+            Err(e) => Err(e),
+            Ok(()) if panicked => Err(Error::InvalidInput("an edit thread panicked".into())),
+            Ok(()) => Ok(()),
+        }
+    })
 }
 
-fn apply_one(
+/// Receives chunks as the workers finish them and writes them in order.
+fn write_in_order<W>(
+    applied: &crossbeam_channel::Receiver<Chunk<Edited>>,
+    chunks: usize,
+    write: &mut W,
+) -> Result<()>
+where
+    W: FnMut(Vec<Edited>) -> Result<()>,
+{
+    let mut early = BTreeMap::new();
+    let mut wanted = 0;
+    while wanted < chunks {
+        let Ok((index, edited)) = applied.recv() else {
+            return Err(Error::InvalidInput("an edit thread stopped early".into()));
+        };
+        early.insert(index, edited);
+        while let Some(edited) = early.remove(&wanted) {
+            write(edited?)?;
+            wanted += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Writes one chunk of edited assets: the new metadata and its event.
+fn write(
+    tx: &rusqlite::Transaction,
     actor: &Actor,
-    t: &Target,
-    changes: &[Change],
-    taxonomy: &Taxonomy,
     at: &str,
-) -> Result<Option<Edited>> {
-    let mut rights = t.rights.clone();
-    for change in changes {
+    edited: Vec<Edited>,
+    summary: &mut EditSummary,
+) -> Result<()> {
+    // Only reopened assets touch the workflow columns, so the state index
+    // is left alone for the rest.
+    let mut update = tx.prepare_cached(
+        "UPDATE assets SET rights = ?1, title = ?2, last_edited_by = ?3, provenance_hash = ?4
+         WHERE id = ?5",
+    )?;
+    let mut reopen = tx.prepare_cached(
+        "UPDATE assets SET workflow_state = 'pending', state_since = ?1 WHERE id = ?2",
+    )?;
+    let key_id = actor.key_id.as_str();
+    for e in &edited {
+        update.execute(params![e.rights, e.title, actor.id, e.sealed.hash, e.row])?;
+        if e.reopen {
+            reopen.execute(params![at, e.row])?;
+        }
+        provenance::store_event(tx, e.row, e.seq, e.kind, key_id, &e.sealed)?;
+        summary.changed += 1;
+        summary.reopened += usize::from(e.reopen);
+    }
+    Ok(())
+}
+
+fn apply_one(run: &Run, t: &Target) -> Result<Option<Edited>> {
+    let (actor, at) = (run.actor, run.at);
+    if actor.role() == Role::Creator && t.uploaded_by != Some(actor.id) {
+        return Err(Error::refused(
+            "creator-own-assets",
+            format!(
+                "{} is a creator and did not upload asset {}; creators edit only their own uploads",
+                actor.name(),
+                t.asset_id
+            ),
+        ));
+    }
+    let old = match serde_json::from_str(&t.rights) {
+        Ok(Value::Object(map)) => map,
+        _ => {
+            return Err(Error::InvalidInput(format!(
+                "asset {}: its stored metadata is not a JSON object",
+                t.asset_id
+            )))
+        }
+    };
+    let mut rights = old.clone();
+    for change in run.changes {
         match change {
             Change::Set { field, value } if value.is_null() => {
                 rights.remove(field);
@@ -323,32 +416,57 @@ fn apply_one(
             Change::Creator(_) => {} // resolved into Set changes before
         }
     }
-    if rights == t.rights {
+    if rights == old {
         return Ok(None);
     }
     let mut diff = Map::new();
-    let fields: HashSet<&String> = rights.keys().chain(t.rights.keys()).collect();
+    let fields: BTreeSet<&String> = rights.keys().chain(old.keys()).collect();
     for field in fields {
-        let (old, new) = (t.rights.get(field), rights.get(field));
+        let (old, new) = (old.get(field), rights.get(field));
         if old != new {
             diff.insert(field.clone(), json!({"old": old, "new": new}));
         }
     }
     let reopen = t.state == "approved";
     let license_changed = diff.contains_key("license_tag");
-    let kind = if license_changed {
-        EventKind::LicenseChange
-    } else {
-        EventKind::MetadataChange
+    let (kind, data) = match run.purpose {
+        Purpose::Transfer {
+            contract_id,
+            to,
+            effective_date,
+        } => {
+            let from = old.get("rights_holder").or_else(|| old.get("creator_name"));
+            let data = json!({
+                "contract_id": contract_id,
+                "parties": {"from": from, "to": to},
+                "effective_date": effective_date,
+                "changes": diff,
+                "reopened": reopen,
+            });
+            (EventKind::TransferOfRights, data)
+        }
+        Purpose::Edit if license_changed => {
+            let data = json!({
+                "changes": diff,
+                "reopened": reopen,
+                "previous_license": old.get("license_tag"),
+                "new_license": rights.get("license_tag"),
+                "effective_date": at,
+            });
+            (EventKind::LicenseChange, data)
+        }
+        Purpose::Edit => (
+            EventKind::MetadataChange,
+            json!({"changes": diff, "reopened": reopen}),
+        ),
     };
-    let mut data = json!({"changes": diff, "reopened": reopen});
-    if license_changed {
-        data["previous_license"] = json!(t.rights.get("license_tag"));
-        data["new_license"] = json!(rights.get("license_tag"));
-        data["effective_date"] = json!(at);
-    }
+    let title = rights
+        .get("title")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let rights = Value::Object(rights);
-    metadata::validate(&t.asset_id, &rights, taxonomy)?;
+    metadata::validate(&t.asset_id, &rights, run.taxonomy)?;
+    let rights = rights.to_string();
     let sealed = provenance::seal(
         &Signer::User(actor),
         &t.asset_id,
@@ -361,6 +479,7 @@ fn apply_one(
     Ok(Some(Edited {
         row: t.row,
         rights,
+        title,
         reopen,
         seq: t.next_seq,
         kind,

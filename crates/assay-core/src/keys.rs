@@ -28,13 +28,14 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use ed25519_dalek::hazmat::{raw_sign, ExpandedSecretKey};
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePublicKey, EncodePublicKey};
-use ed25519_dalek::{SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 use zeroize::Zeroizing;
 
 const FORMAT: &str = "assay-secret-key";
@@ -164,6 +165,31 @@ impl From<KeyId> for String {
 pub fn key_id(key: &VerifyingKey) -> KeyId {
     let digest = Sha256::digest(key.as_bytes());
     KeyId(format!("{KEY_ID_PREFIX}{}", hex::encode(&digest[..16])))
+}
+
+/// A signing key ready to sign many messages: the expanded secret (a SHA-512
+/// of the seed, which `SigningKey::sign` derives again for every signature)
+/// is computed once. The signatures are the same, byte for byte.
+pub struct PreparedKey {
+    expanded: ExpandedSecretKey,
+    public: VerifyingKey,
+}
+
+impl PreparedKey {
+    pub fn new(key: &SigningKey) -> PreparedKey {
+        PreparedKey {
+            expanded: ExpandedSecretKey::from(key.as_bytes()),
+            public: key.verifying_key(),
+        }
+    }
+
+    pub fn sign(&self, message: &[u8]) -> Signature {
+        raw_sign::<Sha512>(&self.expanded, message, &self.public)
+    }
+
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.public
+    }
 }
 
 /// A new key pair from the operating system's random number generator.
@@ -627,6 +653,17 @@ mod tests {
         let mut raw = B64.decode(b64).unwrap();
         raw[0] ^= 1;
         B64.encode(raw)
+    }
+
+    #[test]
+    fn a_prepared_key_signs_exactly_as_the_signing_key_does() {
+        use ed25519_dalek::Signer as _;
+        let key = fixed_key();
+        let prepared = PreparedKey::new(&key);
+        assert_eq!(prepared.verifying_key(), &key.verifying_key());
+        for message in [&b""[..], b"event", &[0xffu8; 300]] {
+            assert_eq!(prepared.sign(message), key.sign(message));
+        }
     }
 
     #[test]

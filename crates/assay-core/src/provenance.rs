@@ -18,16 +18,16 @@
 
 use std::collections::HashMap;
 
-use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, VerifyingKey};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::canonical::canonical_json;
+use crate::canonical::{canonical_json_into, write_string};
 use crate::catalog::{self, now};
 use crate::error::{Error, Result};
-use crate::keys::{self, KeyId};
+use crate::keys::{self, KeyId, PreparedKey};
 use crate::library::Library;
 use crate::roles::{self, Action, Role};
 use crate::users::{self, Actor};
@@ -91,32 +91,40 @@ impl EventKind {
 /// Who signs an event: a user acting, or the library itself.
 pub(crate) enum Signer<'a> {
     User(&'a Actor),
-    Library(&'a SigningKey),
+    Library(&'a PreparedKey),
 }
 
 impl Signer<'_> {
-    fn key(&self) -> &SigningKey {
+    fn sign(&self, message: &[u8]) -> Signature {
         match self {
-            Signer::User(actor) => &actor.key,
-            Signer::Library(key) => key,
+            Signer::User(actor) => actor.key.sign(message),
+            Signer::Library(key) => key.sign(message),
         }
     }
 
-    fn actor_json(&self) -> Value {
-        match self {
-            Signer::User(a) => {
-                json!({"user": a.name, "role": a.role.as_str(), "key_id": a.key_id.as_str()})
-            }
-            Signer::Library(key) => json!({
-                "user": null,
-                "role": LIBRARY_ROLE,
-                "key_id": keys::key_id(&key.verifying_key()).as_str(),
-            }),
+    /// Appends the canonical `actor` object: `key_id`, `role`, `user`.
+    fn write_actor(&self, out: &mut Vec<u8>) {
+        let (key_id, role, user) = match self {
+            Signer::User(a) => (a.key_id.clone(), a.role.as_str(), Some(a.name.as_str())),
+            Signer::Library(key) => (keys::key_id(key.verifying_key()), LIBRARY_ROLE, None),
+        };
+        out.extend_from_slice(b"{\"key_id\":");
+        write_string(key_id.as_str(), out);
+        out.extend_from_slice(b",\"role\":");
+        write_string(role, out);
+        out.extend_from_slice(b",\"user\":");
+        match user {
+            Some(name) => write_string(name, out),
+            None => out.extend_from_slice(b"null"),
         }
+        out.push(b'}');
     }
 
     fn key_id(&self) -> KeyId {
-        keys::key_id(&self.key().verifying_key())
+        match self {
+            Signer::User(actor) => actor.key_id.clone(),
+            Signer::Library(key) => keys::key_id(key.verifying_key()),
+        }
     }
 }
 
@@ -138,20 +146,31 @@ pub(crate) fn seal(
     at: &str,
     data: Value,
 ) -> Sealed {
-    let body = canonical_json(&json!({
-        "v": VERSION,
-        "asset_id": asset_id,
-        "seq": seq,
-        "kind": kind.as_str(),
-        "at": at,
-        "actor": signer.actor_json(),
-        "prev": prev,
-        "data": data,
-    }));
+    // The envelope is written directly, its keys already in canonical
+    // order (actor, asset_id, at, data, kind, prev, seq, v); a unit test
+    // holds it to `canonical_json` of the same object. A bulk edit seals
+    // one event per asset, and building a `Value` first cost it measurably.
+    let mut body = Vec::with_capacity(512);
+    body.extend_from_slice(b"{\"actor\":");
+    signer.write_actor(&mut body);
+    body.extend_from_slice(b",\"asset_id\":");
+    write_string(asset_id, &mut body);
+    body.extend_from_slice(b",\"at\":");
+    write_string(at, &mut body);
+    body.extend_from_slice(b",\"data\":");
+    canonical_json_into(&data, &mut body);
+    body.extend_from_slice(b",\"kind\":");
+    write_string(kind.as_str(), &mut body);
+    body.extend_from_slice(b",\"prev\":");
+    match prev {
+        Some(hash) => write_string(hash, &mut body),
+        None => body.extend_from_slice(b"null"),
+    }
+    body.extend_from_slice(format!(",\"seq\":{seq},\"v\":{VERSION}}}").as_bytes());
     let digest = Sha256::digest(&body);
     Sealed {
         hash: format!("sha256:{}", hex::encode(digest)),
-        signature: signer.key().sign(&digest),
+        signature: signer.sign(&digest),
         body,
     }
 }
@@ -664,4 +683,48 @@ fn bad_signatures(part: &[Signed]) -> Vec<(usize, i64)> {
         .filter(|s| s.key.verify_strict(&s.digest, &s.signature).is_err())
         .map(|s| (s.asset, s.seq))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::canonical::canonical_json;
+
+    #[test]
+    fn a_sealed_body_is_the_canonical_json_of_the_event() {
+        let key = PreparedKey::new(&keys::generate());
+        let signer = Signer::Library(&key);
+        let data = json!({"changes": {"title": {"old": null, "new": "Quay \"7\"\n"}}, "n": 1.5});
+        for prev in [None, Some("sha256:00ff")] {
+            let sealed = seal(
+                &signer,
+                "a-1",
+                12,
+                prev,
+                EventKind::MetadataChange,
+                "2026-01-02T03:04:05Z",
+                data.clone(),
+            );
+            let expected = canonical_json(&json!({
+                "v": VERSION,
+                "asset_id": "a-1",
+                "seq": 12,
+                "kind": "metadata_change",
+                "at": "2026-01-02T03:04:05Z",
+                "actor": {"user": null, "role": LIBRARY_ROLE, "key_id": keys::key_id(key.verifying_key()).as_str()},
+                "prev": prev,
+                "data": data,
+            }));
+            assert_eq!(
+                String::from_utf8_lossy(&sealed.body),
+                String::from_utf8_lossy(&expected)
+            );
+            let digest = Sha256::digest(&sealed.body);
+            assert_eq!(sealed.hash, format!("sha256:{}", hex::encode(digest)));
+            assert!(key
+                .verifying_key()
+                .verify_strict(&digest, &sealed.signature)
+                .is_ok());
+        }
+    }
 }

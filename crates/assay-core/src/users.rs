@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::catalog::now;
 use crate::error::{Error, Result};
-use crate::keys::{self, KdfParams, KeyId};
+use crate::keys::{self, KdfParams, KeyId, PreparedKey};
 use crate::library::Library;
 use crate::roles::{self, Action, Role};
 
@@ -42,7 +42,7 @@ pub struct Actor {
     pub(crate) id: i64,
     pub(crate) name: String,
     pub(crate) role: Role,
-    pub(crate) key: SigningKey,
+    pub(crate) key: PreparedKey,
     pub(crate) key_id: KeyId,
 }
 
@@ -254,7 +254,7 @@ impl Library {
             id,
             name: name.to_owned(),
             role: parse_role(&role)?,
-            key,
+            key: PreparedKey::new(&key),
             key_id: actual,
         })
     }
@@ -264,7 +264,11 @@ impl Library {
     }
 
     /// The library's own key, created on first use.
-    pub(crate) fn library_key(&self) -> Result<SigningKey> {
+    pub(crate) fn library_key(&self) -> Result<PreparedKey> {
+        self.library_signing_key().map(|key| PreparedKey::new(&key))
+    }
+
+    fn library_signing_key(&self) -> Result<SigningKey> {
         let dir = self.keys_dir();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let path = dir.join(LIBRARY_KEY_FILE);
@@ -288,7 +292,7 @@ impl Library {
 
     /// The library's public key: its identity in manifests and chains.
     pub fn library_public_key(&self) -> Result<VerifyingKey> {
-        Ok(self.library_key()?.verifying_key())
+        Ok(*self.library_key()?.verifying_key())
     }
 
     /// The library's public key if it has one; reading never creates it.
