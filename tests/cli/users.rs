@@ -329,4 +329,17 @@ fn creators_queues_and_transfers_through_the_binary() {
     assert_eq!(records[0]["rights_holder"], "Acme");
     assert_eq!(records[0]["tax_and_payout_info"], "acct_9");
     ok(&sb.run(&["verify", "--provenance"]));
+
+    let (report, out) = sb.json_lines(&["report"]);
+    ok(&out);
+    assert_eq!(report[0]["assets"], 1);
+    assert_eq!(report[0]["by_state"], serde_json::json!({"pending": 1}));
+    assert_eq!(report[0]["by_license"], serde_json::json!({"CC-BY-4.0": 1}));
+    assert_eq!(report[0]["complete"], 1);
+    assert_eq!(report[0]["time_to_approval"]["count"], 1);
+    let out = sb.run(&["report"]);
+    ok(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("complete metadata   1 (100.0%)"), "{text}");
+    assert!(text.contains("(1 approved)"), "{text}");
 }

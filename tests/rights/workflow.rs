@@ -496,3 +496,77 @@ fn a_transfer_without_contract_holder_or_valid_values_changes_nothing() {
         Some("transfer_of_rights")
     );
 }
+
+#[test]
+fn the_report_counts_states_licenses_completeness_and_why_assets_are_held() {
+    let w = World::new();
+    let more = w.dir.path().join("more");
+    std::fs::create_dir(&more).unwrap();
+    for (from, to) in [
+        ("exif-py/jpg/exif-org/fujifilm-mx1700.jpg", "c.jpg"),
+        ("exif-py/jpg/exif-org/olympus-c960.jpg", "d.jpg"),
+    ] {
+        std::fs::copy(crate::corpus(from), more.join(to)).unwrap();
+    }
+    let options = ImportOptions {
+        actor: Some(Arc::clone(&w.cy)),
+        ..ImportOptions::default()
+    };
+    w.library.import(&[more], &options, &mut |_| {}).unwrap();
+    let by_name = |name: &str| {
+        let records = w.library.list(&Filter::default()).unwrap();
+        let r = records
+            .iter()
+            .find(|r| r.locations[0].path.ends_with(name))
+            .unwrap();
+        Selection::Assets(vec![r.asset_id.clone()])
+    };
+    let (a, b, c) = (by_name("a.jpg"), by_name("b.jpg"), by_name("c.jpg"));
+    // a: approved. b: NO-TRAIN, quarantined by its gate on submission.
+    // c: complete, quarantined by hand. d: untouched draft.
+    complete(&w, &w.cy, &a, "CC-BY-4.0");
+    w.library.submit(&w.cy, &a).unwrap();
+    w.library.approve(&w.rosa, &a, None).unwrap();
+    complete(&w, &w.cy, &b, "NO-TRAIN");
+    w.library.submit(&w.cy, &b).unwrap();
+    complete(&w, &w.cy, &c, "PAY-ONE");
+    w.library
+        .quarantine(&w.rosa, &c, "disputed ownership")
+        .unwrap();
+
+    let r = w.library.report().unwrap();
+    assert_eq!(r.assets, 4);
+    let counts = |pairs: &[(&str, u64)]| {
+        pairs
+            .iter()
+            .map(|(k, n)| (k.to_string(), *n))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    assert_eq!(
+        r.by_state,
+        counts(&[("approved", 1), ("draft", 1), ("quarantined", 2)])
+    );
+    assert_eq!(
+        r.by_license,
+        counts(&[
+            ("(none)", 1),
+            ("CC-BY-4.0", 1),
+            ("NO-TRAIN", 1),
+            ("PAY-ONE", 1)
+        ])
+    );
+    assert_eq!(r.complete, 3);
+    assert!((r.complete_share - 0.75).abs() < 1e-9);
+    assert_eq!(r.eligible, 2, "a and c pass every gate");
+    assert_eq!(r.ineligible_by_gate["required-fields"], 1);
+    assert_eq!(r.ineligible_by_gate["training-allowed"], 1);
+    assert_eq!(r.quarantined, 2);
+    assert_eq!(
+        r.quarantined_by_reason,
+        counts(&[("disputed ownership", 1), ("training-allowed", 1)])
+    );
+    let t = r.time_to_approval.unwrap();
+    assert_eq!(t.count, 1);
+    assert!(t.median_seconds == t.p90_seconds && t.p90_seconds == t.max_seconds);
+    assert!((0..600).contains(&t.median_seconds), "{t:?}");
+}

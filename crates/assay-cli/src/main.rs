@@ -7,6 +7,7 @@ mod import;
 mod output;
 mod provenance;
 mod read;
+mod report;
 mod review;
 mod transfer;
 mod user;
@@ -69,6 +70,8 @@ enum Command {
     Release(review::CommentArgs),
     /// What waits for your role, oldest first, with what each asset is missing.
     Queue(review::QueueArgs),
+    /// Readiness figures: time to approval, completeness, states, licenses, eligibility.
+    Report(report::Args),
     /// Transfer the rights to assets under a signed contract (rights managers).
     Transfer(transfer::Args),
 }
@@ -109,6 +112,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Release(args) => review::run(&library, &cli.who, review::Step::Release, args),
         Command::Queue(args) => review::queue(&library, &cli.who, args),
+        Command::Report(args) => report::run(&library, args),
         Command::Transfer(args) => transfer::run(&library, &cli.who, args),
     }
 }
