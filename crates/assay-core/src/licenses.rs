@@ -227,8 +227,9 @@ pub struct CawgTrainingMining {
 pub struct CawgEntry {
     #[serde(rename = "use")]
     pub use_: CawgUse,
+    /// Spelled as the CAWG training-and-data-mining assertion (v1.1) spells it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub constraint_info: Option<String>,
+    pub constraints_info: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -571,7 +572,7 @@ mod tests {
                 "cawg.ai_training": {"use": "allowed"},
                 "cawg.ai_generative_training": {"use": "notAllowed"},
                 "cawg.ai_inference": {"use": "allowed"},
-                "cawg.data_mining": {"use": "constrained", "constraint_info": "Agency clients only."}
+                "cawg.data_mining": {"use": "constrained", "constraints_info": "Agency clients only."}
             },
             "effective_date": "2025-01-01",
             "expiry_date": "2026-12-31",
