@@ -275,6 +275,51 @@ fn creators_queues_and_transfers_through_the_binary() {
     assert_eq!(queue[0]["failed_gates"], serde_json::json!([]));
     ok(&as_user("rosa", &["approve", id, "--comment", "complete"]));
 
+    // A signed manifest, verified by someone with no library, only the key.
+    let manifest = sb.dir.path().join("manifest.json");
+    let out = as_user(
+        "rosa",
+        &[
+            "manifest",
+            "export",
+            id,
+            "--out",
+            manifest.to_str().unwrap(),
+        ],
+    );
+    ok(&out);
+    for (name, file) in [("rosa", "rosa.pem"), ("cy", "cy.pem")] {
+        let out = sb.run(&["user", "key", name]);
+        ok(&out);
+        std::fs::write(sb.dir.path().join(file), out.stdout).unwrap();
+    }
+    let buyer = |key: &str| {
+        let nowhere = sb.dir.path().join("no-library");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+            .arg("--library")
+            .arg(&nowhere)
+            .args(["manifest", "verify", manifest.to_str().unwrap(), "--key"])
+            .arg(sb.dir.path().join(key))
+            .arg("--files")
+            .arg(sb.photos())
+            .output()
+            .unwrap();
+        assert!(!nowhere.exists(), "verifying created a library");
+        out
+    };
+    let out = buyer("rosa.pem");
+    ok(&out);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("ok (1 asset,"),
+        "{out:?}"
+    );
+    let out = buyer("cy.pem");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("not among the trusted keys"),
+        "{out:?}"
+    );
+
     // Transfers: a rights manager's, with a contract, a holder and a date.
     let out = as_user("cy", &["transfer", id, "--contract", "K-2", "--to", "Acme"]);
     assert!(

@@ -4,6 +4,7 @@
 mod edit;
 mod identity;
 mod import;
+mod manifest;
 mod output;
 mod provenance;
 mod read;
@@ -70,6 +71,9 @@ enum Command {
     Release(review::CommentArgs),
     /// What waits for your role, oldest first, with what each asset is missing.
     Queue(review::QueueArgs),
+    /// Signed manifests of approved assets: export, and verify with a public key.
+    #[command(subcommand)]
+    Manifest(manifest::Command),
     /// Readiness figures: time to approval, completeness, states, licenses, eligibility.
     Report(report::Args),
     /// Transfer the rights to assets under a signed contract (rights managers).
@@ -88,13 +92,18 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Verifying a manifest needs nothing but the file and a key: no library.
+    let command = match cli.command {
+        Command::Manifest(manifest::Command::Verify(args)) => return manifest::verify(args),
+        command => command,
+    };
     let root = match cli.library {
         Some(dir) => dir,
         None => assay_core::Library::default_root()?,
     };
     let library = assay_core::Library::open(&root)
         .with_context(|| format!("opening the library at {}", root.display()))?;
-    match cli.command {
+    match command {
         Command::Import(args) => import::run(&library, &cli.who, args),
         Command::Watch(args) => watch::run(&library, args),
         Command::Verify(args) => verify::run(&library, args),
@@ -112,6 +121,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Release(args) => review::run(&library, &cli.who, review::Step::Release, args),
         Command::Queue(args) => review::queue(&library, &cli.who, args),
+        Command::Manifest(manifest::Command::Export(args)) => {
+            manifest::export(&library, &cli.who, args)
+        }
+        Command::Manifest(manifest::Command::Verify(args)) => manifest::verify(args),
         Command::Report(args) => report::run(&library, args),
         Command::Transfer(args) => transfer::run(&library, &cli.who, args),
     }

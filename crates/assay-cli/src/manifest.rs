@@ -1,0 +1,139 @@
+//! `assay manifest export` and `assay manifest verify`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use assay_core::keys::parse_public_key;
+use assay_core::Library;
+use ed25519_dalek::VerifyingKey;
+
+use crate::edit::selection;
+use crate::identity::Who;
+use crate::output;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Export approved assets to a manifest signed with your key (rights managers).
+    Export(ExportArgs),
+    /// Check a manifest's schema, signature and signer, and with --files each
+    /// file's checksum; exit 0 only when all of it holds. Needs no library.
+    Verify(VerifyArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// Asset ids (or unique prefixes), checksums or paths.
+    assets: Vec<String>,
+    /// Select by filter instead: KEY=VALUE, repeatable.
+    #[arg(long = "where", value_name = "KEY=VALUE")]
+    filters: Vec<String>,
+    /// Where to write the manifest.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    file: PathBuf,
+    /// A trusted rights manager's public key (PEM, as `assay user key` prints it); repeatable.
+    #[arg(long, value_name = "FILE")]
+    key: Vec<PathBuf>,
+    /// A folder of trusted public keys, one per file.
+    #[arg(long, value_name = "DIR")]
+    keys: Option<PathBuf>,
+    /// The folder holding the assets' files, to check each one's checksum.
+    #[arg(long, value_name = "DIR")]
+    files: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn export(library: &Library, who: &Who, args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let selection = selection(&args.assets, &args.filters)?;
+    let actor = who
+        .actor(library)?
+        .context("a manifest is signed by a rights manager: --as NAME")?;
+    let export = library.export_manifest(&actor, &selection, &args.out)?;
+    if args.json {
+        output::json_line(&export)?;
+    } else {
+        for r in &export.refused {
+            eprintln!("left out {}: {}", r.asset_id, r.reason);
+        }
+        eprintln!(
+            "{}: {} assets, {} left out; manifest {} ({})",
+            args.out.display(),
+            export.assets,
+            export.refused.len(),
+            export.manifest_id,
+            export.manifest_hash
+        );
+    }
+    Ok(if export.refused.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let mut trusted = Vec::new();
+    for path in &args.key {
+        trusted.push(read_key(path)?);
+    }
+    if let Some(dir) = &args.keys {
+        let entries = std::fs::read_dir(dir)
+            .with_context(|| format!("reading the key folder {}", dir.display()))?;
+        for entry in entries {
+            let path = entry
+                .with_context(|| format!("reading {}", dir.display()))?
+                .path();
+            if path.is_file() {
+                trusted.push(read_key(&path)?);
+            }
+        }
+    }
+    anyhow::ensure!(
+        !trusted.is_empty(),
+        "give the signer's public key: --key FILE or --keys DIR (`assay user key NAME` prints it)"
+    );
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let check = assay_core::verify_manifest(&bytes, &trusted, args.files.as_deref());
+    if args.json {
+        output::json_line(&check)?;
+    } else {
+        for failure in &check.failures {
+            println!("{}: {failure}", args.file.display());
+        }
+        if check.failures.is_empty() {
+            println!(
+                "{}: ok ({} asset{}, {})",
+                args.file.display(),
+                check.assets,
+                if check.assets == 1 { "" } else { "s" },
+                if args.files.is_some() {
+                    "signature and every file checked"
+                } else {
+                    "signature checked; give --files DIR to check the files too"
+                }
+            );
+        }
+    }
+    Ok(if check.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn read_key(path: &Path) -> anyhow::Result<VerifyingKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the key {}", path.display()))?;
+    parse_public_key(&text).with_context(|| format!("{}", path.display()))
+}

@@ -1,0 +1,414 @@
+//! Signed manifests: what leaves the building, in a form a buyer checks with
+//! nothing but the file and a rights manager's public key.
+//!
+//! A manifest is one JSON-LD document (`schemas/manifest.schema.json`). Its
+//! signature travels inside it: `signature.value` is the ed25519 signature,
+//! by the acting rights manager, over the canonical JSON (the same RFC 8785
+//! form as provenance events) of the whole document without `signature`.
+//! Exporting records an `export` event, with the manifest's hash, on every
+//! asset it lists.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use ed25519_dalek::{Signature, VerifyingKey};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::canonical::canonical_json;
+use crate::catalog::now;
+use crate::edit::{self, Selection};
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::library::Library;
+use crate::licenses::Taxonomy;
+use crate::provenance::{self, EventKind, Signer};
+use crate::roles::{Action, Role};
+use crate::users::Actor;
+
+const SCHEMA: &str = include_str!("../../../schemas/manifest.schema.json");
+
+/// What an export wrote, and what it left out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ManifestExport {
+    pub manifest_id: String,
+    /// `sha256:` of the signed manifest's canonical JSON, as the assets'
+    /// `export` events record it.
+    pub manifest_hash: String,
+    pub assets: usize,
+    pub refused: Vec<RefusedAsset>,
+}
+
+/// A selected asset the export left out, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RefusedAsset {
+    pub asset_id: String,
+    pub reason: String,
+}
+
+/// What verifying a manifest found; it holds when `failures` is empty.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ManifestCheck {
+    pub manifest_id: Option<String>,
+    pub assets: usize,
+    pub failures: Vec<String>,
+}
+
+impl Library {
+    /// Exports the approved assets of `selection` to a manifest at `out`,
+    /// signed by `actor`; the others are listed in `refused`. Nothing is
+    /// written, and no event recorded, unless both succeed.
+    pub fn export_manifest(
+        &self,
+        actor: &Actor,
+        selection: &Selection,
+        out: &Path,
+    ) -> Result<ManifestExport> {
+        actor.may(Action::Export)?;
+        if actor.role() != Role::RightsManager {
+            return Err(Error::refused(
+                "manifest-signer",
+                format!(
+                    "{} is a {}; only a rights manager signs a manifest",
+                    actor.name(),
+                    actor.role()
+                ),
+            ));
+        }
+        let taxonomy = self.taxonomy()?;
+        let library_key = self.library_public_key()?;
+        let mut conn = self.connect()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let rows = edit::select(&tx, selection)?;
+        let (listed, refused) = entries(&tx, &rows, &taxonomy)?;
+        if listed.is_empty() {
+            let why: Vec<String> = refused
+                .iter()
+                .map(|r| format!("{}: {}", r.asset_id, r.reason))
+                .collect();
+            return Err(Error::refused(
+                "approved-only",
+                format!("nothing to export; {}", why.join("; ")),
+            ));
+        }
+        let at = now();
+        let manifest_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+        let mut doc = json!({
+            "@context": context(),
+            "@type": "AssetManifest",
+            "manifest_id": manifest_id,
+            "version": 1,
+            "created_at": at,
+            "library": {
+                "key_id": keys::key_id(&library_key).as_str(),
+                "public_key": keys::public_key_compact(&library_key),
+            },
+            "assets": listed.iter().map(|(_, entry)| entry).collect::<Vec<_>>(),
+            "signer": {
+                "user": actor.name(),
+                "role": actor.role().as_str(),
+                "key_id": actor.key_id.as_str(),
+                "public_key": keys::public_key_compact(actor.key.verifying_key()),
+                "signed_at": at,
+            },
+        });
+        let signature = actor.key.sign(&canonical_json(&doc));
+        doc["signature"] = json!({"alg": "Ed25519", "value": B64.encode(signature.to_bytes())});
+        if let Some(failure) = schema_failures(&doc).into_iter().next() {
+            return Err(Error::InvalidInput(format!(
+                "the manifest would not be valid: {failure}"
+            )));
+        }
+        let manifest_hash = format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(canonical_json(&doc)))
+        );
+        let signer = Signer::User(actor);
+        for (row, entry) in &listed {
+            let data = json!({"manifest_id": manifest_id, "manifest_hash": manifest_hash});
+            provenance::append(
+                &tx,
+                *row,
+                str_field(entry, "asset_id"),
+                EventKind::Export,
+                data,
+                &signer,
+            )?;
+        }
+        let text =
+            serde_json::to_vec_pretty(&doc).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        write_then_commit(out, &text, tx)?;
+        Ok(ManifestExport {
+            manifest_id,
+            manifest_hash,
+            assets: listed.len(),
+            refused,
+        })
+    }
+}
+
+/// Writes `out` beside itself first and renames it into place only once the
+/// events are committed, so a failure leaves neither a manifest without
+/// events nor events without a manifest.
+fn write_then_commit(out: &Path, text: &[u8], tx: rusqlite::Transaction) -> Result<()> {
+    let mut partial = out.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    std::fs::write(&partial, text).map_err(|e| Error::io(&partial, e))?;
+    let done = tx
+        .commit()
+        .map_err(Error::from)
+        .and_then(|()| std::fs::rename(&partial, out).map_err(|e| Error::io(out, e)));
+    if done.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    done
+}
+
+fn str_field<'a>(entry: &'a Value, field: &str) -> &'a str {
+    entry.get(field).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The JSON-LD context: Assay's own terms, with the ones other vocabularies
+/// already name mapped to them.
+fn context() -> Value {
+    json!({
+        "@vocab": "https://w3id.org/assay/ns#",
+        "schema": "https://schema.org/",
+        "dct": "http://purl.org/dc/terms/",
+        "title": "dct:title",
+        "created_at": "dct:created",
+        "media_type": "schema:encodingFormat",
+        "size_bytes": "schema:contentSize",
+        "capture_date": "schema:dateCreated",
+        "license_tag": "dct:license"
+    })
+}
+
+/// A manifest entry and the catalog row of its asset.
+type Listed = (i64, Value);
+
+/// The manifest entry of each approved selected asset, with its catalog row,
+/// and the others with the reason they are left out.
+fn entries(
+    conn: &rusqlite::Connection,
+    rows: &[i64],
+    taxonomy: &Taxonomy,
+) -> Result<(Vec<Listed>, Vec<RefusedAsset>)> {
+    let attributions: HashMap<String, Option<String>> = conn
+        .prepare("SELECT name, attribution FROM creators")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT a.id, a.asset_id, a.checksum, a.size_bytes, a.media_type, a.title, a.capture_date,
+                a.rights, a.workflow_state, a.provenance_hash,
+                (SELECT path_text FROM locations l WHERE l.asset = a.id ORDER BY l.id LIMIT 1)
+         FROM assets a WHERE a.id IN (SELECT value FROM json_each(?1)) ORDER BY a.id",
+    )?;
+    let ids = serde_json::to_string(rows).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let mut cursor = stmt.query([ids])?;
+    let (mut listed, mut refused) = (Vec::new(), Vec::new());
+    while let Some(r) = cursor.next()? {
+        let asset_id: String = r.get(1)?;
+        let rights: Map<String, Value> = match serde_json::from_str(&r.get::<_, String>(7)?) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        let state: String = r.get(8)?;
+        let text = |field: &str| rights.get(field).and_then(Value::as_str).map(str::to_owned);
+        let tag = text("license_tag");
+        let license = tag.as_deref().and_then(|t| taxonomy.get(t));
+        let file_name = r.get::<_, Option<String>>(10)?.and_then(|p| {
+            Path::new(&p)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        });
+        let reason = if state != "approved" {
+            Some(format!("it is {state}; only approved assets are exported"))
+        } else if license.is_none() {
+            Some(format!("its license tag {tag:?} is not in the taxonomy"))
+        } else if text("tax_and_payout_info").is_none() {
+            Some("it has no payout reference".to_owned())
+        } else if file_name.is_none() {
+            Some("the catalog holds no location for it".to_owned())
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            refused.push(RefusedAsset { asset_id, reason });
+            continue;
+        }
+        let attribution = text("creator")
+            .and_then(|name| attributions.get(&name).cloned().flatten())
+            .or_else(|| text("creator_name"));
+        let entry = json!({
+            "asset_id": asset_id,
+            "title": r.get::<_, Option<String>>(5)?,
+            "file_name": file_name,
+            "checksum": r.get::<_, String>(2)?,
+            "size_bytes": r.get::<_, i64>(3)?,
+            "media_type": r.get::<_, String>(4)?,
+            "license_tag": tag,
+            "license": license,
+            "payment_terms": rights.get("payment_terms"),
+            "creator_wallet": text("tax_and_payout_info"),
+            "creator_attribution_text": attribution,
+            "signed_contract_id": text("signed_contract_id"),
+            "provenance_hash": r.get::<_, Option<String>>(9)?,
+            "capture_date": r.get::<_, Option<String>>(6)?,
+        });
+        listed.push((r.get(0)?, entry));
+    }
+    Ok((listed, refused))
+}
+
+fn validator() -> std::result::Result<&'static jsonschema::Validator, String> {
+    static VALIDATOR: OnceLock<std::result::Result<jsonschema::Validator, String>> =
+        OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| {
+            let schema: Value = serde_json::from_str(SCHEMA).map_err(|e| e.to_string())?;
+            jsonschema::validator_for(&schema).map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| format!("the shipped manifest schema does not compile: {e}"))
+}
+
+/// Every way `doc` departs from the manifest schema, each with its JSON pointer.
+fn schema_failures(doc: &Value) -> Vec<String> {
+    match validator() {
+        Err(e) => vec![e],
+        Ok(v) => v
+            .iter_errors(doc)
+            .map(|e| format!("schema: {}: {e}", pointer(&e.instance_path.to_string())))
+            .collect(),
+    }
+}
+
+fn pointer(p: &str) -> &str {
+    if p.is_empty() {
+        "/"
+    } else {
+        p
+    }
+}
+
+/// Checks a manifest with nothing but its bytes, the public keys the reader
+/// trusts as rights managers' and, when given, the folder holding the files:
+/// the schema, the signature, the signer, and each file's size and checksum.
+pub fn verify_manifest(
+    bytes: &[u8],
+    trusted: &[VerifyingKey],
+    files: Option<&Path>,
+) -> ManifestCheck {
+    let mut check = ManifestCheck {
+        manifest_id: None,
+        assets: 0,
+        failures: Vec::new(),
+    };
+    let doc: Value = match serde_json::from_slice(bytes) {
+        Ok(doc) => doc,
+        Err(e) => {
+            check.failures.push(format!("not a JSON document: {e}"));
+            return check;
+        }
+    };
+    check.manifest_id = doc
+        .get("manifest_id")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    check.failures = schema_failures(&doc);
+    if !check.failures.is_empty() {
+        return check;
+    }
+    check_signature(&doc, trusted, &mut check.failures);
+    let assets = doc["assets"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    check.assets = assets.len();
+    if let Some(dir) = files {
+        for asset in assets {
+            if let Some(failure) = check_file(asset, dir) {
+                check.failures.push(failure);
+            }
+        }
+    }
+    check
+}
+
+fn check_signature(doc: &Value, trusted: &[VerifyingKey], failures: &mut Vec<String>) {
+    let signer = &doc["signer"];
+    let (key_id, user, role) = (
+        str_field(signer, "key_id"),
+        str_field(signer, "user"),
+        str_field(signer, "role"),
+    );
+    if role != Role::RightsManager.as_str() {
+        failures.push(format!(
+            "signer: {user} signed as a {role}; only a rights manager signs a manifest"
+        ));
+    }
+    let Some(key) = trusted.iter().find(|k| keys::key_id(k).as_str() == key_id) else {
+        failures.push(format!(
+            "signature: signed by {user} with key {key_id}, which is not among the trusted keys"
+        ));
+        return;
+    };
+    if str_field(signer, "public_key") != keys::public_key_compact(key) {
+        failures.push("signer.public_key: differs from the trusted key of the same id".to_owned());
+    }
+    let value = str_field(&doc["signature"], "value");
+    let signature = B64
+        .decode(value)
+        .ok()
+        .and_then(|b| Signature::from_slice(&b).ok());
+    let mut unsigned = doc.clone();
+    if let Some(map) = unsigned.as_object_mut() {
+        map.remove("signature");
+    }
+    let holds =
+        signature.is_some_and(|s| key.verify_strict(&canonical_json(&unsigned), &s).is_ok());
+    if !holds {
+        failures.push(format!(
+            "signature: does not match the manifest's contents under {user}'s key; the manifest changed after it was signed, or another key signed it"
+        ));
+    }
+}
+
+/// The file of one manifest entry in `dir`, checked for size and checksum.
+fn check_file(asset: &Value, dir: &Path) -> Option<String> {
+    let (asset_id, name) = (str_field(asset, "asset_id"), str_field(asset, "file_name"));
+    // A name is a name, never a path: nothing outside `dir` is read.
+    if Path::new(name).file_name().map(|n| n.to_string_lossy()) != Some(name.into()) {
+        return Some(format!(
+            "asset {asset_id}: file_name {name:?} is not a plain file name"
+        ));
+    }
+    let path = dir.join(name);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) => return Some(format!("asset {asset_id}: {}: {e}", path.display())),
+    };
+    let actual = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+    let expected = str_field(asset, "checksum");
+    if actual != expected {
+        return Some(format!(
+            "asset {asset_id}: {}: checksum {actual}, but the manifest says {expected}",
+            path.display()
+        ));
+    }
+    let size = asset.get("size_bytes").and_then(Value::as_u64);
+    if size != Some(bytes.len() as u64) {
+        return Some(format!(
+            "asset {asset_id}: {}: {} bytes, but the manifest says {size:?}",
+            path.display(),
+            bytes.len()
+        ));
+    }
+    None
+}
