@@ -2,13 +2,13 @@
 # Installs what building and testing Assay needs on Debian/Ubuntu, skipping
 # whatever is already there. Safe to run again. Usage: scripts/setup.sh [--bench]
 #   --bench  also the peer tools the benchmark measures against
-#            (sha256sum, exiftool, vipsthumbnail) and GNU time.
+#            (sha256sum, vipsthumbnail; exiftool is always installed) and GNU time.
 set -euo pipefail
 
 # cmake and nasm build the bundled libjpeg-turbo (Debian 12 ships TurboJPEG 2, the
-# turbojpeg crate needs 3).
-packages=(pkg-config gcc g++ make cmake nasm)
-[[ "${1:-}" == "--bench" ]] && packages+=(libimage-exiftool-perl libvips-tools time coreutils)
+# turbojpeg crate needs 3). exiftool reads back the XMP sidecars in the tests.
+packages=(pkg-config gcc g++ make cmake nasm libimage-exiftool-perl)
+[[ "${1:-}" == "--bench" ]] && packages+=(libvips-tools time coreutils)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -8,6 +8,7 @@ mod manifest;
 mod tamper;
 mod users;
 mod workflow;
+mod xmp;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

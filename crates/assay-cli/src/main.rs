@@ -14,6 +14,7 @@ mod transfer;
 mod user;
 mod verify;
 mod watch;
+mod xmp;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -74,6 +75,9 @@ enum Command {
     /// Signed manifests of approved assets: export, and verify with a public key.
     #[command(subcommand)]
     Manifest(manifest::Command),
+    /// XMP sidecars carrying rights, license and the AI-training flag.
+    #[command(subcommand)]
+    Xmp(xmp::Command),
     /// Readiness figures: time to approval, completeness, states, licenses, eligibility.
     Report(report::Args),
     /// Transfer the rights to assets under a signed contract (rights managers).
@@ -125,6 +129,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             manifest::export(&library, &cli.who, args)
         }
         Command::Manifest(manifest::Command::Verify(args)) => manifest::verify(args),
+        Command::Xmp(command) => xmp::run(&library, command),
         Command::Report(args) => report::run(&library, args),
         Command::Transfer(args) => transfer::run(&library, &cli.who, args),
     }

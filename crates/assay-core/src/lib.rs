@@ -40,6 +40,7 @@ mod verify;
 mod walk;
 mod watch;
 mod workflow;
+mod xmp;
 
 pub use catalog::Filter;
 pub use creators::{Creator, NewCreator};
@@ -60,6 +61,7 @@ pub use users::{Actor, User};
 pub use verify::{FixityReport, FixityStatus, VerifyEvent, VerifyOptions, VerifySummary};
 pub use watch::{WatchEvent, WatchOptions};
 pub use workflow::Decision;
+pub use xmp::XmpExport;
 
 /// Reads EXIF from a file's bytes, as import does; for tools and tests that
 /// compare Assay's reading with another reader's.

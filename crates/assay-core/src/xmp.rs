@@ -1,0 +1,203 @@
+//! XMP sidecars: an asset's rights, license and AI-training flag in the form
+//! Lightroom, digiKam and exiftool read, written as `NAME.EXT.xmp` beside
+//! the original (or into a chosen folder). The original is never opened
+//! for writing, and a sidecar another tool wrote is never overwritten.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::edit::Selection;
+use crate::error::{Error, Result};
+use crate::library::Library;
+use crate::licenses::{IptcDataMining, Taxonomy};
+use crate::record::AssetRecord;
+
+/// The namespace of Assay's own fields; also how a sidecar Assay wrote is
+/// recognised.
+pub const ASSAY_NS: &str = "https://w3id.org/assay/ns/xmp/1.0/";
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct XmpExport {
+    pub written: Vec<PathBuf>,
+    pub refused: Vec<crate::manifest::RefusedAsset>,
+}
+
+impl Library {
+    /// Writes a sidecar for each asset of `selection`: beside its first
+    /// present location, or into `out_dir`.
+    pub fn export_xmp(&self, selection: &Selection, out_dir: Option<&Path>) -> Result<XmpExport> {
+        let taxonomy = self.taxonomy()?;
+        let records = match selection {
+            Selection::Assets(keys) => keys
+                .iter()
+                .map(|k| self.record(k))
+                .collect::<Result<Vec<_>>>()?,
+            Selection::Where(filter) => self.list(filter)?,
+        };
+        let mut export = XmpExport {
+            written: Vec::new(),
+            refused: Vec::new(),
+        };
+        for record in &records {
+            let refuse = |reason: String| crate::manifest::RefusedAsset {
+                asset_id: record.asset_id.clone(),
+                reason,
+            };
+            let Some(original) = record
+                .locations
+                .iter()
+                .find(|l| l.status == crate::record::LocationStatus::Present)
+                .map(|l| PathBuf::from(&l.path))
+            else {
+                export.refused.push(refuse(
+                    "no present location to name the sidecar after".into(),
+                ));
+                continue;
+            };
+            let Some(name) = original.file_name() else {
+                export
+                    .refused
+                    .push(refuse(format!("{}: no file name", original.display())));
+                continue;
+            };
+            let mut sidecar_name = name.to_owned();
+            sidecar_name.push(".xmp");
+            let dir = match out_dir {
+                Some(dir) => dir.to_path_buf(),
+                None => original.parent().map(Path::to_path_buf).unwrap_or_default(),
+            };
+            let path = dir.join(sidecar_name);
+            match std::fs::read_to_string(&path) {
+                Ok(existing) if !existing.contains(ASSAY_NS) => {
+                    export.refused.push(refuse(format!(
+                        "{}: another tool's sidecar is there; write elsewhere with --out DIR",
+                        path.display()
+                    )));
+                    continue;
+                }
+                _ => {}
+            }
+            write_atomically(&path, sidecar(record, &taxonomy).as_bytes())?;
+            export.written.push(path);
+        }
+        Ok(export)
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    std::fs::write(&partial, bytes).map_err(|e| Error::io(&partial, e))?;
+    std::fs::rename(&partial, path).map_err(|e| {
+        let _ = std::fs::remove_file(&partial);
+        Error::io(path, e)
+    })
+}
+
+/// The sidecar of one asset: an XMP packet with one `rdf:Description`.
+pub(crate) fn sidecar(record: &AssetRecord, taxonomy: &Taxonomy) -> String {
+    let text = |field: &str| record.rights.get(field).and_then(Value::as_str);
+    let tag = text("license_tag");
+    let license = tag.and_then(|t| taxonomy.get(t));
+    let holder = text("rights_holder").or(text("creator_name"));
+    let data_mining = license.map_or(IptcDataMining::Unspecified, |l| l.iptc_data_mining);
+    let mut body = String::new();
+    let mut alt = |name: &str, value: &str| {
+        body.push_str(&format!(
+            "   <{name}><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li></rdf:Alt></{name}>\n",
+            escape(value)
+        ));
+    };
+    if let Some(title) = record.title.as_deref().or(text("title")) {
+        alt("dc:title", title);
+    }
+    let notice = holder.map(|h| format!("Copyright {h}"));
+    if let Some(notice) = &notice {
+        alt("dc:rights", notice);
+    }
+    if let Some(l) = license {
+        alt(
+            "xmpRights:UsageTerms",
+            &format!("{}: {}", l.tag, l.explanation),
+        );
+    }
+    let mut simple = |name: &str, value: &str| {
+        body.push_str(&format!("   <{name}>{}</{name}>\n", escape(value)));
+    };
+    if let Some(notice) = &notice {
+        simple("Iptc4xmpCore:CopyrightNotice", notice);
+    }
+    if let Some(web) = license.and_then(|l| l.web_statement.as_deref()) {
+        simple("xmpRights:WebStatement", web);
+    }
+    simple("plus:DataMining", &data_mining.uri());
+    simple("assay:AssetID", &record.asset_id);
+    simple("assay:Checksum", &record.checksum);
+    if let Some(hash) = &record.workflow.provenance_hash {
+        simple("assay:ProvenanceHash", hash);
+    }
+    if let Some(tag) = tag {
+        simple("assay:LicenseTag", tag);
+    }
+    simple("assay:WorkflowState", &record.workflow.workflow_state);
+    if let Some(creator) = text("creator_name") {
+        body.push_str(&format!(
+            "   <dc:creator><rdf:Seq><rdf:li>{}</rdf:li></rdf:Seq></dc:creator>\n",
+            escape(creator)
+        ));
+    }
+    if let Some(holder) = holder {
+        body.push_str(&format!(
+            "   <plus:Licensor><rdf:Seq><rdf:li rdf:parseType=\"Resource\"><plus:LicensorName>{}</plus:LicensorName></rdf:li></rdf:Seq></plus:Licensor>\n",
+            escape(holder)
+        ));
+    }
+    format!(
+        "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>
+<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">
+ <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">
+  <rdf:Description rdf:about=\"\"
+    xmlns:dc=\"http://purl.org/dc/elements/1.1/\"
+    xmlns:xmpRights=\"http://ns.adobe.com/xap/1.0/rights/\"
+    xmlns:plus=\"http://ns.useplus.org/ldf/xmp/1.0/\"
+    xmlns:Iptc4xmpCore=\"http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/\"
+    xmlns:assay=\"{ASSAY_NS}\">
+{body}  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end=\"w\"?>
+"
+    )
+}
+
+/// Escapes text for an XML element's content or an attribute value.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 has no form for other control characters; drop them.
+            c if c.is_control() && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn text_is_escaped_for_xml() {
+        assert_eq!(
+            super::escape("Tom & \"Jerry\" <b>'s\u{1}"),
+            "Tom &amp; &quot;Jerry&quot; &lt;b&gt;&apos;s"
+        );
+    }
+}
