@@ -127,18 +127,12 @@ impl Library {
             "sha256:{}",
             hex::encode(Sha256::digest(canonical_json(&doc)))
         );
-        let signer = Signer::User(actor);
-        for (row, entry) in &listed {
-            let data = json!({"manifest_id": manifest_id, "manifest_hash": manifest_hash});
-            provenance::append(
-                &tx,
-                *row,
-                str_field(entry, "asset_id"),
-                EventKind::Export,
-                data,
-                &signer,
-            )?;
-        }
+        let data = json!({"manifest_id": manifest_id, "manifest_hash": manifest_hash});
+        let events: Vec<(i64, String, Value)> = listed
+            .iter()
+            .map(|(row, entry)| (*row, str_field(entry, "asset_id").to_owned(), data.clone()))
+            .collect();
+        provenance::append_all(&tx, &events, EventKind::Export, &Signer::User(actor))?;
         let text =
             serde_json::to_vec_pretty(&doc).map_err(|e| Error::InvalidInput(e.to_string()))?;
         write_then_commit(out, &text, tx)?;
