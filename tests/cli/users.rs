@@ -319,6 +319,32 @@ fn creators_queues_and_transfers_through_the_binary() {
         String::from_utf8_lossy(&out.stdout).contains("not among the trusted keys"),
         "{out:?}"
     );
+    // A folder of trusted keys: rosa's among them is enough.
+    let keys = sb.dir.path().join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    for file in ["rosa.pem", "cy.pem"] {
+        std::fs::copy(sb.dir.path().join(file), keys.join(file)).unwrap();
+    }
+    let verify = |extra: &[&std::ffi::OsStr]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
+            .args(["manifest", "verify", manifest.to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    ok(&verify(&["--keys".as_ref(), keys.as_os_str()]));
+    let out = verify(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--key FILE or --keys DIR"),
+        "{}",
+        stderr(&out)
+    );
+    // A private key file among the trusted keys is an error that says so.
+    std::fs::copy(sb.library().join("keys/rosa.key"), keys.join("rosa.key")).unwrap();
+    let out = verify(&["--keys".as_ref(), keys.as_os_str()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("rosa.key"), "{}", stderr(&out));
 
     // Transfers: a rights manager's, with a contract, a holder and a date.
     let out = as_user("cy", &["transfer", id, "--contract", "K-2", "--to", "Acme"]);
