@@ -11,12 +11,8 @@ use crate::output;
 
 #[derive(clap::Args)]
 pub struct EditArgs {
-    /// Asset ids (or unique prefixes), checksums or paths.
-    assets: Vec<String>,
-    /// Select by filter instead: KEY=VALUE, repeatable (keys: media_type,
-    /// since, until, make, text, license_tag, state, creator).
-    #[arg(long = "where", value_name = "KEY=VALUE")]
-    filters: Vec<String>,
+    #[command(flatten)]
+    select: Select,
     /// Set a field of the rights metadata (FIELD=VALUE; an empty VALUE clears it).
     #[arg(long = "set", value_name = "FIELD=VALUE")]
     sets: Vec<String>,
@@ -41,7 +37,7 @@ pub struct EditArgs {
 }
 
 pub fn run(library: &Library, who: &Who, args: EditArgs) -> anyhow::Result<ExitCode> {
-    let selection = selection(&args.assets, &args.filters)?;
+    let selection = args.select.selection()?;
     let mut changes = Vec::new();
     for set in &args.sets {
         changes.push(Change::parse_set(set)?);
@@ -79,18 +75,31 @@ pub fn run(library: &Library, who: &Who, args: EditArgs) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-/// Assets named on the command line, or a `--where` filter; not both.
-pub fn selection(assets: &[String], filters: &[String]) -> anyhow::Result<Selection> {
-    match (assets.is_empty(), filters.is_empty()) {
-        (false, true) => Ok(Selection::Assets(assets.to_vec())),
-        (true, false) => {
-            let mut filter = Filter::default();
-            for f in filters {
-                let (key, value) = f
-                    .split_once('=')
-                    .with_context(|| format!("--where {f:?}: expected KEY=VALUE"))?;
-                let value = Some(value.to_owned());
-                match key {
+/// Which assets a command acts on: named, or selected by a filter.
+#[derive(clap::Args)]
+pub struct Select {
+    /// Asset ids (or unique prefixes), checksums or paths.
+    assets: Vec<String>,
+    /// Select by filter instead: KEY=VALUE, repeatable (keys: media_type,
+    /// since, until, make, text, license_tag, state, creator).
+    #[arg(long = "where", value_name = "KEY=VALUE")]
+    filters: Vec<String>,
+}
+
+impl Select {
+    /// The named assets, or the `--where` filter; not both.
+    pub fn selection(&self) -> anyhow::Result<Selection> {
+        let (assets, filters) = (&self.assets, &self.filters);
+        match (assets.is_empty(), filters.is_empty()) {
+            (false, true) => Ok(Selection::Assets(assets.to_vec())),
+            (true, false) => {
+                let mut filter = Filter::default();
+                for f in filters {
+                    let (key, value) = f
+                        .split_once('=')
+                        .with_context(|| format!("--where {f:?}: expected KEY=VALUE"))?;
+                    let value = Some(value.to_owned());
+                    match key {
                     "media_type" => filter.media_type = value,
                     "since" => filter.since = value,
                     "until" => filter.until = value,
@@ -103,11 +112,12 @@ pub fn selection(assets: &[String], filters: &[String]) -> anyhow::Result<Select
                         "--where {other}: unknown key; use media_type, since, until, make, text, license_tag, state or creator"
                     ),
                 }
+                }
+                Ok(Selection::Where(filter))
             }
-            Ok(Selection::Where(filter))
+            (true, true) => anyhow::bail!("name assets, or select them with --where KEY=VALUE"),
+            (false, false) => anyhow::bail!("name assets or use --where, not both"),
         }
-        (true, true) => anyhow::bail!("name assets, or select them with --where KEY=VALUE"),
-        (false, false) => anyhow::bail!("name assets or use --where, not both"),
     }
 }
 

@@ -8,7 +8,7 @@ use assay_core::keys::parse_public_key;
 use assay_core::Library;
 use ed25519_dalek::VerifyingKey;
 
-use crate::edit::selection;
+use crate::edit::Select;
 use crate::identity::Who;
 use crate::output;
 
@@ -23,11 +23,8 @@ pub enum Command {
 
 #[derive(clap::Args)]
 pub struct ExportArgs {
-    /// Asset ids (or unique prefixes), checksums or paths.
-    assets: Vec<String>,
-    /// Select by filter instead: KEY=VALUE, repeatable.
-    #[arg(long = "where", value_name = "KEY=VALUE")]
-    filters: Vec<String>,
+    #[command(flatten)]
+    select: Select,
     /// Where to write the manifest.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
@@ -54,7 +51,7 @@ pub struct VerifyArgs {
 }
 
 pub fn export(library: &Library, who: &Who, args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let selection = selection(&args.assets, &args.filters)?;
+    let selection = args.select.selection()?;
     let actor = who
         .actor(library)?
         .context("a manifest is signed by a rights manager: --as NAME")?;
@@ -62,9 +59,7 @@ pub fn export(library: &Library, who: &Who, args: ExportArgs) -> anyhow::Result<
     if args.json {
         output::json_line(&export)?;
     } else {
-        for r in &export.refused {
-            eprintln!("left out {}: {}", r.asset_id, r.reason);
-        }
+        output::left_out(&export.refused);
         eprintln!(
             "{}: {} assets, {} left out; manifest {} ({})",
             args.out.display(),
@@ -74,11 +69,7 @@ pub fn export(library: &Library, who: &Who, args: ExportArgs) -> anyhow::Result<
             export.manifest_hash
         );
     }
-    Ok(if export.refused.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(output::export_code(&export.refused))
 }
 
 pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {

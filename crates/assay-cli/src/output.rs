@@ -12,6 +12,18 @@ pub fn json_line<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What an export left out, one line per asset on stderr.
+pub fn left_out(refused: &[assay_core::RefusedAsset]) {
+    for r in refused {
+        eprintln!("left out {}: {}", r.asset_id, r.reason);
+    }
+}
+
+/// An export's exit code: 1 when it left any asset out.
+pub fn export_code(refused: &[assay_core::RefusedAsset]) -> std::process::ExitCode {
+    std::process::ExitCode::from(u8::from(!refused.is_empty()))
+}
+
 /// A bytes-and-files progress bar on stderr; hidden when stderr is not a
 /// terminal or `quiet` is set, so scripts and `--json` stay clean.
 pub fn bytes_bar(quiet: bool) -> ProgressBar {

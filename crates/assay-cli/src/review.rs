@@ -5,29 +5,20 @@ use std::process::ExitCode;
 use anyhow::Context;
 use assay_core::{Decision, Library};
 
-use crate::edit::selection;
+use crate::edit::Select;
 use crate::identity::Who;
 use crate::output;
 
 #[derive(clap::Args)]
-pub struct Args {
-    /// Asset ids (or unique prefixes), checksums or paths.
-    assets: Vec<String>,
-    /// Select by filter instead: KEY=VALUE, repeatable (see `assay edit --help`).
-    #[arg(long = "where", value_name = "KEY=VALUE")]
-    filters: Vec<String>,
-    /// One JSON decision per asset.
-    #[arg(long)]
-    json: bool,
-}
-
-#[derive(clap::Args)]
 pub struct CommentArgs {
     #[command(flatten)]
-    select: Args,
+    select: Select,
     /// Why; recorded in the asset's provenance.
     #[arg(long, alias = "reason")]
     comment: Option<String>,
+    /// One JSON decision per asset.
+    #[arg(long)]
+    json: bool,
 }
 
 pub enum Step {
@@ -44,7 +35,7 @@ pub fn run(
     step: Step,
     args: CommentArgs,
 ) -> anyhow::Result<ExitCode> {
-    let selection = selection(&args.select.assets, &args.select.filters)?;
+    let selection = args.select.selection()?;
     let actor = who
         .actor(library)?
         .context("this changes the library: act as a user with --as NAME")?;
@@ -57,7 +48,7 @@ pub fn run(
         Step::Quarantine => library.quarantine(&actor, &selection, reason)?,
         Step::Release => library.release(&actor, &selection)?,
     };
-    report(&decisions, args.select.json)?;
+    report(&decisions, args.json)?;
     Ok(ExitCode::SUCCESS)
 }
 

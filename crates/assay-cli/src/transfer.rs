@@ -5,17 +5,14 @@ use std::process::ExitCode;
 use anyhow::Context;
 use assay_core::{Library, Transfer};
 
-use crate::edit::selection;
+use crate::edit::Select;
 use crate::identity::Who;
 use crate::output;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Asset ids (or unique prefixes), checksums or paths.
-    assets: Vec<String>,
-    /// Select by filter instead: KEY=VALUE, repeatable.
-    #[arg(long = "where", value_name = "KEY=VALUE")]
-    filters: Vec<String>,
+    #[command(flatten)]
+    select: Select,
     /// Id of the signed contract that transfers the rights.
     #[arg(long, value_name = "ID")]
     contract: String,
@@ -34,7 +31,7 @@ pub struct Args {
 }
 
 pub fn run(library: &Library, who: &Who, args: Args) -> anyhow::Result<ExitCode> {
-    let selection = selection(&args.assets, &args.filters)?;
+    let selection = args.select.selection()?;
     let actor = who
         .actor(library)?
         .context("a transfer of rights needs an acting rights manager: --as NAME")?;

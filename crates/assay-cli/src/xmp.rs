@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use assay_core::Library;
 
-use crate::edit::selection;
+use crate::edit::Select;
 use crate::output;
 
 #[derive(clap::Subcommand)]
@@ -16,11 +16,8 @@ pub enum Command {
 
 #[derive(clap::Args)]
 pub struct ExportArgs {
-    /// Asset ids (or unique prefixes), checksums or paths.
-    assets: Vec<String>,
-    /// Select by filter instead: KEY=VALUE, repeatable.
-    #[arg(long = "where", value_name = "KEY=VALUE")]
-    filters: Vec<String>,
+    #[command(flatten)]
+    select: Select,
     /// Write the sidecars into this folder instead of beside the originals.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -31,7 +28,7 @@ pub struct ExportArgs {
 
 pub fn run(library: &Library, command: Command) -> anyhow::Result<ExitCode> {
     let Command::Export(args) = command;
-    let selection = selection(&args.assets, &args.filters)?;
+    let selection = args.select.selection()?;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir)?;
     }
@@ -39,18 +36,12 @@ pub fn run(library: &Library, command: Command) -> anyhow::Result<ExitCode> {
     if args.json {
         output::json_line(&export)?;
     } else {
-        for r in &export.refused {
-            eprintln!("left out {}: {}", r.asset_id, r.reason);
-        }
+        output::left_out(&export.refused);
         eprintln!(
             "{} sidecars written, {} left out",
             export.written.len(),
             export.refused.len()
         );
     }
-    Ok(if export.refused.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(output::export_code(&export.refused))
 }
