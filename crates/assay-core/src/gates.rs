@@ -12,10 +12,6 @@ use crate::licenses::Taxonomy;
 
 const SHIPPED: &str = include_str!("../../../schemas/gates.json");
 
-/// The gate whose pass means "complete metadata" in the report; a library's
-/// own gates.json keeps this id for that figure.
-pub(crate) const REQUIRED_FIELDS: &str = "required-fields";
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Gate {
@@ -31,6 +27,9 @@ struct Gate {
     license_allows_training: bool,
     #[serde(default)]
     license_not_expired: bool,
+    /// Passing it counts as complete metadata in the report.
+    #[serde(default)]
+    completeness: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -77,6 +76,11 @@ impl Gates {
         };
         serde_json::from_str(&text)
             .map_err(|e| Error::InvalidInput(format!("{source}: not a valid gates file: {e}")))
+    }
+
+    /// Whether a gate that failed is one the report counts for completeness.
+    pub(crate) fn is_completeness(&self, gate: &str) -> bool {
+        self.gates.iter().any(|g| g.completeness && g.id == gate)
     }
 
     /// Every gate `fields` (the asset's record as a flat JSON object) fails.
@@ -169,6 +173,24 @@ mod tests {
             "asset_id": "a", "checksum": "sha256:00", "license_tag": "CC-BY-4.0",
             "tax_and_payout_info": "acct", "signed_contract_id": "K-1", "provenance_hash": "sha256:11",
         })
+    }
+
+    #[test]
+    fn the_gates_file_says_which_gates_mean_complete_metadata() {
+        let shipped = Gates::load(Path::new("/nonexistent/gates.json")).unwrap();
+        assert!(shipped.is_completeness("required-fields"));
+        assert!(!shipped.is_completeness("training-allowed"));
+        let dir = tempfile::tempdir().unwrap();
+        let own = dir.path().join("gates.json");
+        std::fs::write(
+            &own,
+            r#"{"gates": [{"id": "basics", "description": "d", "require": ["title"], "completeness": true},
+                          {"id": "required-fields", "description": "d", "require": ["license_tag"]}]}"#,
+        )
+        .unwrap();
+        let own = Gates::load(&own).unwrap();
+        assert!(own.is_completeness("basics"));
+        assert!(!own.is_completeness("required-fields"));
     }
 
     #[test]

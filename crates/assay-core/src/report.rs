@@ -10,7 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::error::Result;
-use crate::gates::{gate_fields, Gates, REQUIRED_FIELDS};
+use crate::gates::{gate_fields, Gates};
 use crate::library::Library;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -19,8 +19,9 @@ pub struct Report {
     pub by_state: BTreeMap<String, u64>,
     /// Assets per license tag; `(none)` for those without one.
     pub by_license: BTreeMap<String, u64>,
-    /// Assets that pass the required-fields gate: license, payout reference,
-    /// signed contract and provenance all present.
+    /// Assets that pass every gate marked `completeness` (in the shipped
+    /// gates, required-fields: license, payout reference, signed contract
+    /// and provenance all present).
     pub complete: u64,
     /// `complete` over `assets`, 0 to 1 (0 for an empty library).
     pub complete_share: f64,
@@ -104,7 +105,7 @@ impl Library {
                 .and_then(|t| t.as_str())
                 .unwrap_or("(none)");
             *report.by_license.entry(tag.to_owned()).or_default() += 1;
-            if !failed.iter().any(|f| f.gate == REQUIRED_FIELDS) {
+            if !failed.iter().any(|f| gates.is_completeness(&f.gate)) {
                 report.complete += 1;
             }
             if failed.is_empty() {
