@@ -19,6 +19,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use serde::Serialize;
 
 use crate::analyze::{analyze, Analysis};
+use crate::atomic;
 use crate::catalog::{self, LocationChange, NewAsset};
 use crate::error::{Error, Result};
 use crate::library::{Library, PREVIEWS_DIR};
@@ -349,17 +350,14 @@ fn process(job: Job, known: &RwLock<HashSet<String>>, previews: &Path) -> Outcom
     }))
 }
 
-/// Writes a preview under `previews/<2 hex>/<checksum>-<kind>.jpg` by
-/// writing a temporary file and renaming it, so no reader sees half a file.
-/// Returns the path relative to the library root.
+/// Writes a preview under `previews/<2 hex>/<checksum>-<kind>.jpg`, whole
+/// or not at all. Returns the path relative to the library root.
 fn store_preview(previews: &Path, hex: &str, kind: &str, jpeg: &[u8]) -> std::io::Result<String> {
     let shard = hex.get(..2).unwrap_or("00");
     let dir = previews.join(shard);
     std::fs::create_dir_all(&dir)?;
     let name = format!("{hex}-{kind}.jpg");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, jpeg)?;
-    std::fs::rename(&tmp, dir.join(&name))?;
+    atomic::write(&dir.join(&name), jpeg)?;
     Ok(format!("{PREVIEWS_DIR}/{shard}/{name}"))
 }
 

@@ -9,6 +9,7 @@
 //!   [`AssetRecord`]s, the shape `schemas/asset.schema.json` describes.
 
 mod analyze;
+mod atomic;
 pub mod canonical;
 mod catalog;
 mod creators;

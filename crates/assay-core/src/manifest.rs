@@ -19,6 +19,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::atomic;
 use crate::canonical::canonical_json;
 use crate::catalog::now;
 use crate::edit::{self, Selection};
@@ -68,17 +69,8 @@ impl Library {
         selection: &Selection,
         out: &Path,
     ) -> Result<ManifestExport> {
+        // Only rights managers may export (the role table), and so sign.
         actor.may(Action::Export)?;
-        if actor.role() != Role::RightsManager {
-            return Err(Error::refused(
-                "manifest-signer",
-                format!(
-                    "{} is a {}; only a rights manager signs a manifest",
-                    actor.name(),
-                    actor.role()
-                ),
-            ));
-        }
         let taxonomy = self.taxonomy()?;
         let library_key = self.library_public_key()?;
         let mut conn = self.connect()?;
@@ -107,7 +99,6 @@ impl Library {
                 "key_id": keys::key_id(&library_key).as_str(),
                 "public_key": keys::public_key_compact(&library_key),
             },
-            "assets": listed.iter().map(|(_, entry)| entry).collect::<Vec<_>>(),
             "signer": {
                 "user": actor.name(),
                 "role": actor.role().as_str(),
@@ -116,6 +107,20 @@ impl Library {
                 "signed_at": at,
             },
         });
+        let assets = listed.len();
+        let mut events = Vec::with_capacity(assets);
+        let mut entries = Vec::with_capacity(assets);
+        for Listed {
+            row,
+            asset_id,
+            entry,
+        } in listed
+        {
+            events.push((row, asset_id, Value::Null));
+            entries.push(entry);
+        }
+        // Moved in, not copied: a manifest may list 100,000 assets.
+        doc["assets"] = Value::Array(entries);
         let signature = actor.key.sign(&canonical_json(&doc));
         doc["signature"] = json!({"alg": "Ed25519", "value": B64.encode(signature.to_bytes())});
         if let Some(failure) = schema_failures(&doc).into_iter().next() {
@@ -128,39 +133,24 @@ impl Library {
             hex::encode(Sha256::digest(canonical_json(&doc)))
         );
         let data = json!({"manifest_id": manifest_id, "manifest_hash": manifest_hash});
-        let events: Vec<(i64, String, Value)> = listed
-            .iter()
-            .map(|(row, entry)| (*row, str_field(entry, "asset_id").to_owned(), data.clone()))
-            .collect();
+        for event in &mut events {
+            event.2 = data.clone();
+        }
         provenance::append_all(&tx, &events, EventKind::Export, &Signer::User(actor))?;
         let text =
             serde_json::to_vec_pretty(&doc).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        write_then_commit(out, &text, tx)?;
+        // The file is staged first and put in place only once the events are
+        // committed: never a manifest without its events, nor the reverse.
+        let staged = atomic::stage(out, &text).map_err(|e| Error::io(out, e))?;
+        tx.commit()?;
+        staged.put().map_err(|e| Error::io(out, e))?;
         Ok(ManifestExport {
             manifest_id,
             manifest_hash,
-            assets: listed.len(),
+            assets,
             refused,
         })
     }
-}
-
-/// Writes `out` beside itself first and renames it into place only once the
-/// events are committed, so a failure leaves neither a manifest without
-/// events nor events without a manifest.
-fn write_then_commit(out: &Path, text: &[u8], tx: rusqlite::Transaction) -> Result<()> {
-    let mut partial = out.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = std::path::PathBuf::from(partial);
-    std::fs::write(&partial, text).map_err(|e| Error::io(&partial, e))?;
-    let done = tx
-        .commit()
-        .map_err(Error::from)
-        .and_then(|()| std::fs::rename(&partial, out).map_err(|e| Error::io(out, e)));
-    if done.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
-    done
 }
 
 fn str_field<'a>(entry: &'a Value, field: &str) -> &'a str {
@@ -184,7 +174,11 @@ fn context() -> Value {
 }
 
 /// A manifest entry and the catalog row of its asset.
-type Listed = (i64, Value);
+struct Listed {
+    row: i64,
+    asset_id: String,
+    entry: Value,
+}
 
 /// The manifest entry of each approved selected asset, with its catalog row,
 /// and the others with the reason they are left out.
@@ -240,7 +234,7 @@ fn entries(
             .and_then(|name| attributions.get(&name).cloned().flatten())
             .or_else(|| text("creator_name"));
         let entry = json!({
-            "asset_id": asset_id,
+            "asset_id": &asset_id,
             "title": r.get::<_, Option<String>>(5)?,
             "file_name": file_name,
             "checksum": r.get::<_, String>(2)?,
@@ -255,7 +249,11 @@ fn entries(
             "provenance_hash": r.get::<_, Option<String>>(9)?,
             "capture_date": r.get::<_, Option<String>>(6)?,
         });
-        listed.push((r.get(0)?, entry));
+        listed.push(Listed {
+            row: r.get(0)?,
+            asset_id,
+            entry,
+        });
     }
     Ok((listed, refused))
 }
@@ -304,7 +302,7 @@ pub fn verify_manifest(
         assets: 0,
         failures: Vec::new(),
     };
-    let doc: Value = match serde_json::from_slice(bytes) {
+    let mut doc: Value = match serde_json::from_slice(bytes) {
         Ok(doc) => doc,
         Err(e) => {
             check.failures.push(format!("not a JSON document: {e}"));
@@ -319,7 +317,13 @@ pub fn verify_manifest(
     if !check.failures.is_empty() {
         return check;
     }
-    check_signature(&doc, trusted, &mut check.failures);
+    // The schema holds, so the document is an object with a signature.
+    // Taken out, what remains is what was signed.
+    let signature = doc
+        .as_object_mut()
+        .and_then(|map| map.remove("signature"))
+        .unwrap_or_default();
+    check_signature(&doc, &signature, trusted, &mut check.failures);
     let assets = doc["assets"]
         .as_array()
         .map(Vec::as_slice)
@@ -335,8 +339,14 @@ pub fn verify_manifest(
     check
 }
 
-fn check_signature(doc: &Value, trusted: &[VerifyingKey], failures: &mut Vec<String>) {
-    let signer = &doc["signer"];
+/// Checks `signature` against `unsigned`, the manifest without it.
+fn check_signature(
+    unsigned: &Value,
+    signature: &Value,
+    trusted: &[VerifyingKey],
+    failures: &mut Vec<String>,
+) {
+    let signer = &unsigned["signer"];
     let (key_id, user, role) = (
         str_field(signer, "key_id"),
         str_field(signer, "user"),
@@ -356,17 +366,12 @@ fn check_signature(doc: &Value, trusted: &[VerifyingKey], failures: &mut Vec<Str
     if str_field(signer, "public_key") != keys::public_key_compact(key) {
         failures.push("signer.public_key: differs from the trusted key of the same id".to_owned());
     }
-    let value = str_field(&doc["signature"], "value");
+    let value = str_field(signature, "value");
     let signature = B64
         .decode(value)
         .ok()
         .and_then(|b| Signature::from_slice(&b).ok());
-    let mut unsigned = doc.clone();
-    if let Some(map) = unsigned.as_object_mut() {
-        map.remove("signature");
-    }
-    let holds =
-        signature.is_some_and(|s| key.verify_strict(&canonical_json(&unsigned), &s).is_ok());
+    let holds = signature.is_some_and(|s| key.verify_strict(&canonical_json(unsigned), &s).is_ok());
     if !holds {
         failures.push(format!(
             "signature: does not match the manifest's contents under {user}'s key; the manifest changed after it was signed, or another key signed it"

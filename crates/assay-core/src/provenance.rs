@@ -16,6 +16,7 @@
 //! refuses to update or delete an event (triggers); verification re-derives
 //! everything from the bodies and the users' public keys.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -104,10 +105,11 @@ impl Signer<'_> {
 
     /// Appends the canonical `actor` object: `key_id`, `role`, `user`.
     fn write_actor(&self, out: &mut Vec<u8>) {
-        let (key_id, role, user) = match self {
-            Signer::User(a) => (a.key_id.clone(), a.role.as_str(), Some(a.name.as_str())),
-            Signer::Library(key) => (keys::key_id(key.verifying_key()), LIBRARY_ROLE, None),
+        let (role, user) = match self {
+            Signer::User(a) => (a.role.as_str(), Some(a.name.as_str())),
+            Signer::Library(_) => (LIBRARY_ROLE, None),
         };
+        let key_id = self.key_id();
         out.extend_from_slice(b"{\"key_id\":");
         write_string(key_id.as_str(), out);
         out.extend_from_slice(b",\"role\":");
@@ -120,10 +122,12 @@ impl Signer<'_> {
         out.push(b'}');
     }
 
-    fn key_id(&self) -> KeyId {
+    /// Borrowed for a user, whose id is known; a bulk edit seals one event
+    /// per asset with it.
+    fn key_id(&self) -> Cow<'_, KeyId> {
         match self {
-            Signer::User(actor) => actor.key_id.clone(),
-            Signer::Library(key) => keys::key_id(key.verifying_key()),
+            Signer::User(actor) => Cow::Borrowed(&actor.key_id),
+            Signer::Library(key) => Cow::Owned(keys::key_id(key.verifying_key())),
         }
     }
 }

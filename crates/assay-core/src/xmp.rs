@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::atomic;
 use crate::edit::Selection;
 use crate::error::{Error, Result};
 use crate::library::Library;
@@ -79,22 +80,12 @@ impl Library {
                 }
                 _ => {}
             }
-            write_atomically(&path, sidecar(record, &taxonomy).as_bytes())?;
+            atomic::write(&path, sidecar(record, &taxonomy).as_bytes())
+                .map_err(|e| Error::io(&path, e))?;
             export.written.push(path);
         }
         Ok(export)
     }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
-    std::fs::write(&partial, bytes).map_err(|e| Error::io(&partial, e))?;
-    std::fs::rename(&partial, path).map_err(|e| {
-        let _ = std::fs::remove_file(&partial);
-        Error::io(path, e)
-    })
 }
 
 /// The sidecar of one asset: an XMP packet with one `rdf:Description`.

@@ -1,0 +1,80 @@
+//! Writing a file so that no reader ever sees half of it: the bytes go to a
+//! hidden temporary file beside the target (import and watch skip hidden
+//! names), which is then renamed over it.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Bytes written beside their target, not yet in place. Dropping it
+/// without [`Staged::put`] removes the temporary file.
+pub(crate) struct Staged {
+    temp: PathBuf,
+    target: PathBuf,
+    put: bool,
+}
+
+/// Writes `bytes` beside `target`; [`Staged::put`] moves them into place.
+/// For a caller that must do something else (commit a transaction) between
+/// the two.
+pub(crate) fn stage(target: &Path, bytes: &[u8]) -> io::Result<Staged> {
+    let name = target
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name"))?;
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let temp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    let staged = Staged {
+        temp,
+        target: target.to_owned(),
+        put: false,
+    };
+    std::fs::write(&staged.temp, bytes)?;
+    Ok(staged)
+}
+
+/// Writes `bytes` to `target` in one step as readers see it.
+pub(crate) fn write(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    stage(target, bytes)?.put()
+}
+
+impl Staged {
+    pub(crate) fn put(mut self) -> io::Result<()> {
+        std::fs::rename(&self.temp, &self.target)?;
+        self.put = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.put {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_staged_file_appears_only_when_put_and_leaves_nothing_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("m.json");
+        let staged = stage(&target, b"new").unwrap();
+        assert!(!target.exists());
+        drop(staged);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+        std::fs::write(&target, b"old").unwrap();
+        write(&target, b"new").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
