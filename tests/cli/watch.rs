@@ -15,8 +15,14 @@ struct Watcher {
 
 impl Watcher {
     fn start(s: &Sandbox) -> Watcher {
+        Watcher::start_as(s, &[])
+    }
+
+    /// Started with `who` (e.g. `--as NAME`) before the command.
+    fn start_as(s: &Sandbox, who: &[&str]) -> Watcher {
         let mut child = s
             .assay()
+            .args(who)
             .args(["watch", "--json", "--debounce-ms", "200"])
             .arg(s.photos())
             .stdout(Stdio::piped())
@@ -116,4 +122,47 @@ fn watch_catches_up_with_changes_made_while_not_watching() {
         .unwrap()
         .ends_with("/new.png"));
     assert!(events[1]["path"].as_str().unwrap().ends_with("/a.jpg"));
+}
+
+#[test]
+fn once_a_library_has_users_watch_imports_as_one_of_them() {
+    let s = Sandbox::new();
+    let out = s
+        .assay()
+        .args(["user", "add", "ada", "--role", "admin"])
+        .env("ASSAY_NEW_PASSPHRASE", "pw")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Without an acting user it refuses at once, saying how to fix it.
+    let out = s.run(&["watch", s.photos().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("watch as one of them (--as NAME)"),
+        "{stderr}"
+    );
+
+    let pass = s.dir.path().join("ada.pass");
+    std::fs::write(&pass, "pw").unwrap();
+    let w = Watcher::start_as(
+        &s,
+        &["--as", "ada", "--passphrase-file", pass.to_str().unwrap()],
+    );
+    w.next("ready");
+    std::fs::copy(
+        corpus_file("exif-py/jpg/Canon_40D.jpg"),
+        s.photos().join("a.jpg"),
+    )
+    .unwrap();
+    let imported = w.next("file");
+    drop(w);
+    let id = imported["file"]["asset_id"].as_str().unwrap().to_owned();
+    let (events, _) = s.json_lines(&["provenance", &id]);
+    assert_eq!(events[0]["kind"], "import");
+    assert_eq!(events[0]["user"], "ada");
 }

@@ -109,7 +109,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("opening the library at {}", root.display()))?;
     match command {
         Command::Import(args) => import::run(&library, &cli.who, args),
-        Command::Watch(args) => watch::run(&library, args),
+        Command::Watch(args) => watch::run(&library, &cli.who, args),
         Command::Verify(args) => verify::run(&library, args),
         Command::Ls(args) => read::ls(&library, args),
         Command::Show(args) => read::show(&library, args),

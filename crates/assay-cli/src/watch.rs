@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use assay_core::{Library, WatchEvent, WatchOptions};
 use serde_json::json;
 
+use crate::identity::Who;
 use crate::output;
 
 #[derive(clap::Args)]
@@ -23,7 +24,7 @@ pub struct Args {
     debounce_ms: u64,
 }
 
-pub fn run(library: &Library, args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(library: &Library, who: &Who, args: Args) -> anyhow::Result<ExitCode> {
     if !args.forget.is_empty() {
         for dir in &args.forget {
             if !library.remove_watched_folder(dir)? {
@@ -41,6 +42,7 @@ pub fn run(library: &Library, args: Args) -> anyhow::Result<ExitCode> {
     }
     let options = WatchOptions {
         debounce: std::time::Duration::from_millis(args.debounce_ms),
+        actor: who.actor(library)?,
         ..WatchOptions::default()
     };
     let mut failure = None;

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{FileReport, FileStatus, ImportEvent, ImportOptions};
 use crate::library::Library;
 use crate::record::LocationStatus;
+use crate::users::Actor;
 
 #[derive(Debug, Clone)]
 pub struct WatchOptions {
@@ -24,6 +25,8 @@ pub struct WatchOptions {
     pub debounce: Duration,
     /// Set from another thread to stop watching.
     pub cancel: Arc<AtomicBool>,
+    /// Who imports what appears; required once the library has users.
+    pub actor: Option<Arc<Actor>>,
 }
 
 impl Default for WatchOptions {
@@ -31,6 +34,7 @@ impl Default for WatchOptions {
         WatchOptions {
             debounce: Duration::from_millis(500),
             cancel: Arc::default(),
+            actor: None,
         }
     }
 }
@@ -92,6 +96,13 @@ impl Library {
         options: &WatchOptions,
         on_event: &mut dyn FnMut(WatchEvent),
     ) -> Result<()> {
+        // Refused now, not at the first file that appears.
+        if options.actor.is_none() && Library::has_users(&self.connect()?)? {
+            return Err(Error::refused(
+                "acting-user",
+                "this library has users; watch as one of them (--as NAME)",
+            ));
+        }
         let folders: Vec<PathBuf> = folders
             .iter()
             .map(|f| std::fs::canonicalize(f).map_err(|e| Error::io(f, e)))
@@ -122,7 +133,7 @@ impl Library {
             }
         }
         let mut recent = Recent::default();
-        self.settle(&folders, gone, &mut recent, on_event)?;
+        self.settle(&folders, gone, &mut recent, options, on_event)?;
         on_event(WatchEvent::Ready { folders: &folders });
 
         while !options.cancel.load(Ordering::Relaxed) {
@@ -154,7 +165,7 @@ impl Library {
             }
             let present: Vec<PathBuf> = present.into_iter().collect();
             recent.forget_older_than(options.debounce * 4 + Duration::from_secs(2));
-            self.settle(&present, gone, &mut recent, on_event)?;
+            self.settle(&present, gone, &mut recent, options, on_event)?;
         }
         Ok(())
     }
@@ -169,11 +180,16 @@ impl Library {
         present: &[PathBuf],
         gone: BTreeSet<PathBuf>,
         recent: &mut Recent,
+        options: &WatchOptions,
         on_event: &mut dyn FnMut(WatchEvent),
     ) -> Result<()> {
+        let import = ImportOptions {
+            actor: options.actor.clone(),
+            ..ImportOptions::default()
+        };
         let mut arrivals: Vec<(PathBuf, String)> = Vec::new();
         if !present.is_empty() {
-            self.import(present, &ImportOptions::default(), &mut |event| {
+            self.import(present, &import, &mut |event| {
                 if let ImportEvent::File(report) = event {
                     if report.status != FileStatus::Unchanged {
                         if let Some(id) = &report.asset_id {
