@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 DIR ?= ../shared/corpus/files
 
-.PHONY: run test setup bench bench-rights
+.PHONY: run test setup bench bench-rights bench-audit
 
 setup:
 	@scripts/setup.sh
@@ -30,3 +30,7 @@ bench:
 # Bulk edit of 100,000 assets and verification of 1,000,000 provenance events.
 bench-rights: setup
 	cargo run --release -q -p assay-bench --bin assay-rights-bench -- $(BENCH_ARGS)
+
+# Audit-package export beside tar over the same generated JPEGs.
+bench-audit: setup
+	cargo run --release -q -p assay-bench --bin assay-audit-bench -- $(BENCH_ARGS)

@@ -4,6 +4,7 @@
 // A test that cannot read its own fixtures should fail loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
 mod crash;
 mod import;
 mod read;

@@ -4,12 +4,12 @@ use std::process::Output;
 
 use crate::support::{stderr, Sandbox};
 
-fn ok(out: &Output) {
+pub fn ok(out: &Output) {
     assert!(out.status.success(), "{}", stderr(out));
 }
 
 /// A library with admin `ada` and creator `cy`; passphrases in files.
-fn setup() -> Sandbox {
+pub fn setup() -> Sandbox {
     let sb = Sandbox::new();
     for (name, pass) in [("ada", "ada pass"), ("cy", "cy pass")] {
         std::fs::write(sb.dir.path().join(format!("{name}.pass")), pass).unwrap();

@@ -1,6 +1,8 @@
 //! `assay`: the command line over assay-core. Glue only: parse arguments,
 //! call the core, print. Every rule lives in the core.
 
+mod audit;
+mod contract;
 mod edit;
 mod identity;
 mod import;
@@ -11,6 +13,7 @@ mod read;
 mod report;
 mod review;
 mod transfer;
+mod trusted;
 mod user;
 mod verify;
 mod watch;
@@ -82,6 +85,12 @@ enum Command {
     Report(report::Args),
     /// Transfer the rights to assets under a signed contract (rights managers).
     Transfer(transfer::Args),
+    /// Signed contracts the library holds, for audit packages.
+    #[command(subcommand)]
+    Contract(contract::Command),
+    /// Audit packages: export, and verify from the package alone.
+    #[command(subcommand)]
+    Audit(audit::Command),
 }
 
 fn main() -> ExitCode {
@@ -96,9 +105,11 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    // Verifying a manifest needs nothing but the file and a key: no library.
+    // Verifying a manifest or a package needs nothing but the file (and a
+    // key): no library.
     let command = match cli.command {
         Command::Manifest(manifest::Command::Verify(args)) => return manifest::verify(args),
+        Command::Audit(audit::Command::Verify(args)) => return audit::verify(args),
         command => command,
     };
     let root = match cli.library {
@@ -132,5 +143,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Xmp(command) => xmp::run(&library, command),
         Command::Report(args) => report::run(&library, args),
         Command::Transfer(args) => transfer::run(&library, &cli.who, args),
+        Command::Contract(command) => contract::run(&library, &cli.who, command),
+        Command::Audit(audit::Command::Export(args)) => audit::export(&library, &cli.who, args),
+        Command::Audit(audit::Command::Verify(args)) => audit::verify(args),
     }
 }

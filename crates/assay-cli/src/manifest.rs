@@ -1,16 +1,15 @@
 //! `assay manifest export` and `assay manifest verify`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use assay_core::keys::parse_public_key;
 use assay_core::Library;
-use ed25519_dalek::VerifyingKey;
 
 use crate::edit::Select;
 use crate::identity::Who;
 use crate::output;
+use crate::trusted::TrustArgs;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -36,12 +35,8 @@ pub struct ExportArgs {
 #[derive(clap::Args)]
 pub struct VerifyArgs {
     file: PathBuf,
-    /// A trusted rights manager's public key (PEM, as `assay user key` prints it); repeatable.
-    #[arg(long, value_name = "FILE")]
-    key: Vec<PathBuf>,
-    /// A folder of trusted public keys, one per file.
-    #[arg(long, value_name = "DIR")]
-    keys: Option<PathBuf>,
+    #[command(flatten)]
+    trust: TrustArgs,
     /// The folder holding the assets' files, to check each one's checksum.
     #[arg(long, value_name = "DIR")]
     files: Option<PathBuf>,
@@ -73,22 +68,7 @@ pub fn export(library: &Library, who: &Who, args: ExportArgs) -> anyhow::Result<
 }
 
 pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let mut trusted = Vec::new();
-    for path in &args.key {
-        trusted.push(read_key(path)?);
-    }
-    if let Some(dir) = &args.keys {
-        let entries = std::fs::read_dir(dir)
-            .with_context(|| format!("reading the key folder {}", dir.display()))?;
-        for entry in entries {
-            let path = entry
-                .with_context(|| format!("reading {}", dir.display()))?
-                .path();
-            if path.is_file() {
-                trusted.push(read_key(&path)?);
-            }
-        }
-    }
+    let trusted = args.trust.load()?;
     anyhow::ensure!(
         !trusted.is_empty(),
         "give the signer's public key: --key FILE or --keys DIR (`assay user key NAME` prints it)"
@@ -121,10 +101,4 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-fn read_key(path: &Path) -> anyhow::Result<VerifyingKey> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the key {}", path.display()))?;
-    parse_public_key(&text).with_context(|| format!("{}", path.display()))
 }

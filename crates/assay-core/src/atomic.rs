@@ -2,6 +2,7 @@
 //! hidden temporary file beside the target (import and watch skip hidden
 //! names), which is then renamed over it.
 
+use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -17,25 +18,37 @@ pub(crate) struct Staged {
 /// For a caller that must do something else (commit a transaction) between
 /// the two.
 pub(crate) fn stage(target: &Path, bytes: &[u8]) -> io::Result<Staged> {
-    let name = target
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name"))?;
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let temp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        uuid::Uuid::new_v4().simple()
-    ));
-    let staged = Staged {
-        temp,
-        target: target.to_owned(),
-        put: false,
-    };
+    let staged = Staged::beside(target)?;
     std::fs::write(&staged.temp, bytes)?;
     Ok(staged)
+}
+
+/// A file being written beside its target, for output too large to hold
+/// in memory (an audit package).
+pub(crate) struct Staging {
+    file: File,
+    staged: Staged,
+}
+
+impl Staging {
+    pub(crate) fn create(target: &Path) -> io::Result<Staging> {
+        let staged = Staged::beside(target)?;
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&staged.temp)?;
+        Ok(Staging { file, staged })
+    }
+
+    pub(crate) fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// Done writing: the bytes are on disk, ready to be put in place.
+    pub(crate) fn close(self) -> io::Result<Staged> {
+        self.file.sync_all()?;
+        Ok(self.staged)
+    }
 }
 
 /// Writes `bytes` to `target` in one step as readers see it.
@@ -44,6 +57,28 @@ pub(crate) fn write(target: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 impl Staged {
+    /// A hidden temporary name in the target's folder, so the rename that
+    /// puts it in place never crosses file systems.
+    fn beside(target: &Path) -> io::Result<Staged> {
+        let name = target.file_name().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name")
+        })?;
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let temp = dir.join(format!(
+            ".{}.{}.tmp",
+            name.to_string_lossy(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        Ok(Staged {
+            temp,
+            target: target.to_owned(),
+            put: false,
+        })
+    }
+
     pub(crate) fn put(mut self) -> io::Result<()> {
         std::fs::rename(&self.temp, &self.target)?;
         self.put = true;

@@ -10,8 +10,11 @@
 
 mod analyze;
 mod atomic;
+mod audit;
+mod audit_check;
 pub mod canonical;
 mod catalog;
+mod contracts;
 mod creators;
 mod edit;
 mod error;
@@ -34,6 +37,7 @@ mod read;
 mod record;
 mod report;
 mod roles;
+mod signed;
 mod text;
 mod transfer;
 mod users;
@@ -43,7 +47,10 @@ mod watch;
 mod workflow;
 mod xmp;
 
+pub use audit::AuditExport;
+pub use audit_check::{verify_audit, AuditCheck};
 pub use catalog::Filter;
+pub use contracts::Contract;
 pub use creators::{Creator, NewCreator};
 pub use edit::{Change, EditSummary, Selection};
 pub use error::{Error, Result};

@@ -10,28 +10,24 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::OnceLock;
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
-use ed25519_dalek::{Signature, VerifyingKey};
+use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::atomic;
-use crate::canonical::canonical_json;
 use crate::catalog::now;
 use crate::edit::{self, Selection};
 use crate::error::{Error, Result};
-use crate::keys;
 use crate::library::Library;
 use crate::licenses::Taxonomy;
 use crate::provenance::{self, EventKind, Signer};
-use crate::roles::{Action, Role};
+use crate::roles::Action;
+use crate::signed::{self, Schema, Trust};
 use crate::users::Actor;
 
-const SCHEMA: &str = include_str!("../../../schemas/manifest.schema.json");
+static SCHEMA: Schema = Schema::new(include_str!("../../../schemas/manifest.schema.json"));
 
 /// What an export wrote, and what it left out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -89,23 +85,15 @@ impl Library {
         }
         let at = now();
         let manifest_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+        let (library, signer) = signed::identity(&library_key, actor, &at);
         let mut doc = json!({
             "@context": context(),
             "@type": "AssetManifest",
             "manifest_id": manifest_id,
             "version": 1,
             "created_at": at,
-            "library": {
-                "key_id": keys::key_id(&library_key).as_str(),
-                "public_key": keys::public_key_compact(&library_key),
-            },
-            "signer": {
-                "user": actor.name(),
-                "role": actor.role().as_str(),
-                "key_id": actor.key_id.as_str(),
-                "public_key": keys::public_key_compact(actor.key.verifying_key()),
-                "signed_at": at,
-            },
+            "library": library,
+            "signer": signer,
         });
         let assets = listed.len();
         let mut events = Vec::with_capacity(assets);
@@ -121,17 +109,13 @@ impl Library {
         }
         // Moved in, not copied: a manifest may list 100,000 assets.
         doc["assets"] = Value::Array(entries);
-        let signature = actor.key.sign(&canonical_json(&doc));
-        doc["signature"] = json!({"alg": "Ed25519", "value": B64.encode(signature.to_bytes())});
-        if let Some(failure) = schema_failures(&doc).into_iter().next() {
+        signed::sign(&mut doc, actor);
+        if let Some(failure) = SCHEMA.failures(&doc).into_iter().next() {
             return Err(Error::InvalidInput(format!(
                 "the manifest would not be valid: {failure}"
             )));
         }
-        let manifest_hash = format!(
-            "sha256:{}",
-            hex::encode(Sha256::digest(canonical_json(&doc)))
-        );
+        let manifest_hash = signed::hash(&doc);
         let data = json!({"manifest_id": manifest_id, "manifest_hash": manifest_hash});
         for event in &mut events {
             event.2 = data.clone();
@@ -153,13 +137,13 @@ impl Library {
     }
 }
 
-fn str_field<'a>(entry: &'a Value, field: &str) -> &'a str {
+pub(crate) fn str_field<'a>(entry: &'a Value, field: &str) -> &'a str {
     entry.get(field).and_then(Value::as_str).unwrap_or_default()
 }
 
 /// The JSON-LD context: Assay's own terms, with the ones other vocabularies
 /// already name mapped to them.
-fn context() -> Value {
+pub(crate) fn context() -> Value {
     json!({
         "@vocab": "https://w3id.org/assay/ns#",
         "schema": "https://schema.org/",
@@ -258,37 +242,6 @@ fn entries(
     Ok((listed, refused))
 }
 
-fn validator() -> std::result::Result<&'static jsonschema::Validator, String> {
-    static VALIDATOR: OnceLock<std::result::Result<jsonschema::Validator, String>> =
-        OnceLock::new();
-    VALIDATOR
-        .get_or_init(|| {
-            let schema: Value = serde_json::from_str(SCHEMA).map_err(|e| e.to_string())?;
-            jsonschema::validator_for(&schema).map_err(|e| e.to_string())
-        })
-        .as_ref()
-        .map_err(|e| format!("the shipped manifest schema does not compile: {e}"))
-}
-
-/// Every way `doc` departs from the manifest schema, each with its JSON pointer.
-fn schema_failures(doc: &Value) -> Vec<String> {
-    match validator() {
-        Err(e) => vec![e],
-        Ok(v) => v
-            .iter_errors(doc)
-            .map(|e| format!("schema: {}: {e}", pointer(&e.instance_path.to_string())))
-            .collect(),
-    }
-}
-
-fn pointer(p: &str) -> &str {
-    if p.is_empty() {
-        "/"
-    } else {
-        p
-    }
-}
-
 /// Checks a manifest with nothing but its bytes, the public keys the reader
 /// trusts as rights managers' and, when given, the folder holding the files:
 /// the schema, the signature, the signer, and each file's size and checksum.
@@ -313,17 +266,11 @@ pub fn verify_manifest(
         .get("manifest_id")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    check.failures = schema_failures(&doc);
+    check.failures = SCHEMA.failures(&doc);
     if !check.failures.is_empty() {
         return check;
     }
-    // The schema holds, so the document is an object with a signature.
-    // Taken out, what remains is what was signed.
-    let signature = doc
-        .as_object_mut()
-        .and_then(|map| map.remove("signature"))
-        .unwrap_or_default();
-    check_signature(&doc, &signature, trusted, &mut check.failures);
+    signed::check(&mut doc, Trust::Keys(trusted), "", &mut check.failures);
     let assets = doc["assets"]
         .as_array()
         .map(Vec::as_slice)
@@ -337,46 +284,6 @@ pub fn verify_manifest(
         }
     }
     check
-}
-
-/// Checks `signature` against `unsigned`, the manifest without it.
-fn check_signature(
-    unsigned: &Value,
-    signature: &Value,
-    trusted: &[VerifyingKey],
-    failures: &mut Vec<String>,
-) {
-    let signer = &unsigned["signer"];
-    let (key_id, user, role) = (
-        str_field(signer, "key_id"),
-        str_field(signer, "user"),
-        str_field(signer, "role"),
-    );
-    if role != Role::RightsManager.as_str() {
-        failures.push(format!(
-            "signer: {user} signed as a {role}; only a rights manager signs a manifest"
-        ));
-    }
-    let Some(key) = trusted.iter().find(|k| keys::key_id(k).as_str() == key_id) else {
-        failures.push(format!(
-            "signature: signed by {user} with key {key_id}, which is not among the trusted keys"
-        ));
-        return;
-    };
-    if str_field(signer, "public_key") != keys::public_key_compact(key) {
-        failures.push("signer.public_key: differs from the trusted key of the same id".to_owned());
-    }
-    let value = str_field(signature, "value");
-    let signature = B64
-        .decode(value)
-        .ok()
-        .and_then(|b| Signature::from_slice(&b).ok());
-    let holds = signature.is_some_and(|s| key.verify_strict(&canonical_json(unsigned), &s).is_ok());
-    if !holds {
-        failures.push(format!(
-            "signature: does not match the manifest's contents under {user}'s key; the manifest changed after it was signed, or another key signed it"
-        ));
-    }
 }
 
 /// The file of one manifest entry in `dir`, checked for size and checksum.

@@ -112,6 +112,18 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE assets ADD COLUMN last_edited_by INTEGER REFERENCES users(id);
     CREATE INDEX assets_workflow_state ON assets(workflow_state);
     "#,
+    // 4: contracts the library holds, under the ids assets cite in
+    // `signed_contract_id`. The bytes live in contracts/<sha256 hex>.
+    r#"
+    CREATE TABLE contracts (
+        contract_id TEXT PRIMARY KEY,
+        file_name   TEXT NOT NULL,
+        checksum    TEXT NOT NULL,
+        size_bytes  INTEGER NOT NULL,
+        added_at    TEXT NOT NULL,
+        added_by    INTEGER REFERENCES users(id)
+    );
+    "#,
 ];
 
 /// The catalog version this build writes.
@@ -165,6 +177,7 @@ mod tests {
             tables(&conn),
             [
                 "assets",
+                "contracts",
                 "creators",
                 "events",
                 "locations",
@@ -179,7 +192,7 @@ mod tests {
         assert_eq!(v, CURRENT_VERSION);
         // A second run finds nothing to do and changes nothing.
         migrate(&mut conn, &path).unwrap();
-        assert_eq!(tables(&conn).len(), 6);
+        assert_eq!(tables(&conn).len(), 7);
     }
 
     #[test]

@@ -35,7 +35,7 @@ use crate::users::{self, Actor};
 
 const VERSION: u64 = 1;
 /// The role recorded for events the library's own key signs.
-const LIBRARY_ROLE: &str = "library";
+pub(crate) const LIBRARY_ROLE: &str = "library";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -594,12 +594,57 @@ fn walk(
     Ok((report, assets))
 }
 
-struct StoredEvent {
-    kind: String,
-    body: String,
-    hash: String,
-    signature: Vec<u8>,
-    key_id: String,
+/// An event as the catalog stores it, and as an audit package carries it.
+pub(crate) struct StoredEvent {
+    pub kind: String,
+    pub body: String,
+    pub hash: String,
+    pub signature: Vec<u8>,
+    pub key_id: String,
+}
+
+/// Checks one asset's chain from its events alone, oldest first, ending at
+/// `head` (the `provenance_hash` its record names): the first break, if any.
+/// This is how an audit package's chains are checked away from the library.
+pub(crate) fn check_chain(
+    asset_id: &str,
+    head: Option<&str>,
+    events: &[StoredEvent],
+    signers: &Signers,
+) -> Option<Break> {
+    let mut chain = Chain {
+        index: 0,
+        asset_id: asset_id.to_owned(),
+        head: head.map(str::to_owned),
+        last: None,
+        next_seq: 0,
+        broken: false,
+    };
+    let mut signed = Vec::with_capacity(events.len());
+    for event in events {
+        match chain.check(event, signers) {
+            Ok(s) => signed.push(s),
+            Err(problem) => {
+                return Some(Break {
+                    asset_id: asset_id.to_owned(),
+                    seq: Some(chain.next_seq),
+                    problem,
+                })
+            }
+        }
+    }
+    if let Some(&(_, seq)) = bad_signatures(&signed).first() {
+        return Some(Break {
+            asset_id: asset_id.to_owned(),
+            seq: Some(seq),
+            problem: format!(
+                "event {seq}: the signature does not verify with the recorded signer's key"
+            ),
+        });
+    }
+    let mut report = ProvenanceReport::default();
+    chain.finish(&mut report);
+    report.breaks.pop()
 }
 
 struct Chain {
@@ -675,13 +720,21 @@ impl Chain {
     }
 }
 
-/// The keys that may sign: every user's, and the library's.
-struct Signers {
+/// The keys that may sign: every user's (by name: key id, role, key), and
+/// the library's (key id, key).
+pub(crate) struct Signers {
     users: HashMap<String, (String, Role, VerifyingKey)>,
     library: Option<(String, VerifyingKey)>,
 }
 
 impl Signers {
+    pub(crate) fn new(
+        users: HashMap<String, (String, Role, VerifyingKey)>,
+        library: Option<(String, VerifyingKey)>,
+    ) -> Self {
+        Signers { users, library }
+    }
+
     fn load(library: &Library, conn: &Connection) -> Result<Self> {
         let mut users = HashMap::new();
         let mut stmt = conn.prepare("SELECT name, role, key_id, public_key FROM users")?;
