@@ -3,13 +3,9 @@
 //! Run by `make bench`; see `--help`. Progress goes to stderr, the report
 //! alone to stdout.
 
-mod exif_segment;
-mod generate;
-mod machine;
 mod measure;
 mod peer;
 mod report;
-mod synth;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -17,6 +13,8 @@ use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{bail, Context};
 use clap::Parser;
+
+use assay_bench::{generate, machine};
 
 use crate::measure::RssProbe;
 

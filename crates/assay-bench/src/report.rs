@@ -3,9 +3,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::generate::{FileSet, Generation};
-use crate::machine::Machine;
 use crate::measure::Import;
+use assay_bench::generate::{FileSet, Generation};
+use assay_bench::machine::Machine;
 
 /// Full import must run at least this many times the peer's files/s.
 const SPEEDUP_TARGET: f64 = 4.0;
