@@ -3,6 +3,7 @@
 //! behind the core's back, as an attacker with the database file would.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod croissant;
 mod edit;
 mod manifest;
 mod tamper;

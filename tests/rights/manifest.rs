@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::{World, PASS};
 
-fn set(field: &str, value: Value) -> Change {
+pub fn set(field: &str, value: Value) -> Change {
     Change::Set {
         field: field.into(),
         value,
@@ -19,7 +19,7 @@ fn set(field: &str, value: Value) -> Change {
 }
 
 /// Both photos tagged by a steward, submitted, and approved by rosa.
-fn approved_world() -> (World, assay_core::Actor) {
+pub fn approved_world() -> (World, assay_core::Actor) {
     let w = World::new();
     w.library
         .add_user(Some(&w.ada), "sam", Role::Steward, PASS)

@@ -13,6 +13,7 @@ mod atomic;
 pub mod canonical;
 mod catalog;
 mod creators;
+mod croissant;
 mod edit;
 mod error;
 mod exif;

@@ -36,9 +36,10 @@ const SCHEMA: &str = include_str!("../../../schemas/manifest.schema.json");
 /// What an export wrote, and what it left out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ManifestExport {
+    /// The document's `urn:uuid:` id.
     pub manifest_id: String,
-    /// `sha256:` of the signed manifest's canonical JSON, as the assets'
-    /// `export` events record it.
+    /// `sha256:` of the document, as the assets' `export` events record it:
+    /// of a signed manifest's canonical JSON, of a Croissant view's bytes.
     pub manifest_hash: String,
     pub assets: usize,
     pub refused: Vec<RefusedAsset>,
