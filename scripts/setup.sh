@@ -6,8 +6,9 @@
 set -euo pipefail
 
 # cmake and nasm build the bundled libjpeg-turbo (Debian 12 ships TurboJPEG 2, the
-# turbojpeg crate needs 3). exiftool reads back the XMP sidecars in the tests.
-packages=(pkg-config gcc g++ make cmake nasm libimage-exiftool-perl)
+# turbojpeg crate needs 3). exiftool reads back the XMP sidecars in the tests; Python
+# runs MLCommons' mlcroissant, which validates the Croissant exports in the tests.
+packages=(pkg-config gcc g++ make cmake nasm libimage-exiftool-perl python3 python3-venv python3-pip)
 [[ "${1:-}" == "--bench" ]] && packages+=(libvips-tools time coreutils)
 
 missing=()
@@ -27,4 +28,15 @@ if ! command -v cargo >/dev/null 2>&1; then
     echo "setup: installing the Rust toolchain with rustup" >&2
     curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy,rustfmt
   }
+fi
+
+# Pinned, so a new release cannot change what the Croissant test accepts.
+mlcroissant_version=1.1.1
+venv="$HOME/.cache/assay/venv"
+# The marker names the version, so changing the pin reinstalls.
+if [[ ! -f "$venv/installed-mlcroissant-$mlcroissant_version" ]]; then
+  echo "setup: installing mlcroissant $mlcroissant_version into $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "mlcroissant==$mlcroissant_version"
+  touch "$venv/installed-mlcroissant-$mlcroissant_version"
 fi

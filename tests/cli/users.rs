@@ -346,6 +346,47 @@ fn creators_queues_and_transfers_through_the_binary() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("rosa.key"), "{}", stderr(&out));
 
+    // The same asset as a Croissant 1.1 dataset, named in its export event.
+    let croissant = sb.dir.path().join("croissant.json");
+    let out = as_user(
+        "rosa",
+        &[
+            "manifest",
+            "export",
+            id,
+            "--format",
+            "croissant",
+            "--out",
+            croissant.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    ok(&out);
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            summary["assets"].as_u64(),
+            summary["refused"].as_array().map(Vec::len)
+        ),
+        (Some(1), Some(0))
+    );
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&croissant).unwrap()).unwrap();
+    assert_eq!(doc["dct:conformsTo"], "http://mlcommons.org/croissant/1.1");
+    assert_eq!(doc["@id"], summary["manifest_id"]);
+    assert_eq!(doc["distribution"][0]["@id"], id);
+    assert_eq!(doc["distribution"][0]["name"], "a.jpg");
+    let (events, _) = sb.json_lines(&["provenance", id]);
+    let last = events.last().unwrap();
+    assert_eq!(last["kind"], "export");
+    assert_eq!(last["data"]["format"], "croissant");
+    assert_eq!(last["data"]["manifest_hash"], summary["manifest_hash"]);
+    let out = as_user(
+        "rosa",
+        &["manifest", "export", id, "--format", "xml", "--out", "x"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+
     // Transfers: a rights manager's, with a contract, a holder and a date.
     let out = as_user("cy", &["transfer", id, "--contract", "K-2", "--to", "Acme"]);
     assert!(

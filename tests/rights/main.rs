@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audit;
+mod croissant;
 mod edit;
 mod manifest;
 mod tamper;

@@ -13,7 +13,8 @@ use crate::trusted::TrustArgs;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Export approved assets to a manifest signed with your key (rights managers).
+    /// Export approved assets to a manifest signed with your key, or to a
+    /// Croissant 1.1 dataset (rights managers).
     Export(ExportArgs),
     /// Check a manifest's schema, signature and signer, and with --files each
     /// file's checksum; exit 0 only when all of it holds. Needs no library.
@@ -27,9 +28,20 @@ pub struct ExportArgs {
     /// Where to write the manifest.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// What to write.
+    #[arg(long, value_enum, default_value_t = Format::Signed)]
+    format: Format,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    /// The signed manifest, which `assay manifest verify` checks.
+    Signed,
+    /// A Croissant 1.1 dataset (MLCommons) of the same assets; not signed.
+    Croissant,
 }
 
 #[derive(clap::Args)]
@@ -49,14 +61,23 @@ pub fn export(library: &Library, who: &Who, args: ExportArgs) -> anyhow::Result<
     let selection = args.select.selection()?;
     let actor = who
         .actor(library)?
-        .context("a manifest is signed by a rights manager: --as NAME")?;
-    let export = library.export_manifest(&actor, &selection, &args.out)?;
+        .context("a manifest is exported by a rights manager: --as NAME")?;
+    let (export, what) = match args.format {
+        Format::Signed => (
+            library.export_manifest(&actor, &selection, &args.out)?,
+            "manifest",
+        ),
+        Format::Croissant => (
+            library.export_croissant(&actor, &selection, &args.out)?,
+            "Croissant dataset",
+        ),
+    };
     if args.json {
         output::json_line(&export)?;
     } else {
         output::left_out(&export.refused);
         eprintln!(
-            "{}: {} assets, {} left out; manifest {} ({})",
+            "{}: {} assets, {} left out; {what} {} ({})",
             args.out.display(),
             export.assets,
             export.refused.len(),

@@ -16,6 +16,7 @@ pub mod canonical;
 mod catalog;
 mod contracts;
 mod creators;
+mod croissant;
 mod edit;
 mod error;
 mod exif;

@@ -32,9 +32,10 @@ static SCHEMA: Schema = Schema::new(include_str!("../../../schemas/manifest.sche
 /// What an export wrote, and what it left out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ManifestExport {
+    /// The document's `urn:uuid:` id.
     pub manifest_id: String,
-    /// `sha256:` of the signed manifest's canonical JSON, as the assets'
-    /// `export` events record it.
+    /// `sha256:` of the document, as the assets' `export` events record it:
+    /// of a signed manifest's canonical JSON, of a Croissant view's bytes.
     pub manifest_hash: String,
     pub assets: usize,
     pub refused: Vec<RefusedAsset>,
@@ -55,6 +56,18 @@ pub struct ManifestCheck {
     pub failures: Vec<String>,
 }
 
+/// An export's document, built from the entries of the assets it lists.
+pub(crate) struct Document {
+    /// The document's `urn:uuid:` id.
+    pub id: String,
+    /// `sha256:` of the document (see [`ManifestExport::manifest_hash`]).
+    pub hash: String,
+    /// The file's contents.
+    pub bytes: Vec<u8>,
+    /// What the `export` event of each listed asset records.
+    pub data: Value,
+}
+
 impl Library {
     /// Exports the approved assets of `selection` to a manifest at `out`,
     /// signed by `actor`; the others are listed in `refused`. Nothing is
@@ -65,10 +78,24 @@ impl Library {
         selection: &Selection,
         out: &Path,
     ) -> Result<ManifestExport> {
-        // Only rights managers may export (the role table), and so sign.
+        self.export_document(actor, selection, out, |entries| {
+            signed_manifest(actor, &self.library_public_key()?, entries)
+        })
+    }
+
+    /// What every export format shares: the role check, the selection, the
+    /// approved-only rule, the `export` events and the atomic write. `build`
+    /// makes the document from the manifest entries of the assets it lists.
+    pub(crate) fn export_document(
+        &self,
+        actor: &Actor,
+        selection: &Selection,
+        out: &Path,
+        build: impl FnOnce(Vec<Value>) -> Result<Document>,
+    ) -> Result<ManifestExport> {
+        // Only rights managers may export (the role table).
         actor.may(Action::Export)?;
         let taxonomy = self.taxonomy()?;
-        let library_key = self.library_public_key()?;
         let mut conn = self.connect()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let rows = edit::select(&tx, selection)?;
@@ -83,18 +110,6 @@ impl Library {
                 format!("nothing to export; {}", why.join("; ")),
             ));
         }
-        let at = now();
-        let manifest_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
-        let (library, signer) = signed::identity(&library_key, actor, &at);
-        let mut doc = json!({
-            "@context": context(),
-            "@type": "AssetManifest",
-            "manifest_id": manifest_id,
-            "version": 1,
-            "created_at": at,
-            "library": library,
-            "signer": signer,
-        });
         let assets = listed.len();
         let mut events = Vec::with_capacity(assets);
         let mut entries = Vec::with_capacity(assets);
@@ -107,34 +122,59 @@ impl Library {
             events.push((row, asset_id, Value::Null));
             entries.push(entry);
         }
-        // Moved in, not copied: a manifest may list 100,000 assets.
-        doc["assets"] = Value::Array(entries);
-        signed::sign(&mut doc, actor);
-        if let Some(failure) = SCHEMA.failures(&doc).into_iter().next() {
-            return Err(Error::InvalidInput(format!(
-                "the manifest would not be valid: {failure}"
-            )));
-        }
-        let manifest_hash = signed::hash(&doc);
-        let data = json!({"manifest_id": manifest_id, "manifest_hash": manifest_hash});
+        let document = build(entries)?;
         for event in &mut events {
-            event.2 = data.clone();
+            event.2 = document.data.clone();
         }
         provenance::append_all(&tx, &events, EventKind::Export, &Signer::User(actor))?;
-        let text =
-            serde_json::to_vec_pretty(&doc).map_err(|e| Error::InvalidInput(e.to_string()))?;
         // The file is staged first and put in place only once the events are
-        // committed: never a manifest without its events, nor the reverse.
-        let staged = atomic::stage(out, &text).map_err(|e| Error::io(out, e))?;
+        // committed: never a document without its events, nor the reverse.
+        let staged = atomic::stage(out, &document.bytes).map_err(|e| Error::io(out, e))?;
         tx.commit()?;
         staged.put().map_err(|e| Error::io(out, e))?;
         Ok(ManifestExport {
-            manifest_id,
-            manifest_hash,
+            manifest_id: document.id,
+            manifest_hash: document.hash,
             assets,
             refused,
         })
     }
+}
+
+/// The signed manifest of `entries`, checked against the manifest schema.
+fn signed_manifest(
+    actor: &Actor,
+    library_key: &VerifyingKey,
+    entries: Vec<Value>,
+) -> Result<Document> {
+    let at = now();
+    let manifest_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+    let (library, signer) = signed::identity(library_key, actor, &at);
+    let mut doc = json!({
+        "@context": context(),
+        "@type": "AssetManifest",
+        "manifest_id": manifest_id,
+        "version": 1,
+        "created_at": at,
+        "library": library,
+        "signer": signer,
+    });
+    // Moved in, not copied: a manifest may list 100,000 assets.
+    doc["assets"] = Value::Array(entries);
+    signed::sign(&mut doc, actor);
+    if let Some(failure) = SCHEMA.failures(&doc).into_iter().next() {
+        return Err(Error::InvalidInput(format!(
+            "the manifest would not be valid: {failure}"
+        )));
+    }
+    let manifest_hash = signed::hash(&doc);
+    let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    Ok(Document {
+        data: json!({"manifest_id": manifest_id, "manifest_hash": manifest_hash}),
+        id: manifest_id,
+        hash: manifest_hash,
+        bytes,
+    })
 }
 
 pub(crate) fn str_field<'a>(entry: &'a Value, field: &str) -> &'a str {

@@ -1,0 +1,176 @@
+//! The Croissant 1.1 view of a manifest export: what MLCommons' own
+//! validator makes of it, and that it lists what the signed manifest would.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assay_core::{Filter, Selection};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::manifest::{approved_world, set};
+
+/// MLCommons' `mlcroissant`, which scripts/setup.sh installs. Missing, the
+/// test fails: a skipped validation would pass unnoticed.
+fn mlcroissant() -> PathBuf {
+    let home = std::env::var_os("HOME").expect("HOME is not set");
+    let bin = Path::new(&home).join(".cache/assay/venv/bin/mlcroissant");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run scripts/setup.sh",
+        bin.display()
+    );
+    bin
+}
+
+/// Runs `mlcroissant validate` on `file`; panics with its output unless it
+/// accepts the file without an error or a warning.
+fn validate(file: &Path) {
+    let out = Command::new(mlcroissant())
+        .args(["validate", "--jsonld"])
+        .arg(file)
+        .output()
+        .unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "mlcroissant validate failed:\n{log}");
+    assert!(
+        !log.contains("error(s)") && !log.contains("warning(s)"),
+        "mlcroissant validate complained:\n{log}"
+    );
+    assert!(log.contains("Done."), "{log}");
+}
+
+#[test]
+fn a_croissant_view_lists_approved_assets_with_their_licenses_and_validates() {
+    let (w, sam) = approved_world();
+    let records = w.library.list(&Filter::default()).unwrap();
+    // Two licenses: b.jpg moves to a brand license (back to review) and is approved again.
+    let b = records
+        .iter()
+        .find(|r| r.locations[0].path.ends_with("b.jpg"))
+        .unwrap();
+    let just_b = Selection::Assets(vec![b.asset_id.clone()]);
+    w.library
+        .edit(&sam, &just_b, &[set("license_tag", json!("BRAND-NONEXCL"))])
+        .unwrap();
+    w.library.approve(&w.rosa, &just_b, None).unwrap();
+
+    // Written beside the photos, so each contentUrl names a real file.
+    let photos = w.dir.path().join("photos");
+    let out = photos.join("croissant.json");
+    let all = Selection::Where(Filter::default());
+    let export = w.library.export_croissant(&w.rosa, &all, &out).unwrap();
+    assert_eq!((export.assets, export.refused.len()), (2, 0));
+    validate(&out);
+
+    let bytes = std::fs::read(&out).unwrap();
+    let file_hash = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+    assert_eq!(export.manifest_hash, file_hash);
+    let doc: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(doc["@type"], "sc:Dataset");
+    assert_eq!(doc["dct:conformsTo"], "http://mlcommons.org/croissant/1.1");
+    assert_eq!(doc["@id"], json!(export.manifest_id));
+    assert_eq!(doc["creator"]["name"], "rosa");
+    let licenses = doc["license"].as_array().unwrap();
+    assert_eq!(licenses.len(), 2, "{licenses:?}");
+    let license = |id: &Value| licenses.iter().find(|l| l["@id"] == *id).unwrap();
+
+    let files = doc["distribution"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    for file in files {
+        let r = records.iter().find(|r| r.asset_id == file["@id"]).unwrap();
+        assert_eq!(file["@type"], "cr:FileObject");
+        let name = Path::new(&r.locations[0].path).file_name().unwrap();
+        assert_eq!(file["name"], json!(name.to_str().unwrap()));
+        assert_eq!(file["contentUrl"], file["name"]);
+        assert_eq!(
+            file["sha256"],
+            json!(r.checksum.strip_prefix("sha256:").unwrap())
+        );
+        // The file the contentUrl names has that digest and size.
+        let content = std::fs::read(photos.join(name)).unwrap();
+        assert_eq!(file["sha256"], json!(hex::encode(Sha256::digest(&content))));
+        assert_eq!(file["contentSize"], json!(format!("{} B", content.len())));
+        assert_eq!(file["encodingFormat"], json!(r.media_type));
+        assert_eq!(file["encodingFormat"], "image/jpeg");
+        assert_eq!(file["creditText"], "Cy");
+        let tag = if r.asset_id == b.asset_id {
+            "BRAND-NONEXCL"
+        } else {
+            "CC-BY-4.0"
+        };
+        let license = license(&file["license"]["@id"]);
+        assert_eq!(license["name"], tag);
+        if tag == "CC-BY-4.0" {
+            assert_eq!(
+                license["url"],
+                "https://creativecommons.org/licenses/by/4.0/"
+            );
+        }
+        // The export is the asset's latest event, and it names this file.
+        let events = w.library.provenance(&r.asset_id).unwrap();
+        let last = events.last().unwrap();
+        assert_eq!(last.kind, "export");
+        assert_eq!(last.data["format"], "croissant");
+        assert_eq!(last.data["manifest_id"], json!(export.manifest_id));
+        assert_eq!(last.data["manifest_hash"], json!(file_hash));
+    }
+    assert!(w.library.verify_provenance().unwrap().breaks.is_empty());
+
+    // An edit sends a.jpg back to review: it is refused, and absent.
+    let a = records.iter().find(|r| r.asset_id != b.asset_id).unwrap();
+    w.library
+        .edit(
+            &sam,
+            &Selection::Assets(vec![a.asset_id.clone()]),
+            &[set("title", json!("x"))],
+        )
+        .unwrap();
+    let export = w.library.export_croissant(&w.rosa, &all, &out).unwrap();
+    assert_eq!(export.assets, 1);
+    assert_eq!(export.refused.len(), 1);
+    assert_eq!(export.refused[0].asset_id, a.asset_id);
+    assert!(
+        export.refused[0].reason.contains("pending"),
+        "{:?}",
+        export.refused
+    );
+    validate(&out);
+    let doc: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let files = doc["distribution"].as_array().unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0]["@id"], json!(b.asset_id));
+    assert_eq!(doc["license"].as_array().unwrap().len(), 1);
+    assert!(!String::from_utf8_lossy(&std::fs::read(&out).unwrap()).contains(&a.asset_id));
+}
+
+#[test]
+fn only_a_rights_manager_exports_a_croissant_view_and_never_an_empty_one() {
+    let (w, sam) = approved_world();
+    let all = Selection::Where(Filter::default());
+    let out = w.dir.path().join("c.json");
+    let err = w.library.export_croissant(&sam, &all, &out).unwrap_err();
+    assert!(
+        matches!(err, assay_core::Error::Refused { rule: "role", .. }),
+        "{err}"
+    );
+    w.library
+        .edit(&sam, &all, &[set("title", json!("x"))])
+        .unwrap();
+    let err = w.library.export_croissant(&w.rosa, &all, &out).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            assay_core::Error::Refused {
+                rule: "approved-only",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
