@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod edit;
+mod imported_rights;
 mod manifest;
 mod tamper;
 mod users;
