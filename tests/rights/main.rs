@@ -6,6 +6,7 @@
 mod audit;
 mod croissant;
 mod edit;
+mod imported_rights;
 mod manifest;
 mod tamper;
 mod users;

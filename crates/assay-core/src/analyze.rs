@@ -1,9 +1,11 @@
 //! Everything Assay learns from a file's bytes, apart from its checksum:
-//! EXIF, capture date, dimensions and previews. Problems become warnings on
-//! the asset; nothing here fails an import.
+//! EXIF, capture date, dimensions, previews and the rights metadata it
+//! embeds. Problems become warnings on the asset; nothing here fails an
+//! import.
 
 use std::path::Path;
 
+use crate::embedded::{self, Embedded};
 use crate::exif;
 use crate::preview::{self, Rendered};
 use crate::read::Content;
@@ -18,6 +20,8 @@ pub struct Analysis {
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub rendered: Option<Rendered>,
+    /// The XMP packet and IPTC IIM block inside the file.
+    pub embedded: Embedded,
     pub warnings: Vec<String>,
 }
 
@@ -43,6 +47,10 @@ pub fn analyze(path: &Path, content: &Content, mtime_ns: i64) -> Analysis {
         _ => exif::ExifRead::default(),
     };
     warnings.append(&mut read.warnings);
+    let embedded = match (&content.bytes, is_image) {
+        (Some(bytes), true) => embedded::read(bytes, content.media_type, &read, &mut warnings),
+        _ => Embedded::default(),
+    };
 
     let mut dims = None;
     let mut rendered = None;
@@ -106,6 +114,7 @@ pub fn analyze(path: &Path, content: &Content, mtime_ns: i64) -> Analysis {
         width,
         height,
         rendered,
+        embedded,
         warnings,
     }
 }

@@ -22,6 +22,9 @@ pub struct ExifRead {
     pub software: Option<String>,
     /// The JPEG thumbnail embedded in IFD1, for formats Assay cannot decode.
     pub thumbnail: Option<Vec<u8>>,
+    /// The XMP packet and IPTC IIM block TIFF-based files keep in IFD0.
+    pub xmp: Option<Vec<u8>>,
+    pub iim: Option<Vec<u8>>,
     pub warnings: Vec<String>,
 }
 
@@ -123,6 +126,8 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Panasonic's RW2 records ISO in its own IFD0 tag.
 const PANASONIC_ISO: Tag = Tag(Context::Tiff, 0x0017);
+const XML_PACKET: Tag = Tag(Context::Tiff, 700);
+const IPTC_NAA: Tag = Tag(Context::Tiff, 33723);
 
 fn normalise(exif: &exif::Exif, extra: &[Field], media_type: &str, out: &mut ExifRead) {
     let get = |tag: Tag| {
@@ -196,6 +201,9 @@ fn normalise(exif: &exif::Exif, extra: &[Field], media_type: &str, out: &mut Exi
     };
     out.software = text(Tag::Software);
     out.thumbnail = embedded_thumbnail(exif);
+    let block = |tag: Tag| get(tag).and_then(|f| raw_bytes(&f.value, exif.little_endian()));
+    out.xmp = block(XML_PACKET);
+    out.iim = block(IPTC_NAA);
 
     for field in exif.fields() {
         n.raw.insert(raw_key(field), raw_value(field, Some(exif)));
@@ -246,6 +254,27 @@ fn embedded_thumbnail(exif: &exif::Exif) -> Option<Vec<u8>> {
     let len = uint(Tag::JPEGInterchangeFormatLength)? as usize;
     let jpeg = exif.buf().get(offset..offset.checked_add(len)?)?;
     jpeg.starts_with(b"\xFF\xD8").then(|| jpeg.to_vec())
+}
+
+/// A block stored as a field's value, as the bytes in the file. Writers
+/// type the IPTC tag as LONG as often as UNDEFINED.
+fn raw_bytes(value: &Value, little_endian: bool) -> Option<Vec<u8>> {
+    match value {
+        Value::Byte(bytes) | Value::Undefined(bytes, _) => Some(bytes.clone()),
+        Value::Long(longs) => Some(
+            longs
+                .iter()
+                .flat_map(|n| {
+                    if little_endian {
+                        n.to_le_bytes()
+                    } else {
+                        n.to_be_bytes()
+                    }
+                })
+                .collect(),
+        ),
+        _ => None,
+    }
 }
 
 fn ascii(field: &Field) -> Option<String> {

@@ -1,7 +1,7 @@
 //! The import pipeline: a walker lists files, workers (one per core) hash,
-//! read EXIF and render previews, and the calling thread alone writes the
-//! catalog in short transactions. Channels between the stages are bounded,
-//! so memory stays flat however many files there are.
+//! read EXIF and rights metadata and render previews, and the calling
+//! thread alone writes the catalog in short transactions. Channels between
+//! the stages are bounded, so memory stays flat however many files there are.
 //!
 //! Crash safety: previews are written (atomically, by rename) before the
 //! transaction that references them commits, so the catalog never points at
@@ -23,8 +23,10 @@ use crate::atomic;
 use crate::catalog::{self, LocationChange, NewAsset};
 use crate::error::{Error, Result};
 use crate::library::{Library, PREVIEWS_DIR};
+use crate::licenses::Taxonomy;
 use crate::provenance::{self, EventKind, Signer};
 use crate::read::{self, Stamp};
+use crate::rights_in::{self, Imported};
 use crate::roles::Action;
 use crate::users::Actor;
 use crate::walk::{self, Found};
@@ -126,6 +128,8 @@ struct NewFile {
     row_count: Option<u64>,
     pii: std::collections::BTreeMap<String, u64>,
     analysis: Analysis,
+    /// Rights read from the file's sidecar and embedded metadata.
+    rights: Imported,
     thumbnail: Option<String>,
     preview: Option<String>,
 }
@@ -176,6 +180,8 @@ impl Library {
             }
         };
         let cache = catalog::scan_cache(&conn)?;
+        // Imported rights are checked against the taxonomy, custom tags included.
+        let taxonomy = &self.taxonomy()?;
         let known = Arc::new(RwLock::new(catalog::checksums(&conn)?));
         let jobs = worker_count(options.jobs);
         let cancel = &options.cancel;
@@ -212,7 +218,7 @@ impl Library {
             for _ in 0..jobs {
                 let (rx, tx, known) = (job_rx.clone(), msg_tx.clone(), Arc::clone(&known));
                 let previews = self.previews_dir();
-                scope.spawn(move || work(&rx, &tx, &known, &previews, cancel));
+                scope.spawn(move || work(&rx, &tx, &known, &previews, taxonomy, cancel));
             }
             drop((job_rx, msg_tx));
             write(&conn, &signer, msg_rx, &known, on_event)
@@ -267,20 +273,26 @@ fn work(
     out: &Sender<Msg>,
     known: &RwLock<HashSet<String>>,
     previews: &Path,
+    taxonomy: &Taxonomy,
     cancel: &AtomicBool,
 ) {
     for job in jobs {
         if cancel.load(Ordering::Relaxed) {
             continue; // drain, so the walker is never left blocked
         }
-        let outcome = process(job, known, previews);
+        let outcome = process(job, known, previews, taxonomy);
         if out.send(Msg::Done(outcome)).is_err() {
             return;
         }
     }
 }
 
-fn process(job: Job, known: &RwLock<HashSet<String>>, previews: &Path) -> Outcome {
+fn process(
+    job: Job,
+    known: &RwLock<HashSet<String>>,
+    previews: &Path,
+    taxonomy: &Taxonomy,
+) -> Outcome {
     let Job { path, mut stamp } = job;
     // A file being written while we read it is read again once; if it is
     // still changing, it is reported rather than catalogued half-written.
@@ -326,6 +338,10 @@ fn process(job: Job, known: &RwLock<HashSet<String>>, previews: &Path) -> Outcom
         };
     }
     let mut analysis = analyze(&path, &content, stamp.mtime_ns);
+    // Known content never gets here, so a re-import never overwrites rights.
+    let embedded = std::mem::take(&mut analysis.embedded);
+    let mut rights = rights_in::gather(&path, &embedded, taxonomy);
+    analysis.warnings.append(&mut rights.warnings);
     let (mut thumbnail, mut preview) = (None, None);
     if let Some(rendered) = analysis.rendered.take() {
         let hex = content.checksum.trim_start_matches("sha256:");
@@ -345,6 +361,7 @@ fn process(job: Job, known: &RwLock<HashSet<String>>, previews: &Path) -> Outcom
         row_count: content.row_count,
         pii: content.pii,
         analysis,
+        rights,
         thumbnail,
         preview,
     }))
@@ -504,7 +521,8 @@ fn apply(
                 return Err(Error::NotFound(checksum));
             };
             let a = &file.analysis;
-            let (auto_flags, rights) = initial_rights(a, &file.pii);
+            let (auto_flags, rights) = initial_rights(a, &file.pii, &file.rights);
+            let title = file.rights.fields.get("title").and_then(|t| t.as_str());
             let uploaded_by = match signer {
                 Signer::User(actor) => Some(actor.id),
                 Signer::Library(_) => None,
@@ -515,7 +533,7 @@ fn apply(
                     checksum: &file.checksum,
                     size: file.stamp.size,
                     media_type: file.media_type,
-                    title: a.title.as_deref(),
+                    title: title.or(a.title.as_deref()),
                     capture_date: a.capture_date.as_deref(),
                     capture_date_source: a.capture_date_source,
                     original_source: a.original_source.as_deref(),
@@ -531,7 +549,7 @@ fn apply(
                 },
             )?;
             catalog::upsert_location(tx, row, &path, stamp)?;
-            let data = serde_json::json!({
+            let mut data = serde_json::json!({
                 "auto_flags": auto_flags,
                 "pii_findings": file.pii,
                 "checksum": file.checksum,
@@ -541,6 +559,9 @@ fn apply(
                 "capture_device": a.original_source,
                 "capture_date": a.capture_date,
             });
+            if let Some(imported) = &file.rights.provenance {
+                data["imported_rights"] = imported.clone();
+            }
             provenance::append(tx, row, &asset_id, EventKind::Import, data, signer)?;
             warnings = a.warnings.clone();
             (FileStatus::Imported, asset_id)
@@ -558,11 +579,13 @@ fn apply(
 }
 
 /// What the file itself says is sensitive, flagged on arrival: GPS
-/// coordinates (location privacy) and personal data in a dataset. Returns the
-/// flags and the asset's first rights document (JSON text).
+/// coordinates (location privacy) and personal data in a dataset; and the
+/// rights its metadata states (`imported`), which never replace a flag.
+/// Returns the flags and the asset's first rights document (JSON text).
 fn initial_rights(
     a: &Analysis,
     pii: &std::collections::BTreeMap<String, u64>,
+    imported: &Imported,
 ) -> (Vec<&'static str>, String) {
     let located = a
         .exif
@@ -580,6 +603,9 @@ fn initial_rights(
     }
     if !flags.is_empty() {
         rights.insert("sensitive_flags".into(), serde_json::json!(flags));
+    }
+    for (field, value) in &imported.fields {
+        rights.entry(field.clone()).or_insert_with(|| value.clone());
     }
     (flags, serde_json::Value::Object(rights).to_string())
 }

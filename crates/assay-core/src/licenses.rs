@@ -174,6 +174,25 @@ pub enum IptcDataMining {
 }
 
 impl IptcDataMining {
+    const ALL: [IptcDataMining; 9] = [
+        Self::Unspecified,
+        Self::Allowed,
+        Self::ProhibitedAiMlTraining,
+        Self::ProhibitedGenAiMlTraining,
+        Self::ProhibitedExceptSearchEngineIndexing,
+        Self::Prohibited,
+        Self::ProhibitedSeeConstraint,
+        Self::ProhibitedSeeEmbeddedRightsExpr,
+        Self::ProhibitedSeeLinkedRightsExpr,
+    ];
+
+    /// The term `value` names, as XMP carries it: the term's URI or its bare code.
+    pub fn parse(value: &str) -> Option<IptcDataMining> {
+        let code = value.trim();
+        let code = code.strip_prefix(PLUS_VOCAB).unwrap_or(code);
+        Self::ALL.into_iter().find(|term| term.code() == code)
+    }
+
     /// The term's code, e.g. `DMI-PROHIBITED-AIMLTRAINING`.
     pub fn code(self) -> &'static str {
         match self {
@@ -666,6 +685,11 @@ mod tests {
             no_train.iptc_data_mining.uri(),
             "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING"
         );
+        for term in IptcDataMining::ALL {
+            assert_eq!(IptcDataMining::parse(&term.uri()), Some(term));
+            assert_eq!(IptcDataMining::parse(term.code()), Some(term));
+        }
+        assert_eq!(IptcDataMining::parse("DMI-MADE-UP"), None);
         let c = &no_train.cawg_training_mining;
         for entry in [&c.ai_training, &c.ai_generative_training, &c.ai_inference] {
             assert_eq!(entry.use_, CawgUse::NotAllowed);

@@ -84,6 +84,24 @@ pub(crate) fn validate(asset_id: &str, doc: &Value, taxonomy: &Taxonomy) -> Resu
     check_tag(asset_id, doc, taxonomy)
 }
 
+/// Checks one field's value on its own, as import does before it takes a
+/// value another tool wrote. The reason calls the value `name` (where it
+/// was read, such as `dc:title`) instead of quoting it: it may be long.
+pub(crate) fn check_field(
+    field: &str,
+    value: &Value,
+    name: &str,
+    taxonomy: &Taxonomy,
+) -> Result<(), String> {
+    let doc = serde_json::json!({ field: value });
+    let validator = validator().map_err(|e| e.to_string())?;
+    if let Some(error) = validator.iter_errors(&doc).next() {
+        return Err(error.masked_with(name).to_string());
+    }
+    check_tag("", &doc, taxonomy)
+        .map_err(|_| format!("{name} {value} is not a license tag of this library"))
+}
+
 /// A license tag must exist in the taxonomy, which a schema cannot know.
 fn check_tag(asset_id: &str, doc: &Value, taxonomy: &Taxonomy) -> Result<()> {
     if let Some(tag) = doc.get("license_tag").and_then(Value::as_str) {
@@ -144,6 +162,23 @@ mod tests {
                 other => panic!("{doc}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn single_fields_are_checked_without_quoting_the_value() {
+        let t = Taxonomy::shipped();
+        let long = Value::String("x".repeat(501));
+        assert_eq!(
+            check_field("title", &long, "dc:title", &t).unwrap_err(),
+            "dc:title is longer than 500 characters"
+        );
+        let tag = serde_json::json!("MADE-UP");
+        assert_eq!(
+            check_field("license_tag", &tag, "assay:LicenseTag", &t).unwrap_err(),
+            "assay:LicenseTag \"MADE-UP\" is not a license tag of this library"
+        );
+        check_field("license_tag", &serde_json::json!("NO-TRAIN"), "x", &t).unwrap();
+        check_field("creator_name", &serde_json::json!("Ann"), "x", &t).unwrap();
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Listing the files an import covers: folders recursively, hidden and
-//! system files skipped, symlinks followed but never round a loop, and the
-//! library's own folder never imported into itself.
+//! system files skipped, XMP sidecars reported as skipped (they are read
+//! with the file they describe), symlinks followed but never round a loop,
+//! and the library's own folder never imported into itself.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ pub(crate) enum Found {
         path: PathBuf,
         error: String,
     },
-    /// Deliberately not imported (a symlink loop); not an error.
+    /// Deliberately not imported (a sidecar, a symlink loop); not an error.
     Skipped {
         path: PathBuf,
         reason: String,
@@ -44,7 +45,8 @@ pub(crate) fn is_hidden_or_system(name: &OsStr) -> bool {
     name.starts_with('.') || SYSTEM_NAMES.contains(&name.as_ref())
 }
 
-/// XMP sidecars describe another file; they are metadata, not assets.
+/// XMP sidecars describe another file; they are metadata, not assets. Even
+/// one whose file is gone is no asset: a DAM's metadata is not training data.
 pub(crate) fn is_sidecar(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("xmp"))
@@ -84,19 +86,23 @@ pub(crate) fn walk(
                 return;
             }
             let event = match entry {
-                Ok(entry) if entry.file_type().is_file() && !is_sidecar(entry.path()) => {
-                    match entry.metadata() {
-                        Ok(meta) => Found::File {
-                            path: entry.into_path(),
-                            stamp: Stamp::of(&meta),
-                        },
-                        Err(e) => Found::Failed {
-                            path: entry.into_path(),
-                            error: e.to_string(),
-                        },
+                Ok(entry) if entry.file_type().is_file() && is_sidecar(entry.path()) => {
+                    Found::Skipped {
+                        path: entry.into_path(),
+                        reason: "XMP sidecar: read as metadata of the file it describes".to_owned(),
                     }
                 }
-                Ok(_) => continue, // folders, sidecars, sockets, devices
+                Ok(entry) if entry.file_type().is_file() => match entry.metadata() {
+                    Ok(meta) => Found::File {
+                        path: entry.into_path(),
+                        stamp: Stamp::of(&meta),
+                    },
+                    Err(e) => Found::Failed {
+                        path: entry.into_path(),
+                        error: e.to_string(),
+                    },
+                },
+                Ok(_) => continue, // folders, sockets, devices
                 Err(e) if e.loop_ancestor().is_some() => Found::Skipped {
                     path: e.path().map(Path::to_owned).unwrap_or_default(),
                     reason: "symbolic link loop; not followed".to_owned(),
