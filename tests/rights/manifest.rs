@@ -75,7 +75,10 @@ fn an_exported_manifest_verifies_with_the_public_key_alone_and_names_a_changed_f
         assert_eq!(entry["size_bytes"], json!(r.size_bytes));
         assert_eq!(entry["creator_wallet"], "acct_cy");
         assert_eq!(entry["creator_attribution_text"], "Cy");
-        assert_eq!(entry["license"]["ai_training_allowed"], true);
+        assert_eq!(
+            doc["licenses"][entry["license_tag"].as_str().unwrap()]["ai_training_allowed"],
+            true
+        );
         // The export is the asset's latest event, and it names this manifest.
         let events = w.library.provenance(&r.asset_id).unwrap();
         let last = events.last().unwrap();

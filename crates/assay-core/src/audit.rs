@@ -52,8 +52,8 @@ pub(crate) const SIGNERS: &str = "keys/signers.json";
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditExport {
     pub package_id: String,
-    /// `sha256:` of the signed index's canonical JSON, as the assets'
-    /// `export` events record it.
+    /// `sha256:` of the signed index's bytes, as the assets' `export` events
+    /// record it.
     pub index_hash: String,
     pub assets: usize,
     /// Members, the index included.
@@ -177,14 +177,14 @@ impl Library {
             "contracts_not_held": contracts_not_held,
             "members": package.members,
         });
-        signed::sign(&mut index, actor);
+        let bytes = signed::sign(&mut index, actor);
         if let Some(failure) = INDEX_SCHEMA.failures(&index).into_iter().next() {
             return Err(Error::InvalidInput(format!(
                 "the package index would not be valid: {failure}"
             )));
         }
-        let index_hash = signed::hash(&index);
-        package.add_json(INDEX.to_owned(), &index, out)?;
+        let index_hash = signed::hash(&bytes);
+        package.add_bytes(INDEX.to_owned(), &bytes, out)?;
         let members = package.members.len();
         package.finish().map_err(|e| Error::io(out, e))?;
 

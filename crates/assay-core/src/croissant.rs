@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::catalog::now;
@@ -42,12 +42,14 @@ impl Library {
         selection: &Selection,
         out: &Path,
     ) -> Result<ManifestExport> {
-        self.export_document(actor, selection, out, |entries| dataset(actor, &entries))
+        self.export_document(actor, selection, out, |entries, licenses| {
+            dataset(actor, &entries, &licenses)
+        })
     }
 }
 
 /// The Croissant dataset listing the manifest `entries`.
-fn dataset(actor: &Actor, entries: &[Value]) -> Result<Document> {
+fn dataset(actor: &Actor, entries: &[Value], rights: &Map<String, Value>) -> Result<Document> {
     let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
     let at = now();
     let day = at.get(..10).unwrap_or(&at);
@@ -57,7 +59,7 @@ fn dataset(actor: &Actor, entries: &[Value]) -> Result<Document> {
         let tag = str_field(entry, "license_tag");
         licenses
             .entry(tag)
-            .or_insert_with(|| license(tag, &entry["license"]));
+            .or_insert_with(|| license(tag, rights.get(tag).unwrap_or(&Value::Null)));
         files.push(file_object(entry)?);
     }
     let name = format!("Assets exported by {} on {day}", actor.name());

@@ -34,8 +34,8 @@ static SCHEMA: Schema = Schema::new(include_str!("../../../schemas/manifest.sche
 pub struct ManifestExport {
     /// The document's `urn:uuid:` id.
     pub manifest_id: String,
-    /// `sha256:` of the document, as the assets' `export` events record it:
-    /// of a signed manifest's canonical JSON, of a Croissant view's bytes.
+    /// `sha256:` of the file's bytes, as the assets' `export` events record
+    /// it (`sha256sum` checks it).
     pub manifest_hash: String,
     pub assets: usize,
     pub refused: Vec<RefusedAsset>,
@@ -78,20 +78,21 @@ impl Library {
         selection: &Selection,
         out: &Path,
     ) -> Result<ManifestExport> {
-        self.export_document(actor, selection, out, |entries| {
-            signed_manifest(actor, &self.library_public_key()?, entries)
+        self.export_document(actor, selection, out, |entries, licenses| {
+            signed_manifest(actor, &self.library_public_key()?, entries, licenses)
         })
     }
 
     /// What every export format shares: the role check, the selection, the
     /// approved-only rule, the `export` events and the atomic write. `build`
-    /// makes the document from the manifest entries of the assets it lists.
+    /// makes the document from the manifest entries of the assets it lists
+    /// and the rights of their license tags, by tag.
     pub(crate) fn export_document(
         &self,
         actor: &Actor,
         selection: &Selection,
         out: &Path,
-        build: impl FnOnce(Vec<Value>) -> Result<Document>,
+        build: impl FnOnce(Vec<Value>, Map<String, Value>) -> Result<Document>,
     ) -> Result<ManifestExport> {
         // Only rights managers may export (the role table).
         actor.may(Action::Export)?;
@@ -99,7 +100,11 @@ impl Library {
         let mut conn = self.connect()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let rows = edit::select(&tx, selection)?;
-        let (listed, refused) = entries(&tx, &rows, &taxonomy)?;
+        let Selected {
+            listed,
+            refused,
+            licenses,
+        } = entries(&tx, &rows, &taxonomy)?;
         if listed.is_empty() {
             let why: Vec<String> = refused
                 .iter()
@@ -122,7 +127,7 @@ impl Library {
             events.push((row, asset_id, Value::Null));
             entries.push(entry);
         }
-        let document = build(entries)?;
+        let document = build(entries, licenses)?;
         for event in &mut events {
             event.2 = document.data.clone();
         }
@@ -146,6 +151,7 @@ fn signed_manifest(
     actor: &Actor,
     library_key: &VerifyingKey,
     entries: Vec<Value>,
+    licenses: Map<String, Value>,
 ) -> Result<Document> {
     let at = now();
     let manifest_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
@@ -158,17 +164,17 @@ fn signed_manifest(
         "created_at": at,
         "library": library,
         "signer": signer,
+        "licenses": licenses,
     });
     // Moved in, not copied: a manifest may list 100,000 assets.
     doc["assets"] = Value::Array(entries);
-    signed::sign(&mut doc, actor);
+    let bytes = signed::sign(&mut doc, actor);
     if let Some(failure) = SCHEMA.failures(&doc).into_iter().next() {
         return Err(Error::InvalidInput(format!(
             "the manifest would not be valid: {failure}"
         )));
     }
-    let manifest_hash = signed::hash(&doc);
-    let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let manifest_hash = signed::hash(&bytes);
     Ok(Document {
         data: json!({"manifest_id": manifest_id, "manifest_hash": manifest_hash}),
         id: manifest_id,
@@ -204,13 +210,16 @@ struct Listed {
     entry: Value,
 }
 
-/// The manifest entry of each approved selected asset, with its catalog row,
-/// and the others with the reason they are left out.
-fn entries(
-    conn: &rusqlite::Connection,
-    rows: &[i64],
-    taxonomy: &Taxonomy,
-) -> Result<(Vec<Listed>, Vec<RefusedAsset>)> {
+/// What a selection exports: the manifest entry of each approved asset,
+/// with its catalog row; the others with the reason they are left out; and
+/// the machine-readable rights of the listed assets' license tags, by tag.
+struct Selected {
+    listed: Vec<Listed>,
+    refused: Vec<RefusedAsset>,
+    licenses: Map<String, Value>,
+}
+
+fn entries(conn: &rusqlite::Connection, rows: &[i64], taxonomy: &Taxonomy) -> Result<Selected> {
     let attributions: HashMap<String, Option<String>> = conn
         .prepare("SELECT name, attribution FROM creators")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -223,7 +232,7 @@ fn entries(
     )?;
     let ids = serde_json::to_string(rows).map_err(|e| Error::InvalidInput(e.to_string()))?;
     let mut cursor = stmt.query([ids])?;
-    let (mut listed, mut refused) = (Vec::new(), Vec::new());
+    let (mut listed, mut refused, mut licenses) = (Vec::new(), Vec::new(), Map::new());
     while let Some(r) = cursor.next()? {
         let asset_id: String = r.get(1)?;
         let rights: Map<String, Value> = match serde_json::from_str(&r.get::<_, String>(7)?) {
@@ -265,7 +274,6 @@ fn entries(
             "size_bytes": r.get::<_, i64>(3)?,
             "media_type": r.get::<_, String>(4)?,
             "license_tag": tag,
-            "license": license,
             "payment_terms": rights.get("payment_terms"),
             "creator_wallet": text("tax_and_payout_info"),
             "creator_attribution_text": attribution,
@@ -273,13 +281,24 @@ fn entries(
             "provenance_hash": r.get::<_, Option<String>>(9)?,
             "capture_date": r.get::<_, Option<String>>(6)?,
         });
+        if let (Some(tag), Some(license)) = (&tag, license) {
+            if !licenses.contains_key(tag) {
+                let rights = serde_json::to_value(license)
+                    .map_err(|e| Error::InvalidInput(format!("license tag {tag}: {e}")))?;
+                licenses.insert(tag.clone(), rights);
+            }
+        }
         listed.push(Listed {
             row: r.get(0)?,
             asset_id,
             entry,
         });
     }
-    Ok((listed, refused))
+    Ok(Selected {
+        listed,
+        refused,
+        licenses,
+    })
 }
 
 /// Checks a manifest with nothing but its bytes, the public keys the reader
@@ -316,6 +335,15 @@ pub fn verify_manifest(
         .map(Vec::as_slice)
         .unwrap_or_default();
     check.assets = assets.len();
+    let licenses = doc["licenses"].as_object();
+    for (i, asset) in assets.iter().enumerate() {
+        let tag = str_field(asset, "license_tag");
+        if !licenses.is_some_and(|l| l.contains_key(tag)) {
+            check.failures.push(format!(
+                "/assets/{i}: license_tag {tag} is not among the manifest's licenses"
+            ));
+        }
+    }
     if let Some(dir) = files {
         for asset in assets {
             if let Some(failure) = check_file(asset, dir) {

@@ -182,7 +182,7 @@ fn manifest_figures(
     std::hint::black_box(signature);
 
     let started = Instant::now();
-    std::fs::write(scratch.join("plain.json"), serde_json::to_vec_pretty(&doc)?)?;
+    std::fs::write(scratch.join("plain.json"), serde_json::to_vec(&doc)?)?;
     let plain_write = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let parsed: serde_json::Value = serde_json::from_slice(&bytes)?;
