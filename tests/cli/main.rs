@@ -12,3 +12,4 @@ mod support;
 mod users;
 mod verify;
 mod watch;
+mod xmp;

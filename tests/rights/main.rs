@@ -12,6 +12,7 @@ mod tamper;
 mod users;
 mod workflow;
 mod xmp;
+mod xmp_verify;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,4 +1,5 @@
-//! `assay xmp export`: XMP sidecars with rights and the AI-training flag.
+//! `assay xmp export` and `assay xmp verify`: XMP sidecars with rights and
+//! the AI-training flag, and checking them against the library.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,6 +13,8 @@ use crate::output;
 pub enum Command {
     /// Write NAME.EXT.xmp beside each original (never touching it), or into --out DIR.
     Export(ExportArgs),
+    /// Check sidecars against the library: where export puts them, or --sidecar FILE...
+    Verify(VerifyArgs),
 }
 
 #[derive(clap::Args)]
@@ -26,8 +29,29 @@ pub struct ExportArgs {
     json: bool,
 }
 
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    select: Select,
+    /// Look for the sidecars in this folder instead of beside the originals.
+    #[arg(long, value_name = "DIR", conflicts_with = "sidecars")]
+    dir: Option<PathBuf>,
+    /// Check these sidecar files, each against the asset its assay:AssetID names.
+    #[arg(long = "sidecar", value_name = "FILE", num_args = 1.., conflicts_with_all = ["assets", "filters"])]
+    sidecars: Vec<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
 pub fn run(library: &Library, command: Command) -> anyhow::Result<ExitCode> {
-    let Command::Export(args) = command;
+    match command {
+        Command::Export(args) => export(library, args),
+        Command::Verify(args) => verify(library, args),
+    }
+}
+
+fn export(library: &Library, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let selection = args.select.selection()?;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir)?;
@@ -44,4 +68,33 @@ pub fn run(library: &Library, command: Command) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(output::export_code(&export.refused))
+}
+
+fn verify(library: &Library, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let check = if args.sidecars.is_empty() {
+        let selection = args
+            .select
+            .selection()
+            .map_err(|e| anyhow::anyhow!("{e}, or give sidecar files with --sidecar FILE..."))?;
+        library.verify_xmp(&selection, args.dir.as_deref())?
+    } else {
+        library.verify_xmp_files(&args.sidecars)?
+    };
+    if args.json {
+        output::json_line(&check)?;
+    } else {
+        for failure in &check.failures {
+            println!("{failure}");
+        }
+        eprintln!(
+            "{} sidecar{} checked, {}",
+            check.checked,
+            if check.checked == 1 { "" } else { "s" },
+            match check.failures.len() {
+                0 => "all hold".to_owned(),
+                n => format!("{n} failure{}", if n == 1 { "" } else { "s" }),
+            }
+        );
+    }
+    Ok(ExitCode::from(u8::from(!check.failures.is_empty())))
 }

@@ -51,6 +51,7 @@ mod watch;
 mod workflow;
 mod xmp;
 mod xmp_read;
+mod xmp_verify;
 
 pub use audit::AuditExport;
 pub use audit_check::{verify_audit, AuditCheck};
@@ -75,6 +76,7 @@ pub use verify::{FixityReport, FixityStatus, VerifyEvent, VerifyOptions, VerifyS
 pub use watch::{WatchEvent, WatchOptions};
 pub use workflow::Decision;
 pub use xmp::XmpExport;
+pub use xmp_verify::XmpCheck;
 
 /// Reads EXIF from a file's bytes, as import does; for tools and tests that
 /// compare Assay's reading with another reader's.

@@ -13,7 +13,8 @@ use crate::edit::Selection;
 use crate::error::{Error, Result};
 use crate::library::Library;
 use crate::licenses::{IptcDataMining, Taxonomy};
-use crate::record::AssetRecord;
+use crate::record::{AssetRecord, LocationStatus};
+use crate::xmp_read::{DC, IPTC_CORE, PLUS, XMP_RIGHTS};
 
 /// The namespace of Assay's own fields; also how a sidecar Assay wrote is
 /// recognised.
@@ -30,46 +31,22 @@ impl Library {
     /// present location, or into `out_dir`.
     pub fn export_xmp(&self, selection: &Selection, out_dir: Option<&Path>) -> Result<XmpExport> {
         let taxonomy = self.taxonomy()?;
-        let records = match selection {
-            Selection::Assets(keys) => keys
-                .iter()
-                .map(|k| self.record(k))
-                .collect::<Result<Vec<_>>>()?,
-            Selection::Where(filter) => self.list(filter)?,
-        };
         let mut export = XmpExport {
             written: Vec::new(),
             refused: Vec::new(),
         };
-        for record in &records {
+        for record in &self.selected(selection)? {
             let refuse = |reason: String| crate::manifest::RefusedAsset {
                 asset_id: record.asset_id.clone(),
                 reason,
             };
-            let Some(original) = record
-                .locations
-                .iter()
-                .find(|l| l.status == crate::record::LocationStatus::Present)
-                .map(|l| PathBuf::from(&l.path))
-            else {
-                export.refused.push(refuse(
-                    "no present location to name the sidecar after".into(),
-                ));
-                continue;
+            let path = match sidecar_path(record, out_dir) {
+                Ok(path) => path,
+                Err(reason) => {
+                    export.refused.push(refuse(reason));
+                    continue;
+                }
             };
-            let Some(name) = original.file_name() else {
-                export
-                    .refused
-                    .push(refuse(format!("{}: no file name", original.display())));
-                continue;
-            };
-            let mut sidecar_name = name.to_owned();
-            sidecar_name.push(".xmp");
-            let dir = match out_dir {
-                Some(dir) => dir.to_path_buf(),
-                None => original.parent().map(Path::to_path_buf).unwrap_or_default(),
-            };
-            let path = dir.join(sidecar_name);
             match std::fs::read_to_string(&path) {
                 Ok(existing) if !existing.contains(ASSAY_NS) => {
                     export.refused.push(refuse(format!(
@@ -86,7 +63,63 @@ impl Library {
         }
         Ok(export)
     }
+
+    /// The records of `selection`, in its order.
+    pub(crate) fn selected(&self, selection: &Selection) -> Result<Vec<AssetRecord>> {
+        match selection {
+            Selection::Assets(keys) => keys.iter().map(|k| self.record(k)).collect(),
+            Selection::Where(filter) => self.list(filter),
+        }
+    }
 }
+
+/// Where the sidecar of `record` belongs: `NAME.EXT.xmp` beside its first
+/// present location, or in `dir`. The error says why there is no place.
+pub(crate) fn sidecar_path(record: &AssetRecord, dir: Option<&Path>) -> Result<PathBuf, String> {
+    let original = record
+        .locations
+        .iter()
+        .find(|l| l.status == LocationStatus::Present)
+        .map(|l| PathBuf::from(&l.path))
+        .ok_or("no present location to name the sidecar after")?;
+    let name = original
+        .file_name()
+        .ok_or_else(|| format!("{}: no file name", original.display()))?;
+    let mut sidecar_name = name.to_owned();
+    sidecar_name.push(".xmp");
+    let dir = match dir {
+        Some(dir) => dir,
+        None => original.parent().unwrap_or(Path::new("")),
+    };
+    Ok(dir.join(sidecar_name))
+}
+
+/// Every property `sidecar` may write: its name in the packet, and its
+/// path as `xmp_read` looks it up. Verification compares exactly these.
+pub(crate) const PROPERTIES: &[(&str, &[(&str, &str)])] = &[
+    ("dc:title", &[(DC, "title")]),
+    ("dc:rights", &[(DC, "rights")]),
+    ("dc:creator", &[(DC, "creator")]),
+    ("xmpRights:UsageTerms", &[(XMP_RIGHTS, "UsageTerms")]),
+    ("xmpRights:WebStatement", &[(XMP_RIGHTS, "WebStatement")]),
+    (
+        "Iptc4xmpCore:CopyrightNotice",
+        &[(IPTC_CORE, "CopyrightNotice")],
+    ),
+    ("plus:DataMining", &[(PLUS, "DataMining")]),
+    (
+        "plus:Licensor/plus:LicensorName",
+        &[(PLUS, "Licensor"), (PLUS, "LicensorName")],
+    ),
+    ("assay:AssetID", ASSET_ID),
+    ("assay:Checksum", CHECKSUM),
+    ("assay:ProvenanceHash", PROVENANCE_HASH),
+    ("assay:LicenseTag", &[(ASSAY_NS, "LicenseTag")]),
+    ("assay:WorkflowState", &[(ASSAY_NS, "WorkflowState")]),
+];
+pub(crate) const ASSET_ID: &[(&str, &str)] = &[(ASSAY_NS, "AssetID")];
+pub(crate) const CHECKSUM: &[(&str, &str)] = &[(ASSAY_NS, "Checksum")];
+pub(crate) const PROVENANCE_HASH: &[(&str, &str)] = &[(ASSAY_NS, "ProvenanceHash")];
 
 /// The sidecar of one asset: an XMP packet with one `rdf:Description`.
 pub(crate) fn sidecar(record: &AssetRecord, taxonomy: &Taxonomy) -> String {

@@ -76,6 +76,13 @@ impl Packet {
             .map(|v| v.text.as_str())
             .collect()
     }
+
+    /// Whether any value lies under a property of namespace `ns`.
+    pub fn uses(&self, ns: &str) -> bool {
+        self.values
+            .iter()
+            .any(|v| v.path.iter().any(|(uri, _)| uri == ns))
+    }
 }
 
 impl Property {
