@@ -61,10 +61,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     } else {
         Some(peer::Tools::find()?)
     };
-    let cache = match args.cache {
-        Some(dir) => dir,
-        None => home()?.join(".cache").join("assay-bench"),
-    };
+    let cache = assay_bench::cache_dir(args.cache)?;
     std::fs::create_dir_all(&cache).with_context(|| format!("creating {}", cache.display()))?;
     let machine = machine::Machine::detect();
     let probe = RssProbe::detect();
@@ -175,13 +172,6 @@ fn version_of(assay: &Path) -> anyhow::Result<String> {
         bail!("{} --version failed ({})", assay.display(), output.status);
     }
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}
-
-fn home() -> anyhow::Result<PathBuf> {
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
-        .context("HOME is not set; pass --cache DIR")
 }
 
 /// Reads every file once, so no measurement pays for the disk and the

@@ -109,10 +109,12 @@ pub fn verify_audit(
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
+    let layout = Layout::of(&members);
+    let listed: HashSet<&str> = assets.iter().copied().collect();
     for asset_id in &assets {
         check_asset(
             asset_id,
-            &members,
+            &layout,
             &by_path,
             signers.as_ref(),
             &not_held,
@@ -124,7 +126,7 @@ pub fn verify_audit(
             .path
             .strip_prefix("assets/")
             .and_then(|p| p.split('/').next());
-        if owner.is_some_and(|id| !assets.contains(&id)) {
+        if owner.is_some_and(|id| !listed.contains(id)) {
             check
                 .failures
                 .push(format!("{}: belongs to no asset the index lists", m.path));
@@ -386,9 +388,40 @@ fn signers(
 }
 
 /// One asset: its record, its file against the record, its chain.
+/// Where the members sit, gathered in one pass so each asset's checks are
+/// lookups, not scans of every member (a package may hold 100,000 assets).
+struct Layout<'a> {
+    /// The members under `assets/<id>/file/`, by asset id.
+    files: HashMap<&'a str, Vec<&'a ReadMember>>,
+    /// The ids of the contracts under `contracts/<id>/`.
+    contracts: HashSet<&'a str>,
+}
+
+impl<'a> Layout<'a> {
+    fn of(members: &'a [ReadMember]) -> Self {
+        let mut layout = Layout {
+            files: HashMap::new(),
+            contracts: HashSet::new(),
+        };
+        for m in members {
+            let mut parts = m.path.split('/');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some("assets"), Some(id), Some("file")) => {
+                    layout.files.entry(id).or_default().push(m);
+                }
+                (Some("contracts"), Some(id), Some(_)) => {
+                    layout.contracts.insert(id);
+                }
+                _ => {}
+            }
+        }
+        layout
+    }
+}
+
 fn check_asset(
     asset_id: &str,
-    members: &[ReadMember],
+    layout: &Layout,
     by_path: &HashMap<&str, &ReadMember>,
     signers: Option<&Signers>,
     not_held: &HashSet<&str>,
@@ -417,11 +450,8 @@ fn check_asset(
     let checksum = record["checksum"].as_str().unwrap_or_default();
     let size = record["size_bytes"].as_u64();
     let prefix = format!("assets/{asset_id}/file/");
-    let files: Vec<&ReadMember> = members
-        .iter()
-        .filter(|m| m.path.starts_with(&prefix))
-        .collect();
-    match files.as_slice() {
+    let files = layout.files.get(asset_id).map(Vec::as_slice);
+    match files.unwrap_or_default() {
         [file] => {
             if checksum.strip_prefix("sha256:") != Some(file.sha256.as_str()) {
                 failures.push(format!(
@@ -442,10 +472,7 @@ fn check_asset(
         )),
     }
     if let Some(contract) = record["signed_contract_id"].as_str() {
-        let carried = members
-            .iter()
-            .any(|m| m.path.starts_with(&format!("contracts/{contract}/")));
-        if !carried && !not_held.contains(contract) {
+        if !layout.contracts.contains(contract) && !not_held.contains(contract) {
             failures.push(format!(
                 "{record_path}: cites contract {contract}, which the package neither carries nor lists as not held"
             ));

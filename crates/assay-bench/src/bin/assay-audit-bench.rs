@@ -34,11 +34,7 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     // Key-derivation strength is not what is measured.
     std::env::set_var("ASSAY_KDF_FAST", "1");
-    let cache = match args.cache {
-        Some(c) => c,
-        None => PathBuf::from(std::env::var("HOME").context("HOME is not set")?)
-            .join(".cache/assay-bench"),
-    };
+    let cache = assay_bench::cache_dir(args.cache)?;
     let machine = Machine::detect();
     let set = generate::ensure(&cache, &generate::LARGE, args.files, machine.cores)?;
     let scratch = tempfile::tempdir_in(&cache)?;

@@ -37,11 +37,7 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     // Key-derivation strength is not what is measured; unlocking stays quick.
     std::env::set_var("ASSAY_KDF_FAST", "1");
-    let cache = match args.cache {
-        Some(c) => c,
-        None => PathBuf::from(std::env::var("HOME").context("HOME is not set")?)
-            .join(".cache/assay-bench"),
-    };
+    let cache = assay_bench::cache_dir(args.cache)?;
     let files = ensure_files(&cache, args.assets)?;
     let scratch = tempfile::tempdir_in(&cache)?;
     let library = Library::open(scratch.path().join("library"))?;
