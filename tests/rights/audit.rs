@@ -468,3 +468,81 @@ fn a_contract_is_kept_once_and_never_replaced() {
     );
     assert_eq!(w.library.contracts().unwrap(), [added]);
 }
+
+#[test]
+fn events_signed_in_a_batch_carry_their_proof_and_a_bent_proof_is_caught() {
+    let (w, _) = approved_world();
+    let manifest = w.dir.path().join("manifest.json");
+    w.library
+        .export_manifest(&w.rosa, &all(), &manifest)
+        .unwrap();
+    let out = w.dir.path().join("audit.tar");
+    w.library.export_audit(&w.rosa, &all(), &out).unwrap();
+    assert!(
+        check(&out).failures.is_empty(),
+        "{:?}",
+        check(&out).failures
+    );
+
+    let original: Vec<(String, Vec<u8>)> = members(&out).into_iter().map(|m| (m.0, m.2)).collect();
+    let chain = original
+        .iter()
+        .position(|m| m.0.ends_with("provenance.jsonl"))
+        .unwrap();
+    let path = original[chain].0.clone();
+    let text = String::from_utf8(original[chain].1.clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let export = lines.len() - 1;
+    let line: Value = serde_json::from_str(lines[export]).unwrap();
+    assert_eq!(line["body"]["kind"], "export");
+    let proof = &line["batch"];
+    assert_eq!(
+        (
+            proof["size"].as_u64(),
+            proof["path"].as_array().map(Vec::len)
+        ),
+        (Some(2), Some(1))
+    );
+    // Only the export was signed in a batch; the events before carry their own signatures.
+    assert!(lines[..export].iter().all(|l| !l.contains("\"batch\"")));
+
+    let rosa = read_secret_key(&w.library.root().join("keys/rosa.key"), PASS).unwrap();
+    let rebuilt = out.with_extension("rebuilt.tar");
+    let with_line = |line: &Value| {
+        let mut changed: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        changed[export] = serde_json::to_string(line).unwrap();
+        let mut edited = original.clone();
+        edited[chain].1 = (changed.join("\n") + "\n").into_bytes();
+        resign(&mut edited, &rosa, "rosa", "rights_manager");
+        write_tar(&rebuilt, &edited);
+        check(&rebuilt).failures
+    };
+    let mut bent = line.clone();
+    let mut sibling = bent["batch"]["path"][0].as_str().unwrap().to_owned();
+    let last = if sibling.ends_with('0') { "1" } else { "0" };
+    sibling.replace_range(sibling.len() - 1.., last);
+    bent["batch"]["path"][0] = json!(sibling);
+    let f = with_line(&bent);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(
+        f[0].starts_with(&path)
+            && f[0].contains(&format!("event {export}: its bytes are not leaf")),
+        "{f:?}"
+    );
+
+    let mut moved = line.clone();
+    moved["batch"]["index"] = json!(1 - proof["index"].as_u64().unwrap());
+    let f = with_line(&moved);
+    assert!(f.len() == 1 && f[0].contains("are not leaf"), "{f:?}");
+
+    let mut foreign = line.clone();
+    let other = ed25519_dalek::SigningKey::from_bytes(&[9; 32]).sign(b"another message");
+    foreign["signature"] =
+        json!(base64::engine::general_purpose::STANDARD.encode(other.to_bytes()));
+    let f = with_line(&foreign);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(
+        f[0].starts_with(&path) && f[0].contains("signature does not verify"),
+        "{f:?}"
+    );
+}

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audit;
+mod batch;
 mod croissant;
 mod edit;
 mod imported_rights;

@@ -11,14 +11,14 @@ use sha2::{Digest, Sha256};
 use crate::{World, PASS};
 
 /// What an attacker needs first: the append-only triggers out of the way.
-fn drop_triggers(db: &Connection) {
+pub fn drop_triggers(db: &Connection) {
     db.execute_batch(
         "DROP TRIGGER events_append_only_update; DROP TRIGGER events_append_only_delete;",
     )
     .unwrap();
 }
 
-fn secret(w: &World, name: &str) -> SigningKey {
+pub fn secret(w: &World, name: &str) -> SigningKey {
     keys::read_secret_key(&w.library.keys_dir().join(format!("{name}.key")), PASS).unwrap()
 }
 

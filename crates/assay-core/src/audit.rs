@@ -6,6 +6,7 @@
 //! ```text
 //! assets/<asset_id>/record.jsonld      the catalog record, with @context
 //! assets/<asset_id>/provenance.jsonl   one {"body","hash","signature"} per event
+//!                                      (and "batch", its proof, when signed in one)
 //! assets/<asset_id>/file/<name>        the bytes, checked against the checksum
 //! contracts/<contract_id>/<name>       contracts the records cite, when held
 //! keys/signers.json                    who each key is: user, role, key
@@ -30,6 +31,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::atomic;
+use crate::batch::Proofs;
 use crate::catalog::{self, now};
 use crate::contracts;
 use crate::edit::{self, Selection};
@@ -109,6 +111,7 @@ impl Library {
         let mut key_ids = BTreeSet::from([actor.key_id.to_string()]);
         let mut cited = BTreeSet::new();
         let mut file_bytes = 0;
+        let mut proofs = Proofs::default();
         for source in &sources {
             let record = catalog::record(&tx, self.root(), source.row)?;
             let id = &record.asset_id;
@@ -122,7 +125,7 @@ impl Library {
                 map.insert("@type".into(), json!("Asset"));
             }
             package.add_json(format!("assets/{id}/record.jsonld"), &doc, out)?;
-            let chain = chain(&tx, source.row, &mut key_ids)?;
+            let chain = chain(&tx, source.row, &mut key_ids, &mut proofs)?;
             package.add_bytes(format!("assets/{id}/provenance.jsonl"), &chain, out)?;
             let member = package
                 .add_file(format!("assets/{id}/file/{}", source.name), &source.path)
@@ -189,11 +192,11 @@ impl Library {
         package.finish().map_err(|e| Error::io(out, e))?;
 
         let data = json!({"format": "audit", "package_id": package_id, "index_hash": index_hash});
-        let events: Vec<(i64, String, Value)> = sources
+        let events: Vec<(i64, String)> = sources
             .iter()
-            .map(|s| (s.row, s.asset_id.clone(), data.clone()))
+            .map(|s| (s.row, s.asset_id.clone()))
             .collect();
-        provenance::append_all(&tx, &events, EventKind::Export, &Signer::User(actor))?;
+        provenance::append_all(&tx, &events, EventKind::Export, &data, &Signer::User(actor))?;
         // Put in place only once the events are committed: never a package
         // without its events, nor the reverse.
         let staged = staged.close().map_err(|e| Error::io(out, e))?;
@@ -274,22 +277,38 @@ fn sources(conn: &Connection, rows: &[i64]) -> Result<(Vec<Source>, Vec<RefusedA
 }
 
 /// The asset's events as JSON lines, oldest first, noting each signer's key.
-fn chain(conn: &Connection, row: i64, key_ids: &mut BTreeSet<String>) -> Result<Vec<u8>> {
+/// An event signed in a batch carries its proof (`batch`) and the batch's
+/// signature.
+fn chain(
+    conn: &Connection,
+    row: i64,
+    key_ids: &mut BTreeSet<String>,
+    proofs: &mut Proofs,
+) -> Result<Vec<u8>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT body, hash, signature, key_id FROM events WHERE asset = ?1 ORDER BY seq",
+        "SELECT body, hash, signature, key_id, batch, leaf FROM events WHERE asset = ?1 ORDER BY seq",
     )?;
     let mut rows = stmt.query([row])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         // The body is already canonical JSON; it goes in byte for byte, so
-        // the line is canonical too (keys body, hash, signature).
+        // the line is canonical too (keys batch, body, hash, signature).
         let (body, hash): (String, String) = (r.get(0)?, r.get(1)?);
-        out.extend_from_slice(b"{\"body\":");
+        let mut signature: Vec<u8> = r.get(2)?;
+        out.push(b'{');
+        if let (Some(batch), Some(leaf)) = (r.get(4)?, r.get(5)?) {
+            let proof = proofs.proof(conn, batch, leaf)?;
+            out.extend_from_slice(b"\"batch\":");
+            proof.write(&mut out);
+            out.push(b',');
+            signature = proof.signature;
+        }
+        out.extend_from_slice(b"\"body\":");
         out.extend_from_slice(body.as_bytes());
         out.extend_from_slice(b",\"hash\":\"");
         out.extend_from_slice(hash.as_bytes());
         out.extend_from_slice(b"\",\"signature\":\"");
-        out.extend_from_slice(B64.encode(r.get::<_, Vec<u8>>(2)?).as_bytes());
+        out.extend_from_slice(B64.encode(signature).as_bytes());
         out.extend_from_slice(b"\"}\n");
         key_ids.insert(r.get(3)?);
     }

@@ -17,10 +17,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::audit::{INDEX, INDEX_SCHEMA, SIGNERS};
+use crate::batch::Proof;
 use crate::canonical::canonical_json;
 use crate::error::{Error, Result};
 use crate::keys;
-use crate::provenance::{self, Signers, StoredEvent, LIBRARY_ROLE};
+use crate::provenance::{self, Seal, Signers, StoredEvent, LIBRARY_ROLE};
 use crate::signed::{self, Trust};
 use crate::users;
 
@@ -513,6 +514,10 @@ fn events(bytes: &[u8]) -> std::result::Result<Vec<StoredEvent>, String> {
             .as_str()
             .and_then(|s| B64.decode(s).ok())
             .ok_or_else(|| unreadable("the signature is not base64"))?;
+        let seal = match line.get("batch") {
+            Some(proof) => Seal::Proof(Proof::parse(proof, signature).map_err(|e| unreadable(&e))?),
+            None => Seal::Own(signature),
+        };
         events.push(StoredEvent {
             kind: body["kind"].as_str().unwrap_or_default().to_owned(),
             key_id: body["actor"]["key_id"]
@@ -521,7 +526,7 @@ fn events(bytes: &[u8]) -> std::result::Result<Vec<StoredEvent>, String> {
                 .to_owned(),
             body: String::from_utf8_lossy(&canonical_json(body)).into_owned(),
             hash: line["hash"].as_str().unwrap_or_default().to_owned(),
-            signature,
+            seal,
         });
     }
     Ok(events)

@@ -124,14 +124,17 @@ impl Library {
             entry,
         } in listed
         {
-            events.push((row, asset_id, Value::Null));
+            events.push((row, asset_id));
             entries.push(entry);
         }
         let document = build(entries, licenses)?;
-        for event in &mut events {
-            event.2 = document.data.clone();
-        }
-        provenance::append_all(&tx, &events, EventKind::Export, &Signer::User(actor))?;
+        provenance::append_all(
+            &tx,
+            &events,
+            EventKind::Export,
+            &document.data,
+            &Signer::User(actor),
+        )?;
         // The file is staged first and put in place only once the events are
         // committed: never a document without its events, nor the reverse.
         let staged = atomic::stage(out, &document.bytes).map_err(|e| Error::io(out, e))?;

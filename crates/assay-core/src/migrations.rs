@@ -124,6 +124,26 @@ const MIGRATIONS: &[&str] = &[
         added_by    INTEGER REFERENCES users(id)
     );
     "#,
+    // 5: events signed together (see batch.rs). A batched event's own
+    // `signature` is empty; its batch's signature covers the Merkle root of
+    // the batch's `leaves` (the events' SHA-256 digests, 32 bytes each, in
+    // leaf order), and `leaf` is its place among them.
+    r#"
+    CREATE TABLE batches (
+        id         INTEGER PRIMARY KEY,
+        root       TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        leaves     BLOB NOT NULL,
+        signature  BLOB NOT NULL,
+        key_id     TEXT NOT NULL
+    );
+    CREATE TRIGGER batches_append_only_update BEFORE UPDATE ON batches
+    BEGIN SELECT RAISE(ABORT, 'provenance batches are append-only'); END;
+    CREATE TRIGGER batches_append_only_delete BEFORE DELETE ON batches
+    BEGIN SELECT RAISE(ABORT, 'provenance batches are append-only'); END;
+    ALTER TABLE events ADD COLUMN batch INTEGER REFERENCES batches(id);
+    ALTER TABLE events ADD COLUMN leaf INTEGER;
+    "#,
 ];
 
 /// The catalog version this build writes.
@@ -177,6 +197,7 @@ mod tests {
             tables(&conn),
             [
                 "assets",
+                "batches",
                 "contracts",
                 "creators",
                 "events",
@@ -192,7 +213,7 @@ mod tests {
         assert_eq!(v, CURRENT_VERSION);
         // A second run finds nothing to do and changes nothing.
         migrate(&mut conn, &path).unwrap();
-        assert_eq!(tables(&conn).len(), 7);
+        assert_eq!(tables(&conn).len(), 8);
     }
 
     #[test]

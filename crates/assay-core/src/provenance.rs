@@ -11,9 +11,11 @@
 //! ```
 //!
 //! Its hash is `sha256:` + hex(SHA-256(body)); its signature is
-//! Ed25519(actor's key, SHA-256(body)). The asset's `provenance_hash` is the
-//! hash of its latest event. The catalog stores the body byte for byte and
-//! refuses to update or delete an event (triggers); verification re-derives
+//! Ed25519(actor's key, SHA-256(body)), or, for an action on many assets at
+//! once, one signature for all its events over the root of their Merkle tree
+//! (see [`crate::batch`]). The asset's `provenance_hash` is the hash of its
+//! latest event. The catalog stores the body byte for byte and refuses to
+//! update or delete an event or a batch (triggers); verification re-derives
 //! everything from the bodies and the users' public keys.
 
 use std::borrow::Cow;
@@ -25,11 +27,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::canonical::{canonical_json_into, write_string};
+use crate::batch::{self, Book};
+use crate::canonical::{canonical_json, write_string};
 use crate::catalog::{self, now};
 use crate::error::{Error, Result};
 use crate::keys::{self, KeyId, PreparedKey};
 use crate::library::Library;
+use crate::merkle::Hash;
 use crate::roles::{self, Action, Role};
 use crate::users::{self, Actor};
 
@@ -132,11 +136,32 @@ impl Signer<'_> {
     }
 }
 
-/// An event ready to be stored: its canonical body, hash and signature.
+/// An event ready to be stored: its canonical body, hash and what
+/// authenticates it.
 pub(crate) struct Sealed {
     pub body: Vec<u8>,
     pub hash: String,
-    pub signature: Signature,
+    pub auth: Auth,
+}
+
+/// What authenticates a stored event.
+pub(crate) enum Auth {
+    /// Its own signature, over the SHA-256 of its body.
+    Own(Signature),
+    /// Its batch's signature: it is leaf `leaf` of batch `id` (batch.rs).
+    Batch { id: i64, leaf: i64 },
+}
+
+/// An event's body and its SHA-256, before anything signs it.
+struct Composed {
+    body: Vec<u8>,
+    digest: Hash,
+}
+
+impl Composed {
+    fn hash(&self) -> String {
+        format!("sha256:{}", hex::encode(self.digest))
+    }
 }
 
 /// Builds, hashes and signs event `seq` of an asset. Pure, so bulk edits can
@@ -150,6 +175,32 @@ pub(crate) fn seal(
     at: &str,
     data: Value,
 ) -> Sealed {
+    let event = compose(
+        signer,
+        asset_id,
+        seq,
+        prev,
+        kind,
+        at,
+        &canonical_json(&data),
+    );
+    Sealed {
+        hash: event.hash(),
+        auth: Auth::Own(signer.sign(&event.digest)),
+        body: event.body,
+    }
+}
+
+/// Event `seq` of an asset, with `data` already in canonical JSON.
+fn compose(
+    signer: &Signer,
+    asset_id: &str,
+    seq: i64,
+    prev: Option<&str>,
+    kind: EventKind,
+    at: &str,
+    data: &[u8],
+) -> Composed {
     // The envelope is written directly, its keys already in canonical
     // order (actor, asset_id, at, data, kind, prev, seq, v); a unit test
     // holds it to `canonical_json` of the same object. A bulk edit seals
@@ -162,7 +213,7 @@ pub(crate) fn seal(
     body.extend_from_slice(b",\"at\":");
     write_string(at, &mut body);
     body.extend_from_slice(b",\"data\":");
-    canonical_json_into(&data, &mut body);
+    body.extend_from_slice(data);
     body.extend_from_slice(b",\"kind\":");
     write_string(kind.as_str(), &mut body);
     body.extend_from_slice(b",\"prev\":");
@@ -171,10 +222,8 @@ pub(crate) fn seal(
         None => body.extend_from_slice(b"null"),
     }
     body.extend_from_slice(format!(",\"seq\":{seq},\"v\":{VERSION}}}").as_bytes());
-    let digest = Sha256::digest(&body);
-    Sealed {
-        hash: format!("sha256:{}", hex::encode(digest)),
-        signature: signer.sign(&digest),
+    Composed {
+        digest: Sha256::digest(&body).into(),
         body,
     }
 }
@@ -223,9 +272,18 @@ pub(crate) fn store_event(
         asset_id: asset.to_string(),
         message: "event body is not UTF-8".into(),
     })?;
+    let own;
+    let (signature, batch, leaf): (&[u8], _, _) = match &sealed.auth {
+        Auth::Own(signature) => {
+            own = signature.to_bytes();
+            (&own, None, None)
+        }
+        // A batched event's signature is its batch's.
+        Auth::Batch { id, leaf } => (&[], Some(*id), Some(*leaf)),
+    };
     conn.prepare_cached(
-        "INSERT INTO events (asset, seq, kind, body, hash, signature, key_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO events (asset, seq, kind, body, hash, signature, key_id, batch, leaf)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         asset,
@@ -233,8 +291,10 @@ pub(crate) fn store_event(
         kind.as_str(),
         body,
         sealed.hash,
-        sealed.signature.to_bytes().as_slice(),
-        key_id
+        signature,
+        key_id,
+        batch,
+        leaf
     ])?;
     Ok(())
 }
@@ -254,40 +314,35 @@ pub(crate) fn append(
     Ok(sealed.hash)
 }
 
-/// Appends one event of `kind` to the chain of each of `items` (catalog row,
-/// asset id, event data) inside the caller's transaction: the heads are read
-/// in one query and the events sealed on every core, then stored in order.
-/// For actions on many assets at once, where signing one by one would
-/// dominate.
+/// Appends an event of `kind` with `data` to the chain of each of `items`
+/// (catalog row, asset id) inside the caller's transaction, signed together
+/// as one batch (batch.rs): the heads are read in one query, the events
+/// composed on every core, and one signature covers them all. For actions
+/// on many assets at once, where signing each event would dominate.
 pub(crate) fn append_all(
     conn: &Connection,
-    items: &[(i64, String, Value)],
+    items: &[(i64, String)],
     kind: EventKind,
+    data: &Value,
     signer: &Signer,
 ) -> Result<()> {
     let heads = heads(conn, items.iter().map(|i| i.0))?;
     let at = now();
+    let data = canonical_json(data);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let chunk = items.len().div_ceil(threads).max(1);
-    let parts: Vec<Option<Vec<(i64, i64, Sealed)>>> = std::thread::scope(|s| {
+    let parts: Vec<Option<Vec<(i64, Composed)>>> = std::thread::scope(|s| {
         let workers: Vec<_> = items
             .chunks(chunk)
             .map(|part| {
-                let (heads, at) = (&heads, &at);
+                let (heads, at, data) = (&heads, &at, &data);
                 s.spawn(move || {
                     part.iter()
-                        .map(|(row, asset_id, data)| {
+                        .map(|(row, asset_id)| {
                             let (seq, prev) = heads.get(row).cloned().unwrap_or((0, None));
-                            let sealed = seal(
-                                signer,
-                                asset_id,
-                                seq,
-                                prev.as_deref(),
-                                kind,
-                                at,
-                                data.clone(),
-                            );
-                            (*row, seq, sealed)
+                            let event =
+                                compose(signer, asset_id, seq, prev.as_deref(), kind, at, data);
+                            (seq, event)
                         })
                         .collect()
                 })
@@ -295,12 +350,27 @@ pub(crate) fn append_all(
             .collect();
         workers.into_iter().map(|w| w.join().ok()).collect()
     });
-    let key_id = signer.key_id();
+    let mut events = Vec::with_capacity(items.len());
     for part in parts {
-        let part = part.ok_or_else(|| Error::InvalidInput("a signing thread panicked".into()))?;
-        for (row, seq, sealed) in part {
-            store(conn, row, seq, kind, key_id.as_str(), &sealed)?;
-        }
+        events.extend(part.ok_or_else(|| Error::InvalidInput("an event thread panicked".into()))?);
+    }
+    let digests: Vec<Hash> = events.iter().map(|(_, e)| e.digest).collect();
+    let Some(tree) = batch::tree(&digests) else {
+        return Ok(()); // nothing to append
+    };
+    let signature = signer.sign(&batch::signed_digest(&tree.root(), tree.size()));
+    let key_id = signer.key_id();
+    let id = batch::store(conn, &tree, &digests, &signature, key_id.as_str())?;
+    for (leaf, ((row, _), (seq, event))) in items.iter().zip(events).enumerate() {
+        let sealed = Sealed {
+            hash: event.hash(),
+            body: event.body,
+            auth: Auth::Batch {
+                id,
+                leaf: leaf as i64,
+            },
+        };
+        store(conn, *row, seq, kind, key_id.as_str(), &sealed)?;
     }
     Ok(())
 }
@@ -526,7 +596,8 @@ fn walk(
 ) -> Result<(ProvenanceReport, Vec<String>)> {
     let mut report = ProvenanceReport::default();
     let mut stmt = conn.prepare(
-        "SELECT a.asset_id, a.provenance_hash, e.seq, e.kind, e.body, e.hash, e.signature, e.key_id
+        "SELECT a.asset_id, a.provenance_hash, e.seq, e.kind, e.body, e.hash, e.signature, e.key_id,
+                e.batch, e.leaf
          FROM assets a LEFT JOIN events e ON e.asset = a.id ORDER BY a.id, e.id",
     )?;
     let mut rows = stmt.query([])?;
@@ -535,6 +606,7 @@ fn walk(
     let mut chain: Option<Chain> = None;
     let mut assets: Vec<String> = Vec::new();
     let mut pending: Vec<Signed> = Vec::with_capacity(BATCH);
+    let mut book = Book::new(conn);
     while let Some(row) = rows.next()? {
         let asset_id: String = row.get(0)?;
         if chain.as_ref().is_none_or(|c| c.asset_id != asset_id) {
@@ -561,15 +633,32 @@ fn walk(
             continue;
         }
         let column_seq: i64 = row.get(2)?;
+        let seal = match row.get::<_, Option<i64>>(8)? {
+            Some(batch) => Seal::Stored {
+                batch,
+                leaf: row.get::<_, Option<i64>>(9)?.unwrap_or(-1),
+            },
+            None => Seal::Own(row.get(6)?),
+        };
         let event = StoredEvent {
             kind: row.get(3)?,
             body,
             hash: row.get(5)?,
-            signature: row.get(6)?,
             key_id: row.get(7)?,
+            seal,
         };
-        match c.check(&event, signers) {
-            Ok(signed) => pending.push(signed),
+        let checked = c
+            .check(&event, signers)
+            .and_then(|(seq, digest, key)| match &event.seal {
+                Seal::Own(signature) => signed(c.index, seq, digest, signature, key).map(Some),
+                Seal::Stored { batch, leaf } => book
+                    .check(seq, *batch, *leaf, &digest, &event.key_id, &key)
+                    .map(|()| None),
+                Seal::Proof(_) => Err(format!("event {seq}: carries a proof, not a batch")),
+            });
+        match checked {
+            Ok(Some(signed)) => pending.push(signed),
+            Ok(None) => {}
             Err(problem) => {
                 c.broken = true;
                 report.breaks.push(Break {
@@ -599,8 +688,37 @@ pub(crate) struct StoredEvent {
     pub kind: String,
     pub body: String,
     pub hash: String,
-    pub signature: Vec<u8>,
     pub key_id: String,
+    pub seal: Seal,
+}
+
+/// What authenticates an event that is read back.
+pub(crate) enum Seal {
+    /// Its own signature.
+    Own(Vec<u8>),
+    /// Leaf `leaf` of a catalog batch.
+    Stored { batch: i64, leaf: i64 },
+    /// Its place in a batch, with the batch's signature (audit packages).
+    Proof(batch::Proof),
+}
+
+/// The signature check of event `seq` of the chain at `asset`.
+fn signed(
+    asset: usize,
+    seq: i64,
+    digest: Hash,
+    signature: &[u8],
+    key: VerifyingKey,
+) -> std::result::Result<Signed, String> {
+    let signature = Signature::from_slice(signature)
+        .map_err(|_| format!("event {seq}: the signature is malformed"))?;
+    Ok(Signed {
+        asset,
+        seq,
+        digest,
+        signature,
+        key,
+    })
 }
 
 /// Checks one asset's chain from its events alone, oldest first, ending at
@@ -620,10 +738,21 @@ pub(crate) fn check_chain(
         next_seq: 0,
         broken: false,
     };
-    let mut signed = Vec::with_capacity(events.len());
+    let mut pending: Vec<Signed> = Vec::with_capacity(events.len());
     for event in events {
-        match chain.check(event, signers) {
-            Ok(s) => signed.push(s),
+        let checked =
+            chain
+                .check(event, signers)
+                .and_then(|(seq, digest, key)| match &event.seal {
+                    Seal::Own(signature) => signed(0, seq, digest, signature, key),
+                    Seal::Proof(proof) => {
+                        let batch_digest = proof.signed_digest(seq, &digest)?;
+                        signed(0, seq, batch_digest, &proof.signature, key)
+                    }
+                    Seal::Stored { .. } => Err(format!("event {seq}: names a catalog batch")),
+                });
+        match checked {
+            Ok(s) => pending.push(s),
             Err(problem) => {
                 return Some(Break {
                     asset_id: asset_id.to_owned(),
@@ -633,7 +762,10 @@ pub(crate) fn check_chain(
             }
         }
     }
-    if let Some(&(_, seq)) = bad_signatures(&signed).first() {
+    // Events of one batch share a signature; it is checked once.
+    let mut seen = std::collections::HashSet::new();
+    pending.retain(|s| seen.insert((s.digest, s.signature.to_bytes(), s.key.to_bytes())));
+    if let Some(&(_, seq)) = bad_signatures(&pending).first() {
         return Some(Break {
             asset_id: asset_id.to_owned(),
             seq: Some(seq),
@@ -657,10 +789,15 @@ struct Chain {
 }
 
 impl Chain {
-    /// Everything but the signature, which is checked in batches.
-    fn check(&mut self, e: &StoredEvent, signers: &Signers) -> Result<Signed, String> {
+    /// Everything but the signature, which the caller checks: returns the
+    /// event's seq, digest and the key that must have signed it.
+    fn check(
+        &mut self,
+        e: &StoredEvent,
+        signers: &Signers,
+    ) -> Result<(i64, Hash, VerifyingKey), String> {
         let seq = self.next_seq;
-        let digest: [u8; 32] = Sha256::digest(e.body.as_bytes()).into();
+        let digest: Hash = Sha256::digest(e.body.as_bytes()).into();
         if format!("sha256:{}", hex::encode(digest)) != e.hash {
             return Err(format!(
                 "event {seq}: its bytes do not match its hash (changed after it was signed)"
@@ -682,17 +819,9 @@ impl Chain {
             ));
         }
         let key = signers.authorize(&body)?;
-        let signature = Signature::from_slice(&e.signature)
-            .map_err(|_| format!("event {seq}: the signature is malformed"))?;
         self.last = Some(e.hash.clone());
         self.next_seq += 1;
-        Ok(Signed {
-            asset: self.index,
-            seq,
-            digest,
-            signature,
-            key,
-        })
+        Ok((seq, digest, key))
     }
 
     fn finish(self, report: &mut ProvenanceReport) {
@@ -852,9 +981,12 @@ mod tests {
             );
             let digest = Sha256::digest(&sealed.body);
             assert_eq!(sealed.hash, format!("sha256:{}", hex::encode(digest)));
+            let Auth::Own(signature) = sealed.auth else {
+                panic!("a single event carries its own signature")
+            };
             assert!(key
                 .verifying_key()
-                .verify_strict(&digest, &sealed.signature)
+                .verify_strict(&digest, &signature)
                 .is_ok());
         }
     }

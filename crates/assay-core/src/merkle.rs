@@ -1,0 +1,205 @@
+//! Merkle trees as Certificate Transparency defines them (RFC 6962 §2.1,
+//! RFC 9162 §2.1). An action on many assets signs its events once, over the
+//! root of the tree of their digests, instead of once per event; each event
+//! proves it belongs with an audit path of about log2(n) hashes.
+//!
+//! Leaves and interior nodes are hashed with different prefixes (0x00 and
+//! 0x01), so no interior node can pass for a leaf. A root is never the
+//! digest of an event either: an event's digest is SHA-256 of JSON text,
+//! which starts with `{`, never with 0x00 or 0x01.
+
+use sha2::{Digest, Sha256};
+
+pub(crate) type Hash = [u8; 32];
+
+/// The hash of a leaf holding `data`.
+pub(crate) fn leaf_hash(data: &[u8]) -> Hash {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(data);
+    h.finalize().into()
+}
+
+fn node_hash(left: &Hash, right: &Hash) -> Hash {
+    let mut h = Sha256::new();
+    h.update([1u8]);
+    h.update(left);
+    h.update(right);
+    h.finalize().into()
+}
+
+/// Every level of a tree, leaf hashes first and the root last. Built level
+/// by level, pairing neighbours and carrying an odd last node up as it is,
+/// which is the same tree as RFC 6962's recursive definition (the left
+/// subtree holds the largest power of two below n).
+pub(crate) struct Tree {
+    levels: Vec<Vec<Hash>>,
+}
+
+impl Tree {
+    /// The tree over `leaves`, in order; `None` when there are none (an
+    /// empty batch is never signed).
+    pub(crate) fn new<L: AsRef<[u8]>>(leaves: &[L]) -> Option<Tree> {
+        if leaves.is_empty() {
+            return None;
+        }
+        let mut levels = vec![leaves.iter().map(|l| leaf_hash(l.as_ref())).collect()];
+        while let Some(below) = levels.last().filter(|l: &&Vec<Hash>| l.len() > 1) {
+            let above = below
+                .chunks(2)
+                .map(|pair| match pair {
+                    [left, right] => node_hash(left, right),
+                    // The odd node out, carried up unchanged.
+                    _ => pair[0],
+                })
+                .collect();
+            levels.push(above);
+        }
+        Some(Tree { levels })
+    }
+
+    pub(crate) fn root(&self) -> Hash {
+        // `new` never builds a tree without a level, nor a last level of
+        // other than one node.
+        self.levels
+            .last()
+            .and_then(|l| l.first())
+            .copied()
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn size(&self) -> u64 {
+        self.levels.first().map_or(0, |l| l.len() as u64)
+    }
+
+    /// The audit path of leaf `index`: the sibling at each level, from the
+    /// leaves up (RFC 6962 §2.1.1). Empty for an index outside the tree.
+    pub(crate) fn path(&self, index: u64) -> Vec<Hash> {
+        let Ok(mut i) = usize::try_from(index) else {
+            return Vec::new();
+        };
+        if index >= self.size() {
+            return Vec::new();
+        }
+        let mut path = Vec::new();
+        for level in &self.levels[..self.levels.len() - 1] {
+            let sibling = if i % 2 == 1 { Some(i - 1) } else { Some(i + 1) };
+            if let Some(node) = sibling.and_then(|s| level.get(s)) {
+                path.push(*node);
+            }
+            i /= 2;
+        }
+        path
+    }
+}
+
+/// The root that `path` proves leaf `index` (of hash `leaf`) of a tree of
+/// `size` leaves belongs to, or `None` when the path cannot belong to such
+/// a tree (RFC 9162 §2.1.3.2). The caller compares it with a signed root.
+pub(crate) fn root_from_path(leaf: &Hash, index: u64, size: u64, path: &[Hash]) -> Option<Hash> {
+    if index >= size {
+        return None;
+    }
+    let (mut f, mut s) = (index, size - 1);
+    let mut r = *leaf;
+    for p in path {
+        if s == 0 {
+            return None;
+        }
+        if f & 1 == 1 || f == s {
+            r = node_hash(p, &r);
+            if f & 1 == 0 {
+                while f & 1 == 0 && f != 0 {
+                    f >>= 1;
+                    s >>= 1;
+                }
+            }
+        } else {
+            r = node_hash(&r, p);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    (s == 0).then_some(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The leaves of Certificate Transparency's reference tests, and the
+    /// root of each prefix of them.
+    const LEAVES: [&str; 8] = [
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    ];
+    const ROOTS: [&str; 8] = [
+        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+        "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+        "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+        "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+    ];
+
+    fn leaves(n: usize) -> Vec<Vec<u8>> {
+        LEAVES[..n]
+            .iter()
+            .map(|l| hex::decode(l).unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn roots_match_certificate_transparency() {
+        for n in 1..=LEAVES.len() {
+            let tree = Tree::new(&leaves(n)).unwrap();
+            assert_eq!(hex::encode(tree.root()), ROOTS[n - 1], "{n} leaves");
+        }
+        assert!(Tree::new::<Vec<u8>>(&[]).is_none());
+    }
+
+    #[test]
+    fn every_path_proves_its_leaf_and_nothing_else() {
+        for n in 1..=70u64 {
+            let data: Vec<[u8; 8]> = (0..n).map(u64::to_be_bytes).collect();
+            let tree = Tree::new(&data).unwrap();
+            assert_eq!(tree.size(), n);
+            for i in 0..n {
+                let leaf = leaf_hash(&data[i as usize]);
+                let path = tree.path(i);
+                assert!(path.len() as f64 <= (n as f64).log2().ceil(), "n {n} i {i}");
+                assert_eq!(root_from_path(&leaf, i, n, &path), Some(tree.root()));
+                // Another leaf or index does not reach the root. (A path
+                // can fit trees of other sizes, so the size is signed with
+                // the root.)
+                let other = leaf_hash(b"other");
+                assert_ne!(root_from_path(&other, i, n, &path), Some(tree.root()));
+                if n > 1 {
+                    assert_ne!(
+                        root_from_path(&leaf, (i + 1) % n, n, &path),
+                        Some(tree.root()),
+                        "n {n} i {i}"
+                    );
+                }
+                assert_eq!(root_from_path(&leaf, n, n, &path), None);
+                for k in 0..path.len() {
+                    let mut bent = path.clone();
+                    bent[k][0] ^= 1;
+                    assert_ne!(root_from_path(&leaf, i, n, &bent), Some(tree.root()));
+                    let mut short = path.clone();
+                    short.remove(k);
+                    assert_ne!(root_from_path(&leaf, i, n, &short), Some(tree.root()));
+                }
+            }
+            assert!(tree.path(n).is_empty());
+        }
+    }
+}
