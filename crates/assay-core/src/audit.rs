@@ -20,7 +20,7 @@
 
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -43,6 +43,7 @@ use crate::provenance::{self, EventKind, Signer, LIBRARY_ROLE};
 use crate::read::Stamp;
 use crate::roles::Action;
 use crate::signed::{self, Schema};
+use crate::tee_hash;
 use crate::users::Actor;
 
 pub(crate) static INDEX_SCHEMA: Schema =
@@ -411,31 +412,26 @@ impl<W: Write> Package<W> {
         Ok(())
     }
 
-    /// Streams the file at `from` in, hashing it on the way; the caller
-    /// compares the hash with what the catalog expects.
+    /// Streams the file at `from` in, hashing it on another core on the
+    /// way; the caller compares the hash with what the catalog expects.
     fn add_file(&mut self, path: String, from: &Path) -> io::Result<Member> {
         let file = File::open(from)?;
         let size = file.metadata()?.len();
-        let mut reader = Hashing {
-            inner: BufReader::with_capacity(1 << 20, file.take(size)),
-            hasher: Sha256::new(),
-            read: 0,
-        };
         let mut header = self.header(size);
-        self.tar.append_data(&mut header, &path, &mut reader)?;
-        if reader.read != size {
+        let tar = &mut self.tar;
+        let ((), read, digest) = tee_hash::hashed(file.take(size), |reader| {
+            tar.append_data(&mut header, &path, reader)
+        })?;
+        if read != size {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
-                format!(
-                    "the file shrank from {size} to {} bytes while it was read",
-                    reader.read
-                ),
+                format!("the file shrank from {size} to {read} bytes while it was read"),
             ));
         }
         let member = Member {
             path,
             size,
-            sha256: hex::encode(reader.hasher.finalize()),
+            sha256: hex::encode(digest),
         };
         self.members.push(member.clone());
         Ok(member)
@@ -444,21 +440,5 @@ impl<W: Write> Package<W> {
     fn finish(self) -> io::Result<()> {
         let mut out = self.tar.into_inner()?;
         out.flush()
-    }
-}
-
-/// A reader that hashes what passes through it.
-struct Hashing<R> {
-    inner: R,
-    hasher: Sha256,
-    read: u64,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.read += n as u64;
-        Ok(n)
     }
 }

@@ -44,6 +44,7 @@ mod report;
 mod rights_in;
 mod roles;
 mod signed;
+mod tee_hash;
 mod text;
 mod transfer;
 mod users;
