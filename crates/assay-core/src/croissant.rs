@@ -92,6 +92,8 @@ fn dataset(actor: &Actor, entries: &[Value], rights: &Map<String, Value>) -> Res
         id,
         hash,
         bytes,
+        // mlcroissant is the judge of a Croissant file; the tests run it.
+        check: None,
     })
 }
 

@@ -66,6 +66,9 @@ pub(crate) struct Document {
     pub bytes: Vec<u8>,
     /// What the `export` event of each listed asset records.
     pub data: Value,
+    /// The schema the document must pass, with the document; checked while
+    /// the events are written, and nothing is kept unless it passes.
+    pub check: Option<(&'static Schema, Value)>,
 }
 
 impl Library {
@@ -128,16 +131,34 @@ impl Library {
             entries.push(entry);
         }
         let document = build(entries, licenses)?;
-        provenance::append_all(
-            &tx,
-            &events,
-            EventKind::Export,
-            &document.data,
-            &Signer::User(actor),
-        )?;
-        // The file is staged first and put in place only once the events are
-        // committed: never a document without its events, nor the reverse.
-        let staged = atomic::stage(out, &document.bytes).map_err(|e| Error::io(out, e))?;
+        // The schema check runs beside the events and the staging, on
+        // another core; nothing is committed or put in place before it holds.
+        let (written, failures) = std::thread::scope(|s| {
+            let check = s.spawn(|| match &document.check {
+                Some((schema, doc)) => schema.failures(doc),
+                None => Vec::new(),
+            });
+            let written = provenance::append_all(
+                &tx,
+                &events,
+                EventKind::Export,
+                &document.data,
+                &Signer::User(actor),
+            )
+            // The file is staged first and put in place only once the events
+            // are committed: never a document without its events, nor the reverse.
+            .and_then(|()| atomic::stage(out, &document.bytes).map_err(|e| Error::io(out, e)));
+            let failures = check
+                .join()
+                .unwrap_or_else(|_| vec!["the schema check panicked".to_owned()]);
+            (written, failures)
+        });
+        if let Some(failure) = failures.into_iter().next() {
+            return Err(Error::InvalidInput(format!(
+                "the document would not be valid: {failure}"
+            )));
+        }
+        let staged = written?;
         tx.commit()?;
         staged.put().map_err(|e| Error::io(out, e))?;
         Ok(ManifestExport {
@@ -172,17 +193,13 @@ fn signed_manifest(
     // Moved in, not copied: a manifest may list 100,000 assets.
     doc["assets"] = Value::Array(entries);
     let bytes = signed::sign(&mut doc, actor);
-    if let Some(failure) = SCHEMA.failures(&doc).into_iter().next() {
-        return Err(Error::InvalidInput(format!(
-            "the manifest would not be valid: {failure}"
-        )));
-    }
     let manifest_hash = signed::hash(&bytes);
     Ok(Document {
         data: json!({"manifest_id": manifest_id, "manifest_hash": manifest_hash}),
         id: manifest_id,
         hash: manifest_hash,
         bytes,
+        check: Some((&SCHEMA, doc)),
     })
 }
 
