@@ -8,11 +8,12 @@
 //! Exporting records an `export` event, with the manifest's hash, on every
 //! asset it lists.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
 use ed25519_dalek::VerifyingKey;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -223,6 +224,24 @@ pub(crate) fn context() -> Value {
     })
 }
 
+/// The fields of an asset's rights document a manifest lists; a document
+/// that does not read as one lists none (the asset is then refused).
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ExportedRights<'a> {
+    #[serde(borrow)]
+    license_tag: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    tax_and_payout_info: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    creator: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    creator_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    signed_contract_id: Option<Cow<'a, str>>,
+    payment_terms: Option<Value>,
+}
+
 /// A manifest entry and the catalog row of its asset.
 struct Listed {
     row: i64,
@@ -255,14 +274,12 @@ fn entries(conn: &rusqlite::Connection, rows: &[i64], taxonomy: &Taxonomy) -> Re
     let (mut listed, mut refused, mut licenses) = (Vec::new(), Vec::new(), Map::new());
     while let Some(r) = cursor.next()? {
         let asset_id: String = r.get(1)?;
-        let rights: Map<String, Value> = match serde_json::from_str(&r.get::<_, String>(7)?) {
-            Ok(Value::Object(map)) => map,
-            _ => Map::new(),
-        };
-        let state: String = r.get(8)?;
-        let text = |field: &str| rights.get(field).and_then(Value::as_str).map(str::to_owned);
-        let tag = text("license_tag");
-        let license = tag.as_deref().and_then(|t| taxonomy.get(t));
+        let rights_text = r.get_ref(7)?.as_str().unwrap_or_default();
+        // Read once, into the fields a manifest needs, borrowing the text.
+        let rights: ExportedRights = serde_json::from_str(rights_text).unwrap_or_default();
+        let state = r.get_ref(8)?.as_str().unwrap_or_default();
+        let tag = rights.license_tag.as_deref();
+        let license = tag.and_then(|t| taxonomy.get(t));
         let file_name = r.get::<_, Option<String>>(10)?.and_then(|p| {
             Path::new(&p)
                 .file_name()
@@ -272,7 +289,7 @@ fn entries(conn: &rusqlite::Connection, rows: &[i64], taxonomy: &Taxonomy) -> Re
             Some(format!("it is {state}; only approved assets are exported"))
         } else if license.is_none() {
             Some(format!("its license tag {tag:?} is not in the taxonomy"))
-        } else if text("tax_and_payout_info").is_none() {
+        } else if rights.tax_and_payout_info.is_none() {
             Some("it has no payout reference".to_owned())
         } else if file_name.is_none() {
             Some("the catalog holds no location for it".to_owned())
@@ -283,9 +300,11 @@ fn entries(conn: &rusqlite::Connection, rows: &[i64], taxonomy: &Taxonomy) -> Re
             refused.push(RefusedAsset { asset_id, reason });
             continue;
         }
-        let attribution = text("creator")
-            .and_then(|name| attributions.get(&name).cloned().flatten())
-            .or_else(|| text("creator_name"));
+        let attribution = rights
+            .creator
+            .as_deref()
+            .and_then(|name| attributions.get(name).cloned().flatten())
+            .or_else(|| rights.creator_name.as_deref().map(str::to_owned));
         let entry = json!({
             "asset_id": &asset_id,
             "title": r.get::<_, Option<String>>(5)?,
@@ -294,18 +313,18 @@ fn entries(conn: &rusqlite::Connection, rows: &[i64], taxonomy: &Taxonomy) -> Re
             "size_bytes": r.get::<_, i64>(3)?,
             "media_type": r.get::<_, String>(4)?,
             "license_tag": tag,
-            "payment_terms": rights.get("payment_terms"),
-            "creator_wallet": text("tax_and_payout_info"),
+            "payment_terms": rights.payment_terms,
+            "creator_wallet": rights.tax_and_payout_info,
             "creator_attribution_text": attribution,
-            "signed_contract_id": text("signed_contract_id"),
+            "signed_contract_id": rights.signed_contract_id,
             "provenance_hash": r.get::<_, Option<String>>(9)?,
             "capture_date": r.get::<_, Option<String>>(6)?,
         });
-        if let (Some(tag), Some(license)) = (&tag, license) {
+        if let (Some(tag), Some(license)) = (tag, license) {
             if !licenses.contains_key(tag) {
                 let rights = serde_json::to_value(license)
                     .map_err(|e| Error::InvalidInput(format!("license tag {tag}: {e}")))?;
-                licenses.insert(tag.clone(), rights);
+                licenses.insert(tag.to_owned(), rights);
             }
         }
         listed.push(Listed {
