@@ -84,7 +84,7 @@ pub fn verify_audit(
     check.members = members.len();
     let by_path: HashMap<&str, &ReadMember> =
         members.iter().map(|m| (m.path.as_str(), m)).collect();
-    let Some(mut index) = index(&by_path, &mut check.failures) else {
+    let Some(index) = index(&by_path, &mut check.failures) else {
         return Ok(check);
     };
     check.package_id = index["package_id"].as_str().map(str::to_owned);
@@ -95,7 +95,7 @@ pub fn verify_audit(
     } else {
         Trust::Keys(trusted)
     };
-    let signed_by = signed::check(&mut index, trust, INDEX, &mut check.failures);
+    let signed_by = signed::check(&index, trust, INDEX, &mut check.failures);
     if !trusted.is_empty() {
         check.pinned = Some(signed_by.is_some());
     }

@@ -39,12 +39,33 @@ pub fn canonical_json_into(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// The canonical form of the object `value` without its member `skip`:
+/// what a document signed in place was signed over, read without copying
+/// the document (see `signed.rs`).
+pub(crate) fn canonical_json_except(value: &Value, skip: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    match value {
+        Value::Object(map) => write_members(map.iter().filter(|(k, _)| *k != skip), &mut out),
+        other => canonical_json_into(other, &mut out),
+    }
+    out
+}
+
 fn write_object(map: &Map<String, Value>, out: &mut Vec<u8>) {
-    // serde_json orders keys by UTF-8 bytes (or by insertion); JCS orders
-    // them by UTF-16 code units, which differs once keys mix characters
-    // beyond U+FFFF with U+E000..U+FFFF.
-    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-    entries.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+    write_members(map.iter(), out);
+}
+
+fn write_members<'a>(members: impl Iterator<Item = (&'a String, &'a Value)>, out: &mut Vec<u8>) {
+    // JCS orders keys by UTF-16 code units. serde_json's map already holds
+    // them in UTF-8 byte order, which is the same order unless a key has a
+    // character beyond U+FFFF; only then (or if the map kept insertion
+    // order) is there anything to sort. Most objects skip the sort.
+    let mut entries: Vec<(&String, &Value)> = members.collect();
+    let in_order = entries.windows(2).all(|w| w[0].0 < w[1].0)
+        && entries.iter().all(|(k, _)| k.bytes().all(|b| b < 0xF0));
+    if !in_order {
+        entries.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+    }
     out.push(b'{');
     for (i, (key, value)) in entries.into_iter().enumerate() {
         if i > 0 {
@@ -249,6 +270,19 @@ mod tests {
         assert!(canonical_json(&v)
             .windows(3)
             .any(|w| w == [0xe2, 0x82, 0xac]));
+    }
+
+    #[test]
+    fn a_document_without_one_member_is_the_document_with_it_removed() {
+        let doc =
+            json!({"z": 1, "signature": {"value": "x"}, "a": [{"\u{1F600}": 1, "\u{E000}": 2}]});
+        let mut without = doc.clone();
+        without.as_object_mut().unwrap().remove("signature");
+        assert_eq!(
+            canonical_json_except(&doc, "signature"),
+            canonical_json(&without)
+        );
+        assert_eq!(canonical_json_except(&json!([1]), "signature"), b"[1]");
     }
 
     #[test]

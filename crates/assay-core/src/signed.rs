@@ -11,7 +11,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::canonical::{canonical_json, canonical_json_into};
+use crate::canonical::{canonical_json, canonical_json_except, canonical_json_into};
 use crate::keys;
 use crate::roles::Role;
 use crate::users::Actor;
@@ -66,12 +66,13 @@ pub(crate) enum Trust<'a> {
     Named,
 }
 
-/// Takes `signature` out of `doc` and checks it, and that a rights manager
-/// signed; each problem goes to `failures`, prefixed with `what` (the member
-/// of a package, or nothing for a document read on its own). Returns the
-/// signer's key when the signature holds.
+/// Checks `doc`'s `signature` over the rest of it, and that a rights
+/// manager signed; each problem goes to `failures`, prefixed with `what`
+/// (the member of a package, or nothing for a document read on its own).
+/// Returns the signer's key when the signature holds. Reads `doc` only, so
+/// a schema check can run beside it.
 pub(crate) fn check(
-    doc: &mut Value,
+    doc: &Value,
     trust: Trust,
     what: &str,
     failures: &mut Vec<String>,
@@ -81,10 +82,7 @@ pub(crate) fn check(
     } else {
         format!("{what}: ")
     };
-    let signature = doc
-        .as_object_mut()
-        .and_then(|map| map.remove("signature"))
-        .unwrap_or_default();
+    let signature = doc.get("signature").unwrap_or(&Value::Null);
     let signer = &doc["signer"];
     let field = |name: &str| signer.get(name).and_then(Value::as_str).unwrap_or_default();
     let (key_id, user, role) = (field("key_id"), field("user"), field("role"));
@@ -124,7 +122,8 @@ pub(crate) fn check(
         .decode(value)
         .ok()
         .and_then(|b| Signature::from_slice(&b).ok());
-    if parsed.is_some_and(|s| key.verify_strict(&canonical_json(doc), &s).is_ok()) {
+    let signed = || canonical_json_except(doc, "signature");
+    if parsed.is_some_and(|s| key.verify_strict(&signed(), &s).is_ok()) {
         Some(key)
     } else {
         failures.push(format!(
