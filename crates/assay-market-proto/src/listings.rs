@@ -113,7 +113,8 @@ pub struct Split {
     pub price_minor: u64,
     /// The publisher's amount: the price less every creator's.
     pub publisher_minor: u64,
-    /// One entry per creator wallet that earns something, by wallet.
+    /// One entry per creator wallet of the assets on sale, by wallet; a
+    /// wallet whose assets carry no share or fee earns 0.
     pub creators: Vec<CreatorShare>,
 }
 
