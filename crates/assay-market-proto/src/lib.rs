@@ -1,0 +1,28 @@
+//! The Assay marketplace protocol: the types that cross the wire between a
+//! marketplace server (`assay-market`) and its clients (`assay sync`,
+//! `assay pull`). Serde types and constants only: no HTTP, no I/O, so a
+//! client may use any HTTP stack. `schemas/marketplace.openapi.yaml` is the
+//! contract; these types are its Rust form.
+//!
+//! - Every request but `GET /openapi.json` and `OPTIONS /v1/uploads` carries
+//!   `Authorization: Bearer TOKEN`. A token belongs to one account, whose
+//!   [`Role`] grants its [`Scope`]s.
+//! - Every error is an [`ErrorBody`]: a stable [`ErrorCode`] to branch on and
+//!   a message for people; refusals of a manifest also list each
+//!   [`Problem`] with the asset and field it concerns.
+//! - Publishing is: register a key ([`keys`]), post a signed manifest
+//!   ([`manifests`]), upload each file with tus 1.0 ([`tus`]), create a
+//!   listing ([`listings`]).
+
+pub mod auth;
+pub mod error;
+pub mod keys;
+pub mod listings;
+pub mod manifests;
+pub mod tus;
+
+pub use auth::{Role, Scope};
+pub use error::{ErrorBody, ErrorCode, Problem};
+
+/// The prefix of every versioned route.
+pub const API_PREFIX: &str = "/v1";

@@ -1,0 +1,189 @@
+//! Resumable uploads with tus 1.0 (<https://tus.io/protocols/resumable-upload>):
+//! the core protocol and the creation, checksum (sha256 only), termination
+//! and expiration extensions. Header names, the values the server
+//! advertises, and the encodings of `Upload-Metadata` and `Upload-Checksum`.
+//!
+//! A client uploads one asset's file so:
+//! 1. `POST /v1/uploads` with `Upload-Length` (the asset's `size_bytes`) and
+//!    [`UploadMetadata`]; the answer's `Location` is the upload's URL.
+//! 2. `PATCH` that URL with `Upload-Offset` and a chunk
+//!    (`Content-Type: application/offset+octet-stream`), best with
+//!    [`checksum_header`]; repeat until the offset is the length. The
+//!    PATCH that writes the last byte answers only once the whole file's
+//!    SHA-256 matched the manifest.
+//! 3. After an interruption, `HEAD` the URL: `Upload-Offset` is where to go on.
+
+use std::fmt;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+
+/// The protocol version, sent in `Tus-Resumable` on every request and response.
+pub const VERSION: &str = "1.0.0";
+/// The extensions the server implements, as `Tus-Extension` lists them.
+pub const EXTENSIONS: &str = "creation,checksum,termination,expiration";
+/// The only checksum algorithm the server accepts.
+pub const CHECKSUM_ALGORITHM: &str = "sha256";
+/// The content type of a PATCH body.
+pub const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
+/// The status of a chunk whose bytes do not match `Upload-Checksum`.
+pub const CHECKSUM_MISMATCH: u16 = 460;
+/// Where uploads are created; an upload's URL is this and its id.
+pub const UPLOADS_PATH: &str = "/v1/uploads";
+
+pub const TUS_RESUMABLE: &str = "Tus-Resumable";
+pub const TUS_VERSION: &str = "Tus-Version";
+pub const TUS_EXTENSION: &str = "Tus-Extension";
+pub const TUS_MAX_SIZE: &str = "Tus-Max-Size";
+pub const TUS_CHECKSUM_ALGORITHM: &str = "Tus-Checksum-Algorithm";
+pub const UPLOAD_OFFSET: &str = "Upload-Offset";
+pub const UPLOAD_LENGTH: &str = "Upload-Length";
+pub const UPLOAD_METADATA: &str = "Upload-Metadata";
+/// When an unfinished upload expires, as an HTTP date (RFC 9110).
+pub const UPLOAD_EXPIRES: &str = "Upload-Expires";
+pub const UPLOAD_CHECKSUM: &str = "Upload-Checksum";
+
+/// What an upload is of, sent as `Upload-Metadata` when it is created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadMetadata {
+    /// The manifest (posted by the same publisher) that lists the asset.
+    pub manifest_id: String,
+    pub asset_id: String,
+}
+
+impl UploadMetadata {
+    /// The header's value: `manifest_id BASE64,asset_id BASE64`.
+    pub fn to_header(&self) -> String {
+        format!(
+            "manifest_id {},asset_id {}",
+            B64.encode(&self.manifest_id),
+            B64.encode(&self.asset_id)
+        )
+    }
+
+    /// Reads the header. Keys other than `manifest_id` and `asset_id` (tus
+    /// clients add `filename`, `filetype`) are allowed and ignored.
+    pub fn parse(header: &str) -> Result<UploadMetadata, HeaderError> {
+        let bad = |reason: String| HeaderError {
+            header: UPLOAD_METADATA,
+            reason,
+        };
+        let (mut manifest_id, mut asset_id) = (None, None);
+        let mut seen = Vec::new();
+        for pair in header.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once(' ').unwrap_or((pair, ""));
+            if seen.contains(&key) {
+                return Err(bad(format!("key {key:?} appears twice")));
+            }
+            seen.push(key);
+            let slot = match key {
+                "manifest_id" => &mut manifest_id,
+                "asset_id" => &mut asset_id,
+                _ => continue,
+            };
+            let bytes = B64
+                .decode(value.trim())
+                .map_err(|e| bad(format!("the value of {key} is not base64: {e}")))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| bad(format!("the value of {key} is not UTF-8 text")))?;
+            *slot = Some(text);
+        }
+        match (manifest_id, asset_id) {
+            (Some(manifest_id), Some(asset_id)) => Ok(UploadMetadata {
+                manifest_id,
+                asset_id,
+            }),
+            (None, _) => Err(bad("manifest_id is missing".to_owned())),
+            (_, None) => Err(bad("asset_id is missing".to_owned())),
+        }
+    }
+}
+
+/// `Upload-Checksum` for a chunk whose SHA-256 is `digest`.
+pub fn checksum_header(digest: &[u8]) -> String {
+    format!("{CHECKSUM_ALGORITHM} {}", B64.encode(digest))
+}
+
+/// The 32-byte SHA-256 an `Upload-Checksum` header declares.
+pub fn parse_checksum(header: &str) -> Result<[u8; 32], HeaderError> {
+    let bad = |reason: String| HeaderError {
+        header: UPLOAD_CHECKSUM,
+        reason,
+    };
+    let (algorithm, value) = header
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| bad("expected an algorithm, a space and a base64 digest".to_owned()))?;
+    if algorithm != CHECKSUM_ALGORITHM {
+        return Err(bad(format!(
+            "algorithm {algorithm:?} is not supported; only {CHECKSUM_ALGORITHM}"
+        )));
+    }
+    let digest = B64
+        .decode(value.trim())
+        .map_err(|e| bad(format!("the digest is not base64: {e}")))?;
+    <[u8; 32]>::try_from(digest.as_slice())
+        .map_err(|_| bad(format!("a sha256 digest is 32 bytes, not {}", digest.len())))
+}
+
+/// A tus header the receiver cannot use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeaderError {
+    pub header: &'static str,
+    pub reason: String,
+}
+
+impl fmt::Display for HeaderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.header, self.reason)
+    }
+}
+
+impl std::error::Error for HeaderError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_round_trips_and_ignores_other_keys() {
+        let m = UploadMetadata {
+            manifest_id: "urn:uuid:0b0f2c1e-0000-4000-8000-000000000000".into(),
+            asset_id: "a,b c".into(),
+        };
+        assert_eq!(UploadMetadata::parse(&m.to_header()), Ok(m.clone()));
+        let with_more = format!("filename ZC5qcGc=, is_confidential,{}", m.to_header());
+        assert_eq!(UploadMetadata::parse(&with_more), Ok(m));
+    }
+
+    #[test]
+    fn bad_metadata_says_what_is_wrong() {
+        let cases = [
+            ("", "manifest_id is missing"),
+            ("manifest_id bQ==", "asset_id is missing"),
+            ("manifest_id bQ==,asset_id ***", "not base64"),
+            ("manifest_id bQ==,asset_id /w==", "not UTF-8"),
+            ("manifest_id bQ==,manifest_id bQ==,asset_id YQ==", "twice"),
+        ];
+        for (header, want) in cases {
+            let err = UploadMetadata::parse(header).unwrap_err();
+            assert!(err.to_string().contains(want), "{header:?}: {err}");
+            assert!(err.to_string().starts_with("Upload-Metadata: "));
+        }
+    }
+
+    #[test]
+    fn checksums_are_sha256_only() {
+        let digest = [7u8; 32];
+        assert_eq!(parse_checksum(&checksum_header(&digest)), Ok(digest));
+        for (header, want) in [
+            ("md5 AAAA", "not supported"),
+            ("sha256", "expected an algorithm"),
+            ("sha256 AAAA", "32 bytes"),
+            ("sha256 !!", "not base64"),
+        ] {
+            let err = parse_checksum(header).unwrap_err();
+            assert!(err.to_string().contains(want), "{header:?}: {err}");
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The state every handler shares: storage, configuration, and which
+//! uploads a request is writing right now.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+
+use crate::blobs::Blobs;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::ids::UploadId;
+use crate::records::{self, Records};
+
+pub(crate) type AppState = Arc<App>;
+
+pub(crate) struct App {
+    pub records: Arc<dyn Records>,
+    pub blobs: Arc<dyn Blobs>,
+    pub config: Config,
+    /// The OpenAPI document as JSON, served at `/openapi.json`.
+    pub spec: Bytes,
+    /// Uploads a request (or the sweeper) is working on; a second request
+    /// for the same upload is refused rather than interleaved.
+    busy: Mutex<HashSet<UploadId>>,
+}
+
+impl App {
+    pub fn new(
+        records: Arc<dyn Records>,
+        blobs: Arc<dyn Blobs>,
+        config: Config,
+        spec: Bytes,
+    ) -> App {
+        App {
+            records,
+            blobs,
+            config,
+            spec,
+            busy: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Runs `f` on the records on a blocking thread.
+    pub async fn records<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Records) -> records::Result<T> + Send + 'static,
+    {
+        let records = Arc::clone(&self.records);
+        blocking(move || f(&*records).map_err(ApiError::from)).await
+    }
+
+    /// Holds `id` for one request until the guard drops; `None` when
+    /// another request holds it.
+    pub fn lock_upload(self: &Arc<Self>, id: &UploadId) -> Option<UploadLock> {
+        let mut busy = self.busy.lock().ok()?;
+        busy.insert(id.clone()).then(|| UploadLock {
+            app: Arc::clone(self),
+            id: id.clone(),
+        })
+    }
+}
+
+/// Runs blocking work (SQLite, files, hashing) off the async runtime.
+pub(crate) async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(format!("a storage task failed: {e}")))?
+}
+
+pub(crate) struct UploadLock {
+    app: Arc<App>,
+    id: UploadId,
+}
+
+impl Drop for UploadLock {
+    fn drop(&mut self) {
+        if let Ok(mut busy) = self.app.busy.lock() {
+            busy.remove(&self.id);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Where files' bytes live: unfinished uploads ("parts") and finished,
+//! verified files ("blobs"). [`Blobs`] is the seam an S3-compatible store
+//! would fill; [`FolderBlobs`] is the embedded one.
+//!
+//! Every name is an id the server generated ([`UploadId`], [`BlobId`]);
+//! nothing a client sent ever becomes part of a path. Methods may block:
+//! the server calls them on tokio's blocking threads.
+
+mod folder;
+
+use std::io::Read;
+
+use crate::ids::{BlobId, UploadId};
+
+pub use folder::FolderBlobs;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("blob storage: {action} {id}: {source}")]
+    Io {
+        action: &'static str,
+        id: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("blob storage: no part for upload {0}")]
+    NoPart(String),
+    #[error(
+        "blob storage: the part of upload {id} holds {held} bytes, fewer than offset {offset}"
+    )]
+    ShortPart { id: String, held: u64, offset: u64 },
+}
+
+pub type Result<T, E = BlobError> = std::result::Result<T, E>;
+
+/// Appends one request's bytes to a part. Nothing written counts until
+/// [`PartWriter::commit`]: [`PartWriter::discard`] takes the part back to
+/// where it was, and what a writer dropped without either left behind is
+/// dropped by the next [`Blobs::append`].
+pub trait PartWriter: Send {
+    fn write(&mut self, bytes: &[u8]) -> Result<()>;
+    /// Makes the bytes durable; returns the part's length.
+    fn commit(self: Box<Self>) -> Result<u64>;
+    fn discard(self: Box<Self>) -> Result<()>;
+}
+
+pub trait Blobs: Send + Sync {
+    /// An empty part for a new upload.
+    fn create_part(&self, upload: &UploadId) -> Result<()>;
+    /// A writer appending at `offset`. Bytes past `offset` (left by a write
+    /// that never committed) are dropped first.
+    fn append(&self, upload: &UploadId, offset: u64) -> Result<Box<dyn PartWriter>>;
+    fn read_part(&self, upload: &UploadId) -> Result<Box<dyn Read + Send>>;
+    /// The part's length, or `None` when it has none.
+    fn part_len(&self, upload: &UploadId) -> Result<Option<u64>>;
+    /// Removes a part; one already gone is fine.
+    fn discard_part(&self, upload: &UploadId) -> Result<()>;
+    /// Turns a finished, verified part into the blob of the same id, durably.
+    fn seal(&self, upload: &UploadId) -> Result<BlobId>;
+    fn exists(&self, blob: &BlobId) -> Result<bool>;
+    /// Removes a blob; one already gone is fine.
+    fn delete(&self, blob: &BlobId) -> Result<()>;
+    /// Every part held, for recovery at start.
+    fn parts(&self) -> Result<Vec<UploadId>>;
+    /// Every blob held, for recovery at start.
+    fn blobs(&self) -> Result<Vec<BlobId>>;
+}

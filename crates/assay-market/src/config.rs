@@ -1,0 +1,32 @@
+//! What an operator can tune. [`Config::new`] gives the defaults
+//! `assay-market serve` runs with.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The data folder: `market.db` and the blobs.
+    pub data: PathBuf,
+    /// The largest file an upload may be (`Tus-Max-Size`).
+    pub max_upload_bytes: u64,
+    /// The largest manifest `POST /v1/manifests` reads.
+    pub max_manifest_bytes: usize,
+    /// How long an unfinished upload lives after its last write.
+    pub upload_ttl: Duration,
+    /// How often expired uploads are swept.
+    pub sweep_every: Duration,
+}
+
+impl Config {
+    pub fn new(data: impl Into<PathBuf>) -> Config {
+        Config {
+            data: data.into(),
+            max_upload_bytes: 64 << 30,
+            // A manifest entry is about 700 bytes; this holds 300,000 of them.
+            max_manifest_bytes: 256 << 20,
+            upload_ttl: Duration::from_secs(24 * 3600),
+            sweep_every: Duration::from_secs(600),
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Extractors whose refusals are protocol errors (JSON `{code, message}`),
+//! not axum's plain-text rejections.
+
+use assay_market_proto::ErrorCode;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::ids::{ListingId, UploadId};
+
+/// The most a JSON request body (a key, a listing) may hold.
+const JSON_LIMIT: usize = 1 << 20;
+
+/// A JSON request body of type `T`.
+pub(crate) struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
+        let bytes = axum::body::to_bytes(request.into_body(), JSON_LIMIT)
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    format!("the body could not be read (at most {JSON_LIMIT} bytes): {e}"),
+                )
+            })?;
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("the body is not the expected JSON: {e}"),
+            )
+        })
+    }
+}
+
+/// The one path parameter of a route, as sent (percent-decoded).
+pub(crate) struct PathText(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathText {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(text) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.body_text()))?;
+        Ok(PathText(text))
+    }
+}
+
+/// How much of a client's text a message repeats.
+pub(crate) fn shown(text: &str) -> String {
+    text.chars().take(100).collect::<String>()
+}
+
+/// An upload id from the path; anything that is not one is not found.
+pub(crate) struct UploadPath(pub UploadId);
+
+impl<S: Send + Sync> FromRequestParts<S> for UploadPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let PathText(text) = PathText::from_request_parts(parts, state).await?;
+        UploadId::parse(&text).map(UploadPath).ok_or_else(|| {
+            ApiError::new(ErrorCode::NotFound, format!("no upload {:?}", shown(&text)))
+        })
+    }
+}
+
+/// A listing id from the path; anything that is not one is not found.
+pub(crate) struct ListingPath(pub ListingId);
+
+impl<S: Send + Sync> FromRequestParts<S> for ListingPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let PathText(text) = PathText::from_request_parts(parts, state).await?;
+        ListingId::parse(&text).map(ListingPath).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NotFound,
+                format!("no listing {:?}", shown(&text)),
+            )
+        })
+    }
+}

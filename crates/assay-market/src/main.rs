@@ -1,0 +1,148 @@
+//! `assay-market`: serve a marketplace from a data folder, or add an
+//! account to one. Glue only; everything else is in the library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use assay_market::{add_account, open_records, Config, Market};
+use assay_market_proto::Role;
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "assay-market",
+    version,
+    about = "The Assay marketplace server: signed manifests, resumable uploads and listings."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the marketplace. The first line on stdout is the bound address.
+    Serve {
+        /// The data folder (records and files); created if missing.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// Address to listen on; port 0 picks a free one.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// The largest file an upload may be, in bytes.
+        #[arg(long, value_name = "BYTES")]
+        max_upload_bytes: Option<u64>,
+        /// Seconds an unfinished upload lives after its last write.
+        #[arg(long, value_name = "SECONDS")]
+        upload_ttl: Option<u64>,
+    },
+    /// Manage accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Add an account and print its bearer token, once: only its hash is kept.
+    Add {
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Publisher,
+    Buyer,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("assay-market: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve {
+            data,
+            listen,
+            max_upload_bytes,
+            upload_ttl,
+        } => {
+            let mut config = Config::new(data);
+            if let Some(max) = max_upload_bytes {
+                config.max_upload_bytes = max;
+            }
+            if let Some(ttl) = upload_ttl {
+                config.upload_ttl = Duration::from_secs(ttl);
+            }
+            serve(config, listen)
+        }
+        Command::Account(AccountCommand::Add { name, role, data }) => {
+            let records = open_records(&data)?;
+            let role = match role {
+                RoleArg::Publisher => Role::Publisher,
+                RoleArg::Buyer => Role::Buyer,
+            };
+            let (account, token) = add_account(&records, &name, role)?;
+            eprintln!(
+                "account {} ({}): its token follows, shown this once",
+                account.name, account.role
+            );
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+fn serve(config: Config, listen: SocketAddr) -> anyhow::Result<()> {
+    let data = config.data.clone();
+    let market = Market::open(config).with_context(|| format!("opening {}", data.display()))?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        let bound = listener.local_addr()?;
+        // Scripts and tests read the bound address (port 0 picks one) from
+        // the first line; it goes out before anything else is printed.
+        println!("{bound}");
+        use std::io::Write as _;
+        std::io::stdout().flush()?;
+        market.serve(listener, shutdown()).await?;
+        Ok(())
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}

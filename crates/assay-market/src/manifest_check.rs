@@ -1,0 +1,303 @@
+//! Whether a posted manifest may be published, and what the server keeps
+//! of it. In order: it must be signed with a key registered to the caller,
+//! by a rights manager; no asset may forbid AI training or lack a payout
+//! reference, and ids and file names must be safe to hand to buyers; then
+//! the schema and the signature must hold (`assay_core::verify_manifest`,
+//! against the caller's keys only). Each refusal names the asset and the
+//! field; nothing is stored unless everything holds.
+
+use std::collections::HashSet;
+
+use assay_core::licenses::PaymentTerms;
+use assay_core::verify_manifest;
+use assay_market_proto::{ErrorCode, Problem};
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::publisher_keys::verifying_key;
+use crate::records::{AssetEntry, StoredKey};
+
+/// The tag that forbids AI training outright, whatever a manifest's
+/// `licenses` claims about it.
+const NO_TRAIN: &str = "NO-TRAIN";
+
+/// A manifest that passed every check.
+#[derive(Debug)]
+pub(crate) struct Accepted {
+    pub manifest_id: String,
+    pub manifest_hash: String,
+    pub key_id: String,
+    pub assets: Vec<AssetEntry>,
+}
+
+/// Checks the manifest `bytes` posted by `publisher`, whose registered keys
+/// are `keys`.
+pub(crate) fn check(
+    bytes: &[u8],
+    publisher: &str,
+    keys: &[StoredKey],
+) -> Result<Accepted, ApiError> {
+    let doc: Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            ErrorCode::ManifestInvalid,
+            format!("the manifest is not JSON: {e}"),
+        )
+    })?;
+    let signer = |field: &str| {
+        doc.get("signer")
+            .and_then(|s| s.get(field))
+            .and_then(Value::as_str)
+    };
+    if let Some(key_id) = signer("key_id") {
+        if !keys.iter().any(|k| k.key_id == key_id) {
+            return Err(ApiError::new(
+                ErrorCode::KeyNotRegistered,
+                format!(
+                    "signer.key_id: the manifest is signed with key {key_id}, which is not registered to publisher {publisher}; register it with POST /v1/keys"
+                ),
+            ));
+        }
+    }
+    if let Some(role) = signer("role") {
+        if role != assay_core::Role::RightsManager.as_str() {
+            return Err(ApiError::new(
+                ErrorCode::SignerNotRightsManager,
+                format!(
+                    "signer.role: {} signed as a {role}; only a rights manager's signature publishes",
+                    signer("user").unwrap_or("the signer")
+                ),
+            ));
+        }
+    }
+    let problems = policy(&doc);
+    if let Some(first) = problems.first() {
+        let code = first.code.parse().unwrap_or(ErrorCode::ManifestInvalid);
+        let listed: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        let message = format!("{} refused: {}", problems.len(), listed.join("; "));
+        return Err(ApiError {
+            problems,
+            ..ApiError::new(code, message)
+        });
+    }
+    let trusted = keys
+        .iter()
+        .map(verifying_key)
+        .collect::<Result<Vec<_>, _>>()?;
+    let verified = verify_manifest(bytes, &trusted, None);
+    if !verified.failures.is_empty() {
+        let failures = &verified.failures;
+        let code = if failures.iter().any(|f| f.starts_with("schema:")) {
+            ErrorCode::ManifestInvalid
+        } else if failures
+            .iter()
+            .any(|f| f.starts_with("signature") || f.starts_with("signer.public_key"))
+        {
+            ErrorCode::SignatureInvalid
+        } else {
+            ErrorCode::ManifestInvalid
+        };
+        return Err(ApiError::new(code, failures.join("; ")));
+    }
+    let (Some(manifest_id), Some(key_id)) = (verified.manifest_id, signer("key_id")) else {
+        return Err(ApiError::new(
+            ErrorCode::ManifestInvalid,
+            "the manifest has no manifest_id or signer.key_id",
+        ));
+    };
+    Ok(Accepted {
+        manifest_id,
+        manifest_hash: format!("sha256:{}", hex::encode(Sha256::digest(bytes))),
+        key_id: key_id.to_owned(),
+        assets: entries(&doc)?,
+    })
+}
+
+/// The publishing rules, asset by asset: every breach, not just the first.
+fn policy(doc: &Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let Some(assets) = doc.get("assets").and_then(Value::as_array) else {
+        return problems;
+    };
+    let licenses = doc.get("licenses").and_then(Value::as_object);
+    let mut seen = HashSet::new();
+    for (i, asset) in assets.iter().enumerate() {
+        let asset_id = asset.get("asset_id").and_then(Value::as_str);
+        let text = |field: &str| asset.get(field).and_then(Value::as_str);
+        let mut refuse = |code: ErrorCode, pointer: String, why: String| {
+            problems.push(Problem {
+                code: code.as_str().to_owned(),
+                message: format!("asset {}: {pointer}: {why}", asset_id.unwrap_or("?")),
+                pointer,
+                asset_id: asset_id.map(str::to_owned),
+            });
+        };
+        let at = |field: &str| format!("/assets/{i}/{field}");
+        if let Some(id) = asset_id {
+            if !is_asset_id(id) {
+                refuse(
+                    ErrorCode::AssetIdInvalid,
+                    at("asset_id"),
+                    "an asset id is 1 to 128 letters, digits, '.', '_', ':' or '-'".to_owned(),
+                );
+            } else if !seen.insert(id) {
+                refuse(
+                    ErrorCode::ManifestInvalid,
+                    at("asset_id"),
+                    "the asset is listed twice".to_owned(),
+                );
+            }
+        }
+        if let Some(name) = text("file_name") {
+            if !is_file_name(name) {
+                refuse(
+                    ErrorCode::FileNameInvalid,
+                    at("file_name"),
+                    format!("{name:?} is not a plain file name"),
+                );
+            }
+        }
+        if let Some(tag) = text("license_tag") {
+            let training = licenses
+                .and_then(|l| l.get(tag))
+                .map(|l| l.get("ai_training_allowed"));
+            if tag == NO_TRAIN {
+                refuse(
+                    ErrorCode::LicenseForbidsTraining,
+                    at("license_tag"),
+                    "NO-TRAIN forbids AI training".to_owned(),
+                );
+            } else if training.is_some_and(|allowed| allowed != Some(&Value::Bool(true))) {
+                refuse(
+                    ErrorCode::LicenseForbidsTraining,
+                    format!("/licenses/{}/ai_training_allowed", pointer_token(tag)),
+                    format!("license {tag} does not allow AI training"),
+                );
+            }
+        }
+        if text("creator_wallet").is_none_or(|w| w.trim().is_empty()) {
+            refuse(
+                ErrorCode::PayoutReferenceMissing,
+                at("creator_wallet"),
+                "no payout reference for the creator".to_owned(),
+            );
+        }
+        match asset.get("payment_terms") {
+            None | Some(Value::Null) => {}
+            Some(terms) => {
+                if let Err(e) = serde_json::from_value::<PaymentTerms>(terms.clone()) {
+                    refuse(
+                        ErrorCode::PaymentTermsInvalid,
+                        at("payment_terms"),
+                        e.to_string(),
+                    );
+                }
+            }
+        }
+        if asset
+            .get("size_bytes")
+            .and_then(Value::as_u64)
+            .is_some_and(|n| i64::try_from(n).is_err())
+        {
+            refuse(
+                ErrorCode::ManifestInvalid,
+                at("size_bytes"),
+                "larger than any file the server stores".to_owned(),
+            );
+        }
+    }
+    problems
+}
+
+/// Asset ids travel in URLs, headers and buyers' file systems: keep them tame.
+fn is_asset_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+        && id != "."
+        && id != ".."
+}
+
+/// A name a buyer's tool can create in a folder without leaving it.
+fn is_file_name(name: &str) -> bool {
+    (1..=255).contains(&name.len())
+        && name != "."
+        && name != ".."
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
+}
+
+/// `text` as one token of a JSON pointer (RFC 6901).
+fn pointer_token(text: &str) -> String {
+    text.replace('~', "~0").replace('/', "~1")
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    asset_id: String,
+    title: Option<String>,
+    file_name: String,
+    checksum: String,
+    size_bytes: u64,
+    media_type: String,
+    license_tag: String,
+    creator_wallet: String,
+    payment_terms: Option<PaymentTerms>,
+}
+
+fn entries(doc: &Value) -> Result<Vec<AssetEntry>, ApiError> {
+    let assets = doc.get("assets").and_then(Value::as_array);
+    assets
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, asset)| {
+            let e = Entry::deserialize(asset).map_err(|e| {
+                ApiError::new(ErrorCode::ManifestInvalid, format!("/assets/{i}: {e}"))
+            })?;
+            Ok(AssetEntry {
+                asset_id: e.asset_id,
+                title: e.title,
+                file_name: e.file_name,
+                checksum: e.checksum,
+                size_bytes: e.size_bytes,
+                media_type: e.media_type,
+                license_tag: e.license_tag,
+                creator_wallet: e.creator_wallet,
+                payment_terms: e.payment_terms,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_could_leave_a_folder_are_refused() {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            "a\\b",
+            "x\ny",
+            &"n".repeat(256),
+        ] {
+            assert!(!is_file_name(bad), "{bad:?}");
+        }
+        for good in ["a.jpg", "..hidden", "été.png", "a b.tif"] {
+            assert!(is_file_name(good), "{good:?}");
+        }
+        for bad in ["", "..", "../etc", "a/b", "a b", &"i".repeat(129)] {
+            assert!(!is_asset_id(bad), "{bad:?}");
+        }
+        assert!(is_asset_id("7c1e6f7e-2b7b-4c1e-9f4e-0d6c3f2a1b00"));
+        assert_eq!(pointer_token("a/b~c"), "a~1b~0c");
+    }
+}

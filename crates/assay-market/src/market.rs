@@ -1,0 +1,111 @@
+//! [`Market`]: a data folder opened, recovered and ready to serve.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::app::App;
+use crate::blobs::{BlobError, Blobs, FolderBlobs};
+use crate::config::Config;
+use crate::records::{Records, RecordsError, SqliteRecords};
+use crate::routes::{self, Route};
+use crate::sweep;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MarketError {
+    #[error(transparent)]
+    Records(#[from] RecordsError),
+    #[error(transparent)]
+    Blobs(#[from] BlobError),
+    #[error("the built-in OpenAPI document does not parse: {0}")]
+    Spec(String),
+    #[error("recovering interrupted uploads: {0}")]
+    Recovery(String),
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Where the embedded records of a data folder live.
+pub fn records_path(data: &Path) -> PathBuf {
+    data.join("market.db")
+}
+
+/// Opens the embedded records of a data folder, creating the folder.
+pub fn open_records(data: &Path) -> Result<SqliteRecords, MarketError> {
+    std::fs::create_dir_all(data).map_err(|source| MarketError::Io {
+        action: "creating",
+        path: data.to_owned(),
+        source,
+    })?;
+    Ok(SqliteRecords::open(&records_path(data))?)
+}
+
+/// A marketplace server, not yet listening.
+pub struct Market {
+    app: Arc<App>,
+    router: Router,
+    routes: Vec<Route>,
+}
+
+impl Market {
+    /// The embedded storage in `config.data`: `market.db` and the blob
+    /// folders beside it.
+    pub fn open(config: Config) -> Result<Market, MarketError> {
+        let records = open_records(&config.data)?;
+        let blobs = FolderBlobs::open(&config.data)?;
+        Market::with_storage(config, Arc::new(records), Arc::new(blobs))
+    }
+
+    /// A server over any storage. Uploads a stop interrupted are
+    /// reconciled before it returns.
+    pub fn with_storage(
+        config: Config,
+        records: Arc<dyn Records>,
+        blobs: Arc<dyn Blobs>,
+    ) -> Result<Market, MarketError> {
+        let spec = crate::spec::openapi()
+            .map_err(|e| e.to_string())
+            .and_then(|doc| serde_json::to_vec(&doc).map_err(|e| e.to_string()))
+            .map_err(MarketError::Spec)?
+            .into();
+        let app = Arc::new(App::new(records, blobs, config, spec));
+        sweep::recover(&app).map_err(|e| MarketError::Recovery(e.message))?;
+        let (router, routes) = routes::build(Arc::clone(&app));
+        Ok(Market {
+            app,
+            router,
+            routes,
+        })
+    }
+
+    /// Every route mounted, with the scope it needs.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    pub fn records(&self) -> &Arc<dyn Records> {
+        &self.app.records
+    }
+
+    /// Serves on `listener` until `shutdown` completes, sweeping expired
+    /// uploads meanwhile. In-flight requests finish first.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let sweeper = tokio::spawn(sweep::run(Arc::clone(&self.app)));
+        let served = axum::serve(listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        sweeper.abort();
+        served
+    }
+}

@@ -1,0 +1,161 @@
+//! Versioned migrations of `market.db`. `PRAGMA user_version` counts the
+//! ones that ran; each runs in its own transaction, so a crash mid-upgrade
+//! leaves the previous version, never half of one. A database from a newer
+//! build is refused, never downgraded.
+//!
+//! Version 1 holds publishing. What comes next is meant to be added, not
+//! changed: `purchases` (listing, buyer account, price and currency as
+//! paid, escrow state held/released/refunded), `payouts` (one row per
+//! creator wallet of a purchase, its amount snapshotted from the listing's
+//! split at purchase time, and state), `previews` (a listing asset's
+//! watermarked preview blob, apart from `blobs`), `events` (an
+//! INTEGER PRIMARY KEY sequence that is the feed's cursor, per publisher),
+//! `webhooks` and their deliveries. Download links need no table: they are
+//! HMACs over (buyer, blob, expiry) under a key in the data folder.
+
+use rusqlite::Connection;
+
+use super::{RecordsError, Result};
+
+/// Each entry is one migration; never edit a released one, append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: accounts, keys, manifests, uploads, blobs and listings.
+    r#"
+    -- An account is known by the SHA-256 of its bearer token; the token
+    -- itself is shown once and never stored.
+    CREATE TABLE accounts (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        role          TEXT NOT NULL CHECK (role IN ('publisher', 'buyer')),
+        token_sha256  BLOB NOT NULL UNIQUE,
+        created_at    TEXT NOT NULL
+    );
+
+    -- A key belongs to one publisher: the key id is the primary key.
+    CREATE TABLE publisher_keys (
+        key_id      TEXT PRIMARY KEY,
+        account     INTEGER NOT NULL REFERENCES accounts(id),
+        public_key  BLOB NOT NULL,
+        created_at  TEXT NOT NULL
+    );
+    CREATE INDEX publisher_keys_account ON publisher_keys(account);
+
+    -- `bytes` are the manifest as posted, what buyers will verify.
+    CREATE TABLE manifests (
+        id             INTEGER PRIMARY KEY,
+        manifest_id    TEXT NOT NULL UNIQUE,
+        account        INTEGER NOT NULL REFERENCES accounts(id),
+        manifest_hash  TEXT NOT NULL,
+        key_id         TEXT NOT NULL REFERENCES publisher_keys(key_id),
+        bytes          BLOB NOT NULL,
+        received_at    TEXT NOT NULL
+    );
+    CREATE INDEX manifests_account ON manifests(account);
+
+    -- Stored files, one per publisher and content: a file uploaded once
+    -- serves every manifest of the same publisher that lists its bytes.
+    CREATE TABLE blobs (
+        id          TEXT PRIMARY KEY,
+        account     INTEGER NOT NULL REFERENCES accounts(id),
+        checksum    TEXT NOT NULL,
+        size_bytes  INTEGER NOT NULL,
+        created_at  TEXT NOT NULL,
+        UNIQUE (account, checksum)
+    );
+
+    CREATE TABLE manifest_assets (
+        manifest        INTEGER NOT NULL REFERENCES manifests(id),
+        seq             INTEGER NOT NULL,
+        asset_id        TEXT NOT NULL,
+        title           TEXT,
+        file_name       TEXT NOT NULL,
+        checksum        TEXT NOT NULL,
+        size_bytes      INTEGER NOT NULL,
+        media_type      TEXT NOT NULL,
+        license_tag     TEXT NOT NULL,
+        creator_wallet  TEXT NOT NULL,
+        payment_terms   TEXT,
+        blob            TEXT REFERENCES blobs(id),
+        PRIMARY KEY (manifest, asset_id),
+        UNIQUE (manifest, seq)
+    );
+    CREATE INDEX manifest_assets_checksum ON manifest_assets(checksum);
+
+    -- tus uploads. `received` is the durable offset; `expires_at` is Unix
+    -- milliseconds, pushed back by every write. At most one open upload
+    -- per asset.
+    CREATE TABLE uploads (
+        id          TEXT PRIMARY KEY,
+        account     INTEGER NOT NULL REFERENCES accounts(id),
+        manifest    INTEGER NOT NULL,
+        asset_id    TEXT NOT NULL,
+        length      INTEGER NOT NULL,
+        received    INTEGER NOT NULL DEFAULT 0,
+        state       TEXT NOT NULL DEFAULT 'open'
+                    CHECK (state IN ('open', 'complete', 'expired')),
+        created_at  TEXT NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        FOREIGN KEY (manifest, asset_id) REFERENCES manifest_assets(manifest, asset_id)
+    );
+    CREATE UNIQUE INDEX uploads_one_open ON uploads(manifest, asset_id) WHERE state = 'open';
+    CREATE INDEX uploads_expiry ON uploads(expires_at) WHERE state = 'open';
+
+    -- `seq` orders listings for paging; `id` is the public id. A manifest
+    -- is listed at most once.
+    CREATE TABLE listings (
+        seq          INTEGER PRIMARY KEY,
+        id           TEXT NOT NULL UNIQUE,
+        account      INTEGER NOT NULL REFERENCES accounts(id),
+        manifest     INTEGER NOT NULL UNIQUE REFERENCES manifests(id),
+        title        TEXT NOT NULL,
+        description  TEXT NOT NULL,
+        price_minor  INTEGER NOT NULL CHECK (price_minor >= 0),
+        currency     TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+    );
+
+    -- Assets taken off a listing, for good.
+    CREATE TABLE withdrawals (
+        listing       INTEGER NOT NULL REFERENCES listings(seq),
+        asset_id      TEXT NOT NULL,
+        reason        TEXT NOT NULL,
+        withdrawn_at  TEXT NOT NULL,
+        PRIMARY KEY (listing, asset_id)
+    );
+    "#,
+];
+
+pub(super) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings `conn`'s database up to [`CURRENT_VERSION`]. The version is read
+/// inside each migration's exclusive transaction, so two processes opening
+/// the same folder at once (the server and `account add`) never both run one.
+pub(super) fn migrate(conn: &mut Connection, path: &str) -> Result<()> {
+    loop {
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)
+            .map_err(backend)?;
+        let found: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(backend)?;
+        if found > CURRENT_VERSION {
+            return Err(RecordsError::SchemaTooNew {
+                path: path.to_owned(),
+                found,
+                known: CURRENT_VERSION,
+            });
+        }
+        let Some(sql) = usize::try_from(found).ok().and_then(|i| MIGRATIONS.get(i)) else {
+            return Ok(());
+        };
+        tx.execute_batch(sql).map_err(backend)?;
+        tx.pragma_update(None, "user_version", found + 1)
+            .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+    }
+}
+
+fn backend(e: rusqlite::Error) -> RecordsError {
+    RecordsError::Backend(Box::new(e))
+}

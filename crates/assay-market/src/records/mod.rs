@@ -1,0 +1,294 @@
+//! The server's records: accounts, publishers' keys, manifests and their
+//! assets, uploads, stored files and listings. [`Records`] is the seam a
+//! PostgreSQL backend would fill; [`SqliteRecords`] is the embedded one.
+//!
+//! Methods are synchronous and may block: the server calls them on tokio's
+//! blocking threads, never on the async runtime. Every method that changes
+//! more than one row does so in one transaction, so a refusal or a crash
+//! leaves nothing half-recorded.
+
+mod migrations;
+mod sqlite;
+
+use assay_core::licenses::PaymentTerms;
+use assay_market_proto::listings::{ListingTerms, Withdrawn};
+use assay_market_proto::Role;
+
+use crate::ids::{BlobId, ListingId, UploadId};
+
+pub use sqlite::SqliteRecords;
+
+pub type AccountId = i64;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub id: AccountId,
+    pub name: String,
+    pub role: Role,
+    pub created_at: String,
+}
+
+/// A publisher's registered ed25519 key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredKey {
+    pub key_id: String,
+    pub public_key: [u8; 32],
+    pub created_at: String,
+}
+
+/// What an idempotent insert found: a new row, or the same one already there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Insert<T> {
+    New(T),
+    Existing(T),
+}
+
+impl<T> Insert<T> {
+    pub fn into_inner(self) -> T {
+        match self {
+            Insert::New(t) | Insert::Existing(t) => t,
+        }
+    }
+}
+
+/// An accepted manifest, before it is stored.
+#[derive(Clone, Debug)]
+pub struct NewManifest {
+    pub manifest_id: String,
+    pub account: AccountId,
+    pub manifest_hash: String,
+    pub key_id: String,
+    /// The bytes as posted: what buyers will verify.
+    pub bytes: Vec<u8>,
+    pub assets: Vec<AssetEntry>,
+}
+
+/// The parts of a manifest entry the server acts on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssetEntry {
+    pub asset_id: String,
+    pub title: Option<String>,
+    pub file_name: String,
+    /// `sha256:` and hex.
+    pub checksum: String,
+    pub size_bytes: u64,
+    pub media_type: String,
+    pub license_tag: String,
+    pub creator_wallet: String,
+    pub payment_terms: Option<PaymentTerms>,
+}
+
+/// A stored manifest (without its bytes) and its assets in manifest order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Manifest {
+    pub manifest_id: String,
+    pub account: AccountId,
+    pub manifest_hash: String,
+    pub key_id: String,
+    pub received_at: String,
+    pub assets: Vec<StoredAsset>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredAsset {
+    pub entry: AssetEntry,
+    /// The stored file with the entry's checksum, once one was uploaded.
+    pub blob: Option<BlobId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewUpload {
+    pub id: UploadId,
+    pub account: AccountId,
+    pub manifest_id: String,
+    pub asset_id: String,
+    pub length: u64,
+    pub expires_at_ms: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UploadState {
+    /// Still receiving bytes.
+    Open,
+    /// Every byte arrived and matched the manifest; the file is a blob.
+    Complete,
+    /// Expired unfinished; its bytes were swept.
+    Expired,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upload {
+    pub id: UploadId,
+    pub account: AccountId,
+    pub manifest_id: String,
+    pub asset_id: String,
+    pub length: u64,
+    /// The bytes received and made durable.
+    pub offset: u64,
+    pub state: UploadState,
+    pub expires_at_ms: i64,
+    /// The manifest's checksum of the file (`sha256:` and hex).
+    pub checksum: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewListing {
+    pub id: ListingId,
+    pub account: AccountId,
+    pub manifest_id: String,
+    pub terms: ListingTerms,
+}
+
+/// A listing's own fields, with its publisher's and manifest's names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListingRecord {
+    pub id: ListingId,
+    pub account: AccountId,
+    pub publisher: String,
+    pub manifest_id: String,
+    pub manifest_hash: String,
+    pub terms: ListingTerms,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A listing with the counts a page of listings shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListingRow {
+    pub listing: ListingRecord,
+    pub assets: u64,
+    pub withdrawn: u64,
+    /// Uploaded among the assets not withdrawn.
+    pub uploaded: u64,
+    /// The distinct license tags of the assets not withdrawn.
+    pub license_tags: Vec<String>,
+}
+
+/// A listing with every asset of its manifest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListingDetail {
+    pub listing: ListingRecord,
+    pub items: Vec<ListedAsset>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListedAsset {
+    pub asset: StoredAsset,
+    pub withdrawn: Option<Withdrawn>,
+}
+
+/// Why a records operation failed: a rule the records keep (each its own
+/// variant, for the API to name), or the backend.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordsError {
+    #[error("an account named {0:?} exists already")]
+    NameTaken(String),
+    #[error("key {0} is registered to another publisher")]
+    KeyRegisteredElsewhere(String),
+    #[error("manifest {0} was posted before, with other bytes or by another publisher")]
+    ManifestConflict(String),
+    #[error("asset {asset_id} of manifest {manifest_id} is uploaded already")]
+    AlreadyUploaded {
+        manifest_id: String,
+        asset_id: String,
+    },
+    #[error("asset {asset_id} of manifest {manifest_id} has an unfinished upload, {upload}")]
+    UploadInProgress {
+        manifest_id: String,
+        asset_id: String,
+        upload: UploadId,
+    },
+    #[error("upload {upload} is no longer at offset {expected}")]
+    OffsetMoved { upload: UploadId, expected: u64 },
+    #[error("manifest {manifest_id} is listed already, as {listing}")]
+    ListingExists {
+        manifest_id: String,
+        listing: ListingId,
+    },
+    #[error("listing {listing} has no asset {asset_id}")]
+    AssetNotInListing {
+        listing: ListingId,
+        asset_id: String,
+    },
+    #[error("no {what} {id}")]
+    Missing { what: &'static str, id: String },
+    #[error("records {path}: schema version {found} is newer than this build knows ({known}); upgrade assay-market")]
+    SchemaTooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("records: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type Result<T, E = RecordsError> = std::result::Result<T, E>;
+
+/// Everything the server records. See the module documentation for the
+/// rules every implementation keeps.
+pub trait Records: Send + Sync {
+    /// A new account, known by the SHA-256 of its token.
+    fn add_account(&self, name: &str, role: Role, token_sha256: &[u8; 32]) -> Result<Account>;
+    fn account_by_token(&self, token_sha256: &[u8; 32]) -> Result<Option<Account>>;
+
+    /// Registers a key to `account`. A key belongs to one publisher:
+    /// [`RecordsError::KeyRegisteredElsewhere`] if another holds it.
+    fn add_key(
+        &self,
+        account: AccountId,
+        key_id: &str,
+        public_key: &[u8; 32],
+    ) -> Result<Insert<StoredKey>>;
+    /// `account`'s keys, oldest first.
+    fn keys(&self, account: AccountId) -> Result<Vec<StoredKey>>;
+
+    /// Stores an accepted manifest and its assets; the same manifest again
+    /// (same id, publisher and hash) is [`Insert::Existing`], another with
+    /// the same id is [`RecordsError::ManifestConflict`]. Assets whose
+    /// bytes the publisher uploaded before are linked to that blob at once.
+    fn add_manifest(&self, manifest: NewManifest) -> Result<Insert<Manifest>>;
+    /// `account`'s manifest of that id, if it has one.
+    fn manifest(&self, account: AccountId, manifest_id: &str) -> Result<Option<Manifest>>;
+    fn manifest_bytes(&self, account: AccountId, manifest_id: &str) -> Result<Option<Vec<u8>>>;
+    fn manifest_asset(
+        &self,
+        account: AccountId,
+        manifest_id: &str,
+        asset_id: &str,
+    ) -> Result<Option<StoredAsset>>;
+
+    /// A new open upload of a manifest asset, refused when the asset has
+    /// its file already or an open upload.
+    fn create_upload(&self, upload: NewUpload) -> Result<Upload>;
+    fn upload(&self, id: &UploadId) -> Result<Option<Upload>>;
+    /// Moves an open upload from offset `from` to `to` and pushes its expiry
+    /// back; [`RecordsError::OffsetMoved`] if it was not at `from`.
+    fn advance_upload(&self, id: &UploadId, from: u64, to: u64, expires_at_ms: i64) -> Result<()>;
+    /// Marks a fully received, verified upload complete, records its blob
+    /// (named after the upload) and gives it to every asset of the
+    /// publisher with the same checksum and no file yet. Returns the blob
+    /// the asset holds: another one when identical bytes were stored first,
+    /// and then the caller deletes its own.
+    fn complete_upload(&self, id: &UploadId) -> Result<BlobId>;
+    /// Forgets an upload (terminated, or failed verification).
+    fn remove_upload(&self, id: &UploadId) -> Result<()>;
+    /// Marks an open upload expired (its bytes are being swept).
+    fn expire_upload(&self, id: &UploadId) -> Result<()>;
+    /// Open uploads whose expiry is before `now_ms`.
+    fn expired_uploads(&self, now_ms: i64) -> Result<Vec<UploadId>>;
+    /// Every open upload, for recovery at start.
+    fn open_uploads(&self) -> Result<Vec<Upload>>;
+    /// Every recorded blob, for recovery at start.
+    fn blob_ids(&self) -> Result<Vec<BlobId>>;
+
+    /// A listing of one of the account's manifests; a manifest has at most
+    /// one ([`RecordsError::ListingExists`]).
+    fn create_listing(&self, listing: NewListing) -> Result<ListingRecord>;
+    fn listing(&self, id: &ListingId) -> Result<Option<ListingDetail>>;
+    /// Up to `limit` listings created after `after`, oldest first.
+    fn listings(&self, after: Option<&ListingId>, limit: u32) -> Result<Vec<ListingRow>>;
+    fn update_listing(&self, id: &ListingId, terms: &ListingTerms) -> Result<()>;
+    /// Takes an asset off a listing for good; withdrawing it again keeps
+    /// the first reason and time.
+    fn withdraw(&self, id: &ListingId, asset_id: &str, reason: &str) -> Result<()>;
+}

@@ -1,0 +1,145 @@
+//! Expiry and recovery of uploads. An unfinished upload expires
+//! `upload_ttl` after its last write: its part is deleted and it is marked
+//! expired (410 from then on). At start, whatever a crash interrupted is
+//! brought back to a state the records and the blobs agree on.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use assay_market_proto::ErrorCode;
+use sha2::{Digest, Sha256};
+
+use crate::app::App;
+use crate::clock;
+use crate::error::ApiError;
+use crate::ids::{BlobId, UploadId};
+use crate::records::{Upload, UploadState};
+
+/// Frees an expired upload's bytes and marks it expired. The caller holds
+/// the upload's lock.
+pub(crate) fn expire(app: &App, id: &UploadId) -> Result<(), ApiError> {
+    app.blobs.discard_part(id)?;
+    app.records.expire_upload(id)?;
+    Ok(())
+}
+
+/// Whether an open upload is past its expiry.
+pub(crate) fn is_due(upload: &Upload, now_ms: i64) -> bool {
+    upload.state == UploadState::Open && upload.expires_at_ms < now_ms
+}
+
+/// Expires upload `id` if it is due and no request holds it; says whether it did.
+pub(crate) fn expire_if_due(app: &Arc<App>, id: &UploadId) -> Result<bool, ApiError> {
+    let Some(_lock) = app.lock_upload(id) else {
+        return Ok(false);
+    };
+    // Read again under the lock: a write may just have pushed the expiry back.
+    match app.records.upload(id)? {
+        Some(upload) if is_due(&upload, clock::now_ms()) => {
+            expire(app, id)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// Expires every due upload no request holds; returns how many.
+pub(crate) fn sweep(app: &Arc<App>) -> Result<usize, ApiError> {
+    let mut swept = 0;
+    for id in app.records.expired_uploads(clock::now_ms())? {
+        if expire_if_due(app, &id)? {
+            swept += 1;
+        }
+    }
+    Ok(swept)
+}
+
+/// Sweeps every `sweep_every` until the task is dropped.
+pub(crate) async fn run(app: Arc<App>) {
+    let mut every = tokio::time::interval(app.config.sweep_every);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let app = Arc::clone(&app);
+        if let Err(e) = crate::app::blocking(move || sweep(&app)).await {
+            eprintln!("assay-market: sweeping expired uploads: {}", e.message);
+        }
+    }
+}
+
+/// Verifies a fully received upload against the manifest's checksum and,
+/// when it matches, makes it the asset's blob. A mismatch discards the
+/// bytes and forgets the upload. The caller holds the upload's lock.
+pub(crate) fn finish(app: &App, upload: &Upload) -> Result<(), ApiError> {
+    let mut part = app.blobs.read_part(&upload.id)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut part, &mut hasher)
+        .map_err(|e| ApiError::internal(format!("reading upload {}: {e}", upload.id)))?;
+    drop(part);
+    let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
+    if actual != upload.checksum {
+        app.blobs.discard_part(&upload.id)?;
+        app.records.remove_upload(&upload.id)?;
+        return Err(ApiError::new(
+            ErrorCode::FileChecksumMismatch,
+            format!(
+                "asset {} of manifest {}: the uploaded file's checksum is {actual} but the manifest says {}; the file was discarded, create a new upload",
+                upload.asset_id, upload.manifest_id, upload.checksum
+            ),
+        ));
+    }
+    let blob = app.blobs.seal(&upload.id)?;
+    record_blob(app, &upload.id, &blob)
+}
+
+/// Records a sealed blob as its upload's result; when the publisher's
+/// identical bytes were recorded first, this copy is deleted.
+fn record_blob(app: &App, id: &UploadId, blob: &BlobId) -> Result<(), ApiError> {
+    let kept = app.records.complete_upload(id)?;
+    if kept != *blob {
+        app.blobs.delete(blob)?;
+    }
+    Ok(())
+}
+
+/// Reconciles records and blobs after a stop, before anything is served.
+pub(crate) fn recover(app: &App) -> Result<(), ApiError> {
+    let open = app.records.open_uploads()?;
+    let open_ids: HashSet<&UploadId> = open.iter().map(|u| &u.id).collect();
+    // Parts of uploads that were removed, expired or finished.
+    for part in app.blobs.parts()? {
+        if !open_ids.contains(&part) {
+            app.blobs.discard_part(&part)?;
+        }
+    }
+    for upload in &open {
+        let held = app.blobs.part_len(&upload.id)?;
+        let sealed = BlobId::from(&upload.id);
+        match held {
+            // Stopped between the last write and the verification.
+            Some(_) if upload.offset == upload.length => match finish(app, upload) {
+                Err(e) if e.code == ErrorCode::FileChecksumMismatch => {}
+                other => other?,
+            },
+            // Fewer bytes than were recorded as durable: nothing to resume from.
+            Some(len) if len < upload.offset => {
+                app.blobs.discard_part(&upload.id)?;
+                app.records.remove_upload(&upload.id)?;
+            }
+            // Bytes past the offset are dropped by the next write.
+            Some(_) => {}
+            // Stopped between sealing the blob and recording it.
+            None if upload.offset == upload.length && app.blobs.exists(&sealed)? => {
+                record_blob(app, &upload.id, &sealed)?;
+            }
+            None => app.records.remove_upload(&upload.id)?,
+        }
+    }
+    let known: HashSet<BlobId> = app.records.blob_ids()?.into_iter().collect();
+    for blob in app.blobs.blobs()? {
+        if !known.contains(&blob) {
+            app.blobs.delete(&blob)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! The marketplace server end to end: a real library made with assay-core
+//! publishes to a real server on 127.0.0.1 over HTTP; nothing is mocked.
+//! Refusals are checked against what the server stored, on disk and in
+//! its records.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod publish;
+mod security;
+mod spec;
+mod support;
+mod uploads;

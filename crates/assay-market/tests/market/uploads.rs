@@ -1,0 +1,418 @@
+//! tus behaviour: resuming after an interruption or a restart, broken
+//! connections, checksums of chunks and of whole files, expiry,
+//! termination, and the protocol's own preconditions.
+
+use std::time::{Duration, Instant};
+
+use assay_market_proto::tus;
+use sha2::{Digest, Sha256};
+
+use crate::support::{entries, publisher_with, Server, Shelf};
+
+/// The first asset of a fresh manifest, posted by a new publisher.
+fn ready(server: &Server, shelf: &Shelf) -> (crate::support::Client, String, String, Vec<u8>) {
+    let manifest = shelf.export();
+    let publisher = publisher_with(server, shelf, "studio", &manifest);
+    let (manifest_id, assets) = entries(&manifest);
+    let asset_id = assets[0]["asset_id"].as_str().unwrap().to_owned();
+    let bytes = shelf.file(&assets[0]);
+    (publisher, manifest_id, asset_id, bytes)
+}
+
+fn offset(publisher: &crate::support::Client, url: &str) -> u64 {
+    let head = publisher.tus("HEAD", url).expect(200, "");
+    head.header(tus::UPLOAD_OFFSET).unwrap().parse().unwrap()
+}
+
+#[test]
+fn an_interrupted_upload_resumes_from_head_even_across_a_restart() {
+    let shelf = Shelf::approved();
+    let server = Server::start();
+    let (publisher, manifest_id, asset_id, bytes) = ready(&server, &shelf);
+    let url = publisher
+        .create_upload(&manifest_id, &asset_id, bytes.len() as u64)
+        .expect(201, "")
+        .header("Location")
+        .unwrap();
+    let half = bytes.len() / 2;
+    publisher
+        .patch(&url, 0, &bytes[..half], true)
+        .expect(204, "");
+    assert_eq!(offset(&publisher, &url), half as u64);
+    // Re-sending the chunk at its old offset is refused, not appended twice.
+    publisher
+        .patch(&url, 0, &bytes[..half], true)
+        .expect(409, "offset_mismatch");
+
+    let server = server.restart();
+    let publisher = publisher.moved_to(&server);
+    assert_eq!(offset(&publisher, &url), half as u64);
+    publisher
+        .patch(&url, half as u64, &bytes[half..], true)
+        .expect(204, "");
+    let head = publisher.tus("HEAD", &url).expect(200, "");
+    assert_eq!(
+        head.header(tus::UPLOAD_OFFSET),
+        Some(bytes.len().to_string())
+    );
+    assert_eq!(server.stored_files().len(), 1);
+    assert_eq!(std::fs::read(&server.stored_files()[0]).unwrap(), bytes);
+    // A finished upload takes no more bytes.
+    publisher
+        .patch(&url, bytes.len() as u64, b"x", true)
+        .expect(409, "upload_complete");
+}
+
+#[test]
+fn a_restart_reconciles_what_a_crash_left_behind() {
+    let shelf = Shelf::approved();
+    let server = Server::start();
+    let manifest = shelf.export();
+    let publisher = publisher_with(&server, &shelf, "studio", &manifest);
+    let (manifest_id, assets) = entries(&manifest);
+    let (a, b) = (shelf.file(&assets[0]), shelf.file(&assets[1]));
+    let create = |entry: &serde_json::Value, len: usize| {
+        publisher
+            .create_upload(
+                &manifest_id,
+                entry["asset_id"].as_str().unwrap(),
+                len as u64,
+            )
+            .expect(201, "")
+            .header("Location")
+            .unwrap()
+    };
+    let (url_a, url_b) = (create(&assets[0], a.len()), create(&assets[1], b.len()));
+    publisher.patch(&url_a, 0, &a[..100], true).expect(204, "");
+    publisher
+        .patch(&url_b, 0, &b[..b.len() - 1], true)
+        .expect(204, "");
+    let id = |url: &str| url.rsplit('/').next().unwrap().to_owned();
+    let (id_a, id_b) = (id(&url_a), id(&url_b));
+    let (orphan_part, orphan_blob) = ("ab".repeat(16), "cd".repeat(16));
+
+    let server = server.restart_with(|data| {
+        // A write to A that never committed: bytes past the recorded offset.
+        let mut part = std::fs::OpenOptions::new()
+            .append(true)
+            .open(data.join("parts").join(&id_a))
+            .unwrap();
+        std::io::Write::write_all(&mut part, b"junk").unwrap();
+        // B's last byte written and recorded, but never verified.
+        let mut part = std::fs::OpenOptions::new()
+            .append(true)
+            .open(data.join("parts").join(&id_b))
+            .unwrap();
+        std::io::Write::write_all(&mut part, &b[b.len() - 1..]).unwrap();
+        let db = rusqlite::Connection::open(data.join("market.db")).unwrap();
+        db.execute(
+            "UPDATE uploads SET received = length WHERE id = ?1",
+            [&id_b],
+        )
+        .unwrap();
+        // Files no record knows.
+        std::fs::write(data.join("parts").join(&orphan_part), b"x").unwrap();
+        std::fs::create_dir_all(data.join("blobs/cd")).unwrap();
+        std::fs::write(data.join("blobs/cd").join(&orphan_blob), b"x").unwrap();
+    });
+    let publisher = publisher.moved_to(&server);
+    // B was verified and stored at start; the orphans are gone.
+    let head = publisher.tus("HEAD", &url_b).expect(200, "");
+    assert_eq!(head.header(tus::UPLOAD_OFFSET), Some(b.len().to_string()));
+    assert_eq!(head.header(tus::UPLOAD_EXPIRES), None);
+    let files = server.stored_files();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files
+        .iter()
+        .all(|f| !f.ends_with(&orphan_part) && !f.ends_with(&orphan_blob)));
+    // A resumes from its recorded offset; the junk is not part of the file.
+    assert_eq!(offset(&publisher, &url_a), 100);
+    publisher
+        .patch(&url_a, 100, &a[100..], true)
+        .expect(204, "");
+    let mut stored: Vec<Vec<u8>> = server
+        .stored_files()
+        .iter()
+        .map(|f| std::fs::read(f).unwrap())
+        .collect();
+    stored.sort();
+    let mut expected = vec![a, b];
+    expected.sort();
+    assert_eq!(stored, expected);
+}
+
+#[test]
+fn a_body_that_breaks_off_keeps_what_arrived_and_the_rest_follows() {
+    let shelf = Shelf::approved();
+    let server = Server::start();
+    let (publisher, manifest_id, asset_id, bytes) = ready(&server, &shelf);
+    let url = publisher
+        .create_upload(&manifest_id, &asset_id, bytes.len() as u64)
+        .expect(201, "")
+        .header("Location")
+        .unwrap();
+    // Announce the whole file, send half, and hang up.
+    let half = bytes.len() / 2;
+    publisher.hang_up(
+        &format!(
+            "PATCH {url} HTTP/1.1\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Type: {}\r\nContent-Length: {}",
+            tus::OFFSET_OCTET_STREAM,
+            bytes.len()
+        ),
+        &bytes[..half],
+    );
+    let start = Instant::now();
+    while offset(&publisher, &url) != half as u64 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the kept half never showed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The writer may still hold the upload for a moment after the offset moved.
+    let start = Instant::now();
+    loop {
+        let reply = publisher.patch(&url, half as u64, &bytes[half..], true);
+        if reply.status != 423 {
+            reply.expect(204, "");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(std::fs::read(&server.stored_files()[0]).unwrap(), bytes);
+}
+
+#[test]
+fn a_chunk_that_fails_its_checksum_is_discarded() {
+    let shelf = Shelf::approved();
+    let server = Server::start();
+    let (publisher, manifest_id, asset_id, bytes) = ready(&server, &shelf);
+    let url = publisher
+        .create_upload(&manifest_id, &asset_id, bytes.len() as u64)
+        .expect(201, "")
+        .header("Location")
+        .unwrap();
+    let third = bytes.len() / 3;
+    publisher
+        .patch(&url, 0, &bytes[..third], true)
+        .expect(204, "");
+    let mut headers = vec![
+        (tus::TUS_RESUMABLE, tus::VERSION.to_owned()),
+        (tus::UPLOAD_OFFSET, third.to_string()),
+        ("Content-Type", tus::OFFSET_OCTET_STREAM.to_owned()),
+        // The checksum of other bytes.
+        (
+            tus::UPLOAD_CHECKSUM,
+            tus::checksum_header(&Sha256::digest(b"other")),
+        ),
+    ];
+    let reply = publisher
+        .request("PATCH", &url, &headers, &bytes[third..2 * third])
+        .expect(460, "chunk_checksum_mismatch");
+    assert_eq!(reply.header(tus::TUS_RESUMABLE).as_deref(), Some("1.0.0"));
+    assert_eq!(offset(&publisher, &url), third as u64);
+    let parts = server.stored_files();
+    assert_eq!(parts.len(), 1);
+    assert_eq!(std::fs::metadata(&parts[0]).unwrap().len(), third as u64);
+    // Only sha256 is spoken.
+    headers[3] = (
+        tus::UPLOAD_CHECKSUM,
+        "md5 1B2M2Y8AsgTpgAmY7PhCfg==".to_owned(),
+    );
+    publisher
+        .request("PATCH", &url, &headers, &bytes[third..])
+        .expect(400, "checksum_algorithm_unsupported");
+    // Without a checksum the chunk is taken as it comes.
+    publisher
+        .patch(&url, third as u64, &bytes[third..], false)
+        .expect(204, "");
+}
+
+#[test]
+fn a_file_whose_bytes_are_not_the_manifests_is_discarded_whole() {
+    let shelf = Shelf::approved();
+    let server = Server::start();
+    let (publisher, manifest_id, asset_id, mut bytes) = ready(&server, &shelf);
+    let url = publisher
+        .create_upload(&manifest_id, &asset_id, bytes.len() as u64)
+        .expect(201, "")
+        .header("Location")
+        .unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    // Every chunk is what it claims to be; the file is not what the manifest says.
+    let half = bytes.len() / 2;
+    publisher
+        .patch(&url, 0, &bytes[..half], true)
+        .expect(204, "");
+    let reply = publisher
+        .patch(&url, half as u64, &bytes[half..], true)
+        .expect(422, "file_checksum_mismatch");
+    assert!(reply.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains(&asset_id));
+    publisher.tus("HEAD", &url).expect(404, "not_found");
+    assert!(server.stored_files().is_empty());
+    assert_eq!(server.count("uploads"), 0);
+    assert_eq!(server.count("blobs"), 0);
+    assert_eq!(
+        server.count("manifest_assets WHERE blob IS NOT NULL"),
+        0,
+        "the asset is not uploaded"
+    );
+}
+
+#[test]
+fn expired_uploads_are_refused_and_swept() {
+    let shelf = Shelf::approved();
+    let server = Server::start_with(|c| {
+        c.upload_ttl = Duration::from_millis(300);
+        c.sweep_every = Duration::from_millis(100);
+    });
+    let manifest = shelf.export();
+    let publisher = publisher_with(&server, &shelf, "studio", &manifest);
+    let (manifest_id, assets) = entries(&manifest);
+    let mut urls = Vec::new();
+    for entry in &assets {
+        let bytes = shelf.file(entry);
+        let url = publisher
+            .create_upload(
+                &manifest_id,
+                entry["asset_id"].as_str().unwrap(),
+                bytes.len() as u64,
+            )
+            .expect(201, "")
+            .header("Location")
+            .unwrap();
+        publisher.patch(&url, 0, &bytes[..10], true).expect(204, "");
+        urls.push(url);
+    }
+    assert_eq!(server.stored_files().len(), 2);
+    std::thread::sleep(Duration::from_millis(400));
+    publisher
+        .patch(&urls[0], 10, b"more", true)
+        .expect(410, "upload_expired");
+    publisher
+        .tus("HEAD", &urls[1])
+        .expect(410, "upload_expired");
+    // The sweeper frees the other one's bytes too.
+    let start = Instant::now();
+    while !server.stored_files().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(10), "never swept");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(server.count("uploads WHERE state = 'expired'"), 2);
+    // An expired upload does not stand in the way of a new one.
+    let entry = &assets[0];
+    publisher.upload(
+        &manifest_id,
+        entry["asset_id"].as_str().unwrap(),
+        &shelf.file(entry),
+        1,
+    );
+}
+
+#[test]
+fn an_upload_in_progress_is_resumed_not_duplicated_and_can_be_terminated() {
+    let shelf = Shelf::approved();
+    let server = Server::start();
+    let (publisher, manifest_id, asset_id, bytes) = ready(&server, &shelf);
+    let created = publisher.create_upload(&manifest_id, &asset_id, bytes.len() as u64);
+    let url = created.expect(201, "").header("Location").unwrap();
+    let again = publisher
+        .create_upload(&manifest_id, &asset_id, bytes.len() as u64)
+        .expect(409, "upload_in_progress");
+    assert_eq!(again.header("Location"), Some(url.clone()));
+
+    publisher
+        .patch(&url, 0, &bytes[..100], true)
+        .expect(204, "");
+    publisher.tus("DELETE", &url).expect(204, "");
+    publisher.tus("HEAD", &url).expect(404, "not_found");
+    assert!(server.stored_files().is_empty());
+    assert_eq!(server.count("uploads"), 0);
+
+    let url = publisher.upload(&manifest_id, &asset_id, &bytes, 2);
+    publisher.tus("DELETE", &url).expect(409, "upload_complete");
+    assert_eq!(server.stored_files().len(), 1);
+}
+
+#[test]
+fn tus_preconditions_are_enforced() {
+    let shelf = Shelf::approved();
+    let server = Server::start();
+    let (publisher, manifest_id, asset_id, bytes) = ready(&server, &shelf);
+    let url = publisher
+        .create_upload(&manifest_id, &asset_id, bytes.len() as u64)
+        .expect(201, "")
+        .header("Location")
+        .unwrap();
+    // No Tus-Resumable, or another version.
+    let reply = publisher.request("HEAD", &url, &[], &[]).expect(412, "");
+    assert_eq!(reply.header(tus::TUS_VERSION).as_deref(), Some("1.0.0"));
+    publisher
+        .request(
+            "PATCH",
+            &url,
+            &[
+                (tus::TUS_RESUMABLE, "0.2.2".into()),
+                (tus::UPLOAD_OFFSET, "0".into()),
+                ("Content-Type", tus::OFFSET_OCTET_STREAM.into()),
+            ],
+            b"x",
+        )
+        .expect(412, "tus_version_unsupported");
+    publisher
+        .request(
+            "PATCH",
+            &url,
+            &[
+                (tus::TUS_RESUMABLE, tus::VERSION.into()),
+                (tus::UPLOAD_OFFSET, "0".into()),
+                ("Content-Type", "application/octet-stream".into()),
+            ],
+            b"x",
+        )
+        .expect(415, "unsupported_media_type");
+    publisher
+        .request(
+            "PATCH",
+            &url,
+            &[
+                (tus::TUS_RESUMABLE, tus::VERSION.into()),
+                (tus::UPLOAD_OFFSET, "-1".into()),
+                ("Content-Type", tus::OFFSET_OCTET_STREAM.into()),
+            ],
+            b"x",
+        )
+        .expect(400, "invalid_request");
+    // Metadata that is not tus metadata.
+    publisher
+        .request(
+            "POST",
+            tus::UPLOADS_PATH,
+            &[
+                (tus::TUS_RESUMABLE, tus::VERSION.into()),
+                (tus::UPLOAD_LENGTH, "10".into()),
+                (tus::UPLOAD_METADATA, "manifest_id !!!".into()),
+            ],
+            &[],
+        )
+        .expect(400, "upload_metadata_invalid");
+
+    // One writer at a time: a PATCH that is still sending holds the upload.
+    // Its first bytes reaching the part prove it is being written.
+    let writer = publisher.open_patch(&url, bytes.len(), &bytes[..100]);
+    let start = Instant::now();
+    while std::fs::metadata(&server.stored_files()[0]).unwrap().len() < 100 {
+        assert!(start.elapsed() < Duration::from_secs(10), "never written");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    publisher
+        .patch(&url, 0, &[], false)
+        .expect(423, "upload_locked");
+    writer.finish(&bytes[100..]);
+    assert_eq!(offset(&publisher, &url), bytes.len() as u64);
+}
