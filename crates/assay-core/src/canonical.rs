@@ -6,7 +6,7 @@
 //! double, which silently changes integers above 2^53; every integer up to
 //! 2^53 comes out the same either way.
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 
 /// The canonical form of `value`. Infallible: a `serde_json::Value` cannot
 /// hold NaN or an infinity, the only numbers JCS has no form for.
@@ -19,6 +19,15 @@ pub fn canonical_json(value: &Value) -> Vec<u8> {
 /// Appends the canonical form of `value` to `out`, so a caller hashing many
 /// events can reuse one buffer.
 pub fn canonical_json_into(value: &Value, out: &mut Vec<u8>) {
+    write(value, out, true);
+}
+
+/// Arrays at least this long are written on every core: a manifest's
+/// `assets` holds one entry per asset.
+const PARALLEL_ITEMS: usize = 8192;
+
+/// `parallel` is false inside a part already written on its own thread.
+fn write(value: &Value, out: &mut Vec<u8>, parallel: bool) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -27,15 +36,54 @@ pub fn canonical_json_into(value: &Value, out: &mut Vec<u8>) {
         Value::String(s) => write_string(s, out),
         Value::Array(items) => {
             out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                canonical_json_into(item, out);
+            if parallel && items.len() >= PARALLEL_ITEMS {
+                write_parts(items, out);
+            } else {
+                write_items(items, out);
             }
             out.push(b']');
         }
-        Value::Object(map) => write_object(map, out),
+        Value::Object(map) => write_members(map.iter(), out, parallel),
+    }
+}
+
+fn write_items(items: &[Value], out: &mut Vec<u8>) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write(item, out, false);
+    }
+}
+
+/// Writes `items` in one part per core, joined in order: the same bytes as
+/// [`write_items`].
+fn write_parts(items: &[Value], out: &mut Vec<u8>) {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let part = items.len().div_ceil(cores);
+    let parts: Vec<Option<Vec<u8>>> = std::thread::scope(|s| {
+        let threads: Vec<_> = items
+            .chunks(part)
+            .map(|chunk| {
+                s.spawn(move || {
+                    let mut bytes = Vec::with_capacity(chunk.len() * 256);
+                    write_items(chunk, &mut bytes);
+                    bytes
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().ok()).collect()
+    });
+    for (i, (bytes, chunk)) in parts.into_iter().zip(items.chunks(part)).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        match bytes {
+            Some(bytes) => out.extend_from_slice(&bytes),
+            // A part's thread cannot fail short of running out of memory;
+            // should it, the part is written here instead.
+            None => write_items(chunk, out),
+        }
     }
 }
 
@@ -45,17 +93,17 @@ pub fn canonical_json_into(value: &Value, out: &mut Vec<u8>) {
 pub(crate) fn canonical_json_except(value: &Value, skip: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(128);
     match value {
-        Value::Object(map) => write_members(map.iter().filter(|(k, _)| *k != skip), &mut out),
-        other => canonical_json_into(other, &mut out),
+        Value::Object(map) => write_members(map.iter().filter(|(k, _)| *k != skip), &mut out, true),
+        other => write(other, &mut out, true),
     }
     out
 }
 
-fn write_object(map: &Map<String, Value>, out: &mut Vec<u8>) {
-    write_members(map.iter(), out);
-}
-
-fn write_members<'a>(members: impl Iterator<Item = (&'a String, &'a Value)>, out: &mut Vec<u8>) {
+fn write_members<'a>(
+    members: impl Iterator<Item = (&'a String, &'a Value)>,
+    out: &mut Vec<u8>,
+    parallel: bool,
+) {
     // JCS orders keys by UTF-16 code units. serde_json's map already holds
     // them in UTF-8 byte order, which is the same order unless a key has a
     // character beyond U+FFFF; only then (or if the map kept insertion
@@ -73,7 +121,7 @@ fn write_members<'a>(members: impl Iterator<Item = (&'a String, &'a Value)>, out
         }
         write_string(key, out);
         out.push(b':');
-        canonical_json_into(value, out);
+        write(value, out, parallel);
     }
     out.push(b'}');
 }
@@ -270,6 +318,18 @@ mod tests {
         assert!(canonical_json(&v)
             .windows(3)
             .any(|w| w == [0xe2, 0x82, 0xac]));
+    }
+
+    #[test]
+    fn a_long_array_written_on_every_core_is_the_same_bytes() {
+        for n in [PARALLEL_ITEMS - 1, PARALLEL_ITEMS, PARALLEL_ITEMS * 2 + 3] {
+            let items: Vec<Value> = (0..n).map(|i| json!({"b": i, "a": [i, "x"]})).collect();
+            let mut one_thread = Vec::new();
+            write_items(&items, &mut one_thread);
+            let doc = json!({"assets": items});
+            let expected = [b"{\"assets\":[".as_slice(), &one_thread, b"]}"].concat();
+            assert_eq!(canonical_json(&doc), expected, "{n} items");
+        }
     }
 
     #[test]
