@@ -32,15 +32,19 @@ mod blobs;
 mod chunk;
 mod clock;
 mod config;
+mod delivery;
 mod error;
 mod extract;
+mod feed;
 mod ids;
+mod links;
 mod listings;
 mod manifest_check;
 mod manifests;
 mod market;
 mod money;
 mod publisher_keys;
+mod purchases;
 mod records;
 mod routes;
 mod spec;
@@ -51,11 +55,12 @@ mod uploads;
 pub use accounts::{add_account, AccountError};
 pub use blobs::{BlobError, Blobs, FolderBlobs, PartWriter};
 pub use config::Config;
-pub use ids::{BlobId, ListingId, UploadId};
+pub use ids::{BlobId, EventId, ListingId, PayoutId, PurchaseId, UploadId};
 pub use market::{open_records, records_path, Market, MarketError};
 pub use records::{
-    Account, AccountId, AssetEntry, Insert, ListedAsset, ListingDetail, ListingRecord, ListingRow,
-    Manifest, NewListing, NewManifest, NewUpload, Records, RecordsError, SqliteRecords,
+    Account, AccountId, AssetEntry, EntitledFile, EventRecord, Insert, ListedAsset, ListingDetail,
+    ListingRecord, ListingRow, Manifest, NewListing, NewManifest, NewPayout, NewPurchase,
+    NewUpload, PayoutRecord, PurchaseRecord, Records, RecordsError, Settlement, SqliteRecords,
     StoredAsset, StoredKey, Upload, UploadState,
 };
 pub use routes::{Access, Route, Verb};
