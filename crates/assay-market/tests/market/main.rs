@@ -6,6 +6,7 @@
 
 mod cli;
 mod publish;
+mod purchases;
 mod security;
 mod spec;
 mod support;
