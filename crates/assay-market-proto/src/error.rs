@@ -153,6 +153,20 @@ error_codes! {
     UploadLocked = ("upload_locked", 423),
     /// The chunk's SHA-256 differs from `Upload-Checksum`; it was discarded.
     ChunkChecksumMismatch = ("chunk_checksum_mismatch", 460),
+    /// The listing cannot be bought: a file on sale is not uploaded yet, or
+    /// nothing is on sale.
+    ListingIncomplete = ("listing_incomplete", 409),
+    /// The purchase is released or refunded; it can no longer be refunded
+    /// or confirmed that way.
+    PurchaseSettled = ("purchase_settled", 409),
+    /// The purchase was refunded: its files and links are gone for the buyer.
+    EntitlementRevoked = ("entitlement_revoked", 410),
+    /// Not a download link this server signed (malformed or altered).
+    DownloadLinkInvalid = ("download_link_invalid", 403),
+    /// The download link's time is up; list the files again for new links.
+    DownloadLinkExpired = ("download_link_expired", 410),
+    /// The download link was made for another buyer than the bearer.
+    DownloadLinkForeign = ("download_link_foreign", 403),
     /// The server failed; the message says where, the request may be retried.
     Internal = ("internal", 500),
 }

@@ -16,9 +16,11 @@
 
 pub mod auth;
 pub mod error;
+pub mod events;
 pub mod keys;
 pub mod listings;
 pub mod manifests;
+pub mod purchases;
 pub mod tus;
 
 pub use auth::{Role, Scope};

@@ -10,6 +10,7 @@ use crate::blobs::Blobs;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::ids::UploadId;
+use crate::links::LinkKey;
 use crate::records::{self, Records};
 
 pub(crate) type AppState = Arc<App>;
@@ -20,6 +21,8 @@ pub(crate) struct App {
     pub config: Config,
     /// The OpenAPI document as JSON, served at `/openapi.json`.
     pub spec: Bytes,
+    /// Signs and checks download links.
+    pub links: LinkKey,
     /// Uploads a request (or the sweeper) is working on; a second request
     /// for the same upload is refused rather than interleaved.
     busy: Mutex<HashSet<UploadId>>,
@@ -31,12 +34,14 @@ impl App {
         blobs: Arc<dyn Blobs>,
         config: Config,
         spec: Bytes,
+        links: LinkKey,
     ) -> App {
         App {
             records,
             blobs,
             config,
             spec,
+            links,
             busy: Mutex::new(HashSet::new()),
         }
     }

@@ -19,6 +19,14 @@ pub(crate) fn timestamp() -> String {
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
 }
 
+/// `ms` since the Unix epoch as RFC 3339 in UTC.
+pub(crate) fn rfc3339(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|at| at.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
+}
+
 /// `ms` as an HTTP date (RFC 9110 IMF-fixdate), the form of `Upload-Expires`.
 pub(crate) fn http_date(ms: i64) -> String {
     let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));

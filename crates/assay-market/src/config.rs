@@ -14,8 +14,14 @@ pub struct Config {
     pub max_manifest_bytes: usize,
     /// How long an unfinished upload lives after its last write.
     pub upload_ttl: Duration,
-    /// How often expired uploads are swept.
+    /// How often expired uploads are swept and purchases past their hold
+    /// released.
     pub sweep_every: Duration,
+    /// How long a purchase's money stays in escrow when its buyer does not
+    /// confirm the download; then it is released to the payees.
+    pub escrow_hold: Duration,
+    /// How long a signed download link works.
+    pub download_ttl: Duration,
 }
 
 impl Config {
@@ -27,6 +33,8 @@ impl Config {
             max_manifest_bytes: 256 << 20,
             upload_ttl: Duration::from_secs(24 * 3600),
             sweep_every: Duration::from_secs(600),
+            escrow_hold: Duration::from_secs(14 * 24 * 3600),
+            download_ttl: Duration::from_secs(15 * 60),
         }
     }
 }

@@ -80,6 +80,10 @@ impl From<RecordsError> for ApiError {
                 (ErrorCode::NotFound, None)
             }
             RecordsError::NameTaken(_) => (ErrorCode::InvalidRequest, None),
+            RecordsError::PurchaseSettled { .. } => (ErrorCode::PurchaseSettled, None),
+            // Only if the listing keeps changing while it is bought again and
+            // again: the request may be retried.
+            RecordsError::ListingChanged(_) => (ErrorCode::Internal, None),
             RecordsError::SchemaTooNew { .. } | RecordsError::Backend(_) => {
                 (ErrorCode::Internal, None)
             }

@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::ids::{ListingId, UploadId};
+use crate::ids::{ListingId, PurchaseId, UploadId};
 
 /// The most a JSON request body (a key, a listing) may hold.
 const JSON_LIMIT: usize = 1 << 20;
@@ -81,6 +81,23 @@ impl<S: Send + Sync> FromRequestParts<S> for ListingPath {
             ApiError::new(
                 ErrorCode::NotFound,
                 format!("no listing {:?}", shown(&text)),
+            )
+        })
+    }
+}
+
+/// A purchase id from the path; anything that is not one is not found.
+pub(crate) struct PurchasePath(pub PurchaseId);
+
+impl<S: Send + Sync> FromRequestParts<S> for PurchasePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let PathText(text) = PathText::from_request_parts(parts, state).await?;
+        PurchaseId::parse(&text).map(PurchasePath).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NotFound,
+                format!("no purchase {:?}", shown(&text)),
             )
         })
     }

@@ -43,6 +43,18 @@ server_id!(
     ListingId
 );
 server_id!(
+    /// A purchase; its URL is `/v1/purchases/{id}`.
+    PurchaseId
+);
+server_id!(
+    /// One payee's payout of a purchase.
+    PayoutId
+);
+server_id!(
+    /// An event of a publisher's feed.
+    EventId
+);
+server_id!(
     /// A stored file. A finished upload's blob takes the upload's id.
     BlobId
 );

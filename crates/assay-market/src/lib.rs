@@ -2,28 +2,30 @@
 //! marketplace protocol (`schemas/marketplace.openapi.yaml`; wire types in
 //! `assay-market-proto`). A real HTTP server (axum on tokio): publishers
 //! register signing keys, post signed manifests, upload each file with tus
-//! 1.0, and list manifests for sale with a revenue split per creator.
+//! 1.0, and list manifests for sale with a revenue split per creator;
+//! buyers purchase a listing (its price held in escrow, payouts per payee
+//! recorded), download every file and the manifest through signed links,
+//! and confirm; publishers follow their sales in an event feed.
 //!
 //! - [`Market`] opens a data folder and serves; [`add_account`] makes the
 //!   accounts and their bearer tokens.
 //! - Storage sits behind two traits so one machine is not the limit:
-//!   [`Records`] (accounts, keys, manifests, uploads, listings; SQLite in
-//!   [`SqliteRecords`]) and [`Blobs`] (file bytes; a local folder in
-//!   [`FolderBlobs`]). Both are synchronous and called on blocking threads.
+//!   [`Records`] (accounts, keys, manifests, uploads, listings, purchases,
+//!   payouts, events; SQLite in [`SqliteRecords`]) and [`Blobs`] (file
+//!   bytes; a local folder in [`FolderBlobs`]). Both are synchronous and
+//!   called on blocking threads.
 //! - Every route is mounted in `routes.rs` with the scope it needs;
 //!   [`Market::routes`] lists them for the test that holds them to the spec.
 //! - Rules: a manifest is accepted only when it is signed by a rights
 //!   manager with a key the posting publisher registered, and every asset
 //!   allows AI training and has a payout reference; a file is stored only
 //!   when its SHA-256 is the manifest's; nothing a client names becomes a
-//!   path; every refusal stores nothing and says why as `{code, message}`.
+//!   path; an original leaves only through an unexpired HMAC-signed link,
+//!   to the buyer it names, while the purchase is not refunded; every
+//!   refusal stores nothing and says why as `{code, message}`.
 //!
-//! Not here yet, and planned around: purchases with escrow, entitlements
-//! and signed download links (HMAC over buyer, blob and expiry, no table),
-//! previews, payouts per creator from the listing's split snapshotted at
-//! purchase, the publishers' event feed and webhooks. The tables they need
-//! are sketched in `records/migrations.rs`; the `read:shards` and
-//! `purchase` scopes exist already for them.
+//! Not here yet, and planned around: watermarked previews and webhooks
+//! (tables sketched in `records/migrations.rs`).
 
 mod accounts;
 mod app;
@@ -32,15 +34,19 @@ mod blobs;
 mod chunk;
 mod clock;
 mod config;
+mod delivery;
 mod error;
 mod extract;
+mod feed;
 mod ids;
+mod links;
 mod listings;
 mod manifest_check;
 mod manifests;
 mod market;
 mod money;
 mod publisher_keys;
+mod purchases;
 mod records;
 mod routes;
 mod spec;
@@ -51,11 +57,12 @@ mod uploads;
 pub use accounts::{add_account, AccountError};
 pub use blobs::{BlobError, Blobs, FolderBlobs, PartWriter};
 pub use config::Config;
-pub use ids::{BlobId, ListingId, UploadId};
+pub use ids::{BlobId, EventId, ListingId, PayoutId, PurchaseId, UploadId};
 pub use market::{open_records, records_path, Market, MarketError};
 pub use records::{
-    Account, AccountId, AssetEntry, Insert, ListedAsset, ListingDetail, ListingRecord, ListingRow,
-    Manifest, NewListing, NewManifest, NewUpload, Records, RecordsError, SqliteRecords,
+    Account, AccountId, AssetEntry, EntitledFile, EventRecord, Insert, ListedAsset, ListingDetail,
+    ListingRecord, ListingRow, Manifest, NewListing, NewManifest, NewPayout, NewPurchase,
+    NewUpload, PayoutRecord, PurchaseRecord, Records, RecordsError, Settlement, SqliteRecords,
     StoredAsset, StoredKey, Upload, UploadState,
 };
 pub use routes::{Access, Route, Verb};

@@ -138,7 +138,8 @@ pub(crate) async fn withdraw(
     Ok(Json(view(load(&app, &id).await?)?))
 }
 
-async fn load(app: &AppState, id: &ListingId) -> Result<ListingDetail, ApiError> {
+/// A listing with its assets; 404 when there is none.
+pub(crate) async fn load(app: &AppState, id: &ListingId) -> Result<ListingDetail, ApiError> {
     let wanted = id.clone();
     app.records(move |r| r.listing(&wanted))
         .await?
@@ -207,7 +208,8 @@ fn page(query: &str) -> Result<(Option<ListingId>, u32), ApiError> {
     Ok((after, limit))
 }
 
-fn on_sale(listing: &ListingDetail) -> Vec<&AssetEntry> {
+/// The entries of the assets not withdrawn.
+pub(crate) fn on_sale(listing: &ListingDetail) -> Vec<&AssetEntry> {
     listing
         .items
         .iter()

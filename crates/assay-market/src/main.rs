@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[command(
     name = "assay-market",
     version,
-    about = "The Assay marketplace server: signed manifests, resumable uploads and listings."
+    about = "The Assay marketplace server: signed manifests, resumable uploads, listings, purchases and delivery."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -38,6 +38,10 @@ enum Command {
         /// Seconds an unfinished upload lives after its last write.
         #[arg(long, value_name = "SECONDS")]
         upload_ttl: Option<u64>,
+        /// Seconds a purchase's money stays in escrow unless its buyer
+        /// confirms the download first.
+        #[arg(long, value_name = "SECONDS")]
+        escrow_hold_secs: Option<u64>,
     },
     /// Manage accounts.
     #[command(subcommand)]
@@ -79,6 +83,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             max_upload_bytes,
             upload_ttl,
+            escrow_hold_secs,
         } => {
             let mut config = Config::new(data);
             if let Some(max) = max_upload_bytes {
@@ -86,6 +91,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if let Some(ttl) = upload_ttl {
                 config.upload_ttl = Duration::from_secs(ttl);
+            }
+            if let Some(hold) = escrow_hold_secs {
+                config.escrow_hold = Duration::from_secs(hold);
             }
             serve(config, listen)
         }

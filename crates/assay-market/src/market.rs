@@ -9,6 +9,7 @@ use axum::Router;
 use crate::app::App;
 use crate::blobs::{BlobError, Blobs, FolderBlobs};
 use crate::config::Config;
+use crate::links::LinkKey;
 use crate::records::{Records, RecordsError, SqliteRecords};
 use crate::routes::{self, Route};
 use crate::sweep;
@@ -75,7 +76,12 @@ impl Market {
             .and_then(|doc| serde_json::to_vec(&doc).map_err(|e| e.to_string()))
             .map_err(MarketError::Spec)?
             .into();
-        let app = Arc::new(App::new(records, blobs, config, spec));
+        let links = LinkKey::load_or_create(&config.data).map_err(|source| MarketError::Io {
+            action: "reading or making the link key in",
+            path: config.data.clone(),
+            source,
+        })?;
+        let app = Arc::new(App::new(records, blobs, config, spec, links));
         sweep::recover(&app).map_err(|e| MarketError::Recovery(e.message))?;
         let (router, routes) = routes::build(Arc::clone(&app));
         Ok(Market {
@@ -95,7 +101,7 @@ impl Market {
     }
 
     /// Serves on `listener` until `shutdown` completes, sweeping expired
-    /// uploads meanwhile. In-flight requests finish first.
+    /// uploads and releasing purchases past their hold meanwhile. In-flight requests finish first.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,

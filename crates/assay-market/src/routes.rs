@@ -16,7 +16,7 @@ use axum::Router;
 use crate::app::AppState;
 use crate::error::{set_header, ApiError};
 use crate::extract::shown;
-use crate::{auth, listings, manifests, publisher_keys, spec, uploads};
+use crate::{auth, delivery, feed, listings, manifests, publisher_keys, purchases, spec, uploads};
 
 /// An HTTP method, as the OpenAPI document spells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -110,7 +110,7 @@ async fn stamp_tus(mut response: Response) -> Response {
 /// The server's router and the table of what it mounts.
 pub(crate) fn build(app: AppState) -> (Router, Vec<Route>) {
     use Access::{Public, Scope as Needs};
-    use Scope::{Publish, ReadManifest};
+    use Scope::{Publish, Purchase, ReadManifest, ReadShards};
     use Verb::{Delete, Get, Head, Options, Patch, Post, Put};
     let table = Table {
         app: app.clone(),
@@ -166,7 +166,44 @@ pub(crate) fn build(app: AppState) -> (Router, Vec<Route>) {
         "/v1/listings/{listing_id}/withdrawals",
         Needs(Publish),
         listings::withdraw,
-    );
+    )
+    .add(
+        Post,
+        "/v1/listings/{listing_id}/purchases",
+        Needs(Purchase),
+        purchases::buy,
+    )
+    .add(
+        Get,
+        "/v1/purchases/{purchase_id}",
+        Needs(ReadManifest),
+        purchases::get,
+    )
+    .add(
+        Post,
+        "/v1/purchases/{purchase_id}/refund",
+        Needs(Publish),
+        purchases::refund,
+    )
+    .add(
+        Post,
+        "/v1/purchases/{purchase_id}/confirm",
+        Needs(Purchase),
+        purchases::confirm,
+    )
+    .add(
+        Get,
+        "/v1/purchases/{purchase_id}/files",
+        Needs(ReadShards),
+        delivery::files,
+    )
+    .add(
+        Get,
+        "/v1/downloads/{token}",
+        Needs(ReadShards),
+        delivery::download,
+    )
+    .add(Get, "/v1/events", Needs(Publish), feed::list);
     let router = table
         .router
         .fallback(not_found)

@@ -54,15 +54,23 @@ pub(crate) fn sweep(app: &Arc<App>) -> Result<usize, ApiError> {
     Ok(swept)
 }
 
-/// Sweeps every `sweep_every` until the task is dropped.
+/// Every `sweep_every` until the task is dropped: sweeps expired uploads
+/// and releases purchases whose hold ended.
 pub(crate) async fn run(app: Arc<App>) {
     let mut every = tokio::time::interval(app.config.sweep_every);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        let app = Arc::clone(&app);
-        if let Err(e) = crate::app::blocking(move || sweep(&app)).await {
+        let uploads = Arc::clone(&app);
+        if let Err(e) = crate::app::blocking(move || sweep(&uploads)).await {
             eprintln!("assay-market: sweeping expired uploads: {}", e.message);
+        }
+        let escrow = Arc::clone(&app);
+        if let Err(e) = crate::app::blocking(move || crate::purchases::release_due(&escrow)).await {
+            eprintln!(
+                "assay-market: releasing escrow past its hold: {}",
+                e.message
+            );
         }
     }
 }

@@ -168,6 +168,15 @@ impl Blobs for FolderBlobs {
             .map_err(io("reading blob", blob.as_str()))
     }
 
+    fn open(&self, blob: &BlobId) -> Result<(Box<dyn Read + Send>, u64)> {
+        let file = File::open(self.blob(blob)).map_err(io("opening blob", blob.as_str()))?;
+        let len = file
+            .metadata()
+            .map_err(io("reading blob", blob.as_str()))?
+            .len();
+        Ok((Box::new(file), len))
+    }
+
     fn delete(&self, blob: &BlobId) -> Result<()> {
         remove(&self.blob(blob)).map_err(io("removing blob", blob.as_str()))
     }

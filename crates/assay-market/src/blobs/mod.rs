@@ -58,6 +58,8 @@ pub trait Blobs: Send + Sync {
     /// Turns a finished, verified part into the blob of the same id, durably.
     fn seal(&self, upload: &UploadId) -> Result<BlobId>;
     fn exists(&self, blob: &BlobId) -> Result<bool>;
+    /// A blob's bytes from the start, and its length.
+    fn open(&self, blob: &BlobId) -> Result<(Box<dyn Read + Send>, u64)>;
     /// Removes a blob; one already gone is fine.
     fn delete(&self, blob: &BlobId) -> Result<()>;
     /// Every part held, for recovery at start.

@@ -3,15 +3,13 @@
 //! leaves the previous version, never half of one. A database from a newer
 //! build is refused, never downgraded.
 //!
-//! Version 1 holds publishing. What comes next is meant to be added, not
-//! changed: `purchases` (listing, buyer account, price and currency as
-//! paid, escrow state held/released/refunded), `payouts` (one row per
-//! creator wallet of a purchase, its amount snapshotted from the listing's
-//! split at purchase time, and state), `previews` (a listing asset's
-//! watermarked preview blob, apart from `blobs`), `events` (an
-//! INTEGER PRIMARY KEY sequence that is the feed's cursor, per publisher),
-//! `webhooks` and their deliveries. Download links need no table: they are
-//! HMACs over (buyer, blob, expiry) under a key in the data folder.
+//! Version 1 holds publishing; version 2 buying: purchases with their escrow
+//! state, the entitlements (files) each gives its buyer, payouts per payee,
+//! and the publishers' event feed. What comes next is meant to be added,
+//! not changed: `previews` (a listing asset's watermarked preview blob,
+//! apart from `blobs`), `webhooks` and their deliveries. Download links need
+//! no table: they are HMACs over (purchase, buyer, file, expiry) under a key
+//! in the data folder, and a refund revokes them through the purchase.
 
 use rusqlite::Connection;
 
@@ -123,6 +121,65 @@ const MIGRATIONS: &[&str] = &[
         withdrawn_at  TEXT NOT NULL,
         PRIMARY KEY (listing, asset_id)
     );
+    "#,
+    // 2: purchases, entitlements, payouts and events.
+    r#"
+    -- A purchase holds its price in escrow until released or refunded.
+    -- `hold_until` is Unix milliseconds: a purchase still held then is
+    -- released by the sweeper.
+    CREATE TABLE purchases (
+        seq           INTEGER PRIMARY KEY,
+        id            TEXT NOT NULL UNIQUE,
+        listing       INTEGER NOT NULL REFERENCES listings(seq),
+        buyer         INTEGER NOT NULL REFERENCES accounts(id),
+        amount_minor  INTEGER NOT NULL CHECK (amount_minor >= 0),
+        currency      TEXT NOT NULL,
+        state         TEXT NOT NULL DEFAULT 'held'
+                      CHECK (state IN ('held', 'released', 'refunded')),
+        created_at    TEXT NOT NULL,
+        hold_until    INTEGER NOT NULL,
+        settled_at    TEXT
+    );
+    -- A buyer holds at most one live purchase of a listing: buying again
+    -- answers with it. After a refund the listing may be bought anew.
+    CREATE UNIQUE INDEX purchases_one_live ON purchases(listing, buyer) WHERE state <> 'refunded';
+    CREATE INDEX purchases_hold ON purchases(hold_until) WHERE state = 'held';
+
+    -- The files a purchase entitles its buyer to, fixed when it is made:
+    -- a later withdrawal does not take back what was bought.
+    CREATE TABLE entitlements (
+        purchase  INTEGER NOT NULL REFERENCES purchases(seq),
+        seq       INTEGER NOT NULL,
+        asset_id  TEXT NOT NULL,
+        blob      TEXT NOT NULL REFERENCES blobs(id),
+        PRIMARY KEY (purchase, asset_id)
+    );
+
+    -- One row per payee of a purchase with something owed, snapshotted
+    -- from the listing's split; `creator_wallet` NULL is the publisher's
+    -- remainder. `asset_ids` is a JSON array.
+    CREATE TABLE payouts (
+        id              TEXT PRIMARY KEY,
+        purchase        INTEGER NOT NULL REFERENCES purchases(seq),
+        seq             INTEGER NOT NULL,
+        creator_wallet  TEXT,
+        asset_ids       TEXT NOT NULL,
+        amount_minor    INTEGER NOT NULL CHECK (amount_minor > 0),
+        state           TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (state IN ('pending', 'sent', 'cancelled')),
+        UNIQUE (purchase, seq)
+    );
+
+    -- The publishers' feed. AUTOINCREMENT so a cursor (`seq`) is never
+    -- handed out twice; `body` is the event's JSON.
+    CREATE TABLE events (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          TEXT NOT NULL UNIQUE,
+        account     INTEGER NOT NULL REFERENCES accounts(id),
+        body        TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    );
+    CREATE INDEX events_account ON events(account, seq);
     "#,
 ];
 

@@ -1,5 +1,6 @@
 //! The server's records: accounts, publishers' keys, manifests and their
-//! assets, uploads, stored files and listings. [`Records`] is the seam a
+//! assets, uploads, stored files, listings, purchases with their
+//! entitlements and payouts, and the publishers' events. [`Records`] is the seam a
 //! PostgreSQL backend would fill; [`SqliteRecords`] is the embedded one.
 //!
 //! Methods are synchronous and may block: the server calls them on tokio's
@@ -8,13 +9,16 @@
 //! leaves nothing half-recorded.
 
 mod migrations;
+mod sales;
 mod sqlite;
 
 use assay_core::licenses::PaymentTerms;
+use assay_market_proto::events::{EventKind, ReleaseReason};
 use assay_market_proto::listings::{ListingTerms, Withdrawn};
+use assay_market_proto::purchases::{EscrowState, PayoutState};
 use assay_market_proto::Role;
 
-use crate::ids::{BlobId, ListingId, UploadId};
+use crate::ids::{BlobId, EventId, ListingId, PayoutId, PurchaseId, UploadId};
 
 pub use sqlite::SqliteRecords;
 
@@ -177,6 +181,93 @@ pub struct ListedAsset {
     pub withdrawn: Option<Withdrawn>,
 }
 
+/// A purchase about to be recorded: the listing as the buyer saw it
+/// (`listing_updated_at`), the files it entitles to and the payouts of the
+/// split at that moment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPurchase {
+    pub id: PurchaseId,
+    pub listing: ListingId,
+    pub buyer: AccountId,
+    pub listing_updated_at: String,
+    pub amount_minor: u64,
+    pub currency: String,
+    pub hold_until_ms: i64,
+    /// Asset ids and their files, in manifest order.
+    pub files: Vec<(String, BlobId)>,
+    pub payouts: Vec<NewPayout>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPayout {
+    pub id: PayoutId,
+    /// `None` for the publisher's remainder.
+    pub creator_wallet: Option<String>,
+    pub asset_ids: Vec<String>,
+    pub amount_minor: u64,
+}
+
+/// A recorded purchase with its entitlement and payouts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PurchaseRecord {
+    pub id: PurchaseId,
+    pub listing: ListingId,
+    /// The listing's publisher.
+    pub publisher: AccountId,
+    pub publisher_name: String,
+    pub manifest_id: String,
+    pub manifest_hash: String,
+    pub buyer: AccountId,
+    pub buyer_name: String,
+    pub amount_minor: u64,
+    pub currency: String,
+    pub state: EscrowState,
+    pub created_at: String,
+    pub hold_until_ms: i64,
+    pub settled_at: Option<String>,
+    pub files: Vec<EntitledFile>,
+    pub payouts: Vec<PayoutRecord>,
+}
+
+/// A file a purchase entitles its buyer to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntitledFile {
+    pub asset_id: String,
+    pub file_name: String,
+    pub size_bytes: u64,
+    /// `sha256:` and hex.
+    pub checksum: String,
+    pub blob: BlobId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayoutRecord {
+    pub id: PayoutId,
+    pub creator_wallet: Option<String>,
+    pub asset_ids: Vec<String>,
+    pub amount_minor: u64,
+    pub state: PayoutState,
+}
+
+/// How a held purchase is settled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settlement {
+    /// Escrow goes to the payees: payouts are sent.
+    Release(ReleaseReason),
+    /// Escrow goes back to the buyer: the entitlement is revoked and the
+    /// payouts cancelled.
+    Refund,
+}
+
+/// One event of a publisher's feed; `seq` is its cursor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventRecord {
+    pub seq: i64,
+    pub id: EventId,
+    pub at: String,
+    pub kind: EventKind,
+}
+
 /// Why a records operation failed: a rule the records keep (each its own
 /// variant, for the API to name), or the backend.
 #[derive(Debug, thiserror::Error)]
@@ -209,6 +300,13 @@ pub enum RecordsError {
     AssetNotInListing {
         listing: ListingId,
         asset_id: String,
+    },
+    #[error("listing {0} changed while it was being bought; look at it again")]
+    ListingChanged(ListingId),
+    #[error("purchase {purchase} is {} already", state.as_str())]
+    PurchaseSettled {
+        purchase: PurchaseId,
+        state: EscrowState,
     },
     #[error("no {what} {id}")]
     Missing { what: &'static str, id: String },
@@ -291,4 +389,21 @@ pub trait Records: Send + Sync {
     /// Takes an asset off a listing for good; withdrawing it again keeps
     /// the first reason and time.
     fn withdraw(&self, id: &ListingId, asset_id: &str, reason: &str) -> Result<()>;
+
+    /// Records a purchase, its entitlement, its payouts and its `purchase`
+    /// event in one transaction. A buyer's live purchase of the same listing
+    /// is [`Insert::Existing`] (nothing is charged twice);
+    /// [`RecordsError::ListingChanged`] when the listing was changed since
+    /// `listing_updated_at`.
+    fn create_purchase(&self, purchase: NewPurchase) -> Result<Insert<PurchaseRecord>>;
+    fn purchase(&self, id: &PurchaseId) -> Result<Option<PurchaseRecord>>;
+    /// Settles a held purchase and records its events (`escrow_released`
+    /// and a `payout_sent` per payout, or `refunded`). Settling it the same
+    /// way again changes nothing; the other way is
+    /// [`RecordsError::PurchaseSettled`].
+    fn settle(&self, id: &PurchaseId, how: Settlement) -> Result<PurchaseRecord>;
+    /// Held purchases whose hold ended before `now_ms`.
+    fn due_purchases(&self, now_ms: i64) -> Result<Vec<PurchaseId>>;
+    /// Up to `limit` of `account`'s events after cursor `after`, in order.
+    fn events(&self, account: AccountId, after: i64, limit: u32) -> Result<Vec<EventRecord>>;
 }

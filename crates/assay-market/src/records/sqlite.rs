@@ -13,12 +13,14 @@ use assay_market_proto::Role;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 
 use super::{
-    migrations, Account, AccountId, AssetEntry, Insert, ListedAsset, ListingDetail, ListingRecord,
-    ListingRow, Manifest, NewListing, NewManifest, NewUpload, Records, RecordsError, Result,
-    StoredAsset, StoredKey, Upload, UploadState,
+    migrations, sales, Account, AccountId, AssetEntry, EventRecord, Insert, ListedAsset,
+    ListingDetail, ListingRecord, ListingRow, Manifest, NewListing, NewManifest, NewPurchase,
+    NewUpload, PurchaseRecord, Records, RecordsError, Result, Settlement, StoredAsset, StoredKey,
+    Upload, UploadState,
 };
 use crate::clock;
-use crate::ids::{BlobId, ListingId, UploadId};
+use crate::ids::{BlobId, ListingId, PurchaseId, UploadId};
+use assay_market_proto::events::EventKind;
 
 /// Idle connections kept for reuse; more are opened under load and closed after.
 const POOL: usize = 8;
@@ -34,15 +36,15 @@ impl From<rusqlite::Error> for RecordsError {
     }
 }
 
-fn corrupt(what: String) -> RecordsError {
+pub(super) fn corrupt(what: String) -> RecordsError {
     RecordsError::Backend(what.into())
 }
 
-fn to_i64(n: u64) -> Result<i64> {
+pub(super) fn to_i64(n: u64) -> Result<i64> {
     i64::try_from(n).map_err(|_| corrupt(format!("{n} does not fit a 64-bit signed integer")))
 }
 
-fn to_u64(n: i64) -> Result<u64> {
+pub(super) fn to_u64(n: i64) -> Result<u64> {
     u64::try_from(n).map_err(|_| corrupt(format!("a stored count is negative ({n})")))
 }
 
@@ -739,10 +741,21 @@ impl Records for SqliteRecords {
                     at
                 ],
             )?;
-            load_listing(tx, listing.id.as_str())?.ok_or_else(|| RecordsError::Missing {
-                what: "listing",
-                id: listing.id.to_string(),
-            })
+            let record =
+                load_listing(tx, listing.id.as_str())?.ok_or_else(|| RecordsError::Missing {
+                    what: "listing",
+                    id: listing.id.to_string(),
+                })?;
+            sales::add_event(
+                tx,
+                listing.account,
+                &EventKind::ListingCreated {
+                    listing_id: record.id.to_string(),
+                    manifest_id: record.manifest_id.clone(),
+                    manifest_hash: record.manifest_hash.clone(),
+                },
+            )?;
+            Ok(record)
         })
     }
 
@@ -902,5 +915,28 @@ impl Records for SqliteRecords {
             }
             Ok(())
         })
+    }
+
+    fn create_purchase(&self, purchase: NewPurchase) -> Result<Insert<PurchaseRecord>> {
+        self.write(|tx| sales::create_purchase(tx, purchase))
+    }
+
+    fn purchase(&self, id: &PurchaseId) -> Result<Option<PurchaseRecord>> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            sales::load(&tx, id)
+        })
+    }
+
+    fn settle(&self, id: &PurchaseId, how: Settlement) -> Result<PurchaseRecord> {
+        self.write(|tx| sales::settle(tx, id, how))
+    }
+
+    fn due_purchases(&self, now_ms: i64) -> Result<Vec<PurchaseId>> {
+        self.with(|conn| sales::due_purchases(conn, now_ms))
+    }
+
+    fn events(&self, account: AccountId, after: i64, limit: u32) -> Result<Vec<EventRecord>> {
+        self.with(|conn| sales::events(conn, account, after, limit))
     }
 }

@@ -5,7 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod delivery;
 mod publish;
+mod purchases;
 mod security;
 mod spec;
 mod support;

@@ -557,3 +557,61 @@ pub fn publisher_with(server: &Server, shelf: &Shelf, name: &str, manifest: &[u8
     publisher.post_manifest(manifest).expect(201, "");
     publisher
 }
+
+/// A publisher's listing of a manifest whose files are all uploaded.
+pub struct Listed {
+    pub publisher: Client,
+    pub listing_id: String,
+    pub manifest: Vec<u8>,
+}
+
+/// Publishes `shelf`'s manifest as `name`, uploads `uploaded` of its files
+/// (all of them when `None`) and lists it at 100.00 EUR.
+pub fn listed(server: &Server, shelf: &Shelf, name: &str, uploaded: Option<usize>) -> Listed {
+    let manifest = shelf.export();
+    let publisher = publisher_with(server, shelf, name, &manifest);
+    let (manifest_id, assets) = entries(&manifest);
+    for entry in assets.iter().take(uploaded.unwrap_or(assets.len())) {
+        let id = entry["asset_id"].as_str().unwrap();
+        publisher.upload(&manifest_id, id, &shelf.file(entry), 2);
+    }
+    let listing = publisher
+        .post(
+            "/v1/listings",
+            &json!({
+                "manifest_id": manifest_id, "title": "Two cameras", "description": "",
+                "price_minor": 10_000, "currency": "EUR"
+            }),
+        )
+        .expect(201, "")
+        .json();
+    Listed {
+        publisher,
+        listing_id: listing["listing_id"].as_str().unwrap().to_owned(),
+        manifest,
+    }
+}
+
+impl Client {
+    /// Buys a listing; the reply is the purchase.
+    pub fn buy(&self, listing_id: &str) -> Reply {
+        self.request(
+            "POST",
+            &format!("/v1/listings/{listing_id}/purchases"),
+            &[],
+            &[],
+        )
+    }
+
+    /// Every event of the caller's feed after `after`.
+    pub fn events(&self, after: Option<&str>) -> Vec<Value> {
+        let path = match after {
+            Some(cursor) => format!("/v1/events?after={cursor}"),
+            None => "/v1/events".to_owned(),
+        };
+        self.get(&path).expect(200, "").json()["events"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}

@@ -1,0 +1,228 @@
+//! Signed download links. A link is a token naming one purchase, its buyer,
+//! one file (a blob, or the manifest) and an expiry, with an HMAC-SHA256
+//! over them under the server's link key, so no table is needed: a link
+//! cannot be altered or made without the key, and a refund revokes it
+//! through the purchase it names.
+//!
+//! The key is 32 random bytes in `link.key` in the data folder, made once
+//! (readable by the server's user only) and kept across restarts, so links
+//! outlive a restart until they expire.
+
+use std::fs::OpenOptions;
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256};
+
+use crate::ids::{BlobId, PurchaseId};
+use crate::records::AccountId;
+
+const KEY_FILE: &str = "link.key";
+/// What a link to the manifest names instead of a blob.
+const MANIFEST: &str = "manifest";
+
+/// The file a link is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    Manifest,
+    Blob(BlobId),
+}
+
+/// What a link grants: one buyer one file of one purchase, until `expires_ms`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Link {
+    pub purchase: PurchaseId,
+    pub buyer: AccountId,
+    pub target: Target,
+    pub expires_ms: i64,
+}
+
+/// The server's key for signing links.
+pub(crate) struct LinkKey([u8; 32]);
+
+impl LinkKey {
+    /// The key in `data`, made there first if there is none.
+    pub fn load_or_create(data: &Path) -> io::Result<LinkKey> {
+        std::fs::create_dir_all(data)?;
+        let path = data.join(KEY_FILE);
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        // Drawn before the file exists, so a failure leaves no empty key.
+        let mut key = [0u8; 32];
+        OsRng
+            .try_fill_bytes(&mut key)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        match options.open(&path) {
+            Ok(mut file) => {
+                file.write_all(&key)?;
+                file.sync_all()?;
+                Ok(LinkKey(key))
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let mut bytes = Vec::with_capacity(32);
+                std::fs::File::open(&path)?.read_to_end(&mut bytes)?;
+                key = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("{} does not hold a 32-byte key", path.display()),
+                    )
+                })?;
+                Ok(LinkKey(key))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The token of `link`: its fields and their MAC, both base64url.
+    pub fn sign(&self, link: &Link) -> String {
+        let target = match &link.target {
+            Target::Manifest => MANIFEST,
+            Target::Blob(blob) => blob.as_str(),
+        };
+        let payload = format!(
+            "{}.{}.{target}.{}",
+            link.purchase, link.buyer, link.expires_ms
+        );
+        let mac = hmac_sha256(&self.0, payload.as_bytes());
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(payload),
+            URL_SAFE_NO_PAD.encode(mac)
+        )
+    }
+
+    /// The link `token` stands for, when this key signed it; `None` for
+    /// anything else, malformed or altered alike.
+    pub fn open(&self, token: &str) -> Option<Link> {
+        let (payload, mac) = token.split_once('.')?;
+        let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
+        let mac = URL_SAFE_NO_PAD.decode(mac).ok()?;
+        if !same(&hmac_sha256(&self.0, &payload), &mac) {
+            return None;
+        }
+        let payload = String::from_utf8(payload).ok()?;
+        let mut fields = payload.split('.');
+        let purchase = PurchaseId::parse(fields.next()?)?;
+        let buyer = fields.next()?.parse().ok()?;
+        let target = match fields.next()? {
+            MANIFEST => Target::Manifest,
+            blob => Target::Blob(BlobId::parse(blob)?),
+        };
+        let expires_ms = fields.next()?.parse().ok()?;
+        if fields.next().is_some() {
+            return None;
+        }
+        Some(Link {
+            purchase,
+            buyer,
+            target,
+            expires_ms,
+        })
+    }
+}
+
+/// HMAC-SHA256 (RFC 2104) of `message` under a key of at most one block.
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut block = [0u8; 64];
+    if key.len() > block.len() {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| block.map(|b| b ^ byte);
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
+/// Compares a MAC in time independent of where the first difference is.
+fn same(expected: &[u8; 32], given: &[u8]) -> bool {
+    given.len() == expected.len()
+        && expected
+            .iter()
+            .zip(given)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_matches_rfc_4231() {
+        // Test case 2.
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        assert_eq!(
+            hex::encode(mac),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        // Test case 6: a key longer than a block is hashed first.
+        let mac = hmac_sha256(
+            &[0xaa; 131],
+            b"Test Using Larger Than Block-Size Key - Hash Key First",
+        );
+        assert_eq!(
+            hex::encode(mac),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+    }
+
+    #[test]
+    fn a_link_reads_back_and_any_change_breaks_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = LinkKey::load_or_create(dir.path()).unwrap();
+        let link = Link {
+            purchase: PurchaseId::random(),
+            buyer: 7,
+            target: Target::Blob(BlobId::random()),
+            expires_ms: 1_700_000_000_000,
+        };
+        let token = key.sign(&link);
+        assert_eq!(key.open(&token), Some(link.clone()));
+        // The same key after a restart; another data folder's key refuses it.
+        assert_eq!(
+            LinkKey::load_or_create(dir.path()).unwrap().open(&token),
+            Some(link.clone())
+        );
+        let other = tempfile::tempdir().unwrap();
+        assert_eq!(
+            LinkKey::load_or_create(other.path()).unwrap().open(&token),
+            None
+        );
+        let forged = Link {
+            buyer: 8,
+            ..link.clone()
+        };
+        let (_, mac) = token.split_once('.').unwrap();
+        let (payload, _) = key
+            .sign(&forged)
+            .split_once('.')
+            .map(|(p, m)| (p.to_owned(), m.to_owned()))
+            .unwrap();
+        assert_eq!(key.open(&format!("{payload}.{mac}")), None);
+        for bad in ["", ".", "x.y", &token[1..], &format!("{token}A")] {
+            assert_eq!(key.open(bad), None, "{bad:?}");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.path().join(KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

@@ -1,0 +1,423 @@
+//! The SQLite side of buying: purchases, their entitlements and payouts,
+//! and the publishers' events. Each function runs inside the transaction
+//! or on the connection [`super::SqliteRecords`] hands it.
+
+use assay_market_proto::events::{EventKind, ReleaseReason};
+use assay_market_proto::purchases::{EscrowState, PayoutState};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use super::sqlite::{corrupt, to_i64, to_u64};
+use super::{
+    AccountId, EntitledFile, EventRecord, Insert, NewPurchase, PayoutRecord, PurchaseRecord,
+    RecordsError, Result, Settlement,
+};
+use crate::clock;
+use crate::ids::{BlobId, EventId, ListingId, PayoutId, PurchaseId};
+
+/// Appends an event to `account`'s feed.
+pub(super) fn add_event(tx: &Transaction, account: AccountId, kind: &EventKind) -> Result<()> {
+    let body = serde_json::to_string(kind)
+        .map_err(|e| corrupt(format!("an event does not serialise: {e}")))?;
+    tx.execute(
+        "INSERT INTO events (id, account, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            EventId::random().as_str(),
+            account,
+            body,
+            clock::timestamp()
+        ],
+    )?;
+    Ok(())
+}
+
+pub(super) fn create_purchase(
+    tx: &Transaction,
+    purchase: NewPurchase,
+) -> Result<Insert<PurchaseRecord>> {
+    let missing = || RecordsError::Missing {
+        what: "listing",
+        id: purchase.listing.to_string(),
+    };
+    let (listing, publisher, updated_at, manifest_id): (i64, AccountId, String, String) = tx
+        .query_row(
+            "SELECT l.seq, l.account, l.updated_at, m.manifest_id
+             FROM listings l JOIN manifests m ON m.id = l.manifest WHERE l.id = ?1",
+            [purchase.listing.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?
+        .ok_or_else(missing)?;
+    let live: Option<String> = tx
+        .query_row(
+            "SELECT id FROM purchases WHERE listing = ?1 AND buyer = ?2 AND state <> 'refunded'",
+            params![listing, purchase.buyer],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = live {
+        let id = purchase_id(&id)?;
+        return Ok(Insert::Existing(load(tx, &id)?.ok_or_else(missing)?));
+    }
+    if updated_at != purchase.listing_updated_at {
+        return Err(RecordsError::ListingChanged(purchase.listing));
+    }
+    tx.execute(
+        "INSERT INTO purchases (id, listing, buyer, amount_minor, currency, created_at, hold_until)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            purchase.id.as_str(),
+            listing,
+            purchase.buyer,
+            to_i64(purchase.amount_minor)?,
+            purchase.currency,
+            clock::timestamp(),
+            purchase.hold_until_ms
+        ],
+    )?;
+    let row = tx.last_insert_rowid();
+    let mut entitle = tx.prepare(
+        "INSERT INTO entitlements (purchase, seq, asset_id, blob) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (seq, (asset_id, blob)) in purchase.files.iter().enumerate() {
+        entitle.execute(params![row, to_i64(seq as u64)?, asset_id, blob.as_str()])?;
+    }
+    let mut pay = tx.prepare(
+        "INSERT INTO payouts (id, purchase, seq, creator_wallet, asset_ids, amount_minor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (seq, payout) in purchase.payouts.iter().enumerate() {
+        pay.execute(params![
+            payout.id.as_str(),
+            row,
+            to_i64(seq as u64)?,
+            payout.creator_wallet,
+            asset_ids_json(&payout.asset_ids)?,
+            to_i64(payout.amount_minor)?
+        ])?;
+    }
+    add_event(
+        tx,
+        publisher,
+        &EventKind::Purchase {
+            purchase_id: purchase.id.to_string(),
+            listing_id: purchase.listing.to_string(),
+            manifest_id,
+            asset_ids: purchase.files.iter().map(|(a, _)| a.clone()).collect(),
+            amount_minor: purchase.amount_minor,
+            currency: purchase.currency.clone(),
+        },
+    )?;
+    Ok(Insert::New(load(tx, &purchase.id)?.ok_or_else(missing)?))
+}
+
+pub(super) fn settle(tx: &Transaction, id: &PurchaseId, how: Settlement) -> Result<PurchaseRecord> {
+    let missing = || RecordsError::Missing {
+        what: "purchase",
+        id: id.to_string(),
+    };
+    let purchase = load(tx, id)?.ok_or_else(missing)?;
+    let target = match how {
+        Settlement::Release(_) => EscrowState::Released,
+        Settlement::Refund => EscrowState::Refunded,
+    };
+    if purchase.state == target {
+        return Ok(purchase);
+    }
+    if purchase.state != EscrowState::Held {
+        return Err(RecordsError::PurchaseSettled {
+            purchase: id.clone(),
+            state: purchase.state,
+        });
+    }
+    let payout_state = match how {
+        Settlement::Release(_) => PayoutState::Sent,
+        Settlement::Refund => PayoutState::Cancelled,
+    };
+    tx.execute(
+        "UPDATE purchases SET state = ?1, settled_at = ?2 WHERE id = ?3 AND state = 'held'",
+        params![target.as_str(), clock::timestamp(), id.as_str()],
+    )?;
+    tx.execute(
+        "UPDATE payouts SET state = ?1
+         WHERE purchase = (SELECT seq FROM purchases WHERE id = ?2) AND state = 'pending'",
+        params![payout_state.as_str(), id.as_str()],
+    )?;
+    let (purchase_id, listing_id) = (id.to_string(), purchase.listing.to_string());
+    let (amount_minor, currency) = (purchase.amount_minor, purchase.currency.clone());
+    match how {
+        Settlement::Refund => add_event(
+            tx,
+            purchase.publisher,
+            &EventKind::Refunded {
+                purchase_id,
+                listing_id,
+                amount_minor,
+                currency,
+            },
+        )?,
+        Settlement::Release(reason) => {
+            release_events(tx, &purchase, reason)?;
+        }
+    }
+    load(tx, id)?.ok_or_else(missing)
+}
+
+/// `escrow_released`, then one `payout_sent` per payout.
+fn release_events(
+    tx: &Transaction,
+    purchase: &PurchaseRecord,
+    reason: ReleaseReason,
+) -> Result<()> {
+    let account = purchase.publisher;
+    add_event(
+        tx,
+        account,
+        &EventKind::EscrowReleased {
+            purchase_id: purchase.id.to_string(),
+            listing_id: purchase.listing.to_string(),
+            amount_minor: purchase.amount_minor,
+            currency: purchase.currency.clone(),
+            reason,
+        },
+    )?;
+    for payout in &purchase.payouts {
+        add_event(
+            tx,
+            account,
+            &EventKind::PayoutSent {
+                payout_id: payout.id.to_string(),
+                purchase_id: purchase.id.to_string(),
+                listing_id: purchase.listing.to_string(),
+                creator_wallet: payout.creator_wallet.clone(),
+                asset_ids: payout.asset_ids.clone(),
+                amount_minor: payout.amount_minor,
+                currency: purchase.currency.clone(),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+pub(super) fn due_purchases(conn: &Connection, now_ms: i64) -> Result<Vec<PurchaseId>> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM purchases WHERE state = 'held' AND hold_until < ?1 ORDER BY hold_until",
+    )?;
+    let ids = stmt
+        .query_map([now_ms], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    ids.iter().map(|id| purchase_id(id)).collect()
+}
+
+pub(super) fn events(
+    conn: &Connection,
+    account: AccountId,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<EventRecord>> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, id, created_at, body FROM events
+         WHERE account = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    )?;
+    let rows = stmt
+        .query_map(params![account, after, limit], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(seq, id, at, body)| {
+            Ok(EventRecord {
+                seq,
+                id: EventId::parse(&id)
+                    .ok_or_else(|| corrupt(format!("event id {id:?} is malformed")))?,
+                at,
+                kind: serde_json::from_str(&body)
+                    .map_err(|e| corrupt(format!("event {id}: stored body: {e}")))?,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn load(conn: &Connection, id: &PurchaseId) -> Result<Option<PurchaseRecord>> {
+    type Columns = (
+        i64,
+        String,
+        AccountId,
+        String,
+        String,
+        String,
+        AccountId,
+        String,
+        i64,
+        String,
+        String,
+        String,
+        i64,
+        Option<String>,
+    );
+    let row: Option<Columns> = conn
+        .query_row(
+            "SELECT p.seq, l.id, l.account, pa.name, m.manifest_id, m.manifest_hash,
+                    p.buyer, ba.name, p.amount_minor, p.currency, p.state, p.created_at,
+                    p.hold_until, p.settled_at
+             FROM purchases p
+             JOIN listings l ON l.seq = p.listing
+             JOIN accounts pa ON pa.id = l.account
+             JOIN accounts ba ON ba.id = p.buyer
+             JOIN manifests m ON m.id = l.manifest
+             WHERE p.id = ?1",
+            [id.as_str()],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                    r.get(11)?,
+                    r.get(12)?,
+                    r.get(13)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((
+        seq,
+        listing,
+        publisher,
+        publisher_name,
+        manifest_id,
+        manifest_hash,
+        buyer,
+        buyer_name,
+        amount,
+        currency,
+        state,
+        created_at,
+        hold_until_ms,
+        settled_at,
+    )) = row
+    else {
+        return Ok(None);
+    };
+    Ok(Some(PurchaseRecord {
+        id: id.clone(),
+        listing: ListingId::parse(&listing)
+            .ok_or_else(|| corrupt(format!("listing id {listing:?} is malformed")))?,
+        publisher,
+        publisher_name,
+        manifest_id,
+        manifest_hash,
+        buyer,
+        buyer_name,
+        amount_minor: to_u64(amount)?,
+        currency,
+        state: escrow_state(&state)?,
+        created_at,
+        hold_until_ms,
+        settled_at,
+        files: files(conn, seq)?,
+        payouts: payouts(conn, seq)?,
+    }))
+}
+
+fn files(conn: &Connection, purchase: i64) -> Result<Vec<EntitledFile>> {
+    let mut stmt = conn.prepare(
+        "SELECT e.asset_id, a.file_name, a.size_bytes, a.checksum, e.blob
+         FROM entitlements e
+         JOIN purchases p ON p.seq = e.purchase
+         JOIN listings l ON l.seq = p.listing
+         JOIN manifest_assets a ON a.manifest = l.manifest AND a.asset_id = e.asset_id
+         WHERE e.purchase = ?1 ORDER BY e.seq",
+    )?;
+    let rows = stmt
+        .query_map([purchase], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(asset_id, file_name, size, checksum, blob)| {
+            Ok(EntitledFile {
+                asset_id,
+                file_name,
+                size_bytes: to_u64(size)?,
+                checksum,
+                blob: BlobId::parse(&blob)
+                    .ok_or_else(|| corrupt(format!("blob id {blob:?} is malformed")))?,
+            })
+        })
+        .collect()
+}
+
+fn payouts(conn: &Connection, purchase: i64) -> Result<Vec<PayoutRecord>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, creator_wallet, asset_ids, amount_minor, state
+         FROM payouts WHERE purchase = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt
+        .query_map([purchase], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(id, creator_wallet, asset_ids, amount, state)| {
+            Ok(PayoutRecord {
+                id: PayoutId::parse(&id)
+                    .ok_or_else(|| corrupt(format!("payout id {id:?} is malformed")))?,
+                creator_wallet,
+                asset_ids: serde_json::from_str(&asset_ids)
+                    .map_err(|e| corrupt(format!("payout {id}: asset ids: {e}")))?,
+                amount_minor: to_u64(amount)?,
+                state: payout_state(&state)?,
+            })
+        })
+        .collect()
+}
+
+fn asset_ids_json(ids: &[String]) -> Result<String> {
+    serde_json::to_string(ids).map_err(|e| corrupt(format!("asset ids do not serialise: {e}")))
+}
+
+fn purchase_id(id: &str) -> Result<PurchaseId> {
+    PurchaseId::parse(id).ok_or_else(|| corrupt(format!("purchase id {id:?} is malformed")))
+}
+
+fn escrow_state(text: &str) -> Result<EscrowState> {
+    match text {
+        "held" => Ok(EscrowState::Held),
+        "released" => Ok(EscrowState::Released),
+        "refunded" => Ok(EscrowState::Refunded),
+        other => Err(corrupt(format!("purchases.state {other:?}"))),
+    }
+}
+
+fn payout_state(text: &str) -> Result<PayoutState> {
+    match text {
+        "pending" => Ok(PayoutState::Pending),
+        "sent" => Ok(PayoutState::Sent),
+        "cancelled" => Ok(PayoutState::Cancelled),
+        other => Err(corrupt(format!("payouts.state {other:?}"))),
+    }
+}
