@@ -96,7 +96,7 @@ impl Library {
         actor: &Actor,
         selection: &Selection,
         out: &Path,
-        build: impl FnOnce(Vec<Value>, Map<String, Value>) -> Result<Document>,
+        build: impl FnOnce(Vec<Value>, Map<String, Value>) -> Result<Document> + Send,
     ) -> Result<ManifestExport> {
         // Only rights managers may export (the role table).
         actor.may(Action::Export)?;
@@ -131,7 +131,17 @@ impl Library {
             events.push((row, asset_id));
             entries.push(entry);
         }
-        let document = build(entries, licenses)?;
+        // The chains' heads are read while another core builds and signs
+        // the document; the events need both.
+        let (document, heads) = std::thread::scope(|s| {
+            let document = s.spawn(|| build(entries, licenses));
+            let heads = provenance::heads(&tx, events.iter().map(|e| e.0));
+            let document = document.join().unwrap_or_else(|_| {
+                Err(Error::InvalidInput("building the document panicked".into()))
+            });
+            (document, heads)
+        });
+        let (document, heads) = (document?, heads?);
         // The schema check runs beside the events and the staging, on
         // another core; nothing is committed or put in place before it holds.
         let (written, failures) = std::thread::scope(|s| {
@@ -139,9 +149,10 @@ impl Library {
                 Some((schema, doc)) => schema.failures(doc),
                 None => Vec::new(),
             });
-            let written = provenance::append_all(
+            let written = provenance::append_all_onto(
                 &tx,
                 &events,
+                &heads,
                 EventKind::Export,
                 &document.data,
                 &Signer::User(actor),

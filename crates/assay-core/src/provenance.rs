@@ -327,6 +327,19 @@ pub(crate) fn append_all(
     signer: &Signer,
 ) -> Result<()> {
     let heads = heads(conn, items.iter().map(|i| i.0))?;
+    append_all_onto(conn, items, &heads, kind, data, signer)
+}
+
+/// [`append_all`] onto `heads` read earlier in the same transaction, for a
+/// caller that reads them while it does something else.
+pub(crate) fn append_all_onto(
+    conn: &Connection,
+    items: &[(i64, String)],
+    heads: &Heads,
+    kind: EventKind,
+    data: &Value,
+    signer: &Signer,
+) -> Result<()> {
     let at = now();
     let data = canonical_json(data);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -335,7 +348,7 @@ pub(crate) fn append_all(
         let workers: Vec<_> = items
             .chunks(chunk)
             .map(|part| {
-                let (heads, at, data) = (&heads, &at, &data);
+                let (at, data) = (&at, &data);
                 s.spawn(move || {
                     part.iter()
                         .map(|(row, asset_id)| {
@@ -375,13 +388,12 @@ pub(crate) fn append_all(
     Ok(())
 }
 
-/// The next sequence number and the hash to chain onto, for each of `rows`
-/// that has events: one seek per row in the `(asset, seq)` index, which is
-/// cheaper than any query that groups.
-fn heads(
-    conn: &Connection,
-    rows: impl Iterator<Item = i64>,
-) -> Result<HashMap<i64, (i64, Option<String>)>> {
+/// The next sequence number and the hash to chain onto, by catalog row.
+pub(crate) type Heads = HashMap<i64, (i64, Option<String>)>;
+
+/// The heads of each of `rows` that has events: one seek per row in the
+/// `(asset, seq)` index, which is cheaper than any query that groups.
+pub(crate) fn heads(conn: &Connection, rows: impl Iterator<Item = i64>) -> Result<Heads> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, hash FROM events WHERE asset = ?1 ORDER BY seq DESC LIMIT 1",
     )?;
