@@ -7,6 +7,7 @@ mod edit;
 mod identity;
 mod import;
 mod manifest;
+mod market;
 mod output;
 mod provenance;
 mod read;
@@ -91,6 +92,12 @@ enum Command {
     /// Audit packages: export, and verify from the package alone.
     #[command(subcommand)]
     Audit(audit::Command),
+    /// Marketplaces the library publishes to.
+    #[command(subcommand)]
+    Market(market::Command),
+    /// Publish approved assets not yet listed to a marketplace, resuming any
+    /// interrupted upload, and withdraw those no longer eligible (rights managers).
+    Sync(market::SyncArgs),
 }
 
 fn main() -> ExitCode {
@@ -146,5 +153,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Contract(command) => contract::run(&library, &cli.who, command),
         Command::Audit(audit::Command::Export(args)) => audit::export(&library, &cli.who, args),
         Command::Audit(audit::Command::Verify(args)) => audit::verify(args),
+        Command::Market(command) => market::run(&library, command),
+        Command::Sync(args) => market::sync(&library, &cli.who, args),
     }
 }

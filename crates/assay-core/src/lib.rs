@@ -7,6 +7,8 @@
 //!   folders imported; [`Library::verify`] checks fixity.
 //! - [`Library::record`] and [`Library::list`] read the catalog as
 //!   [`AssetRecord`]s, the shape `schemas/asset.schema.json` describes.
+//! - [`Library::claim_for_market`] and the other `market` methods keep what
+//!   a marketplace sync did, so it resumes; the client does the talking.
 
 mod analyze;
 mod atomic;
@@ -29,6 +31,7 @@ pub mod keys;
 mod library;
 pub mod licenses;
 mod manifest;
+mod market;
 pub mod media;
 mod merkle;
 pub mod metadata;
@@ -67,6 +70,7 @@ pub use gates::FailedGate;
 pub use ingest::{FileReport, FileStatus, ImportEvent, ImportOptions, ImportSummary};
 pub use library::Library;
 pub use manifest::{verify_manifest, ManifestCheck, ManifestExport, RefusedAsset};
+pub use market::{Claimed, Market, MarketAsset, MarketManifest, UploadState, Withdrawal};
 pub use migrations::CURRENT_VERSION as CATALOG_VERSION;
 pub use provenance::{Break, Event, EventKind, ProvenanceReport};
 pub use queue::QueueItem;

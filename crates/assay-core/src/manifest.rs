@@ -98,26 +98,48 @@ impl Library {
         out: &Path,
         build: impl FnOnce(Vec<Value>, Map<String, Value>) -> Result<Document> + Send,
     ) -> Result<ManifestExport> {
+        let claim = Claim {
+            out: Some(out),
+            keep: &|_, rows| Ok(rows),
+            record: &|_, _, _| Ok(()),
+        };
+        self.export_claimed(actor, selection, build, claim)?
+            .map_err(|refused| {
+                let why: Vec<String> = refused
+                    .iter()
+                    .map(|r| format!("{}: {}", r.asset_id, r.reason))
+                    .collect();
+                Error::refused(
+                    "approved-only",
+                    format!("nothing to export; {}", why.join("; ")),
+                )
+            })
+    }
+
+    /// [`Library::export_document`] with a say in what is exported and a
+    /// record of it in the same transaction (a marketplace sync claims the
+    /// assets it publishes so). The inner `Err` holds the refusals when no
+    /// asset is left to export; nothing is then written.
+    pub(crate) fn export_claimed(
+        &self,
+        actor: &Actor,
+        selection: &Selection,
+        build: impl FnOnce(Vec<Value>, Map<String, Value>) -> Result<Document>,
+        claim: Claim,
+    ) -> Result<Result<ManifestExport, Vec<RefusedAsset>>> {
         // Only rights managers may export (the role table).
         actor.may(Action::Export)?;
         let taxonomy = self.taxonomy()?;
         let mut conn = self.connect()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let rows = edit::select(&tx, selection)?;
+        let rows = (claim.keep)(&tx, edit::select(&tx, selection)?)?;
         let Selected {
             listed,
             refused,
             licenses,
         } = entries(&tx, &rows, &taxonomy)?;
         if listed.is_empty() {
-            let why: Vec<String> = refused
-                .iter()
-                .map(|r| format!("{}: {}", r.asset_id, r.reason))
-                .collect();
-            return Err(Error::refused(
-                "approved-only",
-                format!("nothing to export; {}", why.join("; ")),
-            ));
+            return Ok(Err(refused));
         }
         let assets = listed.len();
         let mut events = Vec::with_capacity(assets);
@@ -157,9 +179,15 @@ impl Library {
                 &document.data,
                 &Signer::User(actor),
             )
+            .and_then(|()| (claim.record)(&tx, &document, &events))
             // The file is staged first and put in place only once the events
             // are committed: never a document without its events, nor the reverse.
-            .and_then(|()| atomic::stage(out, &document.bytes).map_err(|e| Error::io(out, e)));
+            .and_then(|()| {
+                claim
+                    .out
+                    .map(|out| atomic::stage(out, &document.bytes).map_err(|e| Error::io(out, e)))
+                    .transpose()
+            });
             let failures = check
                 .join()
                 .unwrap_or_else(|_| vec!["the schema check panicked".to_owned()]);
@@ -172,14 +200,43 @@ impl Library {
         }
         let staged = written?;
         tx.commit()?;
-        staged.put().map_err(|e| Error::io(out, e))?;
-        Ok(ManifestExport {
+        if let (Some(staged), Some(out)) = (staged, claim.out) {
+            staged.put().map_err(|e| Error::io(out, e))?;
+        }
+        Ok(Ok(ManifestExport {
             manifest_id: document.id,
             manifest_hash: document.hash,
             assets,
             refused,
-        })
+        }))
     }
+
+    /// Exports the approved assets `claim` keeps to a signed manifest kept
+    /// only in the catalog (see [`Library::export_claimed`]).
+    pub(crate) fn export_manifest_claimed(
+        &self,
+        actor: &Actor,
+        claim: Claim,
+    ) -> Result<Result<ManifestExport, Vec<RefusedAsset>>> {
+        let library_key = self.library_public_key()?;
+        self.export_claimed(
+            actor,
+            &Selection::Where(crate::catalog::Filter::default()),
+            |entries, licenses| signed_manifest(actor, &library_key, entries, licenses),
+            claim,
+        )
+    }
+}
+
+/// A caller's part in an export: where the file goes (if anywhere), which
+/// of the selected rows to keep, and what to record beside the `export`
+/// events, given the document and the listed (row, asset id) pairs.
+pub(crate) struct Claim<'a> {
+    pub out: Option<&'a Path>,
+    #[allow(clippy::type_complexity)]
+    pub keep: &'a dyn Fn(&rusqlite::Connection, Vec<i64>) -> Result<Vec<i64>>,
+    #[allow(clippy::type_complexity)]
+    pub record: &'a dyn Fn(&rusqlite::Connection, &Document, &[(i64, String)]) -> Result<()>,
 }
 
 /// The signed manifest of `entries`, checked against the manifest schema.

@@ -144,6 +144,51 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE events ADD COLUMN batch INTEGER REFERENCES batches(id);
     ALTER TABLE events ADD COLUMN leaf INTEGER;
     "#,
+    // 6: marketplaces the library publishes to (market.rs). The token stays
+    // in its file; the catalog keeps only the file's path. A manifest's
+    // bytes are kept as posted, so an interrupted sync posts the same ones.
+    r#"
+    CREATE TABLE markets (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        url         TEXT NOT NULL,
+        token_file  TEXT NOT NULL,
+        added_at    TEXT NOT NULL
+    );
+    CREATE TABLE market_manifests (
+        id            INTEGER PRIMARY KEY,
+        market        INTEGER NOT NULL REFERENCES markets(id),
+        manifest_id   TEXT NOT NULL UNIQUE,
+        manifest_hash TEXT NOT NULL,
+        bytes         BLOB NOT NULL,
+        listing_id    TEXT,
+        recorded_at   TEXT,
+        created_at    TEXT NOT NULL
+    );
+    -- The assets a manifest claimed for its market: an asset is claimed by
+    -- at most one manifest per market until it is withdrawn.
+    CREATE TABLE market_items (
+        manifest    INTEGER NOT NULL REFERENCES market_manifests(id),
+        market      INTEGER NOT NULL REFERENCES markets(id),
+        asset       INTEGER NOT NULL REFERENCES assets(id),
+        withdrawn_at     TEXT,
+        withdrawn_reason TEXT,
+        PRIMARY KEY (manifest, asset)
+    );
+    CREATE UNIQUE INDEX market_items_claimed ON market_items(market, asset)
+        WHERE withdrawn_at IS NULL;
+    CREATE TABLE market_uploads (
+        market      INTEGER NOT NULL REFERENCES markets(id),
+        asset       INTEGER NOT NULL REFERENCES assets(id),
+        url         TEXT,
+        offset      INTEGER NOT NULL DEFAULT 0,
+        size_bytes  INTEGER NOT NULL,
+        checksum    TEXT NOT NULL,
+        finished    INTEGER NOT NULL DEFAULT 0,
+        updated_at  TEXT NOT NULL,
+        PRIMARY KEY (market, asset)
+    );
+    "#,
 ];
 
 /// The catalog version this build writes.
@@ -202,6 +247,10 @@ mod tests {
                 "creators",
                 "events",
                 "locations",
+                "market_items",
+                "market_manifests",
+                "market_uploads",
+                "markets",
                 "users",
                 "watched_folders"
             ]
@@ -213,7 +262,7 @@ mod tests {
         assert_eq!(v, CURRENT_VERSION);
         // A second run finds nothing to do and changes nothing.
         migrate(&mut conn, &path).unwrap();
-        assert_eq!(tables(&conn).len(), 8);
+        assert_eq!(tables(&conn).len(), 12);
     }
 
     #[test]

@@ -342,7 +342,13 @@ fn write_library_key(path: &Path, key: &SigningKey) -> Result<()> {
     );
     // Written aside and linked into place, so no reader ever sees half a key
     // and a key another process linked first is never replaced.
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    // The name is unique to the thread's attempt, so two threads of one
+    // process racing to create the key each write their own.
+    let tmp = path.with_extension(format!(
+        "tmp.{}.{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -1,0 +1,160 @@
+//! One market's HTTP API: the bearer token on every request, and retries
+//! with exponential backoff on connection errors and 5xx answers. Any
+//! other answer goes back to the caller, which knows what its statuses mean.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// How hard to try before giving up on a request.
+#[derive(Debug, Clone)]
+pub struct Retry {
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+    /// The wait after the first failure; it doubles after each one.
+    pub first_delay: Duration,
+    /// The longest wait between two attempts.
+    pub max_delay: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Retry {
+        Retry {
+            attempts: 6,
+            first_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(8),
+        }
+    }
+}
+
+impl Retry {
+    /// The wait after failed attempt `n` (1 for the first).
+    pub(crate) fn delay(&self, n: u32) -> Duration {
+        self.first_delay
+            .saturating_mul(1 << n.saturating_sub(1).min(16))
+            .min(self.max_delay)
+    }
+}
+
+/// An answer, whatever its status.
+pub(crate) struct Reply {
+    pub status: u16,
+    pub headers: ureq::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub(crate) struct Api {
+    agent: ureq::Agent,
+    base: String,
+    token: String,
+    pub retry: Retry,
+}
+
+/// Answers up to this size are read; the largest the protocol sends is a
+/// manifest receipt or a listing.
+const MAX_ANSWER: u64 = 256 << 20;
+
+impl Api {
+    pub fn new(base: &str, token: String, retry: Retry) -> Api {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_global(Some(Duration::from_secs(600)))
+            .build()
+            .new_agent();
+        Api {
+            agent,
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+            retry,
+        }
+    }
+
+    /// Sends a request the server may see twice without harm, again after
+    /// a connection error or a 5xx, waiting longer each time.
+    pub fn send(
+        &self,
+        method: &'static str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Result<Reply> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let last = match self.once(method, path, headers, body) {
+                Ok(reply) if reply.status < 500 => return Ok(reply),
+                Ok(reply) => format!(
+                    "{} {}",
+                    reply.status,
+                    String::from_utf8_lossy(&reply.body)
+                        .chars()
+                        .take(200)
+                        .collect::<String>()
+                ),
+                Err(e) => e,
+            };
+            if attempt >= self.retry.attempts {
+                return Err(Error::Unreachable {
+                    method,
+                    path: path.to_owned(),
+                    attempts: attempt,
+                    last,
+                });
+            }
+            std::thread::sleep(self.retry.delay(attempt));
+        }
+    }
+
+    /// Sends a request once; `Err` is a connection error, as text.
+    pub fn once(
+        &self,
+        method: &'static str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Result<Reply, String> {
+        let url = if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        };
+        let mut builder = ureq::http::Request::builder()
+            .method(method)
+            .uri(url)
+            .header("Authorization", format!("Bearer {}", self.token));
+        for (name, value) in headers {
+            builder = builder.header(*name, value);
+        }
+        let sent = match method {
+            "GET" | "HEAD" | "DELETE" => builder.body(()).map(|r| self.agent.run(r)),
+            _ => builder.body(body).map(|r| self.agent.run(r)),
+        };
+        let response = sent
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = if method == "HEAD" {
+            Vec::new()
+        } else {
+            response
+                .into_body()
+                .with_config()
+                .limit(MAX_ANSWER)
+                .read_to_vec()
+                .map_err(|e| e.to_string())?
+        };
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+}

@@ -1,0 +1,68 @@
+//! What a sync reports while it runs, and what it did in the end.
+
+use assay_core::RefusedAsset;
+use serde::Serialize;
+
+/// One step of a sync, as it happens; `assay sync --json` prints each as a
+/// line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum SyncEvent {
+    /// Approved assets the sync cannot publish, and why.
+    Refused { refused: Vec<RefusedAsset> },
+    /// A manifest was posted; `files` of its files (`bytes` in all) are to
+    /// upload, the others are on the market already.
+    Manifest {
+        manifest_id: String,
+        assets: usize,
+        files: usize,
+        bytes: u64,
+    },
+    /// The market acknowledged bytes of a file up to `offset`.
+    Bytes {
+        asset_id: String,
+        offset: u64,
+        size: u64,
+        /// What this sync has sent so far, every file included.
+        sent: u64,
+    },
+    /// A file is on the market, verified against its checksum.
+    Uploaded { asset_id: String },
+    /// A manifest's listing, `created` by this sync or found.
+    Listed {
+        manifest_id: String,
+        listing_id: String,
+        created: bool,
+    },
+    /// `export_to_marketplace` events recorded on `assets` assets.
+    Recorded {
+        manifest_id: String,
+        listing_id: String,
+        assets: usize,
+    },
+    /// An asset taken off sale.
+    Withdrawn {
+        listing_id: String,
+        asset_id: String,
+        reason: String,
+    },
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SyncReport {
+    pub market: String,
+    /// Manifests posted (new or resumed).
+    pub manifests: usize,
+    /// Files uploaded by this sync, and bytes sent for them.
+    pub files_uploaded: usize,
+    pub bytes_sent: u64,
+    /// Files the market held already.
+    pub files_present: usize,
+    pub listings_created: usize,
+    /// Assets on which an `export_to_marketplace` event was recorded.
+    pub assets_recorded: usize,
+    pub withdrawn: usize,
+    /// Approved assets the sync could not publish.
+    pub refused: Vec<RefusedAsset>,
+}

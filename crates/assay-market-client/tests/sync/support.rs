@@ -1,0 +1,277 @@
+//! A library of approved corpus photos, a marketplace server on a loopback
+//! port that can be stopped and started again on the same port and data,
+//! and a plain HTTP look at what the server holds.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use assay_core::{Actor, Change, Filter, ImportOptions, Library, Role as LibraryRole, Selection};
+use assay_market::{add_account, Config, Market, Records};
+use assay_market_client::{Price, Retry, SyncEvent, SyncOptions, SyncReport};
+use assay_market_proto::Role;
+use serde_json::{json, Value};
+
+pub const PASS: &[u8] = b"correct horse";
+
+fn corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/files")
+        .join(name)
+}
+
+pub fn set(field: &str, value: Value) -> Change {
+    Change::Set {
+        field: field.into(),
+        value,
+    }
+}
+
+/// A library whose three photos are tagged CC-BY-4.0 with a payout
+/// reference, submitted by the steward sam and approved by the rights
+/// manager rosa.
+pub struct Shelf {
+    pub dir: tempfile::TempDir,
+    pub library: Library,
+    pub rosa: Actor,
+    pub sam: Actor,
+}
+
+impl Shelf {
+    pub fn approved() -> Shelf {
+        // Argon2id at full strength costs a second per key.
+        std::env::set_var("ASSAY_KDF_FAST", "1");
+        let dir = tempfile::tempdir().unwrap();
+        let library = Library::open(dir.path().join("library")).unwrap();
+        library
+            .add_user(None, "ada", LibraryRole::Admin, PASS)
+            .unwrap();
+        let ada = library.unlock("ada", PASS).unwrap();
+        for (name, role) in [
+            ("cy", LibraryRole::Creator),
+            ("sam", LibraryRole::Steward),
+            ("rosa", LibraryRole::RightsManager),
+        ] {
+            library.add_user(Some(&ada), name, role, PASS).unwrap();
+        }
+        let photos = dir.path().join("photos");
+        std::fs::create_dir_all(&photos).unwrap();
+        for (from, to) in [
+            ("exif-py/jpg/exif-org/sanyo-vpcg250.jpg", "a.jpg"),
+            ("exif-py/jpg/exif-org/kodak-dc210.jpg", "b.jpg"),
+            ("exif-py/jpg/exif-org/nikon-e950.jpg", "c.jpg"),
+        ] {
+            std::fs::copy(corpus(from), photos.join(to)).unwrap();
+        }
+        let cy = Arc::new(library.unlock("cy", PASS).unwrap());
+        let options = ImportOptions {
+            actor: Some(cy),
+            ..ImportOptions::default()
+        };
+        let summary = library.import(&[photos], &options, &mut |_| {}).unwrap();
+        assert_eq!(summary.imported, 3);
+        let sam = library.unlock("sam", PASS).unwrap();
+        let all = Selection::Where(Filter::default());
+        library
+            .edit(
+                &sam,
+                &all,
+                &[
+                    set("license_tag", json!("CC-BY-4.0")),
+                    set("tax_and_payout_info", json!("acct_cy")),
+                    set("signed_contract_id", json!("K-1")),
+                    set("creator_name", json!("Cy")),
+                    set("payment_terms", json!({"kind": "rev_share", "share": 0.2})),
+                ],
+            )
+            .unwrap();
+        library.submit(&sam, &all).unwrap();
+        let rosa = library.unlock("rosa", PASS).unwrap();
+        library.approve(&rosa, &all, None).unwrap();
+        Shelf {
+            dir,
+            library,
+            rosa,
+            sam,
+        }
+    }
+
+    /// Adds `server` as market `main`, with a new publisher's token.
+    pub fn add_market(&self, server: &Server) -> String {
+        let token = server.publisher("studio");
+        let file = self.dir.path().join("market.token");
+        std::fs::write(&file, format!("{token}\n")).unwrap();
+        self.library.add_market("main", &server.url, &file).unwrap();
+        token
+    }
+
+    /// The asset ids and sizes, by asset id.
+    pub fn sizes(&self) -> Vec<(String, u64)> {
+        let mut sizes: Vec<_> = self
+            .library
+            .list(&Filter::default())
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.asset_id, r.size_bytes))
+            .collect();
+        sizes.sort();
+        sizes
+    }
+
+    /// Every event kind of an asset's chain, oldest first.
+    pub fn kinds(&self, asset_id: &str) -> Vec<String> {
+        self.library
+            .provenance(asset_id)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind.as_str().to_owned())
+            .collect()
+    }
+}
+
+/// Options for tests: small chunks and quick retries.
+pub fn options(chunk_size: usize) -> SyncOptions {
+    SyncOptions {
+        chunk_size,
+        retry: Retry {
+            attempts: 3,
+            first_delay: std::time::Duration::from_millis(20),
+            max_delay: std::time::Duration::from_millis(100),
+        },
+        price: Some(Price {
+            minor: 5000,
+            currency: "EUR".into(),
+        }),
+    }
+}
+
+/// Syncs as rosa, keeping every event.
+pub fn sync(
+    shelf: &Shelf,
+    options: &SyncOptions,
+) -> (assay_market_client::Result<SyncReport>, Vec<SyncEvent>) {
+    let mut events = Vec::new();
+    let result = assay_market_client::sync(
+        &shelf.library,
+        &shelf.rosa,
+        None,
+        options,
+        &mut |e| events.push(e.clone()),
+        &AtomicBool::new(false),
+    );
+    (result, events)
+}
+
+/// A server on its own data folder and a loopback port it keeps across
+/// restarts, serving from a thread of its own until stopped or dropped.
+pub struct Server {
+    pub url: String,
+    address: SocketAddr,
+    config: Config,
+    records: Arc<dyn Records>,
+    _dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::new(dir.path().join("data"));
+        let address = "127.0.0.1:0".parse().unwrap();
+        let (records, address, stop, thread) = serve(&config, address);
+        Server {
+            url: format!("http://{address}"),
+            address,
+            config,
+            records,
+            _dir: dir,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops serving; connections are refused until [`Server::resume`].
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
+        }
+    }
+
+    /// Serves again on the same port and data folder.
+    pub fn resume(&mut self) {
+        let (records, _, stop, thread) = serve(&self.config, self.address);
+        self.records = records;
+        self.stop = Some(stop);
+        self.thread = Some(thread);
+    }
+
+    pub fn publisher(&self, name: &str) -> String {
+        add_account(&*self.records, name, Role::Publisher)
+            .unwrap()
+            .1
+    }
+
+    /// A count from the server's records database.
+    pub fn count(&self, table: &str) -> i64 {
+        let db = rusqlite::Connection::open(self.config.data.join("market.db")).unwrap();
+        db.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// `GET path` with `token`, as JSON.
+    pub fn get(&self, token: &str, path: &str) -> Value {
+        let agent = ureq::Agent::new_with_defaults();
+        agent
+            .get(format!("{}{path}", self.url))
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .unwrap()
+            .into_body()
+            .read_json()
+            .unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+type Serving = (
+    Arc<dyn Records>,
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    std::thread::JoinHandle<()>,
+);
+
+fn serve(config: &Config, address: SocketAddr) -> Serving {
+    let market = Market::open(config.clone()).unwrap();
+    let records = Arc::clone(market.records());
+    let (bound, bound_rx) = std::sync::mpsc::channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind(address).await.unwrap();
+            bound.send(listener.local_addr().unwrap()).unwrap();
+            market
+                .serve(listener, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+    });
+    let address = bound_rx.recv().unwrap();
+    (records, address, stop, thread)
+}
