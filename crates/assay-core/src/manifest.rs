@@ -124,7 +124,7 @@ impl Library {
         &self,
         actor: &Actor,
         selection: &Selection,
-        build: impl FnOnce(Vec<Value>, Map<String, Value>) -> Result<Document>,
+        build: impl FnOnce(Vec<Value>, Map<String, Value>) -> Result<Document> + Send,
         claim: Claim,
     ) -> Result<Result<ManifestExport, Vec<RefusedAsset>>> {
         // Only rights managers may export (the role table).
