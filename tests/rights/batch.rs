@@ -45,6 +45,16 @@ fn breaks(w: &World) -> Vec<(String, Option<i64>, String)> {
         .collect()
 }
 
+/// The batch the export signed (the bulk edit before it signed its own).
+fn export_batch(db: &Connection) -> i64 {
+    db.query_row(
+        "SELECT DISTINCT batch FROM events WHERE kind = 'export'",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
 fn drop_batch_triggers(db: &Connection) {
     db.execute_batch(
         "DROP TRIGGER batches_append_only_update; DROP TRIGGER batches_append_only_delete;",
@@ -58,7 +68,8 @@ fn an_export_signs_its_events_once_and_they_verify() {
     let db = w.db();
     let (batches, size, leaves): (i64, i64, Vec<u8>) = db
         .query_row(
-            "SELECT count(*), max(size), max(leaves) FROM batches",
+            "SELECT count(*), max(size), max(leaves) FROM batches
+             WHERE id IN (SELECT batch FROM events WHERE kind = 'export')",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
@@ -149,11 +160,21 @@ fn changed_leaves_or_a_foreign_batch_signature_break_every_event_of_the_batch() 
     let db = w.db();
     drop_batch_triggers(&db);
     let mut leaves: Vec<u8> = db
-        .query_row("SELECT leaves FROM batches", [], |r| r.get(0))
+        .query_row(
+            &format!(
+                "SELECT leaves FROM batches WHERE id = {}",
+                export_batch(&db)
+            ),
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     leaves[40] ^= 1;
-    db.execute("UPDATE batches SET leaves = ?1", [leaves])
-        .unwrap();
+    db.execute(
+        "UPDATE batches SET leaves = ?1 WHERE id = ?2",
+        params![leaves, export_batch(&db)],
+    )
+    .unwrap();
     let found = breaks(&w);
     assert_eq!(found.len(), 2, "{found:?}");
     for (_, seq, problem) in &found {
@@ -169,24 +190,27 @@ fn changed_leaves_or_a_foreign_batch_signature_break_every_event_of_the_batch() 
     let db = w.db();
     drop_batch_triggers(&db);
     let (root, size): (String, u64) = db
-        .query_row("SELECT root, size FROM batches", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT root, size FROM batches WHERE id = ?1",
+            [export_batch(&db)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
     let message = format!("{{\"batch_root\":\"{root}\",\"size\":{size}}}");
     let digest = Sha256::digest(message.as_bytes());
     let ada = secret(&w, "ada").sign(&digest);
     db.execute(
-        "UPDATE batches SET signature = ?1",
-        [ada.to_bytes().as_slice()],
+        "UPDATE batches SET signature = ?1 WHERE id = ?2",
+        params![ada.to_bytes().as_slice(), export_batch(&db)],
     )
     .unwrap();
     let found = breaks(&w);
     assert_eq!(found.len(), 2, "{found:?}");
     assert!(
-        found
-            .iter()
-            .all(|b| b.2.contains("signature of its batch 1 does not verify")),
+        found.iter().all(|b| b.2.contains(&format!(
+            "signature of its batch {} does not verify",
+            export_batch(&db)
+        ))),
         "{found:?}"
     );
 
@@ -196,15 +220,17 @@ fn changed_leaves_or_a_foreign_batch_signature_break_every_event_of_the_batch() 
     let db = w.db();
     drop_batch_triggers(&db);
     let (root, size): (String, u64) = db
-        .query_row("SELECT root, size FROM batches", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT root, size FROM batches WHERE id = ?1",
+            [export_batch(&db)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
     let message = format!("{{\"batch_root\":\"{root}\",\"size\":{size}}}");
     let rosa = secret(&w, "rosa").sign(&Sha256::digest(message.as_bytes()));
     db.execute(
-        "UPDATE batches SET signature = ?1",
-        [rosa.to_bytes().as_slice()],
+        "UPDATE batches SET signature = ?1 WHERE id = ?2",
+        params![rosa.to_bytes().as_slice(), export_batch(&db)],
     )
     .unwrap();
     assert!(breaks(&w).is_empty());

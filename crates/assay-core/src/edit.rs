@@ -14,13 +14,14 @@ use rusqlite::params;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use crate::canonical::canonical_json;
 use crate::catalog::{self, now, Filter};
 use crate::creators;
 use crate::error::{Error, Result};
 use crate::library::Library;
 use crate::licenses::Taxonomy;
 use crate::metadata;
-use crate::provenance::{self, EventKind, Sealed, Signer};
+use crate::provenance::{self, Composed, EventKind, Signer};
 use crate::roles::{Action, Role};
 use crate::users::Actor;
 
@@ -119,7 +120,8 @@ struct Edited {
     reopen: bool,
     seq: i64,
     kind: EventKind,
-    sealed: Sealed,
+    /// Signed with the rest of its chunk, as one batch, when written.
+    event: Composed,
 }
 
 impl Library {
@@ -341,7 +343,9 @@ where
     Ok(())
 }
 
-/// Writes one chunk of edited assets: the new metadata and its event.
+/// Writes one chunk of edited assets: the new metadata and its event, the
+/// chunk's events signed as one batch (one signature per chunk, not per
+/// asset, which dominated a bulk edit).
 fn write(
     tx: &rusqlite::Transaction,
     actor: &Actor,
@@ -359,12 +363,20 @@ fn write(
         "UPDATE assets SET workflow_state = 'pending', state_since = ?1 WHERE id = ?2",
     )?;
     let key_id = actor.key_id.as_str();
-    for e in &edited {
-        update.execute(params![e.rights, e.title, actor.id, e.sealed.hash, e.row])?;
+    let (edited, events): (Vec<Edited>, Vec<Composed>) = edited
+        .into_iter()
+        .map(|mut e| {
+            let event = std::mem::take(&mut e.event);
+            (e, event)
+        })
+        .unzip();
+    let sealed = provenance::seal_batch(tx, events, &Signer::User(actor))?;
+    for (e, sealed) in edited.iter().zip(&sealed) {
+        update.execute(params![e.rights, e.title, actor.id, sealed.hash, e.row])?;
         if e.reopen {
             reopen.execute(params![at, e.row])?;
         }
-        provenance::store_event(tx, e.row, e.seq, e.kind, key_id, &e.sealed)?;
+        provenance::store_event(tx, e.row, e.seq, e.kind, key_id, sealed)?;
         summary.changed += 1;
         summary.reopened += usize::from(e.reopen);
     }
@@ -467,14 +479,14 @@ fn apply_one(run: &Run, t: &Target) -> Result<Option<Edited>> {
     let rights = Value::Object(rights);
     metadata::validate(&t.asset_id, &rights, run.taxonomy)?;
     let rights = rights.to_string();
-    let sealed = provenance::seal(
+    let event = provenance::compose(
         &Signer::User(actor),
         &t.asset_id,
         t.next_seq,
         t.head.as_deref(),
         kind,
         at,
-        data,
+        &canonical_json(&data),
     );
     Ok(Some(Edited {
         row: t.row,
@@ -483,6 +495,6 @@ fn apply_one(run: &Run, t: &Target) -> Result<Option<Edited>> {
         reopen,
         seq: t.next_seq,
         kind,
-        sealed,
+        event,
     }))
 }

@@ -153,7 +153,8 @@ pub(crate) enum Auth {
 }
 
 /// An event's body and its SHA-256, before anything signs it.
-struct Composed {
+#[derive(Default)]
+pub(crate) struct Composed {
     body: Vec<u8>,
     digest: Hash,
 }
@@ -191,8 +192,9 @@ pub(crate) fn seal(
     }
 }
 
-/// Event `seq` of an asset, with `data` already in canonical JSON.
-fn compose(
+/// Event `seq` of an asset, with `data` already in canonical JSON; signed
+/// later, with others, by [`seal_batch`].
+pub(crate) fn compose(
     signer: &Signer,
     asset_id: &str,
     seq: i64,
@@ -367,25 +369,43 @@ pub(crate) fn append_all_onto(
     for part in parts {
         events.extend(part.ok_or_else(|| Error::InvalidInput("an event thread panicked".into()))?);
     }
-    let digests: Vec<Hash> = events.iter().map(|(_, e)| e.digest).collect();
+    let (seqs, composed): (Vec<i64>, Vec<Composed>) = events.into_iter().unzip();
+    let key_id = signer.key_id();
+    for (((row, _), seq), sealed) in items
+        .iter()
+        .zip(seqs)
+        .zip(seal_batch(conn, composed, signer)?)
+    {
+        store(conn, *row, seq, kind, key_id.as_str(), &sealed)?;
+    }
+    Ok(())
+}
+
+/// Signs `events` (composed for `signer`) as one batch, stores the batch,
+/// and returns the events sealed by it, in order, for the caller to store.
+pub(crate) fn seal_batch(
+    conn: &Connection,
+    events: Vec<Composed>,
+    signer: &Signer,
+) -> Result<Vec<Sealed>> {
+    let digests: Vec<Hash> = events.iter().map(|e| e.digest).collect();
     let Some(tree) = batch::tree(&digests) else {
-        return Ok(()); // nothing to append
+        return Ok(Vec::new());
     };
     let signature = signer.sign(&batch::signed_digest(&tree.root(), tree.size()));
-    let key_id = signer.key_id();
-    let id = batch::store(conn, &tree, &digests, &signature, key_id.as_str())?;
-    for (leaf, ((row, _), (seq, event))) in items.iter().zip(events).enumerate() {
-        let sealed = Sealed {
+    let id = batch::store(conn, &tree, &digests, &signature, signer.key_id().as_str())?;
+    Ok(events
+        .into_iter()
+        .enumerate()
+        .map(|(leaf, event)| Sealed {
             hash: event.hash(),
             body: event.body,
             auth: Auth::Batch {
                 id,
                 leaf: leaf as i64,
             },
-        };
-        store(conn, *row, seq, kind, key_id.as_str(), &sealed)?;
-    }
-    Ok(())
+        })
+        .collect())
 }
 
 /// The next sequence number and the hash to chain onto, by catalog row.
