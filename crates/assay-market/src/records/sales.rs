@@ -220,12 +220,7 @@ pub(super) fn events(
     )?;
     let rows = stmt
         .query_map(params![account, after, limit], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
+            <(i64, String, String, String)>::try_from(r)
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter()
@@ -271,24 +266,7 @@ pub(super) fn load(conn: &Connection, id: &PurchaseId) -> Result<Option<Purchase
              JOIN manifests m ON m.id = l.manifest
              WHERE p.id = ?1",
             [id.as_str()],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                    r.get(12)?,
-                    r.get(13)?,
-                ))
-            },
+            |r| r.try_into(),
         )
         .optional()?;
     let Some((
@@ -342,13 +320,7 @@ fn files(conn: &Connection, purchase: i64) -> Result<Vec<EntitledFile>> {
     )?;
     let rows = stmt
         .query_map([purchase], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-            ))
+            <(String, String, i64, String, String)>::try_from(r)
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter()
@@ -372,13 +344,7 @@ fn payouts(conn: &Connection, purchase: i64) -> Result<Vec<PayoutRecord>> {
     )?;
     let rows = stmt
         .query_map([purchase], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, String>(4)?,
-            ))
+            <(String, Option<String>, String, i64, String)>::try_from(r)
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter()

@@ -243,17 +243,7 @@ type UploadColumns = (
 );
 
 fn upload_columns(r: &Row) -> rusqlite::Result<UploadColumns> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-    ))
+    r.try_into()
 }
 
 fn into_upload(c: UploadColumns) -> Result<Upload> {
