@@ -34,9 +34,12 @@ pub(crate) fn signed_digest(root: &Hash, size: u64) -> Hash {
     Sha256::digest(message.as_bytes()).into()
 }
 
-/// The tree over event `digests`, in leaf order.
-pub(crate) fn tree(digests: &[Hash]) -> Option<Tree> {
-    Tree::new(digests)
+/// A stored batch's leaves as event digests, in leaf order.
+fn digests(leaves: &[u8]) -> Vec<Hash> {
+    leaves
+        .chunks(32)
+        .filter_map(|c| c.try_into().ok())
+        .collect()
 }
 
 /// Stores a signed batch over `digests` and returns its row id.
@@ -155,12 +158,7 @@ fn check_stored(
         Ok(None) => return Err(format!("the batch {batch} that signed it is missing")),
         Err(e) => return Err(format!("its batch {batch} is unreadable: {e}")),
     };
-    let digests: Vec<Hash> = stored
-        .leaves
-        .chunks(32)
-        .filter_map(|c| c.try_into().ok())
-        .collect();
-    let root = tree(&digests).map(|t| (t.root(), t.size()));
+    let root = Tree::new(&digests(&stored.leaves)).map(|t| (t.root(), t.size()));
     let recorded = parse_hash(&stored.root);
     match root {
         Some((root, size))
@@ -275,12 +273,8 @@ impl Proofs {
                 let missing =
                     || Error::InvalidInput(format!("provenance batch {batch} is missing"));
                 let stored = load(conn, batch)?.ok_or_else(missing)?;
-                let digests: Vec<Hash> = stored
-                    .leaves
-                    .chunks(32)
-                    .filter_map(|c| c.try_into().ok())
-                    .collect();
-                slot.insert((tree(&digests).ok_or_else(missing)?, stored.signature))
+                let tree = Tree::new(&digests(&stored.leaves)).ok_or_else(missing)?;
+                slot.insert((tree, stored.signature))
             }
         };
         let index = u64::try_from(leaf).unwrap_or(u64::MAX);

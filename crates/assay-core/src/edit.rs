@@ -113,6 +113,13 @@ struct Run<'a> {
 }
 
 struct Edited {
+    change: RowUpdate,
+    /// Signed with the rest of its chunk, as one batch, when written.
+    event: Composed,
+}
+
+/// What an edit writes to one asset's row, and where its event goes.
+struct RowUpdate {
     row: i64,
     /// The new rights document, serialized.
     rights: String,
@@ -120,8 +127,6 @@ struct Edited {
     reopen: bool,
     seq: i64,
     kind: EventKind,
-    /// Signed with the rest of its chunk, as one batch, when written.
-    event: Composed,
 }
 
 impl Library {
@@ -363,13 +368,8 @@ fn write(
         "UPDATE assets SET workflow_state = 'pending', state_since = ?1 WHERE id = ?2",
     )?;
     let key_id = actor.key_id.as_str();
-    let (edited, events): (Vec<Edited>, Vec<Composed>) = edited
-        .into_iter()
-        .map(|mut e| {
-            let event = std::mem::take(&mut e.event);
-            (e, event)
-        })
-        .unzip();
+    let (edited, events): (Vec<RowUpdate>, Vec<Composed>) =
+        edited.into_iter().map(|e| (e.change, e.event)).unzip();
     let sealed = provenance::seal_batch(tx, events, &Signer::User(actor))?;
     for (e, sealed) in edited.iter().zip(&sealed) {
         update.execute(params![e.rights, e.title, actor.id, sealed.hash, e.row])?;
@@ -489,12 +489,14 @@ fn apply_one(run: &Run, t: &Target) -> Result<Option<Edited>> {
         &canonical_json(&data),
     );
     Ok(Some(Edited {
-        row: t.row,
-        rights,
-        title,
-        reopen,
-        seq: t.next_seq,
-        kind,
+        change: RowUpdate {
+            row: t.row,
+            rights,
+            title,
+            reopen,
+            seq: t.next_seq,
+            kind,
+        },
         event,
     }))
 }

@@ -33,7 +33,7 @@ use crate::catalog::{self, now};
 use crate::error::{Error, Result};
 use crate::keys::{self, KeyId, PreparedKey};
 use crate::library::Library;
-use crate::merkle::Hash;
+use crate::merkle::{Hash, Tree};
 use crate::roles::{self, Action, Role};
 use crate::users::{self, Actor};
 
@@ -153,7 +153,6 @@ pub(crate) enum Auth {
 }
 
 /// An event's body and its SHA-256, before anything signs it.
-#[derive(Default)]
 pub(crate) struct Composed {
     body: Vec<u8>,
     digest: Hash,
@@ -389,7 +388,7 @@ pub(crate) fn seal_batch(
     signer: &Signer,
 ) -> Result<Vec<Sealed>> {
     let digests: Vec<Hash> = events.iter().map(|e| e.digest).collect();
-    let Some(tree) = batch::tree(&digests) else {
+    let Some(tree) = Tree::new(&digests) else {
         return Ok(Vec::new());
     };
     let signature = signer.sign(&batch::signed_digest(&tree.root(), tree.size()));

@@ -349,7 +349,8 @@ fn naive_verify(db: &Path) -> anyhow::Result<u64> {
 }
 
 /// A batch's leaves, once its RFC 6962 root (recomputed level by level) and
-/// the signature over it hold.
+/// the signature over it hold. Written here again on purpose: the peer
+/// checks the catalog with none of the core's verification code.
 fn checked_batch(
     conn: &rusqlite::Connection,
     batch: i64,
