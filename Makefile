@@ -8,17 +8,27 @@ DIR ?= ../shared/corpus/files
 setup:
 	@scripts/setup.sh
 
-# Builds the `assay` CLI, shows its help, and imports DIR into the default library.
+# Builds the front end and the app, imports DIR into the default library, and
+# opens the app on it (without a display it says so and stops there).
 run: setup
-	cargo build --release -p assay-cli
-	cargo run --release -q -p assay-cli -- --help
+	npm --prefix ui run build
+	cargo build --release -p assay-cli -p assay-app
 	cargo run --release -q -p assay-cli -- import "$(DIR)"
-	cargo run --release -q -p assay-cli -- ls | tail -n 20
+	@if [[ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]]; then \
+	  echo "make run: no display (DISPLAY and WAYLAND_DISPLAY are unset), so the app cannot open a window." >&2; \
+	  echo "          The library is imported; run ./target/release/assay-app on a desktop, or use the CLI: cargo run -p assay-cli -- --help" >&2; \
+	  exit 1; fi
+	$${CARGO_TARGET_DIR:-target}/release/assay-app
 
-# Every check CI runs: formatting, lints, and all tests.
+# Every check CI runs: formatting, lints, the front end's checks and unit
+# tests, and every Rust test, the app's end-to-end ones in a real window too.
 test: setup
 	cargo fmt --all -- --check
+	npm --prefix ui run check
+	npm --prefix ui test
+	npm --prefix ui run build
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo build -p assay-app
 	cargo test --workspace
 
 # The import benchmark (see BENCHMARKS.md); needs the peer tools.

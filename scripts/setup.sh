@@ -9,6 +9,11 @@ set -euo pipefail
 # turbojpeg crate needs 3). exiftool reads back the XMP sidecars in the tests; Python
 # runs MLCommons' mlcroissant, which validates the Croissant exports in the tests.
 packages=(pkg-config gcc g++ make cmake nasm libimage-exiftool-perl python3 python3-venv python3-pip)
+# The desktop app: Tauri's WebKitGTK and GTK headers; Xvfb, WebKitWebDriver and
+# dbus for its end-to-end tests in a real window; Node.js builds its front end.
+packages+=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  libssl-dev file xvfb xauth webkit2gtk-driver dbus-x11 at-spi2-core fonts-dejavu-core)
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 [[ "${1:-}" == "--bench" ]] && packages+=(libvips-tools time coreutils)
 
 missing=()
@@ -39,4 +44,17 @@ if [[ ! -f "$venv/installed-mlcroissant-$mlcroissant_version" ]]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check "mlcroissant==$mlcroissant_version"
   touch "$venv/installed-mlcroissant-$mlcroissant_version"
+fi
+
+# The app's end-to-end tests drive the window through tauri-driver.
+if ! "$HOME/.cargo/bin/tauri-driver" --help >/dev/null 2>&1; then
+  echo "setup: installing tauri-driver" >&2
+  cargo install -q tauri-driver --locked --version '^2'
+fi
+
+# The front end's packages, exactly as package-lock.json pins them.
+ui="$(dirname "$0")/../ui"
+if [[ ! -f "$ui/node_modules/.package-lock.json" || "$ui/package-lock.json" -nt "$ui/node_modules/.package-lock.json" ]]; then
+  echo "setup: installing the front end's npm packages" >&2
+  npm --prefix "$ui" ci --no-audit --no-fund --loglevel=error
 fi

@@ -324,7 +324,9 @@ pub(crate) fn resolve(conn: &Connection, key: &str) -> Result<i64> {
 }
 
 /// Filters for [`crate::Library::list`]; all given filters must hold.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default)]
 pub struct Filter {
     /// `image/jpeg`, or a family such as `image` or `image/`.
     pub media_type: Option<String>,
@@ -351,7 +353,7 @@ const RECORD_COLUMNS: &str = "id, asset_id, checksum, size_bytes, media_type, ti
     (SELECT name FROM users u WHERE u.id = a.last_edited_by)";
 
 /// The WHERE clause (starting with `WHERE`) and its arguments for `filter`.
-fn where_clause(filter: &Filter) -> (String, Vec<String>) {
+pub(crate) fn where_clause(filter: &Filter) -> (String, Vec<String>) {
     let mut sql = String::from(" WHERE 1 = 1");
     let mut args: Vec<String> = Vec::new();
     // Every `?` in a clause stands for that clause's one argument.

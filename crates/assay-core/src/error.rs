@@ -23,6 +23,10 @@ pub enum Error {
     NotFound(String),
     #[error("{0:?} matches more than one asset; give more of the id")]
     Ambiguous(String),
+    #[error(
+        "library folder {0} does not exist (moved, renamed, or on a disk that is not mounted?)"
+    )]
+    MissingLibrary(PathBuf),
     #[error("no default library folder could be determined on this system; pass --library DIR")]
     NoDefaultLibrary,
     #[error("watching {path}: {message}")]
@@ -74,6 +78,7 @@ impl Error {
             Error::SchemaTooNew { .. } => "schema_too_new",
             Error::NotFound(_) => "not_found",
             Error::Ambiguous(_) => "ambiguous",
+            Error::MissingLibrary(_) => "library_missing",
             Error::NoDefaultLibrary => "no_default_library",
             Error::Watch { .. } => "watch",
             Error::Cancelled => "cancelled",

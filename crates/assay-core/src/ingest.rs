@@ -83,6 +83,7 @@ pub enum ImportEvent<'a> {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ImportSummary {
     pub imported: u64,
     pub duplicates: u64,

@@ -88,6 +88,16 @@ impl Library {
         Ok(library)
     }
 
+    /// Opens the library at `root`, which must already be a library folder:
+    /// a library that went missing is reported, never silently re-created.
+    pub fn open_existing(root: impl AsRef<Path>) -> Result<Self> {
+        let root = root.as_ref();
+        if !root.join(DB_FILE).is_file() {
+            return Err(Error::MissingLibrary(root.to_owned()));
+        }
+        Library::open(root)
+    }
+
     /// The platform's data directory for Assay (e.g. `~/.local/share/assay`).
     pub fn default_root() -> Result<PathBuf> {
         directories::ProjectDirs::from("org", "Assay", "assay")

@@ -462,6 +462,7 @@ pub(crate) fn backfill(library: &Library, conn: &mut Connection) -> Result<()> {
 
 /// One event as `assay provenance` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Event {
     pub seq: i64,
     pub kind: String,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AssetRecord {
     pub asset_id: String,
     /// `sha256:` followed by 64 lowercase hex digits.
@@ -38,6 +39,7 @@ pub struct AssetRecord {
 
 /// Where an asset stands in review, and who touched it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Workflow {
     /// draft, pending, approved, rejected or quarantined.
     pub workflow_state: String,
@@ -70,12 +72,14 @@ impl Workflow {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Location {
     pub path: String,
     pub status: LocationStatus,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum LocationStatus {
     Present,
@@ -103,6 +107,7 @@ impl LocationStatus {
 
 /// Paths of the generated previews; absent for files that could not be decoded.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Previews {
     pub thumbnail: Option<String>,
     pub preview: Option<String>,
@@ -110,6 +115,7 @@ pub struct Previews {
 
 /// Normalised EXIF values, plus every tag as read for display.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Exif {
     pub make: Option<String>,
     pub model: Option<String>,
@@ -132,6 +138,7 @@ pub struct Exif {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Gps {
     /// Signed decimal degrees, north positive.
     pub latitude: Option<f64>,

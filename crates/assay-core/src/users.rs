@@ -27,6 +27,7 @@ pub const KEYS_DIR: &str = "keys";
 const LIBRARY_KEY_FILE: &str = "library.key";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct User {
     pub name: String,
     pub role: Role,

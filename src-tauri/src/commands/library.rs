@@ -1,0 +1,96 @@
+//! Opening libraries and acting as a user.
+
+use std::sync::Arc;
+
+use assay_core::{Library, Role, User};
+use serde::Serialize;
+use tauri::State;
+
+use crate::error::AppResult;
+use crate::state::AppState;
+
+/// What the window shows about the open library and who acts in it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct LibraryInfo {
+    pub root: String,
+    pub assets: u64,
+    pub users: Vec<User>,
+    pub acting: Option<Acting>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct Acting {
+    pub name: String,
+    pub role: Role,
+}
+
+fn info(state: &AppState) -> AppResult<LibraryInfo> {
+    let library = state.library();
+    Ok(LibraryInfo {
+        root: library.root().to_string_lossy().into_owned(),
+        assets: library.grid_count(&Default::default())?,
+        users: library.users()?,
+        acting: state.actor().map(|a| Acting {
+            name: a.name().to_owned(),
+            role: a.role(),
+        }),
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn library_info(state: State<'_, AppState>) -> AppResult<LibraryInfo> {
+    info(&state)
+}
+
+/// Opens the library at `path`; with `create`, makes it if it does not exist.
+#[tauri::command]
+#[specta::specta]
+pub fn open_library(
+    state: State<'_, AppState>,
+    path: String,
+    create: bool,
+) -> AppResult<LibraryInfo> {
+    let library = if create {
+        Library::open(&path)?
+    } else {
+        Library::open_existing(&path)?
+    };
+    state.set_library(library);
+    info(&state)
+}
+
+/// Adds a user; the first user of a library (an admin) needs no one acting.
+#[tauri::command]
+#[specta::specta]
+pub fn add_user(
+    state: State<'_, AppState>,
+    name: String,
+    role: Role,
+    passphrase: String,
+) -> AppResult<User> {
+    let actor = state.actor();
+    Ok(state
+        .library()
+        .add_user(actor.as_deref(), &name, role, passphrase.as_bytes())?)
+}
+
+/// Unlocks `name`'s key: from now on the window acts as them.
+#[tauri::command]
+#[specta::specta]
+pub fn unlock(
+    state: State<'_, AppState>,
+    name: String,
+    passphrase: String,
+) -> AppResult<LibraryInfo> {
+    let actor = state.library().unlock(&name, passphrase.as_bytes())?;
+    state.set_actor(Some(Arc::new(actor)));
+    info(&state)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn lock(state: State<'_, AppState>) -> AppResult<LibraryInfo> {
+    state.set_actor(None);
+    info(&state)
+}

@@ -1,0 +1,6 @@
+//! The commands the front end calls. Each takes the state, calls the core
+//! and maps its error; none decides anything itself.
+
+pub mod assets;
+pub mod import;
+pub mod library;

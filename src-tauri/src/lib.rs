@@ -1,0 +1,79 @@
+//! The Assay desktop shell: registers the commands, the preview protocol and
+//! the state, and starts the window. Every rule lives in `assay-core`.
+
+mod commands;
+mod error;
+mod previews;
+mod progress;
+mod state;
+
+use std::path::PathBuf;
+
+use assay_core::Library;
+use tauri::Manager;
+use tauri_specta::{collect_commands, Builder};
+
+pub use error::AppError;
+use state::AppState;
+
+/// The command list, shared by the app and the bindings export.
+pub fn specta_builder() -> Builder<tauri::Wry> {
+    Builder::<tauri::Wry>::new()
+        .commands(collect_commands![
+            commands::library::library_info,
+            commands::library::open_library,
+            commands::library::add_user,
+            commands::library::unlock,
+            commands::library::lock,
+            commands::assets::grid_page,
+            commands::assets::grid_count,
+            commands::assets::asset,
+            commands::assets::provenance,
+            commands::import::import_paths,
+            commands::import::cancel_job,
+        ])
+        // Sizes and counts are u64 in the core; libraries stay far below 2^53.
+        .dangerously_cast_bigints_to_number()
+        // One type per Rust type: the front end builds and reads the same shapes.
+        .disable_serde_phases()
+}
+
+/// Writes the TypeScript bindings to `path` (the committed copy lives in
+/// `ui/src/lib/bindings.ts`; a test fails when it drifts).
+pub fn export_bindings(path: &std::path::Path) -> Result<(), AppError> {
+    specta_builder()
+        .export(
+            specta_typescript::Typescript::default()
+                .header("// Generated from the Rust commands by `cargo run -p assay-app --bin assay-bindings`. Do not edit.\n"),
+            path,
+        )
+        .map_err(|e| AppError::new("bindings", e.to_string()))
+}
+
+/// The library the app opens: `ASSAY_LIBRARY` when set, else the default.
+fn startup_library() -> Result<PathBuf, AppError> {
+    match std::env::var_os("ASSAY_LIBRARY") {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => Ok(Library::default_root()?),
+    }
+}
+
+pub fn run() -> Result<(), AppError> {
+    let library = Library::open(startup_library()?)?;
+    let builder = specta_builder();
+    tauri::Builder::default()
+        .manage(AppState::new(library))
+        .invoke_handler(builder.invoke_handler())
+        .register_asynchronous_uri_scheme_protocol("assay", |ctx, request, responder| {
+            let root = ctx
+                .app_handle()
+                .state::<AppState>()
+                .library()
+                .root()
+                .to_owned();
+            let path = request.uri().path().to_owned();
+            std::thread::spawn(move || responder.respond(previews::respond(&root, &path)));
+        })
+        .run(tauri::generate_context!())
+        .map_err(|e| AppError::new("tauri", e.to_string()))
+}

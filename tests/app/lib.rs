@@ -1,0 +1,212 @@
+//! The harness for the desktop app's end-to-end tests: a private X display,
+//! `tauri-driver` in front of WebKitWebDriver, and a WebDriver session on
+//! the real app binary with a library of the test's own.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// The repository's root folder.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn corpus_file(name: &str) -> PathBuf {
+    repo().join("../shared/corpus/files").join(name)
+}
+
+/// The app binary `cargo build -p assay-app` put beside this test's folder.
+fn app_binary() -> Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    // target/debug/deps/app-HASH → target/debug/assay-app
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("test binary has no target folder")?
+        .join("assay-app");
+    if !bin.is_file() {
+        bail!(
+            "{} is missing: build the app first (`make test` does: npm run build in ui/, then cargo build -p assay-app)",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn wait_for_port(port: u16, within: Duration) -> Result<()> {
+    let start = Instant::now();
+    while start.elapsed() < within {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("nothing listened on port {port} within {within:?}")
+}
+
+/// A child process stopped with SIGTERM when dropped: tauri-driver killed
+/// with SIGKILL leaves WebKitWebDriver running and holding its port.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One window at a time: two WebKit processes on a 2-core CI machine make
+/// every wait in the tests a race.
+static ONE_AT_A_TIME: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// One app window on a library of the test's own.
+pub struct App {
+    pub client: Client,
+    pub library: PathBuf,
+    // Dropped in this order: the session's window first, then its driver, then X.
+    _driver: Process,
+    _display: Process,
+    _dir: tempfile::TempDir,
+    _turn: tokio::sync::SemaphorePermit<'static>,
+}
+
+impl App {
+    /// Starts the app on the library `prepare` makes in a fresh folder.
+    pub async fn start(prepare: impl FnOnce(&Path) -> Result<()>) -> Result<App> {
+        let turn = ONE_AT_A_TIME.acquire().await?;
+        let dir = tempfile::tempdir()?;
+        let library = dir.path().join("library");
+        prepare(&library)?;
+
+        let display_number = 100 + free_port()? % 800;
+        let display = Process(
+            Command::new("Xvfb")
+                .arg(format!(":{display_number}"))
+                .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .context("starting Xvfb (scripts/setup.sh installs it)")?,
+        );
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{display_number}"));
+        let start = Instant::now();
+        while !socket.exists() {
+            if start.elapsed() > Duration::from_secs(10) {
+                bail!("Xvfb :{display_number} did not start");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let driver = Process(
+            Command::new(tauri_driver())
+                .args(["--port", &port.to_string()])
+                .args(["--native-port", &native_port.to_string()])
+                .env("DISPLAY", format!(":{display_number}"))
+                .env("ASSAY_LIBRARY", &library)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .context("starting tauri-driver (scripts/setup.sh installs it)")?,
+        );
+        wait_for_port(port, Duration::from_secs(20))?;
+
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app_binary()? }),
+        );
+        let client = ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("opening a WebDriver session on the app")?;
+        Ok(App {
+            client,
+            library,
+            _driver: driver,
+            _display: display,
+            _dir: dir,
+            _turn: turn,
+        })
+    }
+
+    /// The element `css` finds, waiting up to ten seconds for it.
+    pub async fn find(&self, css: &str) -> Result<fantoccini::elements::Element> {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("waiting for {css}"))
+    }
+
+    /// Waits until `css`'s text satisfies `ok`, and returns that text.
+    pub async fn text_until(&self, css: &str, ok: impl Fn(&str) -> bool) -> Result<String> {
+        let start = Instant::now();
+        let mut last = String::new();
+        while start.elapsed() < Duration::from_secs(30) {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                last = element.text().await.unwrap_or_default();
+                if ok(&last) {
+                    return Ok(last);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{css} never showed what was expected; last text: {last:?}")
+    }
+
+    /// Saves a PNG of the window as docs/screenshots/NAME.png, after two
+    /// animation frames so it shows the state just asserted.
+    pub async fn screenshot(&self, name: &str) -> Result<()> {
+        self.client
+            .execute_async(
+                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+                vec![],
+            )
+            .await?;
+        let png = self.client.screenshot().await?;
+        let path = repo().join("docs/screenshots").join(format!("{name}.png"));
+        std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
+        Ok(())
+    }
+
+    pub async fn close(self) -> Result<()> {
+        self.client.clone().close().await?;
+        Ok(())
+    }
+}
+
+fn tauri_driver() -> PathBuf {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let installed = home.join(".cargo/bin/tauri-driver");
+    if installed.is_file() {
+        installed
+    } else {
+        PathBuf::from("tauri-driver")
+    }
+}

@@ -1,0 +1,136 @@
+//! A creator's first steps: unlock, import a folder of camera files (broken
+//! ones too), browse the grid, open an asset.
+
+use std::path::Path;
+
+use anyhow::Result;
+use assay_app_e2e::{corpus_file, App};
+use assay_core::{Filter, Library, Role};
+use fantoccini::Locator;
+
+const PASSPHRASE: &str = "correct horse battery";
+
+/// A library with an admin and a creator, and nothing imported yet.
+fn two_users(library: &Path) -> Result<()> {
+    let lib = Library::open(library)?;
+    lib.add_user(None, "ada", Role::Admin, PASSPHRASE.as_bytes())?;
+    let ada = lib.unlock("ada", PASSPHRASE.as_bytes())?;
+    lib.add_user(Some(&ada), "cy", Role::Creator, PASSPHRASE.as_bytes())?;
+    Ok(())
+}
+
+/// Camera files from the corpus, a zero-byte file and a truncated JPEG.
+fn photos(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for name in [
+        "Canon_40D.jpg",
+        "Nikon_D70.jpg",
+        "Pentax_K10D.jpg",
+        "Sony_HDR-HC3.jpg",
+    ] {
+        std::fs::copy(corpus_file(&format!("exif-py/jpg/{name}")), dir.join(name))?;
+    }
+    std::fs::write(dir.join("empty.jpg"), b"")?;
+    let jpeg = std::fs::read(corpus_file("exif-py/jpg/Kodak_CX7530.jpg"))?;
+    std::fs::write(dir.join("truncated.jpg"), &jpeg[..jpeg.len() / 3])?;
+    Ok(())
+}
+
+async fn unlock(app: &App, user: &str, passphrase: &str) -> Result<()> {
+    let form = app.find("form[aria-label='Unlock a user']").await?;
+    form.find(Locator::Css("select"))
+        .await?
+        .select_by_value(user)
+        .await?;
+    form.find(Locator::Css("input[type=password]"))
+        .await?
+        .send_keys(passphrase)
+        .await?;
+    form.find(Locator::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_creator_imports_a_folder_and_opens_an_asset() -> Result<()> {
+    let app = App::start(two_users).await?;
+    let folder = app.library.with_file_name("photos");
+    photos(&folder)?;
+
+    app.find("form[aria-label='Unlock a user']").await?;
+    app.screenshot("unlock").await?;
+    unlock(&app, "cy", PASSPHRASE).await?;
+    app.text_until("[data-testid=acting]", |t| t.starts_with("cy"))
+        .await?;
+
+    app.find("input[aria-label='Path to import']")
+        .await?
+        .send_keys(&folder.to_string_lossy())
+        .await?;
+    app.find("form[aria-label='Import'] button")
+        .await?
+        .click()
+        .await?;
+    app.find("[aria-label='Import progress'][data-finished=true]")
+        .await?;
+    let counts = app
+        .text_until("[data-testid=import-counts]", |t| t.starts_with("6 / 6"))
+        .await?;
+
+    // The window shows what the catalog holds, and the broken files are
+    // there with their warnings, not lost.
+    let lib = Library::open(&app.library)?;
+    let total = lib.grid_count(&Filter::default())?;
+    assert!(total >= 5, "only {total} assets after importing: {counts}");
+    app.text_until("[data-testid=asset-count]", |t| {
+        t == format!("{total} assets")
+    })
+    .await?;
+    // The zero-byte file is an asset with a warning, shown on its cell.
+    app.find(".cell .badge.warn").await?;
+
+    let thumbs = app.client.find_all(Locator::Css(".cell img")).await?;
+    assert!(thumbs.len() >= 4, "{} thumbnails shown", thumbs.len());
+    // The thumbnail really loaded through the assay: protocol.
+    let loaded = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('.cell img')].filter(i => i.complete && i.naturalWidth > 0).length",
+            vec![],
+        )
+        .await?;
+    assert!(
+        loaded.as_u64().unwrap_or(0) >= 1,
+        "no thumbnail decoded: {loaded}"
+    );
+    app.screenshot("library").await?;
+
+    let cell = app.find(".cell[data-asset]").await?;
+    let asset_id = cell.attr("data-asset").await?.unwrap_or_default();
+    cell.click().await?;
+    let record = lib.record(&asset_id)?;
+    app.text_until("[data-testid=checksum]", |t| t == record.checksum)
+        .await?;
+    app.text_until("ol[aria-label='Provenance timeline']", |t| {
+        t.contains("import")
+    })
+    .await?;
+    app.screenshot("detail").await?;
+    app.close().await
+}
+
+#[tokio::test]
+async fn a_wrong_passphrase_is_refused_and_said_so() -> Result<()> {
+    let app = App::start(two_users).await?;
+    unlock(&app, "cy", "not the passphrase").await?;
+    let alert = app.text_until("[role=alert]", |t| !t.is_empty()).await?;
+    assert!(alert.to_lowercase().contains("passphrase"), "{alert}");
+    assert!(app
+        .client
+        .find(Locator::Css("[data-testid=acting]"))
+        .await
+        .is_err());
+    app.close().await
+}

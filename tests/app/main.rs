@@ -1,0 +1,4 @@
+//! The desktop app, end to end: the real WebKit window under Xvfb, driven
+//! through tauri-driver, on libraries made with the same core the app uses.
+
+mod library;

@@ -1,0 +1,30 @@
+// The front end's one door to the shell: the generated bindings, with
+// errors turned into exceptions that carry the core's code.
+
+import { commands, type AppError } from "./bindings";
+
+export class CommandError extends Error {
+  code: string;
+  constructor(error: AppError) {
+    super(error.message);
+    this.code = error.code;
+  }
+}
+
+type Result<T> = { status: "ok"; data: T } | { status: "error"; error: AppError };
+
+/** The command's value, or a thrown CommandError. */
+export async function call<T>(pending: Promise<Result<T>>): Promise<T> {
+  const result = await pending;
+  if (result.status === "error") throw new CommandError(result.error);
+  return result.data;
+}
+
+export { commands };
+
+/** The URL of a file under the library's previews/ folder (served by the shell's `assay:` protocol). */
+export function previewUrl(relative: string): string {
+  const path = relative.split("/").map(encodeURIComponent).join("/");
+  // WebKitGTK and WebKit take custom schemes as is; WebView2 wants http://SCHEME.localhost.
+  return navigator.userAgent.includes("Windows") ? `http://assay.localhost/${path}` : `assay://localhost/${path}`;
+}
