@@ -167,6 +167,17 @@ error_codes! {
     DownloadLinkExpired = ("download_link_expired", 410),
     /// The download link was made for another buyer than the bearer.
     DownloadLinkForeign = ("download_link_foreign", 403),
+    /// The preview is larger than the server accepts.
+    PreviewTooLarge = ("preview_too_large", 413),
+    /// The preview is not a JPEG or PNG image, cannot be decoded, or has
+    /// more pixels than the server decodes.
+    PreviewInvalid = ("preview_invalid", 422),
+    /// The account asked for previews or samples faster than the server
+    /// allows; `Retry-After` says when to try again.
+    RateLimited = ("rate_limited", 429),
+    /// A webhook's URL is not `http://` with a host, or its secret is not
+    /// 16 to 256 characters.
+    WebhookInvalid = ("webhook_invalid", 422),
     /// The server failed; the message says where, the request may be retried.
     Internal = ("internal", 500),
 }

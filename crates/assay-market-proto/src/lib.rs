@@ -10,6 +10,8 @@
 //! - Every error is an [`ErrorBody`]: a stable [`ErrorCode`] to branch on and
 //!   a message for people; refusals of a manifest also list each
 //!   [`Problem`] with the asset and field it concerns.
+//! - Buyers see watermarked previews and a sample of a listing
+//!   ([`previews`]); publishers may have their events pushed ([`webhooks`]).
 //! - Publishing is: register a key ([`keys`]), post a signed manifest
 //!   ([`manifests`]), upload each file with tus 1.0 ([`tus`]), create a
 //!   listing ([`listings`]).
@@ -20,8 +22,10 @@ pub mod events;
 pub mod keys;
 pub mod listings;
 pub mod manifests;
+pub mod previews;
 pub mod purchases;
 pub mod tus;
+pub mod webhooks;
 
 pub use auth::{Role, Scope};
 pub use error::{ErrorBody, ErrorCode, Problem};

@@ -1,5 +1,5 @@
 //! Listings: a manifest's assets offered for sale at one price.
-//! `POST /v1/listings`, `GET /v1/listings`, `GET`/`PUT /v1/listings/{listing_id}`,
+//! `POST /v1/listings`, `GET /v1/listings`, `GET`/`PUT`/`PATCH /v1/listings/{listing_id}`,
 //! and `POST /v1/listings/{listing_id}/withdrawals`.
 //!
 //! The revenue split is derived from the manifest, never sent by a client;
@@ -28,6 +28,40 @@ pub struct ListingTerms {
     pub price_minor: u64,
     /// ISO 4217, three capital letters.
     pub currency: String,
+}
+
+/// The body of `PATCH /v1/listings/{id}`: the terms to change, the others
+/// kept. A member the protocol does not know is refused, so a misspelt
+/// field cannot pass for a change that was made.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListingChanges {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_minor: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+}
+
+impl ListingChanges {
+    /// `terms` with these changes made.
+    pub fn apply(&self, terms: &ListingTerms) -> ListingTerms {
+        ListingTerms {
+            title: self.title.clone().unwrap_or_else(|| terms.title.clone()),
+            description: self
+                .description
+                .clone()
+                .unwrap_or_else(|| terms.description.clone()),
+            price_minor: self.price_minor.unwrap_or(terms.price_minor),
+            currency: self
+                .currency
+                .clone()
+                .unwrap_or_else(|| terms.currency.clone()),
+        }
+    }
 }
 
 /// The body of `POST /v1/listings/{id}/withdrawals`: take an asset off sale,

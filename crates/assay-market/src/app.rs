@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::ids::UploadId;
 use crate::links::LinkKey;
+use crate::rate_limit::RateLimit;
 use crate::records::{self, Records};
 
 pub(crate) type AppState = Arc<App>;
@@ -23,6 +24,8 @@ pub(crate) struct App {
     pub spec: Bytes,
     /// Signs and checks download links.
     pub links: LinkKey,
+    /// Per-account limit on preview and sample requests.
+    pub rate: RateLimit,
     /// Uploads a request (or the sweeper) is working on; a second request
     /// for the same upload is refused rather than interleaved.
     busy: Mutex<HashSet<UploadId>>,
@@ -39,10 +42,11 @@ impl App {
         App {
             records,
             blobs,
-            config,
             spec,
             links,
+            rate: RateLimit::new(config.preview_rate_per_minute),
             busy: Mutex::new(HashSet::new()),
+            config,
         }
     }
 

@@ -22,6 +22,18 @@ pub struct Config {
     pub escrow_hold: Duration,
     /// How long a signed download link works.
     pub download_ttl: Duration,
+    /// The largest preview image `PUT .../preview` reads.
+    pub max_preview_bytes: usize,
+    /// Preview and sample requests an account may make per minute (a token
+    /// bucket holding as many); 0 for no limit.
+    pub preview_rate_per_minute: u32,
+    /// Attempts at delivering one event to one webhook, the first included.
+    pub webhook_attempts: u32,
+    /// The wait after a webhook delivery's first failure; it doubles after
+    /// each one, up to an hour.
+    pub webhook_first_retry: Duration,
+    /// How often the deliverer looks for deliveries that are due.
+    pub webhook_poll: Duration,
 }
 
 impl Config {
@@ -35,6 +47,12 @@ impl Config {
             sweep_every: Duration::from_secs(600),
             escrow_hold: Duration::from_secs(14 * 24 * 3600),
             download_ttl: Duration::from_secs(15 * 60),
+            max_preview_bytes: 16 << 20,
+            preview_rate_per_minute: 60,
+            // 30 s doubling 8 times: the last attempt about two hours after the event.
+            webhook_attempts: 9,
+            webhook_first_retry: Duration::from_secs(30),
+            webhook_poll: Duration::from_secs(1),
         }
     }
 }

@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::ids::{ListingId, PurchaseId, UploadId};
+use crate::ids::{ListingId, PurchaseId, UploadId, WebhookId};
 
 /// The most a JSON request body (a key, a listing) may hold.
 const JSON_LIMIT: usize = 1 << 20;
@@ -98,6 +98,44 @@ impl<S: Send + Sync> FromRequestParts<S> for PurchasePath {
             ApiError::new(
                 ErrorCode::NotFound,
                 format!("no purchase {:?}", shown(&text)),
+            )
+        })
+    }
+}
+
+/// A listing id and an asset id from the path; a listing id that is not
+/// one is not found. The asset id is only ever compared with the listing's.
+pub(crate) struct ListingAssetPath(pub ListingId, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ListingAssetPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path((listing, asset)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.body_text()))?;
+        let id = ListingId::parse(&listing).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NotFound,
+                format!("no listing {:?}", shown(&listing)),
+            )
+        })?;
+        Ok(ListingAssetPath(id, asset))
+    }
+}
+
+/// A webhook id from the path; anything that is not one is not found.
+pub(crate) struct WebhookPath(pub WebhookId);
+
+impl<S: Send + Sync> FromRequestParts<S> for WebhookPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let PathText(text) = PathText::from_request_parts(parts, state).await?;
+        WebhookId::parse(&text).map(WebhookPath).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NotFound,
+                format!("no webhook {:?}", shown(&text)),
             )
         })
     }

@@ -58,6 +58,14 @@ server_id!(
     /// A stored file. A finished upload's blob takes the upload's id.
     BlobId
 );
+server_id!(
+    /// A listing asset's watermarked preview, stored apart from blobs.
+    PreviewId
+);
+server_id!(
+    /// A publisher's webhook; its URL is `/v1/webhooks/{id}`.
+    WebhookId
+);
 
 impl From<&UploadId> for BlobId {
     fn from(upload: &UploadId) -> BlobId {

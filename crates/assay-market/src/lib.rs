@@ -24,8 +24,9 @@
 //!   to the buyer it names, while the purchase is not refunded; every
 //!   refusal stores nothing and says why as `{code, message}`.
 //!
-//! Not here yet, and planned around: watermarked previews and webhooks
-//! (tables sketched in `records/migrations.rs`).
+//! - Before buying, any account sees a listing's sample and watermarked,
+//!   downsampled previews (never an original), rate-limited per account;
+//!   publishers may have their events POSTed, signed, to webhooks.
 
 mod accounts;
 mod app;
@@ -45,25 +46,31 @@ mod manifest_check;
 mod manifests;
 mod market;
 mod money;
+mod previews;
 mod publisher_keys;
 mod purchases;
+mod rate_limit;
 mod records;
 mod routes;
+mod sample;
 mod spec;
 mod split;
 mod sweep;
 mod uploads;
+mod watermark;
+mod webhook_delivery;
+mod webhooks;
 
 pub use accounts::{add_account, AccountError};
 pub use blobs::{BlobError, Blobs, FolderBlobs, PartWriter};
 pub use config::Config;
-pub use ids::{BlobId, EventId, ListingId, PayoutId, PurchaseId, UploadId};
+pub use ids::{BlobId, EventId, ListingId, PayoutId, PreviewId, PurchaseId, UploadId, WebhookId};
 pub use market::{open_records, records_path, Market, MarketError};
 pub use records::{
-    Account, AccountId, AssetEntry, EntitledFile, EventRecord, Insert, ListedAsset, ListingDetail,
-    ListingRecord, ListingRow, Manifest, NewListing, NewManifest, NewPayout, NewPurchase,
-    NewUpload, PayoutRecord, PurchaseRecord, Records, RecordsError, Settlement, SqliteRecords,
-    StoredAsset, StoredKey, Upload, UploadState,
+    Account, AccountId, AssetEntry, DueDelivery, EntitledFile, EventRecord, Insert, ListedAsset,
+    ListingDetail, ListingRecord, ListingRow, Manifest, NewListing, NewManifest, NewPayout,
+    NewPurchase, NewUpload, PayoutRecord, PreviewRecord, PurchaseRecord, Records, RecordsError,
+    Settlement, SqliteRecords, StoredAsset, StoredKey, Upload, UploadState, WebhookRecord,
 };
 pub use routes::{Access, Route, Verb};
 pub use spec::openapi;

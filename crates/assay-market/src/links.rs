@@ -127,7 +127,7 @@ impl LinkKey {
 }
 
 /// HMAC-SHA256 (RFC 2104) of `message` under a key of at most one block.
-fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut block = [0u8; 64];
     if key.len() > block.len() {
         block[..32].copy_from_slice(&Sha256::digest(key));

@@ -7,7 +7,8 @@
 use std::collections::BTreeSet;
 
 use assay_market_proto::listings::{
-    Listing, ListingItem, ListingPage, ListingSummary, ListingTerms, NewListing, Withdrawal,
+    Listing, ListingChanges, ListingItem, ListingPage, ListingSummary, ListingTerms, NewListing,
+    Withdrawal,
 };
 use assay_market_proto::ErrorCode;
 use axum::extract::{RawQuery, State};
@@ -103,9 +104,35 @@ pub(crate) async fn update(
     ListingPath(id): ListingPath,
     JsonBody(terms): JsonBody<ListingTerms>,
 ) -> Result<Json<Listing>, ApiError> {
-    check_terms(&terms)?;
     let listing = load(&app, &id).await?;
     own(&listing.listing, &account)?;
+    change(&app, listing, terms).await
+}
+
+/// `PATCH /v1/listings/{id}`: the terms given change, the others stay.
+pub(crate) async fn patch(
+    State(app): State<AppState>,
+    Extension(Caller(account)): Extension<Caller>,
+    ListingPath(id): ListingPath,
+    JsonBody(changes): JsonBody<ListingChanges>,
+) -> Result<Json<Listing>, ApiError> {
+    let listing = load(&app, &id).await?;
+    own(&listing.listing, &account)?;
+    // Merged with the terms just read: two PATCHes of different fields at
+    // the same instant may each keep the other's old value (last one wins,
+    // as with PUT).
+    let terms = changes.apply(&listing.listing.terms);
+    change(&app, listing, terms).await
+}
+
+/// Checks and writes a publisher's new terms for its own listing.
+async fn change(
+    app: &AppState,
+    listing: ListingDetail,
+    terms: ListingTerms,
+) -> Result<Json<Listing>, ApiError> {
+    check_terms(&terms)?;
+    let id = listing.listing.id.clone();
     // The split only depends on the (fixed) manifest, the terms and the
     // withdrawals, which only ever make it easier to satisfy: checking it
     // before writing cannot race with another change.
@@ -113,7 +140,7 @@ pub(crate) async fn update(
     let changed = id.clone();
     app.records(move |r| r.update_listing(&changed, &terms))
         .await?;
-    Ok(Json(view(load(&app, &id).await?)?))
+    Ok(Json(view(load(app, &id).await?)?))
 }
 
 /// `POST /v1/listings/{id}/withdrawals`: takes an asset off sale for good.
@@ -146,7 +173,7 @@ pub(crate) async fn load(app: &AppState, id: &ListingId) -> Result<ListingDetail
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no listing {id}")))
 }
 
-fn own(listing: &ListingRecord, account: &Account) -> Result<(), ApiError> {
+pub(crate) fn own(listing: &ListingRecord, account: &Account) -> Result<(), ApiError> {
     if listing.account == account.id {
         return Ok(());
     }

@@ -42,6 +42,13 @@ enum Command {
         /// confirms the download first.
         #[arg(long, value_name = "SECONDS")]
         escrow_hold_secs: Option<u64>,
+        /// Preview and sample requests one account may make per minute
+        /// (0: no limit). Default 60.
+        #[arg(long, value_name = "N")]
+        preview_rate_per_min: Option<u32>,
+        /// Attempts at delivering one event to one webhook. Default 9.
+        #[arg(long, value_name = "N")]
+        webhook_attempts: Option<u32>,
     },
     /// Manage accounts.
     #[command(subcommand)]
@@ -84,6 +91,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             max_upload_bytes,
             upload_ttl,
             escrow_hold_secs,
+            preview_rate_per_min,
+            webhook_attempts,
         } => {
             let mut config = Config::new(data);
             if let Some(max) = max_upload_bytes {
@@ -94,6 +103,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if let Some(hold) = escrow_hold_secs {
                 config.escrow_hold = Duration::from_secs(hold);
+            }
+            if let Some(rate) = preview_rate_per_min {
+                config.preview_rate_per_minute = rate;
+            }
+            if let Some(attempts) = webhook_attempts {
+                config.webhook_attempts = attempts.max(1);
             }
             serve(config, listen)
         }

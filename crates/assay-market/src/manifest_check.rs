@@ -246,6 +246,8 @@ struct Entry {
     license_tag: String,
     creator_wallet: String,
     payment_terms: Option<PaymentTerms>,
+    #[serde(default)]
+    capture_date: Option<String>,
 }
 
 fn entries(doc: &Value) -> Result<Vec<AssetEntry>, ApiError> {
@@ -268,6 +270,7 @@ fn entries(doc: &Value) -> Result<Vec<AssetEntry>, ApiError> {
                 license_tag: e.license_tag,
                 creator_wallet: e.creator_wallet,
                 payment_terms: e.payment_terms,
+                capture_date: e.capture_date,
             })
         })
         .collect()

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::links::LinkKey;
 use crate::records::{Records, RecordsError, SqliteRecords};
 use crate::routes::{self, Route};
-use crate::sweep;
+use crate::{sweep, webhook_delivery};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MarketError {
@@ -101,17 +101,20 @@ impl Market {
     }
 
     /// Serves on `listener` until `shutdown` completes, sweeping expired
-    /// uploads and releasing purchases past their hold meanwhile. In-flight requests finish first.
+    /// uploads, releasing purchases past their hold and delivering webhooks
+    /// meanwhile. In-flight requests finish first.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let sweeper = tokio::spawn(sweep::run(Arc::clone(&self.app)));
+        let deliverer = tokio::spawn(webhook_delivery::run(Arc::clone(&self.app)));
         let served = axum::serve(listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
         sweeper.abort();
+        deliverer.abort();
         served
     }
 }

@@ -16,7 +16,10 @@ use axum::Router;
 use crate::app::AppState;
 use crate::error::{set_header, ApiError};
 use crate::extract::shown;
-use crate::{auth, delivery, feed, listings, manifests, publisher_keys, purchases, spec, uploads};
+use crate::{
+    auth, delivery, feed, listings, manifests, previews, publisher_keys, purchases, sample, spec,
+    uploads, webhooks,
+};
 
 /// An HTTP method, as the OpenAPI document spells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -162,6 +165,12 @@ pub(crate) fn build(app: AppState) -> (Router, Vec<Route>) {
         listings::update,
     )
     .add(
+        Patch,
+        "/v1/listings/{listing_id}",
+        Needs(Publish),
+        listings::patch,
+    )
+    .add(
         Post,
         "/v1/listings/{listing_id}/withdrawals",
         Needs(Publish),
@@ -203,7 +212,33 @@ pub(crate) fn build(app: AppState) -> (Router, Vec<Route>) {
         Needs(ReadShards),
         delivery::download,
     )
-    .add(Get, "/v1/events", Needs(Publish), feed::list);
+    .add(
+        Get,
+        "/v1/listings/{listing_id}/sample",
+        Needs(ReadManifest),
+        sample::get,
+    )
+    .add(
+        Put,
+        "/v1/listings/{listing_id}/assets/{asset_id}/preview",
+        Needs(Publish),
+        previews::put,
+    )
+    .add(
+        Get,
+        "/v1/listings/{listing_id}/assets/{asset_id}/preview",
+        Needs(ReadManifest),
+        previews::get,
+    )
+    .add(Get, "/v1/events", Needs(Publish), feed::list)
+    .add(Post, "/v1/webhooks", Needs(Publish), webhooks::create)
+    .add(Get, "/v1/webhooks", Needs(Publish), webhooks::list)
+    .add(
+        Delete,
+        "/v1/webhooks/{webhook_id}",
+        Needs(Publish),
+        webhooks::delete,
+    );
     let router = table
         .router
         .fallback(not_found)

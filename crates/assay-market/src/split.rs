@@ -102,6 +102,7 @@ mod tests {
             license_tag: "CC-BY-4.0".into(),
             creator_wallet: wallet.into(),
             payment_terms: terms,
+            capture_date: None,
         }
     }
 

@@ -149,5 +149,12 @@ pub(crate) fn recover(app: &App) -> Result<(), ApiError> {
             app.blobs.delete(&blob)?;
         }
     }
+    // Previews stored but never recorded, or replaced and not yet deleted.
+    let known: HashSet<_> = app.records.preview_ids()?.into_iter().collect();
+    for preview in app.blobs.previews()? {
+        if !known.contains(&preview) {
+            app.blobs.delete_preview(&preview)?;
+        }
+    }
     Ok(())
 }

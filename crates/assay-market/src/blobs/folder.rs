@@ -1,6 +1,6 @@
-//! [`Blobs`] in a local folder: `parts/ID` for uploads in progress and
+//! [`Blobs`] in a local folder: `parts/ID` for uploads in progress,
 //! `blobs/AB/ID` (`AB` the id's first two digits, so no folder grows huge)
-//! for finished files. A part is the temporary file of its blob: it is
+//! for finished files and `previews/AB/ID` for watermarked previews. A part is the temporary file of its blob: it is
 //! fsynced, then renamed into `blobs/`, then the folder is fsynced, so a
 //! blob is never seen half-written.
 
@@ -9,11 +9,12 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use super::{BlobError, Blobs, PartWriter, Result};
-use crate::ids::{BlobId, UploadId};
+use crate::ids::{BlobId, PreviewId, UploadId};
 
 pub struct FolderBlobs {
     parts: PathBuf,
     blobs: PathBuf,
+    previews: PathBuf,
 }
 
 fn io<'a>(action: &'static str, id: &'a str) -> impl FnOnce(io::Error) -> BlobError + 'a {
@@ -30,8 +31,9 @@ impl FolderBlobs {
         let blobs = FolderBlobs {
             parts: root.join("parts"),
             blobs: root.join("blobs"),
+            previews: root.join("previews"),
         };
-        for dir in [&blobs.parts, &blobs.blobs] {
+        for dir in [&blobs.parts, &blobs.blobs, &blobs.previews] {
             fs::create_dir_all(dir).map_err(io("creating", &dir.display().to_string()))?;
         }
         Ok(blobs)
@@ -44,6 +46,11 @@ impl FolderBlobs {
     fn blob(&self, blob: &BlobId) -> PathBuf {
         let id = blob.as_str();
         self.blobs.join(&id[..2]).join(id)
+    }
+
+    fn preview(&self, preview: &PreviewId) -> PathBuf {
+        let id = preview.as_str();
+        self.previews.join(&id[..2]).join(id)
     }
 }
 
@@ -194,6 +201,41 @@ impl Blobs for FolderBlobs {
         for shard in names(&self.blobs)? {
             for name in names(&self.blobs.join(shard))? {
                 found.extend(BlobId::parse(&name));
+            }
+        }
+        Ok(found)
+    }
+
+    fn put_preview(&self, preview: &PreviewId, bytes: &[u8]) -> Result<()> {
+        let id = preview.as_str();
+        // Written as a part first (a part no open upload owns is swept at
+        // start), so a crash never leaves half a preview under its name.
+        let part = self.parts.join(id);
+        let to = self.preview(preview);
+        let dir = to.parent().unwrap_or(&self.previews);
+        File::create(&part)
+            .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+            .map_err(io("writing preview", id))?;
+        fs::create_dir_all(dir).map_err(io("creating preview folder", id))?;
+        fs::rename(&part, &to).map_err(io("storing preview", id))?;
+        sync_dir(dir)
+            .and_then(|()| sync_dir(&self.parts))
+            .map_err(io("syncing preview folder", id))
+    }
+
+    fn read_preview(&self, preview: &PreviewId) -> Result<Vec<u8>> {
+        fs::read(self.preview(preview)).map_err(io("reading preview", preview.as_str()))
+    }
+
+    fn delete_preview(&self, preview: &PreviewId) -> Result<()> {
+        remove(&self.preview(preview)).map_err(io("removing preview", preview.as_str()))
+    }
+
+    fn previews(&self) -> Result<Vec<PreviewId>> {
+        let mut found = Vec::new();
+        for shard in names(&self.previews)? {
+            for name in names(&self.previews.join(shard))? {
+                found.extend(PreviewId::parse(&name));
             }
         }
         Ok(found)

@@ -10,7 +10,7 @@ mod folder;
 
 use std::io::Read;
 
-use crate::ids::{BlobId, UploadId};
+use crate::ids::{BlobId, PreviewId, UploadId};
 
 pub use folder::FolderBlobs;
 
@@ -66,4 +66,14 @@ pub trait Blobs: Send + Sync {
     fn parts(&self) -> Result<Vec<UploadId>>;
     /// Every blob held, for recovery at start.
     fn blobs(&self) -> Result<Vec<BlobId>>;
+
+    /// Stores a preview's bytes (small: a downsampled image), durably and
+    /// whole or not at all. Previews are kept apart from blobs: nothing that
+    /// serves a preview can name an original.
+    fn put_preview(&self, preview: &PreviewId, bytes: &[u8]) -> Result<()>;
+    fn read_preview(&self, preview: &PreviewId) -> Result<Vec<u8>>;
+    /// Removes a preview; one already gone is fine.
+    fn delete_preview(&self, preview: &PreviewId) -> Result<()>;
+    /// Every preview held, for recovery at start.
+    fn previews(&self) -> Result<Vec<PreviewId>>;
 }

@@ -5,9 +5,9 @@
 //!
 //! Version 1 holds publishing; version 2 buying: purchases with their escrow
 //! state, the entitlements (files) each gives its buyer, payouts per payee,
-//! and the publishers' event feed. What comes next is meant to be added,
-//! not changed: `previews` (a listing asset's watermarked preview blob,
-//! apart from `blobs`), `webhooks` and their deliveries. Download links need
+//! and the publishers' event feed. Version 3 adds each asset's capture
+//! date (for samples), the listing assets' watermarked previews (stored
+//! apart from blobs), and webhooks with their deliveries. Download links need
 //! no table: they are HMACs over (purchase, buyer, file, expiry) under a key
 //! in the data folder, and a refund revokes them through the purchase.
 
@@ -180,6 +180,52 @@ const MIGRATIONS: &[&str] = &[
         created_at  TEXT NOT NULL
     );
     CREATE INDEX events_account ON events(account, seq);
+    "#,
+    // 3: capture dates, previews, webhooks and their deliveries.
+    r#"
+    -- Manifests posted before version 3 have none.
+    ALTER TABLE manifest_assets ADD COLUMN capture_date TEXT;
+
+    -- A listing asset's watermarked preview; `id` names its bytes in the
+    -- blob store's previews, never an original.
+    CREATE TABLE previews (
+        listing     INTEGER NOT NULL REFERENCES listings(seq),
+        asset_id    TEXT NOT NULL,
+        id          TEXT NOT NULL UNIQUE,
+        width       INTEGER NOT NULL,
+        height      INTEGER NOT NULL,
+        size_bytes  INTEGER NOT NULL,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (listing, asset_id)
+    );
+
+    -- `secret` is kept as given: it is the HMAC key deliveries are signed
+    -- with, so it cannot be hashed like a token.
+    CREATE TABLE webhooks (
+        id          TEXT PRIMARY KEY,
+        account     INTEGER NOT NULL REFERENCES accounts(id),
+        url         TEXT NOT NULL,
+        secret      TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    );
+    CREATE INDEX webhooks_account ON webhooks(account);
+
+    -- The outbox: a row per webhook per event, written in the event's own
+    -- transaction, so a stop loses no delivery. `next_at` is Unix
+    -- milliseconds.
+    CREATE TABLE webhook_deliveries (
+        seq           INTEGER PRIMARY KEY,
+        webhook       TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+        event         INTEGER NOT NULL REFERENCES events(seq),
+        state         TEXT NOT NULL DEFAULT 'pending'
+                      CHECK (state IN ('pending', 'delivered', 'failed')),
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_at       INTEGER NOT NULL,
+        last_error    TEXT,
+        delivered_at  TEXT,
+        UNIQUE (webhook, event)
+    );
+    CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_at) WHERE state = 'pending';
     "#,
 ];
 

@@ -9,8 +9,10 @@
 //! leaves nothing half-recorded.
 
 mod migrations;
+mod previews;
 mod sales;
 mod sqlite;
+mod webhooks;
 
 use assay_core::licenses::PaymentTerms;
 use assay_market_proto::events::{EventKind, ReleaseReason};
@@ -18,7 +20,9 @@ use assay_market_proto::listings::{ListingTerms, Withdrawn};
 use assay_market_proto::purchases::{EscrowState, PayoutState};
 use assay_market_proto::Role;
 
-use crate::ids::{BlobId, EventId, ListingId, PayoutId, PurchaseId, UploadId};
+use crate::ids::{
+    BlobId, EventId, ListingId, PayoutId, PreviewId, PurchaseId, UploadId, WebhookId,
+};
 
 pub use sqlite::SqliteRecords;
 
@@ -80,6 +84,8 @@ pub struct AssetEntry {
     pub license_tag: String,
     pub creator_wallet: String,
     pub payment_terms: Option<PaymentTerms>,
+    /// As the manifest gives it; shown in a listing's sample.
+    pub capture_date: Option<String>,
 }
 
 /// A stored manifest (without its bytes) and its assets in manifest order.
@@ -268,6 +274,41 @@ pub struct EventRecord {
     pub kind: EventKind,
 }
 
+/// A listing asset's watermarked preview.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreviewRecord {
+    pub id: PreviewId,
+    pub asset_id: String,
+    pub width: u32,
+    pub height: u32,
+    pub size_bytes: u64,
+    pub created_at: String,
+}
+
+/// A registered webhook with its delivery counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookRecord {
+    pub id: WebhookId,
+    pub account: AccountId,
+    pub url: String,
+    pub created_at: String,
+    pub pending: u64,
+    pub delivered: u64,
+    pub failed: u64,
+}
+
+/// A delivery whose time has come: where, under which secret, what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueDelivery {
+    pub seq: i64,
+    pub webhook: WebhookId,
+    pub url: String,
+    pub secret: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    pub event: EventRecord,
+}
+
 /// Why a records operation failed: a rule the records keep (each its own
 /// variant, for the API to name), or the backend.
 #[derive(Debug, thiserror::Error)]
@@ -406,4 +447,38 @@ pub trait Records: Send + Sync {
     fn due_purchases(&self, now_ms: i64) -> Result<Vec<PurchaseId>>;
     /// Up to `limit` of `account`'s events after cursor `after`, in order.
     fn events(&self, account: AccountId, after: i64, limit: u32) -> Result<Vec<EventRecord>>;
+
+    /// Records `preview` as the preview of a listing's asset, replacing
+    /// any; returns the replaced one's id, whose bytes the caller deletes.
+    /// [`RecordsError::AssetNotInListing`] if the listing lacks the asset.
+    fn set_preview(
+        &self,
+        listing: &ListingId,
+        preview: &PreviewRecord,
+    ) -> Result<Option<PreviewId>>;
+    /// The previews of a listing's assets.
+    fn previews(&self, listing: &ListingId) -> Result<Vec<PreviewRecord>>;
+    /// Every recorded preview, for recovery at start.
+    fn preview_ids(&self) -> Result<Vec<PreviewId>>;
+
+    /// Registers a webhook; every event of `account` from now on gets a
+    /// delivery to it, in the event's transaction.
+    fn add_webhook(
+        &self,
+        id: &WebhookId,
+        account: AccountId,
+        url: &str,
+        secret: &str,
+    ) -> Result<WebhookRecord>;
+    fn webhooks(&self, account: AccountId) -> Result<Vec<WebhookRecord>>;
+    /// Removes `account`'s webhook and its deliveries; `false` if it has none
+    /// of that id.
+    fn delete_webhook(&self, account: AccountId, id: &WebhookId) -> Result<bool>;
+    /// Up to `limit` pending deliveries due at `now_ms`, oldest first.
+    fn due_deliveries(&self, now_ms: i64, limit: u32) -> Result<Vec<DueDelivery>>;
+    /// A delivery was answered 2xx: it is never sent again.
+    fn delivered(&self, seq: i64) -> Result<()>;
+    /// A delivery attempt failed: try again at `retry_at_ms`, or give up
+    /// when `None`.
+    fn delivery_failed(&self, seq: i64, error: &str, retry_at_ms: Option<i64>) -> Result<()>;
 }

@@ -14,7 +14,8 @@ use super::{
 use crate::clock;
 use crate::ids::{BlobId, EventId, ListingId, PayoutId, PurchaseId};
 
-/// Appends an event to `account`'s feed.
+/// Appends an event to `account`'s feed, with a delivery to each of its
+/// webhooks in the same transaction.
 pub(super) fn add_event(tx: &Transaction, account: AccountId, kind: &EventKind) -> Result<()> {
     let body = serde_json::to_string(kind)
         .map_err(|e| corrupt(format!("an event does not serialise: {e}")))?;
@@ -27,7 +28,7 @@ pub(super) fn add_event(tx: &Transaction, account: AccountId, kind: &EventKind) 
             clock::timestamp()
         ],
     )?;
-    Ok(())
+    super::webhooks::enqueue(tx, account, tx.last_insert_rowid())
 }
 
 pub(super) fn create_purchase(

@@ -13,13 +13,13 @@ use assay_market_proto::Role;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 
 use super::{
-    migrations, sales, Account, AccountId, AssetEntry, EventRecord, Insert, ListedAsset,
-    ListingDetail, ListingRecord, ListingRow, Manifest, NewListing, NewManifest, NewPurchase,
-    NewUpload, PurchaseRecord, Records, RecordsError, Result, Settlement, StoredAsset, StoredKey,
-    Upload, UploadState,
+    migrations, previews, sales, webhooks, Account, AccountId, AssetEntry, DueDelivery,
+    EventRecord, Insert, ListedAsset, ListingDetail, ListingRecord, ListingRow, Manifest,
+    NewListing, NewManifest, NewPurchase, NewUpload, PreviewRecord, PurchaseRecord, Records,
+    RecordsError, Result, Settlement, StoredAsset, StoredKey, Upload, UploadState, WebhookRecord,
 };
 use crate::clock;
-use crate::ids::{BlobId, ListingId, PurchaseId, UploadId};
+use crate::ids::{BlobId, ListingId, PreviewId, PurchaseId, UploadId, WebhookId};
 use assay_market_proto::events::EventKind;
 
 /// Idle connections kept for reuse; more are opened under load and closed after.
@@ -131,7 +131,9 @@ fn into_key((key_id, public_key, created_at): (String, Vec<u8>, String)) -> Resu
 /// order [`asset`] reads them from `start`.
 const ASSET_COLUMNS: &str =
     "a.asset_id, a.title, a.file_name, a.checksum, a.size_bytes, a.media_type,
-     a.license_tag, a.creator_wallet, a.payment_terms, a.blob";
+     a.license_tag, a.creator_wallet, a.payment_terms, a.blob, a.capture_date";
+/// How many columns [`ASSET_COLUMNS`] names.
+const ASSET_COLUMN_COUNT: usize = 11;
 
 struct AssetRow {
     entry: AssetEntry,
@@ -152,6 +154,7 @@ fn asset(r: &Row, start: usize) -> rusqlite::Result<AssetRow> {
             license_tag: r.get(start + 6)?,
             creator_wallet: r.get(start + 7)?,
             payment_terms: None,
+            capture_date: r.get(start + 10)?,
         },
         payment_terms: r.get(start + 8)?,
         blob: r.get(start + 9)?,
@@ -452,8 +455,9 @@ impl Records for SqliteRecords {
             let row = tx.last_insert_rowid();
             let mut insert = tx.prepare(
                 "INSERT INTO manifest_assets (manifest, seq, asset_id, title, file_name, checksum,
-                     size_bytes, media_type, license_tag, creator_wallet, payment_terms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     size_bytes, media_type, license_tag, creator_wallet, payment_terms,
+                     capture_date)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?;
             for (seq, a) in manifest.assets.iter().enumerate() {
                 let terms = a
@@ -473,7 +477,8 @@ impl Records for SqliteRecords {
                     a.media_type,
                     a.license_tag,
                     a.creator_wallet,
-                    terms
+                    terms,
+                    a.capture_date
                 ])?;
             }
             // Bytes this publisher stored before serve this manifest too.
@@ -764,8 +769,8 @@ impl Records for SqliteRecords {
             ))?;
             let rows = stmt
                 .query_map([id.as_str()], |r| {
-                    let reason: Option<String> = r.get(10)?;
-                    let at: Option<String> = r.get(11)?;
+                    let reason: Option<String> = r.get(ASSET_COLUMN_COUNT)?;
+                    let at: Option<String> = r.get(ASSET_COLUMN_COUNT + 1)?;
                     Ok((asset(r, 0)?, reason.zip(at)))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -928,5 +933,51 @@ impl Records for SqliteRecords {
 
     fn events(&self, account: AccountId, after: i64, limit: u32) -> Result<Vec<EventRecord>> {
         self.with(|conn| sales::events(conn, account, after, limit))
+    }
+
+    fn set_preview(
+        &self,
+        listing: &ListingId,
+        preview: &PreviewRecord,
+    ) -> Result<Option<PreviewId>> {
+        self.write(|tx| previews::set(tx, listing, preview))
+    }
+
+    fn previews(&self, listing: &ListingId) -> Result<Vec<PreviewRecord>> {
+        self.with(|conn| previews::list(conn, listing))
+    }
+
+    fn preview_ids(&self) -> Result<Vec<PreviewId>> {
+        self.with(|conn| previews::ids(conn))
+    }
+
+    fn add_webhook(
+        &self,
+        id: &WebhookId,
+        account: AccountId,
+        url: &str,
+        secret: &str,
+    ) -> Result<WebhookRecord> {
+        self.write(|tx| webhooks::add(tx, id, account, url, secret))
+    }
+
+    fn webhooks(&self, account: AccountId) -> Result<Vec<WebhookRecord>> {
+        self.with(|conn| webhooks::list(conn, account))
+    }
+
+    fn delete_webhook(&self, account: AccountId, id: &WebhookId) -> Result<bool> {
+        self.write(|tx| webhooks::delete(tx, account, id))
+    }
+
+    fn due_deliveries(&self, now_ms: i64, limit: u32) -> Result<Vec<DueDelivery>> {
+        self.with(|conn| webhooks::due(conn, now_ms, limit))
+    }
+
+    fn delivered(&self, seq: i64) -> Result<()> {
+        self.write(|tx| webhooks::delivered(tx, seq))
+    }
+
+    fn delivery_failed(&self, seq: i64, error: &str, retry_at_ms: Option<i64>) -> Result<()> {
+        self.write(|tx| webhooks::failed(tx, seq, error, retry_at_ms))
     }
 }

@@ -6,9 +6,11 @@
 
 mod cli;
 mod delivery;
+mod previews;
 mod publish;
 mod purchases;
 mod security;
 mod spec;
 mod support;
 mod uploads;
+mod webhooks;

@@ -282,7 +282,7 @@ fn ids_and_names_never_reach_the_file_system() {
         .filter(|n| !n.starts_with("market.db"))
         .collect();
     names.sort();
-    assert_eq!(names, ["blobs", "link.key", "parts"]);
+    assert_eq!(names, ["blobs", "link.key", "parts", "previews"]);
 }
 
 #[test]

@@ -1,0 +1,133 @@
+//! Delivers the webhook outbox (`webhook_deliveries`, filled in each
+//! event's transaction). One task polls every `webhook_poll` for due
+//! deliveries and POSTs each event's JSON with its signature (see the
+//! protocol's `webhooks` module). A 2xx marks the delivery done, so it is
+//! never sent again; anything else is retried after `webhook_first_retry`,
+//! doubling up to an hour, until `webhook_attempts` were made. Since the
+//! outbox is in the records, a restart resumes what was pending.
+//!
+//! Delivery is at least once: a stop between the receiver's 2xx and its
+//! recording sends that event again. Receivers dedupe on `event_id`.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use assay_market_proto::events::Event;
+use assay_market_proto::webhooks::{EVENT_ID_HEADER, SIGNATURE_HEADER};
+
+use crate::app::App;
+use crate::clock;
+use crate::links::hmac_sha256;
+use crate::records::DueDelivery;
+
+/// Deliveries taken per poll; the rest wait for the next.
+const BATCH: u32 = 50;
+const TIMEOUT: Duration = Duration::from_secs(10);
+const MAX_DELAY: Duration = Duration::from_secs(3600);
+
+/// Every `webhook_poll` until the task is dropped.
+pub(crate) async fn run(app: Arc<App>) {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(TIMEOUT))
+        .max_redirects(0)
+        .build()
+        .new_agent();
+    let mut every = tokio::time::interval(app.config.webhook_poll);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let (app, agent) = (Arc::clone(&app), agent.clone());
+        let drained = crate::app::blocking(move || {
+            deliver_due(&app, &agent).map_err(crate::error::ApiError::from)
+        })
+        .await;
+        if let Err(e) = drained {
+            eprintln!("assay-market: delivering webhooks: {}", e.message);
+        }
+    }
+}
+
+/// One pass over the due deliveries.
+fn deliver_due(app: &App, agent: &ureq::Agent) -> crate::records::Result<()> {
+    for delivery in app.records.due_deliveries(clock::now_ms(), BATCH)? {
+        match send(agent, &delivery) {
+            Ok(()) => app.records.delivered(delivery.seq)?,
+            Err(error) => {
+                let made = delivery.attempts.saturating_add(1);
+                let retry = (made < app.config.webhook_attempts).then(|| {
+                    clock::after(
+                        clock::now_ms(),
+                        backoff(app.config.webhook_first_retry, made),
+                    )
+                });
+                app.records.delivery_failed(delivery.seq, &error, retry)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The wait after failed attempt `n` (1 for the first).
+fn backoff(first: Duration, n: u32) -> Duration {
+    first
+        .saturating_mul(1 << n.saturating_sub(1).min(20))
+        .min(MAX_DELAY)
+}
+
+/// The `Assay-Signature` value of `body` sent at `t` (Unix seconds).
+pub(crate) fn signature(secret: &str, t: u64, body: &[u8]) -> String {
+    let mut signed = format!("{t}.").into_bytes();
+    signed.extend_from_slice(body);
+    let mac = hmac_sha256(secret.as_bytes(), &signed);
+    format!("t={t},v1={}", hex::encode(mac))
+}
+
+fn send(agent: &ureq::Agent, delivery: &DueDelivery) -> Result<(), String> {
+    let event = Event {
+        event_id: delivery.event.id.to_string(),
+        cursor: delivery.event.seq.to_string(),
+        at: delivery.event.at.clone(),
+        kind: delivery.event.kind.clone(),
+    };
+    let body = serde_json::to_vec(&event).map_err(|e| e.to_string())?;
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let response = agent
+        .post(&delivery.url)
+        .header("Content-Type", "application/json")
+        .header(SIGNATURE_HEADER, &signature(&delivery.secret, t, &body))
+        .header(EVENT_ID_HEADER, &event.event_id)
+        .send(&body[..])
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("answered {status}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        let first = Duration::from_secs(30);
+        assert_eq!(backoff(first, 1), first);
+        assert_eq!(backoff(first, 3), Duration::from_secs(120));
+        assert_eq!(backoff(first, 40), MAX_DELAY);
+    }
+
+    #[test]
+    fn the_signature_covers_the_timestamp_and_the_body() {
+        let a = signature("0123456789abcdef", 1_700_000_000, b"{}");
+        assert!(a.starts_with("t=1700000000,v1="), "{a}");
+        assert_eq!(a.len(), "t=1700000000,v1=".len() + 64);
+        assert_ne!(a, signature("0123456789abcdef", 1_700_000_001, b"{}"));
+        assert_ne!(a, signature("0123456789abcdef", 1_700_000_000, b"[]"));
+        assert_ne!(a, signature("0123456789abcdeF", 1_700_000_000, b"{}"));
+    }
+}

@@ -1,0 +1,294 @@
+//! Webhooks: a publisher's events POSTed to a receiver on a loopback port,
+//! signed with its secret; a failed delivery is retried until it succeeds
+//! and then never sent again; pending deliveries survive a restart.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use assay_market_proto::Role;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::support::{entries, publisher_with, Client, Server, Shelf};
+
+const SECRET: &str = "a secret of some length";
+
+/// What the receiver got, and how many requests it still fails.
+#[derive(Default)]
+struct Inbox {
+    fail_first: usize,
+    seen: Vec<(HeaderMap, Bytes)>,
+}
+
+/// An HTTP receiver on a loopback port, answering 500 to its first
+/// `fail_first` requests and 200 after.
+struct Receiver {
+    url: String,
+    inbox: Arc<Mutex<Inbox>>,
+    _thread: std::thread::JoinHandle<()>,
+}
+
+impl Receiver {
+    fn start(fail_first: usize) -> Receiver {
+        let inbox = Arc::new(Mutex::new(Inbox {
+            fail_first,
+            seen: Vec::new(),
+        }));
+        let state = Arc::clone(&inbox);
+        let (bound, address) = std::sync::mpsc::channel::<SocketAddr>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let app = axum::Router::new()
+                    .route("/hook", axum::routing::post(receive))
+                    .with_state(state);
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                bound.send(listener.local_addr().unwrap()).unwrap();
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        let address = address.recv().unwrap();
+        Receiver {
+            url: format!("http://{address}/hook"),
+            inbox,
+            _thread: thread,
+        }
+    }
+
+    fn seen(&self) -> Vec<(HeaderMap, Bytes)> {
+        self.inbox.lock().unwrap().seen.clone()
+    }
+
+    /// Waits until `n` requests arrived.
+    fn wait_for(&self, n: usize) -> Vec<(HeaderMap, Bytes)> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let seen = self.seen();
+            if seen.len() >= n || Instant::now() > deadline {
+                return seen;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+async fn receive(
+    State(inbox): State<Arc<Mutex<Inbox>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let mut inbox = inbox.lock().unwrap();
+    inbox.seen.push((headers, body));
+    if inbox.fail_first > 0 {
+        inbox.fail_first -= 1;
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::OK
+    }
+}
+
+fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    let mut block = [0u8; 64];
+    block[..key.len()].copy_from_slice(key);
+    let inner = Sha256::new()
+        .chain_update(block.map(|b| b ^ 0x36))
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(block.map(|b| b ^ 0x5c))
+        .chain_update(inner)
+        .finalize()
+        .to_vec()
+}
+
+/// Checks `Assay-Signature` as a receiver would.
+fn verify(headers: &HeaderMap, body: &[u8]) {
+    let value = headers["assay-signature"].to_str().unwrap();
+    let (t, v1) = value
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split_once(",v1="))
+        .unwrap_or_else(|| panic!("{value}"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(now.abs_diff(t.parse().unwrap()) < 60);
+    let mut signed = format!("{t}.").into_bytes();
+    signed.extend_from_slice(body);
+    assert_eq!(v1, hex::encode(hmac_sha256(SECRET.as_bytes(), &signed)));
+    let mut forged = signed.clone();
+    forged.push(b' ');
+    assert_ne!(v1, hex::encode(hmac_sha256(SECRET.as_bytes(), &forged)));
+}
+
+fn list_for_sale(publisher: &Client, manifest: &[u8]) -> String {
+    let (manifest_id, _) = entries(manifest);
+    publisher
+        .post(
+            "/v1/listings",
+            &json!({
+                "manifest_id": manifest_id, "title": "Two cameras", "description": "",
+                "price_minor": 10_000, "currency": "EUR"
+            }),
+        )
+        .expect(201, "")
+        .json()["listing_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn events_are_delivered_signed_retried_after_a_500_and_sent_once() {
+    let shelf = Shelf::approved();
+    let receiver = Receiver::start(1);
+    let server = Server::start_with(|c| {
+        c.webhook_poll = Duration::from_millis(50);
+        c.webhook_first_retry = Duration::from_millis(200);
+    });
+    let manifest = shelf.export();
+    let publisher = publisher_with(&server, &shelf, "studio", &manifest);
+
+    // Refusals store nothing.
+    for (url, secret) in [
+        ("https://example.com/hook", SECRET),
+        ("ftp://example.com/hook", SECRET),
+        ("http:///hook", SECRET),
+        ("http://user@example.com/hook", SECRET),
+        (receiver.url.as_str(), "short"),
+    ] {
+        publisher
+            .post("/v1/webhooks", &json!({"url": url, "secret": secret}))
+            .expect(422, "webhook_invalid");
+    }
+    server
+        .account("lab", Role::Buyer)
+        .post(
+            "/v1/webhooks",
+            &json!({"url": receiver.url, "secret": SECRET}),
+        )
+        .expect(403, "missing_scope");
+    assert_eq!(server.count("webhooks"), 0);
+
+    let hook = publisher
+        .post(
+            "/v1/webhooks",
+            &json!({"url": receiver.url, "secret": SECRET}),
+        )
+        .expect(201, "")
+        .json();
+    assert!(hook.get("secret").is_none());
+    let hook_id = hook["webhook_id"].as_str().unwrap().to_owned();
+
+    let listing_id = list_for_sale(&publisher, &manifest);
+    let seen = receiver.wait_for(2);
+    assert_eq!(seen.len(), 2, "a 500, then the retry");
+    for (headers, body) in &seen {
+        verify(headers, body);
+        assert_eq!(headers["content-type"], "application/json");
+    }
+    // The same event both times, as the feed gives it.
+    assert_eq!(seen[0].1, seen[1].1);
+    let event: Value = serde_json::from_slice(&seen[1].1).unwrap();
+    assert_eq!(event["type"], "listing_created");
+    assert_eq!(event["listing_id"], Value::from(listing_id));
+    assert_eq!(
+        seen[1].0["assay-event-id"],
+        event["event_id"].as_str().unwrap()
+    );
+    assert_eq!(publisher.events(None)[0], event);
+
+    // Delivered: never sent again.
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(receiver.seen().len(), 2);
+    let listed = publisher.get("/v1/webhooks").expect(200, "").json();
+    let counts = &listed["webhooks"][0];
+    assert_eq!(
+        (&counts["pending"], &counts["delivered"], &counts["failed"]),
+        (&json!(0), &json!(1), &json!(0))
+    );
+
+    // Only its publisher sees or removes it.
+    let rival = server.account("rival", Role::Publisher);
+    assert_eq!(
+        rival.get("/v1/webhooks").expect(200, "").json()["webhooks"],
+        json!([])
+    );
+    rival
+        .request("DELETE", &format!("/v1/webhooks/{hook_id}"), &[], &[])
+        .expect(404, "not_found");
+    publisher
+        .request("DELETE", &format!("/v1/webhooks/{hook_id}"), &[], &[])
+        .expect(204, "");
+    publisher
+        .request("DELETE", &format!("/v1/webhooks/{hook_id}"), &[], &[])
+        .expect(404, "not_found");
+    assert_eq!(server.count("webhook_deliveries"), 0);
+}
+
+#[test]
+fn a_delivery_pending_at_a_stop_is_made_after_the_restart_and_failures_are_bounded() {
+    let shelf = Shelf::approved();
+    let receiver = Receiver::start(0);
+    let failing = Receiver::start(usize::MAX);
+    // The deliverer looks once at start, before there is anything, then
+    // not for an hour: the event stays pending in the records.
+    let server = Server::start_with(|c| {
+        c.webhook_poll = Duration::from_secs(3600);
+        c.webhook_first_retry = Duration::from_millis(50);
+        c.webhook_attempts = 3;
+    });
+    let manifest = shelf.export();
+    let publisher = publisher_with(&server, &shelf, "studio", &manifest);
+    for url in [&receiver.url, &failing.url] {
+        publisher
+            .post("/v1/webhooks", &json!({"url": url, "secret": SECRET}))
+            .expect(201, "");
+    }
+    list_for_sale(&publisher, &manifest);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(receiver.seen().is_empty());
+    assert_eq!(server.count("webhook_deliveries"), 2);
+
+    let mut server = server;
+    server.config.webhook_poll = Duration::from_millis(50);
+    let server = server.restart();
+    let seen = receiver.wait_for(1);
+    assert_eq!(seen.len(), 1);
+    verify(&seen[0].0, &seen[0].1);
+    // The failing receiver gets its three attempts, then no more.
+    assert_eq!(failing.wait_for(3).len(), 3);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(failing.seen().len(), 3);
+    assert_eq!(receiver.seen().len(), 1);
+    let publisher = publisher.moved_to(&server);
+    let hooks = publisher.get("/v1/webhooks").expect(200, "").json();
+    let counts: Vec<_> = hooks["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["url"].as_str().unwrap().to_owned(),
+                h["delivered"].as_u64().unwrap(),
+                h["failed"].as_u64().unwrap(),
+                h["pending"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        counts.contains(&(receiver.url.clone(), 1, 0, 0)),
+        "{counts:?}"
+    );
+    assert!(
+        counts.contains(&(failing.url.clone(), 0, 1, 0)),
+        "{counts:?}"
+    );
+}
