@@ -10,6 +10,7 @@ mod manifest;
 mod market;
 mod output;
 mod provenance;
+mod pull;
 mod read;
 mod report;
 mod review;
@@ -96,8 +97,12 @@ enum Command {
     #[command(subcommand)]
     Market(market::Command),
     /// Publish approved assets not yet listed to a marketplace, resuming any
-    /// interrupted upload, and withdraw those no longer eligible (rights managers).
+    /// interrupted upload, withdraw those no longer eligible, and record the
+    /// market's payments in provenance (rights managers).
     Sync(market::SyncArgs),
+    /// Buy a listing and fetch it into a folder, every file verified against
+    /// the signed manifest; or re-check such a folder with --verify-only.
+    Pull(pull::Args),
 }
 
 fn main() -> ExitCode {
@@ -113,10 +118,11 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // Verifying a manifest or a package needs nothing but the file (and a
-    // key): no library.
+    // key), and a trainer's pull nothing but the market: no library.
     let command = match cli.command {
         Command::Manifest(manifest::Command::Verify(args)) => return manifest::verify(args),
         Command::Audit(audit::Command::Verify(args)) => return audit::verify(args),
+        Command::Pull(args) => return pull::run(args),
         command => command,
     };
     let root = match cli.library {
@@ -155,5 +161,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(audit::Command::Verify(args)) => audit::verify(args),
         Command::Market(command) => market::run(&library, command),
         Command::Sync(args) => market::sync(&library, &cli.who, args),
+        Command::Pull(args) => pull::run(args),
     }
 }

@@ -1,5 +1,5 @@
 //! `assay market add|ls` and `assay sync`: the marketplaces the library
-//! publishes to, and publishing to one.
+//! publishes to, and publishing to one (which also records its payments).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -123,6 +123,16 @@ pub fn sync(library: &Library, who: &Who, args: SyncArgs) -> anyhow::Result<Exit
                 } if !args.json => {
                     bar.suspend(|| eprintln!("withdrew {asset_id} from {listing_id}: {reason}"))
                 }
+                SyncEvent::Payment {
+                    feed_event_id,
+                    kind,
+                    asset_ids,
+                } if !args.json => bar.suspend(|| {
+                    eprintln!(
+                        "recorded {kind} {feed_event_id} on {} assets",
+                        asset_ids.len()
+                    )
+                }),
                 _ => {}
             }
             bar.set_message(format!("{done}/{files} files"));
@@ -138,7 +148,7 @@ pub fn sync(library: &Library, who: &Who, args: SyncArgs) -> anyhow::Result<Exit
         output::json_line(&report)?;
     } else {
         eprintln!(
-            "{}: {} files uploaded ({} bytes), {} already there, {} listings created, {} assets recorded, {} withdrawn, {} left out",
+            "{}: {} files uploaded ({} bytes), {} already there, {} listings created, {} assets recorded, {} withdrawn, {} payment events recorded, {} left out",
             report.market,
             report.files_uploaded,
             report.bytes_sent,
@@ -146,6 +156,7 @@ pub fn sync(library: &Library, who: &Who, args: SyncArgs) -> anyhow::Result<Exit
             report.listings_created,
             report.assets_recorded,
             report.withdrawn,
+            report.payments_recorded,
             report.refused.len()
         );
     }

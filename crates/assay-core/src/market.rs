@@ -476,25 +476,62 @@ impl Library {
         Ok(out)
     }
 
-    /// Records that the market took `withdrawal`'s asset off sale; the asset
-    /// is free to be listed again once it qualifies.
-    pub fn record_market_withdrawal(&self, market: &str, withdrawal: &Withdrawal) -> Result<()> {
-        let market_row = self.market_row(market)?;
-        let conn = self.connect()?;
-        conn.execute(
+    /// Records that the market took `withdrawal`'s asset off sale, with a
+    /// `marketplace_withdrawal` event (market, URL, listing id, reason)
+    /// signed by `actor`, once: a withdrawal already recorded answers
+    /// false. The asset is free to be listed again once it qualifies.
+    pub fn record_market_withdrawal(
+        &self,
+        actor: &Actor,
+        market: &str,
+        withdrawal: &Withdrawal,
+    ) -> Result<bool> {
+        actor.may(Action::Export)?;
+        let market = self.market(Some(market))?;
+        let market_row = self.market_row(&market.name)?;
+        let mut conn = self.connect()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let asset: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM assets WHERE asset_id = ?1",
+                [&withdrawal.asset_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(asset) = asset else {
+            return Err(Error::NotFound(withdrawal.asset_id.clone()));
+        };
+        let changed = tx.execute(
             "UPDATE market_items SET withdrawn_at = ?4, withdrawn_reason = ?5
-             WHERE market = ?1 AND withdrawn_at IS NULL
-               AND manifest = (SELECT id FROM market_manifests WHERE market = ?1 AND listing_id = ?2)
-               AND asset = (SELECT id FROM assets WHERE asset_id = ?3)",
+             WHERE market = ?1 AND withdrawn_at IS NULL AND asset = ?3
+               AND manifest = (SELECT id FROM market_manifests WHERE market = ?1 AND listing_id = ?2)",
             params![
                 market_row,
                 withdrawal.listing_id,
-                withdrawal.asset_id,
+                asset,
                 now(),
                 withdrawal.reason
             ],
         )?;
-        Ok(())
+        if changed == 0 {
+            return Ok(false);
+        }
+        let data = json!({
+            "market": market.name,
+            "market_url": market.url,
+            "listing_id": withdrawal.listing_id,
+            "reason": withdrawal.reason,
+        });
+        provenance::append(
+            &tx,
+            asset,
+            &withdrawal.asset_id,
+            EventKind::MarketplaceWithdrawal,
+            data,
+            &Signer::User(actor),
+        )?;
+        tx.commit()?;
+        Ok(true)
     }
 
     fn market_row(&self, name: &str) -> Result<i64> {

@@ -189,6 +189,26 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (market, asset)
     );
     "#,
+    // 7: a market's event feed as recorded in provenance (market_feed.rs).
+    // Each feed event is kept once by its id, so a replayed page or two
+    // syncs at once never record a payment twice; `asset_ids` keeps a
+    // purchase's assets (JSON), which its release or refund concerns too.
+    // `feed_cursor` is where the next read starts.
+    r#"
+    ALTER TABLE markets ADD COLUMN feed_cursor TEXT;
+    CREATE TABLE market_feed (
+        market       INTEGER NOT NULL REFERENCES markets(id),
+        event_id     TEXT NOT NULL,
+        cursor       TEXT NOT NULL,
+        type         TEXT NOT NULL,
+        purchase_id  TEXT,
+        asset_ids    TEXT,
+        recorded     INTEGER NOT NULL,
+        recorded_at  TEXT NOT NULL,
+        PRIMARY KEY (market, event_id)
+    );
+    CREATE INDEX market_feed_purchase ON market_feed(market, purchase_id);
+    "#,
 ];
 
 /// The catalog version this build writes.
@@ -247,6 +267,7 @@ mod tests {
                 "creators",
                 "events",
                 "locations",
+                "market_feed",
                 "market_items",
                 "market_manifests",
                 "market_uploads",
@@ -262,7 +283,7 @@ mod tests {
         assert_eq!(v, CURRENT_VERSION);
         // A second run finds nothing to do and changes nothing.
         migrate(&mut conn, &path).unwrap();
-        assert_eq!(tables(&conn).len(), 12);
+        assert_eq!(tables(&conn).len(), 13);
     }
 
     #[test]

@@ -55,6 +55,10 @@ pub enum EventKind {
     TransferOfRights,
     Export,
     ExportToMarketplace,
+    /// A listed asset taken off sale on a marketplace: the end of what an
+    /// `export_to_marketplace` began, so a reader of the chain alone knows
+    /// the asset is no longer offered.
+    MarketplaceWithdrawal,
     Payment,
 }
 
@@ -72,6 +76,7 @@ impl EventKind {
             EventKind::TransferOfRights => "transfer_of_rights",
             EventKind::Export => "export",
             EventKind::ExportToMarketplace => "export_to_marketplace",
+            EventKind::MarketplaceWithdrawal => "marketplace_withdrawal",
             EventKind::Payment => "payment",
         }
     }
@@ -87,7 +92,9 @@ impl EventKind {
             EventKind::Quarantine => Action::Quarantine,
             EventKind::Release => Action::Release,
             EventKind::TransferOfRights => Action::TransferRights,
-            EventKind::Export | EventKind::ExportToMarketplace => Action::Export,
+            EventKind::Export
+            | EventKind::ExportToMarketplace
+            | EventKind::MarketplaceWithdrawal => Action::Export,
             EventKind::Payment => Action::RecordPayment,
         }
     }
@@ -376,6 +383,50 @@ pub(crate) fn append_all_onto(
         .zip(seal_batch(conn, composed, signer)?)
     {
         store(conn, *row, seq, kind, key_id.as_str(), &sealed)?;
+    }
+    Ok(())
+}
+
+/// Appends `events` (catalog row, asset id, kind, data), each with its own
+/// kind and data and possibly several on one asset, inside the caller's
+/// transaction, in order, signed as one batch (one event alone gets its own
+/// signature). For records that arrive many at once with different content,
+/// like a marketplace's feed.
+pub(crate) fn append_each(
+    conn: &Connection,
+    events: &[(i64, &str, EventKind, Value)],
+    signer: &Signer,
+) -> Result<()> {
+    if let [(row, asset_id, kind, data)] = events {
+        append(conn, *row, asset_id, *kind, data.clone(), signer)?;
+        return Ok(());
+    }
+    let mut heads = heads(conn, events.iter().map(|e| e.0))?;
+    let at = now();
+    let mut composed = Vec::with_capacity(events.len());
+    for (row, asset_id, kind, data) in events {
+        let (seq, prev) = heads.get(row).cloned().unwrap_or((0, None));
+        let event = compose(
+            signer,
+            asset_id,
+            seq,
+            prev.as_deref(),
+            *kind,
+            &at,
+            &canonical_json(data),
+        );
+        // The next event of the same asset chains onto this one.
+        heads.insert(*row, (seq + 1, Some(event.hash())));
+        composed.push((seq, event));
+    }
+    let (seqs, composed): (Vec<i64>, Vec<Composed>) = composed.into_iter().unzip();
+    let key_id = signer.key_id();
+    for (((row, _, kind, _), seq), sealed) in events
+        .iter()
+        .zip(seqs)
+        .zip(seal_batch(conn, composed, signer)?)
+    {
+        store(conn, *row, seq, *kind, key_id.as_str(), &sealed)?;
     }
     Ok(())
 }

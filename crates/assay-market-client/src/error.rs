@@ -44,6 +44,13 @@ pub enum Error {
     NoFile(String),
     #[error("cancelled")]
     Cancelled,
+    /// A request the client will not send, such as a malformed id.
+    #[error("{0}")]
+    Invalid(String),
+    /// A signed document that does not hold: not the one expected, or its
+    /// signature is not a trusted key's.
+    #[error("{what} cannot be trusted: {}", failures.join("; "))]
+    Untrusted { what: String, failures: Vec<String> },
     #[error(transparent)]
     Library(#[from] assay_core::Error),
 }
@@ -60,6 +67,8 @@ impl Error {
             Error::NoTerms(_) => "no_terms",
             Error::NoFile(_) => "no_file",
             Error::Cancelled => "cancelled",
+            Error::Invalid(_) => "invalid",
+            Error::Untrusted { .. } => "untrusted",
             Error::Library(e) => e.code(),
         }
     }

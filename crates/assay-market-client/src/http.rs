@@ -59,6 +59,8 @@ pub(crate) struct Api {
 /// Answers up to this size are read; the largest the protocol sends is a
 /// manifest receipt or a listing.
 const MAX_ANSWER: u64 = 256 << 20;
+/// An error body is a short JSON document.
+const MAX_ERROR: u64 = 1 << 20;
 
 impl Api {
     pub fn new(base: &str, token: String, retry: Retry) -> Api {
@@ -112,6 +114,55 @@ impl Api {
         }
     }
 
+    /// `GET path` once, its body written to `sink` as it arrives (never
+    /// all in memory) when the answer is 200, and at most `limit` bytes of
+    /// it; any other answer's body is in the reply. `Err` is a connection
+    /// error or a body cut short, as text.
+    pub fn get_to(
+        &self,
+        path: &str,
+        limit: u64,
+        sink: &mut dyn std::io::Write,
+    ) -> Result<Reply, String> {
+        let request = ureq::http::Request::builder()
+            .method("GET")
+            .uri(self.url(path))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .body(())
+            .map_err(|e| e.to_string())?;
+        let response = self.agent.run(request).map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let mut body = response.into_body();
+        if status != 200 {
+            let body = body
+                .with_config()
+                .limit(MAX_ERROR)
+                .read_to_vec()
+                .map_err(|e| e.to_string())?;
+            return Ok(Reply {
+                status,
+                headers,
+                body,
+            });
+        }
+        let mut reader = body.with_config().limit(limit).reader();
+        std::io::copy(&mut reader, sink).map_err(|e| e.to_string())?;
+        Ok(Reply {
+            status,
+            headers,
+            body: Vec::new(),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        }
+    }
+
     /// Sends a request once; `Err` is a connection error, as text.
     pub fn once(
         &self,
@@ -120,11 +171,7 @@ impl Api {
         headers: &[(&str, String)],
         body: &[u8],
     ) -> Result<Reply, String> {
-        let url = if path.starts_with("http://") || path.starts_with("https://") {
-            path.to_owned()
-        } else {
-            format!("{}{path}", self.base)
-        };
+        let url = self.url(path);
         let mut builder = ureq::http::Request::builder()
             .method(method)
             .uri(url)

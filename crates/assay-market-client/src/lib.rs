@@ -1,7 +1,10 @@
-//! The library's side of an Assay marketplace: [`sync`] publishes the
-//! approved assets not yet listed, over the protocol `assay-market-proto`
-//! describes, and records each step in the library (`assay_core`'s market
-//! methods), so an interrupted sync resumes where it stopped.
+//! Both sides of an Assay marketplace, over the protocol
+//! `assay-market-proto` describes. [`sync`] publishes a library's approved
+//! assets not yet listed and records each step in the library
+//! (`assay_core`'s market methods), so an interrupted sync resumes where it
+//! stopped; it also records the market's payments in provenance. [`pull`]
+//! buys a listing and fetches it for a trainer, keeping only files that
+//! verify against the signed manifest; [`verify_pulled`] checks them again.
 //!
 //! Blocking HTTP (ureq), retries with exponential backoff on connection
 //! errors and 5xx answers; a 4xx is an [`Error::Refused`] naming the
@@ -9,9 +12,11 @@
 //! [`Listings`] reads and edits (reprices) a publisher's listings.
 
 mod error;
+mod feed;
 mod http;
 mod listings;
 mod progress;
+mod pull;
 mod sync;
 mod upload;
 
@@ -19,4 +24,8 @@ pub use error::{Error, Result};
 pub use http::Retry;
 pub use listings::Listings;
 pub use progress::{SyncEvent, SyncReport};
+pub use pull::{
+    pull, verify_pulled, PullCheck, PullEvent, PullOptions, PullReport, PullTarget, MANIFEST_FILE,
+    PURCHASE_FILE,
+};
 pub use sync::{sync, Price, SyncOptions};

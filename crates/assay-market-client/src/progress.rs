@@ -46,6 +46,15 @@ pub enum SyncEvent {
         asset_id: String,
         reason: String,
     },
+    /// A payment on the market's feed (`purchase`, `escrow_released`,
+    /// `refunded` or `payout_sent`) recorded as `payment` events on the
+    /// library's assets it concerns.
+    Payment {
+        feed_event_id: String,
+        #[serde(rename = "type")]
+        kind: String,
+        asset_ids: Vec<String>,
+    },
 }
 
 /// What a sync did.
@@ -63,6 +72,10 @@ pub struct SyncReport {
     /// Assets on which an `export_to_marketplace` event was recorded.
     pub assets_recorded: usize,
     pub withdrawn: usize,
+    /// Feed events read for the first time, and `payment` events recorded
+    /// for them (one per asset a payment concerns).
+    pub feed_events: usize,
+    pub payments_recorded: usize,
     /// Approved assets the sync could not publish.
     pub refused: Vec<RefusedAsset>,
 }

@@ -1,7 +1,8 @@
 //! The publishing half of `assay sync`: register the rights manager's key,
 //! claim and sign a manifest of the approved assets not yet listed, post
 //! every open manifest, upload what the market lacks, list it, record the
-//! `export_to_marketplace` events, and withdraw what must come off sale.
+//! `export_to_marketplace` events, withdraw what must come off sale, and
+//! record the market's payments in provenance (`feed.rs`).
 //! Every step is recorded in the library as it completes, and every
 //! request is one the market takes twice without harm, so a sync that
 //! stopped anywhere is finished by the next one.
@@ -57,8 +58,8 @@ pub(crate) struct Run<'a> {
     pub api: Api,
     pub chunk_size: usize,
     cancel: &'a AtomicBool,
-    progress: &'a mut dyn FnMut(&SyncEvent),
-    report: SyncReport,
+    pub progress: &'a mut dyn FnMut(&SyncEvent),
+    pub report: SyncReport,
 }
 
 /// Publishes `library`'s approved assets not yet listed to the market
@@ -101,7 +102,8 @@ pub fn sync(
         sync.check_cancel()?;
         sync.publish(actor, manifest, options.price.as_ref())?;
     }
-    sync.withdraw()?;
+    sync.withdraw(actor)?;
+    sync.record_feed(actor)?;
     Ok(sync.report)
 }
 
@@ -270,8 +272,9 @@ impl Run<'_> {
     }
 
     /// Takes off sale every listed asset no longer approved or whose
-    /// license now forbids AI training.
-    fn withdraw(&mut self) -> Result<()> {
+    /// license now forbids AI training, each with a signed
+    /// `marketplace_withdrawal` event.
+    fn withdraw(&mut self, actor: &Actor) -> Result<()> {
         for withdrawal in self.library.market_withdrawals(&self.market.name)? {
             self.check_cancel()?;
             let path = format!("/v1/listings/{}/withdrawals", withdrawal.listing_id);
@@ -280,8 +283,13 @@ impl Run<'_> {
                 reason: withdrawal.reason.to_owned(),
             };
             self.post_json::<serde_json::Value>(&path, &body, &[200, 201])?;
-            self.library
-                .record_market_withdrawal(&self.market.name, &withdrawal)?;
+            // Another sync may have recorded it meanwhile: counted once.
+            if !self
+                .library
+                .record_market_withdrawal(actor, &self.market.name, &withdrawal)?
+            {
+                continue;
+            }
             self.report.withdrawn += 1;
             (self.progress)(&SyncEvent::Withdrawn {
                 listing_id: withdrawal.listing_id,
@@ -292,7 +300,12 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn send_json(&self, method: &'static str, path: &str, body: &impl Serialize) -> Result<Reply> {
+    pub(crate) fn send_json(
+        &self,
+        method: &'static str,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<Reply> {
         let bytes = serde_json::to_vec(body).map_err(|e| Error::Protocol {
             method,
             path: path.to_owned(),
@@ -319,7 +332,7 @@ impl Run<'_> {
 
 /// The body of an answer whose status is one of `ok`; any other is the
 /// market's refusal.
-fn parse<T: DeserializeOwned>(
+pub(crate) fn parse<T: DeserializeOwned>(
     reply: &Reply,
     method: &'static str,
     path: &str,

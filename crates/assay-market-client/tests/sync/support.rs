@@ -216,6 +216,16 @@ impl Server {
             .1
     }
 
+    /// A new buyer account's token.
+    pub fn buyer(&self, name: &str) -> String {
+        add_account(&*self.records, name, Role::Buyer).unwrap().1
+    }
+
+    /// The server's data folder (`market.db`, `blobs/`).
+    pub fn data(&self) -> &Path {
+        &self.config.data
+    }
+
     /// A count from the server's records database.
     pub fn count(&self, table: &str) -> i64 {
         let db = rusqlite::Connection::open(self.config.data.join("market.db")).unwrap();

@@ -1,0 +1,144 @@
+//! `assay pull`: a trainer buys a listing and fetches it, every file
+//! verified against the signed manifest; `--verify-only DIR` checks such a
+//! folder again. No library needed.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Context;
+use assay_market_client::{PullEvent, PullOptions, PullTarget};
+
+use crate::output;
+use crate::trusted::TrustArgs;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The listing to buy and fetch.
+    #[arg(required_unless_present = "verify_only")]
+    listing: Option<String>,
+    /// The market's base URL, e.g. http://127.0.0.1:8080.
+    #[arg(long, value_name = "URL", required_unless_present = "verify_only")]
+    market: Option<String>,
+    /// The file holding the buyer's bearer token.
+    #[arg(long, value_name = "FILE", required_unless_present = "verify_only")]
+    token_file: Option<PathBuf>,
+    /// The folder the files go to (made if missing).
+    #[arg(long, value_name = "DIR", required_unless_present = "verify_only")]
+    out: Option<PathBuf>,
+    /// Once every file is verified, confirm the purchase (releases escrow).
+    #[arg(long)]
+    confirm: bool,
+    /// Only check a folder pulled before: the manifest's signature and
+    /// every file's checksum.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["listing", "market", "token_file", "out", "confirm"])]
+    verify_only: Option<PathBuf>,
+    #[command(flatten)]
+    trust: TrustArgs,
+    /// One JSON object per step on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let trusted = args.trust.load()?;
+    anyhow::ensure!(
+        !trusted.is_empty(),
+        "give the publisher's public key: --key FILE or --keys DIR"
+    );
+    if let Some(dir) = &args.verify_only {
+        let check = assay_market_client::verify_pulled(dir, &trusted)?;
+        if args.json {
+            output::json_line(&check)?;
+        } else {
+            for failure in &check.failures {
+                println!("{failure}");
+            }
+            if check.failures.is_empty() {
+                println!(
+                    "{}: ok ({} files, manifest signature and every checksum checked)",
+                    dir.display(),
+                    check.files
+                );
+            }
+        }
+        return Ok(exit(check.failures.is_empty()));
+    }
+    let (Some(listing_id), Some(url), Some(token_file), Some(out)) =
+        (&args.listing, &args.market, &args.token_file, &args.out)
+    else {
+        anyhow::bail!("give LISTING, --market, --token-file and --out, or --verify-only DIR");
+    };
+    let token = std::fs::read_to_string(token_file)
+        .with_context(|| format!("reading the token file {}", token_file.display()))?;
+    let target = PullTarget {
+        url,
+        token: token.trim(),
+        listing_id,
+        out,
+        trusted: &trusted,
+    };
+    let options = PullOptions {
+        confirm: args.confirm,
+        ..PullOptions::default()
+    };
+    let mut failure: Option<anyhow::Error> = None;
+    let report = assay_market_client::pull(
+        &target,
+        &options,
+        &mut |event| {
+            if args.json {
+                if let Err(e) = output::json_line(event) {
+                    failure.get_or_insert(e);
+                }
+                return;
+            }
+            match event {
+                PullEvent::Purchased {
+                    purchase_id,
+                    created,
+                    amount_minor,
+                    currency,
+                } => eprintln!(
+                    "{} purchase {purchase_id} ({amount_minor} {currency} in minor units)",
+                    if *created { "made" } else { "holding" }
+                ),
+                PullEvent::Failed {
+                    file_name, problem, ..
+                } => eprintln!("{file_name}: {problem}; deleted"),
+                PullEvent::Confirmed { purchase_id } => {
+                    eprintln!("confirmed purchase {purchase_id}")
+                }
+                _ => {}
+            }
+        },
+        &AtomicBool::new(false),
+    )?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    if args.json {
+        output::json_line(&report)?;
+    } else {
+        for failure in &report.failures {
+            println!("{failure}");
+        }
+        eprintln!(
+            "{}: {} files fetched ({} bytes), {} already there, {} failed",
+            report.out.display(),
+            report.files_fetched,
+            report.bytes,
+            report.files_present,
+            report.failures.len()
+        );
+    }
+    Ok(exit(report.failures.is_empty()))
+}
+
+fn exit(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,584 @@
+//! Delivery to a trainer (`assay pull`): buy a listing unless the buyer
+//! holds it already, fetch its signed manifest and every file through the
+//! purchase's signed links, and keep only what verifies.
+//!
+//! The manifest must be the one the purchase names (its SHA-256) and carry
+//! a valid signature by a key the trainer trusts (`verify_manifest`), before
+//! any file is fetched. Each file streams to a temporary name in the
+//! folder while it is hashed, and is renamed to its manifest name only when
+//! its size and SHA-256 are the manifest's; otherwise it is deleted and the
+//! failure names it. The manifest's entries, not the market's links, say
+//! what each file must be. [`verify_pulled`] checks such a folder again.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use assay_core::verify_manifest;
+use assay_market_proto::purchases::{EscrowState, Purchase, PurchaseFiles};
+use ed25519_dalek::VerifyingKey;
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::http::{Api, Retry};
+use crate::sync::parse;
+
+/// The manifest's name in a pulled folder.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// The purchase as the market answered it: which assets it delivered.
+pub const PURCHASE_FILE: &str = "purchase.json";
+/// What a download in progress is named after: `.NAME` and this.
+const PART_SUFFIX: &str = ".assay-part";
+
+/// How a pull runs.
+#[derive(Debug, Clone, Default)]
+pub struct PullOptions {
+    pub retry: Retry,
+    /// Once every file is verified, confirm the purchase: the market
+    /// releases escrow and pays the publisher and creators.
+    pub confirm: bool,
+}
+
+/// One step of a pull, as it happens; `assay pull --json` prints each as a
+/// line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum PullEvent {
+    /// The buyer's purchase of the listing: `created` now, or held already.
+    Purchased {
+        purchase_id: String,
+        created: bool,
+        amount_minor: u64,
+        currency: String,
+    },
+    /// The manifest is the purchase's and its signature holds; `files`
+    /// (`bytes` in all) are to fetch.
+    Manifest {
+        manifest_id: String,
+        files: usize,
+        bytes: u64,
+    },
+    /// A file verified against the manifest and in place; `present` when
+    /// the folder held it already, verified, so it was not fetched again.
+    Verified {
+        asset_id: String,
+        file_name: String,
+        size_bytes: u64,
+        present: bool,
+    },
+    /// A file that did not verify; nothing of it is left in the folder.
+    Failed {
+        asset_id: String,
+        file_name: String,
+        problem: String,
+    },
+    /// The purchase was confirmed: escrow released.
+    Confirmed { purchase_id: String },
+}
+
+/// What a pull did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PullReport {
+    pub listing_id: String,
+    pub purchase_id: String,
+    pub manifest_id: String,
+    pub out: PathBuf,
+    /// Files fetched and verified, and their bytes.
+    pub files_fetched: usize,
+    pub bytes: u64,
+    /// Files the folder held already, verified.
+    pub files_present: usize,
+    pub confirmed: bool,
+    /// Each file that did not verify, naming it; a pull with failures
+    /// confirms nothing.
+    pub failures: Vec<String>,
+}
+
+/// What [`verify_pulled`] found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PullCheck {
+    pub dir: PathBuf,
+    pub manifest_id: Option<String>,
+    /// Files checked against the manifest.
+    pub files: usize,
+    /// Every problem, each naming its file.
+    pub failures: Vec<String>,
+}
+
+/// One file the manifest lists.
+struct Entry {
+    asset_id: String,
+    file_name: String,
+    checksum: String,
+    size_bytes: u64,
+}
+
+/// What to pull, from where, and whom to trust.
+#[derive(Debug, Clone, Copy)]
+pub struct PullTarget<'a> {
+    /// The market's base URL.
+    pub url: &'a str,
+    /// The buyer's bearer token.
+    pub token: &'a str,
+    pub listing_id: &'a str,
+    /// The folder the files go to; made if missing.
+    pub out: &'a Path,
+    /// The publisher keys a manifest must be signed with.
+    pub trusted: &'a [VerifyingKey],
+}
+
+/// Buys `target`'s listing unless the buyer holds a purchase of it already,
+/// and fetches its manifest and files into its folder. Files that do not
+/// verify are left out and listed in the report's `failures`; setting
+/// `cancel` stops between two files.
+pub fn pull(
+    target: &PullTarget,
+    options: &PullOptions,
+    progress: &mut dyn FnMut(&PullEvent),
+    cancel: &AtomicBool,
+) -> Result<PullReport> {
+    let PullTarget {
+        url,
+        token,
+        listing_id,
+        out,
+        trusted,
+    } = *target;
+    if !is_id(listing_id) {
+        return Err(Error::Invalid(format!(
+            "{listing_id:?} is not a listing id (32 lowercase hex digits)"
+        )));
+    }
+    if trusted.is_empty() {
+        return Err(Error::Invalid(
+            "no trusted key: give the publisher's public key".into(),
+        ));
+    }
+    let api = Api::new(url, token.trim().to_owned(), options.retry.clone());
+    std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+
+    let path = format!("/v1/listings/{listing_id}/purchases");
+    let reply = api.send("POST", &path, &[], &[])?;
+    let purchase: Purchase = parse(&reply, "POST", &path, &[200, 201])?;
+    progress(&PullEvent::Purchased {
+        purchase_id: purchase.purchase_id.clone(),
+        created: reply.status == 201,
+        amount_minor: purchase.amount_minor,
+        currency: purchase.currency.clone(),
+    });
+    if !is_id(&purchase.purchase_id) {
+        return Err(protocol("POST", &path, "the purchase id is not an id"));
+    }
+    let path = format!("/v1/purchases/{}/files", purchase.purchase_id);
+    let reply = api.send("GET", &path, &[], &[])?;
+    let links: PurchaseFiles = parse(&reply, "GET", &path, &[200])?;
+
+    // The manifest first: nothing is fetched on a document not trusted.
+    let manifest = fetch_manifest(&api, &links.manifest.url, &purchase.manifest_hash)?;
+    let check = verify_manifest(&manifest, trusted, None);
+    if !check.failures.is_empty() {
+        return Err(Error::Untrusted {
+            what: format!("the manifest of listing {listing_id}"),
+            failures: check.failures,
+        });
+    }
+    let entries = entries(&manifest)?;
+    let by_asset: HashMap<&str, &Entry> =
+        entries.iter().map(|e| (e.asset_id.as_str(), e)).collect();
+    let mut report = PullReport {
+        listing_id: listing_id.to_owned(),
+        purchase_id: purchase.purchase_id.clone(),
+        manifest_id: check.manifest_id.unwrap_or_default(),
+        out: out.to_owned(),
+        ..PullReport::default()
+    };
+    let mut wanted = Vec::new();
+    for link in &links.files {
+        let entry = link
+            .asset_id
+            .as_deref()
+            .and_then(|id| by_asset.get(id))
+            .ok_or_else(|| {
+                protocol(
+                    "GET",
+                    &path,
+                    &format!(
+                        "a link to {:?}, which the manifest does not list",
+                        link.file_name
+                    ),
+                )
+            })?;
+        wanted.push((*entry, link.url.as_str()));
+    }
+    progress(&PullEvent::Manifest {
+        manifest_id: report.manifest_id.clone(),
+        files: wanted.len(),
+        bytes: wanted.iter().map(|(e, _)| e.size_bytes).sum(),
+    });
+    write_atomic(out, MANIFEST_FILE, &manifest)?;
+    let purchase_json = serde_json::to_vec_pretty(&purchase)
+        .map_err(|e| protocol("POST", "/v1/purchases", &e.to_string()))?;
+    write_atomic(out, PURCHASE_FILE, &purchase_json)?;
+
+    for (entry, link) in wanted {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        let target = out.join(&entry.file_name);
+        if check_file(&target, entry).is_ok() {
+            report.files_present += 1;
+            progress(&PullEvent::Verified {
+                asset_id: entry.asset_id.clone(),
+                file_name: entry.file_name.clone(),
+                size_bytes: entry.size_bytes,
+                present: true,
+            });
+            continue;
+        }
+        match fetch_file(&api, link, out, entry) {
+            Ok(()) => {
+                report.files_fetched += 1;
+                report.bytes += entry.size_bytes;
+                progress(&PullEvent::Verified {
+                    asset_id: entry.asset_id.clone(),
+                    file_name: entry.file_name.clone(),
+                    size_bytes: entry.size_bytes,
+                    present: false,
+                });
+            }
+            Err(Fetch::Mismatch(problem)) => {
+                report
+                    .failures
+                    .push(format!("{}: {problem}", target.display()));
+                progress(&PullEvent::Failed {
+                    asset_id: entry.asset_id.clone(),
+                    file_name: entry.file_name.clone(),
+                    problem,
+                });
+            }
+            Err(Fetch::Fatal(e)) => return Err(e),
+        }
+    }
+    if options.confirm && report.failures.is_empty() {
+        if purchase.state == EscrowState::Held {
+            let path = format!("/v1/purchases/{}/confirm", purchase.purchase_id);
+            let reply = api.send("POST", &path, &[], &[])?;
+            parse::<Purchase>(&reply, "POST", &path, &[200])?;
+            progress(&PullEvent::Confirmed {
+                purchase_id: purchase.purchase_id.clone(),
+            });
+        }
+        report.confirmed = true;
+    }
+    Ok(report)
+}
+
+/// Checks a folder `pull` filled: the manifest's signature by one of
+/// `trusted`, that it is the purchase's, every delivered file's size and
+/// SHA-256, and that no unverified download is left. Every failure is
+/// listed, naming its file.
+pub fn verify_pulled(dir: &Path, trusted: &[VerifyingKey]) -> Result<PullCheck> {
+    let mut check = PullCheck {
+        dir: dir.to_owned(),
+        ..PullCheck::default()
+    };
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let manifest = std::fs::read(&manifest_path).map_err(|e| io(&manifest_path, e))?;
+    let signed = verify_manifest(&manifest, trusted, None);
+    check.manifest_id = signed.manifest_id;
+    let named = |failure: String| format!("{}: {failure}", manifest_path.display());
+    check
+        .failures
+        .extend(signed.failures.into_iter().map(named));
+    if !check.failures.is_empty() {
+        return Ok(check);
+    }
+    // What was delivered: the purchase's assets; without its record, every
+    // asset the manifest lists.
+    let purchase_path = dir.join(PURCHASE_FILE);
+    let delivered: Option<HashSet<String>> = match std::fs::read(&purchase_path) {
+        Ok(bytes) => match serde_json::from_slice::<Purchase>(&bytes) {
+            Ok(purchase) => {
+                if purchase.manifest_hash != sha256(&manifest) {
+                    check.failures.push(format!(
+                        "{}: the purchase's manifest is {}, not this one",
+                        manifest_path.display(),
+                        purchase.manifest_hash
+                    ));
+                }
+                Some(purchase.asset_ids.into_iter().collect())
+            }
+            Err(e) => {
+                check
+                    .failures
+                    .push(format!("{}: not a purchase: {e}", purchase_path.display()));
+                None
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io(&purchase_path, e)),
+    };
+    for entry in entries(&manifest)? {
+        if delivered
+            .as_ref()
+            .is_some_and(|ids| !ids.contains(&entry.asset_id))
+        {
+            continue;
+        }
+        check.files += 1;
+        let path = dir.join(&entry.file_name);
+        if let Err(problem) = check_file(&path, &entry) {
+            check
+                .failures
+                .push(format!("{}: {problem}", path.display()));
+        }
+    }
+    let listing = std::fs::read_dir(dir).map_err(|e| io(dir, e))?;
+    for item in listing {
+        let item = item.map_err(|e| io(dir, e))?;
+        let name = item.file_name();
+        if name.to_string_lossy().ends_with(PART_SUFFIX) {
+            check.failures.push(format!(
+                "{}: an unfinished, unverified download",
+                item.path().display()
+            ));
+        }
+    }
+    Ok(check)
+}
+
+/// The manifest's bytes through its link, checked against the purchase's
+/// hash of them.
+fn fetch_manifest(api: &Api, link: &str, expected: &str) -> Result<Vec<u8>> {
+    let reply = api.send("GET", link, &[], &[])?;
+    if reply.status != 200 {
+        return Err(Error::refused("GET", link, reply.status, &reply.body));
+    }
+    let actual = sha256(&reply.body);
+    if actual != expected {
+        return Err(Error::Untrusted {
+            what: "the manifest".into(),
+            failures: vec![format!(
+                "it hashes to {actual}, but the purchase names {expected}"
+            )],
+        });
+    }
+    Ok(reply.body)
+}
+
+/// Why a file was not fetched: it did not verify (the pull goes on with
+/// the others), or nothing more can be fetched.
+enum Fetch {
+    Mismatch(String),
+    Fatal(Error),
+}
+
+/// Streams one file to its temporary name in `out`, hashing it; renames it
+/// into place only when it is the manifest's. Connection failures are
+/// retried from the start; whatever fails, the temporary file is removed.
+fn fetch_file(api: &Api, link: &str, out: &Path, entry: &Entry) -> Result<(), Fetch> {
+    let part = out.join(format!(".{}{PART_SUFFIX}", entry.file_name));
+    let result = fetch_into(api, link, &part, entry);
+    let result = result.and_then(|()| {
+        std::fs::rename(&part, out.join(&entry.file_name)).map_err(|e| Fetch::Fatal(io(&part, e)))
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&part);
+    }
+    result
+}
+
+fn fetch_into(api: &Api, link: &str, part: &Path, entry: &Entry) -> Result<(), Fetch> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let file = File::create(part).map_err(|e| Fetch::Fatal(io(part, e)))?;
+        let mut sink = Hashing {
+            out: BufWriter::new(file),
+            hasher: Sha256::new(),
+            len: 0,
+        };
+        // One byte more than the manifest says, so a longer file is seen.
+        let last = match api.get_to(link, entry.size_bytes.saturating_add(1), &mut sink) {
+            Ok(reply) if reply.status == 200 => {
+                let file = sink
+                    .out
+                    .into_inner()
+                    .map_err(|e| Fetch::Fatal(io(part, e.into_error())))?;
+                file.sync_all().map_err(|e| Fetch::Fatal(io(part, e)))?;
+                let actual = format!("sha256:{}", hex::encode(sink.hasher.finalize()));
+                return if sink.len != entry.size_bytes {
+                    Err(Fetch::Mismatch(format!(
+                        "{} bytes arrived, but the manifest says {}",
+                        sink.len, entry.size_bytes
+                    )))
+                } else if actual != entry.checksum {
+                    Err(Fetch::Mismatch(format!(
+                        "checksum {actual}, but the manifest says {}",
+                        entry.checksum
+                    )))
+                } else {
+                    Ok(())
+                };
+            }
+            Ok(reply) if reply.status < 500 => {
+                return Err(Fetch::Fatal(Error::refused(
+                    "GET",
+                    link,
+                    reply.status,
+                    &reply.body,
+                )))
+            }
+            Ok(reply) => format!("{}", reply.status),
+            Err(e) => e,
+        };
+        if attempt >= api.retry.attempts {
+            return Err(Fetch::Fatal(Error::Unreachable {
+                method: "GET",
+                path: link.to_owned(),
+                attempts: attempt,
+                last,
+            }));
+        }
+        std::thread::sleep(api.retry.delay(attempt));
+    }
+}
+
+/// A writer that hashes and counts what goes through it.
+struct Hashing<W> {
+    out: W,
+    hasher: Sha256,
+    len: u64,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Whether the file at `path` is `entry`'s: its size, then its SHA-256.
+fn check_file(path: &Path, entry: &Entry) -> std::result::Result<(), String> {
+    let mut file = File::open(path).map_err(|e| e.to_string())?;
+    let size = file.metadata().map_err(|e| e.to_string())?.len();
+    if size != entry.size_bytes {
+        return Err(format!(
+            "{size} bytes, but the manifest says {}",
+            entry.size_bytes
+        ));
+    }
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 1 << 20];
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
+    if actual != entry.checksum {
+        return Err(format!(
+            "checksum {actual}, but the manifest says {}",
+            entry.checksum
+        ));
+    }
+    Ok(())
+}
+
+/// The manifest's entries, each with a file name safe to create in the
+/// folder: a plain name, not hidden, not one the pull writes itself, and
+/// not another entry's.
+fn entries(manifest: &[u8]) -> Result<Vec<Entry>> {
+    let bad = |why: String| Error::Untrusted {
+        what: "the manifest".into(),
+        failures: vec![why],
+    };
+    let doc: Value = serde_json::from_slice(manifest).map_err(|e| bad(e.to_string()))?;
+    let assets = doc
+        .get("assets")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("no assets".into()))?;
+    let mut names = HashSet::new();
+    let mut entries = Vec::with_capacity(assets.len());
+    for (i, asset) in assets.iter().enumerate() {
+        let text = |name: &str| {
+            asset
+                .get(name)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| bad(format!("/assets/{i}: no {name}")))
+        };
+        let entry = Entry {
+            asset_id: text("asset_id")?,
+            file_name: text("file_name")?,
+            checksum: text("checksum")?,
+            size_bytes: asset
+                .get("size_bytes")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| bad(format!("/assets/{i}: no size_bytes")))?,
+        };
+        let name = entry.file_name.as_str();
+        let plain = Path::new(name).file_name().and_then(|n| n.to_str()) == Some(name);
+        if !plain || name.starts_with('.') || name == MANIFEST_FILE || name == PURCHASE_FILE {
+            return Err(bad(format!(
+                "/assets/{i}: file_name {name:?} cannot be written into a folder safely"
+            )));
+        }
+        if !names.insert(name.to_owned()) {
+            return Err(bad(format!(
+                "/assets/{i}: file_name {name:?} is another asset's too"
+            )));
+        }
+        entries.push(entry);
+    }
+    Ok(entries)
+}
+
+/// Writes `bytes` as `dir/name` through a temporary name and a rename.
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let part = dir.join(format!(".{name}{PART_SUFFIX}"));
+    let written = File::create(&part)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&part, dir.join(name)));
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&part);
+        io(&part, e)
+    })
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+/// A server id: 32 lowercase hex digits, safe in a URL path.
+fn is_id(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn io(path: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn protocol(method: &'static str, path: &str, message: &str) -> Error {
+    Error::Protocol {
+        method,
+        path: path.to_owned(),
+        message: message.to_owned(),
+    }
+}

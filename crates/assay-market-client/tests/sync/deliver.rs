@@ -1,0 +1,381 @@
+//! Delivery and what comes back: a buyer pulls a listing (every file
+//! verified against the signed manifest) and confirms; the publisher's next
+//! sync records the purchase, the release and the payouts as signed
+//! `payment` events, once however often the feed is read. A file tampered
+//! with on the server never lands in the buyer's folder, and a byte flipped
+//! after download is caught by `verify_pulled`.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use assay_core::Selection;
+use assay_market_client::{
+    pull, verify_pulled, PullEvent, PullOptions, PullReport, PullTarget, SyncEvent,
+};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::support::{options, set, sync, Server, Shelf};
+
+/// Pulls `listing_id` as a new buyer `name` into `out`.
+fn pull_as(
+    server: &Server,
+    shelf: &Shelf,
+    name: &str,
+    listing_id: &str,
+    out: &Path,
+    confirm: bool,
+) -> (assay_market_client::Result<PullReport>, Vec<PullEvent>) {
+    let token = server.buyer(name);
+    let key = shelf.library.user_public_key("rosa").unwrap();
+    let mut events = Vec::new();
+    let result = pull(
+        &PullTarget {
+            url: &server.url,
+            token: &token,
+            listing_id,
+            out,
+            trusted: &[key],
+        },
+        &PullOptions {
+            retry: options(1 << 20).retry,
+            confirm,
+        },
+        &mut |e| events.push(e.clone()),
+        &AtomicBool::new(false),
+    );
+    (result, events)
+}
+
+fn listing_id(events: &[SyncEvent]) -> String {
+    events
+        .iter()
+        .find_map(|e| match e {
+            SyncEvent::Listed { listing_id, .. } => Some(listing_id.clone()),
+            _ => None,
+        })
+        .unwrap()
+}
+
+fn sha256(path: &Path) -> String {
+    format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
+    )
+}
+
+/// The payment events of an asset's chain, as their data.
+fn payments(shelf: &Shelf, asset_id: &str) -> Vec<Value> {
+    shelf
+        .library
+        .provenance(asset_id)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "payment")
+        .map(|e| e.data)
+        .collect()
+}
+
+/// Every entry of a folder, by name.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_pulled_listing_verifies_and_its_payments_reach_provenance_once() {
+    let server = Server::start();
+    let shelf = Shelf::approved();
+    shelf.add_market(&server);
+    let (report, events) = sync(&shelf, &options(1 << 20));
+    let first = report.unwrap();
+    // Listing it is on the feed, but no payment yet.
+    assert_eq!(first.payments_recorded, 0);
+    let listing = listing_id(&events);
+
+    let out = shelf.dir.path().join("trainer");
+    let (report, events) = pull_as(&server, &shelf, "lab", &listing, &out, true);
+    let report = report.unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!((report.files_fetched, report.files_present), (3, 0));
+    assert!(report.confirmed);
+    assert!(matches!(
+        events.first(),
+        Some(PullEvent::Purchased {
+            created: true,
+            amount_minor: 5000,
+            ..
+        })
+    ));
+    // Every file is the library's, byte for byte, and nothing else is left.
+    for record in shelf.library.list(&Default::default()).unwrap() {
+        let name = Path::new(&record.locations[0].path)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(sha256(&out.join(&name)), record.checksum, "{name}");
+    }
+    assert_eq!(
+        names(&out),
+        ["a.jpg", "b.jpg", "c.jpg", "manifest.json", "purchase.json"]
+    );
+    let key = shelf.library.user_public_key("rosa").unwrap();
+    let check = verify_pulled(&out, &[key]).unwrap();
+    assert!(check.failures.is_empty(), "{:?}", check.failures);
+    assert_eq!(check.files, 3);
+    // A second pull holds the purchase already and fetches nothing.
+    let again = pull_as(&server, &shelf, "lab-2", &listing, &out, false);
+    let again = again.0.unwrap();
+    assert_eq!((again.files_fetched, again.files_present), (0, 3));
+
+    // The publisher's next sync records the purchase, the release and both
+    // payouts (the creator's share and the publisher's remainder) on every
+    // asset, each with the market's ids and amounts.
+    let (report, events) = sync(&shelf, &options(1 << 20));
+    let report = report.unwrap();
+    assert_eq!(report.payments_recorded, 3 * 4 + 3, "{events:?}");
+    for (asset_id, _) in shelf.sizes() {
+        let paid = payments(&shelf, &asset_id);
+        let kinds: Vec<&str> = paid
+            .iter()
+            .map(|d| d["feed_event"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds.iter().filter(|k| **k == "purchase").count(),
+            2,
+            "{asset_id}: {kinds:?}"
+        );
+        assert!(kinds.contains(&"escrow_released"), "{kinds:?}");
+        let purchase = paid.iter().find(|d| d["feed_event"] == "purchase").unwrap();
+        assert_eq!(purchase["market"], json!("main"));
+        assert_eq!(purchase["listing_id"], json!(listing));
+        assert_eq!(purchase["amount_minor"], json!(5000));
+        assert_eq!(purchase["currency"], json!("EUR"));
+        assert_eq!(purchase["assets"], json!(3));
+        assert!(purchase["feed_event_id"].as_str().is_some());
+        let payouts: Vec<&Value> = paid
+            .iter()
+            .filter(|d| d["feed_event"] == "payout_sent")
+            .collect();
+        assert_eq!(payouts.len(), 2, "{payouts:?}");
+        let creator = payouts.iter().find(|d| d["payee"] == "creator").unwrap();
+        let publisher = payouts.iter().find(|d| d["payee"] == "publisher").unwrap();
+        assert_eq!(creator["creator_wallet"], json!("acct_cy"));
+        // 20% of each asset's equal part goes to its creator.
+        let share = creator["amount_minor"].as_u64().unwrap();
+        assert!((999..=1000).contains(&share), "{creator}");
+        assert_eq!(
+            creator["amount_minor"].as_u64().unwrap() + publisher["amount_minor"].as_u64().unwrap(),
+            5000
+        );
+        // Every event is signed by the syncing rights manager.
+        let chain = shelf.library.provenance(&asset_id).unwrap();
+        assert!(chain
+            .iter()
+            .filter(|e| e.kind == "payment")
+            .all(|e| e.user.as_deref() == Some("rosa")));
+    }
+    assert!(shelf.library.verify_provenance().unwrap().breaks.is_empty());
+
+    // Read again, from the cursor and then from the very beginning: nothing
+    // is recorded twice.
+    let before: Vec<usize> = shelf
+        .sizes()
+        .iter()
+        .map(|(id, _)| payments(&shelf, id).len())
+        .collect();
+    let again = sync(&shelf, &options(1 << 20)).0.unwrap();
+    assert_eq!((again.feed_events, again.payments_recorded), (0, 0));
+    let db = rusqlite::Connection::open(shelf.library.root().join("library.db")).unwrap();
+    db.execute("UPDATE markets SET feed_cursor = NULL", [])
+        .unwrap();
+    let replay = sync(&shelf, &options(1 << 20)).0.unwrap();
+    assert_eq!((replay.feed_events, replay.payments_recorded), (0, 0));
+    let after: Vec<usize> = shelf
+        .sizes()
+        .iter()
+        .map(|(id, _)| payments(&shelf, id).len())
+        .collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn a_file_tampered_with_on_the_server_never_lands_in_the_folder() {
+    let server = Server::start();
+    let shelf = Shelf::approved();
+    shelf.add_market(&server);
+    let (report, events) = sync(&shelf, &options(1 << 20));
+    report.unwrap();
+    let listing = listing_id(&events);
+
+    // One stored file changes on the server, its length kept.
+    let blob = blobs(&server.data().join("blobs")).remove(0);
+    let original = sha256(&blob);
+    let mut bytes = std::fs::read(&blob).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&blob, bytes).unwrap();
+    let record = shelf
+        .library
+        .list(&Default::default())
+        .unwrap()
+        .into_iter()
+        .find(|r| r.checksum == original)
+        .unwrap();
+    let name = Path::new(&record.locations[0].path)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+
+    let out = shelf.dir.path().join("trainer");
+    let (report, events) = pull_as(&server, &shelf, "lab", &listing, &out, true);
+    let report = report.unwrap();
+    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+    assert!(report.failures[0].contains(&name), "{:?}", report.failures);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        PullEvent::Failed { file_name, .. } if *file_name == name
+    )));
+    // Nothing of it is in the folder, not even a partial download; the
+    // others are, and nothing was confirmed.
+    assert!(!out.join(&name).exists());
+    assert!(
+        names(&out).iter().all(|n| !n.ends_with(".assay-part")),
+        "{:?}",
+        names(&out)
+    );
+    assert_eq!(report.files_fetched, 2);
+    assert!(!report.confirmed);
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e, PullEvent::Confirmed { .. })));
+    // The folder as left does not verify: the file is missing.
+    let key = shelf.library.user_public_key("rosa").unwrap();
+    let check = verify_pulled(&out, &[key]).unwrap();
+    assert_eq!(check.failures.len(), 1, "{:?}", check.failures);
+    assert!(check.failures[0].contains(&name));
+}
+
+#[test]
+fn verify_only_names_every_file_changed_after_download() {
+    let server = Server::start();
+    let shelf = Shelf::approved();
+    shelf.add_market(&server);
+    let (report, events) = sync(&shelf, &options(1 << 20));
+    report.unwrap();
+    let out = shelf.dir.path().join("trainer");
+    let (report, _) = pull_as(&server, &shelf, "lab", &listing_id(&events), &out, false);
+    assert!(report.unwrap().failures.is_empty());
+    let key = shelf.library.user_public_key("rosa").unwrap();
+    assert!(verify_pulled(&out, &[key]).unwrap().failures.is_empty());
+
+    for name in ["a.jpg", "c.jpg"] {
+        let path = out.join(name);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[100] ^= 0x01;
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let check = verify_pulled(&out, &[key]).unwrap();
+    assert_eq!(check.failures.len(), 2, "{:?}", check.failures);
+    assert!(check.failures[0].contains("a.jpg") && check.failures[0].contains("checksum"));
+    assert!(check.failures[1].contains("c.jpg"));
+
+    // A manifest signed by someone else is not trusted.
+    let stranger = shelf.library.user_public_key("sam").unwrap();
+    let check = verify_pulled(&out, &[stranger]).unwrap();
+    assert!(!check.failures.is_empty());
+    assert!(check.failures[0].contains("manifest.json"));
+}
+
+#[test]
+fn a_no_train_license_after_listing_is_withdrawn_and_recorded() {
+    let server = Server::start();
+    let shelf = Shelf::approved();
+    let token = shelf.add_market(&server);
+    let (report, events) = sync(&shelf, &options(1 << 20));
+    report.unwrap();
+    let listing = listing_id(&events);
+    let (first, _) = shelf.sizes()[0].clone();
+    shelf
+        .library
+        .edit(
+            &shelf.sam,
+            &Selection::Assets(vec![first.clone()]),
+            &[set("license_tag", json!("NO-TRAIN"))],
+        )
+        .unwrap();
+
+    let (report, events) = sync(&shelf, &options(1 << 20));
+    let report = report.unwrap();
+    assert_eq!(report.withdrawn, 1);
+    assert!(events.contains(&SyncEvent::Withdrawn {
+        listing_id: listing.clone(),
+        asset_id: first.clone(),
+        reason: "no_train".into(),
+    }));
+    // The server's listing no longer offers it.
+    let offered = server.get(&token, &format!("/v1/listings/{listing}"));
+    let item = offered["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["asset_id"] == json!(first))
+        .unwrap();
+    assert_eq!(item["withdrawn"]["reason"], json!("no_train"), "{offered}");
+    assert_eq!(offered["withdrawn"], json!(1));
+    assert!(!offered["license_tags"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("NO-TRAIN")));
+    // Its chain says so, signed by the syncing rights manager.
+    let chain = shelf.library.provenance(&first).unwrap();
+    let last = chain.last().unwrap();
+    assert_eq!(last.kind, "marketplace_withdrawal");
+    assert_eq!(last.user.as_deref(), Some("rosa"));
+    assert_eq!(last.data["listing_id"], json!(listing));
+    assert_eq!(last.data["reason"], json!("no_train"));
+    assert_eq!(last.data["market"], json!("main"));
+    assert!(shelf.library.verify_provenance().unwrap().breaks.is_empty());
+    // Once.
+    assert_eq!(sync(&shelf, &options(1 << 20)).0.unwrap().withdrawn, 0);
+    assert_eq!(
+        shelf
+            .kinds(&first)
+            .iter()
+            .filter(|k| *k == "marketplace_withdrawal")
+            .count(),
+        1
+    );
+    // A buyer now gets the two others only.
+    let out = shelf.dir.path().join("trainer");
+    let (pulled, _) = pull_as(&server, &shelf, "lab", &listing, &out, false);
+    let pulled = pulled.unwrap();
+    assert_eq!(pulled.files_fetched, 2);
+    let key = shelf.library.user_public_key("rosa").unwrap();
+    let check = verify_pulled(&out, &[key]).unwrap();
+    assert!(check.failures.is_empty(), "{:?}", check.failures);
+    assert_eq!(check.files, 2);
+}
+
+/// Every blob file under `dir`, by path.
+fn blobs(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for shard in std::fs::read_dir(dir).unwrap() {
+        let shard = shard.unwrap().path();
+        if shard.is_dir() {
+            for blob in std::fs::read_dir(&shard).unwrap() {
+                found.push(blob.unwrap().path());
+            }
+        } else {
+            found.push(shard);
+        }
+    }
+    found.sort();
+    found
+}
