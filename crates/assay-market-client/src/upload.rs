@@ -17,6 +17,10 @@ use crate::error::{Error, Result};
 use crate::http::Reply;
 use crate::sync::{code_of, Run};
 
+/// How many times one upload waits for another writer before that counts
+/// as a failure: a lock held this long is no longer a sync beside this one.
+const MAX_CONTENDED: u32 = 200;
+
 /// Where an upload stands on the market.
 enum Position {
     /// Unfinished at `offset` bytes.
@@ -44,6 +48,9 @@ impl Run<'_> {
         state.finished = false;
         let mut sent = 0;
         let mut failures = 0;
+        // Waits for another writer of the same upload. They are not failures
+        // (the other sync is making progress) but are bounded all the same.
+        let mut contended = 0u32;
         loop {
             self.check_cancel()?;
             let position = match &state.url {
@@ -104,6 +111,11 @@ impl Run<'_> {
                     }
                     // 423: another request (a sync running beside this
                     // one) is writing the upload; HEAD once it is done.
+                    Ok(reply) if reply.status == 423 && contended < MAX_CONTENDED => {
+                        contended += 1;
+                        std::thread::sleep(self.api.retry.delay(contended.min(4)));
+                        break;
+                    }
                     Ok(reply)
                         if reply.status >= 500
                             || reply.status == 423
