@@ -31,6 +31,14 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::assets::provenance,
             commands::import::import_paths,
             commands::import::cancel_job,
+            commands::review::edit_assets,
+            commands::review::submit,
+            commands::review::approve,
+            commands::review::reject,
+            commands::review::queue,
+            commands::review::license_tags,
+            commands::review::editable_fields,
+            commands::export::export_manifest,
         ])
         // Sizes and counts are u64 in the core; libraries stay far below 2^53.
         .dangerously_cast_bigints_to_number()

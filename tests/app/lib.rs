@@ -93,6 +93,9 @@ impl App {
     /// Starts the app on the library `prepare` makes in a fresh folder.
     pub async fn start(prepare: impl FnOnce(&Path) -> Result<()>) -> Result<App> {
         let turn = ONE_AT_A_TIME.acquire().await?;
+        // Keys made for tests use cheap Argon2 parameters (stored with each
+        // key, so the app unlocks them as cheaply).
+        std::env::set_var("ASSAY_KDF_FAST", "1");
         let dir = tempfile::tempdir()?;
         let library = dir.path().join("library");
         prepare(&library)?;

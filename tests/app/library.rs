@@ -8,7 +8,7 @@ use assay_app_e2e::{corpus_file, App};
 use assay_core::{Filter, Library, Role};
 use fantoccini::Locator;
 
-const PASSPHRASE: &str = "correct horse battery";
+pub const PASSPHRASE: &str = "correct horse battery";
 
 /// A library with an admin and a creator, and nothing imported yet.
 fn two_users(library: &Path) -> Result<()> {
@@ -36,7 +36,7 @@ fn photos(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-async fn unlock(app: &App, user: &str, passphrase: &str) -> Result<()> {
+pub async fn unlock(app: &App, user: &str, passphrase: &str) -> Result<()> {
     let form = app.find("form[aria-label='Unlock a user']").await?;
     form.find(Locator::Css("select"))
         .await?

@@ -2,3 +2,4 @@
 //! through tauri-driver, on libraries made with the same core the app uses.
 
 mod library;
+mod review;

@@ -71,6 +71,7 @@ pub enum Selection {
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct EditSummary {
     pub selected: usize,
     pub changed: usize,

@@ -39,6 +39,7 @@ pub struct Gates {
 
 /// A gate an asset fails, and why.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FailedGate {
     pub gate: String,
     /// What the gate asks for, in words.

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::library::Library;
 use crate::licenses::Taxonomy;
 use crate::provenance::{self, EventKind, Signer};
-use crate::roles::Action;
+use crate::roles::{Action, Role};
 use crate::signed::{self, Schema, Trust};
 use crate::users::Actor;
 
@@ -32,6 +32,7 @@ static SCHEMA: Schema = Schema::new(include_str!("../../../schemas/manifest.sche
 
 /// What an export wrote, and what it left out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ManifestExport {
     /// The document's `urn:uuid:` id.
     pub manifest_id: String,
@@ -44,6 +45,7 @@ pub struct ManifestExport {
 
 /// A selected asset the export left out, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RefusedAsset {
     pub asset_id: String,
     pub reason: String,
@@ -51,6 +53,7 @@ pub struct RefusedAsset {
 
 /// What verifying a manifest found; it holds when `failures` is empty.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ManifestCheck {
     pub manifest_id: Option<String>,
     pub assets: usize,
@@ -406,6 +409,21 @@ fn entries(conn: &rusqlite::Connection, rows: &[i64], taxonomy: &Taxonomy) -> Re
         refused,
         licenses,
     })
+}
+
+impl Library {
+    /// Checks the manifest at `path` as a buyer would, trusting the keys of
+    /// this library's rights managers: what the app shows after an export.
+    pub fn verify_manifest_file(&self, path: &Path) -> Result<ManifestCheck> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let trusted = self
+            .users()?
+            .into_iter()
+            .filter(|u| u.role == Role::RightsManager)
+            .map(|u| self.user_public_key(&u.name))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(verify_manifest(&bytes, &trusted, None))
+    }
 }
 
 /// Checks a manifest with nothing but its bytes, the public keys the reader

@@ -14,6 +14,7 @@ use crate::roles::Role;
 use crate::users::Actor;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct QueueItem {
     pub asset_id: String,
     pub title: Option<String>,

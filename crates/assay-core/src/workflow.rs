@@ -18,6 +18,7 @@ use crate::users::Actor;
 
 /// What happened to one asset.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Decision {
     pub asset_id: String,
     pub state: String,

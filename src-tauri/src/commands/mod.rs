@@ -2,5 +2,7 @@
 //! and maps its error; none decides anything itself.
 
 pub mod assets;
+pub mod export;
 pub mod import;
 pub mod library;
+pub mod review;

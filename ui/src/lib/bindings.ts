@@ -26,6 +26,21 @@ export const commands = {
 	importPaths: (paths: string[], job: number, onProgress: Channel<ImportProgress>) => typedError<ImportSummary, AppError>(__TAURI_INVOKE("import_paths", { paths, job, onProgress })),
 	/**  Asks job `job` to stop after the files in flight; false if it is not running. */
 	cancelJob: (job: number) => __TAURI_INVOKE<boolean>("cancel_job", { job }),
+	/**  Applies every change to every asset of `asset_ids`, or to none. */
+	editAssets: (assetIds: string[], sets: FieldSet[]) => typedError<EditSummary, AppError>(__TAURI_INVOKE("edit_assets", { assetIds, sets })),
+	submit: (assetIds: string[]) => typedError<Decision[], AppError>(__TAURI_INVOKE("submit", { assetIds })),
+	approve: (assetIds: string[], comment: string | null) => typedError<Decision[], AppError>(__TAURI_INVOKE("approve", { assetIds, comment })),
+	reject: (assetIds: string[], comment: string) => typedError<Decision[], AppError>(__TAURI_INVOKE("reject", { assetIds, comment })),
+	/**  What waits for the acting user's role, oldest first. */
+	queue: () => typedError<QueueItem[], AppError>(__TAURI_INVOKE("queue")),
+	licenseTags: () => typedError<LicenseChoice[], AppError>(__TAURI_INVOKE("license_tags")),
+	/**  The rights fields a bulk edit may set, from the asset schema. */
+	editableFields: () => __TAURI_INVOKE<string[]>("editable_fields"),
+	/**
+	 *  Exports the approved assets among `asset_ids` as a signed manifest at
+	 *  `out`, then verifies it as a buyer would.
+	 */
+	exportManifest: (assetIds: string[], out: string) => typedError<ManifestWritten, AppError>(__TAURI_INVOKE("export_manifest", { assetIds, out })),
 };
 
 /* Types */
@@ -66,6 +81,22 @@ export type AssetRecord = {
 	imported_at: string,
 } & { [key in string]: Value } & Workflow;
 
+/**  What happened to one asset. */
+export type Decision = {
+	asset_id: string,
+	state: string,
+	/**  Gates the asset failed; on submission these quarantine it. */
+	failed_gates: FailedGate[],
+};
+
+export type EditSummary = {
+	selected: number,
+	changed: number,
+	unchanged: number,
+	/**  Approved assets the edit sent back to pending review. */
+	reopened: number,
+};
+
 /**  One event as `assay provenance` shows it. */
 export type Event = {
 	seq: number,
@@ -99,6 +130,23 @@ export type Exif = {
 	focal_length: number | null,
 	/**  `"IFD:Tag"` → displayed value, for every tag read. */
 	raw: { [key in string]: string },
+};
+
+/**  A gate an asset fails, and why. */
+export type FailedGate = {
+	gate: string,
+	/**  What the gate asks for, in words. */
+	description: string,
+	reason: string,
+};
+
+/**
+ *  One field to set, as `assay edit --set FIELD=VALUE` takes it (an empty
+ *  value clears the field; JSON fields take JSON).
+ */
+export type FieldSet = {
+	field: string,
+	value: string,
 };
 
 /**  Filters for [`crate::Library::list`]; all given filters must hold. */
@@ -201,6 +249,15 @@ export type LibraryInfo = {
 	acting: Acting | null,
 };
 
+/**  A license tag as the picker shows it. */
+export type LicenseChoice = {
+	tag: string,
+	label: string,
+	/**  One plain sentence. */
+	explanation: string,
+	ai_training_allowed: boolean,
+};
+
 export type Location = {
 	path: string,
 	status: LocationStatus,
@@ -208,10 +265,53 @@ export type Location = {
 
 export type LocationStatus = "present" | "missing" | "modified";
 
+/**  What verifying a manifest found; it holds when `failures` is empty. */
+export type ManifestCheck = {
+	manifest_id: string | null,
+	assets: number,
+	failures: string[],
+};
+
+/**  What an export wrote, and what it left out. */
+export type ManifestExport = {
+	/**  The document's `urn:uuid:` id. */
+	manifest_id: string,
+	/**
+	 *  `sha256:` of the file's bytes, as the assets' `export` events record
+	 *  it (`sha256sum` checks it).
+	 */
+	manifest_hash: string,
+	assets: number,
+	refused: RefusedAsset[],
+};
+
+/**  An export and what verifying the written file found. */
+export type ManifestWritten = {
+	path: string,
+	export: ManifestExport,
+	check: ManifestCheck,
+};
+
 /**  Paths of the generated previews; absent for files that could not be decoded. */
 export type Previews = {
 	thumbnail: string | null,
 	preview: string | null,
+};
+
+export type QueueItem = {
+	asset_id: string,
+	title: string | null,
+	state: string,
+	/**  When the asset entered its state (its import, if it never moved). */
+	since: string,
+	age_seconds: number,
+	failed_gates: FailedGate[],
+};
+
+/**  A selected asset the export left out, and why. */
+export type RefusedAsset = {
+	asset_id: string,
+	reason: string,
 };
 
 export type Role = "creator" | "steward" | "rights_manager" | "admin";

@@ -1,0 +1,124 @@
+//! Tagging, review and approval: bulk edits, submit, approve, reject, the
+//! queue, and the license picker's tags.
+
+use std::sync::Arc;
+
+use assay_core::{Actor, Change, Decision, EditSummary, QueueItem, Selection};
+use serde::{Deserialize, Serialize};
+use tauri::State;
+
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// The acting user, or the error the front end answers with an unlock prompt.
+pub fn acting(state: &AppState) -> AppResult<Arc<Actor>> {
+    state
+        .actor()
+        .ok_or_else(|| AppError::new("no_user", "unlock a user first: nobody is acting"))
+}
+
+/// One field to set, as `assay edit --set FIELD=VALUE` takes it (an empty
+/// value clears the field; JSON fields take JSON).
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct FieldSet {
+    pub field: String,
+    pub value: String,
+}
+
+/// Applies every change to every asset of `asset_ids`, or to none.
+#[tauri::command]
+#[specta::specta]
+pub fn edit_assets(
+    state: State<'_, AppState>,
+    asset_ids: Vec<String>,
+    sets: Vec<FieldSet>,
+) -> AppResult<EditSummary> {
+    let actor = acting(&state)?;
+    let changes = sets
+        .iter()
+        .map(|s| Change::parse_set(&format!("{}={}", s.field, s.value)))
+        .collect::<assay_core::Result<Vec<_>>>()?;
+    Ok(state
+        .library()
+        .edit(&actor, &Selection::Assets(asset_ids), &changes)?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn submit(state: State<'_, AppState>, asset_ids: Vec<String>) -> AppResult<Vec<Decision>> {
+    let actor = acting(&state)?;
+    Ok(state
+        .library()
+        .submit(&actor, &Selection::Assets(asset_ids))?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn approve(
+    state: State<'_, AppState>,
+    asset_ids: Vec<String>,
+    comment: Option<String>,
+) -> AppResult<Vec<Decision>> {
+    let actor = acting(&state)?;
+    Ok(state.library().approve(
+        &actor,
+        &Selection::Assets(asset_ids),
+        comment.as_deref().filter(|c| !c.trim().is_empty()),
+    )?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn reject(
+    state: State<'_, AppState>,
+    asset_ids: Vec<String>,
+    comment: String,
+) -> AppResult<Vec<Decision>> {
+    let actor = acting(&state)?;
+    Ok(state
+        .library()
+        .reject(&actor, &Selection::Assets(asset_ids), &comment)?)
+}
+
+/// What waits for the acting user's role, oldest first.
+#[tauri::command]
+#[specta::specta]
+pub fn queue(state: State<'_, AppState>) -> AppResult<Vec<QueueItem>> {
+    let actor = acting(&state)?;
+    Ok(state.library().queue(&actor)?)
+}
+
+/// The rights fields a bulk edit may set, from the asset schema.
+#[tauri::command]
+#[specta::specta]
+pub fn editable_fields() -> Vec<String> {
+    let mut fields = assay_core::metadata::editable_fields();
+    fields.sort();
+    fields
+}
+
+/// A license tag as the picker shows it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct LicenseChoice {
+    pub tag: String,
+    pub label: String,
+    /// One plain sentence.
+    pub explanation: String,
+    pub ai_training_allowed: bool,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn license_tags(state: State<'_, AppState>) -> AppResult<Vec<LicenseChoice>> {
+    Ok(state
+        .library()
+        .taxonomy()?
+        .iter()
+        .map(|t| LicenseChoice {
+            tag: t.tag.clone(),
+            label: t.label.clone(),
+            explanation: t.explanation.clone(),
+            ai_training_allowed: t.ai_training_allowed,
+        })
+        .collect())
+}
