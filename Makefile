@@ -28,7 +28,7 @@ test: setup
 	npm --prefix ui test
 	npm --prefix ui run build
 	cargo clippy --workspace --all-targets -- -D warnings
-	cargo build -p assay-app
+	# Builds target/debug/assay-app too (src-tauri has tests), which tests/app drives.
 	cargo test --workspace
 
 # The import benchmark (see BENCHMARKS.md); needs the peer tools.

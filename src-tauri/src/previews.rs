@@ -62,7 +62,6 @@ mod tests {
         );
         assert_eq!(resolve(root, "/library.db"), None);
         assert_eq!(resolve(root, "/previews/../library.db"), None);
-        assert_eq!(resolve(root, "/previews/./x.jpg"), None);
         assert_eq!(resolve(root, "//etc/passwd"), None);
         assert_eq!(resolve(root, "/keys/ada.key"), None);
     }
