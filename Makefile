@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 DIR ?= ../shared/corpus/files
 
-.PHONY: run test setup bench bench-rights bench-audit
+.PHONY: run test setup bench bench-rights bench-audit bench-grid
 
 setup:
 	@scripts/setup.sh
@@ -40,6 +40,10 @@ bench:
 # Bulk edit of 100,000 assets and verification of 1,000,000 provenance events.
 bench-rights: setup
 	cargo run --release -q -p assay-bench --bin assay-rights-bench -- $(BENCH_ARGS)
+
+# The desktop grid's page query on 1,000,000 assets, beside bare SQL.
+bench-grid: setup
+	cargo run --release -q -p assay-bench --bin assay-grid-bench -- $(BENCH_ARGS)
 
 # Audit-package export beside tar over the same generated JPEGs.
 bench-audit: setup

@@ -63,14 +63,18 @@ impl Library {
         let conn = self.connect()?;
         let (clause, mut args) = where_clause(&query.filter);
         let order = match query.sort {
-            GridSort::CaptureDate => "a.capture_date IS NULL, a.capture_date DESC, a.id DESC",
-            GridSort::ImportDate => "a.id DESC",
+            // NULL sorts below every date, so undated assets come last, and
+            // the order is the capture-date index read backwards: no sort.
+            GridSort::CaptureDate => "a.capture_date DESC, a.id DESC",
+            GridSort::ImportDate => "a.imported_at DESC, a.id DESC",
         };
         args.push(query.limit.min(GridQuery::MAX_LIMIT).to_string());
         args.push(query.offset.to_string());
         let (limit, offset) = (args.len() - 1, args.len());
         // The page's ids are found first and its columns read after, so
         // skipping to a deep page walks the index without reading rows.
+        // CROSS JOIN keeps the page as the outer loop: SQLite never reorders
+        // it, and otherwise may scan every asset looking for the page's ids.
         let sql = format!(
             "SELECT asset_id, title, media_type, capture_date, imported_at,
                     json_extract(rights, '$.license_tag'), workflow_state, thumbnail,
@@ -78,7 +82,7 @@ impl Library {
                     (SELECT path_text FROM locations l WHERE l.asset = a.id ORDER BY l.id LIMIT 1),
                     EXISTS (SELECT 1 FROM locations l WHERE l.asset = a.id AND l.status != 'present')
              FROM (SELECT id FROM assets a{clause} ORDER BY {order} LIMIT ?{limit} OFFSET ?{offset}) p
-             JOIN assets a ON a.id = p.id
+             CROSS JOIN assets a ON a.id = p.id
              ORDER BY {order}"
         );
         let mut stmt = conn.prepare(&sql)?;

@@ -209,6 +209,11 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX market_feed_purchase ON market_feed(market, purchase_id);
     "#,
+    // 8: the desktop grid's import order as a narrow index (grid.rs): a deep
+    // page walks index entries instead of the wide asset rows.
+    r#"
+    CREATE INDEX assets_imported_at ON assets(imported_at);
+    "#,
 ];
 
 /// The catalog version this build writes.

@@ -38,7 +38,7 @@ fn main() -> anyhow::Result<()> {
     // Key-derivation strength is not what is measured; unlocking stays quick.
     std::env::set_var("ASSAY_KDF_FAST", "1");
     let cache = assay_bench::cache_dir(args.cache)?;
-    let files = ensure_files(&cache, args.assets)?;
+    let files = assay_bench::text_files(&cache, args.assets)?;
     let scratch = tempfile::tempdir_in(&cache)?;
     let library = Library::open(scratch.path().join("library"))?;
     library.add_user(None, "ada", Role::Admin, b"pw")?;
@@ -259,22 +259,6 @@ fn event_writes(db: &Path) -> anyhow::Result<f64> {
 }
 
 /// `n` small text files with distinct contents, generated once.
-fn ensure_files(cache: &Path, n: usize) -> anyhow::Result<PathBuf> {
-    let dir = cache.join(format!("text-{n}"));
-    let done = dir.join(".complete");
-    if done.exists() {
-        return Ok(dir);
-    }
-    eprintln!("generating {n} text files in {}", dir.display());
-    for i in 0..n {
-        let sub = dir.join(format!("{:03}", i / 1000));
-        std::fs::create_dir_all(&sub)?;
-        std::fs::write(sub.join(format!("{i}.txt")), format!("row {i}\n"))?;
-    }
-    std::fs::write(&done, b"")?;
-    Ok(dir)
-}
-
 /// The write the edit cannot avoid, on its own: one UPDATE per asset in one
 /// transaction, rolled back so the library is left as it was.
 fn sql_update(db: &Path) -> anyhow::Result<f64> {

@@ -1,0 +1,193 @@
+//! Measures the desktop grid's page query (`Library::grid_page`) on a
+//! catalog of 1,000,000 assets: the first page, a page in the middle and
+//! the last page, in both sorts, unfiltered and filtered, and the count
+//! that sizes the scroll bar. Peers, in the same run: the bare SQL that
+//! only finds the page's ids (the floor), and the naive way, reading every
+//! matching record with `Library::list` and slicing the page out.
+//!
+//! The catalog is 100,000 imported assets (small text files, cached), then
+//! copied by SQL to the requested size with varied capture dates: the query
+//! reads only the catalog, so copies shaped like imported rows measure it
+//! as a real library would.
+//!
+//! Usage: assay-grid-bench [--base N] [--assets N] [--runs R] [--cache DIR]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use assay_core::{Change, Filter, GridQuery, GridSort, ImportOptions, Library, Role, Selection};
+use clap::Parser;
+
+#[derive(Parser)]
+struct Args {
+    /// Assets imported for real; the rest are copies of them.
+    #[arg(long, default_value_t = 100_000)]
+    base: usize,
+    /// Assets in the catalog measured.
+    #[arg(long, default_value_t = 1_000_000)]
+    assets: usize,
+    /// Runs of each query; the median is reported.
+    #[arg(long, default_value_t = 21)]
+    runs: usize,
+    #[arg(long)]
+    cache: Option<PathBuf>,
+}
+
+const PAGE: u32 = 200;
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    std::env::set_var("ASSAY_KDF_FAST", "1");
+    let cache = assay_bench::cache_dir(args.cache)?;
+    let files = assay_bench::text_files(&cache, args.base)?;
+    let scratch = tempfile::tempdir_in(&cache)?;
+    let library = Library::open(scratch.path().join("library"))?;
+    library.add_user(None, "ada", Role::Admin, b"pw")?;
+    let ada = library.unlock("ada", b"pw")?;
+    library.add_user(Some(&ada), "sam", Role::Steward, b"pw")?;
+    let sam = Arc::new(library.unlock("sam", b"pw")?);
+    eprintln!("importing {} files", args.base);
+    let options = ImportOptions {
+        actor: Some(Arc::clone(&sam)),
+        ..ImportOptions::default()
+    };
+    library.import(&[files], &options, &mut |_| {})?;
+    // A tenth of the assets carry the tag the filtered queries look for.
+    let tagged = library
+        .list(&Filter::default())?
+        .into_iter()
+        .step_by(10)
+        .map(|r| r.asset_id)
+        .collect();
+    let change = Change::Set {
+        field: "license_tag".into(),
+        value: "CC-BY-4.0".into(),
+    };
+    library.edit(&sam, &Selection::Assets(tagged), &[change])?;
+    eprintln!("copying to {} assets", args.assets);
+    grow(&library.db_path(), args.assets)?;
+    let total = library.grid_count(&Filter::default())?;
+    anyhow::ensure!(total as usize == args.assets, "catalog holds {total}");
+
+    let cc_by = Filter {
+        license_tag: Some("CC-BY-4.0".into()),
+        ..Filter::default()
+    };
+    let matching = library.grid_count(&cc_by)?;
+    println!("| Query ({} assets, pages of {PAGE}) | Median (ms) | Peer: bare SQL ids (ms) |", args.assets);
+    println!("|---|---:|---:|");
+    for (name, filter, count) in [("all", Filter::default(), total), ("license_tag = CC-BY-4.0", cc_by.clone(), matching)] {
+        for sort in [GridSort::CaptureDate, GridSort::ImportDate] {
+            for (at, offset) in [("first", 0), ("middle", count / 2), ("last", count.saturating_sub(PAGE as u64))] {
+                let query = GridQuery {
+                    filter: filter.clone(),
+                    sort,
+                    offset: offset as u32,
+                    limit: PAGE,
+                };
+                let ours = median(args.runs, || {
+                    let page = library.grid_page(&query)?;
+                    anyhow::ensure!(page.len() == PAGE as usize, "{} items", page.len());
+                    Ok(())
+                })?;
+                let floor = median(args.runs, || bare_ids(&library.db_path(), &query))?;
+                println!(
+                    "| {name}, {sort:?}, {at} page | {:.2} | {:.2} |",
+                    ours * 1e3,
+                    floor * 1e3
+                );
+            }
+        }
+        let count_time = median(args.runs, || library.grid_count(&filter).map(drop).map_err(Into::into))?;
+        println!("| {name}: count (scroll height) | {:.2} | |", count_time * 1e3);
+    }
+    // The naive peer reads whole records, so it runs a few times only.
+    let naive = median(3, || {
+        let all = library.list(&cc_by)?;
+        let middle = all.len() / 2;
+        anyhow::ensure!(all[middle..].len() >= PAGE as usize);
+        Ok(())
+    })?;
+    println!(
+        "| peer: `Library::list` of license_tag = CC-BY-4.0 ({matching} records), then slice a page | {:.2} | |",
+        naive * 1e3
+    );
+    Ok(())
+}
+
+/// The median seconds of `runs` calls of `f`, after one unmeasured call.
+fn median(runs: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
+    f()?;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        f()?;
+        times.push(started.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+/// Only the page's ids, with the same order and filter: what any page
+/// query has to walk.
+fn bare_ids(db: &Path, query: &GridQuery) -> anyhow::Result<()> {
+    let conn = rusqlite::Connection::open(db)?;
+    let (clause, order) = match (&query.filter.license_tag, query.sort) {
+        (None, GridSort::CaptureDate) => ("", "capture_date DESC, id DESC"),
+        (None, GridSort::ImportDate) => ("", "imported_at DESC, id DESC"),
+        (Some(_), GridSort::CaptureDate) => (
+            "WHERE json_extract(rights, '$.license_tag') = 'CC-BY-4.0'",
+            "capture_date DESC, id DESC",
+        ),
+        (Some(_), GridSort::ImportDate) => (
+            "WHERE json_extract(rights, '$.license_tag') = 'CC-BY-4.0'",
+            "imported_at DESC, id DESC",
+        ),
+    };
+    let sql = format!("SELECT id FROM assets {clause} ORDER BY {order} LIMIT ?1 OFFSET ?2");
+    let mut stmt = conn.prepare(&sql)?;
+    let ids: Vec<i64> = stmt
+        .query_map([query.limit as i64, query.offset as i64], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    anyhow::ensure!(ids.len() == query.limit as usize);
+    Ok(())
+}
+
+/// Copies the imported assets (and their first location) until the catalog
+/// holds `target`, each copy with its own ids, checksum, path and a capture
+/// date spread over ten years.
+fn grow(db: &Path, target: usize) -> anyhow::Result<()> {
+    let mut conn = rusqlite::Connection::open(db)?;
+    let tx = conn.transaction()?;
+    let base: i64 = tx.query_row("SELECT count(*) FROM assets", [], |r| r.get(0))?;
+    let mut copy = 1;
+    while (base * (copy + 1)) as usize <= target {
+        tx.execute(
+            "INSERT INTO assets (asset_id, checksum, size_bytes, media_type, title, capture_date,
+                 capture_date_source, original_source, width, height, row_count, make, model, exif,
+                 warnings, thumbnail, preview, imported_at, provenance_hash, uploaded_by, rights,
+                 workflow_state, state_since, last_edited_by)
+             SELECT asset_id || '-' || ?1, checksum || '-' || ?1, size_bytes, media_type, title,
+                 strftime('%Y-%m-%dT%H:%M:%S', 1400000000 + ((id + ?1 * 100003) * 7919) % 315360000, 'unixepoch'),
+                 capture_date_source, original_source, width, height, row_count, make, model, exif,
+                 warnings, thumbnail, preview, imported_at, provenance_hash, uploaded_by, rights,
+                 workflow_state, state_since, last_edited_by
+             FROM assets WHERE id <= ?2",
+            [copy, base],
+        )?;
+        tx.execute(
+            "INSERT INTO locations (asset, path, path_text, size_bytes, mtime_ns, status, seen_at)
+             SELECT a.id, CAST(l.path_text || '#' || ?1 AS BLOB), l.path_text || '#' || ?1,
+                    l.size_bytes, l.mtime_ns, l.status, l.seen_at
+             FROM assets a JOIN assets o ON o.asset_id || '-' || ?1 = a.asset_id
+             JOIN locations l ON l.asset = o.id
+             WHERE o.id <= ?2",
+            [copy, base],
+        )?;
+        copy += 1;
+    }
+    tx.commit()?;
+    conn.execute_batch("ANALYZE")?;
+    Ok(())
+}
