@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 DIR ?= ../shared/corpus/files
 
-.PHONY: run test setup bench bench-rights bench-audit bench-grid
+.PHONY: run test setup bench bench-rights bench-audit bench-grid bench-market
 
 setup:
 	@scripts/setup.sh
@@ -48,3 +48,9 @@ bench-grid: setup
 # Audit-package export beside tar over the same generated JPEGs.
 bench-audit: setup
 	cargo run --release -q -p assay-bench --bin assay-audit-bench -- $(BENCH_ARGS)
+
+# Marketplace sync beside curl over tus, resume after a cut connection, and
+# listing reads under wrk, against the real server on loopback.
+bench-market:
+	@scripts/setup.sh --bench
+	cargo run --release -q -p assay-bench --bin assay-market-bench -- $(BENCH_ARGS)

@@ -2,7 +2,7 @@
 # Installs what building and testing Assay needs on Debian/Ubuntu, skipping
 # whatever is already there. Safe to run again. Usage: scripts/setup.sh [--bench]
 #   --bench  also the peer tools the benchmark measures against
-#            (sha256sum, vipsthumbnail; exiftool is always installed) and GNU time.
+#            (sha256sum, vipsthumbnail, curl, wrk; exiftool is always installed) and GNU time.
 set -euo pipefail
 
 # cmake and nasm build the bundled libjpeg-turbo (Debian 12 ships TurboJPEG 2, the
@@ -14,7 +14,7 @@ packages=(pkg-config gcc g++ make cmake nasm libimage-exiftool-perl python3 pyth
 packages+=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   libssl-dev file xvfb xauth webkit2gtk-driver dbus-x11 at-spi2-core fonts-dejavu-core)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
-[[ "${1:-}" == "--bench" ]] && packages+=(libvips-tools time coreutils)
+[[ "${1:-}" == "--bench" ]] && packages+=(libvips-tools time coreutils curl wrk)
 
 missing=()
 for p in "${packages[@]}"; do

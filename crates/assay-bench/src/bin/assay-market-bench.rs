@@ -1,0 +1,728 @@
+//! Measures the marketplace on loopback against the real server
+//! (`assay_market::Market`, in this process on `127.0.0.1:0`, two worker
+//! threads as in the tests), in one run:
+//!
+//! 1. Sync throughput: `assay_market_client::sync` of a library of
+//!    generated files (random bytes, cached) to a fresh server, beside the
+//!    peer, plain `curl` uploading the same files to another fresh server
+//!    with tus in one request per file: `curl -X POST` creating the upload,
+//!    then one `curl -X PATCH --data-binary @file`. curl's clock starts
+//!    once its publisher's key and manifest are posted; sync's covers
+//!    everything it does (key, manifest, uploads, listing, records).
+//!    Rounds alternate; medians are reported.
+//! 2. Resume overhead: a sync through a loopback proxy that cuts every
+//!    connection in the middle of a PATCH and then refuses new ones, so the
+//!    sync fails; then the proxy passes traffic again and a second sync
+//!    finishes. The bytes the client put on the wire in both, less those
+//!    of an uninterrupted sync through the same proxy, are what the
+//!    interruption cost, counted in chunks.
+//! 3. Listing reads: `wrk` with 64 connections on `GET /v1/listings` (not
+//!    rate-limited; only previews and samples are) with a buyer's token.
+//!
+//! Usage: assay-market-bench [--files N] [--mb M] [--rounds R] [--wrk-seconds S] [--cache DIR]
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use assay_bench::machine::Machine;
+use assay_core::{Actor, Change, Filter, ImportOptions, Library, Role as LibraryRole, Selection};
+use assay_market::{add_account, Config, Market, Records};
+use assay_market_client::{Price, Retry, SyncEvent, SyncOptions};
+use assay_market_proto::Role;
+use clap::Parser;
+use serde_json::{json, Value};
+
+#[derive(Parser)]
+struct Args {
+    /// Generated files in the library.
+    #[arg(long, default_value_t = 20)]
+    files: usize,
+    /// Size of each file, in MB (10^6 bytes).
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..))]
+    mb: u64,
+    /// Rounds of sync and of curl, alternating.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    rounds: u16,
+    /// How long wrk reads listings.
+    #[arg(long, default_value_t = 10)]
+    wrk_seconds: u32,
+    #[arg(long)]
+    cache: Option<PathBuf>,
+}
+
+const PASS: &[u8] = b"pw";
+
+/// A manifest asset as the peer uploads it: asset id, file name, size.
+type PeerAsset = (String, String, u64);
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    // Key-derivation strength is not what is measured.
+    std::env::set_var("ASSAY_KDF_FAST", "1");
+    let cache = assay_bench::cache_dir(args.cache)?;
+    let machine = Machine::detect();
+    let size = args.mb * 1_000_000;
+    let dir = ensure_files(&cache, args.files, size)?;
+    let total = args.files as u64 * size;
+    let scratch = tempfile::tempdir_in(&cache)?;
+    eprintln!("importing {} files ({total} bytes)", args.files);
+    let shelf = Shelf::approved(scratch.path(), &dir, args.files)?;
+    let options = SyncOptions {
+        price: Some(Price {
+            minor: 5000,
+            currency: "EUR".into(),
+        }),
+        ..SyncOptions::default()
+    };
+    let chunk = options.chunk_size as u64;
+
+    // 1. Sync beside curl, each on a fresh server, alternating.
+    let (mut sync_times, mut curl_times) = (Vec::new(), Vec::new());
+    let mut listed = None;
+    for round in 0..usize::from(args.rounds) {
+        let server = Server::start(scratch.path())?;
+        let name = format!("sync{round}");
+        shelf.add_market(&server, &name, &server.url)?;
+        let started = Instant::now();
+        let report = assay_market_client::sync(
+            &shelf.library,
+            &shelf.rosa,
+            Some(&name),
+            &options,
+            &mut |_| {},
+            &AtomicBool::new(false),
+        )?;
+        sync_times.push(started.elapsed().as_secs_f64());
+        anyhow::ensure!(
+            report.files_uploaded == args.files && report.bytes_sent == total,
+            "sync uploaded {} files, {} bytes",
+            report.files_uploaded,
+            report.bytes_sent
+        );
+        // The first server, with its listing, serves the listing reads.
+        if listed.is_none() {
+            listed = Some(server);
+        } else {
+            drop(server);
+        }
+
+        let server = Server::start(scratch.path())?;
+        let token = server.account("peer", Role::Publisher)?;
+        let (manifest_id, assets) = shelf.manifest_on(&server, &token)?;
+        let started = Instant::now();
+        for (asset_id, file_name, length) in &assets {
+            curl_upload(
+                &server.url,
+                &token,
+                &manifest_id,
+                asset_id,
+                &dir.join(file_name),
+                *length,
+            )?;
+        }
+        curl_times.push(started.elapsed().as_secs_f64());
+        drop(server);
+        eprintln!(
+            "round {}: sync {:.3} s, curl {:.3} s",
+            round + 1,
+            sync_times[round],
+            curl_times[round]
+        );
+    }
+
+    // 2. Resume: an uninterrupted sync through the proxy, then one cut short.
+    let quick = SyncOptions {
+        retry: Retry {
+            attempts: 2,
+            first_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(20),
+        },
+        ..options.clone()
+    };
+    let baseline = {
+        let server = Server::start(scratch.path())?;
+        let proxy = Proxy::start(server.address)?;
+        shelf.add_market(&server, "baseline", &proxy.url)?;
+        let report = assay_market_client::sync(
+            &shelf.library,
+            &shelf.rosa,
+            Some("baseline"),
+            &quick,
+            &mut |_| {},
+            &AtomicBool::new(false),
+        )?;
+        anyhow::ensure!(report.bytes_sent == total, "baseline sync: {report:?}");
+        proxy.upstream.load(Ordering::SeqCst)
+    };
+    eprintln!("baseline sync through the proxy: {baseline} bytes upstream");
+    let server = Server::start(scratch.path())?;
+    let proxy = Proxy::start(server.address)?;
+    // In the middle of a chunk, some 40% of the way.
+    let cut_at = total * 2 / 5 + chunk / 2;
+    proxy.cut_at.store(cut_at, Ordering::SeqCst);
+    shelf.add_market(&server, "resume", &proxy.url)?;
+    let mut acked = 0;
+    let first = assay_market_client::sync(
+        &shelf.library,
+        &shelf.rosa,
+        Some("resume"),
+        &quick,
+        &mut |e| {
+            if let SyncEvent::Bytes { sent, .. } = e {
+                acked = *sent;
+            }
+        },
+        &AtomicBool::new(false),
+    );
+    anyhow::ensure!(first.is_err(), "the cut sync finished: {first:?}");
+    let cut_wire = proxy.upstream.load(Ordering::SeqCst);
+    eprintln!(
+        "cut after {cut_wire} bytes upstream ({acked} acknowledged): {}",
+        first.err().map(|e| e.to_string()).unwrap_or_default()
+    );
+    proxy.cut_at.store(u64::MAX, Ordering::SeqCst);
+    proxy.cut.store(false, Ordering::SeqCst);
+    let second = assay_market_client::sync(
+        &shelf.library,
+        &shelf.rosa,
+        Some("resume"),
+        &quick,
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )?;
+    anyhow::ensure!(
+        second.listings_created == 1 && acked + second.bytes_sent >= total,
+        "the resumed sync: {second:?}"
+    );
+    let resumed_wire = proxy.upstream.load(Ordering::SeqCst);
+    let extra = resumed_wire.saturating_sub(baseline);
+    // What the client counted: acknowledged before the cut, sent after it
+    // (bytes of the cut PATCH the server kept count as sent by the second).
+    let counted_again = (acked + second.bytes_sent).saturating_sub(total);
+    drop(proxy);
+    drop(server);
+
+    // 3. Listing reads under wrk.
+    let server = listed.context("no rounds ran")?;
+    let buyer = server.account("buyer", Role::Buyer)?;
+    let url = format!("{}/v1/listings", server.url);
+    let page = http_get(&url, &buyer)?;
+    let listings = page["listings"].as_array().map_or(0, Vec::len);
+    eprintln!(
+        "wrk on {url} ({listings} listing) for {} s",
+        args.wrk_seconds
+    );
+    let wrk = run_wrk(&url, &buyer, args.wrk_seconds)?;
+    drop(server);
+
+    let mb = total as f64 / 1e6;
+    let (s, c) = (median(&sync_times), median(&curl_times));
+    println!(
+        "Machine: {}, {} cores, load {}; {}",
+        machine.cpu, machine.cores, machine.load, machine.os
+    );
+    println!(
+        "Files: {} of {} MB random bytes ({mb:.0} MB); chunk {} MiB; median of {} rounds each\n",
+        args.files,
+        args.mb,
+        chunk >> 20,
+        args.rounds
+    );
+    println!("| Measurement | Median (s) | Range (s) | Throughput |");
+    println!("|---|---:|---:|---:|");
+    for (name, times, median) in [
+        (
+            "assay sync (key, manifest, tus chunks with SHA-256, listing, records)",
+            &sync_times,
+            s,
+        ),
+        ("peer: curl, tus POST + one PATCH per file", &curl_times, c),
+    ] {
+        println!(
+            "| {name} | {median:.3} | {:.3}-{:.3} | {:.0} MB/s |",
+            min(times),
+            max(times),
+            mb / median
+        );
+    }
+    println!(
+        "\nSync / curl throughput: {:.2}x (target at least 0.8x)\n",
+        c / s
+    );
+    println!("| Resume | Bytes |");
+    println!("|---|---:|");
+    println!("| upstream, uninterrupted sync through the proxy | {baseline} |");
+    println!("| upstream when the proxy cut (target offset {cut_at}) | {cut_wire} |");
+    println!("| acknowledged to the client before the cut | {acked} |");
+    println!("| upstream, cut sync + resumed sync | {resumed_wire} |");
+    println!(
+        "| re-sent on the wire beyond the uninterrupted sync | {extra} ({:.3} chunks; target at most 1) |",
+        extra as f64 / chunk as f64
+    );
+    println!(
+        "| re-sent as the client counts (acknowledged + second sync - files) | {counted_again} |"
+    );
+    println!(
+        "\n| Listing reads (wrk -t2 -c64 -d{}s, GET /v1/listings, {listings} listing) | Value |",
+        args.wrk_seconds
+    );
+    println!("|---|---:|");
+    println!("| requests/s | {:.0} |", wrk.requests_per_second);
+    println!("| latency mean | {} |", wrk.mean);
+    println!("| latency p50 | {} |", wrk.p50);
+    println!("| latency p99 | {} |", wrk.p99);
+    println!("| non-2xx responses | {} |", wrk.non_2xx);
+    Ok(())
+}
+
+/// `count` files of `size` random bytes under the cache, made once.
+fn ensure_files(cache: &Path, count: usize, size: u64) -> anyhow::Result<PathBuf> {
+    let dir = cache
+        .join(format!("market-random-{size}-v1"))
+        .join(format!("n{count}"));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    for i in 0..count {
+        let path = dir.join(name_of(i));
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() == size) {
+            continue;
+        }
+        eprintln!("generating {}", path.display());
+        // xorshift64*, seeded per file: incompressible and reproducible.
+        let mut state =
+            0x9E37_79B9_7F4A_7C15_u64 ^ (i as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?,
+        );
+        let mut left = size;
+        let mut block = vec![0u8; 1 << 16];
+        while left > 0 {
+            for word in block.chunks_exact_mut(8) {
+                state ^= state >> 12;
+                state ^= state << 25;
+                state ^= state >> 27;
+                word.copy_from_slice(&state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
+            }
+            let n = left.min(block.len() as u64) as usize;
+            out.write_all(&block[..n])?;
+            left -= n as u64;
+        }
+        out.flush()?;
+    }
+    Ok(dir)
+}
+
+fn name_of(i: usize) -> String {
+    format!("f{i:04}.bin")
+}
+
+fn set(field: &str, value: Value) -> Change {
+    Change::Set {
+        field: field.into(),
+        value,
+    }
+}
+
+/// A library of the generated files, tagged, submitted by the steward sam
+/// and approved by the rights manager rosa, as the sync tests build it.
+struct Shelf {
+    root: PathBuf,
+    library: Library,
+    rosa: Actor,
+}
+
+impl Shelf {
+    fn approved(scratch: &Path, dir: &Path, count: usize) -> anyhow::Result<Shelf> {
+        let library = Library::open(scratch.join("library"))?;
+        library.add_user(None, "ada", LibraryRole::Admin, PASS)?;
+        let ada = library.unlock("ada", PASS)?;
+        for (name, role) in [
+            ("cy", LibraryRole::Creator),
+            ("sam", LibraryRole::Steward),
+            ("rosa", LibraryRole::RightsManager),
+        ] {
+            library.add_user(Some(&ada), name, role, PASS)?;
+        }
+        let options = ImportOptions {
+            actor: Some(Arc::new(library.unlock("cy", PASS)?)),
+            ..ImportOptions::default()
+        };
+        let summary = library.import(&[dir.to_owned()], &options, &mut |_| {})?;
+        anyhow::ensure!(summary.imported as usize == count, "imported {summary:?}");
+        let sam = library.unlock("sam", PASS)?;
+        let all = Selection::Where(Filter::default());
+        library.edit(
+            &sam,
+            &all,
+            &[
+                set("license_tag", json!("CC-BY-4.0")),
+                set("tax_and_payout_info", json!("acct_cy")),
+                set("signed_contract_id", json!("K-1")),
+                set("creator_name", json!("Cy")),
+                set("payment_terms", json!({"kind": "rev_share", "share": 0.2})),
+            ],
+        )?;
+        library.submit(&sam, &all)?;
+        let rosa = library.unlock("rosa", PASS)?;
+        library.approve(&rosa, &all, None)?;
+        Ok(Shelf {
+            root: scratch.to_owned(),
+            library,
+            rosa,
+        })
+    }
+
+    /// Adds market `name` at `url` (the server's, or a proxy's), with a new
+    /// publisher's token on `server`.
+    fn add_market(&self, server: &Server, name: &str, url: &str) -> anyhow::Result<()> {
+        let token = server.account(name, Role::Publisher)?;
+        let file = self.root.join(format!("{name}.token"));
+        std::fs::write(&file, format!("{token}\n"))?;
+        self.library.add_market(name, url, &file)?;
+        Ok(())
+    }
+
+    /// Registers rosa's key for the publisher `token` on `server` and posts
+    /// a fresh signed manifest of every approved asset; its id and its
+    /// assets (asset id, file name, size).
+    fn manifest_on(
+        &self,
+        server: &Server,
+        token: &str,
+    ) -> anyhow::Result<(String, Vec<PeerAsset>)> {
+        let pem = assay_core::keys::public_key_pem(&self.library.user_public_key("rosa")?);
+        let key = serde_json::to_vec(&json!({ "public_key": pem }))?;
+        http_post(&format!("{}/v1/keys", server.url), token, &key)?;
+        let out = self.root.join("peer-manifest.json");
+        self.library
+            .export_manifest(&self.rosa, &Selection::Where(Filter::default()), &out)?;
+        let bytes = std::fs::read(&out)?;
+        http_post(&format!("{}/v1/manifests", server.url), token, &bytes)?;
+        let doc: Value = serde_json::from_slice(&bytes)?;
+        let id = doc["manifest_id"]
+            .as_str()
+            .context("manifest without an id")?
+            .to_owned();
+        let mut assets = Vec::new();
+        for a in doc["assets"]
+            .as_array()
+            .context("manifest without assets")?
+        {
+            let field = |k: &str| a[k].as_str().map(str::to_owned);
+            assets.push((
+                field("asset_id").context("asset_id")?,
+                field("file_name").context("file_name")?,
+                a["size_bytes"].as_u64().context("size_bytes")?,
+            ));
+        }
+        Ok((id, assets))
+    }
+}
+
+fn http_post(url: &str, token: &str, body: &[u8]) -> anyhow::Result<()> {
+    let output = Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST"])
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .args([
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            "@-",
+        ])
+        .arg(url)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            if let Some(mut stdin) = child.stdin.take() {
+                stdin.write_all(body)?;
+            }
+            child.wait_with_output()
+        })
+        .context("running curl")?;
+    let status = String::from_utf8_lossy(&output.stdout).into_owned();
+    anyhow::ensure!(status.starts_with('2'), "POST {url}: {status}");
+    Ok(())
+}
+
+fn http_get(url: &str, token: &str) -> anyhow::Result<Value> {
+    let output = Command::new("curl")
+        .args(["-sS", "--fail"])
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .arg(url)
+        .output()
+        .context("running curl")?;
+    anyhow::ensure!(output.status.success(), "GET {url}: {}", output.status);
+    Ok(serde_json::from_slice(&output.stdout)?)
+}
+
+/// The peer: creates the upload with curl, then sends the file in one PATCH.
+fn curl_upload(
+    base: &str,
+    token: &str,
+    manifest_id: &str,
+    asset_id: &str,
+    file: &Path,
+    length: u64,
+) -> anyhow::Result<()> {
+    use assay_market_proto::tus::{self, UploadMetadata};
+    let auth = format!("Authorization: Bearer {token}");
+    let metadata = UploadMetadata {
+        manifest_id: manifest_id.to_owned(),
+        asset_id: asset_id.to_owned(),
+    };
+    let created = Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-D", "-", "-X", "POST"])
+        .args(["-H", &auth])
+        .args(["-H", &format!("{}: {}", tus::TUS_RESUMABLE, tus::VERSION)])
+        .args(["-H", &format!("{}: {length}", tus::UPLOAD_LENGTH)])
+        .args([
+            "-H",
+            &format!("{}: {}", tus::UPLOAD_METADATA, metadata.to_header()),
+        ])
+        .arg(format!("{base}{}", tus::UPLOADS_PATH))
+        .output()
+        .context("running curl")?;
+    let head = String::from_utf8_lossy(&created.stdout).into_owned();
+    let location = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("location")
+                .then(|| value.trim().to_owned())
+        })
+        .with_context(|| format!("POST {}: no Location in {head:?}", tus::UPLOADS_PATH))?;
+    let url = if location.starts_with("http") {
+        location
+    } else {
+        format!("{base}{location}")
+    };
+    let patched = Command::new("curl")
+        .args([
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-X",
+            "PATCH",
+        ])
+        .args(["-H", &auth])
+        .args(["-H", &format!("{}: {}", tus::TUS_RESUMABLE, tus::VERSION)])
+        .args(["-H", &format!("{}: 0", tus::UPLOAD_OFFSET)])
+        .args(["-H", &format!("Content-Type: {}", tus::OFFSET_OCTET_STREAM)])
+        // No `Expect: 100-continue` round trip: the peer at its best.
+        .args(["-H", "Expect:"])
+        .arg("--data-binary")
+        .arg(format!("@{}", file.display()))
+        .arg(&url)
+        .output()
+        .context("running curl")?;
+    let status = String::from_utf8_lossy(&patched.stdout).into_owned();
+    anyhow::ensure!(status == "204", "PATCH {url}: {status}");
+    Ok(())
+}
+
+struct Wrk {
+    requests_per_second: f64,
+    mean: String,
+    p50: String,
+    p99: String,
+    non_2xx: u64,
+}
+
+fn run_wrk(url: &str, token: &str, seconds: u32) -> anyhow::Result<Wrk> {
+    let output = Command::new("wrk")
+        .args(["-t2", "-c64", &format!("-d{seconds}s"), "--latency"])
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .arg(url)
+        .output()
+        .context("running wrk (scripts/setup.sh --bench installs it)")?;
+    anyhow::ensure!(output.status.success(), "wrk: {}", output.status);
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    eprint!("{text}");
+    let field = |prefix: &str, index: usize| {
+        text.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.split_whitespace().nth(index))
+            .map(str::to_owned)
+            .with_context(|| format!("no {prefix:?} in wrk's output"))
+    };
+    Ok(Wrk {
+        requests_per_second: field("Requests/sec:", 1)?.parse()?,
+        mean: field("Latency ", 1)?,
+        p50: field("50%", 1)?,
+        p99: field("99%", 1)?,
+        non_2xx: field("Non-2xx or 3xx responses:", 4)
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
+    })
+}
+
+/// A marketplace server on its own data folder and a free loopback port,
+/// serving from a thread of its own until dropped.
+struct Server {
+    url: String,
+    address: SocketAddr,
+    records: Arc<dyn Records>,
+    _dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Server {
+    fn start(scratch: &Path) -> anyhow::Result<Server> {
+        let dir = tempfile::tempdir_in(scratch)?;
+        let market = Market::open(Config::new(dir.path().join("data")))?;
+        let records = Arc::clone(market.records());
+        let (bound, bound_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || -> anyhow::Result<()> {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                bound.send(listener.local_addr()?)?;
+                market
+                    .serve(listener, async {
+                        let _ = stopped.await;
+                    })
+                    .await?;
+                Ok(())
+            })
+        });
+        let address = bound_rx.recv().context("the server did not start")?;
+        Ok(Server {
+            url: format!("http://{address}"),
+            address,
+            records,
+            _dir: dir,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// A new account's token.
+    fn account(&self, name: &str, role: Role) -> anyhow::Result<String> {
+        Ok(add_account(&*self.records, name, role)?.1)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            match thread.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => eprintln!("server: {e:#}"),
+                Err(_) => eprintln!("server thread panicked"),
+            }
+        }
+    }
+}
+
+/// A TCP proxy in front of a server that counts the bytes clients send and,
+/// once they pass `cut_at`, cuts every connection and refuses new ones
+/// until `cut` is cleared.
+struct Proxy {
+    url: String,
+    upstream: Arc<AtomicU64>,
+    cut_at: Arc<AtomicU64>,
+    cut: Arc<AtomicBool>,
+}
+
+impl Proxy {
+    fn start(server: SocketAddr) -> anyhow::Result<Proxy> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let upstream = Arc::new(AtomicU64::new(0));
+        let cut_at = Arc::new(AtomicU64::new(u64::MAX));
+        let cut = Arc::new(AtomicBool::new(false));
+        let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let (up, at, gate) = (upstream.clone(), cut_at.clone(), cut.clone());
+        // Lives as long as the process; a few idle threads at most.
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if gate.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(backend) = TcpStream::connect(server) else {
+                    continue;
+                };
+                let (Ok(c2), Ok(b2)) = (client.try_clone(), backend.try_clone()) else {
+                    continue;
+                };
+                if let Ok(mut list) = open.lock() {
+                    list.retain(|s| s.peer_addr().is_ok());
+                    for s in [&client, &backend] {
+                        if let Ok(s) = s.try_clone() {
+                            list.push(s);
+                        }
+                    }
+                }
+                let (up, at, gate, open) = (up.clone(), at.clone(), gate.clone(), open.clone());
+                std::thread::spawn(move || {
+                    pump(client, backend, |n| {
+                        let sent = up.fetch_add(n, Ordering::SeqCst) + n;
+                        if sent >= at.load(Ordering::SeqCst) && !gate.swap(true, Ordering::SeqCst) {
+                            if let Ok(list) = open.lock() {
+                                for s in list.iter() {
+                                    let _ = s.shutdown(Shutdown::Both);
+                                }
+                            }
+                        }
+                        !gate.load(Ordering::SeqCst)
+                    })
+                });
+                std::thread::spawn(move || pump(b2, c2, |_| true));
+            }
+        });
+        Ok(Proxy {
+            url,
+            upstream,
+            cut_at,
+            cut,
+        })
+    }
+}
+
+/// Copies `from` to `to` while `go` (told each read's length) agrees.
+fn pump(mut from: TcpStream, mut to: TcpStream, mut go: impl FnMut(u64) -> bool) {
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if to.write_all(&buf[..n]).is_err() || !go(n as u64) {
+            break;
+        }
+    }
+    let _ = to.shutdown(Shutdown::Write);
+}
+
+fn median(times: &[f64]) -> f64 {
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+fn min(times: &[f64]) -> f64 {
+    times.iter().copied().fold(f64::INFINITY, f64::min)
+}
+
+fn max(times: &[f64]) -> f64 {
+    times.iter().copied().fold(0.0, f64::max)
+}
