@@ -75,11 +75,21 @@ fn main() -> anyhow::Result<()> {
         ..Filter::default()
     };
     let matching = library.grid_count(&cc_by)?;
-    println!("| Query ({} assets, pages of {PAGE}) | Median (ms) | Peer: bare SQL ids (ms) |", args.assets);
+    println!(
+        "| Query ({} assets, pages of {PAGE}) | Median (ms) | Peer: bare SQL ids (ms) |",
+        args.assets
+    );
     println!("|---|---:|---:|");
-    for (name, filter, count) in [("all", Filter::default(), total), ("license_tag = CC-BY-4.0", cc_by.clone(), matching)] {
+    for (name, filter, count) in [
+        ("all", Filter::default(), total),
+        ("license_tag = CC-BY-4.0", cc_by.clone(), matching),
+    ] {
         for sort in [GridSort::CaptureDate, GridSort::ImportDate] {
-            for (at, offset) in [("first", 0), ("middle", count / 2), ("last", count.saturating_sub(PAGE as u64))] {
+            for (at, offset) in [
+                ("first", 0),
+                ("middle", count / 2),
+                ("last", count.saturating_sub(PAGE as u64)),
+            ] {
                 let query = GridQuery {
                     filter: filter.clone(),
                     sort,
@@ -99,8 +109,13 @@ fn main() -> anyhow::Result<()> {
                 );
             }
         }
-        let count_time = median(args.runs, || library.grid_count(&filter).map(drop).map_err(Into::into))?;
-        println!("| {name}: count (scroll height) | {:.2} | |", count_time * 1e3);
+        let count_time = median(args.runs, || {
+            library.grid_count(&filter).map(drop).map_err(Into::into)
+        })?;
+        println!(
+            "| {name}: count (scroll height) | {:.2} | |",
+            count_time * 1e3
+        );
     }
     // The naive peer reads whole records, so it runs a few times only.
     let naive = median(3, || {
