@@ -181,8 +181,10 @@ impl App {
         bail!("{css} never showed what was expected; last text: {last:?}")
     }
 
-    /// Saves a PNG of the window as docs/screenshots/NAME.png, after two
-    /// animation frames so it shows the state just asserted.
+    /// Saves a PNG of the window as NAME.png, after two animation frames so
+    /// it shows the state just asserted: into docs/screenshots/ (what the
+    /// README shows) with `ASSAY_UPDATE_SCREENSHOTS=1`, else beside the test
+    /// binary, so a test run leaves the working tree as it was.
     pub async fn screenshot(&self, name: &str) -> Result<()> {
         self.client
             .execute_async(
@@ -191,7 +193,18 @@ impl App {
             )
             .await?;
         let png = self.client.screenshot().await?;
-        let path = repo().join("docs/screenshots").join(format!("{name}.png"));
+        let dir = if std::env::var_os("ASSAY_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
+            repo().join("docs/screenshots")
+        } else {
+            let exe = std::env::current_exe()?;
+            let dir = exe
+                .parent()
+                .context("test binary has no folder")?
+                .join("screenshots");
+            std::fs::create_dir_all(&dir)?;
+            dir
+        };
+        let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
         Ok(())
     }
