@@ -15,6 +15,7 @@ mod error;
 mod feed;
 mod http;
 mod listings;
+mod previews;
 mod progress;
 mod pull;
 mod sync;

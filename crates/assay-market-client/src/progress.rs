@@ -69,6 +69,8 @@ pub struct SyncReport {
     /// Files the market held already.
     pub files_present: usize,
     pub listings_created: usize,
+    /// Asset previews sent to listings.
+    pub previews_sent: usize,
     /// Assets on which an `export_to_marketplace` event was recorded.
     pub assets_recorded: usize,
     pub withdrawn: usize,

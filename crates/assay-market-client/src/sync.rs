@@ -203,6 +203,7 @@ impl Run<'_> {
             Some(id) => id.clone(),
             None => self.list(&manifest, price)?,
         };
+        self.send_previews(&listing_id, &manifest)?;
         let assets = self.library.record_marketplace_export(
             actor,
             &self.market.name,

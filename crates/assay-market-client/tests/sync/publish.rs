@@ -52,6 +52,29 @@ fn a_sync_lists_every_approved_asset_once_and_records_it() {
     assert_eq!(listing["price_minor"], json!(5000));
     assert_eq!(server.count("blobs"), 3);
 
+    // Each asset's library preview went to the listing; a buyer who has not
+    // bought sees the market's watermarked copy, never the original.
+    assert_eq!(report.previews_sent, 3);
+    assert_eq!(server.count("previews"), 3);
+    let buyer = server.buyer("bea");
+    for (asset_id, _) in shelf.sizes() {
+        let record = shelf.library.record(&asset_id).unwrap();
+        let original = std::fs::read(&record.locations[0].path).unwrap();
+        let shown = ureq::Agent::new_with_defaults()
+            .get(format!(
+                "{}/v1/listings/{listing_id}/assets/{asset_id}/preview",
+                server.url
+            ))
+            .header("Authorization", format!("Bearer {buyer}"))
+            .call()
+            .unwrap()
+            .into_body()
+            .read_to_vec()
+            .unwrap();
+        assert!(shown.starts_with(&[0xFF, 0xD8]), "{asset_id}: not a JPEG");
+        assert_ne!(shown, original, "{asset_id}: the original was served");
+    }
+
     // Each asset's chain ends with the signed export_to_marketplace event.
     for (asset_id, _) in shelf.sizes() {
         let chain = shelf.library.provenance(&asset_id).unwrap();
@@ -74,6 +97,7 @@ fn a_sync_lists_every_approved_asset_once_and_records_it() {
         (0, 0, 0)
     );
     assert_eq!((again.listings_created, again.assets_recorded), (0, 0));
+    assert_eq!(again.previews_sent, 0);
     assert_eq!(server.count("listings"), 1);
     assert_eq!(server.count("manifests"), 1);
 }

@@ -1,0 +1,48 @@
+//! The previews a listing shows to buyers who have not bought: the
+//! library's own preview of each asset (never the original), which the
+//! market downsamples and watermarks again before serving it.
+
+use assay_core::MarketManifest;
+
+use crate::error::{Error, Result};
+use crate::sync::Run;
+
+impl Run<'_> {
+    /// `PUT /v1/listings/{id}/assets/{asset}/preview` for every asset of the
+    /// manifest the library has a preview of. A re-sent preview replaces the
+    /// market's copy, so an interrupted sync simply sends them again.
+    pub(crate) fn send_previews(
+        &mut self,
+        listing_id: &str,
+        manifest: &MarketManifest,
+    ) -> Result<()> {
+        for asset in &manifest.assets {
+            self.check_cancel()?;
+            let record = self.library.record(&asset.asset_id)?;
+            // Files that could not be decoded have no preview; they are
+            // listed all the same, with sample metadata only.
+            let Some(path) = record.previews.preview else {
+                continue;
+            };
+            let bytes = std::fs::read(&path).map_err(|source| Error::Io {
+                path: path.clone().into(),
+                source,
+            })?;
+            let url = format!(
+                "/v1/listings/{listing_id}/assets/{}/preview",
+                asset.asset_id
+            );
+            let reply = self.api.send(
+                "PUT",
+                &url,
+                &[("Content-Type", "image/jpeg".to_owned())],
+                &bytes,
+            )?;
+            if reply.status != 200 {
+                return Err(Error::refused("PUT", &url, reply.status, &reply.body));
+            }
+            self.report.previews_sent += 1;
+        }
+        Ok(())
+    }
+}
