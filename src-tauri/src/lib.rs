@@ -80,7 +80,11 @@ pub fn run() -> Result<(), AppError> {
                 .root()
                 .to_owned();
             let path = request.uri().path().to_owned();
-            std::thread::spawn(move || responder.respond(previews::respond(&root, &path)));
+            // A page of thumbnails is some 200 requests: the blocking pool
+            // reads them, never the event loop and never a thread each.
+            tauri::async_runtime::spawn_blocking(move || {
+                responder.respond(previews::respond(&root, &path))
+            });
         })
         .run(tauri::generate_context!())
         .map_err(|e| AppError::new("tauri", e.to_string()))

@@ -40,3 +40,39 @@ pub fn text_files(cache: &Path, n: usize) -> anyhow::Result<PathBuf> {
     std::fs::write(&done, b"")?;
     Ok(dir)
 }
+
+/// A scratch library (deleted with `scratch`) holding `n` imported text
+/// files, with an admin `ada` and the steward `sam` who imported them,
+/// both unlocked. Keys use cheap Argon2 parameters: unlocking is not what
+/// the benchmarks measure.
+pub struct TextLibrary {
+    pub scratch: tempfile::TempDir,
+    pub library: assay_core::Library,
+    pub ada: assay_core::Actor,
+    pub sam: std::sync::Arc<assay_core::Actor>,
+}
+
+pub fn text_library(cache: &Path, n: usize) -> anyhow::Result<TextLibrary> {
+    use assay_core::{ImportOptions, Library, Role};
+    std::env::set_var("ASSAY_KDF_FAST", "1");
+    let files = text_files(cache, n)?;
+    let scratch = tempfile::tempdir_in(cache)?;
+    let library = Library::open(scratch.path().join("library"))?;
+    library.add_user(None, "ada", Role::Admin, b"pw")?;
+    let ada = library.unlock("ada", b"pw")?;
+    library.add_user(Some(&ada), "sam", Role::Steward, b"pw")?;
+    let sam = std::sync::Arc::new(library.unlock("sam", b"pw")?);
+    eprintln!("importing {n} files");
+    let options = ImportOptions {
+        actor: Some(std::sync::Arc::clone(&sam)),
+        ..ImportOptions::default()
+    };
+    let summary = library.import(&[files], &options, &mut |_| {})?;
+    anyhow::ensure!(summary.imported as usize == n, "imported {summary:?}");
+    Ok(TextLibrary {
+        scratch,
+        library,
+        ada,
+        sam,
+    })
+}

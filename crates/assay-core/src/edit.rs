@@ -44,6 +44,12 @@ impl Change {
         let (field, text) = arg
             .split_once('=')
             .ok_or_else(|| Error::InvalidInput(format!("--set {arg:?}: expected FIELD=VALUE")))?;
+        Change::set_text(field, text)
+    }
+
+    /// Sets `field` to `text` as typed (JSON for the JSON fields, empty to
+    /// clear); `creator` links the creator profile of that name.
+    pub fn set_text(field: &str, text: &str) -> Result<Change> {
         let field = field.trim();
         if field == "creator" {
             return Ok(Change::Creator(text.to_owned()));

@@ -96,6 +96,22 @@ pub struct ImportSummary {
     pub cancelled: bool,
 }
 
+impl ImportSummary {
+    /// Counts one finished file, as the import's own summary does; front
+    /// ends keep running totals with it.
+    pub fn count(&mut self, report: &FileReport) {
+        match report.status {
+            FileStatus::Imported => self.imported += 1,
+            FileStatus::Duplicate => self.duplicates += 1,
+            FileStatus::Unchanged => self.unchanged += 1,
+            FileStatus::Failed => self.failed += 1,
+        }
+        if !report.warnings.is_empty() {
+            self.with_warnings += 1;
+        }
+    }
+}
+
 struct Job {
     path: PathBuf,
     stamp: Stamp,
@@ -395,15 +411,7 @@ fn write(
 
     let finish =
         |report: FileReport, summary: &mut ImportSummary, on_event: &mut dyn FnMut(ImportEvent)| {
-            match report.status {
-                FileStatus::Imported => summary.imported += 1,
-                FileStatus::Duplicate => summary.duplicates += 1,
-                FileStatus::Unchanged => summary.unchanged += 1,
-                FileStatus::Failed => summary.failed += 1,
-            }
-            if !report.warnings.is_empty() {
-                summary.with_warnings += 1;
-            }
+            summary.count(&report);
             on_event(ImportEvent::File(&report));
         };
 

@@ -3,14 +3,13 @@
 //! treat it as opaque and only pass it back.
 
 use assay_market_proto::events::{Event, EventPage};
-use assay_market_proto::ErrorCode;
 use axum::extract::{RawQuery, State};
 use axum::{Extension, Json};
 
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::shown;
+use crate::page_query::{page, After};
 
 const PAGE: u32 = 100;
 const MAX_PAGE: u32 = 1000;
@@ -20,7 +19,16 @@ pub(crate) async fn list(
     Extension(Caller(account)): Extension<Caller>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<EventPage>, ApiError> {
-    let (after, limit) = page(query.as_deref().unwrap_or_default())?;
+    let cursor = After {
+        what: "a cursor",
+        parse: |text| text.parse::<i64>().ok().filter(|c| *c >= 0),
+    };
+    let (after, limit) = page(
+        query.as_deref().unwrap_or_default(),
+        Some(cursor),
+        PAGE,
+        MAX_PAGE,
+    )?;
     let records = app
         .records(move |r| r.events(account.id, after.unwrap_or(0), limit))
         .await?;
@@ -38,34 +46,4 @@ pub(crate) async fn list(
         .map(|e| e.cursor.clone())
         .or_else(|| after.map(|a| a.to_string()));
     Ok(Json(EventPage { events, next_after }))
-}
-
-/// `after` and `limit` from a query string.
-fn page(query: &str) -> Result<(Option<i64>, u32), ApiError> {
-    let bad = |why: String| ApiError::new(ErrorCode::InvalidRequest, why);
-    let (mut after, mut limit) = (None, PAGE);
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        match pair.split_once('=').unwrap_or((pair, "")) {
-            ("after", cursor) => {
-                after = Some(
-                    cursor
-                        .parse::<i64>()
-                        .ok()
-                        .filter(|c| *c >= 0)
-                        .ok_or_else(|| {
-                            bad(format!("after: {:?} is not a cursor", shown(cursor)))
-                        })?,
-                );
-            }
-            ("limit", n) => {
-                limit = n
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX_PAGE).contains(n))
-                    .ok_or_else(|| bad(format!("limit: give 1 to {MAX_PAGE}")))?;
-            }
-            (other, _) => return Err(bad(format!("unknown query parameter {:?}", shown(other)))),
-        }
-    }
-    Ok((after, limit))
 }

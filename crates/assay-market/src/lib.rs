@@ -46,6 +46,7 @@ mod manifest_check;
 mod manifests;
 mod market;
 mod money;
+mod page_query;
 mod previews;
 mod publisher_keys;
 mod purchases;

@@ -22,6 +22,7 @@ use crate::error::ApiError;
 use crate::extract::{shown, JsonBody, ListingPath};
 use crate::ids::ListingId;
 use crate::money;
+use crate::page_query::{page, After};
 use crate::records::{Account, AssetEntry, ListingDetail, ListingRecord, ListingRow};
 use crate::split::split;
 
@@ -73,7 +74,16 @@ pub(crate) async fn list(
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ListingPage>, ApiError> {
-    let (after, limit) = page(query.as_deref().unwrap_or_default())?;
+    let cursor = After {
+        what: "a listing id",
+        parse: ListingId::parse,
+    };
+    let (after, limit) = page(
+        query.as_deref().unwrap_or_default(),
+        Some(cursor),
+        PAGE,
+        MAX_PAGE,
+    )?;
     let mut rows = app
         .records(move |r| r.listings(after.as_ref(), limit + 1))
         .await?;
@@ -208,31 +218,6 @@ fn check_terms(terms: &ListingTerms) -> Result<(), ApiError> {
         )));
     }
     Ok(())
-}
-
-/// `after` and `limit` from a query string.
-fn page(query: &str) -> Result<(Option<ListingId>, u32), ApiError> {
-    let bad = |why: String| ApiError::new(ErrorCode::InvalidRequest, why);
-    let (mut after, mut limit) = (None, PAGE);
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        match pair.split_once('=').unwrap_or((pair, "")) {
-            ("after", id) => {
-                after =
-                    Some(ListingId::parse(id).ok_or_else(|| {
-                        bad(format!("after: {:?} is not a listing id", shown(id)))
-                    })?);
-            }
-            ("limit", n) => {
-                limit = n
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX_PAGE).contains(n))
-                    .ok_or_else(|| bad(format!("limit: give 1 to {MAX_PAGE}")))?;
-            }
-            (other, _) => return Err(bad(format!("unknown query parameter {:?}", shown(other)))),
-        }
-    }
-    Ok((after, limit))
 }
 
 /// The entries of the assets not withdrawn.

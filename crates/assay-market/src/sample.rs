@@ -7,18 +7,18 @@
 use std::collections::HashMap;
 
 use assay_market_proto::previews::{ListingSample, SampleEntry};
-use assay_market_proto::ErrorCode;
 use axum::extract::{RawQuery, State};
 use axum::{Extension, Json};
 
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{shown, ListingPath};
+use crate::extract::ListingPath;
 use crate::listings::{load, on_sale};
+use crate::page_query::page;
 
-const DEFAULT: usize = 5;
-const MAX: usize = 20;
+const DEFAULT: u32 = 5;
+const MAX: u32 = 20;
 
 pub(crate) async fn get(
     State(app): State<AppState>,
@@ -26,7 +26,8 @@ pub(crate) async fn get(
     ListingPath(id): ListingPath,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ListingSample>, ApiError> {
-    let limit = limit(query.as_deref().unwrap_or_default())?;
+    let (_, limit) = page::<()>(query.as_deref().unwrap_or_default(), None, DEFAULT, MAX)?;
+    let limit = limit as usize;
     app.rate.take(account.id)?;
     let listing = load(&app, &id).await?;
     let wanted = id.clone();
@@ -59,22 +60,4 @@ pub(crate) async fn get(
         assets_on_sale: n as u64,
         entries,
     }))
-}
-
-fn limit(query: &str) -> Result<usize, ApiError> {
-    let bad = |why: String| ApiError::new(ErrorCode::InvalidRequest, why);
-    let mut limit = DEFAULT;
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        match pair.split_once('=').unwrap_or((pair, "")) {
-            ("limit", n) => {
-                limit = n
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX).contains(n))
-                    .ok_or_else(|| bad(format!("limit: give 1 to {MAX}")))?;
-            }
-            (other, _) => return Err(bad(format!("unknown query parameter {:?}", shown(other)))),
-        }
-    }
-    Ok(limit)
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use assay_core::{FileStatus, ImportEvent, ImportOptions, ImportSummary};
+use assay_core::{ImportEvent, ImportOptions, ImportSummary};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -14,15 +14,13 @@ use crate::state::AppState;
 /// Counts so far; the last one sent has `finished` set.
 #[derive(Debug, Clone, Default, Serialize, specta::Type)]
 pub struct ImportProgress {
-    pub files_found: u32,
-    pub files_done: u32,
-    pub imported: u32,
-    pub duplicates: u32,
-    pub unchanged: u32,
-    pub failed: u32,
-    pub with_warnings: u32,
+    pub files_found: u64,
+    pub files_done: u64,
     pub bytes_found: u64,
     pub bytes_done: u64,
+    /// New, duplicate, unchanged, failed and warned files, counted as the
+    /// core counts them.
+    pub summary: ImportSummary,
     /// The file last finished.
     pub current: Option<String>,
     pub finished: bool,
@@ -38,18 +36,10 @@ impl ImportProgress {
             ImportEvent::File(report) => {
                 self.files_done += 1;
                 self.bytes_done += report.size;
-                match report.status {
-                    FileStatus::Imported => self.imported += 1,
-                    FileStatus::Duplicate => self.duplicates += 1,
-                    FileStatus::Unchanged => self.unchanged += 1,
-                    FileStatus::Failed => self.failed += 1,
-                }
-                if !report.warnings.is_empty() {
-                    self.with_warnings += 1;
-                }
+                self.summary.count(report);
                 self.current = Some(report.path.clone());
             }
-            ImportEvent::Skipped { .. } => {}
+            ImportEvent::Skipped { .. } => self.summary.skipped += 1,
         }
     }
 }

@@ -36,7 +36,7 @@ pub fn edit_assets(
     let actor = acting(&state)?;
     let changes = sets
         .iter()
-        .map(|s| Change::parse_set(&format!("{}={}", s.field, s.value)))
+        .map(|s| Change::set_text(&s.field, &s.value))
         .collect::<assay_core::Result<Vec<_>>>()?;
     Ok(state
         .library()

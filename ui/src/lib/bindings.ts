@@ -217,13 +217,13 @@ export type GridSort =
 export type ImportProgress = {
 	files_found: number,
 	files_done: number,
-	imported: number,
-	duplicates: number,
-	unchanged: number,
-	failed: number,
-	with_warnings: number,
 	bytes_found: number,
 	bytes_done: number,
+	/**
+	 *  New, duplicate, unchanged, failed and warned files, counted as the
+	 *  core counts them.
+	 */
+	summary: ImportSummary,
 	/**  The file last finished. */
 	current: string | null,
 	finished: boolean,

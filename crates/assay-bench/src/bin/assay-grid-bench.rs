@@ -13,10 +13,9 @@
 //! Usage: assay-grid-bench [--base N] [--assets N] [--runs R] [--cache DIR]
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
-use assay_core::{Change, Filter, GridQuery, GridSort, ImportOptions, Library, Role, Selection};
+use assay_core::{Change, Filter, GridQuery, GridSort, Selection};
 use clap::Parser;
 
 #[derive(Parser)]
@@ -38,21 +37,13 @@ const PAGE: u32 = 200;
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    std::env::set_var("ASSAY_KDF_FAST", "1");
     let cache = assay_bench::cache_dir(args.cache)?;
-    let files = assay_bench::text_files(&cache, args.base)?;
-    let scratch = tempfile::tempdir_in(&cache)?;
-    let library = Library::open(scratch.path().join("library"))?;
-    library.add_user(None, "ada", Role::Admin, b"pw")?;
-    let ada = library.unlock("ada", b"pw")?;
-    library.add_user(Some(&ada), "sam", Role::Steward, b"pw")?;
-    let sam = Arc::new(library.unlock("sam", b"pw")?);
-    eprintln!("importing {} files", args.base);
-    let options = ImportOptions {
-        actor: Some(Arc::clone(&sam)),
-        ..ImportOptions::default()
-    };
-    library.import(&[files], &options, &mut |_| {})?;
+    let assay_bench::TextLibrary {
+        scratch: _scratch,
+        library,
+        sam,
+        ..
+    } = assay_bench::text_library(&cache, args.base)?;
     // A tenth of the assets carry the tag the filtered queries look for.
     let tagged = library
         .list(&Filter::default())?

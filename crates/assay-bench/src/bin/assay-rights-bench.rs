@@ -10,11 +10,10 @@
 //! Usage: assay-rights-bench [--assets N] [--rounds R] [--cache DIR]
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use assay_core::{Change, Filter, ImportOptions, Library, Role, Selection};
+use assay_core::{Change, Filter, Library, Role, Selection};
 use clap::Parser;
 use ed25519_dalek::{Signature, VerifyingKey};
 use sha2::{Digest, Sha256};
@@ -35,26 +34,13 @@ const TAGS: [&str; 3] = ["CC-BY-4.0", "PAY-ONE", "REV-SHARE"];
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    // Key-derivation strength is not what is measured; unlocking stays quick.
-    std::env::set_var("ASSAY_KDF_FAST", "1");
     let cache = assay_bench::cache_dir(args.cache)?;
-    let files = assay_bench::text_files(&cache, args.assets)?;
-    let scratch = tempfile::tempdir_in(&cache)?;
-    let library = Library::open(scratch.path().join("library"))?;
-    library.add_user(None, "ada", Role::Admin, b"pw")?;
-    let ada = library.unlock("ada", b"pw")?;
-    library.add_user(Some(&ada), "sam", Role::Steward, b"pw")?;
-    let sam = Arc::new(library.unlock("sam", b"pw")?);
-    eprintln!("importing {} files", args.assets);
-    let options = ImportOptions {
-        actor: Some(Arc::clone(&sam)),
-        ..ImportOptions::default()
-    };
-    let summary = library.import(&[files], &options, &mut |_| {})?;
-    anyhow::ensure!(
-        summary.imported as usize == args.assets,
-        "imported {summary:?}"
-    );
+    let assay_bench::TextLibrary {
+        scratch,
+        library,
+        ada,
+        sam,
+    } = assay_bench::text_library(&cache, args.assets)?;
 
     let mut edits = Vec::new();
     for round in 0..args.rounds {
