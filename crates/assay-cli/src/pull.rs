@@ -41,16 +41,20 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // No key given: trust the keys the market lists for the publisher
+    // (kept in the folder for --verify-only), and say so.
     let trusted = args.trust.load()?;
-    anyhow::ensure!(
-        !trusted.is_empty(),
-        "give the publisher's public key: --key FILE or --keys DIR"
-    );
     if let Some(dir) = &args.verify_only {
         let check = assay_market_client::verify_pulled(dir, &trusted)?;
         if args.json {
             output::json_line(&check)?;
         } else {
+            if check.trusted_saved_keys {
+                eprintln!(
+                    "no --key given: checking against the publisher keys the market listed at pull time ({})",
+                    dir.join(assay_market_client::MARKET_KEYS_FILE).display()
+                );
+            }
             for failure in &check.failures {
                 println!("{failure}");
             }
@@ -94,6 +98,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 return;
             }
             match event {
+                PullEvent::MarketKeys { key_ids } => eprintln!(
+                    "no --key given: trusting the market's word for the publisher's keys ({}); \
+                     give --key with a key the publisher sent you to check it yourself",
+                    key_ids.join(", ")
+                ),
                 PullEvent::Purchased {
                     purchase_id,
                     created,

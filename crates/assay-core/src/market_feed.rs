@@ -1,5 +1,5 @@
 //! A marketplace's event feed (`GET /v1/events`), recorded in provenance:
-//! each purchase, payout sent, escrow release and refund becomes a signed
+//! each purchase, payout sent or failed, escrow release and refund becomes a signed
 //! `payment` event on every asset it concerns, with the market, the feed
 //! event's id and what was paid in its data. A release or a refund names
 //! only its purchase; it concerns the purchase's assets, kept when the
@@ -25,7 +25,13 @@ use crate::roles::Action;
 use crate::users::Actor;
 
 /// The feed event types that are payments, as the protocol names them.
-const PAYMENTS: [&str; 4] = ["purchase", "escrow_released", "refunded", "payout_sent"];
+const PAYMENTS: [&str; 5] = [
+    "purchase",
+    "escrow_released",
+    "refunded",
+    "payout_sent",
+    "payout_failed",
+];
 
 /// The members of a feed event carried into a payment event's data; anything
 /// else a market sends stays out of the signed record.
@@ -54,7 +60,8 @@ pub struct FeedRecorded {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PaymentRecorded {
     pub feed_event_id: String,
-    /// `purchase`, `escrow_released`, `refunded` or `payout_sent`.
+    /// `purchase`, `escrow_released`, `refunded`, `payout_sent` or
+    /// `payout_failed`.
     #[serde(rename = "type")]
     pub kind: String,
     /// The library's assets it concerns (the market may name others, of
@@ -222,7 +229,10 @@ fn payment_data(market: &str, url: &str, event: &Value, assets: usize) -> Value 
         }
     }
     data.insert("assets".into(), assets.into());
-    if event.get("type").and_then(Value::as_str) == Some("payout_sent") {
+    if matches!(
+        event.get("type").and_then(Value::as_str),
+        Some("payout_sent" | "payout_failed")
+    ) {
         let payee = if event.get("creator_wallet").is_some_and(Value::is_string) {
             "creator"
         } else {

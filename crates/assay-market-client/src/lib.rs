@@ -27,6 +27,6 @@ pub use listings::Listings;
 pub use progress::{SyncEvent, SyncReport};
 pub use pull::{
     pull, verify_pulled, PullCheck, PullEvent, PullOptions, PullReport, PullTarget, MANIFEST_FILE,
-    PURCHASE_FILE,
+    MARKET_KEYS_FILE, PURCHASE_FILE,
 };
 pub use sync::{sync, Price, SyncOptions};

@@ -47,7 +47,7 @@ pub enum SyncEvent {
         reason: String,
     },
     /// A payment on the market's feed (`purchase`, `escrow_released`,
-    /// `refunded` or `payout_sent`) recorded as `payment` events on the
+    /// `refunded`, `payout_sent` or `payout_failed`) recorded as `payment` events on the
     /// library's assets it concerns.
     Payment {
         feed_event_id: String,

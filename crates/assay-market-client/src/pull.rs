@@ -16,7 +16,8 @@ use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use assay_core::verify_manifest;
+use assay_core::{keys, verify_manifest};
+use assay_market_proto::keys::KeyList;
 use assay_market_proto::purchases::{EscrowState, Purchase, PurchaseFiles};
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
@@ -31,6 +32,9 @@ use crate::sync::parse;
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// The purchase as the market answered it: which assets it delivered.
 pub const PURCHASE_FILE: &str = "purchase.json";
+/// The publisher's keys as the market listed them, kept when the trainer
+/// gave none, so `--verify-only` checks against the same keys later.
+pub const MARKET_KEYS_FILE: &str = "publisher-keys.json";
 /// What a download in progress is named after: `.NAME` and this.
 const PART_SUFFIX: &str = ".assay-part";
 
@@ -48,6 +52,10 @@ pub struct PullOptions {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum PullEvent {
+    /// The trainer gave no key, so the manifest is checked against the
+    /// keys the market lists for the listing's publisher: the market's
+    /// word, not the publisher's.
+    MarketKeys { key_ids: Vec<String> },
     /// The buyer's purchase of the listing: `created` now, or held already.
     Purchased {
         purchase_id: String,
@@ -93,6 +101,9 @@ pub struct PullReport {
     /// Files the folder held already, verified.
     pub files_present: usize,
     pub confirmed: bool,
+    /// The manifest was checked against the keys the market lists for the
+    /// publisher, not keys the trainer gave.
+    pub trusted_market_keys: bool,
     /// Each file that did not verify, naming it; a pull with failures
     /// confirms nothing.
     pub failures: Vec<String>,
@@ -105,6 +116,9 @@ pub struct PullCheck {
     pub manifest_id: Option<String>,
     /// Files checked against the manifest.
     pub files: usize,
+    /// No key was given: the signature was checked against the keys kept
+    /// in the folder when it was pulled (the market's word for them).
+    pub trusted_saved_keys: bool,
     /// Every problem, each naming its file.
     pub failures: Vec<String>,
 }
@@ -127,7 +141,8 @@ pub struct PullTarget<'a> {
     pub listing_id: &'a str,
     /// The folder the files go to; made if missing.
     pub out: &'a Path,
-    /// The publisher keys a manifest must be signed with.
+    /// The publisher keys a manifest must be signed with; none trusts the
+    /// keys the market lists for the listing's publisher.
     pub trusted: &'a [VerifyingKey],
 }
 
@@ -153,13 +168,21 @@ pub fn pull(
             "{listing_id:?} is not a listing id (32 lowercase hex digits)"
         )));
     }
-    if trusted.is_empty() {
-        return Err(Error::Invalid(
-            "no trusted key: give the publisher's public key".into(),
-        ));
-    }
     let api = Api::new(url, token.trim().to_owned(), options.retry.clone());
     std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+    let market_keys = if trusted.is_empty() {
+        let path = format!("/v1/listings/{listing_id}/keys");
+        let reply = api.send("GET", &path, &[], &[])?;
+        let list: KeyList = parse(&reply, "GET", &path, &[200])?;
+        let keys = market_keys(&list).map_err(|why| protocol("GET", &path, &why))?;
+        progress(&PullEvent::MarketKeys {
+            key_ids: list.keys.iter().map(|k| k.key_id.clone()).collect(),
+        });
+        Some((list, keys))
+    } else {
+        None
+    };
+    let trusted = market_keys.as_ref().map_or(trusted, |(_, keys)| keys);
 
     let path = format!("/v1/listings/{listing_id}/purchases");
     let reply = api.send("POST", &path, &[], &[])?;
@@ -194,6 +217,7 @@ pub fn pull(
         purchase_id: purchase.purchase_id.clone(),
         manifest_id: check.manifest_id.unwrap_or_default(),
         out: out.to_owned(),
+        trusted_market_keys: market_keys.is_some(),
         ..PullReport::default()
     };
     let mut wanted = Vec::new();
@@ -220,6 +244,11 @@ pub fn pull(
         bytes: wanted.iter().map(|(e, _)| e.size_bytes).sum(),
     });
     write_atomic(out, MANIFEST_FILE, &manifest)?;
+    if let Some((list, _)) = &market_keys {
+        let json = serde_json::to_vec_pretty(list)
+            .map_err(|e| protocol("GET", "/v1/listings/{id}/keys", &e.to_string()))?;
+        write_atomic(out, MARKET_KEYS_FILE, &json)?;
+    }
     let purchase_json = serde_json::to_vec_pretty(&purchase)
         .map_err(|e| protocol("POST", "/v1/purchases", &e.to_string()))?;
     write_atomic(out, PURCHASE_FILE, &purchase_json)?;
@@ -284,7 +313,15 @@ pub fn pull(
 pub fn verify_pulled(dir: &Path, trusted: &[VerifyingKey]) -> Result<PullCheck> {
     let mut check = PullCheck {
         dir: dir.to_owned(),
+        trusted_saved_keys: trusted.is_empty(),
         ..PullCheck::default()
+    };
+    let saved;
+    let trusted = if trusted.is_empty() {
+        saved = saved_keys(dir)?;
+        &saved[..]
+    } else {
+        trusted
     };
     let manifest_path = dir.join(MANIFEST_FILE);
     let manifest = std::fs::read(&manifest_path).map_err(|e| io(&manifest_path, e))?;
@@ -349,6 +386,37 @@ pub fn verify_pulled(dir: &Path, trusted: &[VerifyingKey]) -> Result<PullCheck> 
         }
     }
     Ok(check)
+}
+
+/// The keys of a `GET /v1/listings/{id}/keys` answer.
+fn market_keys(list: &KeyList) -> std::result::Result<Vec<VerifyingKey>, String> {
+    if list.keys.is_empty() {
+        return Err("the market lists no key for the publisher".into());
+    }
+    list.keys
+        .iter()
+        .map(|k| {
+            keys::parse_public_key(&k.public_key).map_err(|e| format!("key {}: {e}", k.key_id))
+        })
+        .collect()
+}
+
+/// The keys `pull` kept in `dir` when it trusted the market's.
+fn saved_keys(dir: &Path) -> Result<Vec<VerifyingKey>> {
+    let path = dir.join(MARKET_KEYS_FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::Invalid(format!(
+                "no trusted key: give the publisher's public key ({} holds no {MARKET_KEYS_FILE})",
+                dir.display()
+            )))
+        }
+        Err(e) => return Err(io(&path, e)),
+    };
+    let list: KeyList = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Invalid(format!("{}: not a key list: {e}", path.display())))?;
+    market_keys(&list).map_err(|why| Error::Invalid(format!("{}: {why}", path.display())))
 }
 
 /// The manifest's bytes through its link, checked against the purchase's

@@ -61,6 +61,20 @@ pub enum EventKind {
         amount_minor: u64,
         currency: String,
     },
+    /// A payout sent earlier came back: the payee's account refused it.
+    PayoutFailed {
+        payout_id: String,
+        purchase_id: String,
+        listing_id: String,
+        /// Absent for the publisher's remainder.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        creator_wallet: Option<String>,
+        asset_ids: Vec<String>,
+        amount_minor: u64,
+        currency: String,
+        /// What the payment rail said, as the operator recorded it.
+        reason: String,
+    },
 }
 
 /// Why escrow was released.

@@ -40,6 +40,9 @@ pub enum PayoutState {
     Sent,
     /// The purchase was refunded.
     Cancelled,
+    /// Sent, then returned: the payee's account refused it. The operator
+    /// records it (`assay-market payout fail`); the money is still owed.
+    Failed,
 }
 
 impl PayoutState {
@@ -48,6 +51,7 @@ impl PayoutState {
             PayoutState::Pending => "pending",
             PayoutState::Sent => "sent",
             PayoutState::Cancelled => "cancelled",
+            PayoutState::Failed => "failed",
         }
     }
 }
@@ -94,6 +98,9 @@ pub struct Payout {
     pub amount_minor: u64,
     pub currency: String,
     pub state: PayoutState,
+    /// Why a `failed` payout failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
 }
 
 /// `GET /v1/purchases/{id}/files`: a signed link to every file and to the

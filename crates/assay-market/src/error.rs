@@ -79,7 +79,9 @@ impl From<RecordsError> for ApiError {
             RecordsError::AssetNotInListing { .. } | RecordsError::Missing { .. } => {
                 (ErrorCode::NotFound, None)
             }
-            RecordsError::NameTaken(_) => (ErrorCode::InvalidRequest, None),
+            RecordsError::NameTaken(_) | RecordsError::PayoutNotSent { .. } => {
+                (ErrorCode::InvalidRequest, None)
+            }
             RecordsError::PurchaseSettled { .. } => (ErrorCode::PurchaseSettled, None),
             // Only if the listing keeps changing while it is bought again and
             // again: the request may be retried.

@@ -70,8 +70,9 @@ pub use market::{open_records, records_path, Market, MarketError};
 pub use records::{
     Account, AccountId, AssetEntry, DueDelivery, EntitledFile, EventRecord, Insert, ListedAsset,
     ListingDetail, ListingRecord, ListingRow, Manifest, NewListing, NewManifest, NewPayout,
-    NewPurchase, NewUpload, PayoutRecord, PreviewRecord, PurchaseRecord, Records, RecordsError,
-    Settlement, SqliteRecords, StoredAsset, StoredKey, Upload, UploadState, WebhookRecord,
+    NewPurchase, NewUpload, PayoutFailure, PayoutRecord, PreviewRecord, PurchaseRecord, Records,
+    RecordsError, Settlement, SqliteRecords, StoredAsset, StoredKey, Upload, UploadState,
+    WebhookRecord,
 };
 pub use routes::{Access, Route, Verb};
 pub use spec::openapi;

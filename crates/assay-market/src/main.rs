@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use assay_market::{add_account, open_records, Config, Market};
+use assay_market::{add_account, open_records, Config, Market, PayoutId, Records};
 use assay_market_proto::Role;
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -53,6 +53,25 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Payouts, as the operator learns what the payment rail did with them.
+    #[command(subcommand)]
+    Payout(PayoutCommand),
+}
+
+#[derive(Subcommand)]
+enum PayoutCommand {
+    /// Record that a sent payout came back (the payee's account refused
+    /// it): the payout becomes `failed` and the publisher's feed and
+    /// webhooks get a `payout_failed` event. Safe to repeat.
+    Fail {
+        /// The payout's id, as the purchase and the feed show it.
+        payout_id: String,
+        /// What the payment rail said.
+        #[arg(long)]
+        reason: String,
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -124,6 +143,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 account.name, account.role
             );
             println!("{token}");
+            Ok(())
+        }
+        Command::Payout(PayoutCommand::Fail {
+            payout_id,
+            reason,
+            data,
+        }) => {
+            let id = PayoutId::parse(&payout_id)
+                .with_context(|| format!("{payout_id:?} is not a payout id"))?;
+            anyhow::ensure!(!reason.trim().is_empty(), "--reason is empty");
+            let records = open_records(&data)?;
+            let failed = records.fail_payout(&id, reason.trim())?;
+            let payee = failed
+                .payout
+                .creator_wallet
+                .as_deref()
+                .unwrap_or("the publisher");
+            eprintln!(
+                "payout {id} of purchase {} ({} minor units to {payee}): {}",
+                failed.purchase,
+                failed.payout.amount_minor,
+                if failed.newly {
+                    "failed; the publisher's feed says so"
+                } else {
+                    "had failed already; nothing changed"
+                }
+            );
             Ok(())
         }
     }

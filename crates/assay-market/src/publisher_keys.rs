@@ -1,5 +1,8 @@
 //! `POST /v1/keys` and `GET /v1/keys`: the ed25519 keys a publisher's
 //! manifests may be signed with. A key belongs to one publisher.
+//! `GET /v1/listings/{id}/keys` shows a listing's publisher's keys to any
+//! buyer, so a trainer without the publisher's key file can still check a
+//! manifest's signature against the keys the market vouches for.
 
 use assay_core::keys;
 use assay_market_proto::keys::{Key, KeyList, NewKey};
@@ -13,7 +16,8 @@ use ed25519_dalek::VerifyingKey;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::records::{Insert, StoredKey};
+use crate::extract::ListingPath;
+use crate::records::{AccountId, Insert, StoredKey};
 
 pub(crate) async fn register(
     State(app): State<AppState>,
@@ -38,7 +42,21 @@ pub(crate) async fn list(
     State(app): State<AppState>,
     Extension(Caller(account)): Extension<Caller>,
 ) -> Result<Json<KeyList>, ApiError> {
-    let stored = app.records(move |r| r.keys(account.id)).await?;
+    key_list(&app, account.id).await
+}
+
+/// `GET /v1/listings/{id}/keys`: the keys of the listing's publisher, one
+/// of which signed its manifest (the server refuses any other).
+pub(crate) async fn of_listing(
+    State(app): State<AppState>,
+    ListingPath(id): ListingPath,
+) -> Result<Json<KeyList>, ApiError> {
+    let publisher = crate::listings::load(&app, &id).await?.listing.account;
+    key_list(&app, publisher).await
+}
+
+async fn key_list(app: &AppState, account: AccountId) -> Result<Json<KeyList>, ApiError> {
+    let stored = app.records(move |r| r.keys(account)).await?;
     let keys = stored.into_iter().map(wire).collect::<Result<_, _>>()?;
     Ok(Json(KeyList { keys }))
 }

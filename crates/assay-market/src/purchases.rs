@@ -248,6 +248,7 @@ fn view(p: PurchaseRecord) -> Purchase {
                 amount_minor: o.amount_minor,
                 currency: currency.clone(),
                 state: o.state,
+                failure: o.failure,
             })
             .collect(),
         created_at: p.created_at,

@@ -214,6 +214,12 @@ pub(crate) fn build(app: AppState) -> (Router, Vec<Route>) {
     )
     .add(
         Get,
+        "/v1/listings/{listing_id}/keys",
+        Needs(ReadManifest),
+        publisher_keys::of_listing,
+    )
+    .add(
+        Get,
         "/v1/listings/{listing_id}/sample",
         Needs(ReadManifest),
         sample::get,

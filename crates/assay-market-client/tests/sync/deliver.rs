@@ -11,13 +11,15 @@ use std::sync::atomic::AtomicBool;
 use assay_core::Selection;
 use assay_market_client::{
     pull, verify_pulled, PullEvent, PullOptions, PullReport, PullTarget, SyncEvent,
+    MARKET_KEYS_FILE,
 };
+use ed25519_dalek::VerifyingKey;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::support::{options, set, sync, Server, Shelf};
 
-/// Pulls `listing_id` as a new buyer `name` into `out`.
+/// Pulls `listing_id` as a new buyer `name` into `out`, trusting rosa's key.
 fn pull_as(
     server: &Server,
     shelf: &Shelf,
@@ -26,8 +28,21 @@ fn pull_as(
     out: &Path,
     confirm: bool,
 ) -> (assay_market_client::Result<PullReport>, Vec<PullEvent>) {
-    let token = server.buyer(name);
     let key = shelf.library.user_public_key("rosa").unwrap();
+    pull_trusting(server, name, listing_id, out, confirm, &[key])
+}
+
+/// Pulls `listing_id` as a new buyer `name` into `out`, trusting `keys`
+/// (none: the market's word for the publisher's).
+fn pull_trusting(
+    server: &Server,
+    name: &str,
+    listing_id: &str,
+    out: &Path,
+    confirm: bool,
+    keys: &[VerifyingKey],
+) -> (assay_market_client::Result<PullReport>, Vec<PullEvent>) {
+    let token = server.buyer(name);
     let mut events = Vec::new();
     let result = pull(
         &PullTarget {
@@ -35,7 +50,7 @@ fn pull_as(
             token: &token,
             listing_id,
             out,
-            trusted: &[key],
+            trusted: keys,
         },
         &PullOptions {
             retry: options(1 << 20).retry,
@@ -378,4 +393,93 @@ fn blobs(dir: &Path) -> Vec<PathBuf> {
     }
     found.sort();
     found
+}
+
+#[test]
+fn without_a_key_pull_trusts_the_markets_keys_for_the_publisher_and_says_so() {
+    let server = Server::start();
+    let shelf = Shelf::approved();
+    shelf.add_market(&server);
+    let (report, events) = sync(&shelf, &options(1 << 20));
+    report.unwrap();
+    let listing = listing_id(&events);
+    let out = shelf.dir.path().join("trainer");
+    let (report, events) = pull_trusting(&server, "lab", &listing, &out, false, &[]);
+    let report = report.unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert!(report.trusted_market_keys);
+    assert_eq!(report.files_fetched, 3);
+    // The first step names the keys trusted, before anything is fetched.
+    let rosa = shelf.library.user_public_key("rosa").unwrap();
+    let rosa_id = assay_core::keys::key_id(&rosa).to_string();
+    assert_eq!(
+        events.first(),
+        Some(&PullEvent::MarketKeys {
+            key_ids: vec![rosa_id.clone()]
+        })
+    );
+    // They are kept, and --verify-only without a key checks against them.
+    let kept: Value =
+        serde_json::from_slice(&std::fs::read(out.join(MARKET_KEYS_FILE)).unwrap()).unwrap();
+    assert_eq!(kept["keys"][0]["key_id"], json!(rosa_id));
+    let check = verify_pulled(&out, &[]).unwrap();
+    assert!(check.trusted_saved_keys);
+    assert!(check.failures.is_empty(), "{:?}", check.failures);
+    assert_eq!(check.files, 3);
+    // Kept keys that are not the signer's do not verify it.
+    let sam = shelf.library.user_public_key("sam").unwrap();
+    let forged = json!({"keys": [{
+        "key_id": assay_core::keys::key_id(&sam).to_string(),
+        "public_key": assay_core::keys::public_key_compact(&sam),
+        "created_at": "2026-01-01T00:00:00Z"
+    }]});
+    std::fs::write(out.join(MARKET_KEYS_FILE), forged.to_string()).unwrap();
+    let check = verify_pulled(&out, &[]).unwrap();
+    assert!(!check.failures.is_empty());
+    assert!(
+        check.failures[0].contains("manifest.json"),
+        "{:?}",
+        check.failures
+    );
+    // A folder pulled with a key of the trainer's keeps none, so
+    // --verify-only there needs one.
+    let own = shelf.dir.path().join("own-key");
+    pull_as(&server, &shelf, "lab-2", &listing, &own, false)
+        .0
+        .unwrap();
+    assert!(!own.join(MARKET_KEYS_FILE).exists());
+    let refused = verify_pulled(&own, &[]).unwrap_err().to_string();
+    assert!(refused.contains("no trusted key"), "{refused}");
+}
+
+#[test]
+fn a_payout_that_came_back_is_recorded_as_a_failed_payment() {
+    let server = Server::start();
+    let shelf = Shelf::approved();
+    shelf.add_market(&server);
+    let (report, events) = sync(&shelf, &options(1 << 20));
+    report.unwrap();
+    let out = shelf.dir.path().join("trainer");
+    pull_as(&server, &shelf, "lab", &listing_id(&events), &out, true)
+        .0
+        .unwrap();
+    sync(&shelf, &options(1 << 20)).0.unwrap();
+
+    // The creator's payout bounces; the operator records it.
+    let payout = server.payout_of("acct_cy");
+    server.fail_payout(&payout, "account closed");
+    let (report, _) = sync(&shelf, &options(1 << 20));
+    assert_eq!(report.unwrap().payments_recorded, 3);
+    for (asset_id, _) in shelf.sizes() {
+        let failed: Vec<Value> = payments(&shelf, &asset_id)
+            .into_iter()
+            .filter(|d| d["feed_event"] == "payout_failed")
+            .collect();
+        assert_eq!(failed.len(), 1, "{asset_id}: {failed:?}");
+        assert_eq!(failed[0]["payout_id"], json!(payout));
+        assert_eq!(failed[0]["payee"], json!("creator"));
+        assert_eq!(failed[0]["creator_wallet"], json!("acct_cy"));
+        assert_eq!(failed[0]["reason"], json!("account closed"));
+    }
+    assert!(shelf.library.verify_provenance().unwrap().breaks.is_empty());
 }

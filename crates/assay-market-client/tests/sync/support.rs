@@ -233,6 +233,23 @@ impl Server {
             .unwrap()
     }
 
+    /// The id of the payout to `wallet` (there is one purchase).
+    pub fn payout_of(&self, wallet: &str) -> String {
+        let db = rusqlite::Connection::open(self.config.data.join("market.db")).unwrap();
+        db.query_row(
+            "SELECT id FROM payouts WHERE creator_wallet = ?1",
+            [wallet],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    /// Marks a sent payout failed, as `assay-market payout fail` does.
+    pub fn fail_payout(&self, payout: &str, reason: &str) {
+        let id = assay_market::PayoutId::parse(payout).unwrap();
+        assert!(self.records.fail_payout(&id, reason).unwrap().newly);
+    }
+
     /// `GET path` with `token`, as JSON.
     pub fn get(&self, token: &str, path: &str) -> Value {
         let agent = ureq::Agent::new_with_defaults();

@@ -227,6 +227,26 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_at) WHERE state = 'pending';
     "#,
+    // 4: a sent payout may fail. SQLite cannot widen a CHECK in place, so
+    // the table is rebuilt; nothing references it.
+    r#"
+    CREATE TABLE payouts_v4 (
+        id              TEXT PRIMARY KEY,
+        purchase        INTEGER NOT NULL REFERENCES purchases(seq),
+        seq             INTEGER NOT NULL,
+        creator_wallet  TEXT,
+        asset_ids       TEXT NOT NULL,
+        amount_minor    INTEGER NOT NULL CHECK (amount_minor > 0),
+        state           TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (state IN ('pending', 'sent', 'cancelled', 'failed')),
+        failure         TEXT CHECK ((state = 'failed') = (failure IS NOT NULL)),
+        UNIQUE (purchase, seq)
+    );
+    INSERT INTO payouts_v4 (id, purchase, seq, creator_wallet, asset_ids, amount_minor, state)
+        SELECT id, purchase, seq, creator_wallet, asset_ids, amount_minor, state FROM payouts;
+    DROP TABLE payouts;
+    ALTER TABLE payouts_v4 RENAME TO payouts;
+    "#,
 ];
 
 pub(super) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

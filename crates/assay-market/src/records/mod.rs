@@ -253,6 +253,17 @@ pub struct PayoutRecord {
     pub asset_ids: Vec<String>,
     pub amount_minor: u64,
     pub state: PayoutState,
+    /// Why a failed payout failed.
+    pub failure: Option<String>,
+}
+
+/// A failed payout and the purchase it is of.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayoutFailure {
+    pub purchase: PurchaseId,
+    pub payout: PayoutRecord,
+    /// False when it had failed already.
+    pub newly: bool,
 }
 
 /// How a held purchase is settled.
@@ -349,6 +360,11 @@ pub enum RecordsError {
         purchase: PurchaseId,
         state: EscrowState,
     },
+    #[error("payout {payout} is {}, not sent, so it cannot fail", state.as_str())]
+    PayoutNotSent {
+        payout: PayoutId,
+        state: PayoutState,
+    },
     #[error("no {what} {id}")]
     Missing { what: &'static str, id: String },
     #[error("records {path}: schema version {found} is newer than this build knows ({known}); upgrade assay-market")]
@@ -443,6 +459,10 @@ pub trait Records: Send + Sync {
     /// way again changes nothing; the other way is
     /// [`RecordsError::PurchaseSettled`].
     fn settle(&self, id: &PurchaseId, how: Settlement) -> Result<PurchaseRecord>;
+    /// Marks a sent payout failed for `reason` and records its
+    /// `payout_failed` event; failing it again changes nothing. A payout not
+    /// sent is [`RecordsError::PayoutNotSent`].
+    fn fail_payout(&self, id: &PayoutId, reason: &str) -> Result<PayoutFailure>;
     /// Held purchases whose hold ended before `now_ms`.
     fn due_purchases(&self, now_ms: i64) -> Result<Vec<PurchaseId>>;
     /// Up to `limit` of `account`'s events after cursor `after`, in order.

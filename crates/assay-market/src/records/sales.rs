@@ -8,8 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::sqlite::{corrupt, to_i64, to_u64};
 use super::{
-    AccountId, EntitledFile, EventRecord, Insert, NewPurchase, PayoutRecord, PurchaseRecord,
-    RecordsError, Result, Settlement,
+    AccountId, EntitledFile, EventRecord, Insert, NewPurchase, PayoutFailure, PayoutRecord,
+    PurchaseRecord, RecordsError, Result, Settlement,
 };
 use crate::clock;
 use crate::ids::{BlobId, EventId, ListingId, PayoutId, PurchaseId};
@@ -199,6 +199,74 @@ fn release_events(
     Ok(())
 }
 
+pub(super) fn fail_payout(tx: &Transaction, id: &PayoutId, reason: &str) -> Result<PayoutFailure> {
+    let (purchase_seq, state): (i64, String) = tx
+        .query_row(
+            "SELECT purchase, state FROM payouts WHERE id = ?1",
+            [id.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| RecordsError::Missing {
+            what: "payout",
+            id: id.to_string(),
+        })?;
+    let state = payout_state(&state)?;
+    let newly = match state {
+        PayoutState::Failed => false,
+        PayoutState::Sent => true,
+        state => {
+            return Err(RecordsError::PayoutNotSent {
+                payout: id.clone(),
+                state,
+            })
+        }
+    };
+    let purchase_text: String = tx.query_row(
+        "SELECT id FROM purchases WHERE seq = ?1",
+        [purchase_seq],
+        |r| r.get(0),
+    )?;
+    let purchase = load(tx, &purchase_id(&purchase_text)?)?.ok_or(RecordsError::Missing {
+        what: "purchase",
+        id: purchase_text,
+    })?;
+    if newly {
+        tx.execute(
+            "UPDATE payouts SET state = 'failed', failure = ?2 WHERE id = ?1 AND state = 'sent'",
+            params![id.as_str(), reason],
+        )?;
+    }
+    let payout = payouts(tx, purchase_seq)?
+        .into_iter()
+        .find(|p| p.id == *id)
+        .ok_or_else(|| RecordsError::Missing {
+            what: "payout",
+            id: id.to_string(),
+        })?;
+    if newly {
+        add_event(
+            tx,
+            purchase.publisher,
+            &EventKind::PayoutFailed {
+                payout_id: id.to_string(),
+                purchase_id: purchase.id.to_string(),
+                listing_id: purchase.listing.to_string(),
+                creator_wallet: payout.creator_wallet.clone(),
+                asset_ids: payout.asset_ids.clone(),
+                amount_minor: payout.amount_minor,
+                currency: purchase.currency.clone(),
+                reason: reason.to_owned(),
+            },
+        )?;
+    }
+    Ok(PayoutFailure {
+        purchase: purchase.id,
+        payout,
+        newly,
+    })
+}
+
 pub(super) fn due_purchases(conn: &Connection, now_ms: i64) -> Result<Vec<PurchaseId>> {
     let mut stmt = conn.prepare(
         "SELECT id FROM purchases WHERE state = 'held' AND hold_until < ?1 ORDER BY hold_until",
@@ -340,16 +408,16 @@ fn files(conn: &Connection, purchase: i64) -> Result<Vec<EntitledFile>> {
 
 fn payouts(conn: &Connection, purchase: i64) -> Result<Vec<PayoutRecord>> {
     let mut stmt = conn.prepare(
-        "SELECT id, creator_wallet, asset_ids, amount_minor, state
+        "SELECT id, creator_wallet, asset_ids, amount_minor, state, failure
          FROM payouts WHERE purchase = ?1 ORDER BY seq",
     )?;
     let rows = stmt
         .query_map([purchase], |r| {
-            <(String, Option<String>, String, i64, String)>::try_from(r)
+            <(String, Option<String>, String, i64, String, Option<String>)>::try_from(r)
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter()
-        .map(|(id, creator_wallet, asset_ids, amount, state)| {
+        .map(|(id, creator_wallet, asset_ids, amount, state, failure)| {
             Ok(PayoutRecord {
                 id: PayoutId::parse(&id)
                     .ok_or_else(|| corrupt(format!("payout id {id:?} is malformed")))?,
@@ -358,6 +426,7 @@ fn payouts(conn: &Connection, purchase: i64) -> Result<Vec<PayoutRecord>> {
                     .map_err(|e| corrupt(format!("payout {id}: asset ids: {e}")))?,
                 amount_minor: to_u64(amount)?,
                 state: payout_state(&state)?,
+                failure,
             })
         })
         .collect()
@@ -385,6 +454,7 @@ fn payout_state(text: &str) -> Result<PayoutState> {
         "pending" => Ok(PayoutState::Pending),
         "sent" => Ok(PayoutState::Sent),
         "cancelled" => Ok(PayoutState::Cancelled),
+        "failed" => Ok(PayoutState::Failed),
         other => Err(corrupt(format!("payouts.state {other:?}"))),
     }
 }

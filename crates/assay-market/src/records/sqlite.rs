@@ -15,11 +15,12 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, Transact
 use super::{
     migrations, previews, sales, webhooks, Account, AccountId, AssetEntry, DueDelivery,
     EventRecord, Insert, ListedAsset, ListingDetail, ListingRecord, ListingRow, Manifest,
-    NewListing, NewManifest, NewPurchase, NewUpload, PreviewRecord, PurchaseRecord, Records,
-    RecordsError, Result, Settlement, StoredAsset, StoredKey, Upload, UploadState, WebhookRecord,
+    NewListing, NewManifest, NewPurchase, NewUpload, PayoutFailure, PreviewRecord, PurchaseRecord,
+    Records, RecordsError, Result, Settlement, StoredAsset, StoredKey, Upload, UploadState,
+    WebhookRecord,
 };
 use crate::clock;
-use crate::ids::{BlobId, ListingId, PreviewId, PurchaseId, UploadId, WebhookId};
+use crate::ids::{BlobId, ListingId, PayoutId, PreviewId, PurchaseId, UploadId, WebhookId};
 use assay_market_proto::events::EventKind;
 
 /// Idle connections kept for reuse; more are opened under load and closed after.
@@ -925,6 +926,10 @@ impl Records for SqliteRecords {
 
     fn settle(&self, id: &PurchaseId, how: Settlement) -> Result<PurchaseRecord> {
         self.write(|tx| sales::settle(tx, id, how))
+    }
+
+    fn fail_payout(&self, id: &PayoutId, reason: &str) -> Result<PayoutFailure> {
+        self.write(|tx| sales::fail_payout(tx, id, reason))
     }
 
     fn due_purchases(&self, now_ms: i64) -> Result<Vec<PurchaseId>> {

@@ -1,12 +1,14 @@
-//! The `assay-market` binary: accounts added from the command line, and a
-//! server that prints where it listens.
+//! The `assay-market` binary: accounts added from the command line, a
+//! server that prints where it listens, and payouts the operator marks failed.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use serde_json::json;
+use assay_market_proto::purchases::Purchase;
+use assay_market_proto::Role;
+use serde_json::{json, Value};
 
-use crate::support::Server;
+use crate::support::{listed, Server, Shelf};
 
 const BIN: &str = env!("CARGO_BIN_EXE_assay-market");
 
@@ -70,4 +72,75 @@ fn the_binary_adds_accounts_and_serves_on_the_address_it_prints() {
 
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+#[test]
+fn the_operator_records_a_payout_the_rail_returned() {
+    let shelf = Shelf::approved();
+    let server = Server::start();
+    let sale = listed(&server, &shelf, "studio", None);
+    let buyer = server.account("lab", Role::Buyer);
+    let bought: Purchase = serde_json::from_value(buyer.buy(&sale.listing_id).json()).unwrap();
+    let fail = |payout_id: &str| {
+        Command::new(BIN)
+            .args([
+                "payout",
+                "fail",
+                payout_id,
+                "--reason",
+                "account closed",
+                "--data",
+            ])
+            .arg(server.data())
+            .output()
+            .unwrap()
+    };
+    // Held in escrow, nothing was sent, so nothing can fail.
+    let creator = bought.payouts[0].payout_id.clone();
+    let early = fail(&creator);
+    assert_eq!(early.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&early.stderr);
+    assert!(
+        said.contains(&creator) && said.contains("pending"),
+        "{said}"
+    );
+
+    let path = format!("/v1/purchases/{}", bought.purchase_id);
+    buyer
+        .request("POST", &format!("{path}/confirm"), &[], &[])
+        .expect(200, "");
+    let out = fail(&creator);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Again: nothing more happens.
+    let again = fail(&creator);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already"));
+
+    let now: Purchase = serde_json::from_value(buyer.get(&path).expect(200, "").json()).unwrap();
+    let states: Vec<(&str, Option<&str>)> = now
+        .payouts
+        .iter()
+        .map(|p| (p.state.as_str(), p.failure.as_deref()))
+        .collect();
+    assert_eq!(states, [("failed", Some("account closed")), ("sent", None)]);
+    let events = sale.publisher.events(None);
+    let failed: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "payout_failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{events:?}");
+    assert_eq!(failed[0]["payout_id"], json!(creator));
+    assert_eq!(failed[0]["purchase_id"], json!(bought.purchase_id));
+    assert_eq!(failed[0]["creator_wallet"], json!("acct_cy"));
+    assert_eq!(failed[0]["amount_minor"], json!(2000));
+    assert_eq!(failed[0]["reason"], json!("account closed"));
+
+    // Not a payout id at all.
+    let bad = fail("../etc");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a payout id"));
 }

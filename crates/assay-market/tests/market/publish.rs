@@ -6,9 +6,9 @@ use assay_market_proto::listings::Listing;
 use assay_market_proto::manifests::ManifestReceipt;
 use assay_market_proto::tus;
 use assay_market_proto::Role;
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::support::{entries, publisher_with, Server, Shelf};
+use crate::support::{entries, listed, publisher_with, Server, Shelf};
 
 #[test]
 fn a_library_publishes_uploads_and_lists_its_assets() {
@@ -233,4 +233,37 @@ fn bytes_a_publisher_uploaded_once_serve_its_later_manifests() {
         .create_upload(&second_id, asset, assets[0]["size_bytes"].as_u64().unwrap())
         .expect(409, "asset_already_uploaded");
     assert_eq!(server.stored_files().len(), 2);
+}
+
+#[test]
+fn any_account_sees_the_keys_of_a_listings_publisher_and_no_other() {
+    let shelf = Shelf::approved();
+    let server = Server::start();
+    let sale = listed(&server, &shelf, "studio", None);
+    // A rival publisher's key is not the listing's publisher's.
+    let rival = server.account("rival", Role::Publisher);
+    rival.register_key(&shelf.pem("sam")).expect(201, "");
+    let buyer = server.account("lab", Role::Buyer);
+    let path = format!("/v1/listings/{}/keys", sale.listing_id);
+    let listed_keys = buyer.get(&path).expect(200, "").json();
+    let registered = sale.publisher.get("/v1/keys").expect(200, "").json();
+    assert_eq!(listed_keys, registered);
+    let keys = listed_keys["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    let rosa = shelf.library.user_public_key("rosa").unwrap();
+    assert_eq!(
+        keys[0]["public_key"],
+        json!(assay_core::keys::public_key_compact(&rosa))
+    );
+    // The manifest's signer is among them.
+    let doc: Value = serde_json::from_slice(&sale.manifest).unwrap();
+    assert_eq!(doc["signer"]["key_id"], keys[0]["key_id"]);
+
+    buyer
+        .get(&format!("/v1/listings/{}/keys", "0".repeat(32)))
+        .expect(404, "not_found");
+    buyer
+        .get("/v1/listings/../keys/keys")
+        .expect(404, "not_found");
+    server.client(None).get(&path).expect(401, "unauthorized");
 }
