@@ -14,6 +14,7 @@ fn all_pages(sort: GridSort, filter: &Filter, page: u32) -> Vec<GridItem> {
             sort,
             offset: items.len() as u32,
             limit: page,
+            total: None,
         };
         let got = library.grid_page(&query).unwrap();
         assert!(got.len() <= page as usize);
@@ -48,6 +49,43 @@ fn pages_cover_every_asset_once_in_capture_order() {
         .iter()
         .all(|i| i.capture_date.is_none()));
     assert!(dated.len() > 100, "only {} dated assets", dated.len());
+}
+
+#[test]
+fn pages_found_from_the_end_are_the_pages_found_from_the_start() {
+    let library = &imported().library;
+    for (sort, filter) in [
+        (GridSort::CaptureDate, Filter::default()),
+        (GridSort::ImportDate, Filter::default()),
+        (
+            GridSort::CaptureDate,
+            Filter {
+                media_type: Some("image".into()),
+                ..Filter::default()
+            },
+        ),
+    ] {
+        let expected = all_pages(sort, &filter, 13);
+        let total = library.grid_count(&filter).unwrap() as u32;
+        let mut got = Vec::new();
+        while got.len() < expected.len() {
+            let page = library
+                .grid_page(&GridQuery {
+                    filter: filter.clone(),
+                    sort,
+                    offset: got.len() as u32,
+                    limit: 13,
+                    total: Some(total),
+                })
+                .unwrap();
+            assert!(!page.is_empty(), "{sort:?}: stopped at {}", got.len());
+            got.extend(page);
+        }
+        let ids = |items: &[GridItem]| -> Vec<String> {
+            items.iter().map(|i| i.asset_id.clone()).collect()
+        };
+        assert_eq!(ids(&got), ids(&expected), "{sort:?} {filter:?}");
+    }
 }
 
 #[test]

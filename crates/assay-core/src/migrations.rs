@@ -214,6 +214,21 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX assets_imported_at ON assets(imported_at);
     "#,
+    // 9: the grid's filters on license tag and state, each paired with both
+    // sorts (grid.rs): a filtered page walks only the matching entries, in
+    // order, instead of testing every asset's rights JSON on the way. The
+    // expression is written exactly as `catalog::where_clause` writes it,
+    // which is what lets SQLite use it. The state pairs start with the
+    // state, so the single-column state index is redundant.
+    r#"
+    CREATE INDEX assets_license_capture
+        ON assets(json_extract(rights, '$.license_tag'), capture_date);
+    CREATE INDEX assets_license_imported
+        ON assets(json_extract(rights, '$.license_tag'), imported_at);
+    CREATE INDEX assets_state_capture ON assets(workflow_state, capture_date);
+    CREATE INDEX assets_state_imported ON assets(workflow_state, imported_at);
+    DROP INDEX assets_workflow_state;
+    "#,
 ];
 
 /// The catalog version this build writes.

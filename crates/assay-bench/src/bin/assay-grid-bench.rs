@@ -86,6 +86,8 @@ fn main() -> anyhow::Result<()> {
                     sort,
                     offset: offset as u32,
                     limit: PAGE,
+                    // What the grid passes: the count it sized itself with.
+                    total: Some(count as u32),
                 };
                 let ours = median(args.runs, || {
                     let page = library.grid_page(&query)?;
