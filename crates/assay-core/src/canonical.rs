@@ -6,7 +6,7 @@
 //! double, which silently changes integers above 2^53; every integer up to
 //! 2^53 comes out the same either way.
 
-use serde_json::{Number, Value};
+use serde_json::{Map, Number, Value};
 
 /// The canonical form of `value`. Infallible: a `serde_json::Value` cannot
 /// hold NaN or an infinity, the only numbers JCS has no form for.
@@ -35,39 +35,47 @@ fn write(value: &Value, out: &mut Vec<u8>, parallel: bool) {
         Value::Number(n) => write_number(n, out),
         Value::String(s) => write_string(s, out),
         Value::Array(items) => {
-            out.push(b'[');
             if parallel && items.len() >= PARALLEL_ITEMS {
-                write_parts(items, out);
+                write_array(items, |item, out| write(item, out, false), out);
             } else {
-                write_items(items, out);
+                out.push(b'[');
+                write_items(items, |item, out| write(item, out, false), out);
+                out.push(b']');
             }
-            out.push(b']');
         }
         Value::Object(map) => write_members(map.iter(), out, parallel),
     }
 }
 
-fn write_items(items: &[Value], out: &mut Vec<u8>) {
+fn write_items<T>(items: &[T], each: impl Fn(&T, &mut Vec<u8>), out: &mut Vec<u8>) {
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write(item, out, false);
+        each(item, out);
     }
 }
 
-/// Writes `items` in one part per core, joined in order: the same bytes as
-/// [`write_items`].
-fn write_parts(items: &[Value], out: &mut Vec<u8>) {
+/// Appends the JSON array of `items`, each written by `each`, in one part
+/// per core joined in order: the same bytes as writing them one after the
+/// other. For long arrays, such as a manifest's entries, which need not be
+/// `Value`s.
+pub(crate) fn write_array<T: Sync>(
+    items: &[T],
+    each: impl Fn(&T, &mut Vec<u8>) + Sync,
+    out: &mut Vec<u8>,
+) {
+    out.push(b'[');
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let part = items.len().div_ceil(cores);
+    let part = items.len().div_ceil(cores).max(1);
+    let each = &each;
     let parts: Vec<Option<Vec<u8>>> = std::thread::scope(|s| {
         let threads: Vec<_> = items
             .chunks(part)
             .map(|chunk| {
                 s.spawn(move || {
                     let mut bytes = Vec::with_capacity(chunk.len() * 256);
-                    write_items(chunk, &mut bytes);
+                    write_items(chunk, each, &mut bytes);
                     bytes
                 })
             })
@@ -82,9 +90,39 @@ fn write_parts(items: &[Value], out: &mut Vec<u8>) {
             Some(bytes) => out.extend_from_slice(&bytes),
             // A part's thread cannot fail short of running out of memory;
             // should it, the part is written here instead.
-            None => write_items(chunk, out),
+            None => write_items(chunk, each, out),
         }
     }
+    out.push(b']');
+}
+
+/// The canonical form of the object `map` with one more member, `key`,
+/// whose value `raw` is already canonical JSON (a member of `map` of the
+/// same name is left out): how a document is written around a member too
+/// large to hold as a `Value`, such as a manifest's `assets`.
+pub(crate) fn canonical_json_with(map: &Map<String, Value>, key: &str, raw: &[u8]) -> Vec<u8> {
+    let mut members: Vec<(&str, Option<&Value>)> = map
+        .iter()
+        .filter(|(k, _)| *k != key)
+        .map(|(k, v)| (k.as_str(), Some(v)))
+        .collect();
+    members.push((key, None));
+    members.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+    let mut out = Vec::with_capacity(raw.len() + 4096);
+    out.push(b'{');
+    for (i, (key, value)) in members.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(key, &mut out);
+        out.push(b':');
+        match value {
+            Some(value) => write(value, &mut out, true),
+            None => out.extend_from_slice(raw),
+        }
+    }
+    out.push(b'}');
+    out
 }
 
 /// The canonical form of the object `value` without its member `skip`:
@@ -325,7 +363,7 @@ mod tests {
         for n in [PARALLEL_ITEMS - 1, PARALLEL_ITEMS, PARALLEL_ITEMS * 2 + 3] {
             let items: Vec<Value> = (0..n).map(|i| json!({"b": i, "a": [i, "x"]})).collect();
             let mut one_thread = Vec::new();
-            write_items(&items, &mut one_thread);
+            write_items(&items, |item, out| write(item, out, false), &mut one_thread);
             let doc = json!({"assets": items});
             let expected = [b"{\"assets\":[".as_slice(), &one_thread, b"]}"].concat();
             assert_eq!(canonical_json(&doc), expected, "{n} items");
@@ -343,6 +381,24 @@ mod tests {
             canonical_json(&without)
         );
         assert_eq!(canonical_json_except(&json!([1]), "signature"), b"[1]");
+    }
+
+    #[test]
+    fn a_member_written_beforehand_takes_its_place_in_key_order() {
+        let doc = json!({"z": 1, "@a": [2], "b": {"y": 1, "x": 2}, "\u{1F600}": 0, "\u{E000}": 0});
+        let raw = canonical_json(&json!([{"k": "v"}, 3]));
+        let Value::Object(map) = &doc else {
+            unreachable!()
+        };
+        let mut whole = doc.clone();
+        whole["m"] = json!([{"k": "v"}, 3]);
+        assert_eq!(canonical_json_with(map, "m", &raw), canonical_json(&whole));
+        // A member of the same name gives way to the one written beforehand.
+        assert_eq!(canonical_json_with(map, "z", b"7"), {
+            let mut replaced = doc.clone();
+            replaced["z"] = json!(7);
+            canonical_json(&replaced)
+        });
     }
 
     #[test]

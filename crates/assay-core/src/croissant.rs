@@ -27,7 +27,7 @@ use crate::catalog::now;
 use crate::edit::Selection;
 use crate::error::{Error, Result};
 use crate::library::Library;
-use crate::manifest::{str_field, Document, ManifestExport};
+use crate::manifest::{str_field, Document, Entry, ManifestExport};
 use crate::users::Actor;
 
 const CROISSANT_1_1: &str = "http://mlcommons.org/croissant/1.1";
@@ -49,14 +49,14 @@ impl Library {
 }
 
 /// The Croissant dataset listing the manifest `entries`.
-fn dataset(actor: &Actor, entries: &[Value], rights: &Map<String, Value>) -> Result<Document> {
+fn dataset(actor: &Actor, entries: &[Entry], rights: &Map<String, Value>) -> Result<Document> {
     let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
     let at = now();
     let day = at.get(..10).unwrap_or(&at);
     let mut licenses = BTreeMap::new();
     let mut files = Vec::with_capacity(entries.len());
     for entry in entries {
-        let tag = str_field(entry, "license_tag");
+        let tag = entry.license_tag.as_str();
         licenses
             .entry(tag)
             .or_insert_with(|| license(tag, rights.get(tag).unwrap_or(&Value::Null)));
@@ -122,9 +122,9 @@ fn license(tag: &str, license: &Value) -> Value {
 }
 
 /// One asset's `cr:FileObject`, from its manifest entry.
-fn file_object(entry: &Value) -> Result<Value> {
-    let asset_id = str_field(entry, "asset_id");
-    let checksum = str_field(entry, "checksum");
+fn file_object(entry: &Entry) -> Result<Value> {
+    let asset_id = entry.asset_id.as_str();
+    let checksum = entry.checksum.as_str();
     // Croissant's sha256 is the bare hex digest.
     let sha256 = checksum
         .strip_prefix("sha256:")
@@ -133,29 +133,23 @@ fn file_object(entry: &Value) -> Result<Value> {
             pointer: "/checksum".to_owned(),
             reason: format!("{checksum:?} is not a sha256: checksum"),
         })?;
-    let file_name = str_field(entry, "file_name");
-    let size = entry
-        .get("size_bytes")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| Error::Invalid {
-            asset_id: asset_id.to_owned(),
-            pointer: "/size_bytes".to_owned(),
-            reason: "the catalog holds no size for it".to_owned(),
-        })?;
+    let file_name = entry.file_name.as_str();
+    let size = u64::try_from(entry.size_bytes).map_err(|_| Error::Invalid {
+        asset_id: asset_id.to_owned(),
+        pointer: "/size_bytes".to_owned(),
+        reason: format!("{} is not a size", entry.size_bytes),
+    })?;
     let mut file = json!({
         "@type": "cr:FileObject",
         "@id": asset_id,
         "name": file_name,
         "contentUrl": file_name,
-        "encodingFormat": str_field(entry, "media_type"),
+        "encodingFormat": entry.media_type,
         "contentSize": format!("{size} B"),
         "sha256": sha256,
-        "license": {"@id": license_id(str_field(entry, "license_tag"))},
+        "license": {"@id": license_id(&entry.license_tag)},
     });
-    if let Some(credit) = entry
-        .get("creator_attribution_text")
-        .and_then(Value::as_str)
-    {
+    if let Some(credit) = &entry.creator_attribution_text {
         file["creditText"] = json!(credit);
     }
     Ok(file)

@@ -18,6 +18,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::atomic;
+use crate::canonical::{self, canonical_json_into, write_string};
 use crate::catalog::now;
 use crate::edit::{self, Selection};
 use crate::error::{Error, Result};
@@ -70,9 +71,64 @@ pub(crate) struct Document {
     pub bytes: Vec<u8>,
     /// What the `export` event of each listed asset records.
     pub data: Value,
-    /// The schema the document must pass, with the document; checked while
-    /// the events are written, and nothing is kept unless it passes.
-    pub check: Option<(&'static Schema, Value)>,
+    /// The schema `bytes` must pass; they are read back and checked while
+    /// the events are written, and nothing is kept unless they pass.
+    pub check: Option<&'static Schema>,
+}
+
+/// A listed asset's manifest entry (`$defs/asset` of the manifest schema),
+/// as read from the catalog.
+pub(crate) struct Entry {
+    pub asset_id: String,
+    pub title: Option<String>,
+    pub file_name: String,
+    pub checksum: String,
+    pub size_bytes: i64,
+    pub media_type: String,
+    pub license_tag: String,
+    pub payment_terms: Option<Value>,
+    pub creator_wallet: String,
+    pub creator_attribution_text: Option<String>,
+    pub signed_contract_id: Option<String>,
+    pub provenance_hash: Option<String>,
+    pub capture_date: Option<String>,
+}
+
+impl Entry {
+    /// Appends the entry's canonical JSON, written member by member with
+    /// its keys already in canonical order; a unit test holds it to
+    /// `canonical_json` of the same object. A manifest may list 100,000
+    /// entries, and building a `Value` for each cost an export measurably.
+    fn write_canonical(&self, out: &mut Vec<u8>) {
+        fn text(out: &mut Vec<u8>, key: &[u8], value: Option<&str>) {
+            out.extend_from_slice(key);
+            match value {
+                Some(value) => write_string(value, out),
+                None => out.extend_from_slice(b"null"),
+            }
+        }
+        text(out, b"{\"asset_id\":", Some(&self.asset_id));
+        text(out, b",\"capture_date\":", self.capture_date.as_deref());
+        text(out, b",\"checksum\":", Some(&self.checksum));
+        let attribution = self.creator_attribution_text.as_deref();
+        text(out, b",\"creator_attribution_text\":", attribution);
+        text(out, b",\"creator_wallet\":", Some(&self.creator_wallet));
+        text(out, b",\"file_name\":", Some(&self.file_name));
+        text(out, b",\"license_tag\":", Some(&self.license_tag));
+        text(out, b",\"media_type\":", Some(&self.media_type));
+        out.extend_from_slice(b",\"payment_terms\":");
+        canonical_json_into(self.payment_terms.as_ref().unwrap_or(&Value::Null), out);
+        text(
+            out,
+            b",\"provenance_hash\":",
+            self.provenance_hash.as_deref(),
+        );
+        let contract = self.signed_contract_id.as_deref();
+        text(out, b",\"signed_contract_id\":", contract);
+        out.extend_from_slice(format!(",\"size_bytes\":{}", self.size_bytes).as_bytes());
+        text(out, b",\"title\":", self.title.as_deref());
+        out.push(b'}');
+    }
 }
 
 impl Library {
@@ -99,7 +155,7 @@ impl Library {
         actor: &Actor,
         selection: &Selection,
         out: &Path,
-        build: impl FnOnce(Vec<Value>, Map<String, Value>) -> Result<Document> + Send,
+        build: impl FnOnce(Vec<Entry>, Map<String, Value>) -> Result<Document> + Send,
     ) -> Result<ManifestExport> {
         let claim = Claim {
             out: Some(out),
@@ -127,7 +183,7 @@ impl Library {
         &self,
         actor: &Actor,
         selection: &Selection,
-        build: impl FnOnce(Vec<Value>, Map<String, Value>) -> Result<Document> + Send,
+        build: impl FnOnce(Vec<Entry>, Map<String, Value>) -> Result<Document> + Send,
         claim: Claim,
     ) -> Result<Result<ManifestExport, Vec<RefusedAsset>>> {
         // Only rights managers may export (the role table).
@@ -147,13 +203,8 @@ impl Library {
         let assets = listed.len();
         let mut events = Vec::with_capacity(assets);
         let mut entries = Vec::with_capacity(assets);
-        for Listed {
-            row,
-            asset_id,
-            entry,
-        } in listed
-        {
-            events.push((row, asset_id));
+        for Listed { row, entry } in listed {
+            events.push((row, entry.asset_id.clone()));
             entries.push(entry);
         }
         // The chains' heads are read while another core builds and signs
@@ -167,11 +218,15 @@ impl Library {
             (document, heads)
         });
         let (document, heads) = (document?, heads?);
-        // The schema check runs beside the events and the staging, on
-        // another core; nothing is committed or put in place before it holds.
+        // The schema check reads the document back from its bytes, beside the
+        // events and the staging, on another core; nothing is committed or
+        // put in place before it holds.
         let (written, failures) = std::thread::scope(|s| {
-            let check = s.spawn(|| match &document.check {
-                Some((schema, doc)) => schema.failures(doc),
+            let check = s.spawn(|| match document.check {
+                Some(schema) => match serde_json::from_slice(&document.bytes) {
+                    Ok(doc) => schema.failures(&doc),
+                    Err(e) => vec![format!("not a JSON document: {e}")],
+                },
                 None => Vec::new(),
             });
             let written = provenance::append_all_onto(
@@ -246,13 +301,13 @@ pub(crate) struct Claim<'a> {
 fn signed_manifest(
     actor: &Actor,
     library_key: &VerifyingKey,
-    entries: Vec<Value>,
+    entries: Vec<Entry>,
     licenses: Map<String, Value>,
 ) -> Result<Document> {
     let at = now();
     let manifest_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
     let (library, signer) = signed::identity(library_key, actor, &at);
-    let mut doc = json!({
+    let doc = json!({
         "@context": context(),
         "@type": "AssetManifest",
         "manifest_id": manifest_id,
@@ -262,16 +317,24 @@ fn signed_manifest(
         "signer": signer,
         "licenses": licenses,
     });
-    // Moved in, not copied: a manifest may list 100,000 assets.
-    doc["assets"] = Value::Array(entries);
-    let bytes = signed::sign(&mut doc, actor);
+    // The entries are written straight to canonical JSON, on every core, and
+    // the rest of the document around them.
+    let mut assets = Vec::with_capacity(entries.len() * 512);
+    canonical::write_array(&entries, Entry::write_canonical, &mut assets);
+    let Value::Object(members) = &doc else {
+        return Err(Error::InvalidInput("a manifest is a JSON object".into()));
+    };
+    let (bytes, _) = signed::sign_canonical(
+        canonical::canonical_json_with(members, "assets", &assets),
+        actor,
+    );
     let manifest_hash = signed::hash(&bytes);
     Ok(Document {
         data: json!({"manifest_id": manifest_id, "manifest_hash": manifest_hash}),
         id: manifest_id,
         hash: manifest_hash,
         bytes,
-        check: Some((&SCHEMA, doc)),
+        check: Some(&SCHEMA),
     })
 }
 
@@ -316,8 +379,7 @@ struct ExportedRights<'a> {
 /// A manifest entry and the catalog row of its asset.
 struct Listed {
     row: i64,
-    asset_id: String,
-    entry: Value,
+    entry: Entry,
 }
 
 /// What a selection exports: the manifest entry of each approved asset,
@@ -356,51 +418,49 @@ fn entries(conn: &rusqlite::Connection, rows: &[i64], taxonomy: &Taxonomy) -> Re
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
         });
-        let reason = if state != "approved" {
-            Some(format!("it is {state}; only approved assets are exported"))
-        } else if license.is_none() {
-            Some(format!("its license tag {tag:?} is not in the taxonomy"))
-        } else if rights.tax_and_payout_info.is_none() {
-            Some("it has no payout reference".to_owned())
-        } else if file_name.is_none() {
-            Some("the catalog holds no location for it".to_owned())
-        } else {
-            None
+        let checked = match (tag.zip(license), rights.tax_and_payout_info, file_name) {
+            _ if state != "approved" => {
+                Err(format!("it is {state}; only approved assets are exported"))
+            }
+            (None, _, _) => Err(format!("its license tag {tag:?} is not in the taxonomy")),
+            (_, None, _) => Err("it has no payout reference".to_owned()),
+            (_, _, None) => Err("the catalog holds no location for it".to_owned()),
+            (Some(license), Some(wallet), Some(file_name)) => Ok((license, wallet, file_name)),
         };
-        if let Some(reason) = reason {
-            refused.push(RefusedAsset { asset_id, reason });
-            continue;
-        }
+        let ((tag, license), wallet, file_name) = match checked {
+            Ok(fields) => fields,
+            Err(reason) => {
+                refused.push(RefusedAsset { asset_id, reason });
+                continue;
+            }
+        };
         let attribution = rights
             .creator
             .as_deref()
             .and_then(|name| attributions.get(name).cloned().flatten())
             .or_else(|| rights.creator_name.as_deref().map(str::to_owned));
-        let entry = json!({
-            "asset_id": &asset_id,
-            "title": r.get::<_, Option<String>>(5)?,
-            "file_name": file_name,
-            "checksum": r.get::<_, String>(2)?,
-            "size_bytes": r.get::<_, i64>(3)?,
-            "media_type": r.get::<_, String>(4)?,
-            "license_tag": tag,
-            "payment_terms": rights.payment_terms,
-            "creator_wallet": rights.tax_and_payout_info,
-            "creator_attribution_text": attribution,
-            "signed_contract_id": rights.signed_contract_id,
-            "provenance_hash": r.get::<_, Option<String>>(9)?,
-            "capture_date": r.get::<_, Option<String>>(6)?,
-        });
-        if let (Some(tag), Some(license)) = (tag, license) {
-            if !licenses.contains_key(tag) {
-                let rights = serde_json::to_value(license)
-                    .map_err(|e| Error::InvalidInput(format!("license tag {tag}: {e}")))?;
-                licenses.insert(tag.to_owned(), rights);
-            }
+        if !licenses.contains_key(tag) {
+            let rights = serde_json::to_value(license)
+                .map_err(|e| Error::InvalidInput(format!("license tag {tag}: {e}")))?;
+            licenses.insert(tag.to_owned(), rights);
         }
+        let entry = Entry {
+            title: r.get(5)?,
+            file_name,
+            checksum: r.get(2)?,
+            size_bytes: r.get(3)?,
+            media_type: r.get(4)?,
+            license_tag: tag.to_owned(),
+            payment_terms: rights.payment_terms,
+            creator_wallet: wallet.into_owned(),
+            creator_attribution_text: attribution,
+            signed_contract_id: rights.signed_contract_id.map(Cow::into_owned),
+            provenance_hash: r.get(9)?,
+            capture_date: r.get(6)?,
+            asset_id,
+        };
         listed.push(Listed {
             row: r.get(0)?,
-            asset_id,
             entry,
         });
     }
@@ -519,4 +579,57 @@ fn check_file(asset: &Value, dir: &Path) -> Option<String> {
         ));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::canonical::canonical_json;
+
+    fn entry(optional: bool) -> Entry {
+        let some = |s: &str| optional.then(|| s.to_owned());
+        Entry {
+            asset_id: "a-1".into(),
+            title: some("A \"title\"\n"),
+            file_name: "é.txt".into(),
+            checksum: "sha256:00".into(),
+            size_bytes: 42,
+            media_type: "text/plain".into(),
+            license_tag: "CC-BY-4.0".into(),
+            payment_terms: optional.then(|| json!({"z": 1.5, "a": [null, "\u{1F600}"]})),
+            creator_wallet: "acct".into(),
+            creator_attribution_text: some("Ada"),
+            signed_contract_id: some("K-1"),
+            provenance_hash: some("sha256:11"),
+            capture_date: some("2026-01-02"),
+        }
+    }
+
+    #[test]
+    fn an_entry_written_directly_is_its_canonical_json() {
+        for optional in [true, false] {
+            let e = entry(optional);
+            let value = json!({
+                "asset_id": e.asset_id,
+                "title": e.title,
+                "file_name": e.file_name,
+                "checksum": e.checksum,
+                "size_bytes": e.size_bytes,
+                "media_type": e.media_type,
+                "license_tag": e.license_tag,
+                "payment_terms": e.payment_terms,
+                "creator_wallet": e.creator_wallet,
+                "creator_attribution_text": e.creator_attribution_text,
+                "signed_contract_id": e.signed_contract_id,
+                "provenance_hash": e.provenance_hash,
+                "capture_date": e.capture_date,
+            });
+            let mut written = Vec::new();
+            e.write_canonical(&mut written);
+            assert_eq!(
+                String::from_utf8(written).unwrap(),
+                String::from_utf8(canonical_json(&value)).unwrap()
+            );
+        }
+    }
 }

@@ -34,11 +34,19 @@ pub(crate) fn identity(library: &VerifyingKey, actor: &Actor, at: &str) -> (Valu
 }
 
 /// Signs `doc` as `actor`, adds `signature` to it, and returns the file's
-/// bytes: the canonical JSON that was signed, with `signature` appended as
-/// its last member. Spliced in rather than serialized again, because a
-/// manifest may list 100,000 assets; a reader re-canonicalises anyway.
+/// bytes (see [`sign_canonical`]).
 pub(crate) fn sign(doc: &mut Value, actor: &Actor) -> Vec<u8> {
-    let mut bytes = canonical_json(doc);
+    let (bytes, signature) = sign_canonical(canonical_json(doc), actor);
+    doc["signature"] = signature;
+    bytes
+}
+
+/// Signs `bytes`, the canonical JSON of an object, as `actor`, and returns
+/// the file's bytes, the signed bytes with `signature` appended as their
+/// last member, and the `signature` member itself. Spliced in rather than
+/// serialized again, because a manifest may list 100,000 assets; a reader
+/// re-canonicalises anyway.
+pub(crate) fn sign_canonical(mut bytes: Vec<u8>, actor: &Actor) -> (Vec<u8>, Value) {
     let signature =
         json!({"alg": "Ed25519", "value": B64.encode(actor.key.sign(&bytes).to_bytes())});
     bytes.pop(); // the closing brace
@@ -48,8 +56,7 @@ pub(crate) fn sign(doc: &mut Value, actor: &Actor) -> Vec<u8> {
     bytes.extend_from_slice(b"\"signature\":");
     canonical_json_into(&signature, &mut bytes);
     bytes.push(b'}');
-    doc["signature"] = signature;
-    bytes
+    (bytes, signature)
 }
 
 /// `sha256:` of a file's bytes, as `export` events record it.
