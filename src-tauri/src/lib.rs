@@ -35,10 +35,12 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::review::submit,
             commands::review::approve,
             commands::review::reject,
+            commands::review::release,
             commands::review::queue,
             commands::review::license_tags,
             commands::review::editable_fields,
             commands::export::export_manifest,
+            commands::report::report,
         ])
         // Sizes and counts are u64 in the core; libraries stay far below 2^53.
         .dangerously_cast_bigints_to_number()

@@ -14,6 +14,7 @@ use crate::gates::{gate_fields, Gates};
 use crate::library::Library;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Report {
     pub assets: u64,
     pub by_state: BTreeMap<String, u64>,
@@ -40,6 +41,7 @@ pub struct Report {
 
 /// A distribution of durations, in seconds, by nearest rank.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Durations {
     pub count: u64,
     pub median_seconds: i64,

@@ -5,4 +5,5 @@ pub mod assets;
 pub mod export;
 pub mod import;
 pub mod library;
+pub mod report;
 pub mod review;

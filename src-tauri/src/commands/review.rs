@@ -1,5 +1,5 @@
-//! Tagging, review and approval: bulk edits, submit, approve, reject, the
-//! queue, and the license picker's tags.
+//! Tagging, review and approval: bulk edits, submit, approve, reject,
+//! release, the queue, and the license picker's tags.
 
 use std::sync::Arc;
 
@@ -78,6 +78,16 @@ pub fn reject(
     Ok(state
         .library()
         .reject(&actor, &Selection::Assets(asset_ids), &comment)?)
+}
+
+/// Sends quarantined assets back to draft, to be fixed and submitted again.
+#[tauri::command]
+#[specta::specta]
+pub fn release(state: State<'_, AppState>, asset_ids: Vec<String>) -> AppResult<Vec<Decision>> {
+    let actor = acting(&state)?;
+    Ok(state
+        .library()
+        .release(&actor, &Selection::Assets(asset_ids))?)
 }
 
 /// What waits for the acting user's role, oldest first.

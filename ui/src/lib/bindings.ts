@@ -31,6 +31,8 @@ export const commands = {
 	submit: (assetIds: string[]) => typedError<Decision[], AppError>(__TAURI_INVOKE("submit", { assetIds })),
 	approve: (assetIds: string[], comment: string | null) => typedError<Decision[], AppError>(__TAURI_INVOKE("approve", { assetIds, comment })),
 	reject: (assetIds: string[], comment: string) => typedError<Decision[], AppError>(__TAURI_INVOKE("reject", { assetIds, comment })),
+	/**  Sends quarantined assets back to draft, to be fixed and submitted again. */
+	release: (assetIds: string[]) => typedError<Decision[], AppError>(__TAURI_INVOKE("release", { assetIds })),
 	/**  What waits for the acting user's role, oldest first. */
 	queue: () => typedError<QueueItem[], AppError>(__TAURI_INVOKE("queue")),
 	licenseTags: () => typedError<LicenseChoice[], AppError>(__TAURI_INVOKE("license_tags")),
@@ -41,6 +43,7 @@ export const commands = {
 	 *  `out`, then verifies it as a buyer would.
 	 */
 	exportManifest: (assetIds: string[], out: string) => typedError<ManifestWritten, AppError>(__TAURI_INVOKE("export_manifest", { assetIds, out })),
+	report: () => typedError<Report, AppError>(__TAURI_INVOKE("report")),
 };
 
 /* Types */
@@ -87,6 +90,14 @@ export type Decision = {
 	state: string,
 	/**  Gates the asset failed; on submission these quarantine it. */
 	failed_gates: FailedGate[],
+};
+
+/**  A distribution of durations, in seconds, by nearest rank. */
+export type Durations = {
+	count: number,
+	median_seconds: number,
+	p90_seconds: number,
+	max_seconds: number,
 };
 
 export type EditSummary = {
@@ -312,6 +323,34 @@ export type QueueItem = {
 export type RefusedAsset = {
 	asset_id: string,
 	reason: string,
+};
+
+export type Report = {
+	assets: number,
+	by_state: { [key in string]: number },
+	/**  Assets per license tag; `(none)` for those without one. */
+	by_license: { [key in string]: number },
+	/**
+	 *  Assets that pass every gate marked `completeness` (in the shipped
+	 *  gates, required-fields: license, payout reference, signed contract
+	 *  and provenance all present).
+	 */
+	complete: number,
+	/**  `complete` over `assets`, 0 to 1 (0 for an empty library). */
+	complete_share: number | null,
+	/**  Assets that pass every gate now, whatever their state. */
+	eligible: number,
+	/**  Assets that fail at least one gate, counted per gate they fail. */
+	ineligible_by_gate: { [key in string]: number },
+	quarantined: number,
+	/**
+	 *  Why quarantined assets are held: each gate they fail, or, for an
+	 *  asset that passes every gate, the reason recorded when it was
+	 *  quarantined by hand.
+	 */
+	quarantined_by_reason: { [key in string]: number },
+	/**  From each approved asset's import to its first approval. */
+	time_to_approval: Durations | null,
 };
 
 export type Role = "creator" | "steward" | "rights_manager" | "admin";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bytes, caption, date } from "./format";
+import { bytes, caption, date, duration, percent } from "./format";
 
 describe("bytes", () => {
   it("uses decimal units with one digit under 100", () => {
@@ -26,5 +26,24 @@ describe("caption", () => {
     expect(caption({ title: "Dusk", file_name: "a.jpg", asset_id: "0123456789" })).toBe("Dusk");
     expect(caption({ title: null, file_name: "a.jpg", asset_id: "0123456789" })).toBe("a.jpg");
     expect(caption({ title: "", file_name: null, asset_id: "0123456789" })).toBe("01234567");
+  });
+});
+
+describe("duration", () => {
+  it("reads in its two largest units, as the CLI's report does", () => {
+    expect(duration(7)).toBe("7s");
+    expect(duration(62)).toBe("1m 2s");
+    expect(duration(3723)).toBe("1h 2m");
+    expect(duration(90_061)).toBe("1d 1h");
+    expect(duration(-5)).toBe("0s");
+    expect(duration(59.9)).toBe("59s");
+  });
+});
+
+describe("percent", () => {
+  it("keeps one decimal", () => {
+    expect(percent(0)).toBe("0.0%");
+    expect(percent(2 / 3)).toBe("66.7%");
+    expect(percent(1)).toBe("100.0%");
   });
 });

@@ -26,3 +26,18 @@ export function date(iso: string | null | undefined): string {
 export function caption(item: { title: string | null; file_name: string | null; asset_id: string }): string {
   return item.title || item.file_name || item.asset_id.slice(0, 8);
 }
+
+/** Seconds in their two largest units, as `assay report` prints them: 62 → "1m 2s", 90061 → "1d 1h". */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const [d, h, m, r] = [Math.floor(s / 86_400), Math.floor((s % 86_400) / 3600), Math.floor((s % 3600) / 60), s % 60];
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${r}s`;
+  return `${r}s`;
+}
+
+/** A share from 0 to 1 as a percentage with one decimal: 0.6667 → "66.7%". */
+export function percent(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
+}
