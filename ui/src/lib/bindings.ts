@@ -215,6 +215,14 @@ export type GridQuery = {
 	offset: number,
 	/**  At most this many assets (capped at [`GridQuery::MAX_LIMIT`]). */
 	limit: number,
+	/**
+	 *  How many assets the filter matches, as the caller last counted them
+	 *  ([`Library::grid_count`]). With it, a page past the middle is found
+	 *  from the end, so the deepest page costs what the middle one does. A
+	 *  count that went stale shifts such a page by the difference, as any
+	 *  change to the library shifts pages by position.
+	 */
+	total?: number | null,
 };
 
 /**  The order of the grid. */
