@@ -200,19 +200,20 @@ fn release_events(
 }
 
 pub(super) fn fail_payout(tx: &Transaction, id: &PayoutId, reason: &str) -> Result<PayoutFailure> {
-    let (purchase_seq, state): (i64, String) = tx
+    let missing = || RecordsError::Missing {
+        what: "payout",
+        id: id.to_string(),
+    };
+    let (purchase, state): (String, String) = tx
         .query_row(
-            "SELECT purchase, state FROM payouts WHERE id = ?1",
+            "SELECT p.id, o.state FROM payouts o JOIN purchases p ON p.seq = o.purchase
+             WHERE o.id = ?1",
             [id.as_str()],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?
-        .ok_or_else(|| RecordsError::Missing {
-            what: "payout",
-            id: id.to_string(),
-        })?;
-    let state = payout_state(&state)?;
-    let newly = match state {
+        .ok_or_else(missing)?;
+    let newly = match payout_state(&state)? {
         PayoutState::Failed => false,
         PayoutState::Sent => true,
         state => {
@@ -222,28 +223,20 @@ pub(super) fn fail_payout(tx: &Transaction, id: &PayoutId, reason: &str) -> Resu
             })
         }
     };
-    let purchase_text: String = tx.query_row(
-        "SELECT id FROM purchases WHERE seq = ?1",
-        [purchase_seq],
-        |r| r.get(0),
-    )?;
-    let purchase = load(tx, &purchase_id(&purchase_text)?)?.ok_or(RecordsError::Missing {
-        what: "purchase",
-        id: purchase_text,
-    })?;
     if newly {
         tx.execute(
             "UPDATE payouts SET state = 'failed', failure = ?2 WHERE id = ?1 AND state = 'sent'",
             params![id.as_str(), reason],
         )?;
     }
-    let payout = payouts(tx, purchase_seq)?
-        .into_iter()
+    // Read after the update, so the record says `failed`.
+    let purchase = load(tx, &purchase_id(&purchase)?)?.ok_or_else(missing)?;
+    let payout = purchase
+        .payouts
+        .iter()
         .find(|p| p.id == *id)
-        .ok_or_else(|| RecordsError::Missing {
-            what: "payout",
-            id: id.to_string(),
-        })?;
+        .cloned()
+        .ok_or_else(missing)?;
     if newly {
         add_event(
             tx,
