@@ -35,9 +35,20 @@ pub(crate) fn path_from_bytes(bytes: &[u8]) -> PathBuf {
     }
 }
 
+/// Now, in RFC 3339 with six fraction digits always. Queues and reports
+/// order by this text, and a trimmed fraction ("05.1Z" against "05.123Z",
+/// or "05Z" against "05.5Z") would sort out of time order.
 pub(crate) fn now() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    t.format(&time::format_description::well_known::Rfc3339)
+    timestamp(time::OffsetDateTime::now_utc())
+}
+
+const TIMESTAMP: &[time::format_description::FormatItem<'_>] = time::macros::format_description!(
+    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+);
+
+fn timestamp(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    t.format(TIMESTAMP)
         .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
@@ -525,4 +536,31 @@ fn attach_locations(conn: &Connection, records: &mut [AssetRecord]) -> Result<()
         record.locations = by_asset.remove(&record.asset_id).unwrap_or_default();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::datetime;
+
+    use super::timestamp;
+
+    #[test]
+    fn timestamps_sort_as_text_in_time_order_and_parse_as_rfc3339() {
+        let times = [
+            datetime!(2026-12-02 10:00:05 UTC),
+            datetime!(2026-12-02 10:00:05.1 UTC),
+            datetime!(2026-12-02 10:00:05.123 UTC),
+            datetime!(2026-12-02 10:00:05.5 UTC),
+            datetime!(2026-12-02 10:00:06 UTC),
+        ];
+        let texts: Vec<String> = times.iter().map(|t| timestamp(*t)).collect();
+        assert_eq!(texts[1], "2026-12-02T10:00:05.100000Z");
+        let mut sorted = texts.clone();
+        sorted.sort();
+        assert_eq!(sorted, texts);
+        for (text, t) in texts.iter().zip(times) {
+            assert_eq!(time::OffsetDateTime::parse(text, &Rfc3339).ok(), Some(t));
+        }
+    }
 }
