@@ -53,6 +53,7 @@ pub(crate) const SIGNERS: &str = "keys/signers.json";
 
 /// What an audit export wrote, and what it left out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AuditExport {
     pub package_id: String,
     /// `sha256:` of the signed index's bytes, as the assets' `export` events

@@ -21,6 +21,7 @@ use crate::batch::Proof;
 use crate::canonical::canonical_json;
 use crate::error::{Error, Result};
 use crate::keys;
+use crate::library::Library;
 use crate::provenance::{self, Seal, Signers, StoredEvent, LIBRARY_ROLE};
 use crate::signed::{self, Trust};
 use crate::users;
@@ -31,6 +32,7 @@ const KEPT_LIMIT: u64 = 256 << 20;
 
 /// What checking an audit package found; it holds when `failures` is empty.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AuditCheck {
     pub package_id: Option<String>,
     /// Who signed the index, and with which key: the reader compares the id
@@ -55,6 +57,14 @@ struct ReadMember {
     size: u64,
     sha256: String,
     bytes: Option<Vec<u8>>,
+}
+
+impl Library {
+    /// Checks the package at `path` trusting this library's rights managers'
+    /// keys: what the app shows after an audit export.
+    pub fn verify_audit_file(&self, path: &Path) -> Result<AuditCheck> {
+        verify_audit(path, &self.rights_manager_keys()?, None)
+    }
 }
 
 /// Checks the package at `package`: its index's schema and signature (by a

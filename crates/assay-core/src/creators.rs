@@ -12,6 +12,7 @@ use crate::roles::Action;
 use crate::users::Actor;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Creator {
     pub name: String,
     pub contact: Option<String>,

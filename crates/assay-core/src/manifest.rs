@@ -476,13 +476,17 @@ impl Library {
     /// this library's rights managers: what the app shows after an export.
     pub fn verify_manifest_file(&self, path: &Path) -> Result<ManifestCheck> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let trusted = self
-            .users()?
+        Ok(verify_manifest(&bytes, &self.rights_manager_keys()?, None))
+    }
+
+    /// The public keys of this library's rights managers: whom a reader of
+    /// what it exports trusts as signers.
+    pub(crate) fn rights_manager_keys(&self) -> Result<Vec<VerifyingKey>> {
+        self.users()?
             .into_iter()
             .filter(|u| u.role == Role::RightsManager)
             .map(|u| self.user_public_key(&u.name))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(verify_manifest(&bytes, &trusted, None))
+            .collect()
     }
 }
 

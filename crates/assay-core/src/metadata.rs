@@ -16,14 +16,19 @@ const ASSET_SCHEMA: &str = include_str!("../../../schemas/asset.schema.json");
 const JSON_FIELDS: [&str; 3] = ["payment_terms", "sensitive_flags", "pii_findings"];
 
 /// The asset schema, parsed once.
-fn schema() -> &'static Value {
+pub(crate) fn schema() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
     // Compiled-in text; a unit test parses it. An unparsable schema would
     // show up as an empty field list and a validator error, never a panic.
     SCHEMA.get_or_init(|| serde_json::from_str(ASSET_SCHEMA).unwrap_or_default())
 }
 
-fn validator() -> Result<&'static jsonschema::Validator> {
+/// `$defs/rights`: the editable fields and what each takes.
+pub(crate) fn rights_schema() -> &'static Value {
+    &schema()["$defs"]["rights"]
+}
+
+pub(crate) fn validator() -> Result<&'static jsonschema::Validator> {
     static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
     VALIDATOR
         .get_or_init(|| {
@@ -43,7 +48,7 @@ fn validator() -> Result<&'static jsonschema::Validator> {
 
 /// The names of the fields a user may edit, from the schema.
 pub fn editable_fields() -> Vec<String> {
-    schema()["$defs"]["rights"]["properties"]
+    rights_schema()["properties"]
         .as_object()
         .map(|p| p.keys().cloned().collect())
         .unwrap_or_default()
@@ -103,7 +108,7 @@ pub(crate) fn check_field(
 }
 
 /// A license tag must exist in the taxonomy, which a schema cannot know.
-fn check_tag(asset_id: &str, doc: &Value, taxonomy: &Taxonomy) -> Result<()> {
+pub(crate) fn check_tag(asset_id: &str, doc: &Value, taxonomy: &Taxonomy) -> Result<()> {
     if let Some(tag) = doc.get("license_tag").and_then(Value::as_str) {
         if taxonomy.get(tag).is_none() {
             let known: Vec<&str> = taxonomy.iter().map(|t| t.tag.as_str()).collect();

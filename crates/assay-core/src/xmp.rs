@@ -21,6 +21,7 @@ use crate::xmp_read::{DC, IPTC_CORE, PLUS, XMP_RIGHTS};
 pub const ASSAY_NS: &str = "https://w3id.org/assay/ns/xmp/1.0/";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct XmpExport {
     pub written: Vec<PathBuf>,
     pub refused: Vec<crate::manifest::RefusedAsset>,

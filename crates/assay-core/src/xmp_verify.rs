@@ -19,6 +19,7 @@ use crate::xmp::{self, ASSAY_NS, ASSET_ID, CHECKSUM, PROPERTIES, PROVENANCE_HASH
 use crate::xmp_read::{self, Packet};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct XmpCheck {
     /// Sidecars looked at, whether they held or not.
     pub checked: usize,
