@@ -3,15 +3,18 @@
 
 mod commands;
 mod error;
+mod live;
 mod previews;
 mod progress;
+mod startup;
 mod state;
+mod watcher;
 
 use std::path::PathBuf;
 
 use assay_core::Library;
 use tauri::Manager;
-use tauri_specta::{collect_commands, Builder};
+use tauri_specta::{collect_commands, collect_events, Builder};
 
 pub use error::AppError;
 use state::AppState;
@@ -20,6 +23,7 @@ use state::AppState;
 pub fn specta_builder() -> Builder<tauri::Wry> {
     Builder::<tauri::Wry>::new()
         .commands(collect_commands![
+            commands::library::startup,
             commands::library::library_info,
             commands::library::open_library,
             commands::library::add_user,
@@ -39,9 +43,21 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::review::queue,
             commands::review::license_tags,
             commands::review::editable_fields,
+            commands::fields::field_specs,
+            commands::fields::check_field,
             commands::export::export_manifest,
+            commands::export::export_xmp,
+            commands::export::export_audit,
             commands::report::report,
+            commands::settings::watched_folders,
+            commands::settings::add_watched_folder,
+            commands::settings::remove_watched_folder,
+            commands::settings::users,
+            commands::settings::creators,
+            commands::settings::add_creator,
+            commands::settings::roles,
         ])
+        .events(collect_events![live::LibraryChanged, watcher::WatchFailed])
         // Sizes and counts are u64 in the core; libraries stay far below 2^53.
         .dangerously_cast_bigints_to_number()
         // One type per Rust type: the front end builds and reads the same shapes.
@@ -60,32 +76,35 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), AppError> {
         .map_err(|e| AppError::new("bindings", e.to_string()))
 }
 
-/// The library the app opens: `ASSAY_LIBRARY` when set, else the default.
-fn startup_library() -> Result<PathBuf, AppError> {
-    match std::env::var_os("ASSAY_LIBRARY") {
-        Some(dir) => Ok(PathBuf::from(dir)),
-        None => Ok(Library::default_root()?),
-    }
-}
-
 pub fn run() -> Result<(), AppError> {
-    let library = Library::open(startup_library()?)?;
+    let config = startup::config_dir();
+    let start = startup::choose(
+        std::env::var_os("ASSAY_LIBRARY").map(PathBuf::from),
+        config.as_deref().and_then(startup::remembered),
+        Library::default_root()?,
+    );
     let builder = specta_builder();
     tauri::Builder::default()
-        .manage(AppState::new(library))
+        // The folder pickers; nothing else of the plugin is allowed (capabilities/default.json).
+        .plugin(tauri_plugin_dialog::init())
+        .manage(AppState::new(start, config))
         .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            builder.mount_events(app);
+            live::start(app.handle().clone());
+            watcher::restart(app.handle());
+            Ok(())
+        })
         .register_asynchronous_uri_scheme_protocol("assay", |ctx, request, responder| {
-            let root = ctx
-                .app_handle()
-                .state::<AppState>()
-                .library()
-                .root()
-                .to_owned();
+            let library = ctx.app_handle().state::<AppState>().library();
             let path = request.uri().path().to_owned();
             // A page of thumbnails is some 200 requests: the blocking pool
             // reads them, never the event loop and never a thread each.
             tauri::async_runtime::spawn_blocking(move || {
-                responder.respond(previews::respond(&root, &path))
+                responder.respond(match library {
+                    Ok(library) => previews::respond(library.root(), &path),
+                    Err(_) => previews::not_found(),
+                })
             });
         })
         .run(tauri::generate_context!())

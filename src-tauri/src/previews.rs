@@ -21,12 +21,18 @@ pub fn resolve(root: &Path, request_path: &str) -> Option<PathBuf> {
     Some(root.join(relative))
 }
 
+fn status(code: StatusCode) -> Response<Vec<u8>> {
+    let mut response = Response::new(Vec::new());
+    *response.status_mut() = code;
+    response
+}
+
+/// The answer while no library is open.
+pub fn not_found() -> Response<Vec<u8>> {
+    status(StatusCode::NOT_FOUND)
+}
+
 pub fn respond(root: &Path, request_path: &str) -> Response<Vec<u8>> {
-    let status = |code: StatusCode| {
-        let mut response = Response::new(Vec::new());
-        *response.status_mut() = code;
-        response
-    };
     let Some(file) = resolve(root, request_path) else {
         return status(StatusCode::FORBIDDEN);
     };

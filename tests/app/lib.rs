@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use fantoccini::error::NewSessionError;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 /// The repository's root folder.
@@ -127,6 +128,8 @@ impl App {
                 .args(["--native-port", &native_port.to_string()])
                 .env("DISPLAY", format!(":{display_number}"))
                 .env("ASSAY_LIBRARY", &library)
+                // What the app remembers (the library opened last) stays in the test's folder.
+                .env("ASSAY_CONFIG_DIR", dir.path().join("config"))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -140,11 +143,25 @@ impl App {
             "tauri:options".into(),
             serde_json::json!({ "application": app_binary()? }),
         );
-        let client = ClientBuilder::native()
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .context("opening a WebDriver session on the app")?;
+        // tauri-driver listens before WebKitWebDriver behind it does: on a
+        // busy machine the first session request can find nobody there.
+        let mut attempt = 0;
+        let client = loop {
+            attempt += 1;
+            match ClientBuilder::native()
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(
+                    NewSessionError::Failed(_)
+                    | NewSessionError::FailedC(_)
+                    | NewSessionError::Lost(_),
+                ) if attempt < 3 => tokio::time::sleep(Duration::from_secs(1)).await,
+                Err(e) => return Err(e).context("opening a WebDriver session on the app"),
+            }
+        };
         Ok(App {
             client,
             library,

@@ -2,4 +2,6 @@
 //! through tauri-driver, on libraries made with the same core the app uses.
 
 mod library;
+mod queue;
 mod review;
+mod settings;

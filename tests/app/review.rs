@@ -1,6 +1,7 @@
 //! The whole review flow in the window: a creator tags and submits, a rights
 //! manager approves one, rejects one with a comment and exports a signed
-//! manifest that the app shows verified; the timeline shows every step.
+//! manifest (a wrong passphrase first), an audit package and an XMP sidecar,
+//! each shown verified; the timeline shows every step.
 
 use std::path::Path;
 
@@ -12,7 +13,7 @@ use fantoccini::Locator;
 use crate::library::{unlock, PASSPHRASE};
 
 /// Four users and the creator profile the creator's assets link to.
-fn team(library: &Path) -> Result<()> {
+pub fn team(library: &Path) -> Result<()> {
     let lib = Library::open(library)?;
     lib.add_user(None, "ada", Role::Admin, PASSPHRASE.as_bytes())?;
     let ada = lib.unlock("ada", PASSPHRASE.as_bytes())?;
@@ -51,6 +52,31 @@ async fn set_field(app: &App, field: &str, value: &str) -> Result<()> {
     input.clear().await?;
     input.send_keys(value).await?;
     app.find("button[aria-label='Apply to selection']")
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+/// Fills the export form and exports the selection.
+async fn export(app: &App, kind: &str, out: &str, passphrase: Option<&str>) -> Result<()> {
+    app.find("select[aria-label='Export kind']")
+        .await?
+        .select_by_value(kind)
+        .await?;
+    let destination = app.find("input[aria-label='Export destination']").await?;
+    destination.clear().await?;
+    // WebDriver refuses an empty text; an empty destination is just cleared.
+    if !out.is_empty() {
+        destination.send_keys(out).await?;
+    }
+    if let Some(passphrase) = passphrase {
+        app.find("input[aria-label='Signing passphrase']")
+            .await?
+            .send_keys(passphrase)
+            .await?;
+    }
+    app.find("button[aria-label='Export selection']")
         .await?
         .click()
         .await?;
@@ -172,22 +198,42 @@ async fn creator_submits_rights_manager_decides_and_exports_a_verified_manifest(
 
     pick(&app, &ids[0]).await?;
     let out = app.library.with_file_name("manifest.json");
-    app.find("input[aria-label='Manifest destination']")
-        .await?
-        .send_keys(&out.to_string_lossy())
-        .await?;
-    app.find("button[aria-label='Export signed manifest']")
+    // A wrong passphrase signs nothing and writes nothing.
+    export(&app, "manifest", &out.to_string_lossy(), Some("not rosa's")).await?;
+    let alert = app.text_until("[role=alert]", |t| !t.is_empty()).await?;
+    assert!(alert.contains("passphrase"), "{alert}");
+    assert!(
+        !out.exists(),
+        "a manifest was written with a wrong passphrase"
+    );
+    app.find("button[aria-label='Dismiss error']")
         .await?
         .click()
         .await?;
+
+    export(&app, "manifest", &out.to_string_lossy(), Some(PASSPHRASE)).await?;
     let verified = app
-        .find("[data-testid=manifest-verification][data-ok=true]")
+        .find("[data-testid=export-verification][data-kind=manifest][data-ok=true]")
         .await?;
     assert!(verified.text().await?.contains("1 assets"));
     let check = lib.verify_manifest_file(&out)?;
     assert!(check.failures.is_empty(), "{:?}", check.failures);
     assert_eq!(check.assets, 1);
     app.screenshot("export").await?;
+
+    // The same asset as an audit package and as an XMP sidecar beside its file.
+    let package = app.library.with_file_name("audit.tar");
+    export(&app, "audit", &package.to_string_lossy(), Some(PASSPHRASE)).await?;
+    app.find("[data-testid=export-verification][data-kind=audit][data-ok=true]")
+        .await?;
+    let audit = lib.verify_audit_file(&package)?;
+    assert!(audit.failures.is_empty(), "{:?}", audit.failures);
+    assert_eq!(audit.assets, 1);
+    export(&app, "xmp", "", None).await?;
+    app.find("[data-testid=export-verification][data-kind=xmp][data-ok=true]")
+        .await?;
+    let sidecar = format!("{}.xmp", lib.record(&ids[0])?.locations[0].path);
+    assert!(std::path::Path::new(&sidecar).is_file(), "no {sidecar}");
 
     // The approved asset's timeline, in order.
     let timeline = app

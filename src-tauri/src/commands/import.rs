@@ -55,7 +55,7 @@ pub async fn import_paths(
     job: u32,
     on_progress: Channel<ImportProgress>,
 ) -> AppResult<ImportSummary> {
-    let library = state.library();
+    let library = state.library()?;
     let options = ImportOptions {
         jobs: 0,
         cancel: state.start_job(job),

@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use assay_core::{Library, Role, User};
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, State};
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::watcher;
 
 /// What the window shows about the open library and who acts in it.
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -25,7 +26,7 @@ pub struct Acting {
 }
 
 fn info(state: &AppState) -> AppResult<LibraryInfo> {
-    let library = state.library();
+    let library = state.library()?;
     Ok(LibraryInfo {
         root: library.root().to_string_lossy().into_owned(),
         assets: library.grid_count(&Default::default())?,
@@ -37,16 +38,44 @@ fn info(state: &AppState) -> AppResult<LibraryInfo> {
     })
 }
 
+/// What the window starts on: the open library, or why none is open and
+/// where the picker proposes one.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct StartupInfo {
+    pub library: Option<LibraryInfo>,
+    /// Why the library expected at start did not open (`library_missing`, ...).
+    pub problem: Option<AppError>,
+    /// The folder the picker proposes: the default location on a first run,
+    /// the missing folder when one went missing.
+    pub suggested: String,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn startup(state: State<'_, AppState>) -> AppResult<StartupInfo> {
+    let library = match state.library() {
+        Ok(_) => Some(info(&state)?),
+        Err(_) => None,
+    };
+    Ok(StartupInfo {
+        problem: state.start_problem().filter(|_| library.is_none()).cloned(),
+        library,
+        suggested: state.suggested().to_string_lossy().into_owned(),
+    })
+}
+
 #[tauri::command]
 #[specta::specta]
 pub fn library_info(state: State<'_, AppState>) -> AppResult<LibraryInfo> {
     info(&state)
 }
 
-/// Opens the library at `path`; with `create`, makes it if it does not exist.
+/// Opens the library at `path`; with `create`, makes it if it does not
+/// exist. The next start opens it again.
 #[tauri::command]
 #[specta::specta]
 pub fn open_library(
+    app: AppHandle,
     state: State<'_, AppState>,
     path: String,
     create: bool,
@@ -56,7 +85,11 @@ pub fn open_library(
     } else {
         Library::open_existing(&path)?
     };
+    if let Some(config) = state.config() {
+        crate::startup::remember(config, library.root())?;
+    }
     state.set_library(library);
+    watcher::restart(&app);
     info(&state)
 }
 
@@ -71,7 +104,7 @@ pub fn add_user(
 ) -> AppResult<User> {
     let actor = state.actor();
     Ok(state
-        .library()
+        .library()?
         .add_user(actor.as_deref(), &name, role, passphrase.as_bytes())?)
 }
 
@@ -79,18 +112,22 @@ pub fn add_user(
 #[tauri::command]
 #[specta::specta]
 pub fn unlock(
+    app: AppHandle,
     state: State<'_, AppState>,
     name: String,
     passphrase: String,
 ) -> AppResult<LibraryInfo> {
-    let actor = state.library().unlock(&name, passphrase.as_bytes())?;
+    let actor = state.library()?.unlock(&name, passphrase.as_bytes())?;
     state.set_actor(Some(Arc::new(actor)));
+    // Watched folders are imported as whoever acts.
+    watcher::restart(&app);
     info(&state)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn lock(state: State<'_, AppState>) -> AppResult<LibraryInfo> {
+pub fn lock(app: AppHandle, state: State<'_, AppState>) -> AppResult<LibraryInfo> {
     state.set_actor(None);
+    watcher::restart(&app);
     info(&state)
 }

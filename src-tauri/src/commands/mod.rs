@@ -3,7 +3,9 @@
 
 pub mod assets;
 pub mod export;
+pub mod fields;
 pub mod import;
 pub mod library;
 pub mod report;
 pub mod review;
+pub mod settings;

@@ -10,5 +10,5 @@ use crate::state::AppState;
 #[tauri::command]
 #[specta::specta]
 pub fn report(state: State<'_, AppState>) -> AppResult<Report> {
-    Ok(state.library().report()?)
+    Ok(state.library()?.report()?)
 }

@@ -39,7 +39,7 @@ pub fn edit_assets(
         .map(|s| Change::set_text(&s.field, &s.value))
         .collect::<assay_core::Result<Vec<_>>>()?;
     Ok(state
-        .library()
+        .library()?
         .edit(&actor, &Selection::Assets(asset_ids), &changes)?)
 }
 
@@ -48,7 +48,7 @@ pub fn edit_assets(
 pub fn submit(state: State<'_, AppState>, asset_ids: Vec<String>) -> AppResult<Vec<Decision>> {
     let actor = acting(&state)?;
     Ok(state
-        .library()
+        .library()?
         .submit(&actor, &Selection::Assets(asset_ids))?)
 }
 
@@ -60,7 +60,7 @@ pub fn approve(
     comment: Option<String>,
 ) -> AppResult<Vec<Decision>> {
     let actor = acting(&state)?;
-    Ok(state.library().approve(
+    Ok(state.library()?.approve(
         &actor,
         &Selection::Assets(asset_ids),
         comment.as_deref().filter(|c| !c.trim().is_empty()),
@@ -76,7 +76,7 @@ pub fn reject(
 ) -> AppResult<Vec<Decision>> {
     let actor = acting(&state)?;
     Ok(state
-        .library()
+        .library()?
         .reject(&actor, &Selection::Assets(asset_ids), &comment)?)
 }
 
@@ -86,7 +86,7 @@ pub fn reject(
 pub fn release(state: State<'_, AppState>, asset_ids: Vec<String>) -> AppResult<Vec<Decision>> {
     let actor = acting(&state)?;
     Ok(state
-        .library()
+        .library()?
         .release(&actor, &Selection::Assets(asset_ids))?)
 }
 
@@ -95,7 +95,7 @@ pub fn release(state: State<'_, AppState>, asset_ids: Vec<String>) -> AppResult<
 #[specta::specta]
 pub fn queue(state: State<'_, AppState>) -> AppResult<Vec<QueueItem>> {
     let actor = acting(&state)?;
-    Ok(state.library().queue(&actor)?)
+    Ok(state.library()?.queue(&actor)?)
 }
 
 /// The rights fields a bulk edit may set, from the asset schema.
@@ -121,7 +121,7 @@ pub struct LicenseChoice {
 #[specta::specta]
 pub fn license_tags(state: State<'_, AppState>) -> AppResult<Vec<LicenseChoice>> {
     Ok(state
-        .library()
+        .library()?
         .taxonomy()?
         .iter()
         .map(|t| LicenseChoice {

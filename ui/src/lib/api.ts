@@ -1,7 +1,8 @@
 // The front end's one door to the shell: the generated bindings, with
 // errors turned into exceptions that carry the core's code.
 
-import { commands, type AppError } from "./bindings";
+import { open } from "@tauri-apps/plugin-dialog";
+import { commands, events, type AppError } from "./bindings";
 
 export class CommandError extends Error {
   code: string;
@@ -20,11 +21,17 @@ export async function call<T>(pending: Promise<Result<T>>): Promise<T> {
   return result.data;
 }
 
-export { commands };
+export { commands, events };
 
 /** The URL of a file under the library's previews/ folder (served by the shell's `assay:` protocol). */
 export function previewUrl(relative: string): string {
   const path = relative.split("/").map(encodeURIComponent).join("/");
   // WebKitGTK and WebKit take custom schemes as is; WebView2 wants http://SCHEME.localhost.
   return navigator.userAgent.includes("Windows") ? `http://assay.localhost/${path}` : `assay://localhost/${path}`;
+}
+
+/** A folder picked in the system's dialog, or null when the user cancelled. */
+export async function chooseFolder(title: string, start?: string): Promise<string | null> {
+  const picked = await open({ directory: true, multiple: false, title, defaultPath: start || undefined });
+  return typeof picked === "string" ? picked : null;
 }

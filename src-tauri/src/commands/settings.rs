@@ -1,0 +1,96 @@
+//! Settings: the library's watched folders, its users and creator profiles.
+//! Each change that affects watching restarts the watcher.
+
+use std::path::{Path, PathBuf};
+
+use assay_core::{Creator, NewCreator, Role, User};
+use tauri::{AppHandle, State};
+
+use crate::commands::review::acting;
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::watcher;
+
+fn texts(folders: Vec<PathBuf>) -> Vec<String> {
+    folders
+        .into_iter()
+        .map(|f| f.to_string_lossy().into_owned())
+        .collect()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn watched_folders(state: State<'_, AppState>) -> AppResult<Vec<String>> {
+    Ok(texts(state.library()?.watched_folders()?))
+}
+
+/// Adds `path` to the watched folders (it must exist) and starts watching it.
+#[tauri::command]
+#[specta::specta]
+pub fn add_watched_folder(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    path: String,
+) -> AppResult<Vec<String>> {
+    let library = state.library()?;
+    library.add_watched_folder(Path::new(&path))?;
+    watcher::restart(&app);
+    Ok(texts(library.watched_folders()?))
+}
+
+/// Stops watching `path`; what was imported from it stays.
+#[tauri::command]
+#[specta::specta]
+pub fn remove_watched_folder(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    path: String,
+) -> AppResult<Vec<String>> {
+    let library = state.library()?;
+    library.remove_watched_folder(Path::new(&path))?;
+    watcher::restart(&app);
+    Ok(texts(library.watched_folders()?))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn users(state: State<'_, AppState>) -> AppResult<Vec<User>> {
+    Ok(state.library()?.users()?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn creators(state: State<'_, AppState>) -> AppResult<Vec<Creator>> {
+    Ok(state.library()?.creators()?)
+}
+
+/// Adds a creator profile: who made the work and where their money goes.
+#[tauri::command]
+#[specta::specta]
+pub fn add_creator(
+    state: State<'_, AppState>,
+    name: String,
+    payout_ref: String,
+    contact: Option<String>,
+    attribution: Option<String>,
+) -> AppResult<Creator> {
+    let actor = acting(&state)?;
+    let blank = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+    Ok(state.library()?.add_creator(
+        &actor,
+        &NewCreator {
+            name,
+            payout_ref,
+            contact: blank(contact),
+            agreement_id: None,
+            attribution: blank(attribution),
+        },
+    )?)
+}
+
+/// The roles a user may have, for the add-user form.
+#[tauri::command]
+#[specta::specta]
+pub fn roles() -> Vec<Role> {
+    Role::ALL.to_vec()
+}

@@ -1,0 +1,419 @@
+//! The review queue and the dashboard in the window: a rights manager works
+//! through the queue from the keyboard (approve, reject with a comment),
+//! approves two at once and releases one, every row showing what the core's
+//! queue says is missing; the dashboard shows the core's report; then a
+//! steward fixes what came back and submits it again.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Result};
+use assay_app_e2e::{corpus_file, App};
+use assay_core::{Actor, Change, Filter, ImportOptions, Library, Report, Selection};
+use fantoccini::Locator;
+use serde_json::{json, Value};
+
+use crate::library::{unlock, PASSPHRASE};
+use crate::review::team;
+
+const ENTER: &str = "\u{e007}";
+const DOWN: &str = "\u{e015}";
+
+fn set(field: &str, value: Value) -> Change {
+    Change::Set {
+        field: field.into(),
+        value,
+    }
+}
+
+/// The team, and six of cy's photos submitted: first one without its payout
+/// reference and contract and one NO-TRAIN (both quarantined), then four
+/// with everything (pending).
+fn six_submitted(library: &Path) -> Result<()> {
+    team(library)?;
+    let lib = Library::open(library)?;
+    let cy = Arc::new(lib.unlock("cy", PASSPHRASE.as_bytes())?);
+    let folder = library.with_file_name("photos");
+    std::fs::create_dir_all(&folder)?;
+    for name in [
+        "Canon_40D.jpg",
+        "Nikon_D70.jpg",
+        "Pentax_K10D.jpg",
+        "Sony_HDR-HC3.jpg",
+        "Kodak_CX7530.jpg",
+        "Fujifilm_FinePix_E500.jpg",
+    ] {
+        std::fs::copy(
+            corpus_file(&format!("exif-py/jpg/{name}")),
+            folder.join(name),
+        )?;
+    }
+    let options = ImportOptions {
+        actor: Some(cy.clone()),
+        ..Default::default()
+    };
+    let summary = lib.import(&[folder], &options, &mut |_| {})?;
+    ensure!(summary.imported == 6, "{summary:?}");
+    let ids: Vec<String> = lib
+        .list(&Filter::default())?
+        .into_iter()
+        .map(|r| r.asset_id)
+        .collect();
+    let pick = |range: std::ops::Range<usize>| Selection::Assets(ids[range].to_vec());
+    let complete = |license: &str| {
+        [
+            set("license_tag", json!(license)),
+            set("tax_and_payout_info", json!("acct_cy")),
+            set("signed_contract_id", json!("K-1")),
+        ]
+    };
+    lib.edit(&cy, &pick(0..1), &[set("license_tag", json!("CC-BY-4.0"))])?;
+    lib.edit(&cy, &pick(1..2), &complete("NO-TRAIN"))?;
+    lib.edit(&cy, &pick(2..6), &complete("CC-BY-4.0"))?;
+    lib.submit(&cy, &pick(0..2))?;
+    // A second later, so the queue (oldest first) lists these after the others.
+    std::thread::sleep(Duration::from_millis(1100));
+    lib.submit(&cy, &pick(2..6))?;
+    Ok(())
+}
+
+fn sorted(ids: &[String]) -> Vec<String> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids
+}
+
+/// What a row shows: the core's reason in words ("missing tax_and_payout_info"
+/// reads "Missing tax and payout info").
+fn words(reason: &str) -> String {
+    let words = reason.replace('_', " ");
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The queue's rows in the window: asset, state, failed gates and their words.
+async fn rows(app: &App) -> Result<Value> {
+    Ok(app
+        .client
+        .execute(
+            "return [...document.querySelectorAll(\"table[aria-label='Review queue'] tbody tr\")].map(tr => ({
+               asset: tr.dataset.asset, state: tr.dataset.state, gates: tr.dataset.gates,
+               missing: [...tr.querySelectorAll('li')].map(li => li.textContent.trim()),
+             }))",
+            vec![],
+        )
+        .await?)
+}
+
+/// Waits until the window's queue is `actor`'s queue as the core reads it,
+/// and returns its asset ids in order.
+async fn shows_the_queue(app: &App, lib: &Library, actor: &Actor) -> Result<Vec<String>> {
+    let start = Instant::now();
+    loop {
+        let queue = lib.queue(actor)?;
+        let expected: Vec<Value> = queue
+            .iter()
+            .map(|item| {
+                json!({
+                    "asset": item.asset_id,
+                    "state": item.state,
+                    "gates": item.failed_gates.iter().map(|g| g.gate.as_str()).collect::<Vec<_>>().join(" "),
+                    "missing": item.failed_gates.iter().map(|g| words(&g.reason)).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let shown = rows(app).await?;
+        if shown == Value::from(expected.clone()) {
+            return Ok(queue.into_iter().map(|i| i.asset_id).collect());
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            bail!("the window's queue {shown:#} is not the core's {expected:#?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The current row's asset, and the asset of the row holding the focus.
+async fn current(app: &App) -> Result<(Value, Value)> {
+    let both = app
+        .client
+        .execute(
+            "return [document.querySelector('tr[aria-current=true]')?.dataset.asset ?? null,
+                     document.activeElement?.closest('tr')?.dataset.asset ?? null]",
+            vec![],
+        )
+        .await?;
+    Ok((both[0].clone(), both[1].clone()))
+}
+
+/// Types `keys` into whatever has the focus, as a user at the keyboard would.
+async fn press(app: &App, keys: &str) -> Result<()> {
+    app.client.active_element().await?.send_keys(keys).await?;
+    Ok(())
+}
+
+/// Moves the current row to `target` with j and k.
+async fn go_to(app: &App, ids: &[String], target: &str) -> Result<()> {
+    for _ in 0..ids.len() * 2 {
+        let (at, _) = current(app).await?;
+        let at = ids.iter().position(|id| at == id.as_str());
+        let to = ids.iter().position(|id| id == target);
+        match (at, to) {
+            (Some(a), Some(t)) if a == t => return Ok(()),
+            (Some(a), Some(t)) => press(app, if a < t { "j" } else { "k" }).await?,
+            _ => bail!("{target} or the current row is not in the queue {ids:?}"),
+        }
+    }
+    bail!("j and k never reached {target}")
+}
+
+async fn status(app: &App, expected: &str) -> Result<String> {
+    app.text_until("[data-testid=queue-status]", |t| t.contains(expected))
+        .await
+}
+
+async fn checkbox(app: &App, asset_id: &str, shift: bool) -> Result<()> {
+    app.client
+        .execute(
+            "document.querySelector(`tr[data-asset='${arguments[0]}'] input[type=checkbox]`)
+               .dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, shiftKey: arguments[1]}))",
+            vec![asset_id.into(), shift.into()],
+        )
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_rights_manager_works_through_the_queue_and_the_dashboard_shows_the_report() -> Result<()>
+{
+    let app = App::start(six_submitted).await?;
+    let lib = Library::open(&app.library)?;
+    let rosa = lib.unlock("rosa", PASSPHRASE.as_bytes())?;
+    let before = lib.queue(&rosa)?;
+    // Both were submitted in one call, so the queue may list them either
+    // way round: the one without its payout reference first, here.
+    let license = |id: &str| -> Result<Value> {
+        Ok(lib
+            .record(id)?
+            .rights
+            .get("license_tag")
+            .cloned()
+            .unwrap_or_default())
+    };
+    let mut held: Vec<String> = before
+        .iter()
+        .filter(|i| i.state == "quarantined")
+        .map(|i| i.asset_id.clone())
+        .collect();
+    held.sort_by_key(|id| license(id).ok() == Some(json!("NO-TRAIN")));
+    let pending: Vec<String> = before
+        .iter()
+        .filter(|i| i.state == "pending")
+        .map(|i| i.asset_id.clone())
+        .collect();
+    ensure!(held.len() == 2 && pending.len() == 4, "{before:#?}");
+
+    unlock(&app, "rosa", PASSPHRASE).await?;
+    app.text_until("[data-testid=acting]", |t| t.starts_with("rosa"))
+        .await?;
+    app.find("button[aria-label='Queue view']")
+        .await?
+        .click()
+        .await?;
+    let ids = shows_the_queue(&app, &lib, &rosa).await?;
+    assert_eq!(
+        ids,
+        before
+            .iter()
+            .map(|i| i.asset_id.clone())
+            .collect::<Vec<_>>(),
+        "oldest first"
+    );
+    assert_eq!(
+        (sorted(&ids[..2]), sorted(&ids[2..])),
+        (sorted(&held), sorted(&pending))
+    );
+    // Each row says how long it has waited.
+    let ages = app
+        .client
+        .find_all(Locator::Css("table[aria-label='Review queue'] td.age"))
+        .await?;
+    assert_eq!(ages.len(), 6);
+    assert!(ages[0].text().await?.ends_with('s'));
+
+    // The keyboard: a click on the first row, then j and the arrow down.
+    app.find(&format!("tr[data-asset='{}'] button", ids[0]))
+        .await?
+        .click()
+        .await?;
+    press(&app, "j").await?;
+    press(&app, DOWN).await?;
+    let (at, focused) = current(&app).await?;
+    assert_eq!(
+        (at.as_str(), focused.as_str()),
+        (Some(&*pending[0]), Some(&*pending[0]))
+    );
+    app.screenshot("queue").await?;
+
+    // a approves the current row; the next one becomes current, with the focus.
+    press(&app, "a").await?;
+    status(&app, "1 approved").await?;
+    let ids = shows_the_queue(&app, &lib, &rosa).await?;
+    let (at, focused) = current(&app).await?;
+    assert_eq!(at, json!(pending[1]));
+    assert_eq!(focused, json!(pending[1]));
+
+    // r opens the comment box; Enter rejects with the comment.
+    go_to(&app, &ids, &pending[1]).await?;
+    press(&app, "r").await?;
+    app.find("input[aria-label='Rejection comment']").await?;
+    let label = app
+        .client
+        .execute(
+            "return document.activeElement.getAttribute('aria-label')",
+            vec![],
+        )
+        .await?;
+    assert_eq!(label, json!("Rejection comment"));
+    press(&app, &format!("horizon is tilted{ENTER}")).await?;
+    status(&app, "1 rejected").await?;
+    shows_the_queue(&app, &lib, &rosa).await?;
+    assert_eq!(current(&app).await?.0, json!(pending[2]));
+
+    // A click and a shift-click select both remaining pending rows; one call approves them.
+    checkbox(&app, &pending[2], false).await?;
+    checkbox(&app, &pending[3], true).await?;
+    let batch = app.find("button[aria-label='Approve selected']").await?;
+    assert!(batch.text().await?.contains("(2)"));
+    batch.click().await?;
+    status(&app, "2 approved").await?;
+    let ids = shows_the_queue(&app, &lib, &rosa).await?;
+    assert_eq!(sorted(&ids), sorted(&held));
+
+    // The NO-TRAIN one goes back to draft, to be fixed.
+    go_to(&app, &ids, &held[1]).await?;
+    app.find("button[aria-label='Release current item']")
+        .await?
+        .click()
+        .await?;
+    status(&app, "1 draft").await?;
+    assert_eq!(shows_the_queue(&app, &lib, &rosa).await?, [held[0].clone()]);
+
+    let state = |id: &str| -> Result<String> { Ok(lib.record(id)?.workflow.workflow_state) };
+    for id in [&pending[0], &pending[2], &pending[3]] {
+        assert_eq!(state(id)?, "approved");
+    }
+    assert_eq!(state(&pending[1])?, "rejected");
+    assert_eq!(state(&held[0])?, "quarantined");
+    assert_eq!(state(&held[1])?, "draft");
+    let rejection = lib.provenance(&pending[1])?;
+    let rejection = rejection
+        .last()
+        .map(|e| (e.kind.as_str(), &e.data["comment"]));
+    assert_eq!(rejection, Some(("rejection", &json!("horizon is tilted"))));
+
+    app.find("button[aria-label='Dashboard view']")
+        .await?
+        .click()
+        .await?;
+    dashboard_shows(&app, &lib.report()?).await?;
+    app.screenshot("dashboard").await?;
+
+    // The steward's queue: the rejected and released assets; fix the license
+    // of the released one, with the bulk edit, and submit it again.
+    app.find("button[aria-label='Lock']").await?.click().await?;
+    unlock(&app, "sam", PASSPHRASE).await?;
+    app.text_until("[data-testid=acting]", |t| t.starts_with("sam"))
+        .await?;
+    app.find("button[aria-label='Queue view']")
+        .await?
+        .click()
+        .await?;
+    let sam = lib.unlock("sam", PASSPHRASE.as_bytes())?;
+    let ids = shows_the_queue(&app, &lib, &sam).await?;
+    assert!(
+        ids.contains(&held[1]) && ids.contains(&pending[1]),
+        "{ids:?}"
+    );
+    checkbox(&app, &held[1], false).await?;
+    app.text_until("[aria-label='Actions on the selection'] h3", |t| {
+        t.to_lowercase().starts_with("1 selected")
+    })
+    .await?;
+    app.find("select[aria-label='License tag']")
+        .await?
+        .select_by_value("CC-BY-4.0")
+        .await?;
+    app.find("button[aria-label='Apply to selection']")
+        .await?
+        .click()
+        .await?;
+    app.text_until("[data-testid=action-status]", |t| {
+        t.contains("Changed 1 of 1")
+    })
+    .await?;
+    app.find("button[aria-label='Submit for review']")
+        .await?
+        .click()
+        .await?;
+    app.text_until("[data-testid=action-status]", |t| t.contains("1 pending"))
+        .await?;
+    assert!(!shows_the_queue(&app, &lib, &sam).await?.contains(&held[1]));
+    assert_eq!(state(&held[1])?, "pending");
+    app.close().await
+}
+
+/// Every figure of the dashboard is the core report's.
+async fn dashboard_shows(app: &App, report: &Report) -> Result<()> {
+    let value = |id: &'static str| async move {
+        let e = app.find(&format!("[data-testid={id}]")).await?;
+        anyhow::Ok(e.attr("data-value").await?.unwrap_or_default())
+    };
+    assert_eq!(value("figure-assets").await?, report.assets.to_string());
+    assert_eq!(value("figure-complete").await?, report.complete.to_string());
+    assert_eq!(value("figure-eligible").await?, report.eligible.to_string());
+    assert_eq!(
+        value("figure-quarantined").await?,
+        report.quarantined.to_string()
+    );
+    let share = app.find("[data-testid=figure-complete]").await?;
+    assert_eq!(
+        share.text().await?,
+        format!("{:.1}%", report.complete_share * 100.0)
+    );
+    let times = report.time_to_approval.as_ref();
+    let approved = times.map_or(0, |t| t.count);
+    assert_eq!(value("figure-approved").await?, approved.to_string());
+    assert_eq!(approved, 3);
+    for (id, seconds) in [
+        ("figure-median", times.map(|t| t.median_seconds)),
+        ("figure-p90", times.map(|t| t.p90_seconds)),
+    ] {
+        let e = app.find(&format!("[data-testid={id}]")).await?;
+        assert_eq!(
+            e.attr("data-seconds").await?,
+            seconds.map(|s| s.to_string())
+        );
+    }
+    for (label, counts) in [
+        ("Assets by state", &report.by_state),
+        ("Assets by license", &report.by_license),
+        ("Why quarantined", &report.quarantined_by_reason),
+        ("Not eligible, by gate", &report.ineligible_by_gate),
+    ] {
+        let shown = app
+            .client
+            .execute(
+                "return Object.fromEntries([...document.querySelectorAll(`table[aria-label='${arguments[0]}'] tr`)]
+                   .map(tr => [tr.dataset.key, Number(tr.dataset.value)]))",
+                vec![label.into()],
+            )
+            .await?;
+        assert_eq!(shown, json!(counts), "{label}");
+    }
+    Ok(())
+}
