@@ -56,6 +56,10 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::settings::creators,
             commands::settings::add_creator,
             commands::settings::roles,
+            commands::market::markets,
+            commands::market::connect_market,
+            commands::market::market_activity,
+            commands::market::sync_market,
         ])
         .events(collect_events![live::LibraryChanged, watcher::WatchFailed])
         // Sizes and counts are u64 in the core; libraries stay far below 2^53.

@@ -2,6 +2,7 @@
 //! through tauri-driver, on libraries made with the same core the app uses.
 
 mod library;
+mod market;
 mod queue;
 mod review;
 mod settings;

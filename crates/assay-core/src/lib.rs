@@ -35,6 +35,7 @@ mod library;
 pub mod licenses;
 mod manifest;
 mod market;
+mod market_activity;
 mod market_feed;
 pub mod media;
 mod merkle;
@@ -80,6 +81,7 @@ pub use ingest::{FileReport, FileStatus, ImportEvent, ImportOptions, ImportSumma
 pub use library::Library;
 pub use manifest::{verify_manifest, ManifestCheck, ManifestExport, RefusedAsset};
 pub use market::{Claimed, Market, MarketAsset, MarketManifest, UploadState, Withdrawal};
+pub use market_activity::{MarketActivity, MarketListing, MarketPayment, Total, MARKET_TOKENS_DIR};
 pub use market_feed::{FeedRecorded, PaymentRecorded};
 pub use migrations::CURRENT_VERSION as CATALOG_VERSION;
 pub use provenance::{Break, Event, EventKind, ProvenanceReport};

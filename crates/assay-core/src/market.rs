@@ -29,6 +29,7 @@ use crate::users::Actor;
 
 /// A marketplace the library publishes to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Market {
     pub name: String,
     /// The server's base URL, without a trailing slash.
@@ -91,20 +92,28 @@ pub struct Withdrawal {
     pub reason: &'static str,
 }
 
+/// A market's name names files too (its pasted token), so it is kept to
+/// letters, digits, '-', '_' and '.'.
+pub(crate) fn check_market_name(name: &str) -> Result<()> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !name.starts_with('.');
+    if !valid {
+        return Err(Error::InvalidInput(format!(
+            "market name {name:?}: use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'"
+        )));
+    }
+    Ok(())
+}
+
 impl Library {
     /// Adds a marketplace under `name`. The token stays in `token_file`
     /// (read at each sync); only its absolute path is kept.
     pub fn add_market(&self, name: &str, url: &str, token_file: &Path) -> Result<Market> {
-        let valid_name = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if !valid_name {
-            return Err(Error::InvalidInput(format!(
-                "market name {name:?}: use 1 to 64 letters, digits, '-', '_' or '.'"
-            )));
-        }
+        check_market_name(name)?;
         let url = url.trim_end_matches('/');
         if !(url.starts_with("http://") || url.starts_with("https://"))
             || url.contains(char::is_whitespace)

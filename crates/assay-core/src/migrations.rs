@@ -229,6 +229,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX assets_state_imported ON assets(workflow_state, imported_at);
     DROP INDEX assets_workflow_state;
     "#,
+    // 10: the payment events alone (market_activity.rs): a market panel
+    // reads them without walking every asset's chain.
+    r#"
+    CREATE INDEX events_payments ON events(kind) WHERE kind = 'payment';
+    "#,
 ];
 
 /// The catalog version this build writes.

@@ -6,6 +6,7 @@ use serde::Serialize;
 /// One step of a sync, as it happens; `assay sync --json` prints each as a
 /// line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum SyncEvent {
     /// Approved assets the sync cannot publish, and why.
@@ -59,6 +60,7 @@ pub enum SyncEvent {
 
 /// What a sync did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SyncReport {
     pub market: String,
     /// Manifests posted (new or resumed).

@@ -6,6 +6,7 @@ pub mod export;
 pub mod fields;
 pub mod import;
 pub mod library;
+pub mod market;
 pub mod report;
 pub mod review;
 pub mod settings;

@@ -78,6 +78,20 @@ export const commands = {
 	addCreator: (name: string, payoutRef: string, contact: string | null, attribution: string | null) => typedError<Creator, AppError>(__TAURI_INVOKE("add_creator", { name, payoutRef, contact, attribution })),
 	/**  The roles a user may have, for the add-user form. */
 	roles: () => __TAURI_INVOKE<Role[]>("roles"),
+	markets: () => typedError<Market[], AppError>(__TAURI_INVOKE("markets")),
+	/**
+	 *  Adds the market at `url` under `name`, keeping the pasted publisher
+	 *  `token` in the library's own token file.
+	 */
+	connectMarket: (name: string, url: string, token: string) => typedError<Market, AppError>(__TAURI_INVOKE("connect_market", { name, url, token })),
+	marketActivity: (market: string) => typedError<MarketActivity, AppError>(__TAURI_INVOKE("market_activity", { market })),
+	/**
+	 *  Publishes the approved assets not yet listed on `market` and records
+	 *  its payments, as the acting rights manager. `job` is the front end's
+	 *  number for `cancel_job`; a cancelled sync keeps what it finished and the
+	 *  next one resumes.
+	 */
+	syncMarket: (market: string, price: ListingPrice | null, job: number, onProgress: Channel<SyncProgress>) => typedError<SyncReport, AppError>(__TAURI_INVOKE("sync_market", { market, price, job, onProgress })),
 };
 
 /** Events */
@@ -408,6 +422,12 @@ export type LicenseChoice = {
 	ai_training_allowed: boolean,
 };
 
+/**  The price of listings a sync creates, in the currency's minor unit. */
+export type ListingPrice = {
+	minor: number,
+	currency: string,
+};
+
 export type Location = {
 	path: string,
 	status: LocationStatus,
@@ -440,6 +460,65 @@ export type ManifestWritten = {
 	path: string,
 	export: ManifestExport,
 	check: ManifestCheck,
+};
+
+/**  A marketplace the library publishes to. */
+export type Market = {
+	name: string,
+	/**  The server's base URL, without a trailing slash. */
+	url: string,
+	/**  The file holding the publisher's bearer token. */
+	token_file: string,
+	added_at: string,
+};
+
+/**  A market's listings and payments, newest first. */
+export type MarketActivity = {
+	market: Market,
+	listings: MarketListing[],
+	payments: MarketPayment[],
+	/**  Purchases, per currency. */
+	sales: Total[],
+	/**
+	 *  Payouts sent (creators' shares and the publisher's remainder), per
+	 *  currency.
+	 */
+	paid_out: Total[],
+};
+
+/**
+ *  A manifest sent to the market and the listing that offers it (none
+ *  until a sync lists it).
+ */
+export type MarketListing = {
+	listing_id: string | null,
+	manifest_id: string,
+	assets: number,
+	/**  Assets taken off sale since. */
+	withdrawn: number,
+	/**  When its `export_to_marketplace` events were recorded. */
+	listed_at: string | null,
+};
+
+/**  One payment of the market's feed. */
+export type MarketPayment = {
+	feed_event_id: string,
+	/**
+	 *  `purchase`, `escrow_released`, `refunded`, `payout_sent` or
+	 *  `payout_failed`.
+	 */
+	kind: string,
+	/**  When the market says it happened. */
+	at: string | null,
+	amount_minor: number | null,
+	currency: string | null,
+	/**  For payouts: `creator` or `publisher`. */
+	payee: string | null,
+	creator_wallet: string | null,
+	/**  Why a payout failed or a purchase was refunded. */
+	reason: string | null,
+	/**  The library's assets it was recorded on. */
+	asset_ids: string[],
 };
 
 export type PaymentField = {
@@ -520,6 +599,83 @@ export type StartupInfo = {
 	 *  the missing folder when one went missing.
 	 */
 	suggested: string,
+};
+
+/**
+ *  One step of a sync, as it happens; `assay sync --json` prints each as a
+ *  line.
+ */
+export type SyncEvent = 
+/**  Approved assets the sync cannot publish, and why. */
+{ event: "refused"; refused: RefusedAsset[] } | 
+/**
+ *  A manifest was posted; `files` of its files (`bytes` in all) are to
+ *  upload, the others are on the market already.
+ */
+{ event: "manifest"; manifest_id: string; assets: number; files: number; bytes: number } | 
+/**  The market acknowledged bytes of a file up to `offset`. */
+{ event: "bytes"; asset_id: string; offset: number; size: number; 
+/**  What this sync has sent so far, every file included. */
+sent: number } | 
+/**  A file is on the market, verified against its checksum. */
+{ event: "uploaded"; asset_id: string } | 
+/**  A manifest's listing, `created` by this sync or found. */
+{ event: "listed"; manifest_id: string; listing_id: string; created: boolean } | 
+/**  `export_to_marketplace` events recorded on `assets` assets. */
+{ event: "recorded"; manifest_id: string; listing_id: string; assets: number } | 
+/**  An asset taken off sale. */
+{ event: "withdrawn"; listing_id: string; asset_id: string; reason: string } | 
+/**
+ *  A payment on the market's feed (`purchase`, `escrow_released`,
+ *  `refunded`, `payout_sent` or `payout_failed`) recorded as `payment` events on the
+ *  library's assets it concerns.
+ */
+{ event: "payment"; feed_event_id: string; type: string; asset_ids: string[] };
+
+/**  Where a sync stands; the last one sent has `finished` set. */
+export type SyncProgress = {
+	/**  Bytes of the files to upload, as the manifests posted so far say. */
+	bytes_to_send: number,
+	bytes_sent: number,
+	files_uploaded: number,
+	listings: number,
+	payments: number,
+	/**  The step last heard. */
+	last: SyncEvent | null,
+	finished: boolean,
+};
+
+/**  What a sync did. */
+export type SyncReport = {
+	market: string,
+	/**  Manifests posted (new or resumed). */
+	manifests: number,
+	/**  Files uploaded by this sync, and bytes sent for them. */
+	files_uploaded: number,
+	bytes_sent: number,
+	/**  Files the market held already. */
+	files_present: number,
+	listings_created: number,
+	/**  Asset previews sent to listings. */
+	previews_sent: number,
+	/**  Assets on which an `export_to_marketplace` event was recorded. */
+	assets_recorded: number,
+	withdrawn: number,
+	/**
+	 *  Feed events read for the first time, and `payment` events recorded
+	 *  for them (one per asset a payment concerns).
+	 */
+	feed_events: number,
+	payments_recorded: number,
+	/**  Approved assets the sync could not publish. */
+	refused: RefusedAsset[],
+};
+
+/**  A sum in a currency's minor unit, over `count` payments. */
+export type Total = {
+	currency: string,
+	minor: number,
+	count: number,
 };
 
 export type User = {

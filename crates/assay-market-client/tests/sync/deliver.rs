@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use assay_core::Selection;
+use assay_core::{MarketPayment, Selection, Total};
 use assay_market_client::{
     pull, verify_pulled, PullEvent, PullOptions, PullReport, PullTarget, SyncEvent,
     MARKET_KEYS_FILE,
@@ -196,6 +196,40 @@ fn a_pulled_listing_verifies_and_its_payments_reach_provenance_once() {
             .all(|e| e.user.as_deref() == Some("rosa")));
     }
     assert!(shelf.library.verify_provenance().unwrap().breaks.is_empty());
+
+    // What the app's market panel shows: the listing of three assets, both
+    // sales, and the released one paid out in full (creator and publisher),
+    // each feed event once however many assets it was recorded on.
+    let activity = shelf.library.market_activity("main").unwrap();
+    assert_eq!(activity.listings.len(), 1);
+    let listed = &activity.listings[0];
+    assert_eq!(listed.listing_id.as_deref(), Some(listing.as_str()));
+    assert_eq!((listed.assets, listed.withdrawn), (3, 0));
+    assert!(listed.listed_at.is_some());
+    let eur = |minor, count| {
+        vec![Total {
+            currency: "EUR".into(),
+            minor,
+            count,
+        }]
+    };
+    assert_eq!(activity.sales, eur(10_000, 2));
+    assert_eq!(activity.paid_out, eur(5_000, 2));
+    let purchases: Vec<&MarketPayment> = activity
+        .payments
+        .iter()
+        .filter(|p| p.kind == "purchase")
+        .collect();
+    assert_eq!(purchases.len(), 2);
+    assert!(purchases.iter().all(|p| p.asset_ids.len() == 3));
+    let creator = activity
+        .payments
+        .iter()
+        .find(|p| p.payee.as_deref() == Some("creator"))
+        .unwrap();
+    assert_eq!(creator.creator_wallet.as_deref(), Some("acct_cy"));
+    // Newest first: the payouts came after the purchases.
+    assert_eq!(activity.payments.last().unwrap().kind, "purchase");
 
     // Read again, from the cursor and then from the very beginning: nothing
     // is recorded twice.
