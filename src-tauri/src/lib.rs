@@ -6,6 +6,7 @@ mod error;
 mod live;
 mod previews;
 mod progress;
+mod reveal;
 mod startup;
 mod state;
 mod watcher;
@@ -33,6 +34,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::assets::grid_count,
             commands::assets::asset,
             commands::assets::provenance,
+            commands::assets::show_in_folder,
             commands::import::import_paths,
             commands::import::cancel_job,
             commands::review::edit_assets,

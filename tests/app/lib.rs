@@ -86,7 +86,7 @@ pub struct App {
     // Dropped in this order: the session's window first, then its driver, then X.
     _driver: Process,
     _display: Process,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     _turn: tokio::sync::SemaphorePermit<'static>,
 }
 
@@ -120,6 +120,18 @@ impl App {
             std::thread::sleep(Duration::from_millis(50));
         }
 
+        // "Show in folder" runs this instead of the desktop's file manager:
+        // it records the folder it was given.
+        let opener = dir.path().join("opener.sh");
+        std::fs::write(
+            &opener,
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n",
+                dir.path().join("opened").display()
+            ),
+        )?;
+        std::fs::set_permissions(&opener, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+
         let port = free_port()?;
         let native_port = free_port()?;
         let driver = Process(
@@ -130,6 +142,7 @@ impl App {
                 .env("ASSAY_LIBRARY", &library)
                 // What the app remembers (the library opened last) stays in the test's folder.
                 .env("ASSAY_CONFIG_DIR", dir.path().join("config"))
+                .env("ASSAY_OPENER", &opener)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -167,9 +180,18 @@ impl App {
             library,
             _driver: driver,
             _display: display,
-            _dir: dir,
+            dir,
             _turn: turn,
         })
+    }
+
+    /// The folders "Show in folder" opened, oldest first.
+    pub fn opened(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("opened"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 
     /// The element `css` finds, waiting up to ten seconds for it.

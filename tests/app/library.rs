@@ -118,6 +118,21 @@ async fn a_creator_imports_a_folder_and_opens_an_asset() -> Result<()> {
     })
     .await?;
     app.screenshot("detail").await?;
+
+    // "Show in folder" opens the folder of the location, nothing else.
+    let location = &record.locations[0].path;
+    app.find(&format!("button[aria-label='Show {location} in folder']"))
+        .await?
+        .click()
+        .await?;
+    let folder = Path::new(location)
+        .parent()
+        .map(|p| p.to_string_lossy().into_owned());
+    let start = std::time::Instant::now();
+    while app.opened().is_empty() && start.elapsed() < std::time::Duration::from_secs(10) {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.opened(), Vec::from_iter(folder));
     app.close().await
 }
 

@@ -1,9 +1,11 @@
-//! Reading the catalog: grid pages, one asset, its provenance.
+//! Reading the catalog: grid pages, one asset, its provenance; showing an
+//! asset's file in the system's file manager.
 
 use assay_core::{AssetRecord, Event, Filter, GridItem, GridQuery};
 use tauri::State;
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+use crate::reveal;
 use crate::state::AppState;
 
 #[tauri::command]
@@ -28,4 +30,18 @@ pub fn asset(state: State<'_, AppState>, asset_id: String) -> AppResult<AssetRec
 #[specta::specta]
 pub fn provenance(state: State<'_, AppState>, asset_id: String) -> AppResult<Vec<Event>> {
     Ok(state.library()?.provenance(&asset_id)?)
+}
+
+/// Opens the folder of `path`, one of `asset_id`'s recorded locations.
+#[tauri::command]
+#[specta::specta]
+pub fn show_in_folder(state: State<'_, AppState>, asset_id: String, path: String) -> AppResult<()> {
+    let record = state.library()?.record(&asset_id)?;
+    if !record.locations.iter().any(|l| l.path == path) {
+        return Err(AppError::new(
+            "not_found",
+            format!("{path}: not a location of asset {asset_id}"),
+        ));
+    }
+    reveal::show_in_folder(std::path::Path::new(&path))
 }

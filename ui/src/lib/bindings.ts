@@ -23,6 +23,8 @@ export const commands = {
 	gridCount: (filter: Filter) => typedError<number, AppError>(__TAURI_INVOKE("grid_count", { filter })),
 	asset: (assetId: string) => typedError<AssetRecord, AppError>(__TAURI_INVOKE("asset", { assetId })),
 	provenance: (assetId: string) => typedError<Event[], AppError>(__TAURI_INVOKE("provenance", { assetId })),
+	/**  Opens the folder of `path`, one of `asset_id`'s recorded locations. */
+	showInFolder: (assetId: string, path: string) => typedError<null, AppError>(__TAURI_INVOKE("show_in_folder", { assetId, path })),
 	/**
 	 *  Imports `paths` (files and folders, recursively) as the acting user, or
 	 *  as the library itself while it has no users. `job` is the front end's
