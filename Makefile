@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 DIR ?= ../shared/corpus/files
 
-.PHONY: run test setup bench bench-rights bench-audit bench-grid bench-market
+.PHONY: run test setup bench bench-rights bench-audit bench-grid bench-market bench-app
 
 setup:
 	@scripts/setup.sh
@@ -44,6 +44,13 @@ bench-rights: setup
 # The desktop grid's page query on 1,000,000 assets, beside bare SQL.
 bench-grid: setup
 	cargo run --release -q -p assay-bench --bin assay-grid-bench -- $(BENCH_ARGS)
+
+# The app in its window: launch to first thumbnails and memory while
+# scrolling, on a release build (under Xvfb, as the end-to-end tests run).
+bench-app: setup
+	npm --prefix ui run build
+	cargo build --release -p assay-app
+	cargo run --release -q -p assay-app-e2e --bin assay-app-bench -- $(BENCH_ARGS)
 
 # Audit-package export beside tar over the same generated JPEGs.
 bench-audit: setup

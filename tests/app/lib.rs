@@ -83,6 +83,9 @@ static ONE_AT_A_TIME: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new
 pub struct App {
     pub client: Client,
     pub library: PathBuf,
+    /// When the session that opened was asked for, which is when
+    /// tauri-driver starts the app.
+    pub launched: Instant,
     // Dropped in this order: the session's window first, then its driver, then X.
     _driver: Process,
     _display: Process,
@@ -93,6 +96,15 @@ pub struct App {
 impl App {
     /// Starts the app on the library `prepare` makes in a fresh folder.
     pub async fn start(prepare: impl FnOnce(&Path) -> Result<()>) -> Result<App> {
+        App::start_binary(app_binary()?, prepare).await
+    }
+
+    /// Starts `binary` (a release build, for the benchmark) on the library
+    /// `prepare` makes in a fresh folder.
+    pub async fn start_binary(
+        binary: PathBuf,
+        prepare: impl FnOnce(&Path) -> Result<()>,
+    ) -> Result<App> {
         let turn = ONE_AT_A_TIME.acquire().await?;
         // Keys made for tests use cheap Argon2 parameters (stored with each
         // key, so the app unlocks them as cheaply).
@@ -154,13 +166,15 @@ impl App {
         caps.insert("browserName".into(), "wry".into());
         caps.insert(
             "tauri:options".into(),
-            serde_json::json!({ "application": app_binary()? }),
+            serde_json::json!({ "application": binary }),
         );
         // tauri-driver listens before WebKitWebDriver behind it does: on a
         // busy machine the first session request can find nobody there.
         let mut attempt = 0;
+        let mut launched;
         let client = loop {
             attempt += 1;
+            launched = Instant::now();
             match ClientBuilder::native()
                 .capabilities(caps.clone())
                 .connect(&format!("http://127.0.0.1:{port}"))
@@ -178,6 +192,7 @@ impl App {
         Ok(App {
             client,
             library,
+            launched,
             _driver: driver,
             _display: display,
             dir,

@@ -3,12 +3,15 @@
 
 mod exif_segment;
 pub mod generate;
+mod grow;
 pub mod machine;
 mod synth;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+
+pub use grow::grow_catalog;
 
 /// Where generated files are cached: `given` (a `--cache DIR`), or
 /// `$HOME/.cache/assay-bench`.

@@ -57,7 +57,7 @@ fn main() -> anyhow::Result<()> {
     };
     library.edit(&sam, &Selection::Assets(tagged), &[change])?;
     eprintln!("copying to {} assets", args.assets);
-    grow(&library.db_path(), args.assets)?;
+    assay_bench::grow_catalog(&library.db_path(), args.assets)?;
     let total = library.grid_count(&Filter::default())?;
     anyhow::ensure!(total as usize == args.assets, "catalog holds {total}");
 
@@ -159,43 +159,5 @@ fn bare_ids(db: &Path, query: &GridQuery) -> anyhow::Result<()> {
         .query_map([query.limit as i64, query.offset as i64], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     anyhow::ensure!(ids.len() == query.limit as usize);
-    Ok(())
-}
-
-/// Copies the imported assets (and their first location) until the catalog
-/// holds `target`, each copy with its own ids, checksum, path and a capture
-/// date spread over ten years.
-fn grow(db: &Path, target: usize) -> anyhow::Result<()> {
-    let mut conn = rusqlite::Connection::open(db)?;
-    let tx = conn.transaction()?;
-    let base: i64 = tx.query_row("SELECT count(*) FROM assets", [], |r| r.get(0))?;
-    let mut copy = 1;
-    while (base * (copy + 1)) as usize <= target {
-        tx.execute(
-            "INSERT INTO assets (asset_id, checksum, size_bytes, media_type, title, capture_date,
-                 capture_date_source, original_source, width, height, row_count, make, model, exif,
-                 warnings, thumbnail, preview, imported_at, provenance_hash, uploaded_by, rights,
-                 workflow_state, state_since, last_edited_by)
-             SELECT asset_id || '-' || ?1, checksum || '-' || ?1, size_bytes, media_type, title,
-                 strftime('%Y-%m-%dT%H:%M:%S', 1400000000 + ((id + ?1 * 100003) * 7919) % 315360000, 'unixepoch'),
-                 capture_date_source, original_source, width, height, row_count, make, model, exif,
-                 warnings, thumbnail, preview, imported_at, provenance_hash, uploaded_by, rights,
-                 workflow_state, state_since, last_edited_by
-             FROM assets WHERE id <= ?2",
-            [copy, base],
-        )?;
-        tx.execute(
-            "INSERT INTO locations (asset, path, path_text, size_bytes, mtime_ns, status, seen_at)
-             SELECT a.id, CAST(l.path_text || '#' || ?1 AS BLOB), l.path_text || '#' || ?1,
-                    l.size_bytes, l.mtime_ns, l.status, l.seen_at
-             FROM assets a JOIN assets o ON o.asset_id || '-' || ?1 = a.asset_id
-             JOIN locations l ON l.asset = o.id
-             WHERE o.id <= ?2",
-            [copy, base],
-        )?;
-        copy += 1;
-    }
-    tx.commit()?;
-    conn.execute_batch("ANALYZE")?;
     Ok(())
 }
