@@ -33,6 +33,7 @@ pub fn team(library: &Path) -> Result<()> {
             payout_ref: "acct_cy".into(),
             agreement_id: None,
             attribution: None,
+            default_license: None,
         },
     )?;
     Ok(())

@@ -87,7 +87,15 @@ async fn a_missing_library_is_named_then_created_set_up_and_its_watched_folder_i
         .await?;
     type_into(&app, "input[aria-label='Creator name']", "Cy T").await?;
     type_into(&app, "input[aria-label='Payout reference']", "acct_cy").await?;
+    app.find("select[aria-label='Default license']")
+        .await?
+        .select_by_value("CC-BY-4.0")
+        .await?;
     click(&app, "button[aria-label='Add creator profile']").await?;
+    app.text_until("li[data-creator='Cy T']", |t| {
+        t.contains("license CC-BY-4.0 by default")
+    })
+    .await?;
     app.text_until("[data-testid=settings-status]", |t| t.contains("Cy T"))
         .await?;
     let watched = app.library.with_file_name("inbox");
@@ -104,7 +112,9 @@ async fn a_missing_library_is_named_then_created_set_up_and_its_watched_folder_i
     app.screenshot("settings").await?;
     let creators = lib.creators()?;
     ensure!(
-        creators.len() == 1 && creators[0].payout_ref == "acct_cy",
+        creators.len() == 1
+            && creators[0].payout_ref == "acct_cy"
+            && creators[0].default_license.as_deref() == Some("CC-BY-4.0"),
         "{creators:?}"
     );
     ensure!(lib.users()?.len() == 2);

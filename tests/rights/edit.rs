@@ -187,6 +187,61 @@ fn roles_and_ownership_decide_who_edits() {
 }
 
 #[test]
+fn a_creator_profiles_default_license_fills_only_assets_without_one() {
+    let w = World::new();
+    w.library
+        .add_user(Some(&w.ada), "sam", Role::Steward, PASS)
+        .unwrap();
+    let sam = w.library.unlock("sam", PASS).unwrap();
+    let profile = |name: &str, license: &str| NewCreator {
+        name: name.into(),
+        payout_ref: "acct_9".into(),
+        default_license: Some(license.into()),
+        ..NewCreator::default()
+    };
+    // An unknown tag is refused, naming the profile and the tag.
+    let err = w
+        .library
+        .add_creator(&sam, &profile("Ada", "CC-MAYBE"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("Ada") && err.contains("\"CC-MAYBE\""), "{err}");
+    assert!(w.library.creators().unwrap().is_empty());
+
+    let added = w
+        .library
+        .add_creator(&sam, &profile("Ada", "CC-BY-4.0"))
+        .unwrap();
+    assert_eq!(added.default_license.as_deref(), Some("CC-BY-4.0"));
+    assert_eq!(
+        w.library.creators().unwrap()[0].default_license.as_deref(),
+        Some("CC-BY-4.0")
+    );
+    // One asset already carries a license; linking the profile keeps it.
+    let records = w.library.list(&Filter::default()).unwrap();
+    let (tagged, untagged) = (&records[0].asset_id, &records[1].asset_id);
+    w.library
+        .edit(
+            &sam,
+            &Selection::Assets(vec![tagged.clone()]),
+            &[Change::Set {
+                field: "license_tag".into(),
+                value: "BRAND-NONEXCL".into(),
+            }],
+        )
+        .unwrap();
+    let summary = w
+        .library
+        .edit(&sam, &all(), &[Change::Creator("Ada".into())])
+        .unwrap();
+    assert_eq!(summary.changed, 2);
+    let license = |id: &str| w.library.record(id).unwrap().rights["license_tag"].clone();
+    assert_eq!(license(tagged), "BRAND-NONEXCL");
+    assert_eq!(license(untagged), "CC-BY-4.0");
+    assert!(w.library.verify_provenance().unwrap().breaks.is_empty());
+}
+
+#[test]
 fn a_photo_with_gps_is_flagged_for_location_privacy_on_import() {
     crate::fast_kdf();
     let dir = tempfile::tempdir().unwrap();

@@ -137,6 +137,9 @@ pub enum CreatorCommand {
         /// Attribution text buyers must show.
         #[arg(long)]
         attribution: Option<String>,
+        /// The license tag linking this profile gives assets that have none.
+        #[arg(long)]
+        license: Option<String>,
     },
     /// List creator profiles.
     Ls {
@@ -153,6 +156,7 @@ pub fn creator(library: &Library, who: &Who, command: CreatorCommand) -> anyhow:
             contact,
             agreement,
             attribution,
+            license,
         } => {
             let actor = who
                 .actor(library)?
@@ -163,6 +167,7 @@ pub fn creator(library: &Library, who: &Who, command: CreatorCommand) -> anyhow:
                 payout_ref: payout,
                 agreement_id: agreement,
                 attribution,
+                default_license: license,
             };
             let c = library.add_creator(&actor, &new)?;
             eprintln!("added creator {} (payout {})", c.name, c.payout_ref);

@@ -20,6 +20,8 @@ pub struct Creator {
     pub payout_ref: String,
     pub agreement_id: Option<String>,
     pub attribution: Option<String>,
+    /// The license tag linking this profile gives an asset that has none.
+    pub default_license: Option<String>,
     pub created_at: String,
 }
 
@@ -31,6 +33,8 @@ pub struct NewCreator {
     pub payout_ref: String,
     pub agreement_id: Option<String>,
     pub attribution: Option<String>,
+    /// A tag of the library's license taxonomy.
+    pub default_license: Option<String>,
 }
 
 impl Library {
@@ -47,17 +51,34 @@ impl Library {
                 "creator {name}: a payout reference (--payout) is required"
             )));
         }
+        let default_license = new
+            .default_license
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        if let Some(tag) = default_license {
+            let taxonomy = self.taxonomy()?;
+            if taxonomy.get(tag).is_none() {
+                let known: Vec<&str> = taxonomy.iter().map(|t| t.tag.as_str()).collect();
+                return Err(Error::InvalidInput(format!(
+                    "creator {name}: default license {tag:?} is not a known license tag; known tags: {}",
+                    known.join(", ")
+                )));
+            }
+        }
         let conn = self.connect()?;
         let created_at = now();
         let inserted = conn.execute(
-            "INSERT INTO creators (name, contact, payout_ref, agreement_id, attribution, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO NOTHING",
+            "INSERT INTO creators
+                 (name, contact, payout_ref, agreement_id, attribution, default_license, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (name) DO NOTHING",
             params![
                 name,
                 new.contact,
                 new.payout_ref.trim(),
                 new.agreement_id,
                 new.attribution,
+                default_license,
                 created_at
             ],
         )?;
@@ -72,6 +93,7 @@ impl Library {
             payout_ref: new.payout_ref.trim().to_owned(),
             agreement_id: new.agreement_id.clone(),
             attribution: new.attribution.clone(),
+            default_license: default_license.map(str::to_owned),
             created_at,
         })
     }
@@ -79,7 +101,7 @@ impl Library {
     pub fn creators(&self) -> Result<Vec<Creator>> {
         let conn = self.connect()?;
         let mut stmt = conn.prepare(
-            "SELECT name, contact, payout_ref, agreement_id, attribution, created_at
+            "SELECT name, contact, payout_ref, agreement_id, attribution, created_at, default_license
              FROM creators ORDER BY name",
         )?;
         let rows = stmt.query_map([], row_to_creator)?;
@@ -95,12 +117,13 @@ fn row_to_creator(r: &rusqlite::Row) -> rusqlite::Result<Creator> {
         agreement_id: r.get(3)?,
         attribution: r.get(4)?,
         created_at: r.get(5)?,
+        default_license: r.get(6)?,
     })
 }
 
 pub(crate) fn creator(conn: &rusqlite::Connection, name: &str) -> Result<Creator> {
     conn.query_row(
-        "SELECT name, contact, payout_ref, agreement_id, attribution, created_at
+        "SELECT name, contact, payout_ref, agreement_id, attribution, created_at, default_license
          FROM creators WHERE name = ?1",
         [name],
         row_to_creator,

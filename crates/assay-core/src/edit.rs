@@ -34,7 +34,12 @@ pub enum Change {
     Flag(String),
     /// Removes a sensitive flag.
     Unflag(String),
-    /// Links the creator profile of this name (name, contact, payout reference).
+    /// Sets a field only on assets where it is not set yet: a creator
+    /// profile's default license never replaces a license chosen for an
+    /// asset.
+    Fill { field: String, value: Value },
+    /// Links the creator profile of this name (name, contact, payout
+    /// reference, and its default license where an asset has none).
     Creator(String),
 }
 
@@ -239,6 +244,12 @@ fn resolve_creators(conn: &rusqlite::Connection, changes: &[Change]) -> Result<V
         out.push(set("creator_name", json!(c.name)));
         out.push(set("creator_contact", json!(c.contact)));
         out.push(set("tax_and_payout_info", json!(c.payout_ref)));
+        if let Some(tag) = c.default_license {
+            out.push(Change::Fill {
+                field: "license_tag".into(),
+                value: json!(tag),
+            });
+        }
     }
     Ok(out)
 }
@@ -419,6 +430,11 @@ fn apply_one(run: &Run, t: &Target) -> Result<Option<Edited>> {
             }
             Change::Set { field, value } => {
                 rights.insert(field.clone(), value.clone());
+            }
+            Change::Fill { field, value } => {
+                if rights.get(field).is_none_or(Value::is_null) {
+                    rights.insert(field.clone(), value.clone());
+                }
             }
             Change::Flag(flag) | Change::Unflag(flag) => {
                 let mut flags: Vec<Value> = rights

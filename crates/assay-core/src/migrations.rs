@@ -234,6 +234,11 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX events_payments ON events(kind) WHERE kind = 'payment';
     "#,
+    // 11: a creator profile's default license (creators.rs), given to an
+    // asset that has none when the profile is linked.
+    r#"
+    ALTER TABLE creators ADD COLUMN default_license TEXT;
+    "#,
 ];
 
 /// The catalog version this build writes.

@@ -73,6 +73,7 @@ pub fn add_creator(
     payout_ref: String,
     contact: Option<String>,
     attribution: Option<String>,
+    default_license: Option<String>,
 ) -> AppResult<Creator> {
     let actor = acting(&state)?;
     let blank = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
@@ -84,6 +85,7 @@ pub fn add_creator(
             contact: blank(contact),
             agreement_id: None,
             attribution: blank(attribution),
+            default_license: blank(default_license),
         },
     )?)
 }

@@ -77,7 +77,7 @@ export const commands = {
 	users: () => typedError<User[], AppError>(__TAURI_INVOKE("users")),
 	creators: () => typedError<Creator[], AppError>(__TAURI_INVOKE("creators")),
 	/**  Adds a creator profile: who made the work and where their money goes. */
-	addCreator: (name: string, payoutRef: string, contact: string | null, attribution: string | null) => typedError<Creator, AppError>(__TAURI_INVOKE("add_creator", { name, payoutRef, contact, attribution })),
+	addCreator: (name: string, payoutRef: string, contact: string | null, attribution: string | null, defaultLicense: string | null) => typedError<Creator, AppError>(__TAURI_INVOKE("add_creator", { name, payoutRef, contact, attribution, defaultLicense })),
 	/**  The roles a user may have, for the add-user form. */
 	roles: () => __TAURI_INVOKE<Role[]>("roles"),
 	markets: () => typedError<Market[], AppError>(__TAURI_INVOKE("markets")),
@@ -195,6 +195,8 @@ export type Creator = {
 	payout_ref: string,
 	agreement_id: string | null,
 	attribution: string | null,
+	/**  The license tag linking this profile gives an asset that has none. */
+	default_license: string | null,
 	created_at: string,
 };
 
