@@ -200,6 +200,20 @@ impl App {
         })
     }
 
+    /// Replaces the text of the field `css` finds with `text`.
+    pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        let input = self.find(css).await?;
+        input.clear().await?;
+        input.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Clicks what `css` finds.
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.find(css).await?.click().await?;
+        Ok(())
+    }
+
     /// The folders "Show in folder" opened, oldest first.
     pub fn opened(&self) -> Vec<String> {
         std::fs::read_to_string(self.dir.path().join("opened"))

@@ -125,18 +125,6 @@ fn approved(library: &Path) -> Result<()> {
     Ok(())
 }
 
-async fn fill(app: &App, css: &str, text: &str) -> Result<()> {
-    let input = app.find(css).await?;
-    input.clear().await?;
-    input.send_keys(text).await?;
-    Ok(())
-}
-
-async fn click(app: &App, css: &str) -> Result<()> {
-    app.find(css).await?.click().await?;
-    Ok(())
-}
-
 #[tokio::test]
 async fn a_rights_manager_connects_syncs_and_sees_the_sale_and_payouts() -> Result<()> {
     let server = Server::start()?;
@@ -147,16 +135,20 @@ async fn a_rights_manager_connects_syncs_and_sees_the_sale_and_payouts() -> Resu
     unlock(&app, "rosa", PASSPHRASE).await?;
     app.text_until("[data-testid=acting]", |t| t.starts_with("rosa"))
         .await?;
-    click(&app, "button[aria-label='Market view']").await?;
-    fill(&app, "input[aria-label='Market name']", "main").await?;
-    fill(&app, "input[aria-label='Market URL']", &server.url).await?;
-    fill(&app, "input[aria-label='Market token']", &publisher).await?;
-    click(&app, "button[aria-label='Connect market']").await?;
+    app.click("button[aria-label='Market view']").await?;
+    app.type_into("input[aria-label='Market name']", "main")
+        .await?;
+    app.type_into("input[aria-label='Market URL']", &server.url)
+        .await?;
+    app.type_into("input[aria-label='Market token']", &publisher)
+        .await?;
+    app.click("button[aria-label='Connect market']").await?;
     app.find("button[aria-label='Market main'][aria-pressed=true]")
         .await?;
 
     // A price the panel cannot read is named, and nothing is sent.
-    fill(&app, "input[aria-label='Listing price']", "50,00").await?;
+    app.type_into("input[aria-label='Listing price']", "50,00")
+        .await?;
     let problem = app
         .text_until("[data-testid=price-problem]", |t| !t.is_empty())
         .await?;
@@ -168,8 +160,9 @@ async fn a_rights_manager_connects_syncs_and_sees_the_sale_and_payouts() -> Resu
             .await?,
         "Sync is enabled with a price it cannot read"
     );
-    fill(&app, "input[aria-label='Listing price']", "50.00").await?;
-    click(&app, "button[aria-label='Sync market']").await?;
+    app.type_into("input[aria-label='Listing price']", "50.00")
+        .await?;
+    app.click("button[aria-label='Sync market']").await?;
     app.find("[data-testid=sync-result][data-listings='1']")
         .await?;
     app.find("[data-testid=sync-progress][data-finished=true]")
@@ -208,7 +201,7 @@ async fn a_rights_manager_connects_syncs_and_sees_the_sale_and_payouts() -> Resu
     ensure!(pulled.failures.is_empty(), "{:?}", pulled.failures);
 
     // The next sync brings the sale and the payouts back into the library.
-    click(&app, "button[aria-label='Sync market']").await?;
+    app.click("button[aria-label='Sync market']").await?;
     app.find("[data-testid=sync-result][data-listings='0']")
         .await?;
     let sales = app

@@ -13,18 +13,6 @@ use serde_json::json;
 use crate::library::{unlock, PASSPHRASE};
 use crate::review::team;
 
-async fn type_into(app: &App, css: &str, text: &str) -> Result<()> {
-    let input = app.find(css).await?;
-    input.clear().await?;
-    input.send_keys(text).await?;
-    Ok(())
-}
-
-async fn click(app: &App, css: &str) -> Result<()> {
-    app.find(css).await?.click().await?;
-    Ok(())
-}
-
 #[tokio::test]
 async fn a_missing_library_is_named_then_created_set_up_and_its_watched_folder_imports_live(
 ) -> Result<()> {
@@ -44,15 +32,13 @@ async fn a_missing_library_is_named_then_created_set_up_and_its_watched_folder_i
     app.screenshot("missing-library").await?;
 
     // Create it where it was; a library without users asks for its administrator.
-    click(&app, "button[aria-label='Create library']").await?;
-    type_into(&app, "input[aria-label='Administrator name']", "ada").await?;
-    type_into(&app, "input[aria-label='New passphrase']", PASSPHRASE).await?;
-    type_into(
-        &app,
-        "input[aria-label='Repeat passphrase']",
-        "not the same",
-    )
-    .await?;
+    app.click("button[aria-label='Create library']").await?;
+    app.type_into("input[aria-label='Administrator name']", "ada")
+        .await?;
+    app.type_into("input[aria-label='New passphrase']", PASSPHRASE)
+        .await?;
+    app.type_into("input[aria-label='Repeat passphrase']", "not the same")
+        .await?;
     app.text_until(
         "form[aria-label='Create the administrator'] [role=alert]",
         |t| t.contains("differ"),
@@ -65,9 +51,11 @@ async fn a_missing_library_is_named_then_created_set_up_and_its_watched_folder_i
             .await?,
         "differing passphrases were accepted"
     );
-    type_into(&app, "input[aria-label='Repeat passphrase']", PASSPHRASE).await?;
+    app.type_into("input[aria-label='Repeat passphrase']", PASSPHRASE)
+        .await?;
     app.screenshot("first-run").await?;
-    click(&app, "button[aria-label='Create administrator']").await?;
+    app.click("button[aria-label='Create administrator']")
+        .await?;
     app.text_until("[data-testid=acting]", |t| t.starts_with("ada"))
         .await?;
     let lib = Library::open_existing(&app.library)?;
@@ -75,23 +63,28 @@ async fn a_missing_library_is_named_then_created_set_up_and_its_watched_folder_i
     ensure!(users.len() == 1 && users[0].name == "ada", "{users:?}");
 
     // Settings: a creator, a creator profile, and a watched folder.
-    click(&app, "button[aria-label='Settings view']").await?;
-    type_into(&app, "input[aria-label='New user name']", "cy").await?;
+    app.click("button[aria-label='Settings view']").await?;
+    app.type_into("input[aria-label='New user name']", "cy")
+        .await?;
     app.find("select[aria-label='New user role']")
         .await?
         .select_by_value("creator")
         .await?;
-    type_into(&app, "input[aria-label='New user passphrase']", PASSPHRASE).await?;
-    click(&app, "button[aria-label='Add user']").await?;
+    app.type_into("input[aria-label='New user passphrase']", PASSPHRASE)
+        .await?;
+    app.click("button[aria-label='Add user']").await?;
     app.text_until("[data-testid=settings-status]", |t| t.contains("Added cy"))
         .await?;
-    type_into(&app, "input[aria-label='Creator name']", "Cy T").await?;
-    type_into(&app, "input[aria-label='Payout reference']", "acct_cy").await?;
+    app.type_into("input[aria-label='Creator name']", "Cy T")
+        .await?;
+    app.type_into("input[aria-label='Payout reference']", "acct_cy")
+        .await?;
     app.find("select[aria-label='Default license']")
         .await?
         .select_by_value("CC-BY-4.0")
         .await?;
-    click(&app, "button[aria-label='Add creator profile']").await?;
+    app.click("button[aria-label='Add creator profile']")
+        .await?;
     app.text_until("li[data-creator='Cy T']", |t| {
         t.contains("license CC-BY-4.0 by default")
     })
@@ -100,13 +93,12 @@ async fn a_missing_library_is_named_then_created_set_up_and_its_watched_folder_i
         .await?;
     let watched = app.library.with_file_name("inbox");
     std::fs::create_dir_all(&watched)?;
-    type_into(
-        &app,
+    app.type_into(
         "input[aria-label='Folder to watch']",
         &watched.display().to_string(),
     )
     .await?;
-    click(&app, "button[aria-label='Watch folder']").await?;
+    app.click("button[aria-label='Watch folder']").await?;
     app.text_until("[data-testid=watched-folders]", |t| t.contains("inbox"))
         .await?;
     app.screenshot("settings").await?;
@@ -121,7 +113,7 @@ async fn a_missing_library_is_named_then_created_set_up_and_its_watched_folder_i
     ensure!(lib.watched_folders()? == [std::fs::canonicalize(&watched)?]);
 
     // A file dropped into the watched folder shows up without a reload.
-    click(&app, "button[aria-label='Library view']").await?;
+    app.click("button[aria-label='Library view']").await?;
     app.text_until("[data-testid=asset-count]", |t| t == "0 assets")
         .await?;
     std::fs::copy(
@@ -190,7 +182,8 @@ async fn a_value_the_schema_refuses_is_named_under_its_field_and_nothing_is_save
     unlock(&app, "cy", PASSPHRASE).await?;
     app.text_until("[data-testid=acting]", |t| t.starts_with("cy"))
         .await?;
-    click(&app, &format!(".cell[data-asset='{}']", asset.asset_id)).await?;
+    app.click(&format!(".cell[data-asset='{}']", asset.asset_id))
+        .await?;
     app.find("form[aria-label='Metadata']").await?;
 
     // A fee with a decimal comma: the problem shows under the fee.
@@ -198,8 +191,10 @@ async fn a_value_the_schema_refuses_is_named_under_its_field_and_nothing_is_save
         .await?
         .select_by_value("one_time")
         .await?;
-    type_into(&app, "input[aria-label='Payment fee']", "12,50").await?;
-    type_into(&app, "input[aria-label='Payment currency']", "EUR").await?;
+    app.type_into("input[aria-label='Payment fee']", "12,50")
+        .await?;
+    app.type_into("input[aria-label='Payment currency']", "EUR")
+        .await?;
     let fee = app
         .text_until(
             "[data-testid=problem][data-pointer='/payment_terms/fee']",
@@ -240,7 +235,8 @@ async fn a_value_the_schema_refuses_is_named_under_its_field_and_nothing_is_save
     );
 
     // Fixed, the problem goes and Save writes one metadata_change event.
-    type_into(&app, "input[aria-label='Payment fee']", "12.50").await?;
+    app.type_into("input[aria-label='Payment fee']", "12.50")
+        .await?;
     let start = std::time::Instant::now();
     while !app
         .client
@@ -251,7 +247,7 @@ async fn a_value_the_schema_refuses_is_named_under_its_field_and_nothing_is_save
         ensure!(start.elapsed().as_secs() < 10, "the fee's problem stayed");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    click(&app, "button[aria-label='Save metadata']").await?;
+    app.click("button[aria-label='Save metadata']").await?;
     app.text_until("[data-testid=metadata-status]", |t| {
         t.contains("Saved 1 field")
     })
