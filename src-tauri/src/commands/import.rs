@@ -8,7 +8,7 @@ use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::error::{AppError, AppResult};
-use crate::progress::Throttled;
+use crate::progress::run_job;
 use crate::state::AppState;
 
 /// Counts so far; the last one sent has `finished` set.
@@ -56,15 +56,15 @@ pub async fn import_paths(
     on_progress: Channel<ImportProgress>,
 ) -> AppResult<ImportSummary> {
     let library = state.library()?;
-    let options = ImportOptions {
-        jobs: 0,
-        cancel: state.start_job(job),
-        actor: state.actor(),
-    };
+    let actor = state.actor();
     let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
-    let run = tauri::async_runtime::spawn_blocking(move || {
+    run_job(&state, job, on_progress, "import", move |cancel, out| {
+        let options = ImportOptions {
+            jobs: 0,
+            cancel,
+            actor,
+        };
         let mut progress = ImportProgress::default();
-        let mut out = Throttled::new(on_progress);
         let summary = library.import(&paths, &options, &mut |event| {
             progress.on(event);
             out.send(&progress);
@@ -72,12 +72,9 @@ pub async fn import_paths(
         progress.finished = true;
         out.finish(&progress);
         summary
-    });
-    let summary = run.await;
-    state.finish_job(job);
-    summary
-        .map_err(|e| AppError::new("internal", format!("the import stopped: {e}")))?
-        .map_err(AppError::from)
+    })
+    .await?
+    .map_err(AppError::from)
 }
 
 /// Asks job `job` to stop after the files in flight; false if it is not running.

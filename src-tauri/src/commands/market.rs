@@ -10,7 +10,7 @@ use tauri::State;
 
 use crate::commands::review::acting;
 use crate::error::{AppError, AppResult};
-use crate::progress::Throttled;
+use crate::progress::run_job;
 use crate::state::AppState;
 
 impl From<assay_market_client::Error> for AppError {
@@ -96,7 +96,6 @@ pub async fn sync_market(
 ) -> AppResult<SyncReport> {
     let library = state.library()?;
     let actor = acting(&state)?;
-    let cancel = state.start_job(job);
     let options = SyncOptions {
         price: price.map(|p| Price {
             minor: p.minor,
@@ -104,9 +103,8 @@ pub async fn sync_market(
         }),
         ..SyncOptions::default()
     };
-    let run = tauri::async_runtime::spawn_blocking(move || {
+    run_job(&state, job, on_progress, "sync", move |cancel, out| {
         let mut progress = SyncProgress::default();
-        let mut out = Throttled::new(on_progress);
         let report = assay_market_client::sync(
             &library,
             &actor,
@@ -121,10 +119,7 @@ pub async fn sync_market(
         progress.finished = true;
         out.finish(&progress);
         report
-    });
-    let report = run.await;
-    state.finish_job(job);
-    report
-        .map_err(|e| AppError::new("internal", format!("the sync stopped: {e}")))?
-        .map_err(AppError::from)
+    })
+    .await?
+    .map_err(AppError::from)
 }
