@@ -8,6 +8,7 @@ mod batch;
 mod croissant;
 mod edit;
 mod imported_rights;
+mod jobs;
 mod manifest;
 mod tamper;
 mod users;

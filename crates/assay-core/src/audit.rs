@@ -36,6 +36,7 @@ use crate::catalog::{self, now};
 use crate::contracts;
 use crate::edit::{self, Selection};
 use crate::error::{Error, Result};
+use crate::job::Job;
 use crate::keys;
 use crate::library::Library;
 use crate::manifest::{context, RefusedAsset};
@@ -88,6 +89,18 @@ impl Library {
         selection: &Selection,
         out: &Path,
     ) -> Result<AuditExport> {
+        self.export_audit_with(actor, selection, out, &mut Job::quiet())
+    }
+
+    /// [`Library::export_audit`] as a job: it reports each asset packaged
+    /// and, when cancelled, stops before it commits, writing nothing.
+    pub fn export_audit_with(
+        &self,
+        actor: &Actor,
+        selection: &Selection,
+        out: &Path,
+        job: &mut Job,
+    ) -> Result<AuditExport> {
         actor.may(Action::Export)?;
         let library_key = self.library_public_key()?;
         let mut conn = self.connect()?;
@@ -114,7 +127,8 @@ impl Library {
         let mut cited = BTreeSet::new();
         let mut file_bytes = 0;
         let mut proofs = Proofs::default();
-        for source in &sources {
+        for (packaged, source) in sources.iter().enumerate() {
+            job.step(packaged, sources.len())?;
             let record = catalog::record(&tx, self.root(), source.row)?;
             let id = &record.asset_id;
             let mut doc = serde_json::to_value(&record)
@@ -202,6 +216,7 @@ impl Library {
         // Put in place only once the events are committed: never a package
         // without its events, nor the reverse.
         let staged = staged.close().map_err(|e| Error::io(out, e))?;
+        job.step(sources.len(), sources.len())?;
         tx.commit()?;
         staged.put().map_err(|e| Error::io(out, e))?;
         Ok(AuditExport {

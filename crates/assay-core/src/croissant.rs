@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::catalog::now;
 use crate::edit::Selection;
 use crate::error::{Error, Result};
+use crate::job::Job;
 use crate::library::Library;
 use crate::manifest::{str_field, Document, Entry, ManifestExport};
 use crate::users::Actor;
@@ -42,9 +43,13 @@ impl Library {
         selection: &Selection,
         out: &Path,
     ) -> Result<ManifestExport> {
-        self.export_document(actor, selection, out, |entries, licenses| {
-            dataset(actor, &entries, &licenses)
-        })
+        self.export_document(
+            actor,
+            selection,
+            out,
+            |entries, licenses| dataset(actor, &entries, &licenses),
+            &mut Job::quiet(),
+        )
     }
 }
 

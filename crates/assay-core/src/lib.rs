@@ -30,6 +30,7 @@ mod gates;
 mod grid;
 mod iim;
 mod ingest;
+mod job;
 pub mod keys;
 mod library;
 pub mod licenses;
@@ -78,6 +79,7 @@ pub use fields::{
 pub use gates::FailedGate;
 pub use grid::{GridItem, GridQuery, GridSort};
 pub use ingest::{FileReport, FileStatus, ImportEvent, ImportOptions, ImportSummary};
+pub use job::{Job, Step};
 pub use library::Library;
 pub use manifest::{verify_manifest, ManifestCheck, ManifestExport, RefusedAsset};
 pub use market::{Claimed, Market, MarketAsset, MarketManifest, UploadState, Withdrawal};

@@ -22,6 +22,7 @@ use crate::canonical::{self, canonical_json_into, write_string};
 use crate::catalog::now;
 use crate::edit::{self, Selection};
 use crate::error::{Error, Result};
+use crate::job::Job;
 use crate::library::Library;
 use crate::licenses::Taxonomy;
 use crate::provenance::{self, EventKind, Signer};
@@ -141,9 +142,27 @@ impl Library {
         selection: &Selection,
         out: &Path,
     ) -> Result<ManifestExport> {
-        self.export_document(actor, selection, out, |entries, licenses| {
-            signed_manifest(actor, &self.library_public_key()?, entries, licenses)
-        })
+        self.export_manifest_with(actor, selection, out, &mut Job::quiet())
+    }
+
+    /// [`Library::export_manifest`] as a job: it reports the assets read
+    /// and, when cancelled, stops before it commits, writing nothing.
+    pub fn export_manifest_with(
+        &self,
+        actor: &Actor,
+        selection: &Selection,
+        out: &Path,
+        job: &mut Job,
+    ) -> Result<ManifestExport> {
+        self.export_document(
+            actor,
+            selection,
+            out,
+            |entries, licenses| {
+                signed_manifest(actor, &self.library_public_key()?, entries, licenses)
+            },
+            job,
+        )
     }
 
     /// What every export format shares: the role check, the selection, the
@@ -156,13 +175,14 @@ impl Library {
         selection: &Selection,
         out: &Path,
         build: impl FnOnce(Vec<Entry>, Map<String, Value>) -> Result<Document> + Send,
+        job: &mut Job,
     ) -> Result<ManifestExport> {
         let claim = Claim {
             out: Some(out),
             keep: &|_, rows| Ok(rows),
             record: &|_, _, _| Ok(()),
         };
-        self.export_claimed(actor, selection, build, claim)?
+        self.export_claimed(actor, selection, build, claim, job)?
             .map_err(|refused| {
                 let why: Vec<String> = refused
                     .iter()
@@ -185,6 +205,7 @@ impl Library {
         selection: &Selection,
         build: impl FnOnce(Vec<Entry>, Map<String, Value>) -> Result<Document> + Send,
         claim: Claim,
+        job: &mut Job,
     ) -> Result<Result<ManifestExport, Vec<RefusedAsset>>> {
         // Only rights managers may export (the role table).
         actor.may(Action::Export)?;
@@ -196,7 +217,7 @@ impl Library {
             listed,
             refused,
             licenses,
-        } = entries(&tx, &rows, &taxonomy)?;
+        } = entries(&tx, &rows, &taxonomy, job)?;
         if listed.is_empty() {
             return Ok(Err(refused));
         }
@@ -257,6 +278,8 @@ impl Library {
             )));
         }
         let staged = written?;
+        // The last point to stop: nothing is committed or in place yet.
+        job.check()?;
         tx.commit()?;
         if let (Some(staged), Some(out)) = (staged, claim.out) {
             staged.put().map_err(|e| Error::io(out, e))?;
@@ -282,6 +305,7 @@ impl Library {
             &Selection::Where(crate::catalog::Filter::default()),
             |entries, licenses| signed_manifest(actor, &library_key, entries, licenses),
             claim,
+            &mut Job::quiet(),
         )
     }
 }
@@ -391,7 +415,12 @@ struct Selected {
     licenses: Map<String, Value>,
 }
 
-fn entries(conn: &rusqlite::Connection, rows: &[i64], taxonomy: &Taxonomy) -> Result<Selected> {
+fn entries(
+    conn: &rusqlite::Connection,
+    rows: &[i64],
+    taxonomy: &Taxonomy,
+    job: &mut Job,
+) -> Result<Selected> {
     let attributions: HashMap<String, Option<String>> = conn
         .prepare("SELECT name, attribution FROM creators")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -405,7 +434,12 @@ fn entries(conn: &rusqlite::Connection, rows: &[i64], taxonomy: &Taxonomy) -> Re
     let ids = serde_json::to_string(rows).map_err(|e| Error::InvalidInput(e.to_string()))?;
     let mut cursor = stmt.query([ids])?;
     let (mut listed, mut refused, mut licenses) = (Vec::new(), Vec::new(), Map::new());
+    let mut read = 0;
     while let Some(r) = cursor.next()? {
+        read += 1;
+        if read % 1024 == 0 {
+            job.step(read, rows.len())?;
+        }
         let asset_id: String = r.get(1)?;
         let rights_text = r.get_ref(7)?.as_str().unwrap_or_default();
         // Read once, into the fields a manifest needs, borrowing the text.
@@ -464,6 +498,7 @@ fn entries(conn: &rusqlite::Connection, rows: &[i64], taxonomy: &Taxonomy) -> Re
             entry,
         });
     }
+    job.step(rows.len(), rows.len())?;
     Ok(Selected {
         listed,
         refused,

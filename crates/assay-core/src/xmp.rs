@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::atomic;
 use crate::edit::Selection;
 use crate::error::{Error, Result};
+use crate::job::Job;
 use crate::library::Library;
 use crate::licenses::{IptcDataMining, Taxonomy};
 use crate::record::{AssetRecord, LocationStatus};
@@ -25,18 +26,38 @@ pub const ASSAY_NS: &str = "https://w3id.org/assay/ns/xmp/1.0/";
 pub struct XmpExport {
     pub written: Vec<PathBuf>,
     pub refused: Vec<crate::manifest::RefusedAsset>,
+    /// Stopped before every asset had its sidecar; the ones in `written`
+    /// are complete (each is written whole, then renamed into place).
+    pub cancelled: bool,
 }
 
 impl Library {
     /// Writes a sidecar for each asset of `selection`: beside its first
     /// present location, or into `out_dir`.
     pub fn export_xmp(&self, selection: &Selection, out_dir: Option<&Path>) -> Result<XmpExport> {
+        self.export_xmp_with(selection, out_dir, &mut Job::quiet())
+    }
+
+    /// [`Library::export_xmp`] as a job: it reports each asset and, when
+    /// cancelled, stops between two sidecars.
+    pub fn export_xmp_with(
+        &self,
+        selection: &Selection,
+        out_dir: Option<&Path>,
+        job: &mut Job,
+    ) -> Result<XmpExport> {
         let taxonomy = self.taxonomy()?;
         let mut export = XmpExport {
             written: Vec::new(),
             refused: Vec::new(),
+            cancelled: false,
         };
-        for record in &self.selected(selection)? {
+        let records = self.selected(selection)?;
+        for (done, record) in records.iter().enumerate() {
+            if job.step(done, records.len()).is_err() {
+                export.cancelled = true;
+                break;
+            }
             let refuse = |reason: String| crate::manifest::RefusedAsset {
                 asset_id: record.asset_id.clone(),
                 reason,
