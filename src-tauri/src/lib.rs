@@ -37,6 +37,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::assets::show_in_folder,
             commands::import::import_paths,
             commands::import::cancel_job,
+            commands::fixity::check_files,
             commands::review::edit_assets,
             commands::review::submit,
             commands::review::approve,

@@ -17,6 +17,7 @@ use crate::read;
 use crate::record::LocationStatus;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum FixityStatus {
     Ok,
@@ -28,6 +29,7 @@ pub enum FixityStatus {
 
 /// One location's result, as printed by `assay verify --json`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FixityReport {
     pub path: String,
     pub asset_id: String,
@@ -38,6 +40,7 @@ pub struct FixityReport {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct VerifySummary {
     pub ok: u64,
     pub modified: u64,

@@ -1,19 +1,41 @@
-//! Signed exports from the window, each checked again once written. Signing
-//! asks for the passphrase again: what leaves the building is signed on
-//! purpose, not because someone left the window unlocked.
+//! Signed exports from the window, each checked again once written, as jobs
+//! with throttled progress and cancel. Signing asks for the passphrase
+//! again: what leaves the building is signed on purpose, not because someone
+//! left the window unlocked.
 
 use std::path::PathBuf;
 
 use assay_core::{
-    Actor, AuditCheck, AuditExport, Library, ManifestCheck, ManifestExport, Selection, XmpCheck,
-    XmpExport,
+    Actor, AuditCheck, AuditExport, Job, Library, ManifestCheck, ManifestExport, Selection, Step,
+    XmpCheck, XmpExport,
 };
 use serde::Serialize;
+use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::commands::review::acting;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
+use crate::progress::run_job;
 use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportPhase {
+    /// Reading, writing and signing; `done` of `total` assets.
+    #[default]
+    Export,
+    /// Reading back what was written.
+    Verify,
+}
+
+/// How far an export has come; the last one sent has `finished` set.
+#[derive(Debug, Clone, Default, Serialize, specta::Type)]
+pub struct ExportProgress {
+    pub phase: ExportPhase,
+    pub done: u64,
+    pub total: u64,
+    pub finished: bool,
+}
 
 /// An export and what verifying the written file found.
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -44,13 +66,36 @@ fn signer(state: &AppState, passphrase: &str) -> AppResult<(Library, Actor)> {
     Ok((library, again))
 }
 
-/// Runs an export off the event loop: it reads and hashes many files.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> AppResult<T> + Send + 'static,
+/// Runs `export` as the window's job `job`, then `verify` on what it wrote,
+/// sending the progress of both. A cancel stops the export where the core
+/// checks for it (nothing half-written); verification is not cancelled.
+async fn export_job<E: Send + 'static, T: Send + 'static>(
+    state: &AppState,
+    job: u32,
+    channel: Channel<ExportProgress>,
+    export: impl FnOnce(&mut Job) -> assay_core::Result<E> + Send + 'static,
+    verify: impl FnOnce(E) -> assay_core::Result<T> + Send + 'static,
 ) -> AppResult<T> {
-    tauri::async_runtime::spawn_blocking(work)
-        .await
-        .map_err(|e| AppError::new("internal", format!("the export stopped: {e}")))?
+    run_job(state, job, channel, "export", move |cancel, out| {
+        let mut progress = ExportProgress::default();
+        let exported = {
+            let mut on_step = |step: Step| {
+                (progress.done, progress.total) = (step.done, step.total);
+                out.send(&progress);
+            };
+            export(&mut Job::new(&cancel, &mut on_step))
+        };
+        let checked = exported.and_then(|exported| {
+            progress.phase = ExportPhase::Verify;
+            out.finish(&progress);
+            verify(exported)
+        });
+        progress.finished = true;
+        out.finish(&progress);
+        checked
+    })
+    .await?
+    .map_err(Into::into)
 }
 
 /// Exports the approved assets among `asset_ids` as a signed manifest at
@@ -62,18 +107,25 @@ pub async fn export_manifest(
     asset_ids: Vec<String>,
     out: String,
     passphrase: String,
+    job: u32,
+    on_progress: Channel<ExportProgress>,
 ) -> AppResult<ManifestWritten> {
     let (library, actor) = signer(&state, &passphrase)?;
     let out = PathBuf::from(out);
-    blocking(move || {
-        let export = library.export_manifest(&actor, &Selection::Assets(asset_ids), &out)?;
-        let check = library.verify_manifest_file(&out)?;
-        Ok(ManifestWritten {
-            path: out.to_string_lossy().into_owned(),
-            export,
-            check,
-        })
-    })
+    let (verifier, at) = (library.clone(), out.clone());
+    export_job(
+        &state,
+        job,
+        on_progress,
+        move |job| library.export_manifest_with(&actor, &Selection::Assets(asset_ids), &out, job),
+        move |export| {
+            Ok(ManifestWritten {
+                check: verifier.verify_manifest_file(&at)?,
+                path: at.to_string_lossy().into_owned(),
+                export,
+            })
+        },
+    )
     .await
 }
 
@@ -86,16 +138,26 @@ pub async fn export_xmp(
     state: State<'_, AppState>,
     asset_ids: Vec<String>,
     out_dir: Option<String>,
+    job: u32,
+    on_progress: Channel<ExportProgress>,
 ) -> AppResult<XmpWritten> {
     acting(&state)?;
     let library = state.library()?;
     let dir = out_dir.filter(|d| !d.trim().is_empty()).map(PathBuf::from);
-    blocking(move || {
-        let selection = Selection::Assets(asset_ids);
-        let export = library.export_xmp(&selection, dir.as_deref())?;
-        let check = library.verify_xmp(&selection, dir.as_deref())?;
-        Ok(XmpWritten { export, check })
-    })
+    let verifier = library.clone();
+    export_job(
+        &state,
+        job,
+        on_progress,
+        move |job| library.export_xmp_with(&Selection::Assets(asset_ids), dir.as_deref(), job),
+        // What was written is read back, also after a cancel.
+        move |export| {
+            Ok(XmpWritten {
+                check: verifier.verify_xmp_files(&export.written)?,
+                export,
+            })
+        },
+    )
     .await
 }
 
@@ -108,17 +170,24 @@ pub async fn export_audit(
     asset_ids: Vec<String>,
     out: String,
     passphrase: String,
+    job: u32,
+    on_progress: Channel<ExportProgress>,
 ) -> AppResult<AuditWritten> {
     let (library, actor) = signer(&state, &passphrase)?;
     let out = PathBuf::from(out);
-    blocking(move || {
-        let export = library.export_audit(&actor, &Selection::Assets(asset_ids), &out)?;
-        let check = library.verify_audit_file(&out)?;
-        Ok(AuditWritten {
-            path: out.to_string_lossy().into_owned(),
-            export,
-            check,
-        })
-    })
+    let (verifier, at) = (library.clone(), out.clone());
+    export_job(
+        &state,
+        job,
+        on_progress,
+        move |job| library.export_audit_with(&actor, &Selection::Assets(asset_ids), &out, job),
+        move |export| {
+            Ok(AuditWritten {
+                check: verifier.verify_audit_file(&at)?,
+                path: at.to_string_lossy().into_owned(),
+                export,
+            })
+        },
+    )
     .await
 }

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod export;
 pub mod fields;
+pub mod fixity;
 pub mod import;
 pub mod library;
 pub mod market;

@@ -33,6 +33,11 @@ export const commands = {
 	importPaths: (paths: string[], job: number, onProgress: Channel<ImportProgress>) => typedError<ImportSummary, AppError>(__TAURI_INVOKE("import_paths", { paths, job, onProgress })),
 	/**  Asks job `job` to stop after the files in flight; false if it is not running. */
 	cancelJob: (job: number) => __TAURI_INVOKE<boolean>("cancel_job", { job }),
+	/**
+	 *  Re-hashes every location of every asset. `job` is the front end's
+	 *  number for `cancel_job`.
+	 */
+	checkFiles: (job: number, onProgress: Channel<CheckProgress>) => typedError<VerifySummary, AppError>(__TAURI_INVOKE("check_files", { job, onProgress })),
 	/**  Applies every change to every asset of `asset_ids`, or to none. */
 	editAssets: (assetIds: string[], sets: FieldSet[]) => typedError<EditSummary, AppError>(__TAURI_INVOKE("edit_assets", { assetIds, sets })),
 	submit: (assetIds: string[]) => typedError<Decision[], AppError>(__TAURI_INVOKE("submit", { assetIds })),
@@ -56,18 +61,18 @@ export const commands = {
 	 *  Exports the approved assets among `asset_ids` as a signed manifest at
 	 *  `out`, then verifies it as a buyer would.
 	 */
-	exportManifest: (assetIds: string[], out: string, passphrase: string) => typedError<ManifestWritten, AppError>(__TAURI_INVOKE("export_manifest", { assetIds, out, passphrase })),
+	exportManifest: (assetIds: string[], out: string, passphrase: string, job: number, onProgress: Channel<ExportProgress>) => typedError<ManifestWritten, AppError>(__TAURI_INVOKE("export_manifest", { assetIds, out, passphrase, job, onProgress })),
 	/**
 	 *  Writes an XMP sidecar for each of `asset_ids` (beside its file, or into
 	 *  `out_dir`), then reads each back against the catalog. Sidecars carry
 	 *  hashes, not signatures, so no passphrase is asked.
 	 */
-	exportXmp: (assetIds: string[], outDir: string | null) => typedError<XmpWritten, AppError>(__TAURI_INVOKE("export_xmp", { assetIds, outDir })),
+	exportXmp: (assetIds: string[], outDir: string | null, job: number, onProgress: Channel<ExportProgress>) => typedError<XmpWritten, AppError>(__TAURI_INVOKE("export_xmp", { assetIds, outDir, job, onProgress })),
 	/**
 	 *  Writes a signed audit package of `asset_ids` at `out`, then checks it
 	 *  from the package alone.
 	 */
-	exportAudit: (assetIds: string[], out: string, passphrase: string) => typedError<AuditWritten, AppError>(__TAURI_INVOKE("export_audit", { assetIds, out, passphrase })),
+	exportAudit: (assetIds: string[], out: string, passphrase: string, job: number, onProgress: Channel<ExportProgress>) => typedError<AuditWritten, AppError>(__TAURI_INVOKE("export_audit", { assetIds, out, passphrase, job, onProgress })),
 	report: () => typedError<Report, AppError>(__TAURI_INVOKE("report")),
 	watchedFolders: () => typedError<string[], AppError>(__TAURI_INVOKE("watched_folders")),
 	/**  Adds `path` to the watched folders (it must exist) and starts watching it. */
@@ -188,6 +193,19 @@ export type AuditWritten = {
 	check: AuditCheck,
 };
 
+/**  Counts so far; the last one sent has `finished` set. */
+export type CheckProgress = {
+	locations: number,
+	bytes: number,
+	checked: number,
+	bytes_done: number,
+	summary: VerifySummary,
+	/**  The first modified or missing files found. */
+	problems: FixityReport[],
+	current: string | null,
+	finished: boolean,
+};
+
 export type Creator = {
 	name: string,
 	contact: string | null,
@@ -259,6 +277,20 @@ export type Exif = {
 	raw: { [key in string]: string },
 };
 
+export type ExportPhase = 
+/**  Reading, writing and signing; `done` of `total` assets. */
+"export" | 
+/**  Reading back what was written. */
+"verify";
+
+/**  How far an export has come; the last one sent has `finished` set. */
+export type ExportProgress = {
+	phase: ExportPhase,
+	done: number,
+	total: number,
+	finished: boolean,
+};
+
 /**  A gate an asset fails, and why. */
 export type FailedGate = {
 	gate: string,
@@ -323,6 +355,22 @@ export type Filter = {
 	/**  Linked to the creator profile of this name. */
 	creator?: string | null,
 };
+
+/**  One location's result, as printed by `assay verify --json`. */
+export type FixityReport = {
+	path: string,
+	asset_id: string,
+	status: FixityStatus,
+	expected: string,
+	actual: string | null,
+	error: string | null,
+};
+
+export type FixityStatus = "ok" | 
+/**  The bytes differ from the checksum: bit rot, or an edit. */
+"modified" | 
+/**  The file is gone or cannot be read. */
+"missing";
 
 export type Gps = {
 	/**  Signed decimal degrees, north positive. */
@@ -693,6 +741,14 @@ export type User = {
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
 
+export type VerifySummary = {
+	ok: number,
+	modified: number,
+	missing: number,
+	bytes_read: number,
+	cancelled: boolean,
+};
+
 /**  Watching stopped: a folder went away or could not be watched. */
 export type WatchFailed = {
 	code: string,
@@ -723,6 +779,11 @@ export type XmpCheck = {
 export type XmpExport = {
 	written: string[],
 	refused: RefusedAsset[],
+	/**
+	 *  Stopped before every asset had its sidecar; the ones in `written`
+	 *  are complete (each is written whole, then renamed into place).
+	 */
+	cancelled: boolean,
 };
 
 export type XmpWritten = {
