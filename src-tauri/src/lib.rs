@@ -28,6 +28,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::library::library_info,
             commands::library::open_library,
             commands::library::add_user,
+            commands::library::set_up,
             commands::library::unlock,
             commands::library::lock,
             commands::assets::grid_page,

@@ -34,6 +34,7 @@ pub fn team(library: &Path) -> Result<()> {
             agreement_id: None,
             attribution: None,
             default_license: None,
+            user: None,
         },
     )?;
     Ok(())

@@ -31,21 +31,26 @@ async fn a_missing_library_is_named_then_created_set_up_and_its_watched_folder_i
     );
     app.screenshot("missing-library").await?;
 
-    // Create it where it was; a library without users asks for its administrator.
+    // Create it where it was; a library without users asks who you are.
+    // Ada administers: one user, no profile.
     app.click("button[aria-label='Create library']").await?;
-    app.type_into("input[aria-label='Administrator name']", "ada")
+    app.type_into("input[aria-label='Your name']", "ada")
+        .await?;
+    app.find("select[aria-label='Your role']")
+        .await?
+        .select_by_value("admin")
         .await?;
     app.type_into("input[aria-label='New passphrase']", PASSPHRASE)
         .await?;
     app.type_into("input[aria-label='Repeat passphrase']", "not the same")
         .await?;
     app.text_until(
-        "form[aria-label='Create the administrator'] [role=alert]",
+        "form[aria-label='Create your identity'] [role=alert]",
         |t| t.contains("differ"),
     )
     .await?;
     ensure!(
-        !app.find("button[aria-label='Create administrator']")
+        !app.find("button[aria-label='Create identity']")
             .await?
             .is_enabled()
             .await?,
@@ -53,9 +58,7 @@ async fn a_missing_library_is_named_then_created_set_up_and_its_watched_folder_i
     );
     app.type_into("input[aria-label='Repeat passphrase']", PASSPHRASE)
         .await?;
-    app.screenshot("first-run").await?;
-    app.click("button[aria-label='Create administrator']")
-        .await?;
+    app.click("button[aria-label='Create identity']").await?;
     app.text_until("[data-testid=acting]", |t| t.starts_with("ada"))
         .await?;
     let lib = Library::open_existing(&app.library)?;

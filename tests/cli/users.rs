@@ -234,6 +234,8 @@ fn creators_queues_and_transfers_through_the_binary() {
             "acct_9",
             "--contact",
             "cy@example.org",
+            "--user",
+            "cy",
         ],
     ));
     let (creators, out) = sb.json_lines(&["creator", "ls"]);
@@ -242,9 +244,16 @@ fn creators_queues_and_transfers_through_the_binary() {
     assert_eq!(creators[0]["name"], "Cy T");
     assert_eq!(creators[0]["payout_ref"], "acct_9");
     assert_eq!(creators[0]["contact"], "cy@example.org");
+    assert_eq!(creators[0]["user"], "cy");
 
+    // The profile is cy's: what cy imports is linked to it on arrival.
     ok(&as_user("cy", &["import", sb.photos().to_str().unwrap()]));
     let (assets, _) = sb.json_lines(&["ls"]);
+    assert!(!assets.is_empty());
+    for asset in &assets {
+        assert_eq!(asset["creator"], "Cy T", "{asset}");
+        assert_eq!(asset["tax_and_payout_info"], "acct_9", "{asset}");
+    }
     let id = assets[0]["asset_id"].as_str().unwrap();
     ok(&as_user(
         "cy",

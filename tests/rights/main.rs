@@ -10,6 +10,7 @@ mod edit;
 mod imported_rights;
 mod jobs;
 mod manifest;
+mod setup;
 mod tamper;
 mod users;
 mod workflow;

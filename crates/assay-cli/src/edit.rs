@@ -140,6 +140,10 @@ pub enum CreatorCommand {
         /// The license tag linking this profile gives assets that have none.
         #[arg(long)]
         license: Option<String>,
+        /// The creator user whose imports are linked to this profile on arrival.
+        // Its own id: `user` is the global `--as`'s.
+        #[arg(long = "user", id = "profile_user", value_name = "NAME")]
+        user: Option<String>,
     },
     /// List creator profiles.
     Ls {
@@ -157,6 +161,7 @@ pub fn creator(library: &Library, who: &Who, command: CreatorCommand) -> anyhow:
             agreement,
             attribution,
             license,
+            user,
         } => {
             let actor = who
                 .actor(library)?
@@ -168,6 +173,7 @@ pub fn creator(library: &Library, who: &Who, command: CreatorCommand) -> anyhow:
                 agreement_id: agreement,
                 attribution,
                 default_license: license,
+                user,
             };
             let c = library.add_creator(&actor, &new)?;
             eprintln!("added creator {} (payout {})", c.name, c.payout_ref);
@@ -178,9 +184,10 @@ pub fn creator(library: &Library, who: &Who, command: CreatorCommand) -> anyhow:
                     output::json_line(&c)?;
                 } else {
                     println!(
-                        "{:<24} {:<30} {}",
+                        "{:<24} {:<30} {:<16} {}",
                         c.name,
                         c.payout_ref,
+                        c.user.as_deref().unwrap_or("-"),
                         c.contact.as_deref().unwrap_or("-")
                     );
                 }

@@ -1,6 +1,8 @@
 //! Creator profiles: who made the work and where their money goes. An asset
 //! linked to a creator takes the profile's name, contact and payout
-//! reference, so a marketplace pays whoever the profile names.
+//! reference, so a marketplace pays whoever the profile names. A profile
+//! may belong to a creator user: what they import is linked to it on
+//! arrival, so a creator working alone never links their own work by hand.
 
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
@@ -8,7 +10,7 @@ use serde::Serialize;
 use crate::catalog::now;
 use crate::error::{Error, Result};
 use crate::library::Library;
-use crate::roles::Action;
+use crate::roles::{Action, Role};
 use crate::users::Actor;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -22,6 +24,8 @@ pub struct Creator {
     pub attribution: Option<String>,
     /// The license tag linking this profile gives an asset that has none.
     pub default_license: Option<String>,
+    /// The creator user whose imports take this profile.
+    pub user: Option<String>,
     pub created_at: String,
 }
 
@@ -35,11 +39,58 @@ pub struct NewCreator {
     pub attribution: Option<String>,
     /// A tag of the library's license taxonomy.
     pub default_license: Option<String>,
+    /// A user with the creator role whose imports take this profile.
+    pub user: Option<String>,
 }
 
 impl Library {
     pub fn add_creator(&self, actor: &Actor, new: &NewCreator) -> Result<Creator> {
         actor.may(Action::ManageCreators)?;
+        let (name, default_license) = self.check_creator(new)?;
+        let (name, default_license) = (name.as_str(), default_license.as_deref());
+        let mut conn = self.connect()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let user = match new.user.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(user) => Some((owner(&tx, name, user)?, user)),
+            None => None,
+        };
+        let created_at = now();
+        let inserted = tx.execute(
+            "INSERT INTO creators
+                 (name, contact, payout_ref, agreement_id, attribution, default_license, created_at, user_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (name) DO NOTHING",
+            params![
+                name,
+                new.contact,
+                new.payout_ref.trim(),
+                new.agreement_id,
+                new.attribution,
+                default_license,
+                created_at,
+                user.map(|(id, _)| id),
+            ],
+        )?;
+        if inserted == 0 {
+            return Err(Error::InvalidInput(format!(
+                "a creator named {name:?} already exists"
+            )));
+        }
+        tx.commit()?;
+        Ok(Creator {
+            name: name.to_owned(),
+            contact: new.contact.clone(),
+            payout_ref: new.payout_ref.trim().to_owned(),
+            agreement_id: new.agreement_id.clone(),
+            attribution: new.attribution.clone(),
+            default_license: default_license.map(str::to_owned),
+            user: user.map(|(_, name)| name.to_owned()),
+            created_at,
+        })
+    }
+
+    /// The profile's trimmed name and default license, or what is wrong
+    /// with it; nothing is written.
+    pub(crate) fn check_creator(&self, new: &NewCreator) -> Result<(String, Option<String>)> {
         let name = new.name.trim();
         if name.is_empty() || name.len() > 200 {
             return Err(Error::InvalidInput(
@@ -66,43 +117,15 @@ impl Library {
                 )));
             }
         }
-        let conn = self.connect()?;
-        let created_at = now();
-        let inserted = conn.execute(
-            "INSERT INTO creators
-                 (name, contact, payout_ref, agreement_id, attribution, default_license, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (name) DO NOTHING",
-            params![
-                name,
-                new.contact,
-                new.payout_ref.trim(),
-                new.agreement_id,
-                new.attribution,
-                default_license,
-                created_at
-            ],
-        )?;
-        if inserted == 0 {
-            return Err(Error::InvalidInput(format!(
-                "a creator named {name:?} already exists"
-            )));
-        }
-        Ok(Creator {
-            name: name.to_owned(),
-            contact: new.contact.clone(),
-            payout_ref: new.payout_ref.trim().to_owned(),
-            agreement_id: new.agreement_id.clone(),
-            attribution: new.attribution.clone(),
-            default_license: default_license.map(str::to_owned),
-            created_at,
-        })
+        Ok((name.to_owned(), default_license.map(str::to_owned)))
     }
 
     pub fn creators(&self) -> Result<Vec<Creator>> {
         let conn = self.connect()?;
         let mut stmt = conn.prepare(
-            "SELECT name, contact, payout_ref, agreement_id, attribution, created_at, default_license
-             FROM creators ORDER BY name",
+            "SELECT c.name, c.contact, c.payout_ref, c.agreement_id, c.attribution, c.created_at,
+                    c.default_license, u.name
+             FROM creators c LEFT JOIN users u ON u.id = c.user_id ORDER BY c.name",
         )?;
         let rows = stmt.query_map([], row_to_creator)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -118,13 +141,71 @@ fn row_to_creator(r: &rusqlite::Row) -> rusqlite::Result<Creator> {
         attribution: r.get(4)?,
         created_at: r.get(5)?,
         default_license: r.get(6)?,
+        user: r.get(7)?,
     })
+}
+
+/// The id of `user`, who is to own profile `profile`: a creator, with no
+/// profile yet.
+fn owner(conn: &rusqlite::Connection, profile: &str, user: &str) -> Result<i64> {
+    let found: Option<(i64, String, Option<String>)> = conn
+        .query_row(
+            "SELECT u.id, u.role, c.name FROM users u LEFT JOIN creators c ON c.user_id = u.id
+             WHERE u.name = ?1",
+            [user],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    match found {
+        None => Err(Error::InvalidInput(format!(
+            "creator {profile}: no user named {user:?}"
+        ))),
+        Some((_, role, _)) if role != Role::Creator.as_str() => Err(Error::InvalidInput(format!(
+            "creator {profile}: user {user:?} is a {role}; only a creator's imports take a profile"
+        ))),
+        Some((_, _, Some(other))) => Err(Error::InvalidInput(format!(
+            "creator {profile}: user {user:?} already has the profile {other:?}"
+        ))),
+        Some((id, _, None)) => Ok(id),
+    }
+}
+
+/// What linking profile `c` sets on an asset: each field, its value, and
+/// whether it only fills a field that is empty (the default license) rather
+/// than replacing it. Linking by hand and importing as the profile's user
+/// apply the same list.
+pub(crate) fn linked_fields(c: &Creator) -> Vec<(&'static str, serde_json::Value, bool)> {
+    use serde_json::json;
+    let mut fields = vec![
+        ("creator", json!(c.name), false),
+        ("creator_name", json!(c.name), false),
+        ("creator_contact", json!(c.contact), false),
+        ("tax_and_payout_info", json!(c.payout_ref), false),
+    ];
+    if let Some(tag) = &c.default_license {
+        fields.push(("license_tag", json!(tag), true));
+    }
+    fields
+}
+
+/// The profile of the creator user `user_id`, if one belongs to them.
+pub(crate) fn of_user(conn: &rusqlite::Connection, user_id: i64) -> Result<Option<Creator>> {
+    Ok(conn
+        .query_row(
+            "SELECT c.name, c.contact, c.payout_ref, c.agreement_id, c.attribution, c.created_at,
+                    c.default_license, u.name
+             FROM creators c JOIN users u ON u.id = c.user_id WHERE c.user_id = ?1",
+            [user_id],
+            row_to_creator,
+        )
+        .optional()?)
 }
 
 pub(crate) fn creator(conn: &rusqlite::Connection, name: &str) -> Result<Creator> {
     conn.query_row(
-        "SELECT name, contact, payout_ref, agreement_id, attribution, created_at, default_license
-         FROM creators WHERE name = ?1",
+        "SELECT c.name, c.contact, c.payout_ref, c.agreement_id, c.attribution, c.created_at,
+                c.default_license, u.name
+         FROM creators c LEFT JOIN users u ON u.id = c.user_id WHERE c.name = ?1",
         [name],
         row_to_creator,
     )

@@ -240,14 +240,13 @@ fn resolve_creators(conn: &rusqlite::Connection, changes: &[Change]) -> Result<V
             continue;
         }
         let c = creators::creator(conn, name)?;
-        out.push(set("creator", json!(c.name)));
-        out.push(set("creator_name", json!(c.name)));
-        out.push(set("creator_contact", json!(c.contact)));
-        out.push(set("tax_and_payout_info", json!(c.payout_ref)));
-        if let Some(tag) = c.default_license {
-            out.push(Change::Fill {
-                field: "license_tag".into(),
-                value: json!(tag),
+        for (field, value, fill) in creators::linked_fields(&c) {
+            out.push(match fill {
+                true => Change::Fill {
+                    field: field.to_owned(),
+                    value,
+                },
+                false => set(field, value),
             });
         }
     }

@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::analyze::{analyze, Analysis};
 use crate::atomic;
 use crate::catalog::{self, LocationChange, NewAsset};
+use crate::creators::{self, Creator};
 use crate::error::{Error, Result};
 use crate::library::{Library, PREVIEWS_DIR};
 use crate::licenses::Taxonomy;
@@ -196,6 +197,11 @@ impl Library {
                 Signer::Library(&library_key)
             }
         };
+        // A creator's own profile links what they import on arrival.
+        let profile = match options.actor.as_deref() {
+            Some(actor) => creators::of_user(&conn, actor.id)?,
+            None => None,
+        };
         let cache = catalog::scan_cache(&conn)?;
         // Imported rights are checked against the taxonomy, custom tags included.
         let taxonomy = &self.taxonomy()?;
@@ -238,7 +244,7 @@ impl Library {
                 scope.spawn(move || work(&rx, &tx, &known, &previews, taxonomy, cancel));
             }
             drop((job_rx, msg_tx));
-            write(&conn, &signer, msg_rx, &known, on_event)
+            write(&conn, &signer, profile.as_ref(), msg_rx, &known, on_event)
         })?;
 
         let mut summary = summary;
@@ -400,6 +406,7 @@ fn store_preview(previews: &Path, hex: &str, kind: &str, jpeg: &[u8]) -> std::io
 fn write(
     conn: &rusqlite::Connection,
     signer: &Signer,
+    profile: Option<&Creator>,
     messages: Receiver<Msg>,
     known: &RwLock<HashSet<String>>,
     on_event: &mut dyn FnMut(ImportEvent),
@@ -467,14 +474,22 @@ fn write(
                 checksum,
             })) => {
                 begin(conn, &mut tx)?;
-                pending.push(apply(conn, signer, path, stamp, checksum, None)?);
+                pending.push(apply(conn, signer, profile, path, stamp, checksum, None)?);
                 summary.bytes_read += stamp.size;
             }
             Ok(Msg::Done(Outcome::New(file))) => {
                 begin(conn, &mut tx)?;
                 let (path, stamp, checksum) =
                     (file.path.clone(), file.stamp, file.checksum.clone());
-                pending.push(apply(conn, signer, path, stamp, checksum, Some(file))?);
+                pending.push(apply(
+                    conn,
+                    signer,
+                    profile,
+                    path,
+                    stamp,
+                    checksum,
+                    Some(file),
+                )?);
                 summary.bytes_read += stamp.size;
             }
             Err(_) => {}
@@ -513,6 +528,7 @@ fn begin(conn: &rusqlite::Connection, tx: &mut Option<Instant>) -> Result<()> {
 fn apply(
     tx: &rusqlite::Connection,
     signer: &Signer,
+    profile: Option<&Creator>,
     path: PathBuf,
     stamp: Stamp,
     checksum: String,
@@ -530,7 +546,7 @@ fn apply(
                 return Err(Error::NotFound(checksum));
             };
             let a = &file.analysis;
-            let (auto_flags, rights) = initial_rights(a, &file.pii, &file.rights);
+            let (auto_flags, rights) = initial_rights(a, &file.pii, &file.rights, profile);
             let title = file.rights.fields.get("title").and_then(|t| t.as_str());
             let uploaded_by = match signer {
                 Signer::User(actor) => Some(actor.id),
@@ -571,6 +587,9 @@ fn apply(
             if let Some(imported) = &file.rights.provenance {
                 data["imported_rights"] = imported.clone();
             }
+            if let Some(profile) = profile {
+                data["creator_profile"] = profile.name.clone().into();
+            }
             provenance::append(tx, row, &asset_id, EventKind::Import, data, signer)?;
             warnings = a.warnings.clone();
             (FileStatus::Imported, asset_id)
@@ -589,12 +608,14 @@ fn apply(
 
 /// What the file itself says is sensitive, flagged on arrival: GPS
 /// coordinates (location privacy) and personal data in a dataset; and the
-/// rights its metadata states (`imported`), which never replace a flag.
+/// rights its metadata states (`imported`), which never replace a flag; then
+/// the importing creator's own `profile`, as linking it would.
 /// Returns the flags and the asset's first rights document (JSON text).
 fn initial_rights(
     a: &Analysis,
     pii: &std::collections::BTreeMap<String, u64>,
     imported: &Imported,
+    profile: Option<&Creator>,
 ) -> (Vec<&'static str>, String) {
     let located = a
         .exif
@@ -615,6 +636,12 @@ fn initial_rights(
     }
     for (field, value) in &imported.fields {
         rights.entry(field.clone()).or_insert_with(|| value.clone());
+    }
+    for (field, value, fill) in profile.map(creators::linked_fields).unwrap_or_default() {
+        if value.is_null() || fill && rights.contains_key(field) {
+            continue;
+        }
+        rights.insert(field.into(), value);
     }
     (flags, serde_json::Value::Object(rights).to_string())
 }

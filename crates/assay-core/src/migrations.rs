@@ -239,6 +239,12 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE creators ADD COLUMN default_license TEXT;
     "#,
+    // 12: the creator user a profile belongs to (creators.rs): what that
+    // user imports is linked to the profile on arrival. One profile per user.
+    r#"
+    ALTER TABLE creators ADD COLUMN user_id INTEGER REFERENCES users(id);
+    CREATE UNIQUE INDEX creators_user ON creators(user_id) WHERE user_id IS NOT NULL;
+    "#,
 ];
 
 /// The catalog version this build writes.

@@ -86,7 +86,7 @@ impl std::fmt::Debug for Actor {
 }
 
 /// A user name is also a file name under `keys/`, so it is kept plain.
-fn check_name(name: &str) -> Result<()> {
+pub(crate) fn check_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name != "library"

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use assay_core::{Library, Role, User};
-use serde::Serialize;
+use assay_core::{FirstUser, Library, NewCreator, Role, User};
+use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, State};
 
 use crate::error::{AppError, AppResult};
@@ -106,6 +106,47 @@ pub fn add_user(
     Ok(state
         .library()?
         .add_user(actor.as_deref(), &name, role, passphrase.as_bytes())?)
+}
+
+/// A creator's own profile, as the first-run form gives it.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct OwnProfile {
+    /// The name buyers credit; the user's name when blank.
+    pub name: Option<String>,
+    pub payout_ref: String,
+    pub contact: Option<String>,
+    pub default_license: Option<String>,
+}
+
+/// A library's first run: creates `name` in `role` (with the administrator
+/// and, for a creator, the profile the core adds) and acts as them.
+#[tauri::command]
+#[specta::specta]
+pub fn set_up(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    role: Role,
+    passphrase: String,
+    profile: Option<OwnProfile>,
+) -> AppResult<LibraryInfo> {
+    let blank = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+    let creator = profile.map(|p| NewCreator {
+        name: blank(p.name).unwrap_or_else(|| name.trim().to_owned()),
+        payout_ref: p.payout_ref,
+        contact: blank(p.contact),
+        default_license: blank(p.default_license),
+        ..NewCreator::default()
+    });
+    let actor = state.library()?.set_up(&FirstUser {
+        name,
+        role,
+        passphrase: passphrase.into_bytes(),
+        creator,
+    })?;
+    state.set_actor(Some(Arc::new(actor)));
+    watcher::restart(&app);
+    info(&state)
 }
 
 /// Unlocks `name`'s key: from now on the window acts as them.

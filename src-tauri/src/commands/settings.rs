@@ -64,7 +64,8 @@ pub fn creators(state: State<'_, AppState>) -> AppResult<Vec<Creator>> {
     Ok(state.library()?.creators()?)
 }
 
-/// Adds a creator profile: who made the work and where their money goes.
+/// Adds a creator profile: who made the work and where their money goes;
+/// with `user`, that creator's imports are linked to it on arrival.
 #[tauri::command]
 #[specta::specta]
 pub fn add_creator(
@@ -74,6 +75,7 @@ pub fn add_creator(
     contact: Option<String>,
     attribution: Option<String>,
     default_license: Option<String>,
+    user: Option<String>,
 ) -> AppResult<Creator> {
     let actor = acting(&state)?;
     let blank = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
@@ -86,6 +88,7 @@ pub fn add_creator(
             agreement_id: None,
             attribution: blank(attribution),
             default_license: blank(default_license),
+            user: blank(user),
         },
     )?)
 }

@@ -16,6 +16,11 @@ export const commands = {
 	openLibrary: (path: string, create: boolean) => typedError<LibraryInfo, AppError>(__TAURI_INVOKE("open_library", { path, create })),
 	/**  Adds a user; the first user of a library (an admin) needs no one acting. */
 	addUser: (name: string, role: Role, passphrase: string) => typedError<User, AppError>(__TAURI_INVOKE("add_user", { name, role, passphrase })),
+	/**
+	 *  A library's first run: creates `name` in `role` (with the administrator
+	 *  and, for a creator, the profile the core adds) and acts as them.
+	 */
+	setUp: (name: string, role: Role, passphrase: string, profile: OwnProfile | null) => typedError<LibraryInfo, AppError>(__TAURI_INVOKE("set_up", { name, role, passphrase, profile })),
 	/**  Unlocks `name`'s key: from now on the window acts as them. */
 	unlock: (name: string, passphrase: string) => typedError<LibraryInfo, AppError>(__TAURI_INVOKE("unlock", { name, passphrase })),
 	lock: () => typedError<LibraryInfo, AppError>(__TAURI_INVOKE("lock")),
@@ -81,8 +86,11 @@ export const commands = {
 	removeWatchedFolder: (path: string) => typedError<string[], AppError>(__TAURI_INVOKE("remove_watched_folder", { path })),
 	users: () => typedError<User[], AppError>(__TAURI_INVOKE("users")),
 	creators: () => typedError<Creator[], AppError>(__TAURI_INVOKE("creators")),
-	/**  Adds a creator profile: who made the work and where their money goes. */
-	addCreator: (name: string, payoutRef: string, contact: string | null, attribution: string | null, defaultLicense: string | null) => typedError<Creator, AppError>(__TAURI_INVOKE("add_creator", { name, payoutRef, contact, attribution, defaultLicense })),
+	/**
+	 *  Adds a creator profile: who made the work and where their money goes;
+	 *  with `user`, that creator's imports are linked to it on arrival.
+	 */
+	addCreator: (name: string, payoutRef: string, contact: string | null, attribution: string | null, defaultLicense: string | null, user: string | null) => typedError<Creator, AppError>(__TAURI_INVOKE("add_creator", { name, payoutRef, contact, attribution, defaultLicense, user })),
 	/**  The roles a user may have, for the add-user form. */
 	roles: () => __TAURI_INVOKE<Role[]>("roles"),
 	markets: () => typedError<Market[], AppError>(__TAURI_INVOKE("markets")),
@@ -215,6 +223,8 @@ export type Creator = {
 	attribution: string | null,
 	/**  The license tag linking this profile gives an asset that has none. */
 	default_license: string | null,
+	/**  The creator user whose imports take this profile. */
+	user: string | null,
 	created_at: string,
 };
 
@@ -571,6 +581,15 @@ export type MarketPayment = {
 	reason: string | null,
 	/**  The library's assets it was recorded on. */
 	asset_ids: string[],
+};
+
+/**  A creator's own profile, as the first-run form gives it. */
+export type OwnProfile = {
+	/**  The name buyers credit; the user's name when blank. */
+	name: string | null,
+	payout_ref: string,
+	contact: string | null,
+	default_license: string | null,
 };
 
 export type PaymentField = {

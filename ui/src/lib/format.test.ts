@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bytes, caption, date, duration, percent } from "./format";
+import { bytes, caption, date, duration, percent, roleName } from "./format";
 
 describe("bytes", () => {
   it("uses decimal units with one digit under 100", () => {
@@ -45,5 +45,13 @@ describe("percent", () => {
     expect(percent(0)).toBe("0.0%");
     expect(percent(2 / 3)).toBe("66.7%");
     expect(percent(1)).toBe("100.0%");
+  });
+});
+
+describe("roleName", () => {
+  it("names each role as people say it, and passes an unknown one through readably", () => {
+    expect(roleName("rights_manager")).toBe("Rights manager");
+    expect(roleName("admin")).toBe("Administrator");
+    expect(roleName("brand_lead")).toBe("brand lead");
   });
 });

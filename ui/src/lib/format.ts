@@ -41,3 +41,15 @@ export function duration(seconds: number): string {
 export function percent(share: number): string {
   return `${(share * 100).toFixed(1)}%`;
 }
+
+const ROLE_NAMES: Record<string, string> = {
+  creator: "Creator",
+  steward: "Steward",
+  rights_manager: "Rights manager",
+  admin: "Administrator",
+};
+
+/** A role as people say it: "rights_manager" → "Rights manager". */
+export function roleName(role: string): string {
+  return ROLE_NAMES[role] ?? role.replace(/_/g, " ");
+}
