@@ -208,6 +208,12 @@ impl App {
         Ok(())
     }
 
+    /// Types `keys` into whatever has the focus, as a user at the keyboard would.
+    pub async fn press(&self, keys: &str) -> Result<()> {
+        self.client.active_element().await?.send_keys(keys).await?;
+        Ok(())
+    }
+
     /// Clicks what `css` finds.
     pub async fn click(&self, css: &str) -> Result<()> {
         self.find(css).await?.click().await?;

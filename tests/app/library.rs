@@ -149,3 +149,66 @@ async fn a_wrong_passphrase_is_refused_and_said_so() -> Result<()> {
         .is_err());
     app.close().await
 }
+
+#[tokio::test]
+async fn the_keyboard_switches_views_finds_search_and_lists_every_shortcut() -> Result<()> {
+    const ESCAPE: &str = "\u{e00c}";
+    let app = App::start(two_users).await?;
+    app.find("form[aria-label='Unlock a user']").await?;
+
+    app.press("?").await?;
+    let help = app
+        .text_until("[role=dialog][aria-label='Keyboard shortcuts']", |t| {
+            t.contains("Approve the current asset")
+        })
+        .await?;
+    assert!(help.contains("Search the library"), "{help}");
+    app.screenshot("shortcuts").await?;
+    app.press(ESCAPE).await?;
+    for _ in 0..50 {
+        if app
+            .client
+            .find_all(Locator::Css("[role=dialog]"))
+            .await?
+            .is_empty()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        app.client
+            .find_all(Locator::Css("[role=dialog]"))
+            .await?
+            .is_empty(),
+        "Escape left the shortcuts open"
+    );
+
+    // The digits follow the top bar's order.
+    app.press("3").await?;
+    app.find("button[aria-label='Dashboard view'][aria-pressed=true]")
+        .await?;
+    app.press("2").await?;
+    app.find("button[aria-label='Queue view'][aria-pressed=true]")
+        .await?;
+    // / goes back to the library with the search field focused: what is typed next searches.
+    app.press("/").await?;
+    app.find("button[aria-label='Library view'][aria-pressed=true]")
+        .await?;
+    app.press("2").await?;
+    let typed = app
+        .client
+        .execute(
+            "return document.querySelector('input[type=search]').value",
+            vec![],
+        )
+        .await?;
+    assert_eq!(
+        typed.as_str(),
+        Some("2"),
+        "the search field did not get the key"
+    );
+    app.find("button[aria-label='Library view'][aria-pressed=true]")
+        .await?;
+    app.close().await
+}

@@ -150,12 +150,6 @@ async fn current(app: &App) -> Result<(Value, Value)> {
     Ok((both[0].clone(), both[1].clone()))
 }
 
-/// Types `keys` into whatever has the focus, as a user at the keyboard would.
-async fn press(app: &App, keys: &str) -> Result<()> {
-    app.client.active_element().await?.send_keys(keys).await?;
-    Ok(())
-}
-
 /// Moves the current row to `target` with j and k.
 async fn go_to(app: &App, ids: &[String], target: &str) -> Result<()> {
     for _ in 0..ids.len() * 2 {
@@ -164,7 +158,7 @@ async fn go_to(app: &App, ids: &[String], target: &str) -> Result<()> {
         let to = ids.iter().position(|id| id == target);
         match (at, to) {
             (Some(a), Some(t)) if a == t => return Ok(()),
-            (Some(a), Some(t)) => press(app, if a < t { "j" } else { "k" }).await?,
+            (Some(a), Some(t)) => app.press(if a < t { "j" } else { "k" }).await?,
             _ => bail!("{target} or the current row is not in the queue {ids:?}"),
         }
     }
@@ -250,8 +244,8 @@ async fn a_rights_manager_works_through_the_queue_and_the_dashboard_shows_the_re
         .await?
         .click()
         .await?;
-    press(&app, "j").await?;
-    press(&app, DOWN).await?;
+    app.press("j").await?;
+    app.press(DOWN).await?;
     let (at, focused) = current(&app).await?;
     assert_eq!(
         (at.as_str(), focused.as_str()),
@@ -260,7 +254,7 @@ async fn a_rights_manager_works_through_the_queue_and_the_dashboard_shows_the_re
     app.screenshot("queue").await?;
 
     // a approves the current row; the next one becomes current, with the focus.
-    press(&app, "a").await?;
+    app.press("a").await?;
     status(&app, "1 approved").await?;
     let ids = shows_the_queue(&app, &lib, &rosa).await?;
     let (at, focused) = current(&app).await?;
@@ -269,7 +263,7 @@ async fn a_rights_manager_works_through_the_queue_and_the_dashboard_shows_the_re
 
     // r opens the comment box; Enter rejects with the comment.
     go_to(&app, &ids, &pending[1]).await?;
-    press(&app, "r").await?;
+    app.press("r").await?;
     app.find("input[aria-label='Rejection comment']").await?;
     let label = app
         .client
@@ -279,7 +273,7 @@ async fn a_rights_manager_works_through_the_queue_and_the_dashboard_shows_the_re
         )
         .await?;
     assert_eq!(label, json!("Rejection comment"));
-    press(&app, &format!("horizon is tilted{ENTER}")).await?;
+    app.press(&format!("horizon is tilted{ENTER}")).await?;
     status(&app, "1 rejected").await?;
     shows_the_queue(&app, &lib, &rosa).await?;
     assert_eq!(current(&app).await?.0, json!(pending[2]));

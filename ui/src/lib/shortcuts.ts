@@ -1,0 +1,44 @@
+// The window's keyboard shortcuts: which key does what, and the list the
+// help overlay shows. The queue's own keys live in queue.ts; they are
+// listed here too so the overlay shows every shortcut in one place.
+
+import { typing } from "./queue";
+
+export const VIEWS = ["library", "queue", "dashboard", "market", "settings"] as const;
+export type View = (typeof VIEWS)[number];
+
+export type Shortcut = { kind: "view"; view: View } | { kind: "help" } | { kind: "search" } | { kind: "close" };
+
+type Press = {
+  key: string;
+  ctrlKey: boolean;
+  metaKey: boolean;
+  altKey: boolean;
+  target: { tagName: string; type?: string } | null;
+};
+
+/** What a key press anywhere in the window does, or null when it is not a shortcut (or is typing). */
+export function shortcut(press: Press): Shortcut | null {
+  if (press.key === "Escape") return { kind: "close" };
+  if (press.ctrlKey || press.metaKey || press.altKey || typing(press.target)) return null;
+  if (press.key === "?") return { kind: "help" };
+  if (press.key === "/") return { kind: "search" };
+  const n = Number(press.key);
+  if (Number.isInteger(n) && n >= 1 && n <= VIEWS.length) return { kind: "view", view: VIEWS[n - 1] };
+  return null;
+}
+
+/** Every shortcut, as the help overlay lists it: keys, what they do, where. */
+export const HELP: { keys: string; what: string; where: string }[] = [
+  { keys: "?", what: "Show or hide this list", where: "Anywhere" },
+  { keys: "1 – 5", what: "Library, Queue, Dashboard, Market, Settings", where: "Anywhere" },
+  { keys: "/", what: "Search the library", where: "Anywhere" },
+  { keys: "Esc", what: "Close this list, or the rejection comment", where: "Anywhere" },
+  { keys: "Click, Ctrl-click, Shift-click", what: "Select one, toggle one, select a range", where: "Library" },
+  { keys: "a", what: "Approve the selection (rights managers)", where: "Library" },
+  { keys: "r", what: "Reject the selection with the comment (rights managers)", where: "Library" },
+  { keys: "j / ↓, k / ↑", what: "Next, previous asset", where: "Queue" },
+  { keys: "a", what: "Approve the current asset", where: "Queue" },
+  { keys: "r, then Enter", what: "Reject the current asset with a comment", where: "Queue" },
+  { keys: "Shift-click a checkbox", what: "Check a range, then Approve selected", where: "Queue" },
+];
