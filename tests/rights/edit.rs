@@ -368,3 +368,36 @@ fn a_refusal_late_in_a_large_edit_leaves_every_asset_as_it_was() {
         "one import event per asset, nothing else"
     );
 }
+
+#[test]
+fn a_whole_id_names_its_asset_even_where_another_id_starts_with_it() {
+    let w = World::new();
+    let id = w.library.list(&Filter::default()).unwrap()[0]
+        .asset_id
+        .clone();
+    // Another asset whose id begins with the whole of the first's.
+    w.db()
+        .execute(
+            "INSERT INTO assets (asset_id, checksum, size_bytes, media_type, imported_at, provenance_hash, uploaded_by, rights)
+             SELECT asset_id || '-2', checksum || '-2', size_bytes, media_type, imported_at, provenance_hash, uploaded_by, rights
+             FROM assets WHERE asset_id = ?1",
+            [&id],
+        )
+        .unwrap();
+    assert_eq!(w.library.record(&id).unwrap().asset_id, id);
+    let summary = w
+        .library
+        .edit(
+            &w.cy,
+            &Selection::Assets(vec![id.clone()]),
+            &[Change::Set {
+                field: "title".into(),
+                value: "Only this one".into(),
+            }],
+        )
+        .unwrap();
+    assert_eq!(summary.changed, 1);
+    // A part of the id that fits both is still refused as ambiguous.
+    let err = w.library.record(&id[..13]).unwrap_err();
+    assert!(err.to_string().contains("more than one asset"), "{err}");
+}

@@ -320,6 +320,17 @@ pub(crate) fn resolve(conn: &Connection, key: &str) -> Result<i64> {
         }
     }
     if key.len() >= 4 && key.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+        // A whole id is one index seek, and wins even where it is also the
+        // start of another id; the window sends whole ids, thousands at once.
+        let whole = key.to_ascii_lowercase();
+        if let Some(id) = conn
+            .query_row("SELECT id FROM assets WHERE asset_id = ?1", [&whole], |r| {
+                r.get(0)
+            })
+            .optional()?
+        {
+            return Ok(id);
+        }
         let mut stmt =
             conn.prepare("SELECT id FROM assets WHERE asset_id LIKE ?1 || '%' LIMIT 2")?;
         let ids: Vec<i64> = stmt
