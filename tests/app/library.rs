@@ -212,3 +212,61 @@ async fn the_keyboard_switches_views_finds_search_and_lists_every_shortcut() -> 
         .await?;
     app.close().await
 }
+
+/// `two_users`, three photos imported by cy, and SQL copies of them up to 1,000 assets (five pages of the grid).
+fn a_thousand(library: &Path) -> Result<()> {
+    two_users(library)?;
+    let lib = Library::open(library)?;
+    let dir = library.with_file_name("photos");
+    photos(&dir)?;
+    let options = assay_core::ImportOptions {
+        actor: Some(lib.unlock("cy", PASSPHRASE.as_bytes())?.into()),
+        ..Default::default()
+    };
+    lib.import(&[dir], &options, &mut |_| {})?;
+    assay_bench::grow_catalog(&lib.db_path(), 1000)?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_range_over_pages_never_scrolled_past_is_edited_whole() -> Result<()> {
+    let app = App::start(a_thousand).await?;
+    unlock(&app, "cy", PASSPHRASE).await?;
+    app.text_until("[data-testid=asset-count]", |t| t == "1000 assets")
+        .await?;
+    // The first cell, then shift-click the last: the pages between were never on screen.
+    app.click(".cell[data-asset]").await?;
+    app.client
+        .execute(
+            "const s = document.querySelector('.scroller'); s.scrollTop = s.scrollHeight;",
+            vec![],
+        )
+        .await?;
+    let last = app.find(".cell[data-index='999'][data-asset]").await?;
+    app.client
+        .execute(
+            "arguments[0].dispatchEvent(new MouseEvent('click', { bubbles: true, shiftKey: true }));",
+            vec![serde_json::to_value(&last)?],
+        )
+        .await?;
+    app.text_until("section[aria-label='Actions on the selection'] h3", |t| {
+        t.eq_ignore_ascii_case("1000 selected")
+    })
+    .await?;
+    app.find("select[aria-label='License tag']")
+        .await?
+        .select_by_value("CC-BY-4.0")
+        .await?;
+    app.click("button[aria-label='Apply to selection']").await?;
+    let status = app
+        .text_until("[data-testid=action-status]", |t| t.contains("Changed"))
+        .await?;
+    assert!(status.contains("Changed 1000 of 1000"), "{status}");
+    let lib = Library::open(&app.library)?;
+    let tagged = lib.grid_count(&Filter {
+        license_tag: Some("CC-BY-4.0".into()),
+        ..Filter::default()
+    })?;
+    assert_eq!(tagged, 1000);
+    app.close().await
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { all, click, empty } from "./selection";
+import { all, click, empty, pagesOf } from "./selection";
 
 const plain = { shift: false, toggle: false };
 const shift = { shift: true, toggle: false };
@@ -43,5 +43,15 @@ describe("all", () => {
   it("selects every index", () => {
     expect(ids(all(3))).toEqual([0, 1, 2]);
     expect(all(0).anchor).toBeNull();
+  });
+});
+
+describe("pagesOf", () => {
+  it("names each page holding a selected item once, in order", () => {
+    const range = click(click(empty(), 150, { shift: false, toggle: false }), 650, { shift: true, toggle: false });
+    expect(pagesOf(range, 200)).toEqual([0, 1, 2, 3]);
+    const picked = click(click(empty(), 999, { shift: false, toggle: false }), 5, { shift: false, toggle: true });
+    expect(pagesOf(picked, 200)).toEqual([0, 4]);
+    expect(pagesOf(empty(), 200)).toEqual([]);
   });
 });

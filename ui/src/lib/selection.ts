@@ -39,3 +39,15 @@ export function all(total: number): Selection {
   for (let i = 0; i < total; i++) selected.add(i);
   return { selected, anchor: total > 0 ? 0 : null };
 }
+
+/**
+ * The catalog pages (of `pageSize`) that hold the selected items, in order.
+ * A shift-click range can span pages never scrolled past; their items must
+ * be read before the selection is acted on, or a bulk edit would silently
+ * leave them out.
+ */
+export function pagesOf(sel: Selection, pageSize: number): number[] {
+  const pages = new Set<number>();
+  for (const i of sel.selected) pages.add(Math.floor(i / pageSize));
+  return [...pages].sort((a, b) => a - b);
+}
