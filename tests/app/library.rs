@@ -229,7 +229,7 @@ fn a_thousand(library: &Path) -> Result<()> {
 }
 
 #[tokio::test]
-async fn a_range_over_pages_never_scrolled_past_is_edited_whole() -> Result<()> {
+async fn a_range_or_ctrl_a_over_pages_never_scrolled_past_is_edited_whole() -> Result<()> {
     let app = App::start(a_thousand).await?;
     unlock(&app, "cy", PASSPHRASE).await?;
     app.text_until("[data-testid=asset-count]", |t| t == "1000 assets")
@@ -268,5 +268,17 @@ async fn a_range_over_pages_never_scrolled_past_is_edited_whole() -> Result<()> 
         ..Filter::default()
     })?;
     assert_eq!(tagged, 1000);
+
+    // One cell, then Ctrl-A: every asset the filters show, read and ready.
+    app.click(".cell[data-index='999'][data-asset]").await?;
+    app.text_until("section[aria-label='Actions on the selection'] h3", |t| {
+        t.eq_ignore_ascii_case("1 selected")
+    })
+    .await?;
+    app.press("\u{e009}a\u{e000}").await?;
+    app.text_until("section[aria-label='Actions on the selection'] h3", |t| {
+        t.eq_ignore_ascii_case("1000 selected")
+    })
+    .await?;
     app.close().await
 }

@@ -30,6 +30,13 @@ describe("shortcut", () => {
     expect(press("Escape", { target: { tagName: "INPUT", type: "text" } })).toEqual({ kind: "close" });
   });
 
+  it("selects all with Ctrl-A or Cmd-A, unless typing", () => {
+    expect(press("a", { ctrlKey: true })).toEqual({ kind: "select-all" });
+    expect(press("A", { metaKey: true })).toEqual({ kind: "select-all" });
+    expect(press("a", { ctrlKey: true, target: { tagName: "INPUT", type: "search" } })).toBeNull();
+    expect(press("a", { ctrlKey: true, altKey: true })).toBeNull();
+  });
+
   it("lists every view key in the help", () => {
     expect(HELP.find((h) => h.keys === "1 – 5")?.what.split(", ").length).toBe(VIEWS.length);
   });

@@ -7,7 +7,12 @@ import { typing } from "./queue";
 export const VIEWS = ["library", "queue", "dashboard", "market", "settings"] as const;
 export type View = (typeof VIEWS)[number];
 
-export type Shortcut = { kind: "view"; view: View } | { kind: "help" } | { kind: "search" } | { kind: "close" };
+export type Shortcut =
+  | { kind: "view"; view: View }
+  | { kind: "help" }
+  | { kind: "search" }
+  | { kind: "close" }
+  | { kind: "select-all" };
 
 type Press = {
   key: string;
@@ -20,6 +25,9 @@ type Press = {
 /** What a key press anywhere in the window does, or null when it is not a shortcut (or is typing). */
 export function shortcut(press: Press): Shortcut | null {
   if (press.key === "Escape") return { kind: "close" };
+  if ((press.ctrlKey || press.metaKey) && !press.altKey && press.key.toLowerCase() === "a" && !typing(press.target)) {
+    return { kind: "select-all" };
+  }
   if (press.ctrlKey || press.metaKey || press.altKey || typing(press.target)) return null;
   if (press.key === "?") return { kind: "help" };
   if (press.key === "/") return { kind: "search" };
@@ -35,6 +43,7 @@ export const HELP: { keys: string; what: string; where: string }[] = [
   { keys: "/", what: "Search the library", where: "Anywhere" },
   { keys: "Esc", what: "Close this list, or the rejection comment", where: "Anywhere" },
   { keys: "Click, Ctrl-click, Shift-click", what: "Select one, toggle one, select a range", where: "Library" },
+  { keys: "Ctrl-A", what: "Select every asset the filters show", where: "Library" },
   { keys: "a", what: "Approve the selection (rights managers)", where: "Library" },
   { keys: "r", what: "Reject the selection with the comment (rights managers)", where: "Library" },
   { keys: "j / ↓, k / ↑", what: "Next, previous asset", where: "Queue" },
