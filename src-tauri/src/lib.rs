@@ -30,6 +30,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::library::add_user,
             commands::library::set_up,
             commands::library::unlock,
+            commands::library::change_passphrase,
             commands::library::lock,
             commands::assets::grid_page,
             commands::assets::grid_count,

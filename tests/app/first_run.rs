@@ -1,5 +1,6 @@
 //! A creator's first run on a new library: their identity, their own
-//! profile with a default license, and a first import that carries both.
+//! profile with a default license, a first import that carries both, and
+//! a passphrase of her own.
 
 use anyhow::{ensure, Result};
 use assay_app_e2e::{corpus_file, App};
@@ -113,5 +114,31 @@ async fn a_creator_sets_up_alone_and_their_first_import_carries_their_profile() 
             record.rights
         );
     }
+
+    // Mia's administrator shares her passphrase; she changes her own in Settings.
+    app.click("button[aria-label='Settings view']").await?;
+    app.type_into("input[aria-label='Current passphrase']", PASSPHRASE)
+        .await?;
+    app.type_into(
+        "input[aria-label='New passphrase for you']",
+        "mia's own words",
+    )
+    .await?;
+    app.type_into(
+        "input[aria-label='New passphrase again']",
+        "mia's own words",
+    )
+    .await?;
+    app.click("button[aria-label='Change passphrase']").await?;
+    app.text_until("[data-testid=settings-status]", |t| {
+        t.contains("Changed your passphrase")
+    })
+    .await?;
+    ensure!(
+        lib.unlock("mia", PASSPHRASE.as_bytes()).is_err(),
+        "the old passphrase still unlocks mia"
+    );
+    lib.unlock("mia", b"mia's own words")?;
+    lib.unlock("mia-admin", PASSPHRASE.as_bytes())?;
     app.close().await
 }

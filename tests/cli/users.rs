@@ -54,6 +54,58 @@ fn users_are_listed_with_roles_and_keys() {
 }
 
 #[test]
+fn a_user_changes_their_passphrase_and_keeps_their_key() {
+    let sb = setup();
+    let (before, _) = sb.json_lines(&["user", "ls"]);
+    let cy_pass = sb.dir.path().join("cy.pass");
+    let new_pass = sb.dir.path().join("cy.new");
+    std::fs::write(&new_pass, "cy's new pass\n").unwrap();
+    let passwd = |current: &std::path::Path| {
+        sb.assay()
+            .args(["--as", "cy", "user", "passwd", "--new-passphrase-file"])
+            .arg(&new_pass)
+            .arg("--passphrase-file")
+            .arg(current)
+            .output()
+            .unwrap()
+    };
+    // The current passphrase is checked first.
+    let wrong = passwd(&new_pass);
+    assert!(!wrong.status.success());
+    assert!(stderr(&wrong).contains("passphrase"), "{}", stderr(&wrong));
+    ok(&passwd(&cy_pass));
+    // The old passphrase no longer unlocks; the new one does, with the same key.
+    let old = sb
+        .assay()
+        .args([
+            "--as",
+            "cy",
+            "import",
+            sb.photos().to_str().unwrap(),
+            "--passphrase-file",
+        ])
+        .arg(&cy_pass)
+        .output()
+        .unwrap();
+    assert!(!old.status.success());
+    let new = sb
+        .assay()
+        .args([
+            "--as",
+            "cy",
+            "import",
+            sb.photos().to_str().unwrap(),
+            "--passphrase-file",
+        ])
+        .arg(&new_pass)
+        .output()
+        .unwrap();
+    ok(&new);
+    let (after, _) = sb.json_lines(&["user", "ls"]);
+    assert_eq!(before, after);
+}
+
+#[test]
 fn a_refused_or_unauthenticated_action_says_why() {
     let sb = setup();
     let cy_pass = sb.dir.path().join("cy.pass");

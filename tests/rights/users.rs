@@ -150,3 +150,37 @@ fn assets_imported_before_any_user_are_signed_by_the_library() {
     assert_eq!((report.assets, report.events), (2, 2));
     assert!(report.breaks.is_empty(), "{:?}", report.breaks);
 }
+
+#[test]
+fn a_passphrase_changes_without_changing_the_key() {
+    let w = World::new();
+    let before = w.library.users().unwrap();
+    let key_file = std::fs::read(w.library.root().join("keys/cy.key")).unwrap();
+
+    // A wrong current passphrase or an empty new one changes nothing.
+    assert!(w
+        .library
+        .change_passphrase("cy", b"wrong", b"new one")
+        .is_err());
+    assert!(w.library.change_passphrase("cy", PASS, b"").is_err());
+    assert_eq!(
+        std::fs::read(w.library.root().join("keys/cy.key")).unwrap(),
+        key_file
+    );
+
+    w.library
+        .change_passphrase("cy", PASS, b"a new passphrase")
+        .unwrap();
+    assert!(w.library.unlock("cy", PASS).is_err());
+    w.library.unlock("cy", b"a new passphrase").unwrap();
+    // The same key (unlocking checks it against the catalog, which is untouched), so what cy signed still verifies.
+    assert_eq!(w.library.users().unwrap(), before);
+    assert!(w.library.verify_provenance().unwrap().breaks.is_empty());
+    // No temporary copy of the key is left beside it.
+    let stray: Vec<_> = std::fs::read_dir(w.library.root().join("keys"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(stray.is_empty());
+}

@@ -1,4 +1,4 @@
-//! `assay user add|ls|key`.
+//! `assay user add|ls|key|passwd`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +30,24 @@ pub enum Command {
     },
     /// Print a user's public key (PEM), as `assay manifest verify --key` and openssl read it.
     Key { name: String },
+    /// Change the acting user's passphrase (`--as NAME`); their key stays the same.
+    Passwd {
+        /// Read the new passphrase from this file (else ASSAY_NEW_PASSPHRASE, else a prompt, twice).
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+}
+
+/// A new passphrase from `file`, else ASSAY_NEW_PASSPHRASE, else typed twice.
+fn new_passphrase(file: Option<&PathBuf>, prompt: &str) -> anyhow::Result<String> {
+    if file.is_some() || std::env::var("ASSAY_NEW_PASSPHRASE").is_ok() {
+        return read_passphrase(file, "ASSAY_NEW_PASSPHRASE", prompt);
+    }
+    let first = rpassword::prompt_password(prompt)
+        .context("no new passphrase: give --new-passphrase-file or ASSAY_NEW_PASSPHRASE")?;
+    let again = rpassword::prompt_password("again: ")?;
+    anyhow::ensure!(first == again, "the passphrases differ");
+    Ok(first)
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -54,13 +72,7 @@ pub fn run(library: &Library, who: &Who, command: Command) -> anyhow::Result<Exi
                 (None, Ok(value)) => value,
                 // The first admin is the person at the keyboard: their own passphrase.
                 (None, Err(_)) if actor.is_none() => who.passphrase(&prompt)?,
-                (None, Err(_)) => {
-                    let first = rpassword::prompt_password(&prompt)
-                        .context("no passphrase for the new user: give --new-passphrase-file or ASSAY_NEW_PASSPHRASE")?;
-                    let again = rpassword::prompt_password("again: ")?;
-                    anyhow::ensure!(first == again, "the passphrases differ");
-                    first
-                }
+                (None, Err(_)) => new_passphrase(None, &prompt)?,
             };
             let user = library.add_user(actor.as_deref(), &name, role, passphrase.as_bytes())?;
             eprintln!("added {} ({}), key {}", user.name, user.role, user.key_id);
@@ -76,6 +88,21 @@ pub fn run(library: &Library, who: &Who, command: Command) -> anyhow::Result<Exi
                     );
                 }
             }
+        }
+        Command::Passwd {
+            new_passphrase_file,
+        } => {
+            let name = who
+                .user
+                .clone()
+                .context("whose passphrase? act as them: --as NAME")?;
+            let old = who.passphrase(&format!("current passphrase for {name}: "))?;
+            let new = new_passphrase(
+                new_passphrase_file.as_ref(),
+                &format!("new passphrase for {name}: "),
+            )?;
+            library.change_passphrase(&name, old.as_bytes(), new.as_bytes())?;
+            eprintln!("changed the passphrase of {name}; the key is the same");
         }
         Command::Key { name } => {
             let key = library.user_public_key(&name)?;

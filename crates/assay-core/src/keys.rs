@@ -358,7 +358,29 @@ pub fn write_secret_key(
         source: e.into(),
     })?;
     bytes.push(b'\n');
-    write_new_file(path, &bytes)
+    write_key_file(path, &bytes, false)
+}
+
+/// Encrypts `key` again under `passphrase` and replaces the key file at
+/// `path` in one rename: a crash leaves the old file or the new one, never
+/// neither. The key itself, and so its id, stays the same.
+pub fn rewrite_secret_key(
+    path: &Path,
+    key: &SigningKey,
+    passphrase: &[u8],
+    kdf: &KdfParams,
+) -> Result<(), KeyError> {
+    if passphrase.is_empty() {
+        return Err(KeyError::EmptyPassphrase);
+    }
+    let doc = seal(key, passphrase, kdf, &key_id(&key.verifying_key()))?;
+    let mut bytes = serde_json::to_vec_pretty(&doc).map_err(|e| KeyError::Io {
+        action: "encoding",
+        path: path.to_owned(),
+        source: e.into(),
+    })?;
+    bytes.push(b'\n');
+    write_key_file(path, &bytes, true)
 }
 
 /// Builds the key file document; `claimed` is a parameter only so tests can
@@ -407,7 +429,9 @@ fn seal(
 /// Writes through a temporary file in the same folder, so a crash leaves
 /// either no key file or a whole one, and links it into place so a file
 /// that appeared meanwhile is not replaced either.
-fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
+/// Writes `bytes` to `path` through a 0600 temporary file; an existing file
+/// is replaced only when `replace`.
+fn write_key_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), KeyError> {
     let io_err = |action: &'static str, p: &Path| {
         let p = p.to_owned();
         move |source| KeyError::Io {
@@ -439,6 +463,9 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
         file.write_all(bytes).map_err(io_err("writing", path))?;
         file.sync_all().map_err(io_err("writing", path))?;
         drop(file);
+        if replace {
+            return fs::rename(&tmp, path).map_err(io_err("replacing", path));
+        }
         match fs::hard_link(&tmp, path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(KeyError::Exists {

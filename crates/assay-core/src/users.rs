@@ -231,6 +231,17 @@ impl Library {
     }
 
     /// Unlocks user `name`'s key with `passphrase`, to act as them.
+    /// Encrypts `name`'s key under `new` instead of `old`, which must unlock
+    /// it. The key, its id and everything it signed stay as they are.
+    pub fn change_passphrase(&self, name: &str, old: &[u8], new: &[u8]) -> Result<()> {
+        // Unlocking checks the passphrase and that the file holds the catalog's key.
+        self.unlock(name, old)?;
+        let path = self.key_file(name);
+        let key = keys::read_secret_key(&path, old)?;
+        keys::rewrite_secret_key(&path, &key, new, &KdfParams::from_env())?;
+        Ok(())
+    }
+
     pub fn unlock(&self, name: &str, passphrase: &[u8]) -> Result<Actor> {
         let conn = self.connect()?;
         let (id, role, key_id): (i64, String, String) = conn

@@ -149,6 +149,24 @@ pub fn set_up(
     info(&state)
 }
 
+/// Encrypts the acting user's key under `next` instead of `current`.
+#[tauri::command]
+#[specta::specta]
+pub fn change_passphrase(
+    state: State<'_, AppState>,
+    current: String,
+    next: String,
+) -> AppResult<()> {
+    let name = state
+        .actor()
+        .ok_or_else(|| AppError::new("acting-user", "unlock a user to change their passphrase"))?
+        .name()
+        .to_owned();
+    Ok(state
+        .library()?
+        .change_passphrase(&name, current.as_bytes(), next.as_bytes())?)
+}
+
 /// Unlocks `name`'s key: from now on the window acts as them.
 #[tauri::command]
 #[specta::specta]

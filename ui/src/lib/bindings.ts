@@ -23,6 +23,8 @@ export const commands = {
 	setUp: (name: string, role: Role, passphrase: string, profile: OwnProfile | null) => typedError<LibraryInfo, AppError>(__TAURI_INVOKE("set_up", { name, role, passphrase, profile })),
 	/**  Unlocks `name`'s key: from now on the window acts as them. */
 	unlock: (name: string, passphrase: string) => typedError<LibraryInfo, AppError>(__TAURI_INVOKE("unlock", { name, passphrase })),
+	/**  Encrypts the acting user's key under `next` instead of `current`. */
+	changePassphrase: (current: string, next: string) => typedError<null, AppError>(__TAURI_INVOKE("change_passphrase", { current, next })),
 	lock: () => typedError<LibraryInfo, AppError>(__TAURI_INVOKE("lock")),
 	gridPage: (query: GridQuery) => typedError<GridItem[], AppError>(__TAURI_INVOKE("grid_page", { query })),
 	gridCount: (filter: Filter) => typedError<number, AppError>(__TAURI_INVOKE("grid_count", { filter })),
