@@ -6,10 +6,10 @@ use std::path::Path;
 
 use anyhow::Result;
 use assay_app_e2e::{corpus_file, App};
-use assay_core::{ImportOptions, Library, Role};
+use assay_core::{Library, Role};
 use fantoccini::Locator;
 
-use crate::library::{unlock, PASSPHRASE};
+use crate::library::{import_as, unlock, PASSPHRASE};
 
 const PHOTOS: [&str; 3] = ["Canon_40D.jpg", "Nikon_D70.jpg", "Pentax_K10D.jpg"];
 
@@ -22,12 +22,7 @@ fn three_photos(library: &Path) -> Result<()> {
     for name in PHOTOS {
         std::fs::copy(corpus_file(&format!("exif-py/jpg/{name}")), dir.join(name))?;
     }
-    let ada = lib.unlock("ada", PASSPHRASE.as_bytes())?;
-    let options = ImportOptions {
-        actor: Some(ada.into()),
-        ..ImportOptions::default()
-    };
-    lib.import(&[dir], &options, &mut |_| {})?;
+    import_as(&lib, "ada", &dir)?;
     Ok(())
 }
 

@@ -36,6 +36,16 @@ fn photos(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Imports `dir` into `lib` as `user`, whose passphrase is [`PASSPHRASE`].
+pub fn import_as(lib: &Library, user: &str, dir: &Path) -> Result<()> {
+    let options = assay_core::ImportOptions {
+        actor: Some(lib.unlock(user, PASSPHRASE.as_bytes())?.into()),
+        ..Default::default()
+    };
+    lib.import(&[dir.to_owned()], &options, &mut |_| {})?;
+    Ok(())
+}
+
 pub async fn unlock(app: &App, user: &str, passphrase: &str) -> Result<()> {
     let form = app.find("form[aria-label='Unlock a user']").await?;
     form.find(Locator::Css("select"))
@@ -219,11 +229,7 @@ fn a_thousand(library: &Path) -> Result<()> {
     let lib = Library::open(library)?;
     let dir = library.with_file_name("photos");
     photos(&dir)?;
-    let options = assay_core::ImportOptions {
-        actor: Some(lib.unlock("cy", PASSPHRASE.as_bytes())?.into()),
-        ..Default::default()
-    };
-    lib.import(&[dir], &options, &mut |_| {})?;
+    import_as(&lib, "cy", &dir)?;
     assay_bench::grow_catalog(&lib.db_path(), 1000)?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use assay_core::{ImportOptions, Library};
 use fantoccini::Locator;
 use serde_json::json;
 
-use crate::library::{unlock, PASSPHRASE};
+use crate::library::{import_as, unlock, PASSPHRASE};
 use crate::review::team;
 
 #[tokio::test]
@@ -159,21 +159,13 @@ async fn a_missing_library_is_named_then_created_set_up_and_its_watched_folder_i
 fn one_draft(library: &Path) -> Result<()> {
     team(library)?;
     let lib = Library::open(library)?;
-    let cy = lib.unlock("cy", PASSPHRASE.as_bytes())?;
     let dir = library.with_file_name("photos");
     std::fs::create_dir_all(&dir)?;
     std::fs::copy(
         corpus_file("exif-py/jpg/Canon_40D.jpg"),
         dir.join("Canon_40D.jpg"),
     )?;
-    lib.import(
-        &[dir],
-        &ImportOptions {
-            actor: Some(cy.into()),
-            ..ImportOptions::default()
-        },
-        &mut |_| {},
-    )?;
+    import_as(&lib, "cy", &dir)?;
     Ok(())
 }
 

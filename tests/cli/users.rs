@@ -75,32 +75,16 @@ fn a_user_changes_their_passphrase_and_keeps_their_key() {
     assert!(stderr(&wrong).contains("passphrase"), "{}", stderr(&wrong));
     ok(&passwd(&cy_pass));
     // The old passphrase no longer unlocks; the new one does, with the same key.
-    let old = sb
-        .assay()
-        .args([
-            "--as",
-            "cy",
-            "import",
-            sb.photos().to_str().unwrap(),
-            "--passphrase-file",
-        ])
-        .arg(&cy_pass)
-        .output()
-        .unwrap();
-    assert!(!old.status.success());
-    let new = sb
-        .assay()
-        .args([
-            "--as",
-            "cy",
-            "import",
-            sb.photos().to_str().unwrap(),
-            "--passphrase-file",
-        ])
-        .arg(&new_pass)
-        .output()
-        .unwrap();
-    ok(&new);
+    let import_with = |pass: &std::path::Path| {
+        sb.assay()
+            .args(["--as", "cy", "import", sb.photos().to_str().unwrap()])
+            .arg("--passphrase-file")
+            .arg(pass)
+            .output()
+            .unwrap()
+    };
+    assert!(!import_with(&cy_pass).status.success());
+    ok(&import_with(&new_pass));
     let (after, _) = sb.json_lines(&["user", "ls"]);
     assert_eq!(before, after);
 }

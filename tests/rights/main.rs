@@ -48,6 +48,14 @@ pub fn fast_kdf() {
     std::env::set_var("ASSAY_KDF_FAST", "1");
 }
 
+/// A new library with no users, in its own temporary folder.
+pub fn empty_library() -> (tempfile::TempDir, Library) {
+    fast_kdf();
+    let dir = tempfile::tempdir().unwrap();
+    let library = Library::open(dir.path().join("library")).unwrap();
+    (dir, library)
+}
+
 /// A library with an admin `ada`, a creator `cy` who imported two photos,
 /// and a rights manager `rosa`.
 pub struct World {

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use assay_core::{EventKind, Filter, FirstUser, ImportOptions, Library, NewCreator, Role};
+use assay_core::{EventKind, Filter, FirstUser, ImportOptions, NewCreator, Role};
 
-use crate::{fast_kdf, photos, PASS};
+use crate::{empty_library, photos, PASS};
 
 fn first(name: &str, role: Role, creator: Option<NewCreator>) -> FirstUser {
     FirstUser {
@@ -26,16 +26,9 @@ fn own_profile(license: &str) -> NewCreator {
     }
 }
 
-fn new_library() -> (tempfile::TempDir, Library) {
-    fast_kdf();
-    let dir = tempfile::tempdir().unwrap();
-    let library = Library::open(dir.path().join("library")).unwrap();
-    (dir, library)
-}
-
 #[test]
 fn a_creator_sets_up_alone_and_their_imports_carry_their_profile() {
-    let (dir, library) = new_library();
+    let (dir, library) = empty_library();
     let mia = library
         .set_up(&first("mia", Role::Creator, Some(own_profile("CC-BY-4.0"))))
         .unwrap();
@@ -91,7 +84,7 @@ fn a_creator_sets_up_alone_and_their_imports_carry_their_profile() {
 
 #[test]
 fn an_administrator_sets_up_as_one_user_without_a_profile() {
-    let (_dir, library) = new_library();
+    let (_dir, library) = empty_library();
     let ada = library.set_up(&first("ada", Role::Admin, None)).unwrap();
     assert_eq!(ada.role(), Role::Admin);
     assert_eq!(library.users().unwrap().len(), 1);
@@ -105,7 +98,7 @@ fn an_administrator_sets_up_as_one_user_without_a_profile() {
 
 #[test]
 fn a_refused_first_run_writes_nothing() {
-    let (_dir, library) = new_library();
+    let (_dir, library) = empty_library();
     // An unknown default license is named, and no user is left behind.
     let err = library
         .set_up(&first("mia", Role::Creator, Some(own_profile("CC-MAYBE"))))
@@ -131,7 +124,7 @@ fn a_refused_first_run_writes_nothing() {
 
 #[test]
 fn a_profile_belongs_to_one_creator_user() {
-    let (_dir, library) = new_library();
+    let (_dir, library) = empty_library();
     library.set_up(&first("ada", Role::Admin, None)).unwrap();
     let ada = library.unlock("ada", PASS).unwrap();
     library

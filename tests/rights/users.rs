@@ -1,18 +1,11 @@
 use std::os::unix::fs::PermissionsExt;
 
-use assay_core::{Error, ImportOptions, Library, Role};
+use assay_core::{Error, ImportOptions, Role};
 
-use crate::{fast_kdf, photos, World, PASS};
+use crate::{empty_library, photos, World, PASS};
 
 fn refused_by(err: &Error, expected: &str) -> bool {
     matches!(err, Error::Refused { rule, .. } if *rule == expected)
-}
-
-fn empty_library() -> (tempfile::TempDir, Library) {
-    fast_kdf();
-    let dir = tempfile::tempdir().unwrap();
-    let library = Library::open(dir.path().join("library")).unwrap();
-    (dir, library)
 }
 
 #[test]

@@ -46,12 +46,12 @@ pub struct NewCreator {
 impl Library {
     pub fn add_creator(&self, actor: &Actor, new: &NewCreator) -> Result<Creator> {
         actor.may(Action::ManageCreators)?;
-        let (name, default_license) = self.check_creator(new)?;
-        let (name, default_license) = (name.as_str(), default_license.as_deref());
+        let new = self.check_creator(new)?;
+        let name = new.name.as_str();
         let mut conn = self.connect()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let user = match new.user.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-            Some(user) => Some((owner(&tx, name, user)?, user)),
+        let user_id = match new.user.as_deref() {
+            Some(user) => Some(owner(&tx, name, user)?),
             None => None,
         };
         let created_at = now();
@@ -62,12 +62,12 @@ impl Library {
             params![
                 name,
                 new.contact,
-                new.payout_ref.trim(),
+                new.payout_ref,
                 new.agreement_id,
                 new.attribution,
-                default_license,
+                new.default_license,
                 created_at,
-                user.map(|(id, _)| id),
+                user_id,
             ],
         )?;
         if inserted == 0 {
@@ -77,20 +77,27 @@ impl Library {
         }
         tx.commit()?;
         Ok(Creator {
-            name: name.to_owned(),
-            contact: new.contact.clone(),
-            payout_ref: new.payout_ref.trim().to_owned(),
-            agreement_id: new.agreement_id.clone(),
-            attribution: new.attribution.clone(),
-            default_license: default_license.map(str::to_owned),
-            user: user.map(|(_, name)| name.to_owned()),
+            name: new.name,
+            contact: new.contact,
+            payout_ref: new.payout_ref,
+            agreement_id: new.agreement_id,
+            attribution: new.attribution,
+            default_license: new.default_license,
+            user: new.user,
             created_at,
         })
     }
 
-    /// The profile's trimmed name and default license, or what is wrong
-    /// with it; nothing is written.
-    pub(crate) fn check_creator(&self, new: &NewCreator) -> Result<(String, Option<String>)> {
+    /// `new` with its text trimmed and blank optional fields as none, or
+    /// what is wrong with it; nothing is written. Every caller (a form, the
+    /// command line) gets the same normalising.
+    pub(crate) fn check_creator(&self, new: &NewCreator) -> Result<NewCreator> {
+        let given = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
         let name = new.name.trim();
         if name.is_empty() || name.len() > 200 {
             return Err(Error::InvalidInput(
@@ -102,12 +109,8 @@ impl Library {
                 "creator {name}: a payout reference (--payout) is required"
             )));
         }
-        let default_license = new
-            .default_license
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty());
-        if let Some(tag) = default_license {
+        let default_license = given(&new.default_license);
+        if let Some(tag) = default_license.as_deref() {
             let taxonomy = self.taxonomy()?;
             if taxonomy.get(tag).is_none() {
                 let known: Vec<&str> = taxonomy.iter().map(|t| t.tag.as_str()).collect();
@@ -117,20 +120,30 @@ impl Library {
                 )));
             }
         }
-        Ok((name.to_owned(), default_license.map(str::to_owned)))
+        Ok(NewCreator {
+            name: name.to_owned(),
+            contact: given(&new.contact),
+            payout_ref: new.payout_ref.trim().to_owned(),
+            agreement_id: given(&new.agreement_id),
+            attribution: given(&new.attribution),
+            default_license,
+            user: given(&new.user),
+        })
     }
 
     pub fn creators(&self) -> Result<Vec<Creator>> {
         let conn = self.connect()?;
-        let mut stmt = conn.prepare(
-            "SELECT c.name, c.contact, c.payout_ref, c.agreement_id, c.attribution, c.created_at,
-                    c.default_license, u.name
-             FROM creators c LEFT JOIN users u ON u.id = c.user_id ORDER BY c.name",
-        )?;
+        let mut stmt = conn.prepare(&format!("{SELECT_CREATOR} ORDER BY c.name"))?;
         let rows = stmt.query_map([], row_to_creator)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
+
+/// The columns [`row_to_creator`] reads, with the owning user's name.
+const SELECT_CREATOR: &str =
+    "SELECT c.name, c.contact, c.payout_ref, c.agreement_id, c.attribution, c.created_at,
+            c.default_license, u.name
+     FROM creators c LEFT JOIN users u ON u.id = c.user_id";
 
 fn row_to_creator(r: &rusqlite::Row) -> rusqlite::Result<Creator> {
     Ok(Creator {
@@ -192,9 +205,7 @@ pub(crate) fn linked_fields(c: &Creator) -> Vec<(&'static str, serde_json::Value
 pub(crate) fn of_user(conn: &rusqlite::Connection, user_id: i64) -> Result<Option<Creator>> {
     Ok(conn
         .query_row(
-            "SELECT c.name, c.contact, c.payout_ref, c.agreement_id, c.attribution, c.created_at,
-                    c.default_license, u.name
-             FROM creators c JOIN users u ON u.id = c.user_id WHERE c.user_id = ?1",
+            &format!("{SELECT_CREATOR} WHERE c.user_id = ?1"),
             [user_id],
             row_to_creator,
         )
@@ -203,9 +214,7 @@ pub(crate) fn of_user(conn: &rusqlite::Connection, user_id: i64) -> Result<Optio
 
 pub(crate) fn creator(conn: &rusqlite::Connection, name: &str) -> Result<Creator> {
     conn.query_row(
-        "SELECT c.name, c.contact, c.payout_ref, c.agreement_id, c.attribution, c.created_at,
-                c.default_license, u.name
-         FROM creators c LEFT JOIN users u ON u.id = c.user_id WHERE c.name = ?1",
+        &format!("{SELECT_CREATOR} WHERE c.name = ?1"),
         [name],
         row_to_creator,
     )

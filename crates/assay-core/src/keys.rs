@@ -343,22 +343,12 @@ pub fn write_secret_key(
     passphrase: &[u8],
     kdf: &KdfParams,
 ) -> Result<(), KeyError> {
-    if passphrase.is_empty() {
-        return Err(KeyError::EmptyPassphrase);
-    }
     if path.exists() {
         return Err(KeyError::Exists {
             path: path.to_owned(),
         });
     }
-    let doc = seal(key, passphrase, kdf, &key_id(&key.verifying_key()))?;
-    let mut bytes = serde_json::to_vec_pretty(&doc).map_err(|e| KeyError::Io {
-        action: "encoding",
-        path: path.to_owned(),
-        source: e.into(),
-    })?;
-    bytes.push(b'\n');
-    write_key_file(path, &bytes, false)
+    write_key_file(path, &sealed(path, key, passphrase, kdf)?, false)
 }
 
 /// Encrypts `key` again under `passphrase` and replaces the key file at
@@ -370,6 +360,16 @@ pub fn rewrite_secret_key(
     passphrase: &[u8],
     kdf: &KdfParams,
 ) -> Result<(), KeyError> {
+    write_key_file(path, &sealed(path, key, passphrase, kdf)?, true)
+}
+
+/// The bytes of a key file holding `key` under `passphrase`, for `path`.
+fn sealed(
+    path: &Path,
+    key: &SigningKey,
+    passphrase: &[u8],
+    kdf: &KdfParams,
+) -> Result<Vec<u8>, KeyError> {
     if passphrase.is_empty() {
         return Err(KeyError::EmptyPassphrase);
     }
@@ -380,7 +380,7 @@ pub fn rewrite_secret_key(
         source: e.into(),
     })?;
     bytes.push(b'\n');
-    write_key_file(path, &bytes, true)
+    Ok(bytes)
 }
 
 /// Builds the key file document; `claimed` is a parameter only so tests can
@@ -426,11 +426,10 @@ fn seal(
     }))
 }
 
-/// Writes through a temporary file in the same folder, so a crash leaves
-/// either no key file or a whole one, and links it into place so a file
-/// that appeared meanwhile is not replaced either.
-/// Writes `bytes` to `path` through a 0600 temporary file; an existing file
-/// is replaced only when `replace`.
+/// Writes through a 0600 temporary file in the same folder, so a crash
+/// leaves the old state or a whole new file. A new file is linked into place
+/// so a file that appeared meanwhile is not replaced; with `replace` it is
+/// renamed over the existing one.
 fn write_key_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), KeyError> {
     let io_err = |action: &'static str, p: &Path| {
         let p = p.to_owned();

@@ -92,7 +92,7 @@ pub use queue::QueueItem;
 pub use record::{AssetRecord, Exif, Gps, Location, LocationStatus, Previews, Workflow};
 pub use report::{Durations, Report};
 pub use roles::{Action, Role};
-pub use setup::{admin_name, FirstUser};
+pub use setup::FirstUser;
 pub use transfer::Transfer;
 pub use users::{Actor, User};
 pub use verify::{FixityReport, FixityStatus, VerifyEvent, VerifyOptions, VerifySummary};

@@ -18,12 +18,13 @@ pub struct FirstUser {
     pub name: String,
     pub role: Role,
     pub passphrase: Vec<u8>,
-    /// A creator's own profile; its `user` is set to `name`.
+    /// A creator's own profile; its `user` is set to `name`, and so is its
+    /// name when left blank.
     pub creator: Option<NewCreator>,
 }
 
 /// The administrator made for someone whose own role is another.
-pub fn admin_name(name: &str) -> String {
+fn admin_name(name: &str) -> String {
     format!("{name}-admin")
 }
 
@@ -42,11 +43,15 @@ impl Library {
         let name = first.name.trim();
         let profile = match (&first.creator, first.role) {
             (Some(profile), Role::Creator) => {
-                self.check_creator(profile)?;
-                Some(NewCreator {
+                let credited = match profile.name.trim() {
+                    "" => name,
+                    given => given,
+                };
+                Some(self.check_creator(&NewCreator {
+                    name: credited.to_owned(),
                     user: Some(name.to_owned()),
                     ..profile.clone()
-                })
+                })?)
             }
             (Some(_), role) => {
                 return Err(Error::InvalidInput(format!(

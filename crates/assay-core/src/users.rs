@@ -230,19 +230,29 @@ impl Library {
         verifying_key(&bytes, name)
     }
 
-    /// Unlocks user `name`'s key with `passphrase`, to act as them.
     /// Encrypts `name`'s key under `new` instead of `old`, which must unlock
     /// it. The key, its id and everything it signed stay as they are.
     pub fn change_passphrase(&self, name: &str, old: &[u8], new: &[u8]) -> Result<()> {
-        // Unlocking checks the passphrase and that the file holds the catalog's key.
-        self.unlock(name, old)?;
-        let path = self.key_file(name);
-        let key = keys::read_secret_key(&path, old)?;
-        keys::rewrite_secret_key(&path, &key, new, &KdfParams::from_env())?;
+        let (_, _, key) = self.user_key(name, old)?;
+        keys::rewrite_secret_key(&self.key_file(name), &key, new, &KdfParams::from_env())?;
         Ok(())
     }
 
+    /// Unlocks user `name`'s key with `passphrase`, to act as them.
     pub fn unlock(&self, name: &str, passphrase: &[u8]) -> Result<Actor> {
+        let (id, role, key) = self.user_key(name, passphrase)?;
+        Ok(Actor {
+            id,
+            name: name.to_owned(),
+            role,
+            key_id: keys::key_id(&key.verifying_key()),
+            key: PreparedKey::new(&key),
+        })
+    }
+
+    /// `name`'s id, role and key, decrypted with `passphrase` and checked
+    /// against the key the catalog records for them.
+    fn user_key(&self, name: &str, passphrase: &[u8]) -> Result<(i64, Role, SigningKey)> {
         let conn = self.connect()?;
         let (id, role, key_id): (i64, String, String) = conn
             .query_row(
@@ -262,13 +272,7 @@ impl Library {
                 ),
             ));
         }
-        Ok(Actor {
-            id,
-            name: name.to_owned(),
-            role: parse_role(&role)?,
-            key: PreparedKey::new(&key),
-            key_id: actual,
-        })
+        Ok((id, parse_role(&role)?, key))
     }
 
     pub(crate) fn has_users(conn: &Connection) -> Result<bool> {

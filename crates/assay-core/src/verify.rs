@@ -49,6 +49,19 @@ pub struct VerifySummary {
     pub cancelled: bool,
 }
 
+impl VerifySummary {
+    /// Counts one location checked, as a running tally of
+    /// [`VerifyEvent::Checked`] events does.
+    pub fn count(&mut self, status: FixityStatus, bytes: u64) {
+        match status {
+            FixityStatus::Ok => self.ok += 1,
+            FixityStatus::Modified => self.modified += 1,
+            FixityStatus::Missing => self.missing += 1,
+        }
+        self.bytes_read += bytes;
+    }
+}
+
 pub enum VerifyEvent<'a> {
     /// How many locations and bytes the run will check.
     Planned { locations: u64, bytes: u64 },
@@ -125,21 +138,12 @@ impl Library {
             }
             drop((job_rx, out_tx));
             for (path, report, bytes) in out_rx {
+                summary.count(report.status, bytes);
                 let status = match report.status {
-                    FixityStatus::Ok => {
-                        summary.ok += 1;
-                        LocationStatus::Present
-                    }
-                    FixityStatus::Modified => {
-                        summary.modified += 1;
-                        LocationStatus::Modified
-                    }
-                    FixityStatus::Missing => {
-                        summary.missing += 1;
-                        LocationStatus::Missing
-                    }
+                    FixityStatus::Ok => LocationStatus::Present,
+                    FixityStatus::Modified => LocationStatus::Modified,
+                    FixityStatus::Missing => LocationStatus::Missing,
                 };
-                summary.bytes_read += bytes;
                 catalog::set_location_status(&conn, &path, status)?;
                 on_event(VerifyEvent::Checked {
                     report: &report,

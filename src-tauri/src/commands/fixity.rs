@@ -15,13 +15,13 @@ use crate::state::AppState;
 /// always complete, and the grid's badges show every one.
 const PROBLEMS_SHOWN: usize = 50;
 
-/// Counts so far; the last one sent has `finished` set.
+/// Counts so far (`summary` tallies the files checked and their bytes);
+/// the last one sent has `finished` set.
 #[derive(Debug, Clone, Default, Serialize, specta::Type)]
 pub struct CheckProgress {
+    /// What the check will read.
     pub locations: u64,
     pub bytes: u64,
-    pub checked: u64,
-    pub bytes_done: u64,
     pub summary: VerifySummary,
     /// The first modified or missing files found.
     pub problems: Vec<FixityReport>,
@@ -37,13 +37,7 @@ impl CheckProgress {
                 self.bytes = bytes;
             }
             VerifyEvent::Checked { report, bytes } => {
-                self.checked += 1;
-                self.bytes_done += bytes;
-                match report.status {
-                    FixityStatus::Ok => self.summary.ok += 1,
-                    FixityStatus::Modified => self.summary.modified += 1,
-                    FixityStatus::Missing => self.summary.missing += 1,
-                }
+                self.summary.count(report.status, bytes);
                 if report.status != FixityStatus::Ok && self.problems.len() < PROBLEMS_SHOWN {
                     self.problems.push(report.clone());
                 }

@@ -6,6 +6,7 @@ use assay_core::{FirstUser, Library, NewCreator, Role, User};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, State};
 
+use crate::commands::review::acting;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::watcher;
@@ -130,12 +131,11 @@ pub fn set_up(
     passphrase: String,
     profile: Option<OwnProfile>,
 ) -> AppResult<LibraryInfo> {
-    let blank = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
     let creator = profile.map(|p| NewCreator {
-        name: blank(p.name).unwrap_or_else(|| name.trim().to_owned()),
+        name: p.name.unwrap_or_default(),
         payout_ref: p.payout_ref,
-        contact: blank(p.contact),
-        default_license: blank(p.default_license),
+        contact: p.contact,
+        default_license: p.default_license,
         ..NewCreator::default()
     });
     let actor = state.library()?.set_up(&FirstUser {
@@ -157,14 +157,10 @@ pub fn change_passphrase(
     current: String,
     next: String,
 ) -> AppResult<()> {
-    let name = state
-        .actor()
-        .ok_or_else(|| AppError::new("acting-user", "unlock a user to change their passphrase"))?
-        .name()
-        .to_owned();
+    let actor = acting(&state)?;
     Ok(state
         .library()?
-        .change_passphrase(&name, current.as_bytes(), next.as_bytes())?)
+        .change_passphrase(actor.name(), current.as_bytes(), next.as_bytes())?)
 }
 
 /// Unlocks `name`'s key: from now on the window acts as them.

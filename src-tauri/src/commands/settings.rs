@@ -78,17 +78,16 @@ pub fn add_creator(
     user: Option<String>,
 ) -> AppResult<Creator> {
     let actor = acting(&state)?;
-    let blank = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
     Ok(state.library()?.add_creator(
         &actor,
         &NewCreator {
             name,
             payout_ref,
-            contact: blank(contact),
+            contact,
             agreement_id: None,
-            attribution: blank(attribution),
-            default_license: blank(default_license),
-            user: blank(user),
+            attribution,
+            default_license,
+            user,
         },
     )?)
 }

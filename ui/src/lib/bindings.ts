@@ -203,12 +203,14 @@ export type AuditWritten = {
 	check: AuditCheck,
 };
 
-/**  Counts so far; the last one sent has `finished` set. */
+/**
+ *  Counts so far (`summary` tallies the files checked and their bytes);
+ *  the last one sent has `finished` set.
+ */
 export type CheckProgress = {
+	/**  What the check will read. */
 	locations: number,
 	bytes: number,
-	checked: number,
-	bytes_done: number,
 	summary: VerifySummary,
 	/**  The first modified or missing files found. */
 	problems: FixityReport[],

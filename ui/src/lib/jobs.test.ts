@@ -12,7 +12,7 @@ function report(path: string, status: FixityReport["status"]): FixityReport {
 }
 
 const checking: CheckProgress = {
-  locations: 4, bytes: 1000, checked: 4, bytes_done: 900, current: "/p/d.jpg", finished: true,
+  locations: 4, bytes: 1000, current: "/p/d.jpg", finished: true,
   summary: { ok: 1, modified: 2, missing: 1, bytes_read: 900, cancelled: false },
   problems: [report("/p/a.jpg", "modified"), report("/p/c.jpg", "missing")],
 };

@@ -42,6 +42,7 @@ export function importView(p: ImportProgress): JobView {
 
 export function checkView(p: CheckProgress): JobView {
   const s = p.summary;
+  const checked = s.ok + s.modified + s.missing;
   const shown = p.problems.map((r) => `${r.status}: ${r.path}${r.error ? ` (${r.error})` : ""}`);
   const more = s.modified + s.missing - p.problems.length;
   if (more > 0) shown.push(`and ${more} more, marked in the grid`);
@@ -49,9 +50,9 @@ export function checkView(p: CheckProgress): JobView {
     name: "file check",
     // Bytes, not files: one large video takes as long as a thousand thumbnails.
     // A missing file's bytes are never read, so a finished check is full.
-    percent: p.finished && !s.cancelled ? 100 : share(p.bytes_done, p.bytes),
+    percent: p.finished && !s.cancelled ? 100 : share(s.bytes_read, p.bytes),
     counts:
-      `${p.checked} / ${p.locations} files · ${bytes(p.bytes_done)} of ${bytes(p.bytes)} · ` +
+      `${checked} / ${p.locations} files · ${bytes(s.bytes_read)} of ${bytes(p.bytes)} · ` +
       `${s.ok} intact, ${s.modified} modified, ${s.missing} missing` +
       (p.finished && s.cancelled ? " · cancelled" : ""),
     current: p.finished ? null : p.current,
