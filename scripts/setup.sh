@@ -21,17 +21,19 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
+  # sudo -n fails at once where a password would be asked: never a prompt.
   sudo=""
-  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  [[ $(id -u) -ne 0 ]] && sudo="sudo -n"
   echo "setup: installing ${missing[*]}" >&2
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Another apt or dpkg holding the lock is waited on for five minutes at most.
+  $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
   [[ -x "$HOME/.cargo/bin/cargo" ]] || {
     echo "setup: installing the Rust toolchain with rustup" >&2
-    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy,rustfmt
+    curl --proto '=https' --tlsv1.2 --max-time 600 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy,rustfmt
   }
 fi
 
@@ -42,7 +44,7 @@ venv="$HOME/.cache/assay/venv"
 if [[ ! -f "$venv/installed-mlcroissant-$mlcroissant_version" ]]; then
   echo "setup: installing mlcroissant $mlcroissant_version into $venv" >&2
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check "mlcroissant==$mlcroissant_version"
+  "$venv/bin/pip" install -q --disable-pip-version-check --timeout 60 "mlcroissant==$mlcroissant_version"
   touch "$venv/installed-mlcroissant-$mlcroissant_version"
 fi
 
@@ -50,6 +52,13 @@ fi
 if ! "$HOME/.cargo/bin/tauri-driver" --help >/dev/null 2>&1; then
   echo "setup: installing tauri-driver" >&2
   cargo install -q tauri-driver --locked --version '^2'
+fi
+
+# make test runs the tests with cargo-nextest (a deadline per test). These
+# machines have it; elsewhere it is built from crates.io.
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-nextest" >&2
+  cargo install -q cargo-nextest --locked
 fi
 
 # The front end's packages, exactly as package-lock.json pins them.

@@ -21,6 +21,9 @@ use assay_core::{ImportOptions, Library, Role};
 use serde_json::Value;
 
 const PASSPHRASE: &[u8] = b"bench passphrase";
+/// A launch, a scroll through the grid and the memory readings: the
+/// watchdog stops a session that takes longer.
+const SESSION_LIMIT: Duration = Duration::from_secs(600);
 
 struct Args {
     app: PathBuf,
@@ -64,7 +67,7 @@ fn library(root: &Path, assets: usize) -> Result<()> {
         actor: Some(Arc::new(lib.unlock("cy", PASSPHRASE)?)),
         ..ImportOptions::default()
     };
-    let corpus = repo().join("../shared/corpus/files");
+    let corpus = repo().join("tests/corpus/files");
     lib.import(&[corpus], &options, &mut |_| {})?;
     if assets > 0 {
         assay_bench::grow_catalog(&lib.db_path(), assets)?;
@@ -174,7 +177,10 @@ async fn measure(args: &Args, assets: usize, cache: &Path) -> Result<Figures> {
     let (mut idle_kib, mut peak_kib) = ([0; 4], [0; 4]);
     // One launch to warm the page cache and the app's files, then the runs.
     for run in 0..=args.runs {
-        let app = App::start_binary(args.app.clone(), |root| copy_library(&prepared, root)).await?;
+        let app = App::start_binary(args.app.clone(), SESSION_LIMIT, |root| {
+            copy_library(&prepared, root)
+        })
+        .await?;
         let took = first_thumbnails(&app).await?;
         if run > 0 {
             launches.push(took);

@@ -5,6 +5,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -17,7 +18,7 @@ pub fn repo() -> PathBuf {
 }
 
 pub fn corpus_file(name: &str) -> PathBuf {
-    repo().join("../shared/corpus/files").join(name)
+    repo().join("tests/corpus/files").join(name)
 }
 
 /// The app binary `cargo build -p assay-app` put beside this test's folder.
@@ -42,38 +43,74 @@ fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn wait_for_port(port: u16, within: Duration) -> Result<()> {
-    let start = Instant::now();
-    while start.elapsed() < within {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    bail!("nothing listened on port {port} within {within:?}")
+/// Waits for something to listen on `port`; `who` names it in the error.
+fn wait_for_port(port: u16, who: &str, within: Duration) -> Result<()> {
+    assay_deadline::until(&format!("{who} to listen on port {port}"), within, || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+    })?;
+    Ok(())
 }
 
-/// A child process stopped with SIGTERM when dropped: tauri-driver killed
-/// with SIGKILL leaves WebKitWebDriver running and holding its port.
+/// A child process in a process group of its own, stopped with every
+/// process it started when dropped: SIGTERM first (tauri-driver then stops
+/// WebKitWebDriver and the app cleanly), SIGKILL after five seconds.
 struct Process(Child);
+
+impl Process {
+    fn spawn(cmd: &mut Command, what: &str) -> Result<Process> {
+        Ok(Process(assay_deadline::spawn(cmd, what)?))
+    }
+}
 
 impl Drop for Process {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status();
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(5) {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        signal_group("TERM", self.0.id());
+        let exited = assay_deadline::until("the process to exit", Duration::from_secs(5), || {
+            self.0.try_wait().ok().flatten()
+        });
+        if exited.is_err() {
+            assay_deadline::stop(&mut self.0);
         }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
+
+fn signal_group(signal: &str, group: u32) {
+    let _ = Command::new("kill")
+        .args([&format!("-{signal}"), "--", &format!("-{group}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Stops a session that hangs: past its deadline it kills the process
+/// groups of tauri-driver (with WebKitWebDriver and the app) and Xvfb, so
+/// whatever WebDriver call the test waits on fails instead of waiting
+/// forever, and says why on stderr. Dropped (the test ended), it is disarmed.
+struct Watchdog {
+    _disarm: mpsc::Sender<()>,
+}
+
+impl Watchdog {
+    fn arm(groups: Vec<u32>, limit: Duration) -> Watchdog {
+        let (disarm, disarmed) = mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = disarmed.recv_timeout(limit) {
+                eprintln!(
+                    "app harness: the WebDriver session passed its {limit:?} deadline; \
+                     stopping tauri-driver, WebKitWebDriver, the app and Xvfb"
+                );
+                for group in groups {
+                    signal_group("KILL", group);
+                }
+            }
+        });
+        Watchdog { _disarm: disarm }
+    }
+}
+
+/// The longest one test's window may stay open: below the per-test deadline
+/// of `.config/nextest.toml`, so the watchdog names the stuck session first.
+pub const SESSION_LIMIT: Duration = Duration::from_secs(150);
 
 /// One window at a time: two WebKit processes on a 2-core CI machine make
 /// every wait in the tests a race.
@@ -86,7 +123,8 @@ pub struct App {
     /// When the session that opened was asked for, which is when
     /// tauri-driver starts the app.
     pub launched: Instant,
-    // Dropped in this order: the session's window first, then its driver, then X.
+    // Dropped in this order: the watchdog, the session's window, its driver, then X.
+    _watchdog: Watchdog,
     _driver: Process,
     _display: Process,
     dir: tempfile::TempDir,
@@ -96,13 +134,15 @@ pub struct App {
 impl App {
     /// Starts the app on the library `prepare` makes in a fresh folder.
     pub async fn start(prepare: impl FnOnce(&Path) -> Result<()>) -> Result<App> {
-        App::start_binary(app_binary()?, prepare).await
+        App::start_binary(app_binary()?, SESSION_LIMIT, prepare).await
     }
 
     /// Starts `binary` (a release build, for the benchmark) on the library
-    /// `prepare` makes in a fresh folder.
+    /// `prepare` makes in a fresh folder; the watchdog stops the session
+    /// after `session_limit`.
     pub async fn start_binary(
         binary: PathBuf,
+        session_limit: Duration,
         prepare: impl FnOnce(&Path) -> Result<()>,
     ) -> Result<App> {
         let turn = ONE_AT_A_TIME.acquire().await?;
@@ -114,23 +154,20 @@ impl App {
         prepare(&library)?;
 
         let display_number = 100 + free_port()? % 800;
-        let display = Process(
+        let display = Process::spawn(
             Command::new("Xvfb")
                 .arg(format!(":{display_number}"))
                 .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp"])
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .context("starting Xvfb (scripts/setup.sh installs it)")?,
-        );
+                .stderr(Stdio::null()),
+            "Xvfb (scripts/setup.sh installs it)",
+        )?;
         let socket = PathBuf::from(format!("/tmp/.X11-unix/X{display_number}"));
-        let start = Instant::now();
-        while !socket.exists() {
-            if start.elapsed() > Duration::from_secs(10) {
-                bail!("Xvfb :{display_number} did not start");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        assay_deadline::until(
+            &format!("Xvfb to open display :{display_number}"),
+            Duration::from_secs(10),
+            || socket.exists().then_some(()),
+        )?;
 
         // "Show in folder" runs this instead of the desktop's file manager:
         // it records the folder it was given.
@@ -146,7 +183,7 @@ impl App {
 
         let port = free_port()?;
         let native_port = free_port()?;
-        let driver = Process(
+        let driver = Process::spawn(
             Command::new(tauri_driver())
                 .args(["--port", &port.to_string()])
                 .args(["--native-port", &native_port.to_string()])
@@ -156,11 +193,11 @@ impl App {
                 .env("ASSAY_CONFIG_DIR", dir.path().join("config"))
                 .env("ASSAY_OPENER", &opener)
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .context("starting tauri-driver (scripts/setup.sh installs it)")?,
-        );
-        wait_for_port(port, Duration::from_secs(20))?;
+                .stderr(Stdio::null()),
+            "tauri-driver (scripts/setup.sh installs it)",
+        )?;
+        let watchdog = Watchdog::arm(vec![driver.0.id(), display.0.id()], session_limit);
+        wait_for_port(port, "tauri-driver", Duration::from_secs(20))?;
 
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
@@ -193,6 +230,7 @@ impl App {
             client,
             library,
             launched,
+            _watchdog: watchdog,
             _driver: driver,
             _display: display,
             dir,

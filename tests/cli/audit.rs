@@ -3,7 +3,9 @@
 
 use std::process::{Command, Output};
 
-use crate::support::stderr;
+use assay_deadline::OutputWithin;
+
+use crate::support::{stderr, CHILD_LIMIT};
 use crate::users::{ok, setup};
 
 #[test]
@@ -16,7 +18,7 @@ fn an_audit_package_is_exported_checked_and_extracted_through_the_binary() {
             .args(args)
             .env("ASSAY_PASSPHRASE", format!("{name} pass"))
             .env("ASSAY_NEW_PASSPHRASE", "rosa pass")
-            .output()
+            .output_within(CHILD_LIMIT)
             .unwrap()
     };
     ok(&as_user(
@@ -69,7 +71,7 @@ fn an_audit_package_is_exported_checked_and_extracted_through_the_binary() {
             .args(["audit", "verify"])
             .args(args)
             .env_remove("ASSAY_LIBRARY")
-            .output()
+            .output_within(CHILD_LIMIT)
             .unwrap()
     };
     let out = auditor(&[package.as_os_str()]);

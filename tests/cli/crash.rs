@@ -6,10 +6,10 @@ use serde_json::Value;
 
 use crate::support::{corpus_file, stderr, Sandbox};
 
-/// Files of distinct content that each take real decoding work: a 4000x3000
+/// Files of distinct content that each take real decoding work: a 2048x1536
 /// camera JPEG with a different trailer after its end-of-image marker.
 fn make_files(s: &Sandbox, n: usize) {
-    let jpeg = std::fs::read(corpus_file("exif-py/jpg/tests/Xiaomi_Mi_9T_KeyError.jpg")).unwrap();
+    let jpeg = std::fs::read(corpus_file("exif-py/jpg/hdr/canon_hdr_YES.jpg")).unwrap();
     for i in 0..n {
         let mut bytes = jpeg.clone();
         bytes.extend_from_slice(format!("trailer {i}").as_bytes());

@@ -1,5 +1,5 @@
 //! End-to-end tests of the `assay` binary on temporary libraries and real
-//! camera files from the shared corpus.
+//! camera files from the test corpus (tests/corpus/files).
 
 // A test that cannot read its own fixtures should fail loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -8,6 +8,7 @@ mod audit;
 mod crash;
 mod import;
 mod read;
+mod sample;
 mod support;
 mod users;
 mod verify;

@@ -1,11 +1,16 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use assay_deadline::OutputWithin;
 use serde_json::Value;
+
+/// The longest any child process of a test may run: past it the child is
+/// stopped and the test fails naming the command.
+pub const CHILD_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 pub fn corpus_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/files")
+        .join("../../tests/corpus/files")
         .join(name)
 }
 
@@ -54,12 +59,17 @@ impl Sandbox {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        self.assay().args(args).output().unwrap()
+        self.assay().args(args).output_within(CHILD_LIMIT).unwrap()
     }
 
     /// Runs `assay ARGS --json` and parses each stdout line.
     pub fn json_lines(&self, args: &[&str]) -> (Vec<Value>, Output) {
-        let out = self.assay().args(args).arg("--json").output().unwrap();
+        let out = self
+            .assay()
+            .args(args)
+            .arg("--json")
+            .output_within(CHILD_LIMIT)
+            .unwrap();
         (parse_lines(&out), out)
     }
 
@@ -69,7 +79,7 @@ impl Sandbox {
             .arg("import")
             .arg("--json")
             .args(paths)
-            .output()
+            .output_within(CHILD_LIMIT)
             .unwrap();
         (parse_lines(&out), out)
     }

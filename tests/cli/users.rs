@@ -2,7 +2,9 @@
 
 use std::process::Output;
 
-use crate::support::{stderr, Sandbox};
+use assay_deadline::OutputWithin;
+
+use crate::support::{stderr, Sandbox, CHILD_LIMIT};
 
 pub fn ok(out: &Output) {
     assert!(out.status.success(), "{}", stderr(out));
@@ -18,7 +20,7 @@ pub fn setup() -> Sandbox {
         .assay()
         .args(["user", "add", "ada", "--role", "admin"])
         .env("ASSAY_PASSPHRASE", "ada pass")
-        .output()
+        .output_within(CHILD_LIMIT)
         .unwrap();
     ok(&out);
     let out = sb
@@ -28,7 +30,7 @@ pub fn setup() -> Sandbox {
         .arg(sb.dir.path().join("ada.pass"))
         .arg("--new-passphrase-file")
         .arg(sb.dir.path().join("cy.pass"))
-        .output()
+        .output_within(CHILD_LIMIT)
         .unwrap();
     ok(&out);
     sb
@@ -66,7 +68,7 @@ fn a_user_changes_their_passphrase_and_keeps_their_key() {
             .arg(&new_pass)
             .arg("--passphrase-file")
             .arg(current)
-            .output()
+            .output_within(CHILD_LIMIT)
             .unwrap()
     };
     // The current passphrase is checked first.
@@ -80,7 +82,7 @@ fn a_user_changes_their_passphrase_and_keeps_their_key() {
             .args(["--as", "cy", "import", sb.photos().to_str().unwrap()])
             .arg("--passphrase-file")
             .arg(pass)
-            .output()
+            .output_within(CHILD_LIMIT)
             .unwrap()
     };
     assert!(!import_with(&cy_pass).status.success());
@@ -98,7 +100,7 @@ fn a_refused_or_unauthenticated_action_says_why() {
         .args(["--as", "cy", "user", "add", "eve", "--role", "admin"])
         .arg("--passphrase-file")
         .arg(&cy_pass)
-        .output()
+        .output_within(CHILD_LIMIT)
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -111,7 +113,7 @@ fn a_refused_or_unauthenticated_action_says_why() {
         .args(["--as", "cy", "import"])
         .arg(sb.photos())
         .env("ASSAY_PASSPHRASE", "not it")
-        .output()
+        .output_within(CHILD_LIMIT)
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -126,7 +128,7 @@ fn a_refused_or_unauthenticated_action_says_why() {
         .args(["--as", "nobody", "import"])
         .arg(sb.photos())
         .env("ASSAY_PASSPHRASE", "x")
-        .output()
+        .output_within(CHILD_LIMIT)
         .unwrap();
     assert!(
         stderr(&out).contains("no user named \"nobody\""),
@@ -139,7 +141,12 @@ fn a_refused_or_unauthenticated_action_says_why() {
 fn imports_are_signed_and_tampering_is_caught() {
     let sb = setup();
     sb.add("exif-py/jpg/exif-org/sanyo-vpcg250.jpg", "a.jpg");
-    let out = sb.assay().arg("import").arg(sb.photos()).output().unwrap();
+    let out = sb
+        .assay()
+        .arg("import")
+        .arg(sb.photos())
+        .output_within(CHILD_LIMIT)
+        .unwrap();
     assert!(stderr(&out).contains("--as NAME"), "{}", stderr(&out));
 
     let out = sb
@@ -147,7 +154,7 @@ fn imports_are_signed_and_tampering_is_caught() {
         .args(["--as", "cy", "import"])
         .arg(sb.photos())
         .env("ASSAY_PASSPHRASE", "cy pass")
-        .output()
+        .output_within(CHILD_LIMIT)
         .unwrap();
     ok(&out);
     let (assets, _) = sb.json_lines(&["ls"]);
@@ -185,7 +192,7 @@ fn edit_submit_and_review_through_the_binary() {
             .args(["--as", "cy"])
             .args(args)
             .env("ASSAY_PASSPHRASE", "cy pass")
-            .output()
+            .output_within(CHILD_LIMIT)
             .unwrap()
     };
     ok(&as_cy(&["import", sb.photos().to_str().unwrap()]));
@@ -244,7 +251,7 @@ fn creators_queues_and_transfers_through_the_binary() {
             .args(args)
             .env("ASSAY_PASSPHRASE", format!("{name} pass"))
             .env("ASSAY_NEW_PASSPHRASE", "rosa pass")
-            .output()
+            .output_within(CHILD_LIMIT)
             .unwrap()
     };
     ok(&as_user(
@@ -347,7 +354,7 @@ fn creators_queues_and_transfers_through_the_binary() {
             .arg(sb.dir.path().join(key))
             .arg("--files")
             .arg(sb.photos())
-            .output()
+            .output_within(CHILD_LIMIT)
             .unwrap();
         assert!(!nowhere.exists(), "verifying created a library");
         out
@@ -374,7 +381,7 @@ fn creators_queues_and_transfers_through_the_binary() {
         std::process::Command::new(env!("CARGO_BIN_EXE_assay"))
             .args(["manifest", "verify", manifest.to_str().unwrap()])
             .args(extra)
-            .output()
+            .output_within(CHILD_LIMIT)
             .unwrap()
     };
     ok(&verify(&["--keys".as_ref(), keys.as_os_str()]));

@@ -3,9 +3,10 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use assay_deadline::OutputWithin;
 use serde_json::Value;
 
-use crate::support::{corpus_file, Sandbox};
+use crate::support::{corpus_file, Sandbox, CHILD_LIMIT};
 
 /// A running `assay watch --json`, killed when dropped.
 struct Watcher {
@@ -131,7 +132,7 @@ fn once_a_library_has_users_watch_imports_as_one_of_them() {
         .assay()
         .args(["user", "add", "ada", "--role", "admin"])
         .env("ASSAY_NEW_PASSPHRASE", "pw")
-        .output()
+        .output_within(CHILD_LIMIT)
         .unwrap();
     assert!(
         out.status.success(),

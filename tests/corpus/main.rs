@@ -1,4 +1,4 @@
-//! Assay against exiftool on 184 real camera files: every file imports
+//! Assay against exiftool on 160 real camera files: every file imports
 //! without a panic, and the normalised EXIF values match exiftool's
 //! reference output (`exiftool -json -n -G1`), except for the disagreements
 //! listed in `KNOWN`, each with its reason.
@@ -15,9 +15,9 @@ use std::sync::OnceLock;
 
 use assay_core::{FileReport, ImportEvent, ImportOptions, Library};
 
-/// The shared corpus, beside the repository.
+/// The test corpus: real camera files and exiftool's reference output.
 pub fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus")
 }
 
 /// One import of the whole corpus, shared by the tests in this binary.

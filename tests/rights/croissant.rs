@@ -5,10 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use assay_core::{Filter, Selection};
+use assay_deadline::OutputWithin;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::manifest::{approved_world, set};
+use crate::CHILD_LIMIT;
 
 /// MLCommons' `mlcroissant`, which scripts/setup.sh installs. Missing, the
 /// test fails: a skipped validation would pass unnoticed.
@@ -29,7 +31,7 @@ fn validate(file: &Path) {
     let out = Command::new(mlcroissant())
         .args(["validate", "--jsonld"])
         .arg(file)
-        .output()
+        .output_within(CHILD_LIMIT)
         .unwrap();
     let log = format!(
         "{}{}",

@@ -9,9 +9,10 @@ use assay_core::{
     AssetRecord, Change, Event, FileReport, FileStatus, Filter, ImportEvent, ImportOptions,
     ImportSummary, Library, Role, Selection,
 };
+use assay_deadline::OutputWithin;
 use serde_json::{json, Value};
 
-use crate::{corpus, World, PASS};
+use crate::{corpus, World, CHILD_LIMIT, PASS};
 
 /// Teaches exiftool 12.57 the PLUS DataMining property (it arrived in later
 /// versions) and Assay's own namespace.
@@ -42,7 +43,7 @@ fn exiftool(dir: &Path, args: &[&str]) {
         .arg(&config)
         .args(args)
         .current_dir(dir)
-        .output()
+        .output_within(CHILD_LIMIT)
         .expect("exiftool is installed by scripts/setup.sh (libimage-exiftool-perl)");
     let stderr = String::from_utf8_lossy(&out.stderr);
     // exiftool leaves a tag it cannot write with a warning, not a failure.
@@ -383,7 +384,7 @@ fn read_xmp(path: &Path) -> Value {
     let out = Command::new("exiftool")
         .args(["-j", "-G1", "-n"])
         .arg(path)
-        .output()
+        .output_within(CHILD_LIMIT)
         .unwrap();
     assert!(out.status.success());
     let mut all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();

@@ -24,9 +24,13 @@ use assay_core::{Actor, ImportOptions, Library, Role};
 
 pub const PASS: &[u8] = b"correct horse";
 
+/// The longest a tool the tests run (exiftool, mlcroissant) may take: past
+/// it the tool is stopped and the test fails naming the command.
+pub const CHILD_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 pub fn corpus(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/files")
+        .join("../../tests/corpus/files")
         .join(name)
 }
 

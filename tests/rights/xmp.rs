@@ -5,10 +5,11 @@ use std::process::Command;
 
 use assay_core::licenses::Taxonomy;
 use assay_core::{Change, Filter, Role, Selection};
+use assay_deadline::OutputWithin;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::{World, PASS};
+use crate::{World, CHILD_LIMIT, PASS};
 
 fn set(field: &str, value: Value) -> Change {
     Change::Set {
@@ -22,7 +23,7 @@ fn exiftool(path: &std::path::Path) -> Value {
     let out = Command::new("exiftool")
         .args(["-j", "-G1", "-n"])
         .arg(path)
-        .output()
+        .output_within(CHILD_LIMIT)
         .expect("exiftool is installed by scripts/setup.sh (libimage-exiftool-perl)");
     assert!(
         out.status.success(),

@@ -14,6 +14,7 @@ mod pull;
 mod read;
 mod report;
 mod review;
+mod sample;
 mod transfer;
 mod trusted;
 mod user;
@@ -103,6 +104,9 @@ enum Command {
     /// Buy a listing and fetch it into a folder, every file verified against
     /// the signed manifest; or re-check such a folder with --verify-only.
     Pull(pull::Args),
+    /// Create a sample library (users for every role, imported photos, some
+    /// in review, one approved, one quarantined) where none exists yet.
+    SampleLibrary(sample::Args),
 }
 
 fn main() -> ExitCode {
@@ -128,6 +132,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let root = match cli.library {
         Some(dir) => dir,
         None => assay_core::Library::default_root()?,
+    };
+    // A sample library is made where none is, so it opens nothing first.
+    let command = match command {
+        Command::SampleLibrary(args) => return sample::run(root, &cli.who, args),
+        command => command,
     };
     let library = assay_core::Library::open(&root)
         .with_context(|| format!("opening the library at {}", root.display()))?;
@@ -162,5 +171,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Market(command) => market::run(&library, command),
         Command::Sync(args) => market::sync(&library, &cli.who, args),
         Command::Pull(args) => pull::run(args),
+        Command::SampleLibrary(args) => sample::run(root, &cli.who, args),
     }
 }

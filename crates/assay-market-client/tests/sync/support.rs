@@ -15,9 +15,12 @@ use serde_json::{json, Value};
 
 pub const PASS: &[u8] = b"correct horse";
 
+/// The longest a test server may take to start listening or to shut down.
+const SERVER_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn corpus(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/files")
+        .join("../../tests/corpus/files")
         .join(name)
 }
 
@@ -198,6 +201,10 @@ impl Server {
             let _ = stop.send(());
         }
         if let Some(thread) = self.thread.take() {
+            assay_deadline::until("the market server to shut down", SERVER_LIMIT, || {
+                thread.is_finished().then_some(())
+            })
+            .unwrap();
             thread.join().unwrap();
         }
     }
@@ -299,6 +306,8 @@ fn serve(config: &Config, address: SocketAddr) -> Serving {
                 .unwrap();
         });
     });
-    let address = bound_rx.recv().unwrap();
+    let address = bound_rx
+        .recv_timeout(SERVER_LIMIT)
+        .expect("the market server to listen on a port");
     (records, address, stop, thread)
 }

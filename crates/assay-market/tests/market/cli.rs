@@ -4,11 +4,12 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+use assay_deadline::OutputWithin;
 use assay_market_proto::purchases::Purchase;
 use assay_market_proto::Role;
 use serde_json::{json, Value};
 
-use crate::support::{listed, Server, Shelf};
+use crate::support::{listed, Server, Shelf, CHILD_LIMIT, SERVER_LIMIT};
 
 const BIN: &str = env!("CARGO_BIN_EXE_assay-market");
 
@@ -16,7 +17,7 @@ fn add(data: &std::path::Path, name: &str, role: &str) -> String {
     let out = Command::new(BIN)
         .args(["account", "add", name, "--role", role, "--data"])
         .arg(data)
-        .output()
+        .output_within(CHILD_LIMIT)
         .unwrap();
     assert!(
         out.status.success(),
@@ -38,22 +39,30 @@ fn the_binary_adds_accounts_and_serves_on_the_address_it_prints() {
     let again = Command::new(BIN)
         .args(["account", "add", "studio", "--role", "buyer", "--data"])
         .arg(&data)
-        .output()
+        .output_within(CHILD_LIMIT)
         .unwrap();
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("studio"));
 
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let address = first.trim().to_owned();
+    let mut child = assay_deadline::spawn(
+        Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(&data)
+            .stdout(Stdio::piped()),
+        "assay-market serve",
+    )
+    .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (line, first) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut first = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut first);
+        let _ = line.send(first);
+    });
+    let address = first
+        .recv_timeout(SERVER_LIMIT)
+        .expect("assay-market serve to print the address it listens on");
+    let address = address.trim().to_owned();
     assert!(
         address.starts_with("127.0.0.1:") && !address.ends_with(":0"),
         "{address}"
@@ -70,8 +79,7 @@ fn the_binary_adds_accounts_and_serves_on_the_address_it_prints() {
     as_buyer.get("/v1/keys").expect(403, "missing_scope");
     as_buyer.get("/v1/listings").expect(200, "");
 
-    child.kill().unwrap();
-    child.wait().unwrap();
+    assay_deadline::stop(&mut child);
 }
 
 #[test]
@@ -92,7 +100,7 @@ fn the_operator_records_a_payout_the_rail_returned() {
                 "--data",
             ])
             .arg(server.data())
-            .output()
+            .output_within(CHILD_LIMIT)
             .unwrap()
     };
     // Held in escrow, nothing was sent, so nothing can fail.

@@ -56,14 +56,22 @@ fn buyers_see_a_watermarked_downsampled_preview_never_the_original() {
     .expect(422, "preview_invalid");
     put_preview(publisher, listing, &asset, "image/jpeg", &original[..200])
         .expect(422, "preview_invalid");
-    put_preview(
-        publisher,
-        listing,
-        &asset,
-        "image/jpeg",
-        &vec![0xff; (1 << 20) + 1],
-    )
-    .expect(413, "preview_too_large");
+    // Refused on its announced length, before a byte is read. The client
+    // waits for the server's word before sending the body (Expect:
+    // 100-continue), as a well-behaved one uploading much does: without
+    // that, the server's early close can reach it as a broken pipe before
+    // it reads the answer.
+    publisher
+        .request(
+            "PUT",
+            &format!("/v1/listings/{listing}/assets/{asset}/preview"),
+            &[
+                ("Content-Type", "image/jpeg".to_owned()),
+                ("Expect", "100-continue".to_owned()),
+            ],
+            &vec![0xff; (1 << 20) + 1],
+        )
+        .expect(413, "preview_too_large");
     put_preview(publisher, listing, "no-such-asset", "image/jpeg", &original)
         .expect(404, "not_found");
     let path = format!("/v1/listings/{listing}/assets/{asset}/preview");

@@ -20,9 +20,16 @@ use sha2::{Digest, Sha256};
 
 pub const PASS: &[u8] = b"correct horse";
 
+/// The longest a child process of a test may run: past it the child is
+/// stopped and the test fails naming the command.
+pub const CHILD_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The longest a test server may take to start listening or to shut down.
+pub const SERVER_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn corpus(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/files")
+        .join("../../tests/corpus/files")
         .join(name)
 }
 
@@ -186,7 +193,9 @@ impl Server {
                     .unwrap();
             });
         });
-        let address: SocketAddr = address.recv().unwrap();
+        let address: SocketAddr = address
+            .recv_timeout(SERVER_LIMIT)
+            .expect("the market server to listen on a port");
         Server {
             url: format!("http://{address}"),
             config,
@@ -216,6 +225,10 @@ impl Server {
             let _ = stop.send(());
         }
         if let Some(thread) = self.thread.take() {
+            assay_deadline::until("the market server to shut down", SERVER_LIMIT, || {
+                thread.is_finished().then_some(())
+            })
+            .unwrap();
             thread.join().unwrap();
         }
     }

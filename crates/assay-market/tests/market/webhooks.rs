@@ -54,7 +54,9 @@ impl Receiver {
                 axum::serve(listener, app).await.unwrap();
             });
         });
-        let address = address.recv().unwrap();
+        let address = address
+            .recv_timeout(crate::support::SERVER_LIMIT)
+            .expect("the webhook receiver to listen on a port");
         Receiver {
             url: format!("http://{address}/hook"),
             inbox,
