@@ -43,7 +43,6 @@ mod merkle;
 pub mod metadata;
 mod migrations;
 mod pii;
-pub mod preview;
 mod provenance;
 mod query;
 mod queue;
@@ -67,6 +66,8 @@ mod xmp;
 mod xmp_read;
 mod xmp_verify;
 
+/// Thumbnails and previews, made by their own crate (optimised even in tests).
+pub use assay_preview as preview;
 pub use audit::AuditExport;
 pub use audit_check::{verify_audit, AuditCheck};
 pub use catalog::Filter;
