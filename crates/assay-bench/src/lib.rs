@@ -13,6 +13,10 @@ use anyhow::Context;
 
 pub use grow::grow_catalog;
 
+/// The longest one run of a tool (a peer, a version probe, `assay` itself
+/// outside the timed import) may take before it is stopped and named.
+pub const TOOL_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Where generated files are cached: `given` (a `--cache DIR`), or
 /// `$HOME/.cache/assay-bench`.
 pub fn cache_dir(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {

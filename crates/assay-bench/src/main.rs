@@ -9,9 +9,10 @@ mod report;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context};
+use assay_deadline::OutputWithin;
 use clap::Parser;
 
 use assay_bench::{generate, machine};
@@ -165,8 +166,7 @@ fn locate_assay() -> anyhow::Result<PathBuf> {
 fn version_of(assay: &Path) -> anyhow::Result<String> {
     let output = Command::new(assay)
         .arg("--version")
-        .stdin(Stdio::null())
-        .output()
+        .output_within(assay_bench::TOOL_LIMIT)
         .with_context(|| format!("running {} --version", assay.display()))?;
     if !output.status.success() {
         bail!("{} --version failed ({})", assay.display(), output.status);

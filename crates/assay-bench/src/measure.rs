@@ -12,6 +12,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
+use assay_deadline::OutputWithin;
 
 /// How the child's peak memory is found.
 pub enum RssProbe {
@@ -24,8 +25,7 @@ impl RssProbe {
         let time = PathBuf::from("/usr/bin/time");
         let gnu = Command::new(&time)
             .arg("--version")
-            .stdin(Stdio::null())
-            .output()
+            .output_within(assay_bench::TOOL_LIMIT)
             .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("GNU"));
         if gnu {
             RssProbe::GnuTime(time)
@@ -77,6 +77,10 @@ impl Import {
     }
 }
 
+/// The longest one measured import may take before it is stopped: far
+/// above any run of the benchmark's sizes on a 2-core machine.
+const IMPORT_LIMIT: Duration = Duration::from_secs(3600);
+
 /// Imports `dir` (holding `files` files of `bytes` bytes in all) into the
 /// library at `library`. `scratch` is a private folder for the probe.
 pub fn import(
@@ -107,9 +111,7 @@ pub fn import(
     let what = format!("assay import {}", dir.display());
 
     let started = Instant::now();
-    let mut child = command
-        .spawn()
-        .with_context(|| format!("starting {}", assay.display()))?;
+    let mut child = assay_deadline::spawn(&mut command, &what)?;
     let stdout = child
         .stdout
         .take()
@@ -124,11 +126,11 @@ pub fn import(
         stderr.read_to_end(&mut text).map(|_| text)
     });
     let (status, sampled) = match probe {
-        RssProbe::GnuTime(_) => (child.wait(), None),
-        RssProbe::ProcSampling => sample_until_exit(&mut child),
+        RssProbe::GnuTime(_) => (assay_deadline::wait(&mut child, IMPORT_LIMIT, &what), None),
+        RssProbe::ProcSampling => sample_until_exit(&mut child, &what),
     };
     let wall = started.elapsed();
-    let status = status.with_context(|| format!("waiting for {what}"))?;
+    let status = status?;
 
     let tally = out_reader
         .join()
@@ -190,15 +192,34 @@ fn read_gnu_time(path: &Path) -> anyhow::Result<u64> {
         .with_context(|| format!("no peak memory figure in {}: {text:?}", path.display()))
 }
 
-/// Waits for `child`, sampling its peak resident set size meanwhile.
-fn sample_until_exit(child: &mut Child) -> (std::io::Result<ExitStatus>, Option<u64>) {
+/// Waits for `child` (for at most [`IMPORT_LIMIT`]), sampling its peak
+/// resident set size meanwhile.
+fn sample_until_exit(
+    child: &mut Child,
+    what: &str,
+) -> (Result<ExitStatus, assay_deadline::Error>, Option<u64>) {
     let status_file = format!("/proc/{}/status", child.id());
     let mut peak = None;
+    let started = Instant::now();
     loop {
         match child.try_wait() {
             Ok(Some(status)) => return (Ok(status), peak),
+            Ok(None) if started.elapsed() > IMPORT_LIMIT => {
+                assay_deadline::stop(child);
+                let error = assay_deadline::Error::TimedOut {
+                    what: what.to_owned(),
+                    limit: IMPORT_LIMIT,
+                };
+                return (Err(error), peak);
+            }
             Ok(None) => {}
-            Err(e) => return (Err(e), peak),
+            Err(source) => {
+                let error = assay_deadline::Error::Io {
+                    what: format!("waiting for {what}"),
+                    source,
+                };
+                return (Err(error), peak);
+            }
         }
         if let Some(kib) = vm_hwm(&status_file) {
             peak = Some(peak.unwrap_or(0).max(kib * 1024));

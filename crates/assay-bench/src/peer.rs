@@ -8,11 +8,12 @@
 //!     vipsthumbnail F -s 1600 -o OUT/%s-1600.jpg
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
+use assay_deadline::OutputWithin;
 
 /// The peer tools, found on PATH.
 pub struct Tools {
@@ -35,8 +36,7 @@ impl Tools {
         let version = |tool: &Path, arg: &str| {
             Command::new(tool)
                 .arg(arg)
-                .stdin(Stdio::null())
-                .output()
+                .output_within(assay_bench::TOOL_LIMIT)
                 .ok()
                 .and_then(|o| {
                     let text = String::from_utf8_lossy(&o.stdout).into_owned();
@@ -125,9 +125,8 @@ fn one_file(tools: &Tools, file: &Path, out: &Path) -> anyhow::Result<()> {
 fn run_tool(command: &mut Command, file: &Path) -> anyhow::Result<String> {
     let tool = command.get_program().to_string_lossy().into_owned();
     let output = command
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("starting {tool} on {}", file.display()))?;
+        .output_within(assay_bench::TOOL_LIMIT)
+        .with_context(|| format!("running {tool} on {}", file.display()))?;
     if !output.status.success() {
         bail!(
             "{tool} failed on {} ({}): {}",

@@ -13,7 +13,6 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context;
 use assay_bench::{generate, machine::Machine};
 use assay_core::{Filter, ImportOptions, Library, Role, Selection};
 use clap::Parser;
@@ -141,10 +140,10 @@ fn settle() -> anyhow::Result<()> {
 }
 
 fn run(command: &mut Command) -> anyhow::Result<()> {
-    let status = command
-        .status()
-        .with_context(|| format!("running {command:?}"))?;
-    anyhow::ensure!(status.success(), "{command:?}: {status}");
+    let what = assay_deadline::describe(command);
+    let mut child = assay_deadline::spawn(command, &what)?;
+    let status = assay_deadline::wait(&mut child, assay_bench::TOOL_LIMIT, &what)?;
+    anyhow::ensure!(status.success(), "{what}: {status}");
     Ok(())
 }
 

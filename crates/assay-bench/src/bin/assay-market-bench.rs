@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use assay_bench::machine::Machine;
 use assay_core::{Actor, Change, Filter, ImportOptions, Library, Role as LibraryRole, Selection};
+use assay_deadline::OutputWithin;
 use assay_market::{add_account, Config, Market, Records};
 use assay_market_client::{Price, Retry, SyncEvent, SyncOptions};
 use assay_market_proto::Role;
@@ -435,6 +436,9 @@ fn http_post(url: &str, token: &str, body: &[u8]) -> anyhow::Result<()> {
             "@-",
         ])
         .arg(url)
+        // curl's own deadline: its input is written from here, so
+        // assay_deadline's output cannot run it.
+        .args(["--max-time", "600"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -455,7 +459,7 @@ fn http_get(url: &str, token: &str) -> anyhow::Result<Value> {
         .args(["-sS", "--fail"])
         .args(["-H", &format!("Authorization: Bearer {token}")])
         .arg(url)
-        .output()
+        .output_within(assay_bench::TOOL_LIMIT)
         .context("running curl")?;
     anyhow::ensure!(output.status.success(), "GET {url}: {}", output.status);
     Ok(serde_json::from_slice(&output.stdout)?)
@@ -486,7 +490,7 @@ fn curl_upload(
             &format!("{}: {}", tus::UPLOAD_METADATA, metadata.to_header()),
         ])
         .arg(format!("{base}{}", tus::UPLOADS_PATH))
-        .output()
+        .output_within(assay_bench::TOOL_LIMIT)
         .context("running curl")?;
     let head = String::from_utf8_lossy(&created.stdout).into_owned();
     let location = head
@@ -521,7 +525,7 @@ fn curl_upload(
         .arg("--data-binary")
         .arg(format!("@{}", file.display()))
         .arg(&url)
-        .output()
+        .output_within(assay_bench::TOOL_LIMIT)
         .context("running curl")?;
     let status = String::from_utf8_lossy(&patched.stdout).into_owned();
     anyhow::ensure!(status == "204", "PATCH {url}: {status}");
@@ -541,7 +545,7 @@ fn run_wrk(url: &str, token: &str, seconds: u32) -> anyhow::Result<Wrk> {
         .args(["-t2", "-c64", &format!("-d{seconds}s"), "--latency"])
         .args(["-H", &format!("Authorization: Bearer {token}")])
         .arg(url)
-        .output()
+        .output_within(std::time::Duration::from_secs(u64::from(seconds) + 60))
         .context("running wrk (scripts/setup.sh --bench installs it)")?;
     anyhow::ensure!(output.status.success(), "wrk: {}", output.status);
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -600,7 +604,9 @@ impl Server {
                 Ok(())
             })
         });
-        let address = bound_rx.recv().context("the server did not start")?;
+        let address = bound_rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .context("the server did not start listening within 30 s")?;
         Ok(Server {
             url: format!("http://{address}"),
             address,
