@@ -1,6 +1,8 @@
 use std::os::unix::ffi::OsStrExt;
 
-use crate::support::{line_for, stderr, Sandbox};
+use assay_deadline::OutputWithin;
+
+use crate::support::{corpus_file, line_for, stderr, Sandbox, CHILD_LIMIT};
 
 #[test]
 fn import_reimport_and_duplicates() {
@@ -129,4 +131,51 @@ fn a_missing_argument_is_a_clear_failure() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(lines[0]["status"], "failed");
     assert!(lines[0]["path"].as_str().unwrap().ends_with("/nope"));
+}
+
+#[test]
+fn two_imports_at_once_into_one_library_both_finish_with_every_preview() {
+    // The app's watched folder and an import in a terminal, at the same time.
+    let s = Sandbox::new();
+    let jpeg = std::fs::read(corpus_file("exif-py/jpg/hdr/canon_hdr_YES.jpg")).unwrap();
+    let folders = [s.photos().join("one"), s.photos().join("two")];
+    for (n, folder) in folders.iter().enumerate() {
+        std::fs::create_dir_all(folder).unwrap();
+        for i in 0..12 {
+            let mut bytes = jpeg.clone();
+            bytes.extend_from_slice(format!("folder {n} file {i}").as_bytes());
+            std::fs::write(folder.join(format!("IMG_{i:02}.jpg")), bytes).unwrap();
+        }
+    }
+    // The library exists first, so neither import creates it under the other.
+    let empty = s.dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (_, out) = s.import(&[&empty]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let imports: Vec<_> = folders
+        .iter()
+        .map(|folder| {
+            let mut cmd = s.assay();
+            cmd.args(["import", "--json"]).arg(folder);
+            std::thread::spawn(move || cmd.output_within(CHILD_LIMIT).unwrap())
+        })
+        .collect();
+    for import in imports {
+        let out = import.join().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+
+    let (records, _) = s.json_lines(&["ls"]);
+    assert_eq!(records.len(), 24);
+    for r in &records {
+        for preview in ["thumbnail", "preview"] {
+            let path = r["previews"][preview].as_str().unwrap();
+            assert!(
+                std::path::Path::new(path).is_file(),
+                "{preview} of {}: {path}",
+                r["asset_id"]
+            );
+        }
+    }
 }

@@ -168,7 +168,7 @@ fn generate(
                         write_file(kind, i, &pool.join(file_name(i)), &mut rgb)?;
                         busy += t.elapsed();
                         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                        if n % step == 0 || n == indices.len() {
+                        if n.is_multiple_of(step) || n == indices.len() {
                             eprintln!("assay-bench:   {n}/{}", indices.len());
                         }
                     }

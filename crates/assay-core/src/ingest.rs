@@ -6,7 +6,8 @@
 //! Crash safety: previews are written (atomically, by rename) before the
 //! transaction that references them commits, so the catalog never points at
 //! a missing preview; a crash can only leave unreferenced previews, which
-//! the next import sweeps. Files already committed are skipped on re-run by
+//! a later import sweeps once no other import is running (`import_marks`).
+//! Files already committed are skipped on re-run by
 //! their size and mtime, so a re-run finishes the job without duplicates.
 
 use std::collections::HashSet;
@@ -23,6 +24,7 @@ use crate::atomic;
 use crate::catalog::{self, LocationChange, NewAsset};
 use crate::creators::{self, Creator};
 use crate::error::{Error, Result};
+use crate::import_marks;
 use crate::library::{Library, PREVIEWS_DIR};
 use crate::licenses::Taxonomy;
 use crate::provenance::{self, EventKind, Signer};
@@ -158,8 +160,6 @@ enum Msg {
     Done(Outcome),
 }
 
-/// Marks a library whose last import may have left previews behind.
-const DIRTY_MARKER: &str = ".import-in-progress";
 /// Longest a catalog transaction stays open, so reports flow steadily.
 const COMMIT_EVERY: Duration = Duration::from_millis(250);
 const COMMIT_BATCH: usize = 512;
@@ -175,9 +175,8 @@ impl Library {
         on_event: &mut dyn FnMut(ImportEvent),
     ) -> Result<ImportSummary> {
         let started = SystemTime::now();
-        let marker = self.previews_dir().join(DIRTY_MARKER);
-        let sweep_needed = marker.exists();
-        std::fs::write(&marker, b"").map_err(|e| Error::io(&marker, e))?;
+        // Held until the import ends; left behind if it stops early.
+        let mark = import_marks::begin(&self.previews_dir())?;
 
         let conn = self.connect()?;
         let library_key;
@@ -249,11 +248,15 @@ impl Library {
 
         let mut summary = summary;
         summary.cancelled = cancel.load(Ordering::Relaxed);
-        if sweep_needed {
+        let others = import_marks::others(&self.previews_dir(), &mark);
+        if others.sweep_due() {
             self.sweep_orphan_previews(&conn, started)?;
+            others.forget_stale();
         }
+        // A cancelled import leaves its marker: previews of files in flight
+        // when it stopped may have no asset.
         if !summary.cancelled {
-            std::fs::remove_file(&marker).map_err(|e| Error::io(&marker, e))?;
+            mark.finish()?;
         }
         Ok(summary)
     }
@@ -266,7 +269,12 @@ impl Library {
         let Ok(shards) = std::fs::read_dir(&dir) else {
             return Ok(());
         };
-        for shard in shards.flatten().filter(|s| s.path().is_dir()) {
+        // Shards are named for a checksum's first hex digits; dot folders
+        // (the imports' markers) are not previews.
+        let is_shard = |s: &std::fs::DirEntry| {
+            s.path().is_dir() && !s.file_name().to_string_lossy().starts_with('.')
+        };
+        for shard in shards.flatten().filter(is_shard) {
             let Ok(files) = std::fs::read_dir(shard.path()) else {
                 continue;
             };

@@ -29,6 +29,7 @@ mod fields;
 mod gates;
 mod grid;
 mod iim;
+mod import_marks;
 mod ingest;
 mod job;
 pub mod keys;

@@ -141,7 +141,7 @@ fn luhn(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The spans of IBANs, compact or in groups of four, that pass the mod-97 check.
