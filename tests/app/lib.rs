@@ -338,3 +338,35 @@ fn tauri_driver() -> PathBuf {
         PathBuf::from("tauri-driver")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_watchdog_stops_a_session_that_passes_its_deadline_and_spares_one_that_ends() {
+        // A stand-in for tauri-driver: a process that starts a child of its own.
+        let mut stuck =
+            Process::spawn(Command::new("sh").args(["-c", "sleep 60 & sleep 60"]), "sh").unwrap();
+        let start = Instant::now();
+        let _watchdog = Watchdog::arm(vec![stuck.0.id()], Duration::from_millis(300));
+        let status = assay_deadline::wait(&mut stuck.0, Duration::from_secs(20), "sh").unwrap();
+        assert!(!status.success(), "killed, not exited: {status:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            start.elapsed()
+        );
+
+        let mut quick = Process::spawn(Command::new("sleep").arg("1"), "sleep").unwrap();
+        let watchdog = Watchdog::arm(vec![quick.0.id()], Duration::from_millis(500));
+        drop(watchdog);
+        let status = assay_deadline::wait(&mut quick.0, Duration::from_secs(20), "sleep").unwrap();
+        assert!(
+            status.success(),
+            "a disarmed watchdog kills nothing: {status:?}"
+        );
+    }
+}
