@@ -288,3 +288,39 @@ async fn a_range_or_ctrl_a_over_pages_never_scrolled_past_is_edited_whole() -> R
     .await?;
     app.close().await
 }
+
+#[tokio::test]
+async fn an_administrator_is_offered_only_what_the_core_allows() -> Result<()> {
+    let app = App::start(|library| {
+        two_users(library)?;
+        let lib = Library::open(library)?;
+        let dir = library.with_file_name("photos");
+        photos(&dir)?;
+        import_as(&lib, "cy", &dir)
+    })
+    .await?;
+    unlock(&app, "ada", PASSPHRASE).await?;
+    app.find("[data-testid=acting]").await?;
+    app.click(".cell[data-asset]").await?;
+    app.text_until("section[aria-label='Actions on the selection'] h3", |t| {
+        t.eq_ignore_ascii_case("1 selected")
+    })
+    .await?;
+    // The role table gives an administrator users and profiles, not edits
+    // or decisions: the window once offered edit and submit, which the core
+    // then refused.
+    for control in [
+        "Apply to selection",
+        "Submit for review",
+        "Approve selection",
+    ] {
+        let found = app
+            .client
+            .find_all(Locator::Css(&format!("button[aria-label='{control}']")))
+            .await?;
+        assert!(found.is_empty(), "{control} is offered to an administrator");
+    }
+    app.click("button[aria-label='Settings view']").await?;
+    app.find("input[aria-label='New user name']").await?;
+    app.close().await
+}

@@ -94,7 +94,7 @@ pub use provenance::{Break, Event, EventKind, ProvenanceReport};
 pub use queue::QueueItem;
 pub use record::{AssetRecord, Exif, Gps, Location, LocationStatus, Previews, Workflow};
 pub use report::{Durations, Report};
-pub use roles::{Action, Role};
+pub use roles::{Action, Permissions, Role};
 pub use sample::{SampleLibrary, SAMPLE_USERS};
 pub use setup::FirstUser;
 pub use transfer::Transfer;

@@ -108,6 +108,50 @@ impl Action {
     }
 }
 
+/// What a role may do, action by action: the answer the app shows and
+/// enables its controls from, so no front end keeps a copy of the role
+/// table. Per asset, ownership and separation of duties still decide when
+/// the action is taken (a creator edits only their own uploads; nobody
+/// approves their own work).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Permissions {
+    pub manage_users: bool,
+    pub manage_creators: bool,
+    pub import: bool,
+    pub edit_metadata: bool,
+    pub bulk_edit: bool,
+    pub submit: bool,
+    pub approve: bool,
+    pub reject: bool,
+    pub quarantine: bool,
+    pub release: bool,
+    pub transfer_rights: bool,
+    pub export: bool,
+    pub record_payment: bool,
+}
+
+impl Permissions {
+    pub fn of(role: Role) -> Permissions {
+        let may = |action| allows(role, action);
+        Permissions {
+            manage_users: may(Action::ManageUsers),
+            manage_creators: may(Action::ManageCreators),
+            import: may(Action::Import),
+            edit_metadata: may(Action::EditMetadata),
+            bulk_edit: may(Action::BulkEdit),
+            submit: may(Action::Submit),
+            approve: may(Action::Approve),
+            reject: may(Action::Reject),
+            quarantine: may(Action::Quarantine),
+            release: may(Action::Release),
+            transfer_rights: may(Action::TransferRights),
+            export: may(Action::Export),
+            record_payment: may(Action::RecordPayment),
+        }
+    }
+}
+
 /// What a role may do at all. Rules that depend on the asset (a creator
 /// edits only what they uploaded; nobody approves their own work) are
 /// checked by the caller, which knows the asset.
@@ -138,6 +182,40 @@ pub fn allows(role: Role, action: Action) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn permissions_are_the_role_table_action_by_action() {
+        for role in Role::ALL {
+            let p = Permissions::of(role);
+            let given = [
+                (p.manage_users, Action::ManageUsers),
+                (p.manage_creators, Action::ManageCreators),
+                (p.import, Action::Import),
+                (p.edit_metadata, Action::EditMetadata),
+                (p.bulk_edit, Action::BulkEdit),
+                (p.submit, Action::Submit),
+                (p.approve, Action::Approve),
+                (p.reject, Action::Reject),
+                (p.quarantine, Action::Quarantine),
+                (p.release, Action::Release),
+                (p.transfer_rights, Action::TransferRights),
+                (p.export, Action::Export),
+                (p.record_payment, Action::RecordPayment),
+            ];
+            // One field per action, none forgotten when an action is added.
+            let fields = serde_json::to_value(p).unwrap().as_object().unwrap().len();
+            assert_eq!(
+                (given.len(), fields),
+                (Action::ALL.len(), Action::ALL.len())
+            );
+            for (may, action) in given {
+                assert_eq!(may, allows(role, action), "{role} {}", action.as_str());
+            }
+        }
+        // What the app once got wrong: an administrator edits nothing.
+        let admin = Permissions::of(Role::Admin);
+        assert!(admin.manage_users && !admin.bulk_edit && !admin.submit);
+    }
 
     #[test]
     fn roles_round_trip_through_their_names() {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use assay_core::{FirstUser, Library, NewCreator, Role, User};
+use assay_core::{FirstUser, Library, NewCreator, Permissions, Role, User};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, State};
 
@@ -24,6 +24,9 @@ pub struct LibraryInfo {
 pub struct Acting {
     pub name: String,
     pub role: Role,
+    /// What the role may do: the window shows and enables controls from
+    /// this alone.
+    pub may: Permissions,
 }
 
 fn info(state: &AppState) -> AppResult<LibraryInfo> {
@@ -35,6 +38,7 @@ fn info(state: &AppState) -> AppResult<LibraryInfo> {
         acting: state.actor().map(|a| Acting {
             name: a.name().to_owned(),
             role: a.role(),
+            may: Permissions::of(a.role()),
         }),
     })
 }

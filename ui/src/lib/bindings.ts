@@ -121,6 +121,11 @@ export const events = {
 export type Acting = {
 	name: string,
 	role: Role,
+	/**
+	 *  What the role may do: the window shows and enables controls from
+	 *  this alone.
+	 */
+	may: Permissions,
 };
 
 export type AppError = {
@@ -607,6 +612,29 @@ export type PaymentKind = {
 	kind: string,
 	description: string | null,
 	fields: PaymentField[],
+};
+
+/**
+ *  What a role may do, action by action: the answer the app shows and
+ *  enables its controls from, so no front end keeps a copy of the role
+ *  table. Per asset, ownership and separation of duties still decide when
+ *  the action is taken (a creator edits only their own uploads; nobody
+ *  approves their own work).
+ */
+export type Permissions = {
+	manage_users: boolean,
+	manage_creators: boolean,
+	import: boolean,
+	edit_metadata: boolean,
+	bulk_edit: boolean,
+	submit: boolean,
+	approve: boolean,
+	reject: boolean,
+	quarantine: boolean,
+	release: boolean,
+	transfer_rights: boolean,
+	export: boolean,
+	record_payment: boolean,
 };
 
 /**  Paths of the generated previews; absent for files that could not be decoded. */
