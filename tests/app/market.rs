@@ -14,7 +14,7 @@ use assay_core::{Change, Filter, ImportOptions, Library, Selection};
 use assay_market::{add_account, Config, Market};
 use assay_market_client::{pull, PullOptions, PullTarget};
 use assay_market_proto::Role;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::library::{unlock, PASSPHRASE};
 use crate::review::team;
@@ -104,19 +104,15 @@ fn approved(library: &Path) -> Result<()> {
     ensure!(lib.import(&[photos], &options, &mut |_| {})?.imported == 2);
     let sam = lib.unlock("sam", PASSPHRASE.as_bytes())?;
     let all = Selection::Where(Filter::default());
-    let set = |field: &str, value: Value| Change::Set {
-        field: field.into(),
-        value,
-    };
     lib.edit(
         &sam,
         &all,
         &[
-            set("license_tag", json!("CC-BY-4.0")),
-            set("tax_and_payout_info", json!("acct_cy")),
-            set("signed_contract_id", json!("K-1")),
-            set("creator_name", json!("Cy T")),
-            set("payment_terms", json!({"kind": "rev_share", "share": 0.2})),
+            Change::set("license_tag", json!("CC-BY-4.0")),
+            Change::set("tax_and_payout_info", json!("acct_cy")),
+            Change::set("signed_contract_id", json!("K-1")),
+            Change::set("creator_name", json!("Cy T")),
+            Change::set("payment_terms", json!({"kind": "rev_share", "share": 0.2})),
         ],
     )?;
     lib.submit(&sam, &all)?;

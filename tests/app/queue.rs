@@ -20,13 +20,6 @@ use crate::review::team;
 const ENTER: &str = "\u{e007}";
 const DOWN: &str = "\u{e015}";
 
-fn set(field: &str, value: Value) -> Change {
-    Change::Set {
-        field: field.into(),
-        value,
-    }
-}
-
 /// The team, and six of cy's photos submitted: first one without its payout
 /// reference and contract and one NO-TRAIN (both quarantined), then four
 /// with everything (pending).
@@ -63,12 +56,16 @@ fn six_submitted(library: &Path) -> Result<()> {
     let pick = |range: std::ops::Range<usize>| Selection::Assets(ids[range].to_vec());
     let complete = |license: &str| {
         [
-            set("license_tag", json!(license)),
-            set("tax_and_payout_info", json!("acct_cy")),
-            set("signed_contract_id", json!("K-1")),
+            Change::set("license_tag", json!(license)),
+            Change::set("tax_and_payout_info", json!("acct_cy")),
+            Change::set("signed_contract_id", json!("K-1")),
         ]
     };
-    lib.edit(&cy, &pick(0..1), &[set("license_tag", json!("CC-BY-4.0"))])?;
+    lib.edit(
+        &cy,
+        &pick(0..1),
+        &[Change::set("license_tag", json!("CC-BY-4.0"))],
+    )?;
     lib.edit(&cy, &pick(1..2), &complete("NO-TRAIN"))?;
     lib.edit(&cy, &pick(2..6), &complete("CC-BY-4.0"))?;
     lib.submit(&cy, &pick(0..2))?;

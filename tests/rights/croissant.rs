@@ -4,12 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use assay_core::{Filter, Selection};
+use assay_core::{Change, Filter, Selection};
 use assay_deadline::OutputWithin;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::manifest::{approved_world, set};
+use crate::manifest::approved_world;
 use crate::CHILD_LIMIT;
 
 /// MLCommons' `mlcroissant`, which scripts/setup.sh installs. Missing, the
@@ -57,7 +57,11 @@ fn a_croissant_view_lists_approved_assets_with_their_licenses_and_validates() {
         .unwrap();
     let just_b = Selection::Assets(vec![b.asset_id.clone()]);
     w.library
-        .edit(&sam, &just_b, &[set("license_tag", json!("BRAND-NONEXCL"))])
+        .edit(
+            &sam,
+            &just_b,
+            &[Change::set("license_tag", json!("BRAND-NONEXCL"))],
+        )
         .unwrap();
     w.library.approve(&w.rosa, &just_b, None).unwrap();
 
@@ -129,7 +133,7 @@ fn a_croissant_view_lists_approved_assets_with_their_licenses_and_validates() {
         .edit(
             &sam,
             &Selection::Assets(vec![a.asset_id.clone()]),
-            &[set("title", json!("x"))],
+            &[Change::set("title", json!("x"))],
         )
         .unwrap();
     let export = w.library.export_croissant(&w.rosa, &all, &out).unwrap();
@@ -161,7 +165,7 @@ fn only_a_rights_manager_exports_a_croissant_view_and_never_an_empty_one() {
         "{err}"
     );
     w.library
-        .edit(&sam, &all, &[set("title", json!("x"))])
+        .edit(&sam, &all, &[Change::set("title", json!("x"))])
         .unwrap();
     let err = w.library.export_croissant(&w.rosa, &all, &out).unwrap_err();
     assert!(

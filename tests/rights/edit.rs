@@ -10,13 +10,6 @@ fn all() -> Selection {
     Selection::Where(Filter::default())
 }
 
-fn set(field: &str, value: serde_json::Value) -> Change {
-    Change::Set {
-        field: field.into(),
-        value,
-    }
-}
-
 #[test]
 fn an_edit_is_validated_recorded_and_shown_in_the_record() {
     let w = World::new();
@@ -26,8 +19,8 @@ fn an_edit_is_validated_recorded_and_shown_in_the_record() {
             &w.cy,
             &all(),
             &[
-                set("license_tag", json!("CC-BY-4.0")),
-                set("payment_terms", json!({"kind": "rev_share", "share": 0.2})),
+                Change::set("license_tag", json!("CC-BY-4.0")),
+                Change::set("payment_terms", json!({"kind": "rev_share", "share": 0.2})),
                 Change::Flag("location".into()),
             ],
         )
@@ -59,7 +52,11 @@ fn an_edit_is_validated_recorded_and_shown_in_the_record() {
     // The same edit again changes nothing and records nothing.
     let again = w
         .library
-        .edit(&w.cy, &all(), &[set("license_tag", json!("CC-BY-4.0"))])
+        .edit(
+            &w.cy,
+            &all(),
+            &[Change::set("license_tag", json!("CC-BY-4.0"))],
+        )
         .unwrap();
     assert_eq!((again.changed, again.unchanged), (0, 2));
     assert_eq!(w.library.provenance(&record.asset_id).unwrap().len(), 2);
@@ -71,17 +68,17 @@ fn bad_values_are_refused_with_the_field_and_nothing_changes() {
     let w = World::new();
     let cases = [
         (
-            set("license_tag", json!("NOT-A-TAG")),
+            Change::set("license_tag", json!("NOT-A-TAG")),
             "/license_tag",
             "unknown license tag",
         ),
         (
-            set("payment_terms", json!({"kind": "rev_share", "share": 1.5})),
+            Change::set("payment_terms", json!({"kind": "rev_share", "share": 1.5})),
             "/payment_terms",
             "",
         ),
         (
-            set("ownership_status", json!("stolen")),
+            Change::set("ownership_status", json!("stolen")),
             "/ownership_status",
             "",
         ),
@@ -124,7 +121,7 @@ fn roles_and_ownership_decide_who_edits() {
     for actor in [&w.rosa, &w.ada] {
         let err = w
             .library
-            .edit(actor, &all(), &[set("title", json!("x"))])
+            .edit(actor, &all(), &[Change::set("title", json!("x"))])
             .unwrap_err();
         assert!(matches!(err, Error::Refused { rule: "role", .. }), "{err}");
     }
@@ -138,7 +135,7 @@ fn roles_and_ownership_decide_who_edits() {
     let dee = w.library.unlock("dee", PASS).unwrap();
     let err = w
         .library
-        .edit(&dee, &all(), &[set("title", json!("mine now"))])
+        .edit(&dee, &all(), &[Change::set("title", json!("mine now"))])
         .unwrap_err();
     assert!(
         matches!(
@@ -344,7 +341,7 @@ fn a_refusal_late_in_a_large_edit_leaves_every_asset_as_it_was() {
 
     let err = w
         .library
-        .edit(&w.cy, &all(), &[set("title", json!("bulk"))])
+        .edit(&w.cy, &all(), &[Change::set("title", json!("bulk"))])
         .unwrap_err();
     assert!(
         matches!(

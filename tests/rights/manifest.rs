@@ -11,13 +11,6 @@ use serde_json::{json, Value};
 
 use crate::{World, PASS};
 
-pub fn set(field: &str, value: Value) -> Change {
-    Change::Set {
-        field: field.into(),
-        value,
-    }
-}
-
 /// Both photos tagged by a steward, submitted, and approved by rosa.
 pub fn approved_world() -> (World, assay_core::Actor) {
     let w = World::new();
@@ -31,10 +24,10 @@ pub fn approved_world() -> (World, assay_core::Actor) {
             &sam,
             &all,
             &[
-                set("license_tag", json!("CC-BY-4.0")),
-                set("tax_and_payout_info", json!("acct_cy")),
-                set("signed_contract_id", json!("K-1")),
-                set("creator_name", json!("Cy")),
+                Change::set("license_tag", json!("CC-BY-4.0")),
+                Change::set("tax_and_payout_info", json!("acct_cy")),
+                Change::set("signed_contract_id", json!("K-1")),
+                Change::set("creator_name", json!("Cy")),
             ],
         )
         .unwrap();
@@ -135,7 +128,7 @@ fn only_approved_assets_are_exported_and_only_by_a_rights_manager() {
         .edit(
             &sam,
             &Selection::Assets(vec![first.clone()]),
-            &[set("title", json!("x"))],
+            &[Change::set("title", json!("x"))],
         )
         .unwrap();
     let export = w.library.export_manifest(&w.rosa, &all, &out).unwrap();

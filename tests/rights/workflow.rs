@@ -21,13 +21,6 @@ fn one(w: &World) -> Selection {
     Selection::Assets(vec![id])
 }
 
-fn set(field: &str, value: serde_json::Value) -> Change {
-    Change::Set {
-        field: field.into(),
-        value,
-    }
-}
-
 /// Metadata that passes every shipped gate.
 fn complete(w: &World, actor: &Actor, selection: &Selection, license: &str) {
     w.library
@@ -35,9 +28,9 @@ fn complete(w: &World, actor: &Actor, selection: &Selection, license: &str) {
             actor,
             selection,
             &[
-                set("license_tag", json!(license)),
-                set("tax_and_payout_info", json!("acct_cy")),
-                set("signed_contract_id", json!("K-2026-001")),
+                Change::set("license_tag", json!(license)),
+                Change::set("tax_and_payout_info", json!("acct_cy")),
+                Change::set("signed_contract_id", json!("K-2026-001")),
             ],
         )
         .unwrap();
@@ -92,7 +85,11 @@ fn submit_approve_and_an_edit_sends_it_back() {
     // Any change to approved metadata needs a new approval.
     let summary = w
         .library
-        .edit(&w.cy, &asset, &[set("title", json!("Harbour at dusk"))])
+        .edit(
+            &w.cy,
+            &asset,
+            &[Change::set("title", json!("Harbour at dusk"))],
+        )
         .unwrap();
     assert_eq!(summary.reopened, 1);
     let record = w.library.record(&d[0].asset_id).unwrap();
@@ -297,7 +294,7 @@ fn role_by_action_matrix() {
                 }
                 "edit" => w
                     .library
-                    .edit(actor, &asset, &[set("title", json!("t"))])
+                    .edit(actor, &asset, &[Change::set("title", json!("t"))])
                     .map(drop),
                 "submit" => w.library.submit(actor, &asset).map(drop),
                 "approve" => w.library.approve(actor, &asset, None).map(drop),
@@ -382,7 +379,7 @@ fn a_transfer_of_rights_is_recorded_with_contract_parties_and_date() {
     let asset = one(&w);
     complete(&w, &sam, &asset, "CC-BY-4.0");
     w.library
-        .edit(&sam, &asset, &[set("creator_name", json!("Cy"))])
+        .edit(&sam, &asset, &[Change::set("creator_name", json!("Cy"))])
         .unwrap();
     w.library.submit(&sam, &asset).unwrap();
     w.library.approve(&w.rosa, &asset, None).unwrap();

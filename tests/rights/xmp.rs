@@ -11,13 +11,6 @@ use sha2::{Digest, Sha256};
 
 use crate::{World, CHILD_LIMIT, PASS};
 
-fn set(field: &str, value: Value) -> Change {
-    Change::Set {
-        field: field.into(),
-        value,
-    }
-}
-
 /// exiftool's reading of a sidecar: group-qualified names, raw values.
 fn exiftool(path: &std::path::Path) -> Value {
     let out = Command::new("exiftool")
@@ -55,8 +48,8 @@ fn sidecars_carry_rights_license_and_the_training_flag_and_leave_originals_alone
             &sam,
             &Selection::Where(Filter::default()),
             &[
-                set("creator_name", json!("Cy Tw & Co")),
-                set("title", json!("Harbour <dusk>")),
+                Change::set("creator_name", json!("Cy Tw & Co")),
+                Change::set("title", json!("Harbour <dusk>")),
             ],
         )
         .unwrap();
@@ -65,7 +58,7 @@ fn sidecars_carry_rights_license_and_the_training_flag_and_leave_originals_alone
             .edit(
                 &sam,
                 &Selection::Assets(vec![record.asset_id.clone()]),
-                &[set("license_tag", json!(tag))],
+                &[Change::set("license_tag", json!(tag))],
             )
             .unwrap();
     }

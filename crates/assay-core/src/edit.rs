@@ -44,6 +44,14 @@ pub enum Change {
 }
 
 impl Change {
+    /// Sets `field` to `value` (`Value::Null` clears it).
+    pub fn set(field: &str, value: Value) -> Change {
+        Change::Set {
+            field: field.to_owned(),
+            value,
+        }
+    }
+
     /// Parses `field=value` as `--set` gives it.
     pub fn parse_set(arg: &str) -> Result<Change> {
         let (field, text) = arg

@@ -62,30 +62,24 @@ impl Library {
             // Left by an interrupted run: it was never the user's library.
             std::fs::remove_dir_all(&building).map_err(|e| Error::io(&building, e))?;
         }
-        let made = fill(&building, photos, passphrase);
-        let made = match made {
-            Ok(made) => made,
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&building);
-                return Err(e);
-            }
-        };
+        let mut made = fill(&building, photos, passphrase).inspect_err(|_| {
+            let _ = std::fs::remove_dir_all(&building);
+        })?;
         std::fs::rename(&building, root).map_err(|e| Error::io(root, e))?;
-        Ok(SampleLibrary {
-            root: root.to_owned(),
-            ..made
-        })
+        made.root = root.to_owned();
+        Ok(made)
     }
 }
 
-/// Builds the sample in `dir`; the library is closed when this returns.
+/// Builds the sample in `dir` (its `root` is `dir`); the library is closed
+/// when this returns.
 fn fill(dir: &Path, photos: &Path, passphrase: &[u8]) -> Result<SampleLibrary> {
     let library = Library::open(dir)?;
-    let (admin, _) = SAMPLE_USERS[0];
-    library.add_user(None, admin, Role::Admin, passphrase)?;
+    let [(admin, admin_role), others @ ..] = SAMPLE_USERS;
+    library.add_user(None, admin, admin_role, passphrase)?;
     let ada = library.unlock(admin, passphrase)?;
-    for (name, role) in &SAMPLE_USERS[1..] {
-        library.add_user(Some(&ada), name, *role, passphrase)?;
+    for (name, role) in others {
+        library.add_user(Some(&ada), name, role, passphrase)?;
     }
     library.add_creator(
         &ada,
@@ -138,9 +132,9 @@ fn fill(dir: &Path, photos: &Path, passphrase: &[u8]) -> Result<SampleLibrary> {
         &cy,
         &complete,
         &[
-            set("license_tag", json!("CC-BY-4.0")),
-            set("tax_and_payout_info", json!("acct_sample_cy")),
-            set("signed_contract_id", json!("K-SAMPLE-001")),
+            Change::set("license_tag", json!("CC-BY-4.0")),
+            Change::set("tax_and_payout_info", json!("acct_sample_cy")),
+            Change::set("signed_contract_id", json!("K-SAMPLE-001")),
         ],
     )?;
     library.submit(&cy, &complete)?;
@@ -151,7 +145,11 @@ fn fill(dir: &Path, photos: &Path, passphrase: &[u8]) -> Result<SampleLibrary> {
     )?;
     // Licensed but with no contract or payout details: the gates quarantine it.
     let lacking = Selection::Assets(vec![quarantined.clone()]);
-    library.edit(&cy, &lacking, &[set("license_tag", json!("PAY-ONE"))])?;
+    library.edit(
+        &cy,
+        &lacking,
+        &[Change::set("license_tag", json!("PAY-ONE"))],
+    )?;
     library.submit(&cy, &lacking)?;
 
     Ok(SampleLibrary {
@@ -161,11 +159,4 @@ fn fill(dir: &Path, photos: &Path, passphrase: &[u8]) -> Result<SampleLibrary> {
         approved,
         quarantined,
     })
-}
-
-fn set(field: &str, value: serde_json::Value) -> Change {
-    Change::Set {
-        field: field.into(),
-        value,
-    }
 }

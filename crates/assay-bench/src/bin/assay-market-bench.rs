@@ -322,13 +322,6 @@ fn name_of(i: usize) -> String {
     format!("f{i:04}.bin")
 }
 
-fn set(field: &str, value: Value) -> Change {
-    Change::Set {
-        field: field.into(),
-        value,
-    }
-}
-
 /// A library of the generated files, tagged, submitted by the steward sam
 /// and approved by the rights manager rosa, as the sync tests build it.
 struct Shelf {
@@ -361,11 +354,11 @@ impl Shelf {
             &sam,
             &all,
             &[
-                set("license_tag", json!("CC-BY-4.0")),
-                set("tax_and_payout_info", json!("acct_cy")),
-                set("signed_contract_id", json!("K-1")),
-                set("creator_name", json!("Cy")),
-                set("payment_terms", json!({"kind": "rev_share", "share": 0.2})),
+                Change::set("license_tag", json!("CC-BY-4.0")),
+                Change::set("tax_and_payout_info", json!("acct_cy")),
+                Change::set("signed_contract_id", json!("K-1")),
+                Change::set("creator_name", json!("Cy")),
+                Change::set("payment_terms", json!({"kind": "rev_share", "share": 0.2})),
             ],
         )?;
         library.submit(&sam, &all)?;

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use assay_core::{MarketPayment, Selection, Total};
+use assay_core::{Change, MarketPayment, Selection, Total};
 use assay_market_client::{
     pull, verify_pulled, PullEvent, PullOptions, PullReport, PullTarget, SyncEvent,
     MARKET_KEYS_FILE,
@@ -17,7 +17,7 @@ use ed25519_dalek::VerifyingKey;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::support::{options, set, sync, Server, Shelf};
+use crate::support::{options, sync, Server, Shelf};
 
 /// Pulls `listing_id` as a new buyer `name` into `out`, trusting rosa's key.
 fn pull_as(
@@ -356,7 +356,7 @@ fn a_no_train_license_after_listing_is_withdrawn_and_recorded() {
         .edit(
             &shelf.sam,
             &Selection::Assets(vec![first.clone()]),
-            &[set("license_tag", json!("NO-TRAIN"))],
+            &[Change::set("license_tag", json!("NO-TRAIN"))],
         )
         .unwrap();
 

@@ -4,11 +4,11 @@
 
 use std::sync::atomic::AtomicBool;
 
-use assay_core::{Library, Selection};
+use assay_core::{Change, Library, Selection};
 use assay_market_client::SyncEvent;
 use serde_json::json;
 
-use crate::support::{options, set, sync, Server, Shelf, PASS};
+use crate::support::{options, sync, Server, Shelf, PASS};
 
 #[test]
 fn a_sync_lists_every_approved_asset_once_and_records_it() {
@@ -157,7 +157,7 @@ fn a_revoked_approval_is_withdrawn_on_the_next_sync() {
         .edit(
             &shelf.sam,
             &Selection::Assets(vec![first.clone()]),
-            &[set("title", json!("Retitled"))],
+            &[Change::set("title", json!("Retitled"))],
         )
         .unwrap();
 

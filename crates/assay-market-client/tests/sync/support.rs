@@ -24,13 +24,6 @@ fn corpus(name: &str) -> PathBuf {
         .join(name)
 }
 
-pub fn set(field: &str, value: Value) -> Change {
-    Change::Set {
-        field: field.into(),
-        value,
-    }
-}
-
 /// A library whose three photos are tagged CC-BY-4.0 with a payout
 /// reference, submitted by the steward sam and approved by the rights
 /// manager rosa.
@@ -81,11 +74,11 @@ impl Shelf {
                 &sam,
                 &all,
                 &[
-                    set("license_tag", json!("CC-BY-4.0")),
-                    set("tax_and_payout_info", json!("acct_cy")),
-                    set("signed_contract_id", json!("K-1")),
-                    set("creator_name", json!("Cy")),
-                    set("payment_terms", json!({"kind": "rev_share", "share": 0.2})),
+                    Change::set("license_tag", json!("CC-BY-4.0")),
+                    Change::set("tax_and_payout_info", json!("acct_cy")),
+                    Change::set("signed_contract_id", json!("K-1")),
+                    Change::set("creator_name", json!("Cy")),
+                    Change::set("payment_terms", json!({"kind": "rev_share", "share": 0.2})),
                 ],
             )
             .unwrap();

@@ -33,13 +33,6 @@ fn corpus(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn set(field: &str, value: Value) -> Change {
-    Change::Set {
-        field: field.into(),
-        value,
-    }
-}
-
 /// A library whose two photos (from two cameras) are tagged CC-BY-4.0 with
 /// a 20% revenue share for creator wallet `acct_cy`, and approved by the
 /// rights manager rosa.
@@ -88,11 +81,11 @@ impl Shelf {
                 &sam,
                 &all,
                 &[
-                    set("license_tag", json!("CC-BY-4.0")),
-                    set("tax_and_payout_info", json!("acct_cy")),
-                    set("signed_contract_id", json!("K-1")),
-                    set("creator_name", json!("Cy")),
-                    set("payment_terms", json!({"kind": "rev_share", "share": 0.2})),
+                    Change::set("license_tag", json!("CC-BY-4.0")),
+                    Change::set("tax_and_payout_info", json!("acct_cy")),
+                    Change::set("signed_contract_id", json!("K-1")),
+                    Change::set("creator_name", json!("Cy")),
+                    Change::set("payment_terms", json!({"kind": "rev_share", "share": 0.2})),
                 ],
             )
             .unwrap();
