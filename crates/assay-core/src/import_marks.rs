@@ -1,6 +1,6 @@
 //! Which imports are in flight, and whether one stopped early. Each import
-//! holds an exclusive lock on a marker file of its own under
-//! `previews/.imports/` for as long as it runs, and removes the file when it
+//! holds an exclusive lock on a marker file of its own under the library's
+//! `.imports/` folder for as long as it runs, and removes the file when it
 //! finishes. An import that was cancelled, failed, killed or crashed leaves
 //! its marker behind, unlocked (the system drops a dead process's locks): the
 //! previews it wrote may belong to no asset, and a later import sweeps them.
@@ -15,11 +15,12 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// The folder of markers, inside `previews/`.
+/// The folder of markers, in the library folder (outside `previews/`, which
+/// holds only previews, so the sweep never meets a marker).
 const MARKS_DIR: &str = ".imports";
-/// The single marker of catalogs before imports could overlap: left behind,
-/// it means what a marker nobody holds means.
-const LEGACY_MARKER: &str = ".import-in-progress";
+/// The single marker of libraries before imports could overlap, in
+/// `previews/`: left behind, it means what a marker nobody holds means.
+const LEGACY_MARKER: &str = "previews/.import-in-progress";
 
 /// This import's marker, locked while the import runs.
 pub(crate) struct Mark {
@@ -28,9 +29,10 @@ pub(crate) struct Mark {
     _file: File,
 }
 
-/// Creates and locks a marker for an import starting now.
-pub(crate) fn begin(previews: &Path) -> Result<Mark> {
-    let dir = previews.join(MARKS_DIR);
+/// Creates and locks a marker for an import into the library at `root`
+/// starting now.
+pub(crate) fn begin(root: &Path) -> Result<Mark> {
+    let dir = root.join(MARKS_DIR);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let path = dir.join(format!(
         "{}-{}",
@@ -75,14 +77,14 @@ impl Others {
     }
 }
 
-/// Looks at every marker but `mine`.
-pub(crate) fn others(previews: &Path, mine: &Mark) -> Others {
+/// Looks at every marker of the library at `root` but `mine`.
+pub(crate) fn others(root: &Path, mine: &Mark) -> Others {
     let mut others = Others::default();
-    let legacy = previews.join(LEGACY_MARKER);
+    let legacy = root.join(LEGACY_MARKER);
     if legacy.exists() {
         others.stale.push(legacy);
     }
-    let Ok(entries) = std::fs::read_dir(previews.join(MARKS_DIR)) else {
+    let Ok(entries) = std::fs::read_dir(root.join(MARKS_DIR)) else {
         return others;
     };
     for path in entries.flatten().map(|e| e.path()) {
@@ -109,17 +111,17 @@ mod tests {
     #[test]
     fn a_running_import_is_seen_and_one_that_stopped_early_is_stale() {
         let dir = tempfile::tempdir().unwrap();
-        let previews = dir.path();
-        let first = begin(previews).unwrap();
-        let second = begin(previews).unwrap();
-        let seen = others(previews, &second);
+        let root = dir.path();
+        let first = begin(root).unwrap();
+        let second = begin(root).unwrap();
+        let seen = others(root, &second);
         assert!(seen.running && seen.stale.is_empty(), "{seen:?}");
         assert!(!seen.sweep_due());
 
         // The first stops without finishing (cancelled, or its process died).
         let left = first.path.clone();
         drop(first);
-        let seen = others(previews, &second);
+        let seen = others(root, &second);
         assert!(!seen.running, "{seen:?}");
         assert_eq!(seen.stale, std::slice::from_ref(&left));
         assert!(seen.sweep_due());
@@ -127,14 +129,15 @@ mod tests {
         assert!(!left.exists());
 
         second.finish().unwrap();
-        let third = begin(previews).unwrap();
-        let seen = others(previews, &third);
+        let third = begin(root).unwrap();
+        let seen = others(root, &third);
         assert!(!seen.running && seen.stale.is_empty(), "{seen:?}");
     }
 
     #[test]
     fn the_marker_of_an_older_catalog_counts_as_stale() {
         let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("previews")).unwrap();
         std::fs::write(dir.path().join(LEGACY_MARKER), b"").unwrap();
         let mine = begin(dir.path()).unwrap();
         let seen = others(dir.path(), &mine);

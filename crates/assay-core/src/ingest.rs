@@ -174,10 +174,6 @@ impl Library {
         options: &ImportOptions,
         on_event: &mut dyn FnMut(ImportEvent),
     ) -> Result<ImportSummary> {
-        let started = SystemTime::now();
-        // Held until the import ends; left behind if it stops early.
-        let mark = import_marks::begin(&self.previews_dir())?;
-
         let conn = self.connect()?;
         let library_key;
         let signer = match options.actor.as_deref() {
@@ -205,6 +201,10 @@ impl Library {
         // Imported rights are checked against the taxonomy, custom tags included.
         let taxonomy = &self.taxonomy()?;
         let known = Arc::new(RwLock::new(catalog::checksums(&conn)?));
+        // From here previews are written: held until the import ends, the
+        // marker is left behind if it stops early.
+        let started = SystemTime::now();
+        let mark = import_marks::begin(self.root())?;
         let jobs = worker_count(options.jobs);
         let cancel = &options.cancel;
         let (job_tx, job_rx) = bounded::<Job>(jobs * 2);
@@ -248,7 +248,7 @@ impl Library {
 
         let mut summary = summary;
         summary.cancelled = cancel.load(Ordering::Relaxed);
-        let others = import_marks::others(&self.previews_dir(), &mark);
+        let others = import_marks::others(self.root(), &mark);
         if others.sweep_due() {
             self.sweep_orphan_previews(&conn, started)?;
             others.forget_stale();
@@ -269,12 +269,7 @@ impl Library {
         let Ok(shards) = std::fs::read_dir(&dir) else {
             return Ok(());
         };
-        // Shards are named for a checksum's first hex digits; dot folders
-        // (the imports' markers) are not previews.
-        let is_shard = |s: &std::fs::DirEntry| {
-            s.path().is_dir() && !s.file_name().to_string_lossy().starts_with('.')
-        };
-        for shard in shards.flatten().filter(is_shard) {
+        for shard in shards.flatten().filter(|s| s.path().is_dir()) {
             let Ok(files) = std::fs::read_dir(shard.path()) else {
                 continue;
             };
