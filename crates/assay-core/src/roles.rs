@@ -129,6 +129,9 @@ pub struct Permissions {
     pub transfer_rights: bool,
     pub export: bool,
     pub record_payment: bool,
+    /// A marketplace sync: it publishes (an export) and records the
+    /// market's payments, so it needs both.
+    pub sync: bool,
 }
 
 impl Permissions {
@@ -148,6 +151,7 @@ impl Permissions {
             transfer_rights: may(Action::TransferRights),
             export: may(Action::Export),
             record_payment: may(Action::RecordPayment),
+            sync: may(Action::Export) && may(Action::RecordPayment),
         }
     }
 }
@@ -202,11 +206,12 @@ mod tests {
                 (p.export, Action::Export),
                 (p.record_payment, Action::RecordPayment),
             ];
-            // One field per action, none forgotten when an action is added.
+            // One field per action (and `sync`), none forgotten when an
+            // action is added.
             let fields = serde_json::to_value(p).unwrap().as_object().unwrap().len();
             assert_eq!(
                 (given.len(), fields),
-                (Action::ALL.len(), Action::ALL.len())
+                (Action::ALL.len(), Action::ALL.len() + 1)
             );
             for (may, action) in given {
                 assert_eq!(may, allows(role, action), "{role} {}", action.as_str());
@@ -215,6 +220,11 @@ mod tests {
         // What the app once got wrong: an administrator edits nothing.
         let admin = Permissions::of(Role::Admin);
         assert!(admin.manage_users && !admin.bulk_edit && !admin.submit);
+        let syncs: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| Permissions::of(*r).sync)
+            .collect();
+        assert_eq!(syncs, [Role::RightsManager]);
     }
 
     #[test]

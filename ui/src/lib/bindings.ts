@@ -635,6 +635,11 @@ export type Permissions = {
 	transfer_rights: boolean,
 	export: boolean,
 	record_payment: boolean,
+	/**
+	 *  A marketplace sync: it publishes (an export) and records the
+	 *  market's payments, so it needs both.
+	 */
+	sync: boolean,
 };
 
 /**  Paths of the generated previews; absent for files that could not be decoded. */
