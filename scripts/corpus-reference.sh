@@ -12,7 +12,7 @@ command -v exiftool >/dev/null || { echo "corpus-reference: exiftool is missing 
 # prints every file, so only a missing output is a failure.
 run() {
   local out="$1"; shift
-  exiftool -json "$@" -G1 -r -fileOrder SourceFile --System:all . > "$out.tmp" || true
+  timeout 600 exiftool -json "$@" -G1 -r -fileOrder SourceFile --System:all . > "$out.tmp" || true
   python3 - "$out.tmp" "$out" <<'PY'
 import json, sys
 entries = json.load(open(sys.argv[1]))

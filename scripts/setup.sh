@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing Assay needs on Debian/Ubuntu, skipping
-# whatever is already there. Safe to run again. Usage: scripts/setup.sh [--bench]
+# whatever is already there. Safe to run again. Every step that downloads has
+# a deadline, so a stalled registry ends the run (the line before says which
+# step it was) instead of holding it. Usage: scripts/setup.sh [--bench]
 #   --bench  also the peer tools the benchmark measures against
 #            (sha256sum, vipsthumbnail, curl, wrk; exiftool is always installed) and GNU time.
 set -euo pipefail
@@ -26,8 +28,8 @@ if ((${#missing[@]})); then
   [[ $(id -u) -ne 0 ]] && sudo="sudo -n"
   echo "setup: installing ${missing[*]}" >&2
   # Another apt or dpkg holding the lock is waited on for five minutes at most.
-  $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  timeout 900 $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq
+  DEBIAN_FRONTEND=noninteractive timeout 1800 $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
@@ -44,26 +46,26 @@ venv="$HOME/.cache/assay/venv"
 if [[ ! -f "$venv/installed-mlcroissant-$mlcroissant_version" ]]; then
   echo "setup: installing mlcroissant $mlcroissant_version into $venv" >&2
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check --timeout 60 "mlcroissant==$mlcroissant_version"
+  timeout 900 "$venv/bin/pip" install -q --disable-pip-version-check --timeout 60 "mlcroissant==$mlcroissant_version"
   touch "$venv/installed-mlcroissant-$mlcroissant_version"
 fi
 
 # The app's end-to-end tests drive the window through tauri-driver.
 if ! "$HOME/.cargo/bin/tauri-driver" --help >/dev/null 2>&1; then
   echo "setup: installing tauri-driver" >&2
-  cargo install -q tauri-driver --locked --version '^2'
+  timeout 1200 cargo install -q tauri-driver --locked --version '^2'
 fi
 
 # make test runs the tests with cargo-nextest (a deadline per test). These
 # machines have it; elsewhere it is built from crates.io.
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "setup: installing cargo-nextest" >&2
-  cargo install -q cargo-nextest --locked
+  timeout 1800 cargo install -q cargo-nextest --locked
 fi
 
 # The front end's packages, exactly as package-lock.json pins them.
 ui="$(dirname "$0")/../ui"
 if [[ ! -f "$ui/node_modules/.package-lock.json" || "$ui/package-lock.json" -nt "$ui/node_modules/.package-lock.json" ]]; then
   echo "setup: installing the front end's npm packages" >&2
-  npm --prefix "$ui" ci --no-audit --no-fund --loglevel=error
+  timeout 900 npm --prefix "$ui" ci --no-audit --no-fund --loglevel=error
 fi

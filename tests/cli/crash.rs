@@ -1,10 +1,11 @@
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
+use std::sync::mpsc;
 
 use serde_json::Value;
 
-use crate::support::{corpus_file, stderr, Sandbox};
+use crate::support::{corpus_file, stderr, Sandbox, CHILD_LIMIT};
 
 /// Files of distinct content that each take real decoding work: a 2048x1536
 /// camera JPEG with a different trailer after its end-of-image marker.
@@ -50,13 +51,24 @@ fn kill_9_during_a_large_import_then_rerun_finishes_cleanly() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut reported = HashSet::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let v: Value = serde_json::from_str(&line.unwrap()).unwrap();
-        reported.insert(v["path"].as_str().unwrap().to_owned());
-        if reported.len() >= 4 {
-            break;
+    // Its lines arrive through a channel, so a stalled import fails the
+    // test with a reason instead of blocking the read.
+    let (tx, lines) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
         }
+    });
+    let mut reported = HashSet::new();
+    while reported.len() < 4 {
+        let line = lines
+            .recv_timeout(CHILD_LIMIT)
+            .expect("assay import to report its first files");
+        let v: Value = serde_json::from_str(&line).unwrap();
+        reported.insert(v["path"].as_str().unwrap().to_owned());
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
