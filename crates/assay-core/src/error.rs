@@ -41,7 +41,7 @@ pub enum Error {
     #[error("{0}")]
     InvalidInput(String),
     #[error(transparent)]
-    Key(#[from] crate::keys::KeyError),
+    Key(#[from] crate::identity::keys::KeyError),
     /// A value the schema or the taxonomy refuses; `pointer` is the field's JSON pointer.
     #[error("asset {asset_id}: {pointer}: {reason}")]
     Invalid {
@@ -50,7 +50,7 @@ pub enum Error {
         reason: String,
     },
     #[error(transparent)]
-    License(#[from] crate::licenses::LicenseError),
+    License(#[from] crate::rights::licenses::LicenseError),
     #[error("provenance of asset {asset_id}: {message}")]
     Provenance { asset_id: String, message: String },
 }

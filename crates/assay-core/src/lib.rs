@@ -2,6 +2,17 @@
 //! it. It has no UI and no network code; the `assay` CLI and the desktop app
 //! are thin shells over this API.
 //!
+//! The modules are grouped by domain, each group a folder, and the groups
+//! depend on each other in one direction only, lowest first (the order
+//! `tests/layers.rs` enforces):
+//!
+//! `fsio` → `formats` → `catalog` → `identity` → `provenance` → `rights` →
+//! `ingest` → `exports` → `market` → `setup`
+//!
+//! A group may use any group before it and none after it. The crate root
+//! holds only what every group shares: the error type, the job model, and
+//! [`Library::open`], which runs the migrations that need higher groups.
+//!
 //! - [`Library`] opens a library folder (catalog + previews).
 //! - [`Library::import`] runs the ingest pipeline; [`Library::watch`] keeps
 //!   folders imported; [`Library::verify`] checks fixity.
@@ -10,105 +21,70 @@
 //! - [`Library::claim_for_market`] and the other `market` methods keep what
 //!   a marketplace sync did, so it resumes; the client does the talking.
 
-mod analyze;
-mod atomic;
-mod audit;
-mod audit_check;
-mod batch;
-pub mod canonical;
 mod catalog;
-mod changes;
-mod contracts;
-mod creators;
-mod croissant;
-mod edit;
-mod embedded;
 mod error;
-mod exif;
-mod fields;
-mod gates;
-mod grid;
-mod iim;
-mod import_marks;
+mod exports;
+mod formats;
+mod fsio;
+mod identity;
 mod ingest;
 mod job;
-pub mod keys;
-mod library;
-pub mod licenses;
-mod manifest;
 mod market;
-mod market_activity;
-mod market_feed;
-pub mod media;
-mod merkle;
-pub mod metadata;
-mod migrations;
-mod pii;
+mod open;
 mod provenance;
-mod query;
-mod queue;
-mod read;
-mod record;
-mod report;
-mod rights_in;
-mod roles;
-mod sample;
+mod rights;
 mod setup;
-mod signed;
-mod tee_hash;
-mod text;
-mod transfer;
-mod users;
-mod verify;
-mod walk;
-mod watch;
-mod workflow;
-mod xmp;
-mod xmp_read;
-mod xmp_verify;
+
+/// Modules other crates name by path.
+pub use formats::media;
+pub use identity::keys;
+pub use provenance::canonical;
+pub use rights::{licenses, metadata};
 
 /// Thumbnails and previews, made by their own crate (optimised even in tests).
 pub use assay_preview as preview;
-pub use audit::AuditExport;
-pub use audit_check::{verify_audit, AuditCheck};
-pub use catalog::Filter;
-pub use changes::CatalogChanges;
-pub use contracts::Contract;
-pub use creators::{Creator, NewCreator};
-pub use edit::{Change, EditSummary, Selection};
+pub use catalog::assets::Filter;
+pub use catalog::changes::CatalogChanges;
+pub use catalog::grid::{GridItem, GridQuery, GridSort};
+pub use catalog::library::Library;
+pub use catalog::migrations::CURRENT_VERSION as CATALOG_VERSION;
+pub use catalog::record::{AssetRecord, Exif, Gps, Location, LocationStatus, Previews, Workflow};
 pub use error::{Error, Result};
-pub use fields::{
+pub use exports::audit::AuditExport;
+pub use exports::audit_check::{verify_audit, AuditCheck};
+pub use exports::manifest::{verify_manifest, ManifestCheck, ManifestExport, RefusedAsset};
+pub use exports::xmp_check::XmpCheck;
+pub use exports::xmp_sidecar::XmpExport;
+pub use identity::roles::{Action, Permissions, Role};
+pub use identity::users::{Actor, User};
+pub use ingest::fixity::{FixityReport, FixityStatus, VerifyEvent, VerifyOptions, VerifySummary};
+pub use ingest::import::{FileReport, FileStatus, ImportEvent, ImportOptions, ImportSummary};
+pub use ingest::watch::{WatchEvent, WatchOptions};
+pub use job::{Job, Step};
+pub use market::activity::{
+    MarketActivity, MarketListing, MarketPayment, Total, MARKET_TOKENS_DIR,
+};
+pub use market::feed::{FeedRecorded, PaymentRecorded};
+pub use market::sync::{Claimed, Market, MarketAsset, MarketManifest, UploadState, Withdrawal};
+pub use provenance::chain::{Break, Event, EventKind, ProvenanceReport};
+pub use rights::contracts::Contract;
+pub use rights::creators::{Creator, NewCreator};
+pub use rights::edit::{Change, EditSummary, Selection};
+pub use rights::fields::{
     field_problems, field_specs, FieldInput, FieldProblem, FieldSpec, PaymentField, PaymentKind,
 };
-pub use gates::FailedGate;
-pub use grid::{GridItem, GridQuery, GridSort};
-pub use ingest::{FileReport, FileStatus, ImportEvent, ImportOptions, ImportSummary};
-pub use job::{Job, Step};
-pub use library::Library;
-pub use manifest::{verify_manifest, ManifestCheck, ManifestExport, RefusedAsset};
-pub use market::{Claimed, Market, MarketAsset, MarketManifest, UploadState, Withdrawal};
-pub use market_activity::{MarketActivity, MarketListing, MarketPayment, Total, MARKET_TOKENS_DIR};
-pub use market_feed::{FeedRecorded, PaymentRecorded};
-pub use migrations::CURRENT_VERSION as CATALOG_VERSION;
-pub use provenance::{Break, Event, EventKind, ProvenanceReport};
-pub use queue::QueueItem;
-pub use record::{AssetRecord, Exif, Gps, Location, LocationStatus, Previews, Workflow};
-pub use report::{Durations, Report};
-pub use roles::{Action, Permissions, Role};
-pub use sample::{SampleLibrary, SAMPLE_USERS};
-pub use setup::FirstUser;
-pub use transfer::Transfer;
-pub use users::{Actor, User};
-pub use verify::{FixityReport, FixityStatus, VerifyEvent, VerifyOptions, VerifySummary};
-pub use watch::{WatchEvent, WatchOptions};
-pub use workflow::Decision;
-pub use xmp::XmpExport;
-pub use xmp_verify::XmpCheck;
+pub use rights::gates::FailedGate;
+pub use rights::queue::QueueItem;
+pub use rights::report::{Durations, Report};
+pub use rights::transfer::Transfer;
+pub use rights::workflow::Decision;
+pub use setup::first_user::FirstUser;
+pub use setup::sample::{SampleLibrary, SAMPLE_USERS};
 
 /// Reads EXIF from a file's bytes, as import does; for tools and tests that
 /// compare Assay's reading with another reader's.
 pub fn read_exif(bytes: &[u8]) -> (Option<Exif>, Vec<String>) {
     let ext = "";
-    let r = exif::read(bytes, media::sniff(bytes, ext));
+    let r = formats::exif::read(bytes, formats::media::sniff(bytes, ext));
     (r.exif, r.warnings)
 }

@@ -1,0 +1,302 @@
+//! Pages of the library grid: the few columns a thumbnail cell shows, read
+//! by position so a virtualized grid can jump anywhere in a million assets.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::assets::{where_clause, Filter};
+use crate::catalog::library::Library;
+use crate::error::Result;
+
+/// The order of the grid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum GridSort {
+    /// Newest capture first; assets without a capture date last.
+    #[default]
+    CaptureDate,
+    /// Most recently imported first.
+    ImportDate,
+}
+
+/// Which page of which selection.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct GridQuery {
+    #[serde(default)]
+    pub filter: Filter,
+    #[serde(default)]
+    pub sort: GridSort,
+    /// Position of the first asset of the page in the sorted selection.
+    pub offset: u32,
+    /// At most this many assets (capped at [`GridQuery::MAX_LIMIT`]).
+    pub limit: u32,
+    /// How many assets the filter matches, as the caller last counted them
+    /// ([`Library::grid_count`]). With it, a page past the middle is found
+    /// from the end, so the deepest page costs what the middle one does. A
+    /// count that went stale shifts such a page by the difference, as any
+    /// change to the library shifts pages by position.
+    #[serde(default)]
+    pub total: Option<u32>,
+}
+
+impl GridQuery {
+    pub const MAX_LIMIT: u32 = 1000;
+}
+
+/// One cell of the grid: what its thumbnail, caption and badges need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct GridItem {
+    pub asset_id: String,
+    pub title: Option<String>,
+    /// The file name of the first place the bytes were seen.
+    pub file_name: Option<String>,
+    pub media_type: String,
+    pub capture_date: Option<String>,
+    pub imported_at: String,
+    pub license_tag: Option<String>,
+    pub workflow_state: String,
+    /// The thumbnail's path inside the library folder (`previews/…`).
+    pub thumbnail: Option<String>,
+    pub warnings: u32,
+    /// Some location of the asset is missing or no longer holds its bytes.
+    pub missing: bool,
+}
+
+impl Library {
+    /// One page of the assets `query.filter` matches, in `query.sort` order.
+    pub fn grid_page(&self, query: &GridQuery) -> Result<Vec<GridItem>> {
+        let conn = self.connect()?;
+        let (sql, args) = page_sql(query);
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            let path: Option<String> = r.get(9)?;
+            Ok(GridItem {
+                asset_id: r.get(0)?,
+                title: r.get(1)?,
+                file_name: path.as_deref().map(file_name),
+                media_type: r.get(2)?,
+                capture_date: r.get(3)?,
+                imported_at: r.get(4)?,
+                license_tag: r.get(5)?,
+                workflow_state: r.get(6)?,
+                thumbnail: r.get(7)?,
+                warnings: r.get(8)?,
+                missing: r.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// How many assets `filter` matches: the grid's scroll height.
+    pub fn grid_count(&self, filter: &Filter) -> Result<u64> {
+        let conn = self.connect()?;
+        let (clause, args) = where_clause(filter);
+        let sql = format!("SELECT count(*) FROM assets a{clause}");
+        let n: i64 = conn.query_row(&sql, rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+        Ok(n as u64)
+    }
+}
+
+/// The page query and its arguments.
+fn page_sql(query: &GridQuery) -> (String, Vec<String>) {
+    let (clause, mut args) = where_clause(&query.filter);
+    let (order, reversed) = match query.sort {
+        // NULL sorts below every date, so undated assets come last, and
+        // the order is the capture-date index read backwards: no sort.
+        GridSort::CaptureDate => ("a.capture_date DESC, a.id DESC", "a.capture_date, a.id"),
+        GridSort::ImportDate => ("a.imported_at DESC, a.id DESC", "a.imported_at, a.id"),
+    };
+    let window = window(query);
+    let walk = if window.from_end { reversed } else { order };
+    args.push(window.limit.to_string());
+    args.push(window.offset.to_string());
+    let (limit, offset) = (args.len() - 1, args.len());
+    // The page's ids are found first and its columns read after, so
+    // skipping to a deep page walks the index without reading rows.
+    // CROSS JOIN keeps the page as the outer loop: SQLite never reorders
+    // it, and otherwise may scan every asset looking for the page's ids.
+    let sql = format!(
+        "SELECT asset_id, title, media_type, capture_date, imported_at,
+                json_extract(rights, '$.license_tag'), workflow_state, thumbnail,
+                json_array_length(warnings),
+                (SELECT path_text FROM locations l WHERE l.asset = a.id ORDER BY l.id LIMIT 1),
+                EXISTS (SELECT 1 FROM locations l WHERE l.asset = a.id AND l.status != 'present')
+         FROM (SELECT id FROM assets a{clause} ORDER BY {walk} LIMIT ?{limit} OFFSET ?{offset}) p
+         CROSS JOIN assets a ON a.id = p.id
+         ORDER BY {order}"
+    );
+    (sql, args)
+}
+
+/// Which entries of the sort's index a page takes: `limit` of them after
+/// skipping `offset`, counted from the end when `from_end`.
+#[derive(Debug, PartialEq, Eq)]
+struct Window {
+    offset: u32,
+    limit: u32,
+    from_end: bool,
+}
+
+/// A deep page by position walks the index up to it (`OFFSET`), so a page
+/// in the second half is found walking from the other end, which holds
+/// fewer entries before it.
+fn window(query: &GridQuery) -> Window {
+    let limit = query.limit.min(GridQuery::MAX_LIMIT);
+    match query.total {
+        Some(total) if query.offset > total / 2 && query.offset < total => {
+            let end = query.offset.saturating_add(limit).min(total);
+            Window {
+                offset: total - end,
+                limit: end - query.offset,
+                from_end: true,
+            }
+        }
+        _ => Window {
+            offset: query.offset,
+            limit,
+            from_end: false,
+        },
+    }
+}
+
+/// The last component of a displayed path, whichever separator it uses.
+fn file_name(path: &str) -> String {
+    path.rsplit(['/', '\\']).next().unwrap_or(path).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{file_name, page_sql, window, GridQuery, GridSort, Window};
+    use crate::catalog::assets::Filter;
+
+    /// How SQLite would run `query`'s page on an empty catalog.
+    fn plan(query: &GridQuery) -> String {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        crate::catalog::migrations::migrate(&mut conn, std::path::Path::new(":memory:")).unwrap();
+        let (sql, args) = page_sql(query);
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                r.get::<_, String>(3)
+            })
+            .unwrap();
+        rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn filtered_pages_walk_the_index_of_their_filter_and_sort() {
+        for (filter, sort, index) in [
+            (
+                Filter::default(),
+                GridSort::CaptureDate,
+                "assets_capture_date",
+            ),
+            (
+                Filter::default(),
+                GridSort::ImportDate,
+                "assets_imported_at",
+            ),
+            (
+                Filter {
+                    license_tag: Some("CC-BY-4.0".into()),
+                    ..Filter::default()
+                },
+                GridSort::CaptureDate,
+                "assets_license_capture",
+            ),
+            (
+                Filter {
+                    license_tag: Some("CC-BY-4.0".into()),
+                    ..Filter::default()
+                },
+                GridSort::ImportDate,
+                "assets_license_imported",
+            ),
+            (
+                Filter {
+                    state: Some("pending".into()),
+                    ..Filter::default()
+                },
+                GridSort::CaptureDate,
+                "assets_state_capture",
+            ),
+            (
+                Filter {
+                    state: Some("pending".into()),
+                    ..Filter::default()
+                },
+                GridSort::ImportDate,
+                "assets_state_imported",
+            ),
+        ] {
+            for (offset, total) in [(0, None), (900, Some(1000))] {
+                let query = GridQuery {
+                    filter: filter.clone(),
+                    sort,
+                    offset,
+                    limit: 50,
+                    total,
+                };
+                let plan = plan(&query);
+                assert!(plan.contains(index), "{sort:?} {filter:?}: {plan}");
+                // The index gives the order: no sort of the whole selection.
+                let inner = plan
+                    .lines()
+                    .take_while(|l| !l.contains("SCAN p"))
+                    .collect::<Vec<_>>();
+                assert!(
+                    !inner.iter().any(|l| l.contains("TEMP B-TREE")),
+                    "{sort:?} {filter:?}: {plan}"
+                );
+            }
+        }
+    }
+
+    fn at(offset: u32, limit: u32, total: Option<u32>) -> Window {
+        window(&GridQuery {
+            offset,
+            limit,
+            total,
+            ..GridQuery::default()
+        })
+    }
+
+    #[test]
+    fn pages_past_the_middle_are_found_from_the_end() {
+        let from_start = |offset, limit| Window {
+            offset,
+            limit,
+            from_end: false,
+        };
+        let from_end = |offset, limit| Window {
+            offset,
+            limit,
+            from_end: true,
+        };
+        // Without a count, or in the first half, from the start.
+        assert_eq!(at(900, 50, None), from_start(900, 50));
+        assert_eq!(at(500, 50, Some(1000)), from_start(500, 50));
+        // The last full page skips nothing from the end.
+        assert_eq!(at(950, 50, Some(1000)), from_end(0, 50));
+        assert_eq!(at(700, 50, Some(1000)), from_end(250, 50));
+        // A short last page takes only what is there.
+        assert_eq!(at(980, 50, Some(1000)), from_end(0, 20));
+        // Past the end: the empty answer by position, as without a count.
+        assert_eq!(at(1000, 50, Some(1000)), from_start(1000, 50));
+        // The limit is capped either way.
+        assert_eq!(at(0, 5000, Some(10)).limit, GridQuery::MAX_LIMIT);
+        assert_eq!(
+            at(600_000, 5000, Some(1_000_000)),
+            from_end(399_000, GridQuery::MAX_LIMIT)
+        );
+    }
+
+    #[test]
+    fn file_name_takes_the_last_component() {
+        assert_eq!(file_name("/a/b/c.jpg"), "c.jpg");
+        assert_eq!(file_name(r"C:\x\y.png"), "y.png");
+        assert_eq!(file_name("plain"), "plain");
+    }
+}

@@ -1,0 +1,12 @@
+//! The library folder and its catalog: opening and migrating `library.db`,
+//! assets and their locations, the asset record, lookups, grid pages and
+//! the change probe. Everything above reads and writes the catalog through
+//! a [`library::Library`]'s connections.
+
+pub(crate) mod assets;
+pub(crate) mod changes;
+pub(crate) mod grid;
+pub(crate) mod library;
+pub(crate) mod lookup;
+pub(crate) mod migrations;
+pub(crate) mod record;

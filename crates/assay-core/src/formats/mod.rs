@@ -1,0 +1,13 @@
+//! Reading bytes: media sniffing, the one pass over a file (checksum and
+//! sniffing as it streams), EXIF, IPTC IIM, XMP, the metadata a file
+//! embeds, text and PII scanning. Pure functions of bytes; never opens the
+//! catalog and never fails an import (problems are warnings).
+
+pub(crate) mod embedded;
+pub(crate) mod exif;
+pub(crate) mod iim;
+pub mod media;
+pub(crate) mod one_pass;
+pub(crate) mod pii;
+pub(crate) mod text;
+pub(crate) mod xmp;

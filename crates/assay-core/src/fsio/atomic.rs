@@ -1,0 +1,207 @@
+//! Writing a file so that no reader ever sees half of it, the one home of
+//! write-then-rename: the bytes go to a hidden temporary file beside the
+//! target (import and watch skip hidden names), are fsynced, and the file is
+//! then renamed over the target (or, for a secret that must never replace
+//! another, linked into place) and the folder's new entry synced. A crash
+//! leaves the old file or the whole new one.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Bytes written beside their target, not yet in place. Dropping it
+/// without [`Staged::put`] removes the temporary file.
+pub(crate) struct Staged {
+    temp: PathBuf,
+    target: PathBuf,
+    put: bool,
+}
+
+/// Writes `bytes` beside `target`; [`Staged::put`] moves them into place.
+/// For a caller that must do something else (commit a transaction) between
+/// the two.
+pub(crate) fn stage(target: &Path, bytes: &[u8]) -> io::Result<Staged> {
+    let staged = Staged::beside(target)?;
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&staged.temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(staged)
+}
+
+/// A file being written beside its target, for output too large to hold
+/// in memory (an audit package).
+pub(crate) struct Staging {
+    file: File,
+    staged: Staged,
+}
+
+impl Staging {
+    pub(crate) fn create(target: &Path) -> io::Result<Staging> {
+        let staged = Staged::beside(target)?;
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&staged.temp)?;
+        Ok(Staging { file, staged })
+    }
+
+    pub(crate) fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// Done writing: the bytes are on disk, ready to be put in place.
+    pub(crate) fn close(self) -> io::Result<Staged> {
+        self.file.sync_all()?;
+        Ok(self.staged)
+    }
+}
+
+/// Writes `bytes` to `target` in one step as readers see it.
+pub(crate) fn write(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    stage(target, bytes)?.put()
+}
+
+/// What writing a secret does when its target exists already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Existing {
+    /// Replace it in one rename (a re-encrypted key, a new token).
+    Replace,
+    /// Keep it and fail with `AlreadyExists`: a key another process wrote
+    /// first is never replaced.
+    Keep,
+}
+
+/// Writes a secret readable by its owner alone (0600 on Unix; elsewhere the
+/// folder's permissions apply), in one step as readers see it. The mode is
+/// set when the temporary file is created, so the secret is never readable
+/// by others, even for a moment.
+pub(crate) fn write_secret(target: &Path, bytes: &[u8], existing: Existing) -> io::Result<()> {
+    let staged = Staged::beside(target)?;
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&staged.temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    match existing {
+        Existing::Replace => staged.put(),
+        Existing::Keep => staged.link(),
+    }
+}
+
+impl Staged {
+    /// A hidden temporary name in the target's folder, so the rename that
+    /// puts it in place never crosses file systems.
+    fn beside(target: &Path) -> io::Result<Staged> {
+        let name = target.file_name().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name")
+        })?;
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let temp = dir.join(format!(
+            ".{}.{}.tmp",
+            name.to_string_lossy(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        Ok(Staged {
+            temp,
+            target: target.to_owned(),
+            put: false,
+        })
+    }
+
+    pub(crate) fn put(mut self) -> io::Result<()> {
+        std::fs::rename(&self.temp, &self.target)?;
+        self.put = true;
+        sync_dir(&self.target);
+        Ok(())
+    }
+
+    /// Puts the file in place only if nothing is there: a hard link fails
+    /// with `AlreadyExists` rather than replace what another writer put
+    /// first. The temporary name is removed either way (on drop).
+    fn link(self) -> io::Result<()> {
+        match std::fs::hard_link(&self.temp, &self.target) {
+            Ok(()) => {
+                sync_dir(&self.target);
+                Ok(())
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
+            // Some file systems have no hard links; rename is still atomic,
+            // only the no-clobber guarantee narrows to this check.
+            Err(_) if self.target.exists() => Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "the file exists already",
+            )),
+            Err(_) => self.put(),
+        }
+    }
+}
+
+/// Makes a new directory entry durable. A failure (or a system where a
+/// folder cannot be opened) only weakens crash safety; the file is already
+/// written, so it is not reported.
+fn sync_dir(target: &Path) {
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.put {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_staged_file_appears_only_when_put_and_leaves_nothing_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("m.json");
+        let staged = stage(&target, b"new").unwrap();
+        assert!(!target.exists());
+        drop(staged);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+        std::fs::write(&target, b"old").unwrap();
+        write(&target, b"new").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_secret_is_private_and_kept_or_replaced_as_asked() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("key");
+        write_secret(&target, b"first", Existing::Keep).unwrap();
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        let kept = write_secret(&target, b"second", Existing::Keep).unwrap_err();
+        assert_eq!(kept.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&target).unwrap(), b"first");
+        write_secret(&target, b"third", Existing::Replace).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"third");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file is left"
+        );
+    }
+}

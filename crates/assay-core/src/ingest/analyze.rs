@@ -1,0 +1,166 @@
+//! Everything Assay learns from a file's bytes, apart from its checksum:
+//! EXIF, capture date, dimensions, previews and the rights metadata it
+//! embeds. Problems become warnings on the asset; nothing here fails an
+//! import.
+
+use std::path::Path;
+
+use crate::catalog::record::Exif;
+use crate::formats::embedded::{self, Embedded};
+use crate::formats::exif;
+use crate::formats::one_pass::Content;
+use crate::preview::{self, Rendered};
+
+pub struct Analysis {
+    pub title: Option<String>,
+    pub exif: Option<Exif>,
+    pub capture_date: Option<String>,
+    pub capture_date_source: Option<&'static str>,
+    pub original_source: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub rendered: Option<Rendered>,
+    /// The XMP packet and IPTC IIM block inside the file.
+    pub embedded: Embedded,
+    pub warnings: Vec<String>,
+}
+
+/// Analyses `content`, read from `path`; `mtime_ns` dates files without EXIF dates.
+pub fn analyze(path: &Path, content: &Content, mtime_ns: i64) -> Analysis {
+    let mut warnings = Vec::new();
+    if content.size == 0 {
+        warnings.push("file is empty (0 bytes)".to_owned());
+    }
+    if path.to_str().is_none() {
+        warnings.push("file name is not valid UTF-8; shown with replacement characters".to_owned());
+    }
+    let is_image = content.media_type.starts_with("image/");
+    if is_image && content.bytes.is_none() {
+        warnings.push(format!(
+            "image is larger than {} MiB: metadata and previews were not read",
+            crate::formats::one_pass::IN_MEMORY_LIMIT >> 20
+        ));
+    }
+
+    let mut read = match (&content.bytes, is_image) {
+        (Some(bytes), true) => exif::read(bytes, content.media_type),
+        _ => exif::ExifRead::default(),
+    };
+    warnings.append(&mut read.warnings);
+    let embedded = match (&content.bytes, is_image) {
+        (Some(bytes), true) => embedded::read(bytes, content.media_type, &read, &mut warnings),
+        _ => Embedded::default(),
+    };
+
+    let mut dims = None;
+    let mut rendered = None;
+    if let Some(bytes) = &content.bytes {
+        let orientation = read.exif.as_ref().and_then(|e| e.orientation).unwrap_or(1);
+        match preview::decode(bytes, content.media_type) {
+            Ok(decoded) => {
+                dims = Some((decoded.full_width, decoded.full_height));
+                match preview::render(decoded, orientation) {
+                    Ok(r) => rendered = Some(r),
+                    Err(e) => warnings.push(format!("preview: {e}")),
+                }
+            }
+            Err(preview::PreviewError::Unsupported(kind)) => {
+                // Raw and HEIF files: fall back on the thumbnail the camera embedded.
+                match read
+                    .thumbnail
+                    .as_deref()
+                    .map(|t| preview::decode(t, "image/jpeg"))
+                {
+                    Some(Ok(decoded)) => match preview::render(decoded, orientation) {
+                        Ok(r) => rendered = Some(r),
+                        Err(e) => warnings.push(format!("preview: {e}")),
+                    },
+                    Some(Err(e)) => warnings.push(format!("preview: embedded thumbnail: {e}")),
+                    None => warnings.push(format!(
+                        "preview: no decoder for {kind} and no embedded thumbnail"
+                    )),
+                }
+            }
+            Err(e @ preview::PreviewError::TooLarge { .. }) => {
+                dims = preview::dimensions(bytes, content.media_type);
+                warnings.push(format!("preview: {e}"));
+            }
+            Err(e) => warnings.push(format!("preview: {e}")),
+        }
+    }
+    let (width, height) = dims.or(read.pixel_dimensions).unzip();
+
+    let exif_date = read.capture_date.take();
+    let (capture_date, capture_date_source) = match exif_date {
+        Some(date) => (Some(date), Some("exif")),
+        None => (file_time(mtime_ns), Some("file_mtime")),
+    };
+    let original_source = read
+        .exif
+        .as_ref()
+        .and_then(|e| device(e.make.as_deref(), e.model.as_deref()))
+        .or(read.software.take());
+    let title = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty());
+
+    Analysis {
+        title,
+        exif: read.exif,
+        capture_date,
+        capture_date_source,
+        original_source,
+        width,
+        height,
+        rendered,
+        embedded,
+        warnings,
+    }
+}
+
+/// `Canon` + `Canon EOS 40D` → `Canon EOS 40D`; `NIKON CORPORATION` + `NIKON D70` stays as both.
+fn device(make: Option<&str>, model: Option<&str>) -> Option<String> {
+    match (make, model) {
+        (Some(make), Some(model)) if model.to_lowercase().starts_with(&make.to_lowercase()) => {
+            Some(model.to_owned())
+        }
+        (Some(make), Some(model)) => Some(format!("{make} {model}")),
+        (make, model) => make.or(model).map(str::to_owned),
+    }
+}
+
+/// A file time as ISO 8601 in UTC.
+pub(crate) fn file_time(mtime_ns: i64) -> Option<String> {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(mtime_ns)).ok()?;
+    let t = t.replace_nanosecond(0).ok()?;
+    t.format(&time::format_description::well_known::Rfc3339)
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_names_do_not_repeat_the_make() {
+        assert_eq!(
+            device(Some("Canon"), Some("Canon EOS 40D")).unwrap(),
+            "Canon EOS 40D"
+        );
+        assert_eq!(
+            device(Some("NIKON CORPORATION"), Some("NIKON D70")).unwrap(),
+            "NIKON CORPORATION NIKON D70"
+        );
+        assert_eq!(device(None, Some("X100")).unwrap(), "X100");
+        assert_eq!(device(None, None), None);
+    }
+
+    #[test]
+    fn file_times_are_rfc3339_utc() {
+        assert_eq!(
+            file_time(1_700_000_000_123_000_000).unwrap(),
+            "2023-11-14T22:13:20Z"
+        );
+    }
+}

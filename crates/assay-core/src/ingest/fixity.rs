@@ -1,0 +1,184 @@
+//! Fixity: re-hash every location and compare with the catalog's checksum.
+//! Results are written back to each location's status, so the grid can show
+//! missing and modified files without re-reading them.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crossbeam_channel::bounded;
+use serde::Serialize;
+
+use crate::catalog::assets::{self, path_from_bytes};
+use crate::catalog::library::Library;
+use crate::catalog::record::LocationStatus;
+use crate::error::Result;
+use crate::formats::one_pass;
+use crate::fsio::describe_io;
+use crate::ingest::import::worker_count;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum FixityStatus {
+    Ok,
+    /// The bytes differ from the checksum: bit rot, or an edit.
+    Modified,
+    /// The file is gone or cannot be read.
+    Missing,
+}
+
+/// One location's result, as printed by `assay verify --json`.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct FixityReport {
+    pub path: String,
+    pub asset_id: String,
+    pub status: FixityStatus,
+    pub expected: String,
+    pub actual: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct VerifySummary {
+    pub ok: u64,
+    pub modified: u64,
+    pub missing: u64,
+    pub bytes_read: u64,
+    pub cancelled: bool,
+}
+
+impl VerifySummary {
+    /// Counts one location checked, as a running tally of
+    /// [`VerifyEvent::Checked`] events does.
+    pub fn count(&mut self, status: FixityStatus, bytes: u64) {
+        match status {
+            FixityStatus::Ok => self.ok += 1,
+            FixityStatus::Modified => self.modified += 1,
+            FixityStatus::Missing => self.missing += 1,
+        }
+        self.bytes_read += bytes;
+    }
+}
+
+pub enum VerifyEvent<'a> {
+    /// How many locations and bytes the run will check.
+    Planned { locations: u64, bytes: u64 },
+    Checked {
+        report: &'a FixityReport,
+        bytes: u64,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// Worker threads; 0 means one per core.
+    pub jobs: usize,
+    pub cancel: Arc<AtomicBool>,
+}
+
+struct Target {
+    path: PathBuf,
+    asset_id: String,
+    expected: String,
+    size: u64,
+}
+
+impl Library {
+    /// Re-hashes every location of every asset.
+    pub fn verify(
+        &self,
+        options: &VerifyOptions,
+        on_event: &mut dyn FnMut(VerifyEvent),
+    ) -> Result<VerifySummary> {
+        let conn = self.connect()?;
+        let targets: Vec<Target> = {
+            let mut stmt = conn.prepare(
+                "SELECT l.path, a.asset_id, a.checksum, l.size_bytes FROM locations l
+                 JOIN assets a ON a.id = l.asset ORDER BY l.path",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Target {
+                    path: path_from_bytes(&r.get::<_, Vec<u8>>(0)?),
+                    asset_id: r.get(1)?,
+                    expected: r.get(2)?,
+                    size: r.get::<_, i64>(3)? as u64,
+                })
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        on_event(VerifyEvent::Planned {
+            locations: targets.len() as u64,
+            bytes: targets.iter().map(|t| t.size).sum(),
+        });
+
+        let jobs = worker_count(options.jobs);
+        let cancel = &options.cancel;
+        let (job_tx, job_rx) = bounded::<Target>(jobs * 2);
+        let (out_tx, out_rx) = bounded::<(PathBuf, FixityReport, u64)>(64);
+        let mut summary = VerifySummary::default();
+        std::thread::scope(|scope| -> Result<()> {
+            scope.spawn(move || {
+                for t in targets {
+                    if cancel.load(Ordering::Relaxed) || job_tx.send(t).is_err() {
+                        break;
+                    }
+                }
+            });
+            for _ in 0..jobs {
+                let (rx, tx) = (job_rx.clone(), out_tx.clone());
+                scope.spawn(move || {
+                    for t in rx {
+                        if tx.send(check(t)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop((job_rx, out_tx));
+            for (path, report, bytes) in out_rx {
+                summary.count(report.status, bytes);
+                let status = match report.status {
+                    FixityStatus::Ok => LocationStatus::Present,
+                    FixityStatus::Modified => LocationStatus::Modified,
+                    FixityStatus::Missing => LocationStatus::Missing,
+                };
+                assets::set_location_status(&conn, &path, status)?;
+                on_event(VerifyEvent::Checked {
+                    report: &report,
+                    bytes,
+                });
+            }
+            Ok(())
+        })?;
+        summary.cancelled = cancel.load(Ordering::Relaxed);
+        Ok(summary)
+    }
+}
+
+fn check(t: Target) -> (PathBuf, FixityReport, u64) {
+    let mut report = FixityReport {
+        path: t.path.to_string_lossy().into_owned(),
+        asset_id: t.asset_id,
+        status: FixityStatus::Ok,
+        expected: t.expected,
+        actual: None,
+        error: None,
+    };
+    match one_pass::hash_file(&t.path) {
+        Ok((actual, size)) => {
+            if actual != report.expected {
+                report.status = FixityStatus::Modified;
+            }
+            report.actual = Some(actual);
+            (t.path, report, size)
+        }
+        Err(e) => {
+            report.status = FixityStatus::Missing;
+            report.error = Some(describe_io(&e));
+            (t.path, report, 0)
+        }
+    }
+}

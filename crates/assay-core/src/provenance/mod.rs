@@ -1,0 +1,9 @@
+//! The signed, hash-chained trail: events composed, sealed and appended to
+//! an asset's chain, batches signed once over a Merkle root, canonical JSON,
+//! signed documents, and verification from signatures alone.
+
+pub(crate) mod batch;
+pub mod canonical;
+pub(crate) mod chain;
+pub(crate) mod merkle;
+pub(crate) mod signed;

@@ -1,0 +1,15 @@
+//! What may be sold and how: license tags and rights metadata, field
+//! rules and gates, bulk edits, creators, contracts, transfers, the
+//! approval workflow and its queue, and the readiness report.
+
+pub(crate) mod contracts;
+pub(crate) mod creators;
+pub(crate) mod edit;
+pub(crate) mod fields;
+pub(crate) mod gates;
+pub mod licenses;
+pub mod metadata;
+pub(crate) mod queue;
+pub(crate) mod report;
+pub(crate) mod transfer;
+pub(crate) mod workflow;

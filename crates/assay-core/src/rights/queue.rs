@@ -1,0 +1,77 @@
+//! `queue`: what waits for the acting user's role, oldest first, with its
+//! age and the gates it still fails (what is missing).
+
+use rusqlite::params;
+use serde::Serialize;
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::catalog::library::Library;
+use crate::error::Result;
+use crate::identity::roles::Role;
+use crate::identity::users::Actor;
+use crate::rights::gates::{gate_fields, FailedGate, Gates};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct QueueItem {
+    pub asset_id: String,
+    pub title: Option<String>,
+    pub state: String,
+    /// When the asset entered its state (its import, if it never moved).
+    pub since: String,
+    pub age_seconds: i64,
+    pub failed_gates: Vec<FailedGate>,
+}
+
+impl Library {
+    /// Creators: their own drafts, rejections and quarantined assets to fix.
+    /// Stewards: every draft, rejection and quarantined asset. Rights
+    /// managers: pending assets to decide and quarantined ones to release.
+    /// Admins have no asset queue.
+    pub fn queue(&self, actor: &Actor) -> Result<Vec<QueueItem>> {
+        let (states, own_only): (&[&str], bool) = match actor.role() {
+            Role::Creator => (&["draft", "rejected", "quarantined"], true),
+            Role::Steward => (&["draft", "rejected", "quarantined"], false),
+            Role::RightsManager => (&["pending", "quarantined"], false),
+            Role::Admin => (&[], false),
+        };
+        let gates = Gates::load(&self.root().join("gates.json"))?;
+        let taxonomy = self.taxonomy()?;
+        let now = OffsetDateTime::now_utc();
+        let conn = self.connect()?;
+        let mut stmt = conn.prepare(
+            "SELECT asset_id, title, workflow_state, coalesce(state_since, imported_at), rights,
+                    checksum, provenance_hash
+             FROM assets
+             WHERE workflow_state IN (SELECT value FROM json_each(?1))
+               AND (?2 = 0 OR uploaded_by = ?3)
+             ORDER BY coalesce(state_since, imported_at), id",
+        )?;
+        let states = json!(states).to_string();
+        let mut rows = stmt.query(params![states, own_only, actor.id])?;
+        let mut items = Vec::new();
+        while let Some(r) = rows.next()? {
+            let asset_id: String = r.get(0)?;
+            let since: String = r.get(3)?;
+            let fields = gate_fields(
+                &r.get::<_, String>(4)?,
+                &asset_id,
+                &r.get::<_, String>(5)?,
+                r.get::<_, Option<String>>(6)?.as_deref(),
+            );
+            let age_seconds =
+                OffsetDateTime::parse(&since, &Rfc3339).map_or(0, |t| (now - t).whole_seconds());
+            items.push(QueueItem {
+                failed_gates: gates.check(&fields, &taxonomy, now.date()),
+                asset_id,
+                title: r.get(1)?,
+                state: r.get(2)?,
+                since,
+                age_seconds,
+            });
+        }
+        Ok(items)
+    }
+}

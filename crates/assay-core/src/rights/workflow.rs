@@ -1,0 +1,262 @@
+//! The review workflow: draft → pending → approved | rejected, and
+//! quarantined. Each transition is checked (role, ownership, separation of
+//! duties, eligibility gates), recorded as a signed event, and applied to
+//! every selected asset or to none.
+
+use rusqlite::{params, Connection};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::catalog::assets::now;
+use crate::catalog::library::Library;
+use crate::error::{Error, Result};
+use crate::identity::roles::{Action, Role};
+use crate::identity::users::Actor;
+use crate::provenance::chain::{self, EventKind, Signer};
+use crate::rights::edit::{self, Selection};
+use crate::rights::gates::{gate_fields, FailedGate, Gates};
+
+/// What happened to one asset.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Decision {
+    pub asset_id: String,
+    pub state: String,
+    /// Gates the asset failed; on submission these quarantine it.
+    pub failed_gates: Vec<FailedGate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Op<'a> {
+    Submit,
+    Approve(Option<&'a str>),
+    Reject(&'a str),
+    Quarantine(&'a str),
+    Release,
+}
+
+struct Current {
+    asset_id: String,
+    state: String,
+    uploaded_by: Option<i64>,
+    last_edited_by: Option<i64>,
+    fields: Map<String, Value>,
+}
+
+impl Library {
+    /// Submits assets for review. One that fails a gate is quarantined with
+    /// the list of failed gates instead.
+    pub fn submit(&self, actor: &Actor, selection: &Selection) -> Result<Vec<Decision>> {
+        self.transition(actor, selection, Op::Submit)
+    }
+
+    /// Approves pending assets that pass every gate.
+    pub fn approve(
+        &self,
+        actor: &Actor,
+        selection: &Selection,
+        comment: Option<&str>,
+    ) -> Result<Vec<Decision>> {
+        self.transition(actor, selection, Op::Approve(comment))
+    }
+
+    pub fn reject(
+        &self,
+        actor: &Actor,
+        selection: &Selection,
+        comment: &str,
+    ) -> Result<Vec<Decision>> {
+        self.transition(actor, selection, Op::Reject(comment))
+    }
+
+    pub fn quarantine(
+        &self,
+        actor: &Actor,
+        selection: &Selection,
+        reason: &str,
+    ) -> Result<Vec<Decision>> {
+        self.transition(actor, selection, Op::Quarantine(reason))
+    }
+
+    /// Releases quarantined assets back to draft, to be fixed and resubmitted.
+    pub fn release(&self, actor: &Actor, selection: &Selection) -> Result<Vec<Decision>> {
+        self.transition(actor, selection, Op::Release)
+    }
+
+    fn transition(&self, actor: &Actor, selection: &Selection, op: Op) -> Result<Vec<Decision>> {
+        actor.may(match op {
+            Op::Submit => Action::Submit,
+            Op::Approve(_) => Action::Approve,
+            Op::Reject(_) => Action::Reject,
+            Op::Quarantine(_) => Action::Quarantine,
+            Op::Release => Action::Release,
+        })?;
+        if let Op::Reject(text) | Op::Quarantine(text) = op {
+            if text.trim().is_empty() {
+                return Err(Error::InvalidInput(
+                    "give a reason (--comment): a rejection or quarantine must say why".into(),
+                ));
+            }
+        }
+        let gates = Gates::load(&self.root().join("gates.json"))?;
+        let taxonomy = self.taxonomy()?;
+        let today = time::OffsetDateTime::now_utc().date();
+        let mut conn = self.connect()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let signer = Signer::User(actor);
+        let at = now();
+        let mut decisions = Vec::new();
+        for row in edit::select(&tx, selection)? {
+            let current = load(&tx, row)?;
+            let failed = gates.check(&current.fields, &taxonomy, today);
+            let (kind, state, data) = decide(actor, &current, op, &failed)?;
+            chain::append(&tx, row, &current.asset_id, kind, data, &signer)?;
+            tx.prepare_cached(
+                "UPDATE assets SET workflow_state = ?1, state_since = ?2 WHERE id = ?3",
+            )?
+            .execute(params![state, at, row])?;
+            decisions.push(Decision {
+                asset_id: current.asset_id,
+                state: state.to_owned(),
+                failed_gates: failed,
+            });
+        }
+        tx.commit()?;
+        Ok(decisions)
+    }
+}
+
+fn load(conn: &Connection, row: i64) -> Result<Current> {
+    let (asset_id, checksum, hash, rights, state, uploaded_by, last_edited_by): (
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        Option<i64>,
+        Option<i64>,
+    ) = conn.query_row(
+        "SELECT asset_id, checksum, provenance_hash, rights, workflow_state, uploaded_by, last_edited_by
+         FROM assets WHERE id = ?1",
+        [row],
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        },
+    )?;
+    let fields = gate_fields(&rights, &asset_id, &checksum, hash.as_deref());
+    Ok(Current {
+        asset_id,
+        state,
+        uploaded_by,
+        last_edited_by,
+        fields,
+    })
+}
+
+/// The event and the new state for `op` on `asset`, or the rule that refuses it.
+fn decide(
+    actor: &Actor,
+    asset: &Current,
+    op: Op,
+    failed: &[FailedGate],
+) -> Result<(EventKind, &'static str, Value)> {
+    let from = asset.state.as_str();
+    let wrong_state = |wanted: &str| {
+        Error::refused(
+            "workflow-state",
+            format!(
+                "asset {} is {from}; only a {wanted} asset can be {}",
+                asset.asset_id,
+                match op {
+                    Op::Submit => "submitted",
+                    Op::Approve(_) => "approved",
+                    Op::Reject(_) => "rejected",
+                    Op::Quarantine(_) => "quarantined",
+                    Op::Release => "released",
+                }
+            ),
+        )
+    };
+    let failed_json = || serde_json::to_value(failed).unwrap_or(Value::Null);
+    match op {
+        Op::Submit => {
+            if !matches!(from, "draft" | "rejected") {
+                return Err(wrong_state("draft or rejected"));
+            }
+            if actor.role() == Role::Creator && asset.uploaded_by != Some(actor.id) {
+                return Err(Error::refused(
+                    "creator-own-assets",
+                    format!(
+                        "{} did not upload asset {}; creators submit only their own uploads",
+                        actor.name(),
+                        asset.asset_id
+                    ),
+                ));
+            }
+            // Submitting what fails a gate quarantines it, recorded as the
+            // submission's outcome (the submitter is not a rights manager).
+            let outcome = if failed.is_empty() {
+                "pending"
+            } else {
+                "quarantined"
+            };
+            let data = json!({"outcome": outcome, "failed_gates": failed_json()});
+            Ok((EventKind::Submission, outcome, data))
+        }
+        Op::Approve(comment) => {
+            if from != "pending" {
+                return Err(wrong_state("pending"));
+            }
+            if asset.uploaded_by == Some(actor.id) || asset.last_edited_by == Some(actor.id) {
+                return Err(Error::refused(
+                    "separation-of-duties",
+                    format!(
+                        "{} uploaded or last edited asset {}; someone else must approve it",
+                        actor.name(),
+                        asset.asset_id
+                    ),
+                ));
+            }
+            if !failed.is_empty() {
+                let list: Vec<String> = failed
+                    .iter()
+                    .map(|f| format!("{} ({})", f.gate, f.reason))
+                    .collect();
+                return Err(Error::refused(
+                    "eligibility",
+                    format!("asset {} fails {}", asset.asset_id, list.join("; ")),
+                ));
+            }
+            let data = json!({"decision": "approved", "comment": comment});
+            Ok((EventKind::Approval, "approved", data))
+        }
+        Op::Reject(comment) => {
+            if from != "pending" {
+                return Err(wrong_state("pending"));
+            }
+            let data = json!({"decision": "rejected", "comment": comment});
+            Ok((EventKind::Rejection, "rejected", data))
+        }
+        Op::Quarantine(reason) => {
+            if from == "quarantined" {
+                return Err(wrong_state("non-quarantined"));
+            }
+            let data = json!({"reason": reason, "failed_gates": failed_json()});
+            Ok((EventKind::Quarantine, "quarantined", data))
+        }
+        Op::Release => {
+            if from != "quarantined" {
+                return Err(wrong_state("quarantined"));
+            }
+            Ok((EventKind::Release, "draft", json!({})))
+        }
+    }
+}
