@@ -8,10 +8,14 @@
 //! more than one row does so in one transaction, so a refusal or a crash
 //! leaves nothing half-recorded.
 
+mod accounts;
+mod listings;
+mod manifests;
 mod migrations;
 mod previews;
 mod sales;
 mod sqlite;
+mod uploads;
 mod webhooks;
 
 use assay_core::licenses::PaymentTerms;

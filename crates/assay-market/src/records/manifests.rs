@@ -1,0 +1,223 @@
+//! The SQLite side of manifests: the signed manifests publishers post,
+//! their bytes as posted, and their assets (`manifest_assets`), with the
+//! asset columns and row readers listings share. Each function runs
+//! inside the transaction or on the connection [`super::SqliteRecords`]
+//! hands it.
+
+use assay_core::licenses::PaymentTerms;
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+
+use super::sqlite::{corrupt, to_i64};
+use super::{
+    AccountId, AssetEntry, Insert, Manifest, NewManifest, RecordsError, Result, StoredAsset,
+};
+use crate::clock;
+use crate::ids::BlobId;
+
+/// The columns of `manifest_assets a` that make a [`StoredAsset`], in the
+/// order [`asset`] reads them from `start`.
+pub(super) const ASSET_COLUMNS: &str =
+    "a.asset_id, a.title, a.file_name, a.checksum, a.size_bytes, a.media_type,
+     a.license_tag, a.creator_wallet, a.payment_terms, a.blob, a.capture_date";
+/// How many columns [`ASSET_COLUMNS`] names.
+pub(super) const ASSET_COLUMN_COUNT: usize = 11;
+
+pub(super) struct AssetRow {
+    entry: AssetEntry,
+    payment_terms: Option<String>,
+    blob: Option<String>,
+}
+
+pub(super) fn asset(r: &Row, start: usize) -> rusqlite::Result<AssetRow> {
+    let size: i64 = r.get(start + 4)?;
+    Ok(AssetRow {
+        entry: AssetEntry {
+            asset_id: r.get(start)?,
+            title: r.get(start + 1)?,
+            file_name: r.get(start + 2)?,
+            checksum: r.get(start + 3)?,
+            size_bytes: u64::try_from(size).unwrap_or(0),
+            media_type: r.get(start + 5)?,
+            license_tag: r.get(start + 6)?,
+            creator_wallet: r.get(start + 7)?,
+            payment_terms: None,
+            capture_date: r.get(start + 10)?,
+        },
+        payment_terms: r.get(start + 8)?,
+        blob: r.get(start + 9)?,
+    })
+}
+
+pub(super) fn into_asset(row: AssetRow) -> Result<StoredAsset> {
+    let AssetRow {
+        mut entry,
+        payment_terms,
+        blob,
+    } = row;
+    if let Some(text) = payment_terms {
+        entry.payment_terms = Some(serde_json::from_str::<PaymentTerms>(&text).map_err(|e| {
+            corrupt(format!(
+                "asset {}: stored payment terms: {e}",
+                entry.asset_id
+            ))
+        })?);
+    }
+    let blob = match blob {
+        Some(id) => Some(
+            BlobId::parse(&id).ok_or_else(|| corrupt(format!("blob id {id:?} is malformed")))?,
+        ),
+        None => None,
+    };
+    Ok(StoredAsset { entry, blob })
+}
+
+fn load_manifest(conn: &Connection, row: i64) -> Result<Manifest> {
+    let (manifest_id, account, manifest_hash, key_id, received_at) = conn.query_row(
+        "SELECT manifest_id, account, manifest_hash, key_id, received_at FROM manifests WHERE id = ?1",
+        [row],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ASSET_COLUMNS} FROM manifest_assets a WHERE a.manifest = ?1 ORDER BY a.seq"
+    ))?;
+    let rows = stmt
+        .query_map([row], |r| asset(r, 0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Manifest {
+        manifest_id,
+        account,
+        manifest_hash,
+        key_id,
+        received_at,
+        assets: rows.into_iter().map(into_asset).collect::<Result<_>>()?,
+    })
+}
+
+/// The row of `account`'s manifest `manifest_id`.
+pub(super) fn manifest_row(
+    conn: &Connection,
+    account: AccountId,
+    manifest_id: &str,
+) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM manifests WHERE manifest_id = ?1 AND account = ?2",
+            params![manifest_id, account],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+pub(super) fn add(tx: &Transaction, manifest: NewManifest) -> Result<Insert<Manifest>> {
+    let existing = tx
+        .query_row(
+            "SELECT id, account, manifest_hash FROM manifests WHERE manifest_id = ?1",
+            [&manifest.manifest_id],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, AccountId>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            },
+        )
+        .optional()?;
+    if let Some((row, account, hash)) = existing {
+        if account != manifest.account || hash != manifest.manifest_hash {
+            return Err(RecordsError::ManifestConflict(manifest.manifest_id));
+        }
+        return Ok(Insert::Existing(load_manifest(tx, row)?));
+    }
+    tx.execute(
+        "INSERT INTO manifests (manifest_id, account, manifest_hash, key_id, bytes, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            manifest.manifest_id,
+            manifest.account,
+            manifest.manifest_hash,
+            manifest.key_id,
+            manifest.bytes,
+            clock::timestamp()
+        ],
+    )?;
+    let row = tx.last_insert_rowid();
+    let mut insert = tx.prepare(
+        "INSERT INTO manifest_assets (manifest, seq, asset_id, title, file_name, checksum,
+             size_bytes, media_type, license_tag, creator_wallet, payment_terms,
+             capture_date)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    for (seq, a) in manifest.assets.iter().enumerate() {
+        let terms = a
+            .payment_terms
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| corrupt(format!("asset {}: payment terms: {e}", a.asset_id)))?;
+        insert.execute(params![
+            row,
+            to_i64(seq as u64)?,
+            a.asset_id,
+            a.title,
+            a.file_name,
+            a.checksum,
+            to_i64(a.size_bytes)?,
+            a.media_type,
+            a.license_tag,
+            a.creator_wallet,
+            terms,
+            a.capture_date
+        ])?;
+    }
+    // Bytes this publisher stored before serve this manifest too.
+    tx.execute(
+        "UPDATE manifest_assets SET blob =
+            (SELECT b.id FROM blobs b WHERE b.account = ?1 AND b.checksum = manifest_assets.checksum)
+         WHERE manifest = ?2",
+        params![manifest.account, row],
+    )?;
+    Ok(Insert::New(load_manifest(tx, row)?))
+}
+
+pub(super) fn find(
+    conn: &Connection,
+    account: AccountId,
+    manifest_id: &str,
+) -> Result<Option<Manifest>> {
+    manifest_row(conn, account, manifest_id)?
+        .map(|row| load_manifest(conn, row))
+        .transpose()
+}
+
+pub(super) fn bytes(
+    conn: &Connection,
+    account: AccountId,
+    manifest_id: &str,
+) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .query_row(
+            "SELECT bytes FROM manifests WHERE manifest_id = ?1 AND account = ?2",
+            params![manifest_id, account],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+pub(super) fn find_asset(
+    conn: &Connection,
+    account: AccountId,
+    manifest_id: &str,
+    asset_id: &str,
+) -> Result<Option<StoredAsset>> {
+    conn.query_row(
+        &format!(
+            "SELECT {ASSET_COLUMNS} FROM manifest_assets a JOIN manifests m ON m.id = a.manifest
+             WHERE m.manifest_id = ?1 AND m.account = ?2 AND a.asset_id = ?3"
+        ),
+        params![manifest_id, account, asset_id],
+        |r| asset(r, 0),
+    )
+    .optional()?
+    .map(into_asset)
+    .transpose()
+}
