@@ -38,8 +38,46 @@ pub enum Error {
     Refused { rule: &'static str, message: String },
     #[error("no user named {0:?} in this library")]
     UnknownUser(String),
+    /// A name Assay refuses (of a user, creator profile, contract or
+    /// market); `what` says which kind of name.
+    #[error("{message}")]
+    InvalidName { what: &'static str, message: String },
+    /// A user, creator profile or market of that name exists already.
+    #[error("{message}")]
+    Exists { what: &'static str, message: String },
+    /// No user, creator profile, market or file of that name.
+    #[error("{message}")]
+    NoSuch { what: &'static str, message: String },
+    /// The action needs a value that was not given; `field` names it.
+    #[error("{message}")]
+    Required {
+        field: &'static str,
+        message: String,
+    },
+    /// A given value cannot be used; `field` names it.
+    #[error("{message}")]
+    InvalidValue {
+        field: &'static str,
+        message: String,
+    },
+    /// A file given as input is not what it must be.
+    #[error("{message}")]
+    BadFile { path: PathBuf, message: String },
+    /// Bytes changed between being checked and being written; nothing was
+    /// written.
+    #[error("{message}")]
+    ChangedOnDisk { path: PathBuf, message: String },
+    /// The catalog holds what Assay never writes: edited behind its back,
+    /// or damaged.
     #[error("{0}")]
-    InvalidInput(String),
+    Corrupt(String),
+    /// A marketplace answered what its protocol does not allow.
+    #[error("{0}")]
+    MarketAnswer(String),
+    /// A fault of Assay's own: a worker thread panicked, or what it built
+    /// failed its own schema. Worth a bug report.
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error(transparent)]
     Key(#[from] crate::identity::keys::KeyError),
     /// A value the schema or the taxonomy refuses; `pointer` is the field's JSON pointer.
@@ -59,6 +97,55 @@ impl Error {
     pub(crate) fn refused(rule: &'static str, message: impl Into<String>) -> Self {
         Error::Refused {
             rule,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn invalid_name(what: &'static str, message: impl Into<String>) -> Self {
+        Error::InvalidName {
+            what,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn exists(what: &'static str, message: impl Into<String>) -> Self {
+        Error::Exists {
+            what,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn no_such(what: &'static str, message: impl Into<String>) -> Self {
+        Error::NoSuch {
+            what,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn required(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Required {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn invalid_value(field: &'static str, message: impl Into<String>) -> Self {
+        Error::InvalidValue {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn bad_file(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::BadFile {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn changed_on_disk(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::ChangedOnDisk {
+            path: path.into(),
             message: message.into(),
         }
     }
@@ -84,7 +171,16 @@ impl Error {
             Error::Cancelled => "cancelled",
             Error::Refused { .. } => "refused",
             Error::UnknownUser(_) => "unknown_user",
-            Error::InvalidInput(_) => "invalid_input",
+            Error::InvalidName { .. } => "invalid_name",
+            Error::Exists { .. } => "exists",
+            Error::NoSuch { .. } => "no_such",
+            Error::Required { .. } => "required",
+            Error::InvalidValue { .. } => "invalid_value",
+            Error::BadFile { .. } => "bad_file",
+            Error::ChangedOnDisk { .. } => "changed_on_disk",
+            Error::Corrupt(_) => "catalog_corrupt",
+            Error::MarketAnswer(_) => "market_answer",
+            Error::Internal(_) => "internal",
             Error::Key(e) => e.code(),
             Error::Provenance { .. } => "provenance",
             Error::Invalid { .. } => "invalid",

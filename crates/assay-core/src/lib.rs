@@ -55,7 +55,7 @@ pub use exports::audit_check::{verify_audit, AuditCheck};
 pub use exports::manifest::{verify_manifest, ManifestCheck, ManifestExport, RefusedAsset};
 pub use exports::xmp_check::XmpCheck;
 pub use exports::xmp_sidecar::XmpExport;
-pub use identity::roles::{Action, Permissions, Role};
+pub use identity::roles::{Action, Permissions, Role, RoleInfo};
 pub use identity::users::{Actor, User};
 pub use ingest::fixity::{FixityReport, FixityStatus, VerifyEvent, VerifyOptions, VerifySummary};
 pub use ingest::import::{FileReport, FileStatus, ImportEvent, ImportOptions, ImportSummary};
@@ -66,7 +66,8 @@ pub use market::activity::{
 };
 pub use market::feed::{FeedRecorded, PaymentRecorded};
 pub use market::sync::{Claimed, Market, MarketAsset, MarketManifest, UploadState, Withdrawal};
-pub use provenance::chain::{Break, Event, EventKind, ProvenanceReport};
+pub use provenance::event::{Event, EventKind};
+pub use provenance::verify::{Break, ProvenanceReport};
 pub use rights::contracts::Contract;
 pub use rights::creators::{Creator, NewCreator};
 pub use rights::edit::{Change, EditSummary, Selection};

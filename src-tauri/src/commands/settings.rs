@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use assay_core::{Creator, NewCreator, Role, User};
+use assay_core::{Creator, NewCreator, Role, RoleInfo, User};
 use tauri::{AppHandle, State};
 
 use crate::commands::review::acting;
@@ -92,9 +92,11 @@ pub fn add_creator(
     )?)
 }
 
-/// The roles a user may have, for the add-user form.
+/// The roles a user may have, each with the core's answers the add-user
+/// and first-run forms need (which is offered first, which owns a creator
+/// profile, which makes an administrator at first run).
 #[tauri::command]
 #[specta::specta]
-pub fn roles() -> Vec<Role> {
-    Role::ALL.to_vec()
+pub fn roles() -> Vec<RoleInfo> {
+    Role::ALL.into_iter().map(Role::info).collect()
 }

@@ -23,13 +23,6 @@ export async function call<T>(pending: Promise<Result<T>>): Promise<T> {
 
 export { commands, events };
 
-let lastJob = 0;
-/** A number for a long job (import, sync) that `cancelJob` can name; unique in this window. */
-export function nextJob(): number {
-  lastJob += 1;
-  return lastJob;
-}
-
 /** The URL of a file under the library's previews/ folder (served by the shell's `assay:` protocol). */
 export function previewUrl(relative: string): string {
   const path = relative.split("/").map(encodeURIComponent).join("/");

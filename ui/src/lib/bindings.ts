@@ -72,7 +72,8 @@ export const commands = {
 	/**
 	 *  Writes an XMP sidecar for each of `asset_ids` (beside its file, or into
 	 *  `out_dir`), then reads each back against the catalog. Sidecars carry
-	 *  hashes, not signatures, so no passphrase is asked.
+	 *  hashes, not signatures, and record no event, so the core asks for no
+	 *  acting user (as `assay xmp` does not) and neither does this command.
 	 */
 	exportXmp: (assetIds: string[], outDir: string | null, job: number, onProgress: Channel<ExportProgress>) => typedError<XmpWritten, AppError>(__TAURI_INVOKE("export_xmp", { assetIds, outDir, job, onProgress })),
 	/**
@@ -93,8 +94,12 @@ export const commands = {
 	 *  with `user`, that creator's imports are linked to it on arrival.
 	 */
 	addCreator: (name: string, payoutRef: string, contact: string | null, attribution: string | null, defaultLicense: string | null, user: string | null) => typedError<Creator, AppError>(__TAURI_INVOKE("add_creator", { name, payoutRef, contact, attribution, defaultLicense, user })),
-	/**  The roles a user may have, for the add-user form. */
-	roles: () => __TAURI_INVOKE<Role[]>("roles"),
+	/**
+	 *  The roles a user may have, each with the core's answers the add-user
+	 *  and first-run forms need (which is offered first, which owns a creator
+	 *  profile, which makes an administrator at first run).
+	 */
+	roles: () => __TAURI_INVOKE<RoleInfo[]>("roles"),
 	markets: () => typedError<Market[], AppError>(__TAURI_INVOKE("markets")),
 	/**
 	 *  Adds the market at `url` under `name`, keeping the pasted publisher
@@ -693,6 +698,17 @@ export type Report = {
 };
 
 export type Role = "creator" | "steward" | "rights_manager" | "admin";
+
+/**  A role with the core's answers about it; see [`Role::info`]. */
+export type RoleInfo = {
+	role: Role,
+	/**  Offered first when a user is added. */
+	default: boolean,
+	/**  A user in this role may own a creator profile. */
+	owns_creator_profile: boolean,
+	/**  Setting a library up in this role also makes `NAME-admin`. */
+	first_run_adds_admin: boolean,
+};
 
 /**
  *  What the window starts on: the open library, or why none is open and

@@ -36,13 +36,14 @@ use crate::error::{Error, Result};
 use crate::exports::manifest::{context, RefusedAsset};
 use crate::formats::one_pass::Stamp;
 use crate::fsio::atomic;
-use crate::fsio::tee_hash;
+use crate::fsio::hashing;
 use crate::identity::keys;
 use crate::identity::roles::Action;
 use crate::identity::users::Actor;
 use crate::job::Job;
 use crate::provenance::batch::Proofs;
-use crate::provenance::chain::{self, EventKind, Signer, LIBRARY_ROLE};
+use crate::provenance::chain;
+use crate::provenance::event::{EventKind, Signer, LIBRARY_ROLE};
 use crate::provenance::signed::{self, Schema};
 use crate::rights::contracts;
 use crate::rights::edit::{self, Selection};
@@ -132,7 +133,7 @@ impl Library {
             let record = assets::record(&tx, self.root(), source.row)?;
             let id = &record.asset_id;
             let mut doc = serde_json::to_value(&record)
-                .map_err(|e| Error::InvalidInput(format!("asset {id}: {e}")))?;
+                .map_err(|e| Error::Internal(format!("asset {id}: {e}")))?;
             if let Some(contract) = doc.get("signed_contract_id").and_then(Value::as_str) {
                 cited.insert(contract.to_owned());
             }
@@ -147,7 +148,7 @@ impl Library {
                 .add_file(format!("assets/{id}/file/{}", source.name), &source.path)
                 .map_err(|e| Error::io(&source.path, e))?;
             if format!("sha256:{}", member.sha256) != record.checksum {
-                return Err(Error::InvalidInput(format!(
+                return Err(Error::changed_on_disk(&source.path, format!(
                     "{}: its bytes changed since they were checked (asset {id}); nothing was written",
                     source.path.display()
                 )));
@@ -163,10 +164,13 @@ impl Library {
                         .add_file(format!("contracts/{id}/{}", held.file_name), &path)
                         .map_err(|e| Error::io(&path, e))?;
                     if format!("sha256:{}", member.sha256) != held.checksum {
-                        return Err(Error::InvalidInput(format!(
-                            "{}: contract {id} changed since it was added; nothing was written",
-                            path.display()
-                        )));
+                        return Err(Error::changed_on_disk(
+                            &path,
+                            format!(
+                                "{}: contract {id} changed since it was added; nothing was written",
+                                path.display()
+                            ),
+                        ));
                     }
                 }
                 None => contracts_not_held.push(id.clone()),
@@ -198,7 +202,7 @@ impl Library {
         });
         let bytes = signed::sign(&mut index, actor);
         if let Some(failure) = INDEX_SCHEMA.failures(&index).into_iter().next() {
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::Internal(format!(
                 "the package index would not be valid: {failure}"
             )));
         }
@@ -410,8 +414,8 @@ impl<W: Write> Package<W> {
     }
 
     fn add_json(&mut self, path: String, doc: &Value, out: &Path) -> Result<()> {
-        let bytes = serde_json::to_vec_pretty(doc)
-            .map_err(|e| Error::InvalidInput(format!("{path}: {e}")))?;
+        let bytes =
+            serde_json::to_vec_pretty(doc).map_err(|e| Error::Internal(format!("{path}: {e}")))?;
         self.add_bytes(path, &bytes, out)
     }
 
@@ -435,7 +439,7 @@ impl<W: Write> Package<W> {
         let size = file.metadata()?.len();
         let mut header = self.header(size);
         let tar = &mut self.tar;
-        let ((), read, digest) = tee_hash::hashed(file.take(size), |reader| {
+        let ((), read, digest) = hashing::hashed(file.take(size), |reader| {
             tar.append_data(&mut header, &path, reader)
         })?;
         if read != size {

@@ -14,17 +14,18 @@ use base64::Engine as _;
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
 use crate::exports::audit::{INDEX, INDEX_SCHEMA, SIGNERS};
+use crate::fsio::hashing::Hashing;
 use crate::identity::keys;
 use crate::identity::users;
 use crate::provenance::batch::Proof;
 use crate::provenance::canonical::canonical_json;
-use crate::provenance::chain::{self, Seal, Signers, StoredEvent, LIBRARY_ROLE};
+use crate::provenance::event::LIBRARY_ROLE;
 use crate::provenance::signed::{self, Trust};
+use crate::provenance::verify::{self, Seal, Signers, StoredEvent};
 
 /// Members read into memory to be checked (JSON and keys); anything larger
 /// than this among them is refused rather than held.
@@ -193,11 +194,10 @@ fn read_members(package: &Path, failures: &mut Vec<String>) -> Result<Vec<ReadMe
             continue;
         }
         let mut bytes = keep.then(Vec::new);
-        let mut hasher = Sha256::new();
-        let mut size = 0u64;
+        let mut reader = Hashing::new(&mut entry);
         let mut buf = vec![0; 1 << 16];
         loop {
-            let n = match entry.read(&mut buf) {
+            let n = match reader.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) => {
@@ -205,16 +205,16 @@ fn read_members(package: &Path, failures: &mut Vec<String>) -> Result<Vec<ReadMe
                     break;
                 }
             };
-            hasher.update(&buf[..n]);
             if let Some(b) = bytes.as_mut() {
                 b.extend_from_slice(&buf[..n]);
             }
-            size += n as u64;
         }
+        let size = reader.read_so_far();
+        let digest = reader.digest();
         members.push(ReadMember {
             path,
             size,
-            sha256: hex::encode(hasher.finalize()),
+            sha256: hex::encode(digest),
             bytes,
         });
     }
@@ -506,7 +506,7 @@ fn check_asset(
     };
     let Some(signers) = signers else { return };
     let head = record["provenance_hash"].as_str();
-    if let Some(broken) = chain::check_chain(asset_id, head, &events, signers) {
+    if let Some(broken) = verify::check_chain(asset_id, head, &events, signers) {
         failures.push(format!("{chain_path}: {}", broken.problem));
     }
 }
@@ -545,10 +545,13 @@ fn events(bytes: &[u8]) -> std::result::Result<Vec<StoredEvent>, String> {
 /// A folder to extract into: new, or existing and empty.
 fn ensure_empty(dir: &Path) -> Result<()> {
     match std::fs::read_dir(dir).map(|mut entries| entries.next().is_some()) {
-        Ok(true) => Err(Error::InvalidInput(format!(
-            "{}: not empty; extract into a new or empty folder",
-            dir.display()
-        ))),
+        Ok(true) => Err(Error::invalid_value(
+            "folder",
+            format!(
+                "{}: not empty; extract into a new or empty folder",
+                dir.display()
+            ),
+        )),
         Ok(false) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
@@ -576,7 +579,7 @@ fn extract_into(
     let mut written = HashSet::new();
     for entry in entries {
         let mut entry = entry.map_err(|e| Error::io(package, e))?;
-        let path = member_path(&entry).map_err(Error::InvalidInput)?;
+        let path = member_path(&entry).map_err(|e| Error::bad_file(package, e))?;
         let Some(sha) = expected.get(path.as_str()) else {
             failures.push(format!(
                 "{path}: appeared on the second read; nothing more written"
@@ -597,18 +600,17 @@ fn extract_into(
             .create_new(true)
             .open(&target)
             .map_err(|e| Error::io(&target, e))?;
-        let mut hasher = Sha256::new();
+        let mut reader = Hashing::new(&mut entry);
         let mut buf = vec![0; 1 << 16];
         loop {
-            let n = entry.read(&mut buf).map_err(|e| Error::io(package, e))?;
+            let n = reader.read(&mut buf).map_err(|e| Error::io(package, e))?;
             if n == 0 {
                 break;
             }
-            hasher.update(&buf[..n]);
             out.write_all(&buf[..n])
                 .map_err(|e| Error::io(&target, e))?;
         }
-        if hex::encode(hasher.finalize()) != *sha {
+        if hex::encode(reader.digest()) != *sha {
             failures.push(format!(
                 "{path}: changed between the check and the extraction"
             ));

@@ -90,7 +90,7 @@ fn dataset(actor: &Actor, entries: &[Entry], rights: &Map<String, Value>) -> Res
         "license": licenses.into_values().collect::<Vec<_>>(),
         "distribution": files,
     });
-    let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Internal(e.to_string()))?;
     let hash = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
     Ok(Document {
         data: json!({"format": "croissant", "manifest_id": id, "manifest_hash": hash}),

@@ -25,7 +25,8 @@ use crate::identity::roles::{Action, Role};
 use crate::identity::users::Actor;
 use crate::job::Job;
 use crate::provenance::canonical::{self, canonical_json_into, write_string};
-use crate::provenance::chain::{self, EventKind, Signer};
+use crate::provenance::chain;
+use crate::provenance::event::{EventKind, Signer};
 use crate::provenance::signed::{self, Schema, Trust};
 use crate::rights::edit::{self, Selection};
 use crate::rights::licenses::Taxonomy;
@@ -233,9 +234,9 @@ impl Library {
         let (document, heads) = std::thread::scope(|s| {
             let document = s.spawn(|| build(entries, licenses));
             let heads = chain::heads(&tx, events.iter().map(|e| e.0));
-            let document = document.join().unwrap_or_else(|_| {
-                Err(Error::InvalidInput("building the document panicked".into()))
-            });
+            let document = document
+                .join()
+                .unwrap_or_else(|_| Err(Error::Internal("building the document panicked".into())));
             (document, heads)
         });
         let (document, heads) = (document?, heads?);
@@ -273,7 +274,7 @@ impl Library {
             (written, failures)
         });
         if let Some(failure) = failures.into_iter().next() {
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::Internal(format!(
                 "the document would not be valid: {failure}"
             )));
         }
@@ -346,7 +347,7 @@ fn signed_manifest(
     let mut assets = Vec::with_capacity(entries.len() * 512);
     canonical::write_array(&entries, Entry::write_canonical, &mut assets);
     let Value::Object(members) = &doc else {
-        return Err(Error::InvalidInput("a manifest is a JSON object".into()));
+        return Err(Error::Internal("a manifest is a JSON object".into()));
     };
     let (bytes, _) = signed::sign_canonical(
         canonical::canonical_json_with(members, "assets", &assets),
@@ -431,7 +432,7 @@ fn entries(
                 (SELECT path_text FROM locations l WHERE l.asset = a.id ORDER BY l.id LIMIT 1)
          FROM assets a WHERE a.id IN (SELECT value FROM json_each(?1)) ORDER BY a.id",
     )?;
-    let ids = serde_json::to_string(rows).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let ids = serde_json::to_string(rows).map_err(|e| Error::Internal(e.to_string()))?;
     let mut cursor = stmt.query([ids])?;
     let (mut listed, mut refused, mut licenses) = (Vec::new(), Vec::new(), Map::new());
     let mut read = 0;
@@ -475,7 +476,7 @@ fn entries(
             .or_else(|| rights.creator_name.as_deref().map(str::to_owned));
         if !licenses.contains_key(tag) {
             let rights = serde_json::to_value(license)
-                .map_err(|e| Error::InvalidInput(format!("license tag {tag}: {e}")))?;
+                .map_err(|e| Error::Internal(format!("license tag {tag}: {e}")))?;
             licenses.insert(tag.to_owned(), rights);
         }
         let entry = Entry {

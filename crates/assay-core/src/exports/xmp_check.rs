@@ -108,10 +108,8 @@ impl Library {
         check.failures.extend(original_beside(path, &record));
         // What export would write now, read back the same way, so meaning
         // is compared, never layout.
-        let wanted =
-            xmp::parse(xmp_sidecar::sidecar(&record, taxonomy).as_bytes()).map_err(|e| {
-                Error::InvalidInput(format!("asset {}: its sidecar: {e}", record.asset_id))
-            })?;
+        let wanted = xmp::parse(xmp_sidecar::sidecar(&record, taxonomy).as_bytes())
+            .map_err(|e| Error::Internal(format!("asset {}: its sidecar: {e}", record.asset_id)))?;
         let mut differences: Vec<Difference> = PROPERTIES
             .iter()
             .filter_map(|&(name, path)| {

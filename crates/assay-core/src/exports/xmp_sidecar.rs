@@ -29,7 +29,10 @@ pub struct XmpExport {
 
 impl Library {
     /// Writes a sidecar for each asset of `selection`: beside its first
-    /// present location, or into `out_dir`.
+    /// present location, or into `out_dir`. No acting user is needed: a
+    /// sidecar restates what the catalog holds with its hashes, signs
+    /// nothing and records no event, so the CLI and the app both write
+    /// them for whoever has the library open.
     pub fn export_xmp(&self, selection: &Selection, out_dir: Option<&Path>) -> Result<XmpExport> {
         self.export_xmp_with(selection, out_dir, &mut Job::quiet())
     }

@@ -7,11 +7,10 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use crate::formats::media::{self, SNIFF_LEN};
 use crate::formats::pii::PiiScanner;
 use crate::formats::text::RowCounter;
+use crate::fsio::hashing::Hashing;
 
 /// Images up to this size are held in memory for EXIF and previews.
 pub const IN_MEMORY_LIMIT: u64 = 256 << 20;
@@ -57,7 +56,7 @@ impl Stamp {
 /// Hashes `path`, sniffing its type from the first bytes. `size_hint` is the
 /// size seen when the file was listed.
 pub fn read(path: &Path, size_hint: u64) -> std::io::Result<Content> {
-    let mut file = File::open(path)?;
+    let mut file = Hashing::new(File::open(path)?);
     let mut head = vec![0u8; SNIFF_LEN];
     let head_len = read_full(&mut file, &mut head)?;
     head.truncate(head_len);
@@ -67,8 +66,6 @@ pub fn read(path: &Path, size_hint: u64) -> std::io::Result<Content> {
         .unwrap_or_default();
     let media_type = media::sniff(&head, &ext);
 
-    let mut hasher = Sha256::new();
-    hasher.update(&head);
     let mut rows = RowCounter::for_media_type(media_type);
     if let Some(rows) = rows.as_mut() {
         rows.feed(&head);
@@ -89,7 +86,6 @@ pub fn read(path: &Path, size_hint: u64) -> std::io::Result<Content> {
                 .saturating_sub(all.len()),
         );
         file.read_to_end(&mut all)?;
-        hasher.update(&all[head_len..]);
         size = all.len() as u64;
         Some(all)
     } else {
@@ -101,7 +97,6 @@ pub fn read(path: &Path, size_hint: u64) -> std::io::Result<Content> {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
-            hasher.update(&buf[..n]);
             if let Some(rows) = rows.as_mut() {
                 rows.feed(&buf[..n]);
             }
@@ -113,7 +108,7 @@ pub fn read(path: &Path, size_hint: u64) -> std::io::Result<Content> {
         None
     };
     Ok(Content {
-        checksum: format!("sha256:{}", hex::encode(hasher.finalize())),
+        checksum: file.checksum(),
         size,
         media_type,
         bytes,
@@ -125,23 +120,14 @@ pub fn read(path: &Path, size_hint: u64) -> std::io::Result<Content> {
 /// Streams `path` through SHA-256 in constant memory; returns the checksum
 /// (`sha256:<hex>`) and the number of bytes read.
 pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut file = File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; CHUNK];
-    let mut size = 0u64;
-    loop {
-        let n = read_full(&mut file, &mut buf)?;
-        hasher.update(&buf[..n]);
-        size += n as u64;
-        if n < buf.len() {
-            break;
-        }
-    }
-    Ok((format!("sha256:{}", hex::encode(hasher.finalize())), size))
+    let mut file = Hashing::new(File::open(path)?);
+    file.drain(CHUNK)?;
+    let size = file.read_so_far();
+    Ok((file.checksum(), size))
 }
 
 /// Reads until `buf` is full or the file ends; returns how much was read.
-fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+fn read_full(file: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match file.read(&mut buf[filled..]) {
@@ -157,6 +143,7 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
 
     #[test]
     fn hashes_small_and_large_files_the_same_way_as_sha256sum() {

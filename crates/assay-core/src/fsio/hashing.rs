@@ -1,8 +1,12 @@
-//! Hashing beside copying: a reader that hands each chunk it reads to a
-//! SHA-256 thread as well as to its caller, so an audit export hashes a file
-//! on one core while it writes it on another. The digest covers every byte
-//! read from the file, in chunks the caller also receives: never a second
-//! read of the file, which could differ from what was written.
+//! Hashing while streaming, the one home of it: what is hashed is exactly
+//! the bytes the caller read, never a second read of the file, which could
+//! differ from what was written or checked.
+//!
+//! - [`Hashing`] hashes on the reading thread, for a pass whose only work
+//!   is reading (fixity, import, checking a package).
+//! - [`hashed`] hands each chunk to a SHA-256 thread as well as to its
+//!   caller, so an audit export hashes a file on one core while it writes
+//!   it on another.
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -11,6 +15,60 @@ use crossbeam_channel::{Receiver, Sender};
 use sha2::{Digest, Sha256};
 
 const CHUNK: usize = 1 << 20;
+
+/// A reader that hashes every byte it hands out and counts them.
+pub(crate) struct Hashing<R> {
+    inner: R,
+    sha: Sha256,
+    read: u64,
+}
+
+impl<R: Read> Hashing<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        Hashing {
+            inner,
+            sha: Sha256::new(),
+            read: 0,
+        }
+    }
+
+    /// Bytes read so far.
+    pub(crate) fn read_so_far(&self) -> u64 {
+        self.read
+    }
+
+    /// Reads to the end in chunks of `chunk` bytes, keeping nothing.
+    pub(crate) fn drain(&mut self, chunk: usize) -> io::Result<()> {
+        let mut buf = vec![0u8; chunk];
+        loop {
+            match self.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The SHA-256 of every byte read.
+    pub(crate) fn digest(self) -> [u8; 32] {
+        self.sha.finalize().into()
+    }
+
+    /// The digest as Assay writes checksums: `sha256:<hex>`.
+    pub(crate) fn checksum(self) -> String {
+        format!("sha256:{}", hex::encode(self.digest()))
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.sha.update(&buf[..n]);
+        self.read += n as u64;
+        Ok(n)
+    }
+}
 
 /// Calls `consume` with a reader over `inner`; returns what it returned,
 /// how many bytes it read, and the SHA-256 of the chunks read from `inner`

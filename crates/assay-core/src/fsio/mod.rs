@@ -3,7 +3,7 @@
 //! streaming. Knows nothing of assets, users or the catalog.
 
 pub(crate) mod atomic;
-pub(crate) mod tee_hash;
+pub(crate) mod hashing;
 
 /// An I/O error as a user reads it, without the OS error number.
 pub(crate) fn describe_io(e: &std::io::Error) -> String {

@@ -25,6 +25,33 @@ impl Role {
         Role::Admin,
     ];
 
+    /// The role a new user is offered first: most users of a library are
+    /// the creators whose work it holds.
+    pub const DEFAULT: Role = Role::Creator;
+
+    /// Whether a user in this role may own a creator profile: their imports
+    /// take its fields, and a creator sets theirs up on a first run.
+    pub fn owns_creator_profile(self) -> bool {
+        self == Role::Creator
+    }
+
+    /// Whether a library's first user in this role also needs `NAME-admin`
+    /// made first: only an admin adds users.
+    pub fn first_run_adds_admin(self) -> bool {
+        self != Role::Admin
+    }
+
+    /// What the forms that add users and set up a library need to know of
+    /// this role, so they ask the core instead of naming roles.
+    pub fn info(self) -> RoleInfo {
+        RoleInfo {
+            role: self,
+            default: self == Role::DEFAULT,
+            owns_creator_profile: self.owns_creator_profile(),
+            first_run_adds_admin: self.first_run_adds_admin(),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Creator => "creator",
@@ -52,6 +79,19 @@ impl FromStr for Role {
                 format!("unknown role {s:?}; one of creator, steward, rights_manager, admin")
             })
     }
+}
+
+/// A role with the core's answers about it; see [`Role::info`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RoleInfo {
+    pub role: Role,
+    /// Offered first when a user is added.
+    pub default: bool,
+    /// A user in this role may own a creator profile.
+    pub owns_creator_profile: bool,
+    /// Setting a library up in this role also makes `NAME-admin`.
+    pub first_run_adds_admin: bool,
 }
 
 /// Everything that changes a library, as the role table sees it.

@@ -97,7 +97,7 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
     if ok {
         return Ok(());
     }
-    Err(Error::InvalidInput(format!(
+    Err(Error::invalid_name("user", format!(
         "user name {name:?}: use 1-64 letters, digits, '.', '_' or '-', not starting with '.'; \"library\" is reserved"
     )))
 }
@@ -148,9 +148,10 @@ impl Library {
             .query_row("SELECT id FROM users WHERE name = ?1", [name], |r| r.get(0))
             .optional()?;
         if taken.is_some() {
-            return Err(Error::InvalidInput(format!(
-                "a user named {name:?} already exists"
-            )));
+            return Err(Error::exists(
+                "user",
+                format!("a user named {name:?} already exists"),
+            ));
         }
         let key = keys::generate();
         let key_id = keys::key_id(&key.verifying_key());
@@ -324,20 +325,25 @@ impl Library {
 }
 
 pub(crate) fn parse_role(text: &str) -> Result<Role> {
-    text.parse().map_err(Error::InvalidInput)
+    text.parse().map_err(Error::Corrupt)
 }
 
 pub(crate) fn verifying_key(bytes: &[u8], whose: &str) -> Result<VerifyingKey> {
     let bytes: [u8; 32] = bytes
         .try_into()
-        .map_err(|_| Error::InvalidInput(format!("the public key of {whose} is not 32 bytes")))?;
+        .map_err(|_| Error::Corrupt(format!("the public key of {whose} is not 32 bytes")))?;
     VerifyingKey::from_bytes(&bytes)
-        .map_err(|_| Error::InvalidInput(format!("the public key of {whose} is not a valid key")))
+        .map_err(|_| Error::Corrupt(format!("the public key of {whose} is not a valid key")))
 }
 
 fn read_library_key(path: &Path) -> Result<SigningKey> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let bad = || Error::InvalidInput(format!("{}: not an Assay library key", path.display()));
+    let bad = || {
+        Error::bad_file(
+            path,
+            format!("{}: not an Assay library key", path.display()),
+        )
+    };
     let hex_secret = text
         .lines()
         .find_map(|l| l.strip_prefix("secret: "))

@@ -30,7 +30,8 @@ use crate::ingest::analyze::{analyze, Analysis};
 use crate::ingest::import_marks;
 use crate::ingest::imported_rights::{self, Imported};
 use crate::ingest::walk::{self, Found};
-use crate::provenance::chain::{self, EventKind, Signer};
+use crate::provenance::chain;
+use crate::provenance::event::{EventKind, Signer};
 use crate::rights::creators::{self, Creator};
 use crate::rights::licenses::Taxonomy;
 
@@ -115,7 +116,8 @@ impl ImportSummary {
     }
 }
 
-struct Job {
+/// One file for a worker: its path and the size and mtime it was listed with.
+struct WorkItem {
     path: PathBuf,
     stamp: Stamp,
 }
@@ -207,7 +209,7 @@ impl Library {
         let mark = import_marks::begin(self.root())?;
         let jobs = worker_count(options.jobs);
         let cancel = &options.cancel;
-        let (job_tx, job_rx) = bounded::<Job>(jobs * 2);
+        let (item_tx, item_rx) = bounded::<WorkItem>(jobs * 2);
         let (msg_tx, msg_rx) = bounded::<Msg>(64);
 
         let summary = std::thread::scope(|scope| {
@@ -227,7 +229,7 @@ impl Library {
                                     asset_id: c.asset_id.clone(),
                                     checksum: c.checksum.clone(),
                                 }),
-                                _ => return job_tx.send(Job { path, stamp }).is_ok(),
+                                _ => return item_tx.send(WorkItem { path, stamp }).is_ok(),
                             }
                         }
                         Found::Failed { path, error } => Msg::Done(Outcome::Failed { path, error }),
@@ -235,14 +237,14 @@ impl Library {
                     };
                     walker_tx.send(msg).is_ok()
                 });
-                // Dropping job_tx here lets the workers finish.
+                // Dropping item_tx here lets the workers finish.
             });
             for _ in 0..jobs {
-                let (rx, tx, known) = (job_rx.clone(), msg_tx.clone(), Arc::clone(&known));
+                let (rx, tx, known) = (item_rx.clone(), msg_tx.clone(), Arc::clone(&known));
                 let previews = self.previews_dir();
                 scope.spawn(move || work(&rx, &tx, &known, &previews, taxonomy, cancel));
             }
-            drop((job_rx, msg_tx));
+            drop((item_rx, msg_tx));
             write(&conn, &signer, profile.as_ref(), msg_rx, &known, on_event)
         })?;
 
@@ -293,20 +295,20 @@ impl Library {
     }
 }
 
-/// A worker: reads, hashes and analyses files until the job channel closes.
+/// A worker: reads, hashes and analyses files until the item channel closes.
 fn work(
-    jobs: &Receiver<Job>,
+    items: &Receiver<WorkItem>,
     out: &Sender<Msg>,
     known: &RwLock<HashSet<String>>,
     previews: &Path,
     taxonomy: &Taxonomy,
     cancel: &AtomicBool,
 ) {
-    for job in jobs {
+    for item in items {
         if cancel.load(Ordering::Relaxed) {
             continue; // drain, so the walker is never left blocked
         }
-        let outcome = process(job, known, previews, taxonomy);
+        let outcome = process(item, known, previews, taxonomy);
         if out.send(Msg::Done(outcome)).is_err() {
             return;
         }
@@ -314,12 +316,12 @@ fn work(
 }
 
 fn process(
-    job: Job,
+    item: WorkItem,
     known: &RwLock<HashSet<String>>,
     previews: &Path,
     taxonomy: &Taxonomy,
 ) -> Outcome {
-    let Job { path, mut stamp } = job;
+    let WorkItem { path, mut stamp } = item;
     // A file being written while we read it is read again once; if it is
     // still changing, it is reported rather than catalogued half-written.
     let mut attempt = 0;

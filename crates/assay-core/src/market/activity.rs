@@ -83,14 +83,16 @@ impl Library {
     pub fn connect_market(&self, name: &str, url: &str, token: &str) -> Result<Market> {
         let token = token.trim();
         if token.is_empty() || token.contains(char::is_whitespace) {
-            return Err(Error::InvalidInput(
-                "market token: paste the publisher token the market issued (one word)".into(),
+            return Err(Error::invalid_value(
+                "token",
+                "market token: paste the publisher token the market issued (one word)",
             ));
         }
         if self.markets()?.iter().any(|m| m.name == name) {
-            return Err(Error::InvalidInput(format!(
-                "a market named {name:?} exists already"
-            )));
+            return Err(Error::exists(
+                "market",
+                format!("a market named {name:?} exists already"),
+            ));
         }
         check_market_name(name)?;
         let dir = self.root().join(MARKET_TOKENS_DIR);

@@ -22,7 +22,8 @@ use crate::catalog::library::Library;
 use crate::error::{Error, Result};
 use crate::identity::roles::Action;
 use crate::identity::users::Actor;
-use crate::provenance::chain::{self, EventKind, Signer};
+use crate::provenance::chain;
+use crate::provenance::event::{EventKind, Signer};
 
 /// The feed event types that are payments, as the protocol names them.
 const PAYMENTS: [&str; 5] = [
@@ -112,7 +113,7 @@ impl Library {
             let (Some(event_id), Some(cursor), Some(kind)) =
                 (text("event_id"), text("cursor"), text("type"))
             else {
-                return Err(Error::InvalidInput(format!(
+                return Err(Error::MarketAnswer(format!(
                     "market {}: feed event {i} lacks an event_id, cursor or type",
                     market.name
                 )));
@@ -153,7 +154,7 @@ impl Library {
             let kept = (kind == "purchase")
                 .then(|| serde_json::to_string(&named))
                 .transpose()
-                .map_err(|e| Error::InvalidInput(e.to_string()))?;
+                .map_err(|e| Error::Internal(e.to_string()))?;
             let inserted = tx.execute(
                 "INSERT INTO market_feed
                      (market, event_id, cursor, type, purchase_id, asset_ids, recorded, recorded_at)

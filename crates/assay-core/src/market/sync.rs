@@ -24,7 +24,8 @@ use crate::error::{Error, Result};
 use crate::exports::manifest::{Claim, ManifestExport, RefusedAsset};
 use crate::identity::roles::Action;
 use crate::identity::users::Actor;
-use crate::provenance::chain::{self, EventKind, Signer};
+use crate::provenance::chain;
+use crate::provenance::event::{EventKind, Signer};
 use crate::rights::licenses::Taxonomy;
 
 /// A marketplace the library publishes to.
@@ -102,7 +103,7 @@ pub(crate) fn check_market_name(name: &str) -> Result<()> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && !name.starts_with('.');
     if !valid {
-        return Err(Error::InvalidInput(format!(
+        return Err(Error::invalid_name("market", format!(
             "market name {name:?}: use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'"
         )));
     }
@@ -118,16 +119,17 @@ impl Library {
         if !(url.starts_with("http://") || url.starts_with("https://"))
             || url.contains(char::is_whitespace)
         {
-            return Err(Error::InvalidInput(format!(
-                "market URL {url:?}: expected http:// or https:// and a host"
-            )));
+            return Err(Error::invalid_value(
+                "url",
+                format!("market URL {url:?}: expected http:// or https:// and a host"),
+            ));
         }
         let token_file = std::path::absolute(token_file).map_err(|e| Error::io(token_file, e))?;
         if !token_file.is_file() {
-            return Err(Error::InvalidInput(format!(
-                "token file {}: no such file",
-                token_file.display()
-            )));
+            return Err(Error::no_such(
+                "token_file",
+                format!("token file {}: no such file", token_file.display()),
+            ));
         }
         let market = Market {
             name: name.to_owned(),
@@ -147,9 +149,10 @@ impl Library {
             ],
         )?;
         if added == 0 {
-            return Err(Error::InvalidInput(format!(
-                "a market named {name:?} exists already"
-            )));
+            return Err(Error::exists(
+                "market",
+                format!("a market named {name:?} exists already"),
+            ));
         }
         Ok(market)
     }
@@ -179,13 +182,14 @@ impl Library {
                 .find(|m| m.name == name)
                 .ok_or_else(|| Error::NotFound(format!("market {name}"))),
             None if markets.len() == 1 => Ok(markets.remove(0)),
-            None if markets.is_empty() => Err(Error::InvalidInput(
-                "no market yet; add one with `assay market add NAME URL --token-file F`".into(),
+            None if markets.is_empty() => Err(Error::no_such(
+                "market",
+                "no market yet; add one with `assay market add NAME URL --token-file F`",
             )),
-            None => Err(Error::InvalidInput(format!(
-                "{} markets; name one with --market",
-                markets.len()
-            ))),
+            None => Err(Error::required(
+                "market",
+                format!("{} markets; name one with --market", markets.len()),
+            )),
         }
     }
 

@@ -270,8 +270,7 @@ impl Proofs {
         let (tree, signature) = match self.trees.entry(batch) {
             Entry::Occupied(known) => known.into_mut(),
             Entry::Vacant(slot) => {
-                let missing =
-                    || Error::InvalidInput(format!("provenance batch {batch} is missing"));
+                let missing = || Error::Corrupt(format!("provenance batch {batch} is missing"));
                 let stored = load(conn, batch)?.ok_or_else(missing)?;
                 let tree = Tree::new(&digests(&stored.leaves)).ok_or_else(missing)?;
                 slot.insert((tree, stored.signature))

@@ -5,5 +5,7 @@
 pub(crate) mod batch;
 pub mod canonical;
 pub(crate) mod chain;
+pub(crate) mod event;
 pub(crate) mod merkle;
 pub(crate) mod signed;
+pub(crate) mod verify;

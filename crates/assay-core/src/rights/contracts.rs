@@ -36,20 +36,24 @@ impl Library {
     pub fn add_contract(&self, actor: &Actor, contract_id: &str, file: &Path) -> Result<Contract> {
         actor.may(Action::TransferRights)?;
         if !valid_id(contract_id) {
-            return Err(Error::InvalidInput(format!(
-                "contract id {contract_id:?}: use {ID_RULE}"
-            )));
+            return Err(Error::invalid_name(
+                "contract",
+                format!("contract id {contract_id:?}: use {ID_RULE}"),
+            ));
         }
         let file_name = file
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| Error::InvalidInput(format!("{}: not a file", file.display())))?;
+            .ok_or_else(|| Error::bad_file(file, format!("{}: not a file", file.display())))?;
         let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
         if bytes.is_empty() {
-            return Err(Error::InvalidInput(format!(
-                "{}: the file is empty; a contract needs its signed document",
-                file.display()
-            )));
+            return Err(Error::bad_file(
+                file,
+                format!(
+                    "{}: the file is empty; a contract needs its signed document",
+                    file.display()
+                ),
+            ));
         }
         let hex = hex::encode(Sha256::digest(&bytes));
         let conn = self.connect()?;

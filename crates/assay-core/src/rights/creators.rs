@@ -71,9 +71,10 @@ impl Library {
             ],
         )?;
         if inserted == 0 {
-            return Err(Error::InvalidInput(format!(
-                "a creator named {name:?} already exists"
-            )));
+            return Err(Error::exists(
+                "creator",
+                format!("a creator named {name:?} already exists"),
+            ));
         }
         tx.commit()?;
         Ok(Creator {
@@ -100,21 +101,23 @@ impl Library {
         };
         let name = new.name.trim();
         if name.is_empty() || name.len() > 200 {
-            return Err(Error::InvalidInput(
-                "creator name: give 1-200 characters".into(),
+            return Err(Error::invalid_name(
+                "creator",
+                "creator name: give 1-200 characters",
             ));
         }
         if new.payout_ref.trim().is_empty() {
-            return Err(Error::InvalidInput(format!(
-                "creator {name}: a payout reference (--payout) is required"
-            )));
+            return Err(Error::required(
+                "payout_ref",
+                format!("creator {name}: a payout reference (--payout) is required"),
+            ));
         }
         let default_license = given(&new.default_license);
         if let Some(tag) = default_license.as_deref() {
             let taxonomy = self.taxonomy()?;
             if taxonomy.get(tag).is_none() {
                 let known: Vec<&str> = taxonomy.iter().map(|t| t.tag.as_str()).collect();
-                return Err(Error::InvalidInput(format!(
+                return Err(Error::invalid_value("default_license", format!(
                     "creator {name}: default license {tag:?} is not a known license tag; known tags: {}",
                     known.join(", ")
                 )));
@@ -170,15 +173,22 @@ fn owner(conn: &rusqlite::Connection, profile: &str, user: &str) -> Result<i64> 
         )
         .optional()?;
     match found {
-        None => Err(Error::InvalidInput(format!(
-            "creator {profile}: no user named {user:?}"
-        ))),
-        Some((_, role, _)) if role != Role::Creator.as_str() => Err(Error::InvalidInput(format!(
+        None => Err(Error::no_such(
+            "user",
+            format!("creator {profile}: no user named {user:?}"),
+        )),
+        Some((_, role, _)) if !role.parse().is_ok_and(Role::owns_creator_profile) => {
+            Err(Error::invalid_value(
+                "user",
+                format!(
             "creator {profile}: user {user:?} is a {role}; only a creator's imports take a profile"
-        ))),
-        Some((_, _, Some(other))) => Err(Error::InvalidInput(format!(
-            "creator {profile}: user {user:?} already has the profile {other:?}"
-        ))),
+        ),
+            ))
+        }
+        Some((_, _, Some(other))) => Err(Error::exists(
+            "creator",
+            format!("creator {profile}: user {user:?} already has the profile {other:?}"),
+        )),
         Some((id, _, None)) => Ok(id),
     }
 }
@@ -219,5 +229,5 @@ pub(crate) fn creator(conn: &rusqlite::Connection, name: &str) -> Result<Creator
         row_to_creator,
     )
     .optional()?
-    .ok_or_else(|| Error::InvalidInput(format!("no creator profile named {name:?}")))
+    .ok_or_else(|| Error::no_such("creator", format!("no creator profile named {name:?}")))
 }

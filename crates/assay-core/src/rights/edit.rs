@@ -20,7 +20,8 @@ use crate::error::{Error, Result};
 use crate::identity::roles::{Action, Role};
 use crate::identity::users::Actor;
 use crate::provenance::canonical::canonical_json;
-use crate::provenance::chain::{self, Composed, EventKind, Signer};
+use crate::provenance::event::{Composed, EventKind, Signer};
+use crate::provenance::{chain, event};
 use crate::rights::creators;
 use crate::rights::licenses::Taxonomy;
 use crate::rights::metadata;
@@ -54,9 +55,9 @@ impl Change {
 
     /// Parses `field=value` as `--set` gives it.
     pub fn parse_set(arg: &str) -> Result<Change> {
-        let (field, text) = arg
-            .split_once('=')
-            .ok_or_else(|| Error::InvalidInput(format!("--set {arg:?}: expected FIELD=VALUE")))?;
+        let (field, text) = arg.split_once('=').ok_or_else(|| {
+            Error::invalid_value("set", format!("--set {arg:?}: expected FIELD=VALUE"))
+        })?;
         Change::set_text(field, text)
     }
 
@@ -68,10 +69,13 @@ impl Change {
             return Ok(Change::Creator(text.to_owned()));
         }
         if !metadata::editable_fields().iter().any(|f| f == field) {
-            return Err(Error::InvalidInput(format!(
-                "--set {field}: not an editable field; editable fields: {}",
-                metadata::editable_fields().join(", ")
-            )));
+            return Err(Error::invalid_value(
+                "set",
+                format!(
+                    "--set {field}: not an editable field; editable fields: {}",
+                    metadata::editable_fields().join(", ")
+                ),
+            ));
         }
         Ok(Change::Set {
             field: field.to_owned(),
@@ -159,7 +163,7 @@ impl Library {
     ) -> Result<EditSummary> {
         actor.may(Action::EditMetadata)?;
         if changes.is_empty() {
-            return Err(Error::InvalidInput("nothing to change".into()));
+            return Err(Error::required("changes", "nothing to change"));
         }
         let mut conn = self.connect()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -268,7 +272,7 @@ fn load(conn: &rusqlite::Connection, rows: &[i64]) -> Result<Vec<Target>> {
                 (SELECT max(seq) FROM events e WHERE e.asset = a.id)
          FROM assets a WHERE a.id IN (SELECT value FROM json_each(?1)) ORDER BY a.id",
     )?;
-    let ids = serde_json::to_string(rows).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let ids = serde_json::to_string(rows).map_err(|e| Error::Internal(e.to_string()))?;
     let mut out = Vec::with_capacity(rows.len());
     let mut cursor = stmt.query([ids])?;
     while let Some(r) = cursor.next()? {
@@ -343,7 +347,7 @@ where
             .any(|joined| joined.is_err());
         match written {
             Err(e) => Err(e),
-            Ok(()) if panicked => Err(Error::InvalidInput("an edit thread panicked".into())),
+            Ok(()) if panicked => Err(Error::Internal("an edit thread panicked".into())),
             Ok(()) => Ok(()),
         }
     })
@@ -362,7 +366,7 @@ where
     let mut wanted = 0;
     while wanted < chunks {
         let Ok((index, edited)) = applied.recv() else {
-            return Err(Error::InvalidInput("an edit thread stopped early".into()));
+            return Err(Error::Internal("an edit thread stopped early".into()));
         };
         early.insert(index, edited);
         while let Some(edited) = early.remove(&wanted) {
@@ -423,7 +427,7 @@ fn apply_one(run: &Run, t: &Target) -> Result<Option<Edited>> {
     let old = match serde_json::from_str(&t.rights) {
         Ok(Value::Object(map)) => map,
         _ => {
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::Corrupt(format!(
                 "asset {}: its stored metadata is not a JSON object",
                 t.asset_id
             )))
@@ -509,7 +513,7 @@ fn apply_one(run: &Run, t: &Target) -> Result<Option<Edited>> {
     let rights = Value::Object(rights);
     metadata::validate(&t.asset_id, &rights, run.taxonomy)?;
     let rights = rights.to_string();
-    let event = chain::compose(
+    let event = event::compose(
         &Signer::User(actor),
         &t.asset_id,
         t.next_seq,

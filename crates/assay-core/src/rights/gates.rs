@@ -76,7 +76,7 @@ impl Gates {
             Err(e) => return Err(Error::io(library_file, e)),
         };
         serde_json::from_str(&text)
-            .map_err(|e| Error::InvalidInput(format!("{source}: not a valid gates file: {e}")))
+            .map_err(|e| Error::bad_file(&source, format!("{source}: not a valid gates file: {e}")))
     }
 
     /// Whether a gate that failed is one the report counts for completeness.

@@ -43,7 +43,7 @@ pub(crate) fn validator() -> Result<&'static jsonschema::Validator> {
             jsonschema::validator_for(&rights).map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| Error::InvalidInput(format!("the shipped asset schema does not compile: {e}")))
+        .map_err(|e| Error::Internal(format!("the shipped asset schema does not compile: {e}")))
 }
 
 /// The names of the fields a user may edit, from the schema.
@@ -61,7 +61,10 @@ pub fn parse_value(field: &str, text: &str) -> Result<Value> {
     }
     if JSON_FIELDS.contains(&field) {
         return serde_json::from_str(text).map_err(|e| {
-            Error::InvalidInput(format!("/{field}: {text:?} is not valid JSON: {e}"))
+            Error::invalid_value(
+                "metadata",
+                format!("/{field}: {text:?} is not valid JSON: {e}"),
+            )
         });
     }
     Ok(Value::String(text.to_owned()))

@@ -37,13 +37,15 @@ impl Library {
         actor.may(Action::TransferRights)?;
         let (contract_id, to) = (transfer.contract_id.trim(), transfer.to.trim());
         if contract_id.is_empty() {
-            return Err(Error::InvalidInput(
-                "a transfer of rights needs the signed contract (--contract ID)".into(),
+            return Err(Error::required(
+                "contract",
+                "a transfer of rights needs the signed contract (--contract ID)",
             ));
         }
         if to.is_empty() {
-            return Err(Error::InvalidInput(
-                "a transfer of rights needs the new rights holder (--to NAME)".into(),
+            return Err(Error::required(
+                "to",
+                "a transfer of rights needs the new rights holder (--to NAME)",
             ));
         }
         let effective_date = effective_date(transfer.effective_date.as_deref())?;
@@ -76,13 +78,14 @@ fn effective_date(given: Option<&str>) -> Result<String> {
         None => time::OffsetDateTime::now_utc()
             .date()
             .format(&format)
-            .map_err(|e| Error::InvalidInput(format!("today's date: {e}"))),
+            .map_err(|e| Error::Internal(format!("today's date: {e}"))),
         Some(text) => time::Date::parse(text, &format)
             .map(|_| text.to_owned())
             .map_err(|e| {
-                Error::InvalidInput(format!(
-                    "--effective {text:?}: not a date (expected YYYY-MM-DD): {e}"
-                ))
+                Error::invalid_value(
+                    "effective",
+                    format!("--effective {text:?}: not a date (expected YYYY-MM-DD): {e}"),
+                )
             }),
     }
 }

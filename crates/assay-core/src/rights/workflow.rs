@@ -12,7 +12,8 @@ use crate::catalog::library::Library;
 use crate::error::{Error, Result};
 use crate::identity::roles::{Action, Role};
 use crate::identity::users::Actor;
-use crate::provenance::chain::{self, EventKind, Signer};
+use crate::provenance::chain;
+use crate::provenance::event::{EventKind, Signer};
 use crate::rights::edit::{self, Selection};
 use crate::rights::gates::{gate_fields, FailedGate, Gates};
 
@@ -93,8 +94,9 @@ impl Library {
         })?;
         if let Op::Reject(text) | Op::Quarantine(text) = op {
             if text.trim().is_empty() {
-                return Err(Error::InvalidInput(
-                    "give a reason (--comment): a rejection or quarantine must say why".into(),
+                return Err(Error::required(
+                    "comment",
+                    "give a reason (--comment): a rejection or quarantine must say why",
                 ));
             }
         }

@@ -41,8 +41,8 @@ impl Library {
             ));
         }
         let name = first.name.trim();
-        let profile = match (&first.creator, first.role) {
-            (Some(profile), Role::Creator) => {
+        let profile = match &first.creator {
+            Some(profile) if first.role.owns_creator_profile() => {
                 let credited = match profile.name.trim() {
                     "" => name,
                     given => given,
@@ -53,14 +53,18 @@ impl Library {
                     ..profile.clone()
                 })?)
             }
-            (Some(_), role) => {
-                return Err(Error::InvalidInput(format!(
-                    "{name} is a {role}: only a creator has a creator profile of their own"
-                )))
+            Some(_) => {
+                return Err(Error::invalid_value(
+                    "creator",
+                    format!(
+                        "{name} is a {}: only a creator has a creator profile of their own",
+                        first.role
+                    ),
+                ))
             }
-            (None, _) => None,
+            None => None,
         };
-        if first.role == Role::Admin {
+        if !first.role.first_run_adds_admin() {
             self.add_user(None, name, Role::Admin, &first.passphrase)?;
             return self.unlock(name, &first.passphrase);
         }

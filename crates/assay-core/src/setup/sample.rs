@@ -119,7 +119,7 @@ fn fill(dir: &Path, photos: &Path, passphrase: &[u8]) -> Result<SampleLibrary> {
     let ids: Vec<String> = clean.into_iter().map(|r| r.asset_id).take(5).collect();
     let [approved, second, third, fourth, quarantined] = <[String; 5]>::try_from(ids)
         .map_err(|ids| {
-            Error::InvalidInput(format!(
+            Error::bad_file(photos, format!(
                 "{}: a sample library needs at least five photos that import without warnings; found {}",
                 photos.display(),
                 ids.len()

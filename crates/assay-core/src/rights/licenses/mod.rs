@@ -5,14 +5,19 @@
 //! its own tags in a file of the same shape; it cannot redefine a shipped
 //! tag, so `CC-BY-4.0` means the same thing in every library.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-const SHIPPED: &str = include_str!("../../../../schemas/license-tags.json");
+mod payment;
+mod training;
+
+pub use payment::PaymentTerms;
+pub use training::{CawgEntry, CawgTrainingMining, CawgUse, IptcDataMining};
+
+const SHIPPED: &str = include_str!("../../../../../schemas/license-tags.json");
 /// The namespace of the IPTC PLUS controlled-vocabulary terms.
 const PLUS_VOCAB: &str = "http://ns.useplus.org/ldf/vocab/";
 
@@ -148,125 +153,6 @@ fn is_token(s: &str) -> bool {
     let mut bytes = s.bytes();
     bytes.next().is_some_and(|b| b.is_ascii_lowercase())
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-}
-
-/// The IPTC PLUS `DataMining` vocabulary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum IptcDataMining {
-    #[serde(rename = "DMI-UNSPECIFIED")]
-    Unspecified,
-    #[serde(rename = "DMI-ALLOWED")]
-    Allowed,
-    #[serde(rename = "DMI-PROHIBITED-AIMLTRAINING")]
-    ProhibitedAiMlTraining,
-    #[serde(rename = "DMI-PROHIBITED-GENAIMLTRAINING")]
-    ProhibitedGenAiMlTraining,
-    #[serde(rename = "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING")]
-    ProhibitedExceptSearchEngineIndexing,
-    #[serde(rename = "DMI-PROHIBITED")]
-    Prohibited,
-    #[serde(rename = "DMI-PROHIBITED-SEECONSTRAINT")]
-    ProhibitedSeeConstraint,
-    #[serde(rename = "DMI-PROHIBITED-SEEEMBEDDEDRIGHTSEXPR")]
-    ProhibitedSeeEmbeddedRightsExpr,
-    #[serde(rename = "DMI-PROHIBITED-SEELINKEDRIGHTSEXPR")]
-    ProhibitedSeeLinkedRightsExpr,
-}
-
-impl IptcDataMining {
-    const ALL: [IptcDataMining; 9] = [
-        Self::Unspecified,
-        Self::Allowed,
-        Self::ProhibitedAiMlTraining,
-        Self::ProhibitedGenAiMlTraining,
-        Self::ProhibitedExceptSearchEngineIndexing,
-        Self::Prohibited,
-        Self::ProhibitedSeeConstraint,
-        Self::ProhibitedSeeEmbeddedRightsExpr,
-        Self::ProhibitedSeeLinkedRightsExpr,
-    ];
-
-    /// The term `value` names, as XMP carries it: the term's URI or its bare code.
-    pub fn parse(value: &str) -> Option<IptcDataMining> {
-        let code = value.trim();
-        let code = code.strip_prefix(PLUS_VOCAB).unwrap_or(code);
-        Self::ALL.into_iter().find(|term| term.code() == code)
-    }
-
-    /// The term's code, e.g. `DMI-PROHIBITED-AIMLTRAINING`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Unspecified => "DMI-UNSPECIFIED",
-            Self::Allowed => "DMI-ALLOWED",
-            Self::ProhibitedAiMlTraining => "DMI-PROHIBITED-AIMLTRAINING",
-            Self::ProhibitedGenAiMlTraining => "DMI-PROHIBITED-GENAIMLTRAINING",
-            Self::ProhibitedExceptSearchEngineIndexing => {
-                "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING"
-            }
-            Self::Prohibited => "DMI-PROHIBITED",
-            Self::ProhibitedSeeConstraint => "DMI-PROHIBITED-SEECONSTRAINT",
-            Self::ProhibitedSeeEmbeddedRightsExpr => "DMI-PROHIBITED-SEEEMBEDDEDRIGHTSEXPR",
-            Self::ProhibitedSeeLinkedRightsExpr => "DMI-PROHIBITED-SEELINKEDRIGHTSEXPR",
-        }
-    }
-
-    /// The term's URI, the value XMP `plus:DataMining` carries.
-    pub fn uri(self) -> String {
-        format!("{PLUS_VOCAB}{}", self.code())
-    }
-
-    /// Whether the term lets a model be trained on the asset without a
-    /// further agreement; `None` when it says nothing either way.
-    /// Prohibiting only generative training still permits other training.
-    fn permits_ai_training(self) -> Option<bool> {
-        match self {
-            Self::Unspecified => None,
-            Self::Allowed | Self::ProhibitedGenAiMlTraining => Some(true),
-            _ => Some(false),
-        }
-    }
-}
-
-/// The entries of a CAWG training-and-data-mining assertion.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CawgTrainingMining {
-    #[serde(rename = "cawg.ai_training")]
-    pub ai_training: CawgEntry,
-    #[serde(rename = "cawg.ai_generative_training")]
-    pub ai_generative_training: CawgEntry,
-    #[serde(rename = "cawg.ai_inference")]
-    pub ai_inference: CawgEntry,
-    #[serde(rename = "cawg.data_mining")]
-    pub data_mining: CawgEntry,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CawgEntry {
-    #[serde(rename = "use")]
-    pub use_: CawgUse,
-    /// Spelled as the CAWG training-and-data-mining assertion (v1.1) spells it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub constraints_info: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum CawgUse {
-    Allowed,
-    NotAllowed,
-    Constrained,
-}
-
-impl fmt::Display for CawgUse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            CawgUse::Allowed => "allowed",
-            CawgUse::NotAllowed => "notAllowed",
-            CawgUse::Constrained => "constrained",
-        })
-    }
 }
 
 /// The shape of a taxonomy file.
@@ -412,147 +298,6 @@ mod iso_date {
     }
 }
 
-/// What a sale of the asset pays.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", try_from = "RawPaymentTerms")]
-pub enum PaymentTerms {
-    /// A fixed fee. The fee is a decimal string so money is never a float.
-    OneTime { fee: String, currency: String },
-    /// A fraction of each sale's price, from 0 to 1.
-    Royalty { rate: f64 },
-    /// The creator's fraction of revenue, from 0 to 1.
-    RevShare { share: f64 },
-}
-
-/// The unchecked form serde reads before [`PaymentTerms::validate`].
-#[derive(Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-enum RawPaymentTerms {
-    OneTime { fee: String, currency: String },
-    Royalty { rate: f64 },
-    RevShare { share: f64 },
-}
-
-impl TryFrom<RawPaymentTerms> for PaymentTerms {
-    type Error = String;
-
-    fn try_from(raw: RawPaymentTerms) -> Result<Self, String> {
-        let terms = match raw {
-            RawPaymentTerms::OneTime { fee, currency } => PaymentTerms::OneTime { fee, currency },
-            RawPaymentTerms::Royalty { rate } => PaymentTerms::Royalty { rate },
-            RawPaymentTerms::RevShare { share } => PaymentTerms::RevShare { share },
-        };
-        terms.problem().map_or(Ok(terms), Err)
-    }
-}
-
-impl PaymentTerms {
-    const CLI_FORMS: &'static str = "one_time:FEE:CURRENCY (one_time:25.00:EUR), royalty:RATE (royalty:0.05) or rev_share:SHARE (rev_share:0.2)";
-
-    /// Reads the CLI forms `one_time:25.00:EUR`, `royalty:0.05` and
-    /// `rev_share:0.2`. The currency may be given in lower case.
-    pub fn parse_cli(s: &str) -> Result<PaymentTerms, LicenseError> {
-        let err = |reason: String| LicenseError::PaymentTerms {
-            input: s.to_owned(),
-            reason,
-        };
-        let parts: Vec<&str> = s.trim().split(':').collect();
-        let fraction = |name: &str, text: &str| {
-            text.trim()
-                .parse::<f64>()
-                .map_err(|_| err(format!("{name} {text:?} is not a number")))
-        };
-        let terms = match parts.as_slice() {
-            ["one_time", fee, currency] => PaymentTerms::OneTime {
-                fee: fee.trim().to_owned(),
-                currency: currency.trim().to_ascii_uppercase(),
-            },
-            ["one_time", ..] => {
-                return Err(err(
-                    "one_time needs a fee and a currency, as in one_time:25.00:EUR".to_owned(),
-                ))
-            }
-            ["royalty", rate] => PaymentTerms::Royalty {
-                rate: fraction("rate", rate)?,
-            },
-            ["rev_share", share] => PaymentTerms::RevShare {
-                share: fraction("share", share)?,
-            },
-            ["royalty" | "rev_share", ..] => {
-                return Err(err(format!("expected {}", Self::CLI_FORMS)))
-            }
-            [kind, ..] => {
-                return Err(err(format!(
-                    "unknown kind {kind:?}; expected {}",
-                    Self::CLI_FORMS
-                )))
-            }
-            [] => return Err(err(format!("expected {}", Self::CLI_FORMS))),
-        };
-        match terms.problem() {
-            Some(reason) => Err(err(reason)),
-            None => Ok(terms),
-        }
-    }
-
-    /// Checks values built in code the way parsing checks input.
-    pub fn validate(&self) -> Result<(), LicenseError> {
-        match self.problem() {
-            Some(reason) => Err(LicenseError::PaymentTerms {
-                input: self.to_string(),
-                reason,
-            }),
-            None => Ok(()),
-        }
-    }
-
-    fn problem(&self) -> Option<String> {
-        match self {
-            PaymentTerms::OneTime { fee, currency } => {
-                if !is_decimal(fee) {
-                    Some(format!(
-                        "fee {fee:?} is not an amount like 25 or 25.00 (digits, at most 4 decimals, no sign)"
-                    ))
-                } else if !(currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase()))
-                {
-                    Some(format!(
-                        "currency {currency:?} is not an ISO 4217 code of three capital letters, like EUR"
-                    ))
-                } else {
-                    None
-                }
-            }
-            PaymentTerms::Royalty { rate } => fraction_problem("rate", *rate),
-            PaymentTerms::RevShare { share } => fraction_problem("share", *share),
-        }
-    }
-}
-
-fn fraction_problem(name: &str, x: f64) -> Option<String> {
-    // `contains` is false for NaN, so NaN is refused too.
-    (!(0.0..=1.0).contains(&x)).then(|| format!("{name} {x} is not between 0 and 1"))
-}
-
-fn is_decimal(s: &str) -> bool {
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (s, None),
-    };
-    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-    digits(int) && int.len() <= 15 && frac.is_none_or(|f| digits(f) && f.len() <= 4)
-}
-
-impl fmt::Display for PaymentTerms {
-    /// The CLI form, which [`PaymentTerms::parse_cli`] reads back.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PaymentTerms::OneTime { fee, currency } => write!(f, "one_time:{fee}:{currency}"),
-            PaymentTerms::Royalty { rate } => write!(f, "royalty:{rate}"),
-            PaymentTerms::RevShare { share } => write!(f, "rev_share:{share}"),
-        }
-    }
-}
-
 impl crate::catalog::library::Library {
     /// The license taxonomy: the shipped tags plus the library's own
     /// `license-tags.json`, when it has one.
@@ -580,9 +325,10 @@ mod tests {
     ];
 
     fn schema_validator() -> jsonschema::Validator {
-        let schema: Value =
-            serde_json::from_str(include_str!("../../../../schemas/license-tags.schema.json"))
-                .unwrap();
+        let schema: Value = serde_json::from_str(include_str!(
+            "../../../../../schemas/license-tags.schema.json"
+        ))
+        .unwrap();
         jsonschema::validator_for(&schema).unwrap()
     }
 
