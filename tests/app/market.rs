@@ -5,12 +5,11 @@
 //! and signed by the rights manager.
 
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use anyhow::{ensure, Context, Result};
 use assay_app_e2e::{corpus_file, App};
-use assay_core::{Change, Filter, ImportOptions, Library, Selection};
+use assay_core::{Change, Filter, ImportOptions, Job, Library, Selection};
 use assay_market::{add_account, Config, Market};
 use assay_market_client::{pull, PullOptions, PullTarget};
 use assay_market_proto::Role;
@@ -189,8 +188,8 @@ async fn a_rights_manager_connects_syncs_and_sees_the_sale_and_payouts() -> Resu
                 confirm: true,
                 ..PullOptions::default()
             },
+            &mut Job::quiet(),
             &mut |_| {},
-            &AtomicBool::new(false),
         )
     })
     .await??;

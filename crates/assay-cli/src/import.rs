@@ -27,7 +27,6 @@ pub fn run(library: &Library, who: &Who, args: Args) -> anyhow::Result<ExitCode>
     let options = ImportOptions {
         jobs: args.jobs,
         actor: who.actor(library)?,
-        ..ImportOptions::default()
     };
     let summary = library.import(&args.paths, &options, &mut |event| match event {
         ImportEvent::Found { size } => {

@@ -3,10 +3,9 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
-use assay_core::Library;
+use assay_core::{Job, Library};
 use assay_market_client::{Price, SyncEvent, SyncOptions};
 
 use crate::identity::Who;
@@ -100,6 +99,7 @@ pub fn sync(library: &Library, who: &Who, args: SyncArgs) -> anyhow::Result<Exit
         &actor,
         args.market.as_deref(),
         &options,
+        &mut Job::quiet(),
         &mut |event| {
             if args.json {
                 if let Err(e) = output::json_line(event) {
@@ -137,7 +137,6 @@ pub fn sync(library: &Library, who: &Who, args: SyncArgs) -> anyhow::Result<Exit
             }
             bar.set_message(format!("{done}/{files} files"));
         },
-        &AtomicBool::new(false),
     );
     bar.finish_and_clear();
     if let Some(e) = failure {

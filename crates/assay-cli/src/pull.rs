@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
+use assay_core::Job;
 use assay_market_client::{PullEvent, PullOptions, PullTarget};
 
 use crate::output;
@@ -87,42 +87,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..PullOptions::default()
     };
     let mut failure: Option<anyhow::Error> = None;
-    let report = assay_market_client::pull(
-        &target,
-        &options,
-        &mut |event| {
-            if args.json {
-                if let Err(e) = output::json_line(event) {
-                    failure.get_or_insert(e);
-                }
-                return;
+    let report = assay_market_client::pull(&target, &options, &mut Job::quiet(), &mut |event| {
+        if args.json {
+            if let Err(e) = output::json_line(event) {
+                failure.get_or_insert(e);
             }
-            match event {
-                PullEvent::MarketKeys { key_ids } => eprintln!(
-                    "no --key given: trusting the market's word for the publisher's keys ({}); \
+            return;
+        }
+        match event {
+            PullEvent::MarketKeys { key_ids } => eprintln!(
+                "no --key given: trusting the market's word for the publisher's keys ({}); \
                      give --key with a key the publisher sent you to check it yourself",
-                    key_ids.join(", ")
-                ),
-                PullEvent::Purchased {
-                    purchase_id,
-                    created,
-                    amount_minor,
-                    currency,
-                } => eprintln!(
-                    "{} purchase {purchase_id} ({amount_minor} {currency} in minor units)",
-                    if *created { "made" } else { "holding" }
-                ),
-                PullEvent::Failed {
-                    file_name, problem, ..
-                } => eprintln!("{file_name}: {problem}; deleted"),
-                PullEvent::Confirmed { purchase_id } => {
-                    eprintln!("confirmed purchase {purchase_id}")
-                }
-                _ => {}
+                key_ids.join(", ")
+            ),
+            PullEvent::Purchased {
+                purchase_id,
+                created,
+                amount_minor,
+                currency,
+            } => eprintln!(
+                "{} purchase {purchase_id} ({amount_minor} {currency} in minor units)",
+                if *created { "made" } else { "holding" }
+            ),
+            PullEvent::Failed {
+                file_name, problem, ..
+            } => eprintln!("{file_name}: {problem}; deleted"),
+            PullEvent::Confirmed { purchase_id } => {
+                eprintln!("confirmed purchase {purchase_id}")
             }
-        },
-        &AtomicBool::new(false),
-    )?;
+            _ => {}
+        }
+    })?;
     if let Some(e) = failure {
         return Err(e);
     }

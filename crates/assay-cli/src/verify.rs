@@ -24,10 +24,7 @@ pub fn run(library: &Library, args: Args) -> anyhow::Result<ExitCode> {
     }
     let bar = output::bytes_bar(args.json);
     let mut failure = None;
-    let options = VerifyOptions {
-        jobs: args.jobs,
-        ..VerifyOptions::default()
-    };
+    let options = VerifyOptions { jobs: args.jobs };
     let summary = library.verify(&options, &mut |event| match event {
         VerifyEvent::Planned { bytes, .. } => bar.set_length(bytes),
         VerifyEvent::Checked { report, bytes } => {

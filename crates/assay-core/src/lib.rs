@@ -60,7 +60,7 @@ pub use identity::users::{Actor, User};
 pub use ingest::fixity::{FixityReport, FixityStatus, VerifyEvent, VerifyOptions, VerifySummary};
 pub use ingest::import::{FileReport, FileStatus, ImportEvent, ImportOptions, ImportSummary};
 pub use ingest::watch::{WatchEvent, WatchOptions};
-pub use job::{Job, Step};
+pub use job::{Job, Progress, Unit};
 pub use market::activity::{
     MarketActivity, MarketListing, MarketPayment, Total, MARKET_TOKENS_DIR,
 };

@@ -82,4 +82,6 @@ pub struct SyncReport {
     pub payments_recorded: usize,
     /// Approved assets the sync could not publish.
     pub refused: Vec<RefusedAsset>,
+    /// The sync was cancelled and stopped early; what it did is above.
+    pub cancelled: bool,
 }

@@ -14,9 +14,8 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use assay_core::{keys, verify_manifest};
+use assay_core::{keys, verify_manifest, Job, Unit};
 use assay_market_proto::keys::KeyList;
 use assay_market_proto::purchases::{EscrowState, Purchase, PurchaseFiles};
 use ed25519_dalek::VerifyingKey;
@@ -107,6 +106,9 @@ pub struct PullReport {
     /// Each file that did not verify, naming it; a pull with failures
     /// confirms nothing.
     pub failures: Vec<String>,
+    /// The pull was cancelled between two files; the files above are kept
+    /// and verified, and nothing was confirmed.
+    pub cancelled: bool,
 }
 
 /// What [`verify_pulled`] found.
@@ -148,13 +150,15 @@ pub struct PullTarget<'a> {
 
 /// Buys `target`'s listing unless the buyer holds a purchase of it already,
 /// and fetches its manifest and files into its folder. Files that do not
-/// verify are left out and listed in the report's `failures`; setting
-/// `cancel` stops between two files.
+/// verify are left out and listed in the report's `failures`. `job` hears
+/// the bytes verified of the manifest's; a cancelled job stops between two
+/// files, keeps the files verified so far, confirms nothing, and returns the
+/// report with `cancelled` set.
 pub fn pull(
     target: &PullTarget,
     options: &PullOptions,
+    job: &mut Job,
     progress: &mut dyn FnMut(&PullEvent),
-    cancel: &AtomicBool,
 ) -> Result<PullReport> {
     let PullTarget {
         url,
@@ -238,11 +242,14 @@ pub fn pull(
             })?;
         wanted.push((*entry, link.url.as_str()));
     }
+    let total: u64 = wanted.iter().map(|(e, _)| e.size_bytes).sum();
     progress(&PullEvent::Manifest {
         manifest_id: report.manifest_id.clone(),
         files: wanted.len(),
-        bytes: wanted.iter().map(|(e, _)| e.size_bytes).sum(),
+        bytes: total,
     });
+    let mut done = 0;
+    job.report(done, total, Unit::Bytes);
     write_atomic(out, MANIFEST_FILE, &manifest)?;
     if let Some((list, _)) = &market_keys {
         let json = serde_json::to_vec_pretty(list)
@@ -254,9 +261,11 @@ pub fn pull(
     write_atomic(out, PURCHASE_FILE, &purchase_json)?;
 
     for (entry, link) in wanted {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(Error::Cancelled);
+        if job.stopped() {
+            report.cancelled = true;
+            return Ok(report);
         }
+        done += entry.size_bytes;
         let target = out.join(&entry.file_name);
         if check_file(&target, entry).is_ok() {
             report.files_present += 1;
@@ -266,6 +275,7 @@ pub fn pull(
                 size_bytes: entry.size_bytes,
                 present: true,
             });
+            job.report(done, total, Unit::Bytes);
             continue;
         }
         match fetch_file(&api, link, out, entry) {
@@ -291,6 +301,7 @@ pub fn pull(
             }
             Err(Fetch::Fatal(e)) => return Err(e),
         }
+        job.report(done, total, Unit::Bytes);
     }
     if options.confirm && report.failures.is_empty() {
         if purchase.state == EscrowState::Held {

@@ -9,7 +9,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use assay_core::{keys, Actor, Claimed, Library, Market, MarketManifest};
+use assay_core::{keys, Actor, Claimed, Job, Library, Market, MarketManifest, Unit};
 use assay_market_proto::keys::NewKey;
 use assay_market_proto::listings::{ListingTerms, NewListing, Withdrawal};
 use assay_market_proto::manifests::ManifestReceipt;
@@ -64,15 +64,17 @@ pub(crate) struct Run<'a> {
 
 /// Publishes `library`'s approved assets not yet listed to the market
 /// named `market` (or the only one), as `actor`, a rights manager.
-/// `progress` hears each step; setting `cancel` stops the sync between two
-/// requests, with everything done so far recorded.
+/// `progress` hears each step and `job` the bytes sent of those to send;
+/// a cancelled job stops the sync between two requests (or two chunks),
+/// with everything done so far recorded, and returns the report with
+/// `cancelled` set.
 pub fn sync(
     library: &Library,
     actor: &Actor,
     market: Option<&str>,
     options: &SyncOptions,
+    job: &mut Job,
     progress: &mut dyn FnMut(&SyncEvent),
-    cancel: &AtomicBool,
 ) -> Result<SyncReport> {
     let market = library.market(market)?;
     let token = std::fs::read_to_string(&market.token_file).map_err(|source| Error::Io {
@@ -84,27 +86,49 @@ pub fn sync(
         market: market.name.clone(),
         ..SyncReport::default()
     };
+    let cancel = job.cancel_flag();
+    let mut to_send = 0;
+    let mut progress = |event: &SyncEvent| {
+        match event {
+            SyncEvent::Manifest { bytes, .. } => {
+                to_send += bytes;
+                job.report(0, to_send, Unit::Bytes);
+            }
+            SyncEvent::Bytes { sent, .. } => job.report(*sent, to_send, Unit::Bytes),
+            _ => {}
+        }
+        progress(event);
+    };
     let mut sync = Run {
         library,
         market,
         api,
         chunk_size: options.chunk_size.max(1),
         cancel,
-        progress,
+        progress: &mut progress,
         report,
     };
-    sync.register_key(actor)?;
-    match library.claim_for_market(actor, &sync.market.name)? {
-        Claimed::Manifest(export) => sync.refused(export.refused),
-        Claimed::Nothing { refused } => sync.refused(refused),
+    let outcome = (|| {
+        sync.register_key(actor)?;
+        match library.claim_for_market(actor, &sync.market.name)? {
+            Claimed::Manifest(export) => sync.refused(export.refused),
+            Claimed::Nothing { refused } => sync.refused(refused),
+        }
+        for manifest in library.open_market_manifests(&sync.market.name)? {
+            sync.check_cancel()?;
+            sync.publish(actor, manifest, options.price.as_ref())?;
+        }
+        sync.withdraw(actor)?;
+        sync.record_feed(actor)
+    })();
+    match outcome {
+        Ok(()) => Ok(sync.report),
+        Err(Error::Cancelled) => Ok(SyncReport {
+            cancelled: true,
+            ..sync.report
+        }),
+        Err(e) => Err(e),
     }
-    for manifest in library.open_market_manifests(&sync.market.name)? {
-        sync.check_cancel()?;
-        sync.publish(actor, manifest, options.price.as_ref())?;
-    }
-    sync.withdraw(actor)?;
-    sync.record_feed(actor)?;
-    Ok(sync.report)
 }
 
 impl Run<'_> {

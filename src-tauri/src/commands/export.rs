@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use assay_core::{
-    Actor, AuditCheck, AuditExport, Job, Library, ManifestCheck, ManifestExport, Selection, Step,
+    Actor, AuditCheck, AuditExport, Job, Library, ManifestCheck, ManifestExport, Selection,
     XmpCheck, XmpExport,
 };
 use serde::Serialize;
@@ -15,7 +15,7 @@ use tauri::State;
 
 use crate::commands::review::acting;
 use crate::error::AppResult;
-use crate::progress::run_job;
+use crate::progress::{run_job, JobUpdate};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, specta::Type)]
@@ -28,14 +28,9 @@ pub enum ExportPhase {
     Verify,
 }
 
-/// How far an export has come; the last one sent has `finished` set.
-#[derive(Debug, Clone, Default, Serialize, specta::Type)]
-pub struct ExportProgress {
-    pub phase: ExportPhase,
-    pub done: u64,
-    pub total: u64,
-    pub finished: bool,
-}
+/// How far an export has come: the core's progress in assets while it
+/// exports, then the phase that reads it back.
+pub type ExportProgress = JobUpdate<ExportPhase>;
 
 /// An export and what verifying the written file found.
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -76,23 +71,11 @@ async fn export_job<E: Send + 'static, T: Send + 'static>(
     export: impl FnOnce(&mut Job) -> assay_core::Result<E> + Send + 'static,
     verify: impl FnOnce(E) -> assay_core::Result<T> + Send + 'static,
 ) -> AppResult<T> {
-    run_job(state, job, channel, "export", move |cancel, out| {
-        let mut progress = ExportProgress::default();
-        let exported = {
-            let mut on_step = |step: Step| {
-                (progress.done, progress.total) = (step.done, step.total);
-                out.send(&progress);
-            };
-            export(&mut Job::new(&cancel, &mut on_step))
-        };
-        let checked = exported.and_then(|exported| {
-            progress.phase = ExportPhase::Verify;
-            out.finish(&progress);
+    run_job(state, job, channel, "export", move |job, stream| {
+        export(job).and_then(|exported| {
+            stream.announce(|update| update.detail = ExportPhase::Verify);
             verify(exported)
-        });
-        progress.finished = true;
-        out.finish(&progress);
-        checked
+        })
     })
     .await?
     .map_err(Into::into)

@@ -8,44 +8,44 @@ use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::error::{AppError, AppResult};
-use crate::progress::run_job;
+use crate::progress::{run_job, JobUpdate};
 use crate::state::AppState;
 
 /// At most this many problems travel with each update; the counts are
 /// always complete, and the grid's badges show every one.
 const PROBLEMS_SHOWN: usize = 50;
 
-/// Counts so far (`summary` tallies the files checked and their bytes);
-/// the last one sent has `finished` set.
+/// What a file check tallies beside its progress in bytes (of the sizes
+/// the catalog holds): the locations planned, the counts so far
+/// (`summary`), and the first modified or missing files found.
 #[derive(Debug, Clone, Default, Serialize, specta::Type)]
-pub struct CheckProgress {
-    /// What the check will read.
+pub struct CheckTally {
     pub locations: u64,
-    pub bytes: u64,
     pub summary: VerifySummary,
-    /// The first modified or missing files found.
     pub problems: Vec<FixityReport>,
-    pub current: Option<String>,
-    pub finished: bool,
 }
 
-impl CheckProgress {
-    fn on(&mut self, event: VerifyEvent) {
+impl CheckTally {
+    /// Counts `event`; returns the path it checked, if it checked one.
+    fn on(&mut self, event: VerifyEvent) -> Option<String> {
         match event {
-            VerifyEvent::Planned { locations, bytes } => {
+            VerifyEvent::Planned { locations, .. } => {
                 self.locations = locations;
-                self.bytes = bytes;
+                None
             }
             VerifyEvent::Checked { report, bytes } => {
                 self.summary.count(report.status, bytes);
                 if report.status != FixityStatus::Ok && self.problems.len() < PROBLEMS_SHOWN {
                     self.problems.push(report.clone());
                 }
-                self.current = Some(report.path.clone());
+                Some(report.path.clone())
             }
         }
     }
 }
+
+/// A file check's progress in bytes, the file just checked, and its tally.
+pub type CheckProgress = JobUpdate<CheckTally>;
 
 /// Re-hashes every location of every asset. `job` is the front end's
 /// number for `cancel_job`.
@@ -57,18 +57,18 @@ pub async fn check_files(
     on_progress: Channel<CheckProgress>,
 ) -> AppResult<VerifySummary> {
     let library = state.library()?;
-    run_job(&state, job, on_progress, "check", move |cancel, out| {
-        let options = VerifyOptions { jobs: 0, cancel };
-        let mut progress = CheckProgress::default();
-        let summary = library.verify(&options, &mut |event| {
-            progress.on(event);
-            out.send(&progress);
+    run_job(&state, job, on_progress, "check", move |job, stream| {
+        let options = VerifyOptions { jobs: 0 };
+        let summary = library.verify_with(&options, job, &mut |event| {
+            stream.tell(|update| {
+                if let Some(path) = update.detail.on(event) {
+                    update.current = Some(path);
+                }
+            })
         });
         if let Ok(summary) = &summary {
-            progress.summary = summary.clone();
+            stream.tell(|update| update.detail.summary = summary.clone());
         }
-        progress.finished = true;
-        out.finish(&progress);
         summary
     })
     .await?

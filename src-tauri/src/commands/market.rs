@@ -10,7 +10,7 @@ use tauri::State;
 
 use crate::commands::review::acting;
 use crate::error::{AppError, AppResult};
-use crate::progress::run_job;
+use crate::progress::{run_job, JobUpdate};
 use crate::state::AppState;
 
 impl From<assay_market_client::Error> for AppError {
@@ -51,35 +51,35 @@ pub struct ListingPrice {
     pub currency: String,
 }
 
-/// Where a sync stands; the last one sent has `finished` set.
+/// What a sync tallies beside its progress in bytes (sent of those to
+/// send, as the manifests posted so far say): files uploaded, listings,
+/// payments recorded, and the step last heard.
 #[derive(Debug, Clone, Default, Serialize, specta::Type)]
-pub struct SyncProgress {
-    /// Bytes of the files to upload, as the manifests posted so far say.
-    pub bytes_to_send: u64,
-    pub bytes_sent: u64,
+pub struct SyncTally {
     pub files_uploaded: u32,
     pub listings: u32,
     pub payments: u32,
-    /// The step last heard.
     pub last: Option<SyncEvent>,
-    pub finished: bool,
 }
 
-impl SyncProgress {
+impl SyncTally {
     fn on(&mut self, event: &SyncEvent) {
         match event {
-            SyncEvent::Manifest { bytes, .. } => self.bytes_to_send += bytes,
-            SyncEvent::Bytes { sent, .. } => self.bytes_sent = *sent,
             SyncEvent::Uploaded { .. } => self.files_uploaded += 1,
             SyncEvent::Listed { .. } => self.listings += 1,
             SyncEvent::Payment { .. } => self.payments += 1,
-            SyncEvent::Refused { .. }
+            SyncEvent::Manifest { .. }
+            | SyncEvent::Bytes { .. }
+            | SyncEvent::Refused { .. }
             | SyncEvent::Recorded { .. }
             | SyncEvent::Withdrawn { .. } => {}
         }
         self.last = Some(event.clone());
     }
 }
+
+/// Where a sync stands.
+pub type SyncProgress = JobUpdate<SyncTally>;
 
 /// Publishes the approved assets not yet listed on `market` and records
 /// its payments, as the acting rights manager. `job` is the front end's
@@ -103,22 +103,15 @@ pub async fn sync_market(
         }),
         ..SyncOptions::default()
     };
-    run_job(&state, job, on_progress, "sync", move |cancel, out| {
-        let mut progress = SyncProgress::default();
-        let report = assay_market_client::sync(
+    run_job(&state, job, on_progress, "sync", move |job, stream| {
+        assay_market_client::sync(
             &library,
             &actor,
             Some(&market),
             &options,
-            &mut |event| {
-                progress.on(event);
-                out.send(&progress);
-            },
-            &cancel,
-        );
-        progress.finished = true;
-        out.finish(&progress);
-        report
+            job,
+            &mut |event| stream.tell(|update| update.detail.on(event)),
+        )
     })
     .await?
     .map_err(AppError::from)

@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use assay_core::{Actor, Change, Decision, EditSummary, QueueItem, Selection};
 use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::error::{AppError, AppResult};
+use crate::progress::{run_job, JobUpdate};
 use crate::state::AppState;
 
 /// The acting user, or the error the front end answers with an unlock prompt.
@@ -25,22 +27,33 @@ pub struct FieldSet {
     pub value: String,
 }
 
-/// Applies every change to every asset of `asset_ids`, or to none.
+/// A bulk edit's progress in assets (as each chunk is written); it tallies
+/// nothing beside it.
+pub type EditProgress = JobUpdate<()>;
+
+/// Applies every change to every asset of `asset_ids`, or to none, as the
+/// window's job `job`: progress in assets, and a cancel that leaves the
+/// catalog as it was (an edit is one transaction).
 #[tauri::command]
 #[specta::specta]
-pub fn edit_assets(
+pub async fn edit_assets(
     state: State<'_, AppState>,
     asset_ids: Vec<String>,
     sets: Vec<FieldSet>,
+    job: u32,
+    on_progress: Channel<EditProgress>,
 ) -> AppResult<EditSummary> {
     let actor = acting(&state)?;
     let changes = sets
         .iter()
         .map(|s| Change::set_text(&s.field, &s.value))
         .collect::<assay_core::Result<Vec<_>>>()?;
-    Ok(state
-        .library()?
-        .edit(&actor, &Selection::Assets(asset_ids), &changes)?)
+    let library = state.library()?;
+    run_job(&state, job, on_progress, "edit", move |job, _| {
+        library.edit_with(&actor, &Selection::Assets(asset_ids), &changes, job)
+    })
+    .await?
+    .map_err(AppError::from)
 }
 
 #[tauri::command]

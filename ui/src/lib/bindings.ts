@@ -37,16 +37,20 @@ export const commands = {
 	 *  as the library itself while it has no users. `job` is the front end's
 	 *  number for [`cancel_job`].
 	 */
-	importPaths: (paths: string[], job: number, onProgress: Channel<ImportProgress>) => typedError<ImportSummary, AppError>(__TAURI_INVOKE("import_paths", { paths, job, onProgress })),
+	importPaths: (paths: string[], job: number, onProgress: Channel<JobUpdate<ImportSummary>>) => typedError<ImportSummary, AppError>(__TAURI_INVOKE("import_paths", { paths, job, onProgress })),
 	/**  Asks job `job` to stop after the files in flight; false if it is not running. */
 	cancelJob: (job: number) => __TAURI_INVOKE<boolean>("cancel_job", { job }),
 	/**
 	 *  Re-hashes every location of every asset. `job` is the front end's
 	 *  number for `cancel_job`.
 	 */
-	checkFiles: (job: number, onProgress: Channel<CheckProgress>) => typedError<VerifySummary, AppError>(__TAURI_INVOKE("check_files", { job, onProgress })),
-	/**  Applies every change to every asset of `asset_ids`, or to none. */
-	editAssets: (assetIds: string[], sets: FieldSet[]) => typedError<EditSummary, AppError>(__TAURI_INVOKE("edit_assets", { assetIds, sets })),
+	checkFiles: (job: number, onProgress: Channel<JobUpdate<CheckTally>>) => typedError<VerifySummary, AppError>(__TAURI_INVOKE("check_files", { job, onProgress })),
+	/**
+	 *  Applies every change to every asset of `asset_ids`, or to none, as the
+	 *  window's job `job`: progress in assets, and a cancel that leaves the
+	 *  catalog as it was (an edit is one transaction).
+	 */
+	editAssets: (assetIds: string[], sets: FieldSet[], job: number, onProgress: Channel<JobUpdate<null>>) => typedError<EditSummary, AppError>(__TAURI_INVOKE("edit_assets", { assetIds, sets, job, onProgress })),
 	submit: (assetIds: string[]) => typedError<Decision[], AppError>(__TAURI_INVOKE("submit", { assetIds })),
 	approve: (assetIds: string[], comment: string | null) => typedError<Decision[], AppError>(__TAURI_INVOKE("approve", { assetIds, comment })),
 	reject: (assetIds: string[], comment: string) => typedError<Decision[], AppError>(__TAURI_INVOKE("reject", { assetIds, comment })),
@@ -68,19 +72,19 @@ export const commands = {
 	 *  Exports the approved assets among `asset_ids` as a signed manifest at
 	 *  `out`, then verifies it as a buyer would.
 	 */
-	exportManifest: (assetIds: string[], out: string, passphrase: string, job: number, onProgress: Channel<ExportProgress>) => typedError<ManifestWritten, AppError>(__TAURI_INVOKE("export_manifest", { assetIds, out, passphrase, job, onProgress })),
+	exportManifest: (assetIds: string[], out: string, passphrase: string, job: number, onProgress: Channel<JobUpdate<ExportPhase>>) => typedError<ManifestWritten, AppError>(__TAURI_INVOKE("export_manifest", { assetIds, out, passphrase, job, onProgress })),
 	/**
 	 *  Writes an XMP sidecar for each of `asset_ids` (beside its file, or into
 	 *  `out_dir`), then reads each back against the catalog. Sidecars carry
 	 *  hashes, not signatures, and record no event, so the core asks for no
 	 *  acting user (as `assay xmp` does not) and neither does this command.
 	 */
-	exportXmp: (assetIds: string[], outDir: string | null, job: number, onProgress: Channel<ExportProgress>) => typedError<XmpWritten, AppError>(__TAURI_INVOKE("export_xmp", { assetIds, outDir, job, onProgress })),
+	exportXmp: (assetIds: string[], outDir: string | null, job: number, onProgress: Channel<JobUpdate<ExportPhase>>) => typedError<XmpWritten, AppError>(__TAURI_INVOKE("export_xmp", { assetIds, outDir, job, onProgress })),
 	/**
 	 *  Writes a signed audit package of `asset_ids` at `out`, then checks it
 	 *  from the package alone.
 	 */
-	exportAudit: (assetIds: string[], out: string, passphrase: string, job: number, onProgress: Channel<ExportProgress>) => typedError<AuditWritten, AppError>(__TAURI_INVOKE("export_audit", { assetIds, out, passphrase, job, onProgress })),
+	exportAudit: (assetIds: string[], out: string, passphrase: string, job: number, onProgress: Channel<JobUpdate<ExportPhase>>) => typedError<AuditWritten, AppError>(__TAURI_INVOKE("export_audit", { assetIds, out, passphrase, job, onProgress })),
 	report: () => typedError<Report, AppError>(__TAURI_INVOKE("report")),
 	watchedFolders: () => typedError<string[], AppError>(__TAURI_INVOKE("watched_folders")),
 	/**  Adds `path` to the watched folders (it must exist) and starts watching it. */
@@ -113,7 +117,7 @@ export const commands = {
 	 *  number for `cancel_job`; a cancelled sync keeps what it finished and the
 	 *  next one resumes.
 	 */
-	syncMarket: (market: string, price: ListingPrice | null, job: number, onProgress: Channel<SyncProgress>) => typedError<SyncReport, AppError>(__TAURI_INVOKE("sync_market", { market, price, job, onProgress })),
+	syncMarket: (market: string, price: ListingPrice | null, job: number, onProgress: Channel<JobUpdate<SyncTally>>) => typedError<SyncReport, AppError>(__TAURI_INVOKE("sync_market", { market, price, job, onProgress })),
 };
 
 /** Events */
@@ -214,18 +218,14 @@ export type AuditWritten = {
 };
 
 /**
- *  Counts so far (`summary` tallies the files checked and their bytes);
- *  the last one sent has `finished` set.
+ *  What a file check tallies beside its progress in bytes (of the sizes
+ *  the catalog holds): the locations planned, the counts so far
+ *  (`summary`), and the first modified or missing files found.
  */
-export type CheckProgress = {
-	/**  What the check will read. */
+export type CheckTally = {
 	locations: number,
-	bytes: number,
 	summary: VerifySummary,
-	/**  The first modified or missing files found. */
 	problems: FixityReport[],
-	current: string | null,
-	finished: boolean,
 };
 
 export type Creator = {
@@ -306,14 +306,6 @@ export type ExportPhase =
 "export" | 
 /**  Reading back what was written. */
 "verify";
-
-/**  How far an export has come; the last one sent has `finished` set. */
-export type ExportProgress = {
-	phase: ExportPhase,
-	done: number,
-	total: number,
-	finished: boolean,
-};
 
 /**  A gate an asset fails, and why. */
 export type FailedGate = {
@@ -448,22 +440,6 @@ export type GridSort =
 /**  Most recently imported first. */
 "import_date";
 
-/**  Counts so far; the last one sent has `finished` set. */
-export type ImportProgress = {
-	files_found: number,
-	files_done: number,
-	bytes_found: number,
-	bytes_done: number,
-	/**
-	 *  New, duplicate, unchanged, failed and warned files, counted as the
-	 *  core counts them.
-	 */
-	summary: ImportSummary,
-	/**  The file last finished. */
-	current: string | null,
-	finished: boolean,
-};
-
 export type ImportSummary = {
 	imported: number,
 	duplicates: number,
@@ -474,6 +450,18 @@ export type ImportSummary = {
 	/**  Bytes read and hashed (unchanged files are not read). */
 	bytes_read: number,
 	cancelled: boolean,
+};
+
+/**
+ *  What the window hears of a job: the core's progress, the item in flight
+ *  (a file's path, while there is one), what this kind of job tallies
+ *  beside it (`detail`), and whether it has finished.
+ */
+export type JobUpdate<D> = {
+	progress: Progress,
+	current: string | null,
+	detail: D,
+	finished: boolean,
 };
 
 /**  The catalog of the library at `root` changed. */
@@ -653,6 +641,17 @@ export type Previews = {
 	preview: string | null,
 };
 
+/**
+ *  How far a job has come: `done` of `total` units. A job that discovers
+ *  its work as it goes (an import walking folders) raises `total` as it
+ *  finds more.
+ */
+export type Progress = {
+	done: number,
+	total: number,
+	unit: Unit,
+};
+
 export type QueueItem = {
 	asset_id: string,
 	title: string | null,
@@ -756,19 +755,6 @@ sent: number } |
  */
 { event: "payment"; feed_event_id: string; type: string; asset_ids: string[] };
 
-/**  Where a sync stands; the last one sent has `finished` set. */
-export type SyncProgress = {
-	/**  Bytes of the files to upload, as the manifests posted so far say. */
-	bytes_to_send: number,
-	bytes_sent: number,
-	files_uploaded: number,
-	listings: number,
-	payments: number,
-	/**  The step last heard. */
-	last: SyncEvent | null,
-	finished: boolean,
-};
-
 /**  What a sync did. */
 export type SyncReport = {
 	market: string,
@@ -793,6 +779,20 @@ export type SyncReport = {
 	payments_recorded: number,
 	/**  Approved assets the sync could not publish. */
 	refused: RefusedAsset[],
+	/**  The sync was cancelled and stopped early; what it did is above. */
+	cancelled: boolean,
+};
+
+/**
+ *  What a sync tallies beside its progress in bytes (sent of those to
+ *  send, as the manifests posted so far say): files uploaded, listings,
+ *  payments recorded, and the step last heard.
+ */
+export type SyncTally = {
+	files_uploaded: number,
+	listings: number,
+	payments: number,
+	last: SyncEvent | null,
 };
 
 /**  A sum in a currency's minor unit, over `count` payments. */
@@ -801,6 +801,9 @@ export type Total = {
 	minor: number,
 	count: number,
 };
+
+/**  What a job counts its progress in. */
+export type Unit = "assets" | "files" | "bytes";
 
 export type User = {
 	name: string,

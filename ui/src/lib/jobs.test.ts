@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { CheckProgress, FixityReport, ImportProgress } from "./bindings";
-import { checkView, exportStatus, importView, share } from "./jobs";
+import type { FixityReport } from "./bindings";
+import { checkView, editStatus, exportStatus, importView, share, starting, type CheckProgress, type ExportProgress, type ImportProgress } from "./jobs";
 
 const importing: ImportProgress = {
-  files_found: 6, files_done: 3, bytes_found: 6000, bytes_done: 2500, current: "/p/b.jpg", finished: false,
-  summary: { imported: 2, duplicates: 1, unchanged: 0, with_warnings: 1, failed: 0, skipped: 0, bytes_read: 2500, cancelled: false },
+  progress: { done: 3, total: 6, unit: "files" }, current: "/p/b.jpg", finished: false,
+  detail: { imported: 2, duplicates: 1, unchanged: 0, with_warnings: 1, failed: 0, skipped: 0, bytes_read: 2500, cancelled: false },
 };
 
 function report(path: string, status: FixityReport["status"]): FixityReport {
@@ -12,9 +12,12 @@ function report(path: string, status: FixityReport["status"]): FixityReport {
 }
 
 const checking: CheckProgress = {
-  locations: 4, bytes: 1000, current: "/p/d.jpg", finished: true,
-  summary: { ok: 1, modified: 2, missing: 1, bytes_read: 900, cancelled: false },
-  problems: [report("/p/a.jpg", "modified"), report("/p/c.jpg", "missing")],
+  progress: { done: 1000, total: 1000, unit: "bytes" }, current: "/p/d.jpg", finished: true,
+  detail: {
+    locations: 4,
+    summary: { ok: 1, modified: 2, missing: 1, bytes_read: 900, cancelled: false },
+    problems: [report("/p/a.jpg", "modified"), report("/p/c.jpg", "missing")],
+  },
 };
 
 describe("share", () => {
@@ -35,7 +38,7 @@ describe("importView", () => {
   });
 
   it("says a finished import was cancelled and drops the current file", () => {
-    const v = importView({ ...importing, finished: true, summary: { ...importing.summary, cancelled: true } });
+    const v = importView({ ...importing, finished: true, detail: { ...importing.detail, cancelled: true } });
     expect(v.counts.endsWith(" · cancelled")).toBe(true);
     expect(v.current).toBeNull();
     expect(v.finished).toBe(true);
@@ -45,9 +48,9 @@ describe("importView", () => {
 describe("checkView", () => {
   it("follows bytes, lists the problems and counts the ones not listed", () => {
     const v = checkView(checking);
-    // Finished: full, though the missing file's bytes were never read.
+    // The core counts the sizes it planned, so a missing file (never read) still fills the bar.
     expect(v.percent).toBe(100);
-    expect(checkView({ ...checking, finished: false }).percent).toBe(90);
+    expect(checkView({ ...checking, progress: { done: 900, total: 1000, unit: "bytes" }, finished: false }).percent).toBe(90);
     expect(v.counts).toBe("4 / 4 files · 900 B of 1.0 KB · 1 intact, 2 modified, 1 missing");
     expect(v.problems).toEqual([
       "modified: /p/a.jpg",
@@ -57,15 +60,25 @@ describe("checkView", () => {
   });
 
   it("has nothing to list when every file holds", () => {
-    const v = checkView({ ...checking, summary: { ...checking.summary, ok: 4, modified: 0, missing: 0 }, problems: [] });
+    const detail = { ...checking.detail, summary: { ...checking.detail.summary, ok: 4, modified: 0, missing: 0 }, problems: [] };
+    const v = checkView({ ...checking, detail });
     expect(v.problems).toEqual([]);
   });
 });
 
 describe("exportStatus", () => {
   it("names the phase", () => {
-    expect(exportStatus({ phase: "export", done: 0, total: 0, finished: false })).toBe("Preparing…");
-    expect(exportStatus({ phase: "export", done: 40, total: 100, finished: false })).toBe("Exporting 40 / 100 assets");
-    expect(exportStatus({ phase: "verify", done: 100, total: 100, finished: false })).toBe("Verifying what was written…");
+    expect(exportStatus(starting("assets", "export"))).toBe("Preparing…");
+    const exporting: ExportProgress = starting("assets", "export", 100);
+    expect(exportStatus({ ...exporting, progress: { ...exporting.progress, done: 40 } })).toBe("Exporting 40 / 100 assets");
+    expect(exportStatus({ ...exporting, detail: "verify" })).toBe("Verifying what was written…");
+  });
+});
+
+describe("editStatus", () => {
+  it("counts the assets written", () => {
+    expect(editStatus(starting("assets", null))).toBe("Preparing…");
+    const editing = starting("assets", null, 2000);
+    expect(editStatus({ ...editing, progress: { ...editing.progress, done: 512 } })).toBe("Editing 512 / 2000 assets");
   });
 });

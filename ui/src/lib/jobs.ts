@@ -1,9 +1,22 @@
-// What the job panel shows for each kind of long job (import, file check,
-// export): one shape, so the panel itself knows nothing of the kinds.
-// Pure, so Vitest covers it.
+// Every long job reaches the window the same way: a `JobUpdate` carrying
+// the core's progress (done of total, in its unit) beside what that kind of
+// job tallies (`detail`). Here: the updates of each kind, and what the job
+// panel shows of them, in one shape, so the panel knows nothing of the
+// kinds. Pure, so Vitest covers it.
 
-import type { CheckProgress, ExportProgress, ImportProgress } from "./bindings";
+import type { CheckTally, ExportPhase, ImportSummary, JobUpdate, SyncTally, Unit } from "./bindings";
 import { bytes } from "./format";
+
+export type ImportProgress = JobUpdate<ImportSummary>;
+export type CheckProgress = JobUpdate<CheckTally>;
+export type ExportProgress = JobUpdate<ExportPhase>;
+export type SyncProgress = JobUpdate<SyncTally>;
+export type EditProgress = JobUpdate<null>;
+
+/** The update a job stands at before its first report: nothing done of `total`. */
+export function starting<D>(unit: Unit, detail: D, total = 0): JobUpdate<D> {
+  return { progress: { done: 0, total, unit }, current: null, detail, finished: false };
+}
 
 export type JobView = {
   /** What runs, as the panel's controls name it: "import", "file check". */
@@ -25,12 +38,12 @@ export function share(done: number, total: number): number {
 }
 
 export function importView(p: ImportProgress): JobView {
-  const s = p.summary;
+  const s = p.detail;
   return {
     name: "import",
-    percent: share(p.files_done, p.files_found),
+    percent: share(p.progress.done, p.progress.total),
     counts:
-      `${p.files_done} / ${p.files_found} files · ${bytes(p.bytes_done)} · ` +
+      `${p.progress.done} / ${p.progress.total} files · ${bytes(s.bytes_read)} · ` +
       `${s.imported} new, ${s.duplicates} duplicates, ${s.unchanged} unchanged, ` +
       `${s.with_warnings} with warnings, ${s.failed} failed` +
       (p.finished && s.cancelled ? " · cancelled" : ""),
@@ -41,18 +54,18 @@ export function importView(p: ImportProgress): JobView {
 }
 
 export function checkView(p: CheckProgress): JobView {
-  const s = p.summary;
+  const t = p.detail;
+  const s = t.summary;
   const checked = s.ok + s.modified + s.missing;
-  const shown = p.problems.map((r) => `${r.status}: ${r.path}${r.error ? ` (${r.error})` : ""}`);
-  const more = s.modified + s.missing - p.problems.length;
+  const shown = t.problems.map((r) => `${r.status}: ${r.path}${r.error ? ` (${r.error})` : ""}`);
+  const more = s.modified + s.missing - t.problems.length;
   if (more > 0) shown.push(`and ${more} more, marked in the grid`);
   return {
     name: "file check",
     // Bytes, not files: one large video takes as long as a thousand thumbnails.
-    // A missing file's bytes are never read, so a finished check is full.
-    percent: p.finished && !s.cancelled ? 100 : share(s.bytes_read, p.bytes),
+    percent: share(p.progress.done, p.progress.total),
     counts:
-      `${checked} / ${p.locations} files · ${bytes(s.bytes_read)} of ${bytes(p.bytes)} · ` +
+      `${checked} / ${t.locations} files · ${bytes(s.bytes_read)} of ${bytes(p.progress.total)} · ` +
       `${s.ok} intact, ${s.modified} modified, ${s.missing} missing` +
       (p.finished && s.cancelled ? " · cancelled" : ""),
     current: p.finished ? null : p.current,
@@ -61,8 +74,13 @@ export function checkView(p: CheckProgress): JobView {
   };
 }
 
-/** "Signing 40 / 100 assets" while exporting, then "Verifying…". */
+/** "Exporting 40 / 100 assets" while exporting, then "Verifying…". */
 export function exportStatus(p: ExportProgress): string {
-  if (p.phase === "verify") return "Verifying what was written…";
-  return p.total ? `Exporting ${p.done} / ${p.total} assets` : "Preparing…";
+  if (p.detail === "verify") return "Verifying what was written…";
+  return p.progress.total ? `Exporting ${p.progress.done} / ${p.progress.total} assets` : "Preparing…";
+}
+
+/** "Editing 512 / 2,000 assets" while a bulk edit writes. */
+export function editStatus(p: EditProgress): string {
+  return p.progress.total ? `Editing ${p.progress.done} / ${p.progress.total} assets` : "Preparing…";
 }

@@ -31,7 +31,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use assay_bench::machine::Machine;
-use assay_core::{Actor, Change, Filter, ImportOptions, Library, Role as LibraryRole, Selection};
+use assay_core::{
+    Actor, Change, Filter, ImportOptions, Job, Library, Role as LibraryRole, Selection,
+};
 use assay_deadline::OutputWithin;
 use assay_market::{add_account, Config, Market, Records};
 use assay_market_client::{Price, Retry, SyncEvent, SyncOptions};
@@ -96,8 +98,8 @@ fn main() -> anyhow::Result<()> {
             &shelf.rosa,
             Some(&name),
             &options,
+            &mut Job::quiet(),
             &mut |_| {},
-            &AtomicBool::new(false),
         )?;
         sync_times.push(started.elapsed().as_secs_f64());
         anyhow::ensure!(
@@ -155,8 +157,8 @@ fn main() -> anyhow::Result<()> {
             &shelf.rosa,
             Some("baseline"),
             &quick,
+            &mut Job::quiet(),
             &mut |_| {},
-            &AtomicBool::new(false),
         )?;
         anyhow::ensure!(report.bytes_sent == total, "baseline sync: {report:?}");
         proxy.upstream.load(Ordering::SeqCst)
@@ -174,12 +176,12 @@ fn main() -> anyhow::Result<()> {
         &shelf.rosa,
         Some("resume"),
         &quick,
+        &mut Job::quiet(),
         &mut |e| {
             if let SyncEvent::Bytes { sent, .. } = e {
                 acked = *sent;
             }
         },
-        &AtomicBool::new(false),
     );
     anyhow::ensure!(first.is_err(), "the cut sync finished: {first:?}");
     let cut_wire = proxy.upstream.load(Ordering::SeqCst);
@@ -194,8 +196,8 @@ fn main() -> anyhow::Result<()> {
         &shelf.rosa,
         Some("resume"),
         &quick,
+        &mut Job::quiet(),
         &mut |_| {},
-        &AtomicBool::new(false),
     )?;
     anyhow::ensure!(
         second.listings_created == 1 && acked + second.bytes_sent >= total,

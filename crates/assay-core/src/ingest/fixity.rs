@@ -3,8 +3,7 @@
 //! missing and modified files without re-reading them.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use crossbeam_channel::bounded;
 use serde::Serialize;
@@ -16,6 +15,7 @@ use crate::error::Result;
 use crate::formats::one_pass;
 use crate::fsio::describe_io;
 use crate::ingest::import::worker_count;
+use crate::job::{Job, Unit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -76,7 +76,6 @@ pub enum VerifyEvent<'a> {
 pub struct VerifyOptions {
     /// Worker threads; 0 means one per core.
     pub jobs: usize,
-    pub cancel: Arc<AtomicBool>,
 }
 
 struct Target {
@@ -91,6 +90,19 @@ impl Library {
     pub fn verify(
         &self,
         options: &VerifyOptions,
+        on_event: &mut dyn FnMut(VerifyEvent),
+    ) -> Result<VerifySummary> {
+        self.verify_with(options, &mut Job::quiet(), on_event)
+    }
+
+    /// [`Library::verify`] as a job: progress in bytes (of the sizes the
+    /// catalog holds, so a missing file counts as checked) and, when
+    /// cancelled, a stop after the files in flight, every status found kept
+    /// and the summary saying `cancelled`.
+    pub fn verify_with(
+        &self,
+        options: &VerifyOptions,
+        job: &mut Job,
         on_event: &mut dyn FnMut(VerifyEvent),
     ) -> Result<VerifySummary> {
         let conn = self.connect()?;
@@ -109,15 +121,18 @@ impl Library {
             })?;
             rows.collect::<rusqlite::Result<_>>()?
         };
+        let planned: u64 = targets.iter().map(|t| t.size).sum();
         on_event(VerifyEvent::Planned {
             locations: targets.len() as u64,
-            bytes: targets.iter().map(|t| t.size).sum(),
+            bytes: planned,
         });
+        job.report(0, planned, Unit::Bytes);
 
         let jobs = worker_count(options.jobs);
-        let cancel = &options.cancel;
+        let cancel = job.cancel_flag();
         let (job_tx, job_rx) = bounded::<Target>(jobs * 2);
-        let (out_tx, out_rx) = bounded::<(PathBuf, FixityReport, u64)>(64);
+        let (out_tx, out_rx) = bounded::<Checked>(64);
+        let mut done = 0u64;
         let mut summary = VerifySummary::default();
         std::thread::scope(|scope| -> Result<()> {
             scope.spawn(move || {
@@ -138,8 +153,16 @@ impl Library {
                 });
             }
             drop((job_rx, out_tx));
-            for (path, report, bytes) in out_rx {
+            for Checked {
+                path,
+                report,
+                bytes,
+                planned: size,
+            } in out_rx
+            {
                 summary.count(report.status, bytes);
+                done += size;
+                job.report(done, planned, Unit::Bytes);
                 let status = match report.status {
                     FixityStatus::Ok => LocationStatus::Present,
                     FixityStatus::Modified => LocationStatus::Modified,
@@ -158,7 +181,16 @@ impl Library {
     }
 }
 
-fn check(t: Target) -> (PathBuf, FixityReport, u64) {
+/// One location checked: its report, the bytes read, and the size the
+/// catalog holds for it (what progress counts).
+struct Checked {
+    path: PathBuf,
+    report: FixityReport,
+    bytes: u64,
+    planned: u64,
+}
+
+fn check(t: Target) -> Checked {
     let mut report = FixityReport {
         path: t.path.to_string_lossy().into_owned(),
         asset_id: t.asset_id,
@@ -173,12 +205,22 @@ fn check(t: Target) -> (PathBuf, FixityReport, u64) {
                 report.status = FixityStatus::Modified;
             }
             report.actual = Some(actual);
-            (t.path, report, size)
+            Checked {
+                path: t.path,
+                report,
+                bytes: size,
+                planned: t.size,
+            }
         }
         Err(e) => {
             report.status = FixityStatus::Missing;
             report.error = Some(describe_io(&e));
-            (t.path, report, 0)
+            Checked {
+                path: t.path,
+                report,
+                bytes: 0,
+                planned: t.size,
+            }
         }
     }
 }

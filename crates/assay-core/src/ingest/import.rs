@@ -30,6 +30,7 @@ use crate::ingest::analyze::{analyze, Analysis};
 use crate::ingest::import_marks;
 use crate::ingest::imported_rights::{self, Imported};
 use crate::ingest::walk::{self, Found};
+use crate::job::{Job, Unit};
 use crate::provenance::chain;
 use crate::provenance::event::{EventKind, Signer};
 use crate::rights::creators::{self, Creator};
@@ -40,8 +41,6 @@ use crate::rights::licenses::Taxonomy;
 pub struct ImportOptions {
     /// Worker threads; 0 means one per core.
     pub jobs: usize,
-    /// Set from another thread to stop the import after the files in flight.
-    pub cancel: Arc<AtomicBool>,
     /// Who imports: signs each new asset's `import` event and becomes its
     /// uploader. Required once the library has users; without users the
     /// library's own key signs.
@@ -168,12 +167,26 @@ const COMMIT_BATCH: usize = 512;
 
 impl Library {
     /// Imports files and folders (recursively) into the catalog, calling
-    /// `on_event` with progress. Per-file problems are reported, never fatal;
-    /// only a catalog failure ends the import early with an error.
+    /// `on_event` with each file found, done or skipped. Per-file problems are
+    /// reported, never fatal; only a catalog failure ends the import early
+    /// with an error.
     pub fn import(
         &self,
         paths: &[PathBuf],
         options: &ImportOptions,
+        on_event: &mut dyn FnMut(ImportEvent),
+    ) -> Result<ImportSummary> {
+        self.import_with(paths, options, &mut Job::quiet(), on_event)
+    }
+
+    /// [`Library::import`] as a job: progress in files (done of those found
+    /// so far) and, when cancelled, a stop after the files in flight, every
+    /// file finished kept and the summary saying `cancelled`.
+    pub fn import_with(
+        &self,
+        paths: &[PathBuf],
+        options: &ImportOptions,
+        job: &mut Job,
         on_event: &mut dyn FnMut(ImportEvent),
     ) -> Result<ImportSummary> {
         let conn = self.connect()?;
@@ -208,7 +221,17 @@ impl Library {
         let started = SystemTime::now();
         let mark = import_marks::begin(self.root())?;
         let jobs = worker_count(options.jobs);
-        let cancel = &options.cancel;
+        let cancel = job.cancel_flag();
+        let (mut found, mut done) = (0u64, 0u64);
+        let on_event = &mut |event: ImportEvent| {
+            match event {
+                ImportEvent::Found { .. } => found += 1,
+                ImportEvent::File(_) => done += 1,
+                ImportEvent::Skipped { .. } => {}
+            }
+            job.report(done, found, Unit::Files);
+            on_event(event);
+        };
         let (item_tx, item_rx) = bounded::<WorkItem>(jobs * 2);
         let (msg_tx, msg_rx) = bounded::<Msg>(64);
 

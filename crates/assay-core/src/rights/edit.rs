@@ -19,6 +19,7 @@ use crate::catalog::library::Library;
 use crate::error::{Error, Result};
 use crate::identity::roles::{Action, Role};
 use crate::identity::users::Actor;
+use crate::job::Job;
 use crate::provenance::canonical::canonical_json;
 use crate::provenance::event::{Composed, EventKind, Signer};
 use crate::provenance::{chain, event};
@@ -161,6 +162,19 @@ impl Library {
         selection: &Selection,
         changes: &[Change],
     ) -> Result<EditSummary> {
+        self.edit_with(actor, selection, changes, &mut Job::quiet())
+    }
+
+    /// [`Library::edit`] as a job: progress in assets as each chunk is
+    /// written. An edit is one transaction, so a cancelled edit keeps
+    /// nothing: it returns [`Error::Cancelled`] and the catalog is as it was.
+    pub fn edit_with(
+        &self,
+        actor: &Actor,
+        selection: &Selection,
+        changes: &[Change],
+        job: &mut Job,
+    ) -> Result<EditSummary> {
         actor.may(Action::EditMetadata)?;
         if changes.is_empty() {
             return Err(Error::required("changes", "nothing to change"));
@@ -172,7 +186,7 @@ impl Library {
             actor.may(Action::BulkEdit)?;
         }
         let changes = resolve_creators(&tx, changes)?;
-        self.apply(tx, actor, &rows, &changes, &Purpose::Edit)
+        self.apply(tx, actor, &rows, &changes, &Purpose::Edit, job)
     }
 
     /// Applies `changes` to the assets of `rows` inside `tx` and commits,
@@ -185,6 +199,7 @@ impl Library {
         rows: &[i64],
         changes: &[Change],
         purpose: &Purpose,
+        job: &mut Job,
     ) -> Result<EditSummary> {
         let taxonomy = self.taxonomy()?;
         // The loader reads on its own connection. `tx` holds the write lock,
@@ -202,13 +217,21 @@ impl Library {
             selected: rows.len(),
             ..EditSummary::default()
         };
+        let mut chunks = 0;
+        job.step(0, rows.len())?;
         pipeline(
             reader,
             rows,
             |target| apply_one(&run, target),
-            |edited| write(&tx, actor, &at, edited, &mut summary),
+            |edited| {
+                write(&tx, actor, &at, edited, &mut summary)?;
+                chunks += 1;
+                job.step((chunks * CHUNK).min(rows.len()), rows.len())
+            },
         )?;
         summary.unchanged = summary.selected - summary.changed;
+        // The last word before the commit: once committed, the edit is whole.
+        job.check()?;
         tx.commit()?;
         Ok(summary)
     }

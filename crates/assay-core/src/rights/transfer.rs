@@ -10,6 +10,7 @@ use crate::catalog::library::Library;
 use crate::error::{Error, Result};
 use crate::identity::roles::Action;
 use crate::identity::users::Actor;
+use crate::job::Job;
 use crate::rights::edit::{self, Change, EditSummary, Purpose, Selection};
 
 /// What `assay transfer` is given.
@@ -67,7 +68,7 @@ impl Library {
         let mut conn = self.connect()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let rows = edit::select(&tx, selection)?;
-        self.apply(tx, actor, &rows, &changes, &purpose)
+        self.apply(tx, actor, &rows, &changes, &purpose, &mut Job::quiet())
     }
 }
 

@@ -6,9 +6,8 @@
 //! after download is caught by `verify_pulled`.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
-use assay_core::{Change, MarketPayment, Selection, Total};
+use assay_core::{Change, Job, MarketPayment, Selection, Total};
 use assay_market_client::{
     pull, verify_pulled, PullEvent, PullOptions, PullReport, PullTarget, SyncEvent,
     MARKET_KEYS_FILE,
@@ -56,8 +55,8 @@ fn pull_trusting(
             retry: options(1 << 20).retry,
             confirm,
         },
+        &mut Job::quiet(),
         &mut |e| events.push(e.clone()),
-        &AtomicBool::new(false),
     );
     (result, events)
 }

@@ -5,9 +5,10 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use assay_core::Job;
 use assay_market_client::{Error, SyncEvent};
 
 use crate::support::{options, Server, Shelf};
@@ -27,6 +28,7 @@ fn a_sync_stopped_by_a_restart_resumes_from_the_recorded_offset() {
         &shelf.rosa,
         None,
         &options(chunk),
+        &mut Job::quiet(),
         &mut |e| {
             if let (
                 None,
@@ -39,7 +41,6 @@ fn a_sync_stopped_by_a_restart_resumes_from_the_recorded_offset() {
                 server.stop();
             }
         },
-        &AtomicBool::new(false),
     );
     assert!(
         matches!(result, Err(Error::Unreachable { .. })),
@@ -61,6 +62,7 @@ fn a_sync_stopped_by_a_restart_resumes_from_the_recorded_offset() {
         &shelf.rosa,
         None,
         &options(chunk),
+        &mut Job::quiet(),
         &mut |e| {
             if let SyncEvent::Bytes {
                 asset_id: a,
@@ -73,7 +75,6 @@ fn a_sync_stopped_by_a_restart_resumes_from_the_recorded_offset() {
                 }
             }
         },
-        &AtomicBool::new(false),
     )
     .unwrap();
     // Only what the server did not hold was sent.

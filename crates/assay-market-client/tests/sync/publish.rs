@@ -2,9 +2,7 @@
 //! verified by the server; a second does nothing; two at once list once; a
 //! revoked approval is withdrawn.
 
-use std::sync::atomic::AtomicBool;
-
-use assay_core::{Change, Library, Selection};
+use assay_core::{Change, Job, Library, Selection};
 use assay_market_client::SyncEvent;
 use serde_json::json;
 
@@ -120,8 +118,8 @@ fn two_syncs_at_once_list_each_asset_once() {
                         &rosa,
                         Some("main"),
                         &options(16 << 10),
+                        &mut Job::quiet(),
                         &mut |_| {},
-                        &AtomicBool::new(false),
                     )
                 })
             })

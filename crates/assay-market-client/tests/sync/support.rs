@@ -4,10 +4,11 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use assay_core::{Actor, Change, Filter, ImportOptions, Library, Role as LibraryRole, Selection};
+use assay_core::{
+    Actor, Change, Filter, ImportOptions, Job, Library, Role as LibraryRole, Selection,
+};
 use assay_market::{add_account, Config, Market, Records};
 use assay_market_client::{Price, Retry, SyncEvent, SyncOptions, SyncReport};
 use assay_market_proto::Role;
@@ -153,8 +154,8 @@ pub fn sync(
         &shelf.rosa,
         None,
         options,
+        &mut Job::quiet(),
         &mut |e| events.push(e.clone()),
-        &AtomicBool::new(false),
     );
     (result, events)
 }
