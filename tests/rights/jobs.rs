@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use assay_core::{
-    Change, Error, Filter, ImportOptions, Job, Progress, Selection, Unit, VerifyOptions,
+    Change, Error, Filter, FixityOptions, ImportOptions, Job, Progress, Selection, Unit,
 };
 
 use crate::manifest::approved_world;
@@ -171,8 +171,8 @@ fn a_fixity_check_reports_bytes_up_to_what_it_planned() {
     let mut on_progress = |p: Progress| seen.push(p);
     let summary = w
         .library
-        .verify_with(
-            &VerifyOptions::default(),
+        .check_fixity_with(
+            &FixityOptions::default(),
             &mut Job::new(&cancel, &mut on_progress),
             &mut |_| {},
         )

@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use assay_core::{FixityStatus, Library, VerifyEvent, VerifyOptions};
+use assay_core::{FixityEvent, FixityOptions, FixityStatus, Library};
 
 use crate::output;
 
@@ -24,10 +24,10 @@ pub fn run(library: &Library, args: Args) -> anyhow::Result<ExitCode> {
     }
     let bar = output::bytes_bar(args.json);
     let mut failure = None;
-    let options = VerifyOptions { jobs: args.jobs };
-    let summary = library.verify(&options, &mut |event| match event {
-        VerifyEvent::Planned { bytes, .. } => bar.set_length(bytes),
-        VerifyEvent::Checked { report, bytes } => {
+    let options = FixityOptions { jobs: args.jobs };
+    let summary = library.check_fixity(&options, &mut |event| match event {
+        FixityEvent::Planned { bytes, .. } => bar.set_length(bytes),
+        FixityEvent::Checked { report, bytes } => {
             bar.inc(bytes);
             if args.json {
                 if let Err(e) = output::json_line(report) {

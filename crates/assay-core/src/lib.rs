@@ -6,8 +6,11 @@
 //! depend on each other in one direction only, lowest first (the order
 //! `tests/layers.rs` enforces):
 //!
-//! `fsio` → `formats` → `catalog` → `identity` → `provenance` → `rights` →
+//! `formats` → `catalog` → `identity` → `provenance` → `rights` →
 //! `ingest` → `exports` → `market` → `setup`
+//!
+//! Below them all sit the crates that need no catalog: `assay-fsio` (files
+//! never half-written, hashing while streaming) and `assay-preview`.
 //!
 //! A group may use any group before it and none after it. The crate root
 //! holds only what every group shares: the error type, the job model, and
@@ -15,7 +18,7 @@
 //!
 //! - [`Library`] opens a library folder (catalog + previews).
 //! - [`Library::import`] runs the ingest pipeline; [`Library::watch`] keeps
-//!   folders imported; [`Library::verify`] checks fixity.
+//!   folders imported; [`Library::check_fixity`] re-hashes every file.
 //! - [`Library::record`] and [`Library::list`] read the catalog as
 //!   [`AssetRecord`]s, the shape `schemas/asset.schema.json` describes.
 //! - [`Library::claim_for_market`] and the other `market` methods keep what
@@ -25,7 +28,6 @@ mod catalog;
 mod error;
 mod exports;
 mod formats;
-mod fsio;
 mod identity;
 mod ingest;
 mod job;
@@ -57,7 +59,7 @@ pub use exports::xmp_check::XmpCheck;
 pub use exports::xmp_sidecar::XmpExport;
 pub use identity::roles::{Action, Permissions, Role, RoleInfo};
 pub use identity::users::{Actor, User};
-pub use ingest::fixity::{FixityReport, FixityStatus, VerifyEvent, VerifyOptions, VerifySummary};
+pub use ingest::fixity::{FixityEvent, FixityOptions, FixityReport, FixityStatus, FixitySummary};
 pub use ingest::import::{FileReport, FileStatus, ImportEvent, ImportOptions, ImportSummary};
 pub use ingest::watch::{WatchEvent, WatchOptions};
 pub use job::{Job, Progress, Unit};

@@ -12,7 +12,6 @@ use std::path::Path;
 
 /// The groups, lowest first.
 const ORDER: &[&str] = &[
-    "fsio",
     "formats",
     "catalog",
     "identity",
@@ -181,7 +180,7 @@ fn an_upward_reference_and_a_group_out_of_order_are_named() {
         Source {
             group: "formats".into(),
             path: "formats/exif.rs".into(),
-            text: "use crate::error::Result;\nuse crate::{fsio::atomic, rights::licenses};\n"
+            text: "use crate::error::Result;\nuse crate::{formats::media, rights::licenses};\n"
                 .into(),
         },
         Source {

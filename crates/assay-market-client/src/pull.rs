@@ -12,10 +12,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use assay_core::{keys, verify_manifest, Job, Unit};
+use assay_fsio::atomic;
+use assay_fsio::hashing::{Hashing, HashingWriter};
 use assay_market_proto::keys::KeyList;
 use assay_market_proto::purchases::{EscrowState, Purchase, PurchaseFiles};
 use ed25519_dalek::VerifyingKey;
@@ -476,24 +478,20 @@ fn fetch_into(api: &Api, link: &str, part: &Path, entry: &Entry) -> Result<(), F
     loop {
         attempt += 1;
         let file = File::create(part).map_err(|e| Fetch::Fatal(io(part, e)))?;
-        let mut sink = Hashing {
-            out: BufWriter::new(file),
-            hasher: Sha256::new(),
-            len: 0,
-        };
+        let mut sink = HashingWriter::new(BufWriter::new(file));
         // One byte more than the manifest says, so a longer file is seen.
         let last = match api.get_to(link, entry.size_bytes.saturating_add(1), &mut sink) {
             Ok(reply) if reply.status == 200 => {
-                let file = sink
-                    .out
+                let arrived = sink.written();
+                let (out, actual) = sink.finish();
+                let file = out
                     .into_inner()
                     .map_err(|e| Fetch::Fatal(io(part, e.into_error())))?;
                 file.sync_all().map_err(|e| Fetch::Fatal(io(part, e)))?;
-                let actual = format!("sha256:{}", hex::encode(sink.hasher.finalize()));
-                return if sink.len != entry.size_bytes {
+                return if arrived != entry.size_bytes {
                     Err(Fetch::Mismatch(format!(
-                        "{} bytes arrived, but the manifest says {}",
-                        sink.len, entry.size_bytes
+                        "{arrived} bytes arrived, but the manifest says {}",
+                        entry.size_bytes
                     )))
                 } else if actual != entry.checksum {
                     Err(Fetch::Mismatch(format!(
@@ -527,29 +525,9 @@ fn fetch_into(api: &Api, link: &str, part: &Path, entry: &Entry) -> Result<(), F
     }
 }
 
-/// A writer that hashes and counts what goes through it.
-struct Hashing<W> {
-    out: W,
-    hasher: Sha256,
-    len: u64,
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.out.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.len += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
-}
-
 /// Whether the file at `path` is `entry`'s: its size, then its SHA-256.
 fn check_file(path: &Path, entry: &Entry) -> std::result::Result<(), String> {
-    let mut file = File::open(path).map_err(|e| e.to_string())?;
+    let file = File::open(path).map_err(|e| e.to_string())?;
     let size = file.metadata().map_err(|e| e.to_string())?.len();
     if size != entry.size_bytes {
         return Err(format!(
@@ -557,17 +535,9 @@ fn check_file(path: &Path, entry: &Entry) -> std::result::Result<(), String> {
             entry.size_bytes
         ));
     }
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0; 1 << 20];
-    loop {
-        match file.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => hasher.update(&buffer[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.to_string()),
-        }
-    }
-    let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
+    let mut file = Hashing::new(file);
+    file.drain(1 << 20).map_err(|e| e.to_string())?;
+    let actual = file.checksum();
     if actual != entry.checksum {
         return Err(format!(
             "checksum {actual}, but the manifest says {}",
@@ -628,14 +598,8 @@ fn entries(manifest: &[u8]) -> Result<Vec<Entry>> {
 
 /// Writes `bytes` as `dir/name` through a temporary name and a rename.
 fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let part = dir.join(format!(".{name}{PART_SUFFIX}"));
-    let written = File::create(&part)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&part, dir.join(name)));
-    written.map_err(|e| {
-        let _ = std::fs::remove_file(&part);
-        io(&part, e)
-    })
+    let target = dir.join(name);
+    atomic::write(&target, bytes).map_err(|e| io(&target, e))
 }
 
 fn sha256(bytes: &[u8]) -> String {

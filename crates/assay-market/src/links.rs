@@ -8,10 +8,10 @@
 //! (readable by the server's user only) and kept across restarts, so links
 //! outlive a restart until they expire.
 
-use std::fs::OpenOptions;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::path::Path;
 
+use assay_fsio::atomic::{self, Existing};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use rand_core::{OsRng, RngCore};
@@ -48,21 +48,14 @@ impl LinkKey {
     pub fn load_or_create(data: &Path) -> io::Result<LinkKey> {
         std::fs::create_dir_all(data)?;
         let path = data.join(KEY_FILE);
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        // Drawn before the file exists, so a failure leaves no empty key.
         let mut key = [0u8; 32];
         OsRng
             .try_fill_bytes(&mut key)
             .map_err(|e| io::Error::other(e.to_string()))?;
-        match options.open(&path) {
-            Ok(mut file) => {
-                file.write_all(&key)?;
-                file.sync_all()?;
-                Ok(LinkKey(key))
-            }
+        // Whole or not at all (0600, fsynced, linked into place), and never
+        // over a key another process made first: then that one is used.
+        match atomic::write_secret(&path, &key, Existing::Keep) {
+            Ok(()) => Ok(LinkKey(key)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 let mut bytes = Vec::with_capacity(32);
                 std::fs::File::open(&path)?.read_to_end(&mut bytes)?;

@@ -6,8 +6,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use assay_fsio::hashing::Hashing;
 use assay_market_proto::ErrorCode;
-use sha2::{Digest, Sha256};
 
 use crate::app::App;
 use crate::clock;
@@ -79,12 +79,10 @@ pub(crate) async fn run(app: Arc<App>) {
 /// when it matches, makes it the asset's blob. A mismatch discards the
 /// bytes and forgets the upload. The caller holds the upload's lock.
 pub(crate) fn finish(app: &App, upload: &Upload) -> Result<(), ApiError> {
-    let mut part = app.blobs.read_part(&upload.id)?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut part, &mut hasher)
+    let mut part = Hashing::new(app.blobs.read_part(&upload.id)?);
+    part.drain(1 << 20)
         .map_err(|e| ApiError::internal(format!("reading upload {}: {e}", upload.id)))?;
-    drop(part);
-    let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
+    let actual = part.checksum();
     if actual != upload.checksum {
         app.blobs.discard_part(&upload.id)?;
         app.records.remove_upload(&upload.id)?;

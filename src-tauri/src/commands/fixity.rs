@@ -2,7 +2,7 @@
 //! throttled progress and cancel. The core records each location's status,
 //! so missing and modified files show in the grid afterwards.
 
-use assay_core::{FixityReport, FixityStatus, VerifyEvent, VerifyOptions, VerifySummary};
+use assay_core::{FixityEvent, FixityOptions, FixityReport, FixityStatus, FixitySummary};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -21,19 +21,19 @@ const PROBLEMS_SHOWN: usize = 50;
 #[derive(Debug, Clone, Default, Serialize, specta::Type)]
 pub struct CheckTally {
     pub locations: u64,
-    pub summary: VerifySummary,
+    pub summary: FixitySummary,
     pub problems: Vec<FixityReport>,
 }
 
 impl CheckTally {
     /// Counts `event`; returns the path it checked, if it checked one.
-    fn on(&mut self, event: VerifyEvent) -> Option<String> {
+    fn on(&mut self, event: FixityEvent) -> Option<String> {
         match event {
-            VerifyEvent::Planned { locations, .. } => {
+            FixityEvent::Planned { locations, .. } => {
                 self.locations = locations;
                 None
             }
-            VerifyEvent::Checked { report, bytes } => {
+            FixityEvent::Checked { report, bytes } => {
                 self.summary.count(report.status, bytes);
                 if report.status != FixityStatus::Ok && self.problems.len() < PROBLEMS_SHOWN {
                     self.problems.push(report.clone());
@@ -55,11 +55,11 @@ pub async fn check_files(
     state: State<'_, AppState>,
     job: u32,
     on_progress: Channel<CheckProgress>,
-) -> AppResult<VerifySummary> {
+) -> AppResult<FixitySummary> {
     let library = state.library()?;
     run_job(&state, job, on_progress, "check", move |job, stream| {
-        let options = VerifyOptions { jobs: 0 };
-        let summary = library.verify_with(&options, job, &mut |event| {
+        let options = FixityOptions { jobs: 0 };
+        let summary = library.check_fixity_with(&options, job, &mut |event| {
             stream.tell(|update| {
                 if let Some(path) = update.detail.on(event) {
                     update.current = Some(path);

@@ -44,7 +44,7 @@ export const commands = {
 	 *  Re-hashes every location of every asset. `job` is the front end's
 	 *  number for `cancel_job`.
 	 */
-	checkFiles: (job: number, onProgress: Channel<JobUpdate<CheckTally>>) => typedError<VerifySummary, AppError>(__TAURI_INVOKE("check_files", { job, onProgress })),
+	checkFiles: (job: number, onProgress: Channel<JobUpdate<CheckTally>>) => typedError<FixitySummary, AppError>(__TAURI_INVOKE("check_files", { job, onProgress })),
 	/**
 	 *  Applies every change to every asset of `asset_ids`, or to none, as the
 	 *  window's job `job`: progress in assets, and a cancel that leaves the
@@ -224,7 +224,7 @@ export type AuditWritten = {
  */
 export type CheckTally = {
 	locations: number,
-	summary: VerifySummary,
+	summary: FixitySummary,
 	problems: FixityReport[],
 };
 
@@ -387,6 +387,14 @@ export type FixityStatus = "ok" |
 "modified" | 
 /**  The file is gone or cannot be read. */
 "missing";
+
+export type FixitySummary = {
+	ok: number,
+	modified: number,
+	missing: number,
+	bytes_read: number,
+	cancelled: boolean,
+};
 
 export type Gps = {
 	/**  Signed decimal degrees, north positive. */
@@ -815,14 +823,6 @@ export type User = {
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
-
-export type VerifySummary = {
-	ok: number,
-	modified: number,
-	missing: number,
-	bytes_read: number,
-	cancelled: boolean,
-};
 
 /**  Watching stopped: a folder went away or could not be watched. */
 export type WatchFailed = {

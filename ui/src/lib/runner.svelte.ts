@@ -40,7 +40,7 @@ export function cancelError(error: unknown): boolean {
   return error instanceof CommandError && error.code === "cancelled";
 }
 
-/** A summary that says the job stopped early (`ImportSummary`, `VerifySummary`). */
+/** A summary that says the job stopped early (`ImportSummary`, `FixitySummary`). */
 export function stoppedEarly(result: unknown): boolean {
   return typeof result === "object" && result !== null && (result as { cancelled?: unknown }).cancelled === true;
 }

@@ -23,6 +23,8 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
+use assay_fsio::atomic;
+use assay_fsio::hashing;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use rusqlite::Connection;
@@ -35,8 +37,6 @@ use crate::catalog::library::Library;
 use crate::error::{Error, Result};
 use crate::exports::manifest::{context, RefusedAsset};
 use crate::formats::one_pass::Stamp;
-use crate::fsio::atomic;
-use crate::fsio::hashing;
 use crate::identity::keys;
 use crate::identity::roles::Action;
 use crate::identity::users::Actor;

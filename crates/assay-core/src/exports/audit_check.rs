@@ -9,6 +9,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
+use assay_fsio::hashing::Hashing;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use ed25519_dalek::VerifyingKey;
@@ -18,7 +19,6 @@ use serde_json::Value;
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
 use crate::exports::audit::{INDEX, INDEX_SCHEMA, SIGNERS};
-use crate::fsio::hashing::Hashing;
 use crate::identity::keys;
 use crate::identity::users;
 use crate::provenance::batch::Proof;

@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
+use assay_fsio::atomic;
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -20,7 +21,6 @@ use sha2::{Digest, Sha256};
 use crate::catalog::assets::now;
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
-use crate::fsio::atomic;
 use crate::identity::roles::{Action, Role};
 use crate::identity::users::Actor;
 use crate::job::Job;

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use assay_fsio::atomic;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -12,7 +13,6 @@ use crate::catalog::library::Library;
 use crate::catalog::record::{AssetRecord, LocationStatus};
 use crate::error::{Error, Result};
 use crate::formats::xmp::{ASSAY_NS, DC, IPTC_CORE, PLUS, XMP_RIGHTS};
-use crate::fsio::atomic;
 use crate::job::Job;
 use crate::rights::edit::Selection;
 use crate::rights::licenses::{IptcDataMining, Taxonomy};

@@ -7,10 +7,11 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
+use assay_fsio::hashing::Hashing;
+
 use crate::formats::media::{self, SNIFF_LEN};
 use crate::formats::pii::PiiScanner;
 use crate::formats::text::RowCounter;
-use crate::fsio::hashing::Hashing;
 
 /// Images up to this size are held in memory for EXIF and previews.
 pub const IN_MEMORY_LIMIT: u64 = 256 << 20;

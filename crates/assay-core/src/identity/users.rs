@@ -12,6 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
+use assay_fsio::atomic::{self, Existing};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -19,7 +20,6 @@ use serde::Serialize;
 use crate::catalog::assets::now;
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
-use crate::fsio::atomic::{self, Existing};
 use crate::identity::keys::{self, KdfParams, KeyId, PreparedKey};
 use crate::identity::roles::{self, Action, Role};
 

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
+use assay_fsio::describe_io;
 use crossbeam_channel::bounded;
 use serde::Serialize;
 
@@ -13,7 +14,6 @@ use crate::catalog::library::Library;
 use crate::catalog::record::LocationStatus;
 use crate::error::Result;
 use crate::formats::one_pass;
-use crate::fsio::describe_io;
 use crate::ingest::import::worker_count;
 use crate::job::{Job, Unit};
 
@@ -42,7 +42,7 @@ pub struct FixityReport {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct VerifySummary {
+pub struct FixitySummary {
     pub ok: u64,
     pub modified: u64,
     pub missing: u64,
@@ -50,9 +50,9 @@ pub struct VerifySummary {
     pub cancelled: bool,
 }
 
-impl VerifySummary {
+impl FixitySummary {
     /// Counts one location checked, as a running tally of
-    /// [`VerifyEvent::Checked`] events does.
+    /// [`FixityEvent::Checked`] events does.
     pub fn count(&mut self, status: FixityStatus, bytes: u64) {
         match status {
             FixityStatus::Ok => self.ok += 1,
@@ -63,7 +63,7 @@ impl VerifySummary {
     }
 }
 
-pub enum VerifyEvent<'a> {
+pub enum FixityEvent<'a> {
     /// How many locations and bytes the run will check.
     Planned { locations: u64, bytes: u64 },
     Checked {
@@ -73,7 +73,7 @@ pub enum VerifyEvent<'a> {
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct VerifyOptions {
+pub struct FixityOptions {
     /// Worker threads; 0 means one per core.
     pub jobs: usize,
 }
@@ -87,24 +87,24 @@ struct Target {
 
 impl Library {
     /// Re-hashes every location of every asset.
-    pub fn verify(
+    pub fn check_fixity(
         &self,
-        options: &VerifyOptions,
-        on_event: &mut dyn FnMut(VerifyEvent),
-    ) -> Result<VerifySummary> {
-        self.verify_with(options, &mut Job::quiet(), on_event)
+        options: &FixityOptions,
+        on_event: &mut dyn FnMut(FixityEvent),
+    ) -> Result<FixitySummary> {
+        self.check_fixity_with(options, &mut Job::quiet(), on_event)
     }
 
-    /// [`Library::verify`] as a job: progress in bytes (of the sizes the
+    /// [`Library::check_fixity`] as a job: progress in bytes (of the sizes the
     /// catalog holds, so a missing file counts as checked) and, when
     /// cancelled, a stop after the files in flight, every status found kept
     /// and the summary saying `cancelled`.
-    pub fn verify_with(
+    pub fn check_fixity_with(
         &self,
-        options: &VerifyOptions,
+        options: &FixityOptions,
         job: &mut Job,
-        on_event: &mut dyn FnMut(VerifyEvent),
-    ) -> Result<VerifySummary> {
+        on_event: &mut dyn FnMut(FixityEvent),
+    ) -> Result<FixitySummary> {
         let conn = self.connect()?;
         let targets: Vec<Target> = {
             let mut stmt = conn.prepare(
@@ -122,7 +122,7 @@ impl Library {
             rows.collect::<rusqlite::Result<_>>()?
         };
         let planned: u64 = targets.iter().map(|t| t.size).sum();
-        on_event(VerifyEvent::Planned {
+        on_event(FixityEvent::Planned {
             locations: targets.len() as u64,
             bytes: planned,
         });
@@ -133,7 +133,7 @@ impl Library {
         let (job_tx, job_rx) = bounded::<Target>(jobs * 2);
         let (out_tx, out_rx) = bounded::<Checked>(64);
         let mut done = 0u64;
-        let mut summary = VerifySummary::default();
+        let mut summary = FixitySummary::default();
         std::thread::scope(|scope| -> Result<()> {
             scope.spawn(move || {
                 for t in targets {
@@ -169,7 +169,7 @@ impl Library {
                     FixityStatus::Missing => LocationStatus::Missing,
                 };
                 assets::set_location_status(&conn, &path, status)?;
-                on_event(VerifyEvent::Checked {
+                on_event(FixityEvent::Checked {
                     report: &report,
                     bytes,
                 });

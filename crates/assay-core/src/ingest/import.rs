@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
+use assay_fsio::{atomic, describe_io};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use serde::Serialize;
 
@@ -23,7 +24,6 @@ use crate::catalog::assets::{self, LocationChange, NewAsset};
 use crate::catalog::library::{Library, PREVIEWS_DIR};
 use crate::error::{Error, Result};
 use crate::formats::one_pass::{self, Stamp};
-use crate::fsio::{atomic, describe_io};
 use crate::identity::roles::Action;
 use crate::identity::users::Actor;
 use crate::ingest::analyze::{analyze, Analysis};

@@ -56,7 +56,7 @@ pub struct Imported {
 enum SidecarError {
     #[error("larger than {} MiB", MAX_SIDECAR >> 20)]
     TooLarge,
-    #[error("{}", crate::fsio::describe_io(.0))]
+    #[error("{}", assay_fsio::describe_io(.0))]
     Io(std::io::Error),
     #[error(transparent)]
     Xmp(#[from] XmpError),

@@ -66,7 +66,7 @@ pub(crate) fn walk(
             Err(e) => {
                 if !found(Found::Failed {
                     path: root.clone(),
-                    error: crate::fsio::describe_io(&e),
+                    error: assay_fsio::describe_io(&e),
                 }) {
                     return;
                 }
@@ -111,7 +111,7 @@ pub(crate) fn walk(
                     path: e.path().map(Path::to_owned).unwrap_or_else(|| root.clone()),
                     error: e
                         .io_error()
-                        .map(crate::fsio::describe_io)
+                        .map(assay_fsio::describe_io)
                         .unwrap_or_else(|| e.to_string()),
                 },
             };

@@ -5,12 +5,12 @@
 //! token keeps the token in a file of the library's own, never in the
 //! catalog.
 
+use assay_fsio::atomic::{self, Existing};
 use rusqlite::params;
 use serde::Serialize;
 
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
-use crate::fsio::atomic::{self, Existing};
 use crate::market::sync::{check_market_name, Market};
 
 /// Where pasted market tokens are kept, one file per market.

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use assay_fsio::atomic;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -12,7 +13,6 @@ use sha2::{Digest, Sha256};
 use crate::catalog::assets::now;
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
-use crate::fsio::atomic;
 use crate::identity::roles::Action;
 use crate::identity::users::Actor;
 

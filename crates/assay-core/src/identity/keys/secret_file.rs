@@ -21,6 +21,7 @@ use std::io;
 use std::path::Path;
 
 use argon2::{Algorithm, Argon2, Params, Version};
+use assay_fsio::atomic::{self, Existing};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -30,8 +31,6 @@ use rand_core::{OsRng, RngCore};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
-
-use crate::fsio::atomic::{self, Existing};
 
 use super::{key_id, KeyError, KeyId};
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// Bytes written beside their target, not yet in place. Dropping it
 /// without [`Staged::put`] removes the temporary file.
-pub(crate) struct Staged {
+pub struct Staged {
     temp: PathBuf,
     target: PathBuf,
     put: bool,
@@ -20,7 +20,7 @@ pub(crate) struct Staged {
 /// Writes `bytes` beside `target`; [`Staged::put`] moves them into place.
 /// For a caller that must do something else (commit a transaction) between
 /// the two.
-pub(crate) fn stage(target: &Path, bytes: &[u8]) -> io::Result<Staged> {
+pub fn stage(target: &Path, bytes: &[u8]) -> io::Result<Staged> {
     let staged = Staged::beside(target)?;
     let mut file = OpenOptions::new()
         .write(true)
@@ -33,13 +33,13 @@ pub(crate) fn stage(target: &Path, bytes: &[u8]) -> io::Result<Staged> {
 
 /// A file being written beside its target, for output too large to hold
 /// in memory (an audit package).
-pub(crate) struct Staging {
+pub struct Staging {
     file: File,
     staged: Staged,
 }
 
 impl Staging {
-    pub(crate) fn create(target: &Path) -> io::Result<Staging> {
+    pub fn create(target: &Path) -> io::Result<Staging> {
         let staged = Staged::beside(target)?;
         let file = OpenOptions::new()
             .write(true)
@@ -48,25 +48,25 @@ impl Staging {
         Ok(Staging { file, staged })
     }
 
-    pub(crate) fn file(&self) -> &File {
+    pub fn file(&self) -> &File {
         &self.file
     }
 
     /// Done writing: the bytes are on disk, ready to be put in place.
-    pub(crate) fn close(self) -> io::Result<Staged> {
+    pub fn close(self) -> io::Result<Staged> {
         self.file.sync_all()?;
         Ok(self.staged)
     }
 }
 
 /// Writes `bytes` to `target` in one step as readers see it.
-pub(crate) fn write(target: &Path, bytes: &[u8]) -> io::Result<()> {
+pub fn write(target: &Path, bytes: &[u8]) -> io::Result<()> {
     stage(target, bytes)?.put()
 }
 
 /// What writing a secret does when its target exists already.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Existing {
+pub enum Existing {
     /// Replace it in one rename (a re-encrypted key, a new token).
     Replace,
     /// Keep it and fail with `AlreadyExists`: a key another process wrote
@@ -78,7 +78,7 @@ pub(crate) enum Existing {
 /// folder's permissions apply), in one step as readers see it. The mode is
 /// set when the temporary file is created, so the secret is never readable
 /// by others, even for a moment.
-pub(crate) fn write_secret(target: &Path, bytes: &[u8], existing: Existing) -> io::Result<()> {
+pub fn write_secret(target: &Path, bytes: &[u8], existing: Existing) -> io::Result<()> {
     let staged = Staged::beside(target)?;
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
@@ -117,7 +117,7 @@ impl Staged {
         })
     }
 
-    pub(crate) fn put(mut self) -> io::Result<()> {
+    pub fn put(mut self) -> io::Result<()> {
         std::fs::rename(&self.temp, &self.target)?;
         self.put = true;
         sync_dir(&self.target);

@@ -3,12 +3,14 @@
 //! differ from what was written or checked.
 //!
 //! - [`Hashing`] hashes on the reading thread, for a pass whose only work
-//!   is reading (fixity, import, checking a package).
+//!   is reading (fixity, import, checking a package, an upload received).
+//! - [`HashingWriter`] hashes what is written through it, for bytes that
+//!   arrive from elsewhere (a download).
 //! - [`hashed`] hands each chunk to a SHA-256 thread as well as to its
 //!   caller, so an audit export hashes a file on one core while it writes
 //!   it on another.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::sync::Arc;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -17,14 +19,14 @@ use sha2::{Digest, Sha256};
 const CHUNK: usize = 1 << 20;
 
 /// A reader that hashes every byte it hands out and counts them.
-pub(crate) struct Hashing<R> {
+pub struct Hashing<R> {
     inner: R,
     sha: Sha256,
     read: u64,
 }
 
 impl<R: Read> Hashing<R> {
-    pub(crate) fn new(inner: R) -> Self {
+    pub fn new(inner: R) -> Self {
         Hashing {
             inner,
             sha: Sha256::new(),
@@ -33,12 +35,12 @@ impl<R: Read> Hashing<R> {
     }
 
     /// Bytes read so far.
-    pub(crate) fn read_so_far(&self) -> u64 {
+    pub fn read_so_far(&self) -> u64 {
         self.read
     }
 
     /// Reads to the end in chunks of `chunk` bytes, keeping nothing.
-    pub(crate) fn drain(&mut self, chunk: usize) -> io::Result<()> {
+    pub fn drain(&mut self, chunk: usize) -> io::Result<()> {
         let mut buf = vec![0u8; chunk];
         loop {
             match self.read(&mut buf) {
@@ -51,13 +53,54 @@ impl<R: Read> Hashing<R> {
     }
 
     /// The SHA-256 of every byte read.
-    pub(crate) fn digest(self) -> [u8; 32] {
+    pub fn digest(self) -> [u8; 32] {
         self.sha.finalize().into()
     }
 
     /// The digest as Assay writes checksums: `sha256:<hex>`.
-    pub(crate) fn checksum(self) -> String {
+    pub fn checksum(self) -> String {
         format!("sha256:{}", hex::encode(self.digest()))
+    }
+}
+
+/// A writer that hashes and counts every byte written through it.
+pub struct HashingWriter<W> {
+    inner: W,
+    sha: Sha256,
+    written: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    pub fn new(inner: W) -> Self {
+        HashingWriter {
+            inner,
+            sha: Sha256::new(),
+            written: 0,
+        }
+    }
+
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// The writer, and the digest as Assay writes checksums: `sha256:<hex>`.
+    pub fn finish(self) -> (W, String) {
+        let checksum = format!("sha256:{}", hex::encode(self.sha.finalize()));
+        (self.inner, checksum)
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.sha.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -73,7 +116,7 @@ impl<R: Read> Read for Hashing<R> {
 /// Calls `consume` with a reader over `inner`; returns what it returned,
 /// how many bytes it read, and the SHA-256 of the chunks read from `inner`
 /// (the same bytes, when `consume` reads to the end).
-pub(crate) fn hashed<R: Read, T>(
+pub fn hashed<R: Read, T>(
     inner: R,
     consume: impl FnOnce(&mut dyn Read) -> io::Result<T>,
 ) -> io::Result<(T, u64, [u8; 32])> {
