@@ -9,6 +9,7 @@ mod crash;
 mod import;
 mod read;
 mod sample;
+mod signers;
 mod support;
 mod users;
 mod verify;

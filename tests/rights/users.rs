@@ -177,3 +177,173 @@ fn a_passphrase_changes_without_changing_the_key() {
         .collect();
     assert!(stray.is_empty());
 }
+
+#[test]
+fn a_library_without_a_signed_identity_record_fails_until_an_admin_records_it() {
+    // A library from before the ledger, or one whose ledger was deleted
+    // with the triggers out of the way: its signers cannot be proved.
+    let w = World::new();
+    let db = w.db();
+    db.execute_batch(
+        "DROP TRIGGER identity_events_append_only_delete; DELETE FROM identity_events;",
+    )
+    .unwrap();
+    let report = w.library.verify_provenance().unwrap();
+    assert!(report.breaks.is_empty(), "{:#?}", report.breaks);
+    assert_eq!(report.signers.len(), 1, "{:?}", report.signers);
+    assert!(report.signers[0].contains("no signed identity record"));
+    assert!(!report.holds());
+
+    // A creator's unlock does not record it; an administrator's does, once,
+    // each event marked as backfilled with the user's creation time.
+    w.library.unlock("cy", PASS).unwrap();
+    let count = |db: &rusqlite::Connection| -> i64 {
+        db.query_row("SELECT count(*) FROM identity_events", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(count(&db), 0);
+    w.library.unlock("ada", PASS).unwrap();
+    assert_eq!(count(&db), 3, "the root (ada) and grants to cy and rosa");
+    w.library.unlock("ada", PASS).unwrap();
+    assert_eq!(count(&db), 3, "recorded once");
+    let backfilled: i64 = db
+        .query_row(
+            "SELECT count(*) FROM identity_events
+             WHERE json_extract(body, '$.data.backfilled') = 1
+               AND json_extract(body, '$.data.since') IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(backfilled, 3);
+    let report = w.library.verify_provenance().unwrap();
+    assert!(report.holds(), "{report:?}");
+}
+
+#[test]
+fn the_signed_identity_record_grants_each_user_as_added() {
+    let w = World::new();
+    let report = w.library.verify_provenance().unwrap();
+    assert!(report.holds(), "{report:?}");
+    let db = w.db();
+    let kinds: Vec<(String, String)> = db
+        .prepare(
+            "SELECT kind, json_extract(body, '$.data.user') || ':' ||
+                    json_extract(body, '$.actor.user') FROM identity_events ORDER BY seq",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("root".to_owned(), "ada:ada".to_owned()),
+            ("add_user".to_owned(), "cy:ada".to_owned()),
+            ("add_user".to_owned(), "rosa:ada".to_owned()),
+        ]
+    );
+    // The ledger is append-only, as the events are.
+    let refused = db.execute("DELETE FROM identity_events WHERE seq = 3", []);
+    assert!(refused.is_err());
+}
+
+/// An event on the first asset signed with `key` as `user` in `role`, dated
+/// `at`: what someone holding a key that was rotated out (or revoked) would
+/// forge, claiming a time.
+fn forge(w: &World, user: &str, role: &str, key: &ed25519_dalek::SigningKey, at: &str) {
+    use ed25519_dalek::Signer;
+    use sha2::Digest;
+    let db = w.db();
+    let (asset, asset_id, seq, prev): (i64, String, i64, String) = db
+        .query_row(
+            "SELECT a.id, a.asset_id, e.seq + 1, e.hash FROM assets a JOIN events e ON e.asset = a.id
+             ORDER BY a.id, e.seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    let key_id = assay_core::keys::key_id(&key.verifying_key()).to_string();
+    let body = assay_core::canonical::canonical_json(&serde_json::json!({
+        "v": 1, "asset_id": asset_id, "seq": seq, "kind": "metadata_change", "at": at,
+        "actor": {"user": user, "role": role, "key_id": key_id},
+        "prev": prev, "data": {"note": "forged"},
+    }));
+    let digest = sha2::Sha256::digest(&body);
+    let hash = format!("sha256:{}", hex::encode(digest));
+    db.execute(
+        "INSERT INTO events (asset, seq, kind, body, hash, signature, key_id)
+         VALUES (?1, ?2, 'metadata_change', ?3, ?4, ?5, ?6)",
+        rusqlite::params![
+            asset,
+            seq,
+            String::from_utf8(body).unwrap(),
+            hash,
+            key.sign(&digest).to_bytes().as_slice(),
+            key_id
+        ],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE assets SET provenance_hash = ?1 WHERE id = ?2",
+        rusqlite::params![hash, asset],
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_key_rotated_out_signs_nothing_dated_after_the_rotation() {
+    let w = World::new();
+    let old = crate::tamper::secret(&w, "cy");
+    // Before the rotation, the old key's events verify.
+    forge(&w, "cy", "creator", &old, "2026-01-01T00:00:00.000000Z");
+    assert!(w.library.verify_provenance().unwrap().holds());
+    w.library.rotate_key(&w.ada, "cy", PASS).unwrap();
+    assert!(w.library.verify_provenance().unwrap().holds());
+    forge(&w, "cy", "creator", &old, "2999-01-01T00:00:00.000000Z");
+    let report = w.library.verify_provenance().unwrap();
+    assert_eq!(report.breaks.len(), 1, "{:#?}", report.breaks);
+    assert!(
+        report.breaks[0].problem.contains("after a new key ended"),
+        "{}",
+        report.breaks[0].problem
+    );
+    // The new key acts; the catalog and the ledger agree.
+    w.library.unlock("cy", PASS).unwrap();
+    assert!(report.signers.is_empty(), "{:?}", report.signers);
+}
+
+#[test]
+fn a_revoked_user_signs_nothing_after_and_cannot_act() {
+    let w = World::new();
+    let key = crate::tamper::secret(&w, "cy");
+    w.library.revoke_user(&w.ada, "cy").unwrap();
+    assert!(w.library.verify_provenance().unwrap().holds());
+    let acting = w.library.unlock("cy", PASS);
+    assert!(
+        matches!(&acting, Err(Error::Refused { message, .. }) if message.contains("revoked")),
+        "{acting:?}"
+    );
+    forge(&w, "cy", "creator", &key, "2999-01-01T00:00:00.000000Z");
+    let report = w.library.verify_provenance().unwrap();
+    assert!(
+        report.breaks[0].problem.contains("after revocation ended"),
+        "{}",
+        report.breaks[0].problem
+    );
+    // Only an administrator changes users, and a revoked user stays revoked.
+    let refused = w.library.change_role(&w.rosa, "cy", Role::Steward);
+    assert!(matches!(refused, Err(Error::Refused { .. })), "{refused:?}");
+    let again = w.library.change_role(&w.ada, "cy", Role::Steward);
+    assert!(
+        matches!(
+            again,
+            Err(Error::Refused {
+                rule: "revoked",
+                ..
+            })
+        ),
+        "{again:?}"
+    );
+}

@@ -35,6 +35,13 @@ pub fn show(library: &Library, args: Args) -> anyhow::Result<ExitCode> {
 
 pub fn verify(library: &Library, json: bool) -> anyhow::Result<ExitCode> {
     let report = library.verify_provenance()?;
+    for problem in &report.signers {
+        if json {
+            output::json_line(&serde_json::json!({ "signers": problem }))?;
+        } else {
+            println!("signers: {problem}");
+        }
+    }
     for b in &report.breaks {
         if json {
             output::json_line(b)?;
@@ -43,12 +50,13 @@ pub fn verify(library: &Library, json: bool) -> anyhow::Result<ExitCode> {
         }
     }
     eprintln!(
-        "{} assets, {} events, {} broken chains",
+        "{} assets, {} events, {} broken chains, {} problems with who may sign",
         report.assets,
         report.events,
-        report.breaks.len()
+        report.breaks.len(),
+        report.signers.len()
     );
-    Ok(if report.breaks.is_empty() {
+    Ok(if report.holds() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -1,4 +1,4 @@
-//! `assay user add|ls|key|passwd`.
+//! `assay user add|ls|key|passwd|role|rotate-key|revoke`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +30,24 @@ pub enum Command {
     },
     /// Print a user's public key (PEM), as `assay manifest verify --key` and openssl read it.
     Key { name: String },
+    /// Give a user another role from now on (act as an admin): a signed
+    /// identity event.
+    Role {
+        name: String,
+        #[arg(value_parser = parse_role)]
+        role: Role,
+    },
+    /// Give a user a new key, encrypted under a new passphrase (act as an
+    /// admin): their old key signs nothing from now on; what it signed
+    /// before still verifies.
+    RotateKey {
+        name: String,
+        /// Read the new passphrase from this file (else ASSAY_NEW_PASSPHRASE, else a prompt, twice).
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// Revoke a user (act as an admin): they sign nothing from now on.
+    Revoke { name: String },
     /// Change the acting user's passphrase (`--as NAME`); their key stays the same.
     Passwd {
         /// Read the new passphrase from this file (else ASSAY_NEW_PASSPHRASE, else a prompt, twice).
@@ -103,6 +121,35 @@ pub fn run(library: &Library, who: &Who, command: Command) -> anyhow::Result<Exi
             )?;
             library.change_passphrase(&name, old.as_bytes(), new.as_bytes())?;
             eprintln!("changed the passphrase of {name}; the key is the same");
+        }
+        Command::Role { name, role } => {
+            let admin = who
+                .actor(library)?
+                .context("act as an administrator: --as NAME")?;
+            library.change_role(&admin, &name, role)?;
+            eprintln!("{name} is a {role} from now on");
+        }
+        Command::RotateKey {
+            name,
+            new_passphrase_file,
+        } => {
+            let admin = who
+                .actor(library)?
+                .context("act as an administrator: --as NAME")?;
+            admin.may(assay_core::Action::ManageUsers)?;
+            let passphrase = new_passphrase(
+                new_passphrase_file.as_ref(),
+                &format!("new passphrase for {name}'s new key: "),
+            )?;
+            let user = library.rotate_key(&admin, &name, passphrase.as_bytes())?;
+            eprintln!("{name} signs with key {} from now on", user.key_id);
+        }
+        Command::Revoke { name } => {
+            let admin = who
+                .actor(library)?
+                .context("act as an administrator: --as NAME")?;
+            library.revoke_user(&admin, &name)?;
+            eprintln!("{name} is revoked and signs nothing from now on");
         }
         Command::Key { name } => {
             let key = library.user_public_key(&name)?;

@@ -38,9 +38,8 @@ mod rights;
 mod setup;
 
 /// Modules other crates name by path.
-pub use formats::media;
+pub use formats::{canonical, media};
 pub use identity::keys;
-pub use provenance::canonical;
 pub use rights::{licenses, metadata};
 
 /// Thumbnails and previews, made by their own crate (optimised even in tests).

@@ -820,6 +820,8 @@ export type User = {
 	created_at: string,
 	/**  The admin who added this user; absent for the library's first admin. */
 	created_by: string | null,
+	/**  When an administrator revoked them; a revoked user signs nothing. */
+	revoked_at: string | null,
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };

@@ -245,6 +245,23 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE creators ADD COLUMN user_id INTEGER REFERENCES users(id);
     CREATE UNIQUE INDEX creators_user ON creators(user_id) WHERE user_id IS NOT NULL;
     "#,
+    // 13: the identity ledger (identity/ledger.rs): who may sign, as signed
+    // events chained from the library's root, append-only like `events`.
+    r#"
+    CREATE TABLE identity_events (
+        seq        INTEGER PRIMARY KEY,
+        kind       TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        hash       TEXT NOT NULL,
+        signature  BLOB NOT NULL,
+        key_id     TEXT NOT NULL
+    );
+    CREATE TRIGGER identity_events_append_only_update BEFORE UPDATE ON identity_events
+    BEGIN SELECT RAISE(ABORT, 'identity events are append-only'); END;
+    CREATE TRIGGER identity_events_append_only_delete BEFORE DELETE ON identity_events
+    BEGIN SELECT RAISE(ABORT, 'identity events are append-only'); END;
+    ALTER TABLE users ADD COLUMN revoked_at TEXT;
+    "#,
 ];
 
 /// The catalog version this build writes.
@@ -302,6 +319,7 @@ mod tests {
                 "contracts",
                 "creators",
                 "events",
+                "identity_events",
                 "locations",
                 "market_feed",
                 "market_items",
@@ -319,7 +337,7 @@ mod tests {
         assert_eq!(v, CURRENT_VERSION);
         // A second run finds nothing to do and changes nothing.
         migrate(&mut conn, &path).unwrap();
-        assert_eq!(tables(&conn).len(), 13);
+        assert_eq!(tables(&conn).len(), 14);
     }
 
     #[test]

@@ -21,10 +21,10 @@ use sha2::{Digest, Sha256};
 use crate::catalog::assets::now;
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
+use crate::formats::canonical::{self, canonical_json_into, write_string};
 use crate::identity::roles::{Action, Role};
 use crate::identity::users::Actor;
 use crate::job::Job;
-use crate::provenance::canonical::{self, canonical_json_into, write_string};
 use crate::provenance::chain;
 use crate::provenance::event::{EventKind, Signer};
 use crate::provenance::signed::{self, Schema, Trust};
@@ -624,7 +624,7 @@ fn check_file(asset: &Value, dir: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provenance::canonical::canonical_json;
+    use crate::formats::canonical::canonical_json;
 
     fn entry(optional: bool) -> Entry {
         let some = |s: &str| optional.then(|| s.to_owned());

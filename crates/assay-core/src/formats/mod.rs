@@ -3,6 +3,7 @@
 //! embeds, text and PII scanning. Pure functions of bytes; never opens the
 //! catalog and never fails an import (problems are warnings).
 
+pub mod canonical;
 pub(crate) mod embedded;
 pub(crate) mod exif;
 pub(crate) mod iim;

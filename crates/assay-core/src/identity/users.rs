@@ -21,6 +21,7 @@ use crate::catalog::assets::now;
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
 use crate::identity::keys::{self, KdfParams, KeyId, PreparedKey};
+use crate::identity::ledger;
 use crate::identity::roles::{self, Action, Role};
 
 pub const KEYS_DIR: &str = "keys";
@@ -35,6 +36,8 @@ pub struct User {
     pub created_at: String,
     /// The admin who added this user; absent for the library's first admin.
     pub created_by: Option<String>,
+    /// When an administrator revoked them; a revoked user signs nothing.
+    pub revoked_at: Option<String>,
 }
 
 /// A user whose key is unlocked: who acts, in which role, and the key that
@@ -155,29 +158,62 @@ impl Library {
         }
         let key = keys::generate();
         let key_id = keys::key_id(&key.verifying_key());
+        let library_key = self.existing_library_public_key()?;
         let dir = self.keys_dir();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let path = self.key_file(name);
         keys::write_secret_key(&path, &key, passphrase, &KdfParams::from_env())?;
         let created_at = now();
-        let inserted = tx
-            .execute(
-                "INSERT INTO users (name, role, key_id, public_key, created_at, created_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    name,
-                    role.as_str(),
-                    key_id.as_str(),
-                    key.verifying_key().as_bytes().as_slice(),
-                    created_at,
-                    created_by
-                ],
-            )
-            .and_then(|_| tx.commit());
+        // Who may sign is the signed ledger's to say: the first admin is its
+        // root, every later user a grant by the acting admin.
+        let prepared = PreparedKey::new(&key);
+        let recorded = match acting.filter(|_| existing > 0) {
+            None => ledger::record_root(
+                &tx,
+                &ledger::Signer {
+                    user: name,
+                    role,
+                    key: &prepared,
+                },
+                library_key.as_ref(),
+                None,
+            ),
+            Some(actor) => ledger::record_grant(
+                &tx,
+                &ledger::Signer {
+                    user: &actor.name,
+                    role: actor.role,
+                    key: &actor.key,
+                },
+                &ledger::Granted {
+                    user: name,
+                    role,
+                    key: prepared.verifying_key(),
+                    backfilled_since: None,
+                },
+            ),
+        };
+        let inserted = recorded
+            .and_then(|()| {
+                tx.execute(
+                    "INSERT INTO users (name, role, key_id, public_key, created_at, created_by)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        name,
+                        role.as_str(),
+                        key_id.as_str(),
+                        key.verifying_key().as_bytes().as_slice(),
+                        created_at,
+                        created_by
+                    ],
+                )?;
+                Ok(())
+            })
+            .and_then(|()| Ok(tx.commit()?));
         if let Err(e) = inserted {
             // The catalog is the source of truth: a key without its user row goes.
             let _ = std::fs::remove_file(&path);
-            return Err(e.into());
+            return Err(e);
         }
         Ok(User {
             name: name.to_owned(),
@@ -185,13 +221,114 @@ impl Library {
             key_id: key_id.to_string(),
             created_at,
             created_by: acting.map(|a| a.name.clone()),
+            revoked_at: None,
         })
+    }
+
+    /// Gives `name` the role `role` from now on, as `admin`: a signed
+    /// identity event, and the catalog's row to match.
+    pub fn change_role(&self, admin: &Actor, name: &str, role: Role) -> Result<()> {
+        self.change_user(admin, name, |tx, signer| {
+            ledger::record_role(tx, signer, name, role)?;
+            tx.execute(
+                "UPDATE users SET role = ?1 WHERE name = ?2",
+                params![role.as_str(), name],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Gives `name` a new key, encrypted under `passphrase`, as `admin`:
+    /// their old key signs nothing from now on (what it signed before
+    /// still verifies). For a key that may have leaked.
+    pub fn rotate_key(&self, admin: &Actor, name: &str, passphrase: &[u8]) -> Result<User> {
+        let key = keys::generate();
+        let path = self.key_file(name);
+        let staged = path.with_extension("key.new");
+        keys::write_secret_key(&staged, &key, passphrase, &KdfParams::from_env())?;
+        let changed = self.change_user(admin, name, |tx, signer| {
+            ledger::record_key(tx, signer, name, &key.verifying_key())?;
+            tx.execute(
+                "UPDATE users SET key_id = ?1, public_key = ?2 WHERE name = ?3",
+                params![
+                    keys::key_id(&key.verifying_key()).as_str(),
+                    key.verifying_key().as_bytes().as_slice(),
+                    name
+                ],
+            )?;
+            Ok(())
+        });
+        // The catalog commits first; the key file follows it, renamed in one
+        // step. A crash between the two leaves the new key beside the old
+        // one, under the name `NAME.key.new`.
+        match changed {
+            Ok(()) => std::fs::rename(&staged, &path).map_err(|e| Error::io(&path, e))?,
+            Err(e) => {
+                let _ = std::fs::remove_file(&staged);
+                return Err(e);
+            }
+        }
+        self.users()?
+            .into_iter()
+            .find(|u| u.name == name)
+            .ok_or_else(|| Error::UnknownUser(name.to_owned()))
+    }
+
+    /// Revokes `name`, as `admin`: they sign nothing from now on; what they
+    /// signed before still verifies.
+    pub fn revoke_user(&self, admin: &Actor, name: &str) -> Result<()> {
+        self.change_user(admin, name, |tx, signer| {
+            ledger::record_revocation(tx, signer, name)?;
+            tx.execute(
+                "UPDATE users SET revoked_at = ?1 WHERE name = ?2",
+                params![now(), name],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Runs `change` on user `name` in one transaction, as `admin`, who
+    /// may manage users; `name` must exist and not be revoked.
+    fn change_user(
+        &self,
+        admin: &Actor,
+        name: &str,
+        change: impl FnOnce(&rusqlite::Transaction, &ledger::Signer) -> Result<()>,
+    ) -> Result<()> {
+        admin.may(Action::ManageUsers)?;
+        let mut conn = self.connect()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let revoked: Option<Option<String>> = tx
+            .query_row(
+                "SELECT revoked_at FROM users WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match revoked {
+            None => return Err(Error::UnknownUser(name.to_owned())),
+            Some(Some(at)) => {
+                return Err(Error::refused(
+                    "revoked",
+                    format!("{name} was revoked at {at}; add them again under a new name"),
+                ))
+            }
+            Some(None) => {}
+        }
+        let signer = ledger::Signer {
+            user: &admin.name,
+            role: admin.role,
+            key: &admin.key,
+        };
+        change(&tx, &signer)?;
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn users(&self) -> Result<Vec<User>> {
         let conn = self.connect()?;
         let mut stmt = conn.prepare(
-            "SELECT u.name, u.role, u.key_id, u.created_at, c.name
+            "SELECT u.name, u.role, u.key_id, u.created_at, c.name, u.revoked_at
              FROM users u LEFT JOIN users c ON c.id = u.created_by ORDER BY u.id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -201,17 +338,19 @@ impl Library {
                 r.get(2)?,
                 r.get(3)?,
                 r.get(4)?,
+                r.get(5)?,
             ))
         })?;
         let mut users = Vec::new();
         for row in rows {
-            let (name, role, key_id, created_at, created_by) = row?;
+            let (name, role, key_id, created_at, created_by, revoked_at) = row?;
             users.push(User {
                 role: parse_role(&role)?,
                 name,
                 key_id,
                 created_at,
                 created_by,
+                revoked_at,
             });
         }
         Ok(users)
@@ -239,16 +378,33 @@ impl Library {
         Ok(())
     }
 
-    /// Unlocks user `name`'s key with `passphrase`, to act as them.
+    /// Unlocks user `name`'s key with `passphrase`, to act as them. The
+    /// signed identity ledger must grant them their role and key; a library
+    /// made before the ledger gets it now, when an administrator unlocks.
     pub fn unlock(&self, name: &str, passphrase: &[u8]) -> Result<Actor> {
         let (id, role, key) = self.user_key(name, passphrase)?;
-        Ok(Actor {
+        let actor = Actor {
             id,
             name: name.to_owned(),
             role,
             key_id: keys::key_id(&key.verifying_key()),
             key: PreparedKey::new(&key),
-        })
+        };
+        let mut conn = self.connect()?;
+        if role == Role::Admin && !ledger::exists(&conn)? {
+            let library_key = self.existing_library_public_key()?;
+            ledger::backfill(
+                &mut conn,
+                &ledger::Signer {
+                    user: name,
+                    role,
+                    key: &actor.key,
+                },
+                library_key.as_ref(),
+            )?;
+        }
+        ledger::check_standing(&conn, name, role, actor.key_id.as_str())?;
+        Ok(actor)
     }
 
     /// `name`'s id, role and key, decrypted with `passphrase` and checked

@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 use crate::catalog::assets::now;
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
-use crate::provenance::batch::{self};
-use crate::provenance::canonical::canonical_json;
+use crate::formats::canonical::canonical_json;
+use crate::provenance::batch;
 use crate::provenance::event::{compose, seal, Auth, Composed, EventKind, Sealed, Signer};
 use crate::provenance::merkle::{Hash, Tree};
 

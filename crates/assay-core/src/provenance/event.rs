@@ -2,7 +2,7 @@
 //! canonical form, hashed and signed (sealed), and how it reads back.
 //!
 //! An event is a JSON object in canonical form (RFC 8785, see
-//! [`crate::provenance::canonical`]):
+//! [`crate::formats::canonical`]):
 //!
 //! ```json
 //! {"v":1,"asset_id":"…","seq":3,"kind":"approval","at":"2026-…Z",
@@ -25,10 +25,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::formats::canonical::{canonical_json, write_string};
 use crate::identity::keys::{self, KeyId, PreparedKey};
 use crate::identity::roles::Action;
 use crate::identity::users::Actor;
-use crate::provenance::canonical::{canonical_json, write_string};
 use crate::provenance::merkle::Hash;
 
 pub(crate) const VERSION: u64 = 1;
@@ -268,7 +268,7 @@ pub(crate) struct BodyActor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provenance::canonical::canonical_json;
+    use crate::formats::canonical::canonical_json;
     use serde_json::json;
 
     #[test]

@@ -1,9 +1,8 @@
 //! The signed, hash-chained trail: events composed, sealed and appended to
-//! an asset's chain, batches signed once over a Merkle root, canonical JSON,
+//! an asset's chain, batches signed once over a Merkle root,
 //! signed documents, and verification from signatures alone.
 
 pub(crate) mod batch;
-pub mod canonical;
 pub(crate) mod chain;
 pub(crate) mod event;
 pub(crate) mod merkle;

@@ -11,10 +11,10 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::formats::canonical::{canonical_json, canonical_json_except, canonical_json_into};
 use crate::identity::keys;
 use crate::identity::roles::Role;
 use crate::identity::users::Actor;
-use crate::provenance::canonical::{canonical_json, canonical_json_except, canonical_json_into};
 
 /// The `library` and `signer` members: who made the document, and when.
 pub(crate) fn identity(library: &VerifyingKey, actor: &Actor, at: &str) -> (Value, Value) {

@@ -9,12 +9,13 @@ use rusqlite::Connection;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::catalog::assets::{self};
+use crate::catalog::assets;
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
-use crate::identity::keys::{self};
+use crate::identity::keys;
+use crate::identity::ledger::{self, Standing};
 use crate::identity::roles::{self, Role};
-use crate::identity::users::{self};
+use crate::identity::users;
 use crate::provenance::batch::{self, Book};
 use crate::provenance::event::{Body, Event, EventKind, LIBRARY_ROLE, VERSION};
 use crate::provenance::merkle::Hash;
@@ -34,6 +35,16 @@ pub struct ProvenanceReport {
     pub events: u64,
     /// The first break of each broken chain.
     pub breaks: Vec<Break>,
+    /// Where who may sign does not hold: the signed identity ledger is
+    /// broken, missing, or the catalog's users depart from it.
+    pub signers: Vec<String>,
+}
+
+impl ProvenanceReport {
+    /// Every chain holds and so does the record of who may sign.
+    pub fn holds(&self) -> bool {
+        self.breaks.is_empty() && self.signers.is_empty()
+    }
 }
 
 struct Signed {
@@ -83,7 +94,7 @@ impl Library {
     /// is its last event. Reports the first break of each chain.
     pub fn verify_provenance(&self) -> Result<ProvenanceReport> {
         let conn = self.connect()?;
-        let signers = Signers::load(self, &conn)?;
+        let (signers, signer_problems) = Signers::load(self, &conn)?;
         // Signatures are checked by one thread per core while this thread
         // walks the chains, in batches (ed25519 batch verification).
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -138,6 +149,7 @@ impl Library {
         report
             .breaks
             .dedup_by(|later, first| later.asset_id == first.asset_id);
+        report.signers = signer_problems;
         Ok(report)
     }
 }
@@ -404,36 +416,83 @@ impl Chain {
     }
 }
 
-/// The keys that may sign: every user's (by name: key id, role, key), and
-/// the library's (key id, key).
+/// The keys that may sign: every user's standings (by name: the role and
+/// key of each span, and when it ended), and the library's (key id, key).
 pub(crate) struct Signers {
-    users: HashMap<String, (String, Role, VerifyingKey)>,
+    users: HashMap<String, Vec<Standing>>,
     library: Option<(String, VerifyingKey)>,
 }
 
 impl Signers {
+    /// Signers that each hold one standing that never ended (an audit
+    /// package's, by name: key id, role, key).
     pub(crate) fn new(
         users: HashMap<String, (String, Role, VerifyingKey)>,
         library: Option<(String, VerifyingKey)>,
     ) -> Self {
+        let users = users
+            .into_iter()
+            .map(|(name, (key_id, role, key))| {
+                let open = Standing {
+                    role,
+                    key_id,
+                    key,
+                    until: None,
+                };
+                (name, vec![open])
+            })
+            .collect();
         Signers { users, library }
     }
 
-    fn load(library: &Library, conn: &Connection) -> Result<Self> {
+    /// Who could sign, from the signed identity ledger alone, and every way
+    /// the library departs from it (a broken ledger, a user the catalog
+    /// holds that the ledger does not grant as it is, a swapped library key).
+    fn load(library: &Library, conn: &Connection) -> Result<(Self, Vec<String>)> {
+        let (record, broken) = ledger::replay(conn)?;
+        let mut problems: Vec<String> = broken.into_iter().collect();
         let mut users = HashMap::new();
-        let mut stmt = conn.prepare("SELECT name, role, key_id, public_key FROM users")?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let name: String = row.get(0)?;
-            let role = users::parse_role(&row.get::<_, String>(1)?)?;
-            let key = users::verifying_key(&row.get::<_, Vec<u8>>(3)?, &name)?;
-            users.insert(name, (row.get(2)?, role, key));
+        if record.len == 0 {
+            if Library::has_users(conn)? {
+                problems.push(
+                    "the library's users have no signed identity record, so who may sign cannot be proved; an administrator's next unlock records it".into(),
+                );
+                // Judged as the catalog says, so each chain is still checked.
+                let mut stmt = conn.prepare("SELECT name, role, key_id, public_key FROM users")?;
+                let mut rows = stmt.query([])?;
+                while let Some(row) = rows.next()? {
+                    let name: String = row.get(0)?;
+                    let open = Standing {
+                        role: users::parse_role(&row.get::<_, String>(1)?)?,
+                        key_id: row.get(2)?,
+                        key: users::verifying_key(&row.get::<_, Vec<u8>>(3)?, &name)?,
+                        until: None,
+                    };
+                    users.insert(name, vec![open]);
+                }
+            }
+        } else {
+            problems.extend(record.departures(conn)?);
+            users = record.users;
         }
-        let library = library.existing_library_public_key()?.map(|key| {
+        let library_key = library.existing_library_public_key()?.map(|key| {
             let id = keys::key_id(&key).to_string();
             (id, key)
         });
-        Ok(Signers { users, library })
+        if let (Some(pinned), Some((id, _))) = (&record.library_key_id, &library_key) {
+            if pinned != id {
+                problems.push(format!(
+                    "keys/library.key holds key {id}, but the library's root pinned {pinned}"
+                ));
+            }
+        }
+        Ok((
+            Signers {
+                users,
+                library: library_key,
+            },
+            problems,
+        ))
     }
 
     /// The key that must have signed `body`, if its signer could make it.
@@ -460,28 +519,44 @@ impl Signers {
             return Ok(*key);
         }
         let name = body.actor.user.unwrap_or("");
-        let Some((key_id, role, key)) = self.users.get(name) else {
+        let Some(spans) = self.users.get(name) else {
             return Err(format!("event {seq}: signed by unknown user {name:?}"));
         };
-        if body.actor.key_id != key_id {
+        let with_key: Vec<&Standing> = spans
+            .iter()
+            .filter(|s| s.key_id == body.actor.key_id)
+            .collect();
+        if with_key.is_empty() {
             return Err(format!(
                 "event {seq}: signed by key {}, which is not {name}'s key",
                 body.actor.key_id
             ));
         }
-        if body.actor.role != role.as_str() {
+        let Some(standing) = with_key.iter().find(|s| s.role.as_str() == body.actor.role) else {
+            let role = with_key[with_key.len() - 1].role;
             return Err(format!(
                 "event {seq}: records role {} but {name} is a {role}",
                 body.actor.role
             ));
+        };
+        // Times are the signers' own word, in one format, so they compare
+        // as text; a span that ended signs nothing dated after its end.
+        if let Some((until, ended_by)) = &standing.until {
+            if body.at.as_str() >= until.as_str() {
+                return Err(format!(
+                    "event {seq}: signed by {name} at {}, after {ended_by} ended that key and role at {until}",
+                    body.at
+                ));
+            }
         }
-        if !roles::allows(*role, body.kind.action()) {
+        let role = standing.role;
+        if !roles::allows(role, body.kind.action()) {
             return Err(format!(
                 "event {seq}: {kind} by {name}, a {role}, who may not {}",
                 body.kind.action().as_str()
             ));
         }
-        Ok(*key)
+        Ok(standing.key)
     }
 }
 
