@@ -61,6 +61,10 @@ enum Command {
     User(user::Command),
     /// Show an asset's provenance timeline.
     Provenance(provenance::Args),
+    /// Write a signed checkpoint of the whole library (every event and
+    /// identity event, committed in two Merkle tree heads) into
+    /// checkpoints/, which `verify --provenance` checks the catalog against.
+    Checkpoint,
     /// Edit the rights metadata of assets (all or nothing).
     Edit(edit::EditArgs),
     /// Manage creator profiles.
@@ -148,6 +152,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Show(args) => read::show(&library, args),
         Command::User(command) => user::run(&library, &cli.who, command),
         Command::Provenance(args) => provenance::show(&library, args),
+        Command::Checkpoint => provenance::checkpoint(&library, &cli.who),
         Command::Edit(args) => edit::run(&library, &cli.who, args),
         Command::Creator(command) => edit::creator(&library, &cli.who, command),
         Command::Submit(args) => review::run(&library, &cli.who, review::Step::Submit, args),

@@ -33,8 +33,31 @@ pub fn show(library: &Library, args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn verify(library: &Library, json: bool) -> anyhow::Result<ExitCode> {
-    let report = library.verify_provenance()?;
+pub fn verify(
+    library: &Library,
+    checkpoint: Option<&std::path::Path>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let report = match checkpoint {
+        Some(file) => library.verify_provenance_against(Some(file))?,
+        None => library.verify_provenance()?,
+    };
+    // Which checkpoint was trusted, always said.
+    match &report.checkpoint {
+        Some(c) if json => output::json_line(&serde_json::json!({ "checkpoint": c }))?,
+        Some(c) => {
+            eprintln!(
+                "checked against checkpoint {} ({} events, signed by {} at {})",
+                c.path, c.events, c.signer, c.at
+            );
+            for problem in &c.problems {
+                println!("checkpoint: {problem}");
+            }
+        }
+        None => eprintln!(
+            "no checkpoint to check against: chains and signers only (write one with `assay checkpoint`)"
+        ),
+    }
     for problem in &report.signers {
         if json {
             output::json_line(&serde_json::json!({ "signers": problem }))?;
@@ -61,4 +84,18 @@ pub fn verify(library: &Library, json: bool) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+pub fn checkpoint(library: &Library, who: &crate::identity::Who) -> anyhow::Result<ExitCode> {
+    use anyhow::Context;
+    let actor = who
+        .actor(library)?
+        .context("a checkpoint is signed: act as a user with --as NAME")?;
+    let written = library.checkpoint(&actor)?;
+    eprintln!(
+        "checkpoint {}: {} events, {} identity events, {} assets, signed by {}",
+        written.path, written.events, written.identity_events, written.assets, written.signer
+    );
+    println!("{}", written.path);
+    Ok(ExitCode::SUCCESS)
 }

@@ -12,15 +12,20 @@ pub struct Args {
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0)]
     jobs: usize,
-    /// Check every provenance chain (hashes, links, signatures, roles)
-    /// instead of the files.
+    /// Check every provenance chain (hashes, links, signatures, roles), who
+    /// may sign, and that the catalog holds everything the newest checkpoint
+    /// in the library folder saw, instead of the files.
     #[arg(long)]
     provenance: bool,
+    /// With --provenance: check against this checkpoint (one you hold apart
+    /// from the library, with its .heads file beside it) instead.
+    #[arg(long, value_name = "FILE", requires = "provenance")]
+    checkpoint: Option<std::path::PathBuf>,
 }
 
 pub fn run(library: &Library, args: Args) -> anyhow::Result<ExitCode> {
     if args.provenance {
-        return crate::provenance::verify(library, args.json);
+        return crate::provenance::verify(library, args.checkpoint.as_deref(), args.json);
     }
     let bar = output::bytes_bar(args.json);
     let mut failure = None;

@@ -67,6 +67,7 @@ pub use market::activity::{
 };
 pub use market::feed::{FeedRecorded, PaymentRecorded};
 pub use market::sync::{Claimed, Market, MarketAsset, MarketManifest, UploadState, Withdrawal};
+pub use provenance::checkpoint::{Checkpoint, CheckpointCheck, CHECKPOINTS_DIR};
 pub use provenance::event::{Event, EventKind};
 pub use provenance::verify::{Break, ProvenanceReport};
 pub use rights::contracts::Contract;

@@ -69,6 +69,18 @@ fn main() -> anyhow::Result<()> {
         "naive verifier saw {naive} events, not {events}"
     );
 
+    // Anchoring (issue 24): a checkpoint of the whole library, then the
+    // same verification checked against it as well.
+    let started = Instant::now();
+    let written = library.checkpoint(&sam)?;
+    let checkpoint_time = started.elapsed().as_secs_f64();
+    anyhow::ensure!(written.events == events, "{written:?}");
+    let started = Instant::now();
+    let anchored = library.verify_provenance()?;
+    let anchored_time = started.elapsed().as_secs_f64();
+    anyhow::ensure!(anchored.holds(), "{anchored:?}");
+    anyhow::ensure!(anchored.checkpoint.is_some(), "no checkpoint was checked");
+
     let manifest = manifest_figures(&library, &sam, &ada, args.assets, scratch.path())?;
 
     let mut sorted = edits.clone();
@@ -100,6 +112,14 @@ fn main() -> anyhow::Result<()> {
     println!(
         "| peer: naive verifier, one event at a time, one core | {events} events | {naive_time:.3} | {:.0} events/s |",
         events as f64 / naive_time
+    );
+    println!(
+        "| assay checkpoint (two tree heads, the heads list, signed) | {events} events | {checkpoint_time:.3} | {:.0} events/s |",
+        events as f64 / checkpoint_time
+    );
+    println!(
+        "| assay verify --provenance, against that checkpoint too | {events} events | {anchored_time:.3} | {:.0} events/s |",
+        events as f64 / anchored_time
     );
     for (what, seconds) in manifest {
         println!(

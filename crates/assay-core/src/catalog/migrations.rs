@@ -262,6 +262,16 @@ const MIGRATIONS: &[&str] = &[
     BEGIN SELECT RAISE(ABORT, 'identity events are append-only'); END;
     ALTER TABLE users ADD COLUMN revoked_at TEXT;
     "#,
+    // 14: checkpoints (provenance/checkpoint.rs), kept here as well as in
+    // the library folder's checkpoints/; the catalog's copy is never what
+    // verification trusts.
+    r#"
+    CREATE TABLE checkpoints (
+        number  INTEGER PRIMARY KEY,
+        at      TEXT NOT NULL,
+        body    TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The catalog version this build writes.
@@ -316,6 +326,7 @@ mod tests {
             [
                 "assets",
                 "batches",
+                "checkpoints",
                 "contracts",
                 "creators",
                 "events",
@@ -337,7 +348,7 @@ mod tests {
         assert_eq!(v, CURRENT_VERSION);
         // A second run finds nothing to do and changes nothing.
         migrate(&mut conn, &path).unwrap();
-        assert_eq!(tables(&conn).len(), 14);
+        assert_eq!(tables(&conn).len(), 15);
     }
 
     #[test]

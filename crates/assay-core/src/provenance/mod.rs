@@ -4,6 +4,7 @@
 
 pub(crate) mod batch;
 pub(crate) mod chain;
+pub(crate) mod checkpoint;
 pub(crate) mod event;
 pub(crate) mod merkle;
 pub(crate) mod signed;

@@ -17,6 +17,7 @@ use crate::identity::ledger::{self, Standing};
 use crate::identity::roles::{self, Role};
 use crate::identity::users;
 use crate::provenance::batch::{self, Book};
+use crate::provenance::checkpoint::CheckpointCheck;
 use crate::provenance::event::{Body, Event, EventKind, LIBRARY_ROLE, VERSION};
 use crate::provenance::merkle::Hash;
 
@@ -38,12 +39,22 @@ pub struct ProvenanceReport {
     /// Where who may sign does not hold: the signed identity ledger is
     /// broken, missing, or the catalog's users depart from it.
     pub signers: Vec<String>,
+    /// The checkpoint the catalog was checked against (the newest in the
+    /// library folder, or one given), and how the catalog departs from it;
+    /// none when there is no checkpoint to trust.
+    pub checkpoint: Option<CheckpointCheck>,
 }
 
 impl ProvenanceReport {
-    /// Every chain holds and so does the record of who may sign.
+    /// Every chain holds, so does the record of who may sign, and the
+    /// catalog still holds everything the checkpoint saw.
     pub fn holds(&self) -> bool {
-        self.breaks.is_empty() && self.signers.is_empty()
+        self.breaks.is_empty()
+            && self.signers.is_empty()
+            && self
+                .checkpoint
+                .as_ref()
+                .is_none_or(|c| c.problems.is_empty())
     }
 }
 
@@ -93,6 +104,18 @@ impl Library {
     /// user's role could make it; and that each asset's `provenance_hash`
     /// is its last event. Reports the first break of each chain.
     pub fn verify_provenance(&self) -> Result<ProvenanceReport> {
+        let newest = self.latest_checkpoint_file()?;
+        self.verify_provenance_against(newest.as_deref())
+    }
+
+    /// [`Library::verify_provenance`] against the checkpoint at `checkpoint`
+    /// (one a buyer holds, say) instead of the newest in the library folder;
+    /// none checks the chains and signers alone.
+    pub fn verify_provenance_against(
+        &self,
+        checkpoint: Option<&std::path::Path>,
+    ) -> Result<ProvenanceReport> {
+        let checked = checkpoint.map(|p| self.check_checkpoint(p)).transpose()?;
         let conn = self.connect()?;
         let (signers, signer_problems) = Signers::load(self, &conn)?;
         // Signatures are checked by one thread per core while this thread
@@ -150,6 +173,7 @@ impl Library {
             .breaks
             .dedup_by(|later, first| later.asset_id == first.asset_id);
         report.signers = signer_problems;
+        report.checkpoint = checked;
         Ok(report)
     }
 }

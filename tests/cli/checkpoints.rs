@@ -1,0 +1,216 @@
+//! Chain heads committed outside the catalog, attacked the way someone who
+//! can write `library.db` would: SQLite with the append-only triggers
+//! dropped, an older copy of the database put back, a whole library folder
+//! rewritten. `verify --provenance` checks the catalog against the newest
+//! checkpoint in the library folder, or one held apart, and names what
+//! changed.
+
+use std::path::Path;
+use std::process::Output;
+
+use assay_deadline::OutputWithin;
+use rusqlite::Connection;
+
+use crate::support::{stderr, Sandbox, CHILD_LIMIT};
+use crate::users::{ok, setup};
+
+fn as_user(sb: &Sandbox, name: &str, args: &[&str]) -> Output {
+    sb.assay()
+        .args(["--as", name])
+        .args(args)
+        .env("ASSAY_PASSPHRASE", format!("{name} pass"))
+        .env("ASSAY_NEW_PASSPHRASE", "rosa pass")
+        .output_within(CHILD_LIMIT)
+        .unwrap()
+}
+
+/// Two photos cy imported and edited, rosa a rights manager; the asset ids.
+fn library(sb: &Sandbox) -> Vec<String> {
+    sb.add("exif-py/jpg/exif-org/sanyo-vpcg250.jpg", "a.jpg");
+    sb.add("exif-py/jpg/exif-org/kodak-dc210.jpg", "b.jpg");
+    ok(&as_user(
+        sb,
+        "ada",
+        &["user", "add", "rosa", "--role", "rights_manager"],
+    ));
+    ok(&as_user(
+        sb,
+        "cy",
+        &["import", sb.photos().to_str().unwrap()],
+    ));
+    let (assets, _) = sb.json_lines(&["ls"]);
+    let ids: Vec<String> = assets
+        .iter()
+        .map(|a| a["asset_id"].as_str().unwrap().to_owned())
+        .collect();
+    for id in &ids {
+        ok(&as_user(sb, "cy", &["edit", id, "--set", "title=Quay"]));
+    }
+    ids
+}
+
+/// Writes a checkpoint as rosa; returns its path.
+fn checkpoint(sb: &Sandbox) -> String {
+    let out = as_user(sb, "rosa", &["checkpoint"]);
+    ok(&out);
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn db(sb: &Sandbox) -> Connection {
+    Connection::open(sb.library().join("library.db")).unwrap()
+}
+
+/// Verification fails, each of `words` on one `checkpoint:` line, and it
+/// says which checkpoint it trusted.
+fn fails_naming(out: &Output, words: &[&str]) {
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
+    assert!(
+        stderr(out).contains("checked against checkpoint"),
+        "{}",
+        stderr(out)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("checkpoint: ") && words.iter().all(|w| l.contains(w))),
+        "{words:?} not on one line of {stdout}"
+    );
+}
+
+/// Cuts the last event off `asset_id`'s chain and moves its head back, so
+/// the chain itself still links and verifies.
+fn cut_last_event(db: &Connection, asset_id: &str) {
+    db.execute_batch(
+        "DROP TRIGGER IF EXISTS events_append_only_delete;
+         DROP TRIGGER IF EXISTS events_append_only_update;",
+    )
+    .unwrap();
+    let (row, last): (i64, i64) = db
+        .query_row(
+            "SELECT a.id, max(e.seq) FROM assets a JOIN events e ON e.asset = a.id
+             WHERE a.asset_id = ?1 GROUP BY a.id",
+            [asset_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    db.execute(
+        "DELETE FROM events WHERE asset = ?1 AND seq = ?2",
+        [row, last],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE assets SET provenance_hash =
+           (SELECT hash FROM events WHERE asset = ?1 AND seq = ?2) WHERE id = ?1",
+        [row, last - 1],
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_chain_cut_short_after_a_checkpoint_is_named() {
+    let sb = setup();
+    let ids = library(&sb);
+    checkpoint(&sb);
+    let out = sb.run(&["verify", "--provenance"]);
+    ok(&out);
+    assert!(stderr(&out).contains("checked against checkpoint"));
+
+    cut_last_event(&db(&sb), &ids[0]);
+    let out = sb.run(&["verify", "--provenance"]);
+    fails_naming(&out, &[&ids[0], "cut short", "saw event 1", "ends at 0"]);
+}
+
+#[test]
+fn an_asset_dropped_with_its_whole_chain_is_named() {
+    let sb = setup();
+    let ids = library(&sb);
+    checkpoint(&sb);
+    let db = db(&sb);
+    db.execute_batch(
+        "PRAGMA foreign_keys = OFF;
+         DROP TRIGGER events_append_only_delete;",
+    )
+    .unwrap();
+    let row: i64 = db
+        .query_row(
+            "SELECT id FROM assets WHERE asset_id = ?1",
+            [&ids[1]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    for table in ["events", "locations"] {
+        db.execute(&format!("DELETE FROM {table} WHERE asset = ?1"), [row])
+            .unwrap();
+    }
+    db.execute("DELETE FROM assets WHERE id = ?1", [row])
+        .unwrap();
+    // Without the checkpoint, what is left verifies.
+    let out = sb.run(&["verify", "--provenance"]);
+    fails_naming(&out, &[&ids[1], "dropped with its whole chain"]);
+}
+
+#[test]
+fn an_older_copy_of_the_catalog_put_back_is_caught() {
+    let sb = setup();
+    let ids = library(&sb);
+    checkpoint(&sb);
+    let aside = sb.dir.path().join("library.db.old");
+    std::fs::copy(sb.library().join("library.db"), &aside).unwrap();
+    // Later work, committed in a later checkpoint.
+    ok(&as_user(&sb, "cy", &["submit", &ids[0]]));
+    checkpoint(&sb);
+    ok(&sb.run(&["verify", "--provenance"]));
+
+    std::fs::copy(&aside, sb.library().join("library.db")).unwrap();
+    let out = sb.run(&["verify", "--provenance"]);
+    fails_naming(&out, &["older copy"]);
+}
+
+#[test]
+fn a_checkpoint_held_apart_catches_a_rewritten_library_folder() {
+    let sb = setup();
+    let ids = library(&sb);
+    let written = checkpoint(&sb);
+    // A buyer keeps the checkpoint (and its heads list) apart.
+    let held = sb.dir.path().join("held.json");
+    std::fs::copy(&written, &held).unwrap();
+    std::fs::copy(
+        Path::new(&written).with_extension("heads"),
+        held.with_extension("heads"),
+    )
+    .unwrap();
+    // Whoever holds the folder cuts a chain and removes the checkpoints.
+    cut_last_event(&db(&sb), &ids[0]);
+    std::fs::remove_dir_all(sb.library().join("checkpoints")).unwrap();
+    let out = sb.run(&["verify", "--provenance"]);
+    ok(&out);
+    assert!(
+        stderr(&out).contains("no checkpoint to check against"),
+        "{}",
+        stderr(&out)
+    );
+    let out = sb.run(&[
+        "verify",
+        "--provenance",
+        "--checkpoint",
+        held.to_str().unwrap(),
+    ]);
+    fails_naming(&out, &[&ids[0], "cut short"]);
+}
+
+#[test]
+fn an_altered_checkpoint_is_not_trusted() {
+    let sb = setup();
+    library(&sb);
+    let written = checkpoint(&sb);
+    // One event fewer than it saw: what a rollback would need it to say.
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&written).unwrap()).unwrap();
+    let size = doc["events"]["size"].as_u64().unwrap();
+    doc["events"]["size"] = (size - 1).into();
+    let altered = serde_json::to_vec(&doc).unwrap();
+    std::fs::write(&written, altered).unwrap();
+    let out = sb.run(&["verify", "--provenance"]);
+    fails_naming(&out, &["signature does not verify"]);
+}
