@@ -39,6 +39,14 @@ fn an_export_job_reports_every_asset_it_reads() {
     assert_eq!(export.assets, 2);
     assert_eq!(steps.last(), Some(&(2, 2)));
     assert!(out.is_file());
+    // What left the library is covered by a checkpoint written after it,
+    // the newest one, which verification checks the catalog against.
+    assert!(std::path::Path::new(&export.checkpoint).is_file());
+    let report = w.library.verify_provenance().unwrap();
+    let checked = report.checkpoint.as_ref().unwrap();
+    assert_eq!(checked.path, export.checkpoint);
+    assert_eq!(checked.events, report.events);
+    assert!(report.holds(), "{report:?}");
 }
 
 #[test]

@@ -71,6 +71,7 @@ pub fn export(library: &Library, who: &Who, args: ExportArgs) -> anyhow::Result<
             export.package_id,
             export.index_hash
         );
+        eprintln!("checkpoint {}", export.checkpoint);
     }
     Ok(output::export_code(&export.refused))
 }

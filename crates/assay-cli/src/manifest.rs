@@ -84,6 +84,7 @@ pub fn export(library: &Library, who: &Who, args: ExportArgs) -> anyhow::Result<
             export.manifest_id,
             export.manifest_hash
         );
+        eprintln!("checkpoint {}", export.checkpoint);
     }
     Ok(output::export_code(&export.refused))
 }

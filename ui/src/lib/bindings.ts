@@ -209,6 +209,8 @@ export type AuditExport = {
 	/**  Contracts the records cite that the library does not hold. */
 	contracts_not_held: string[],
 	refused: RefusedAsset[],
+	/**  The checkpoint written once the export was committed. */
+	checkpoint: string,
 };
 
 export type AuditWritten = {
@@ -525,6 +527,11 @@ export type ManifestExport = {
 	manifest_hash: string,
 	assets: number,
 	refused: RefusedAsset[],
+	/**
+	 *  The checkpoint written once the export was committed, so the
+	 *  library's newest checkpoint always covers what left it.
+	 */
+	checkpoint: string,
 };
 
 /**  An export and what verifying the written file found. */

@@ -69,6 +69,8 @@ pub struct AuditExport {
     /// Contracts the records cite that the library does not hold.
     pub contracts_not_held: Vec<String>,
     pub refused: Vec<RefusedAsset>,
+    /// The checkpoint written once the export was committed.
+    pub checkpoint: String,
 }
 
 /// One member as the index lists it.
@@ -223,6 +225,7 @@ impl Library {
         job.step(sources.len(), sources.len())?;
         tx.commit()?;
         staged.put().map_err(|e| Error::io(out, e))?;
+        let checkpoint = self.checkpoint(actor)?.path;
         Ok(AuditExport {
             package_id,
             index_hash,
@@ -231,6 +234,7 @@ impl Library {
             file_bytes,
             contracts_not_held,
             refused,
+            checkpoint,
         })
     }
 }

@@ -44,6 +44,9 @@ pub struct ManifestExport {
     pub manifest_hash: String,
     pub assets: usize,
     pub refused: Vec<RefusedAsset>,
+    /// The checkpoint written once the export was committed, so the
+    /// library's newest checkpoint always covers what left it.
+    pub checkpoint: String,
 }
 
 /// A selected asset the export left out, and why.
@@ -285,11 +288,13 @@ impl Library {
         if let (Some(staged), Some(out)) = (staged, claim.out) {
             staged.put().map_err(|e| Error::io(out, e))?;
         }
+        let checkpoint = self.checkpoint(actor)?.path;
         Ok(Ok(ManifestExport {
             manifest_id: document.id,
             manifest_hash: document.hash,
             assets,
             refused,
+            checkpoint,
         }))
     }
 

@@ -89,10 +89,11 @@ impl State {
         };
         let events = digests("SELECT hash FROM events ORDER BY id")?;
         let identity = digests("SELECT hash FROM identity_events ORDER BY seq")?;
+        // One pass over the events: SQLite gives a bare column of the row
+        // that max() chose, so each asset's last hash comes with its seq.
         let mut stmt = conn.prepare(
-            "SELECT a.asset_id, e.seq, e.hash FROM events e JOIN assets a ON a.id = e.asset
-             WHERE e.seq = (SELECT max(seq) FROM events WHERE asset = e.asset)
-             ORDER BY a.asset_id",
+            "SELECT a.asset_id, max(e.seq), e.hash FROM events e JOIN assets a ON a.id = e.asset
+             GROUP BY e.asset ORDER BY a.asset_id",
         )?;
         let heads = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -133,14 +134,21 @@ impl Library {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let state = State::read(&tx)?;
         let root = library_root(&tx)?;
-        let heads = state.heads_text();
+        // The large tree on one core while the other writes the heads list.
+        let (events_root, heads) = std::thread::scope(|s| {
+            let tree = s.spawn(|| root_hex(&state.events));
+            let heads = state.heads_text();
+            (tree.join(), heads)
+        });
+        let events_root =
+            events_root.map_err(|_| Error::Internal("the checkpoint's tree panicked".into()))?;
         let at = now();
         let mut doc = json!({
             "type": TYPE,
             "v": 1,
             "library": root,
             "at": at,
-            "events": {"size": state.events.len(), "root": root_hex(&state.events)},
+            "events": {"size": state.events.len(), "root": events_root},
             "identity": {"size": state.identity.len(), "root": root_hex(&state.identity)},
             "heads": {"size": state.heads.len(), "sha256": hex::encode(Sha256::digest(&heads))},
             "signer": {
