@@ -214,3 +214,28 @@ fn an_altered_checkpoint_is_not_trusted() {
     let out = sb.run(&["verify", "--provenance"]);
     fails_naming(&out, &["signature does not verify"]);
 }
+
+#[test]
+fn a_checkpoint_written_over_a_rewritten_catalog_does_not_extend_the_one_before() {
+    let sb = setup();
+    let ids = library(&sb);
+    checkpoint(&sb);
+    ok(&sb.run(&["verify", "--provenance"]));
+    cut_last_event(&db(&sb), &ids[0]);
+    // The next checkpoint, written in good faith over the tampered catalog,
+    // matches it; it cannot prove it extends the one before.
+    checkpoint(&sb);
+    let out = sb.run(&["verify", "--provenance"]);
+    fails_naming(&out, &["do not extend", "00000001.json"]);
+    // Two honest checkpoints in a row extend each other.
+    let sb = setup();
+    library(&sb);
+    checkpoint(&sb);
+    ok(&as_user(
+        &sb,
+        "cy",
+        &["import", sb.photos().to_str().unwrap()],
+    ));
+    checkpoint(&sb);
+    ok(&sb.run(&["verify", "--provenance"]));
+}

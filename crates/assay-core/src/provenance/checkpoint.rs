@@ -37,7 +37,7 @@ use crate::error::{Error, Result};
 use crate::formats::canonical::{canonical_json, canonical_json_except};
 use crate::identity::ledger::{self, Ledger};
 use crate::identity::users::Actor;
-use crate::provenance::merkle::{Hash, Tree};
+use crate::provenance::merkle::{self, Hash, Tree};
 
 pub const CHECKPOINTS_DIR: &str = "checkpoints";
 const TYPE: &str = "assay-checkpoint";
@@ -157,6 +157,9 @@ impl Library {
                 "key_id": actor.key_id.as_str(),
             },
         });
+        if let Some(previous) = self.latest_checkpoint_file()? {
+            doc["extends"] = extends(&previous, &state)?;
+        }
         let signature = actor.key.sign(&canonical_json(&doc));
         doc["signature"] = json!({"alg": "Ed25519", "value": B64.encode(signature.to_bytes())});
         let bytes = canonical_json(&doc);
@@ -239,6 +242,9 @@ impl Library {
             check.problems.push(problem);
             return Ok(check);
         }
+        if let Err(problem) = extension_holds(path, &doc) {
+            check.problems.push(problem);
+        }
         if doc["library"] != json!(library_root(&conn)?) {
             check.problems.push(
                 "it is the checkpoint of another library, or the library's identity root was replaced"
@@ -259,6 +265,85 @@ impl Library {
         }
         Ok(check)
     }
+}
+
+/// What links a new checkpoint to the one before it: that file's name and
+/// digest, and consistency proofs that each of its trees is a prefix of
+/// the new one's (RFC 9162), so history between them cannot be rewritten.
+fn extends(previous: &Path, state: &State) -> Result<Value> {
+    let bytes = std::fs::read(previous).map_err(|e| Error::io(previous, e))?;
+    let doc: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::bad_file(previous, format!("{}: {e}", previous.display())))?;
+    let proof = |leaves: &[Hash], head: &Value| -> Vec<String> {
+        let m = head["size"].as_u64().unwrap_or_default() as usize;
+        merkle::consistency_proof(leaves, m.min(leaves.len()))
+            .iter()
+            .map(hex::encode)
+            .collect()
+    };
+    Ok(json!({
+        "checkpoint": previous.file_name().map(|n| n.to_string_lossy().into_owned()),
+        "sha256": hex::encode(Sha256::digest(&bytes)),
+        "events_proof": proof(&state.events, &doc["events"]),
+        "identity_proof": proof(&state.identity, &doc["identity"]),
+    }))
+}
+
+/// Whether the checkpoint `doc` at `path` extends the one it names: that
+/// file unchanged, and each of its trees a prefix of `doc`'s.
+fn extension_holds(path: &Path, doc: &Value) -> std::result::Result<(), String> {
+    let link = &doc["extends"];
+    let Some(name) = link["checkpoint"].as_str() else {
+        return Ok(()); // the library's first checkpoint
+    };
+    let previous = path.with_file_name(name);
+    let Ok(bytes) = std::fs::read(&previous) else {
+        // Held apart from its predecessors: the link cannot be followed.
+        return Ok(());
+    };
+    if link["sha256"] != json!(hex::encode(Sha256::digest(&bytes))) {
+        return Err(format!(
+            "{name}, the checkpoint before it, is not the one it extends: it was replaced"
+        ));
+    }
+    let before: Value = serde_json::from_slice(&bytes).map_err(|e| format!("{name}: {e}"))?;
+    for (tree, proof) in [("events", "events_proof"), ("identity", "identity_proof")] {
+        let root = |d: &Value| {
+            d[tree]["root"]
+                .as_str()
+                .and_then(|r| hex::decode(r).ok())
+                .and_then(|b| Hash::try_from(b.as_slice()).ok())
+        };
+        let size = |d: &Value| d[tree]["size"].as_u64().unwrap_or_default();
+        let (m, n) = (size(&before), size(doc));
+        if m == 0 {
+            continue;
+        }
+        let path: Option<Vec<Hash>> = link[proof]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|h| {
+                        h.as_str()
+                            .and_then(|h| hex::decode(h).ok())
+                            .and_then(|b| Hash::try_from(b.as_slice()).ok())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let holds = match (root(&before), root(doc), path) {
+            (Some(first), Some(second), Some(path)) => {
+                merkle::verify_consistency(m, n, &first, &second, &path)
+            }
+            _ => false,
+        };
+        if !holds {
+            return Err(format!(
+                "its {tree} do not extend those of {name}: history between the two was rewritten"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The hash of the library's first identity event, its root; null before

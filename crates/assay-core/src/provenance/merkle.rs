@@ -123,6 +123,109 @@ pub(crate) fn root_from_path(leaf: &Hash, index: u64, size: u64, path: &[Hash]) 
     (s == 0).then_some(r)
 }
 
+/// The root over `hashed`, leaf hashes already, by RFC 6962's recursive
+/// definition: the left subtree holds the largest power of two below n.
+fn subtree_root(hashed: &[Hash]) -> Hash {
+    match hashed.len() {
+        0 => Sha256::digest([]).into(),
+        1 => hashed[0],
+        n => {
+            let k = split(n);
+            node_hash(&subtree_root(&hashed[..k]), &subtree_root(&hashed[k..]))
+        }
+    }
+}
+
+/// The largest power of two below `n` (n > 1).
+fn split(n: usize) -> usize {
+    let mut k = 1;
+    while k << 1 < n {
+        k <<= 1;
+    }
+    k
+}
+
+/// The consistency proof that the tree over the first `m` of `leaves` is a
+/// prefix of the tree over all of them (RFC 9162 §2.1.4.1): what a witness
+/// needs to accept a newer checkpoint as extending one it saw. Empty when
+/// `m` is 0 or every leaf.
+pub(crate) fn consistency_proof<L: AsRef<[u8]>>(leaves: &[L], m: usize) -> Vec<Hash> {
+    let hashed: Vec<Hash> = leaves.iter().map(|l| leaf_hash(l.as_ref())).collect();
+    let mut proof = Vec::new();
+    if m > 0 && m < hashed.len() {
+        subproof(m, &hashed, true, &mut proof);
+    }
+    proof
+}
+
+fn subproof(m: usize, d: &[Hash], whole: bool, proof: &mut Vec<Hash>) {
+    let n = d.len();
+    if m == n {
+        if !whole {
+            proof.push(subtree_root(d));
+        }
+        return;
+    }
+    let k = split(n);
+    if m <= k {
+        subproof(m, &d[..k], whole, proof);
+        proof.push(subtree_root(&d[k..]));
+    } else {
+        subproof(m - k, &d[k..], false, proof);
+        proof.push(subtree_root(&d[..k]));
+    }
+}
+
+/// Whether `proof` shows that the tree of `m` leaves with root `first` is a
+/// prefix of the tree of `n` leaves with root `second` (RFC 9162
+/// §2.1.4.2).
+pub(crate) fn verify_consistency(
+    m: u64,
+    n: u64,
+    first: &Hash,
+    second: &Hash,
+    proof: &[Hash],
+) -> bool {
+    if m == 0 || m > n {
+        return false;
+    }
+    if m == n {
+        return proof.is_empty() && first == second;
+    }
+    let mut path: Vec<Hash> = Vec::with_capacity(proof.len() + 1);
+    if m.is_power_of_two() {
+        path.push(*first);
+    }
+    path.extend_from_slice(proof);
+    let Some((start, rest)) = path.split_first() else {
+        return false;
+    };
+    let (mut f, mut s) = (m - 1, n - 1);
+    while f & 1 == 1 {
+        f >>= 1;
+        s >>= 1;
+    }
+    let (mut fr, mut sr) = (*start, *start);
+    for c in rest {
+        if s == 0 {
+            return false;
+        }
+        if f & 1 == 1 || f == s {
+            fr = node_hash(c, &fr);
+            sr = node_hash(c, &sr);
+            while f & 1 == 0 && f != 0 {
+                f >>= 1;
+                s >>= 1;
+            }
+        } else {
+            sr = node_hash(&sr, c);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    fr == *first && sr == *second && s == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +303,56 @@ mod tests {
                 }
             }
             assert!(tree.path(n).is_empty());
+        }
+    }
+
+    #[test]
+    fn consistency_proofs_hold_for_every_prefix_and_fail_when_bent() {
+        for n in 1..=40usize {
+            let data: Vec<[u8; 8]> = (0..n as u64).map(u64::to_be_bytes).collect();
+            let second = Tree::new(&data).unwrap().root();
+            for m in 1..=n {
+                let first = Tree::new(&data[..m]).unwrap().root();
+                let proof = consistency_proof(&data, m);
+                assert!(proof.len() <= 2 * (usize::BITS - n.leading_zeros()) as usize);
+                assert!(
+                    verify_consistency(m as u64, n as u64, &first, &second, &proof),
+                    "m {m} n {n}"
+                );
+                // Another first root or a bent proof fails.
+                let other = leaf_hash(b"other");
+                assert!(!verify_consistency(
+                    m as u64, n as u64, &other, &second, &proof
+                ));
+                for k in 0..proof.len() {
+                    let mut bent = proof.clone();
+                    bent[k][0] ^= 1;
+                    assert!(!verify_consistency(
+                        m as u64, n as u64, &first, &second, &bent
+                    ));
+                }
+                // (A proof can fit trees of other sizes, as an audit path
+                // can, so a checkpoint signs each size with its root.)
+            }
+        }
+    }
+
+    #[test]
+    fn a_rewritten_prefix_is_not_consistent() {
+        let data: Vec<[u8; 8]> = (0..20u64).map(u64::to_be_bytes).collect();
+        let first = Tree::new(&data[..7]).unwrap().root();
+        let mut rewritten = data.clone();
+        rewritten[3] = 99u64.to_be_bytes();
+        let second = Tree::new(&rewritten).unwrap().root();
+        let proof = consistency_proof(&rewritten, 7);
+        assert!(!verify_consistency(7, 20, &first, &second, &proof));
+    }
+
+    #[test]
+    fn consistency_matches_the_recursive_definition_of_the_root() {
+        for n in 1..=LEAVES.len() {
+            let hashed: Vec<Hash> = leaves(n).iter().map(|l| leaf_hash(l)).collect();
+            assert_eq!(hex::encode(subtree_root(&hashed)), ROOTS[n - 1]);
         }
     }
 }
