@@ -134,14 +134,23 @@ impl Library {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let state = State::read(&tx)?;
         let root = library_root(&tx)?;
-        // The large tree on one core while the other writes the heads list.
-        let (events_root, heads) = std::thread::scope(|s| {
-            let tree = s.spawn(|| root_hex(&state.events));
-            let heads = state.heads_text();
-            (tree.join(), heads)
+        let previous = self.latest_checkpoint_file()?;
+        let before = previous.as_deref().map(read_json).transpose()?;
+        // Each leaf hashed once; the root on one core while the other makes
+        // the consistency proof from the last checkpoint, then the heads.
+        let hashed: Vec<Hash> = state.events.iter().map(|l| merkle::leaf_hash(l)).collect();
+        let prior = before.as_ref().map_or(0, |b| {
+            b["events"]["size"].as_u64().unwrap_or_default() as usize
         });
-        let events_root =
-            events_root.map_err(|_| Error::Internal("the checkpoint's tree panicked".into()))?;
+        let (events_root, events_proof, heads) = std::thread::scope(|s| {
+            let tree = s.spawn(|| merkle::root_of_hashed(&hashed));
+            let proof = merkle::consistency_proof_of_hashed(&hashed, prior.min(hashed.len()));
+            let heads = state.heads_text();
+            (tree.join(), proof, heads)
+        });
+        let events_root = events_root
+            .map_err(|_| Error::Internal("the checkpoint's tree panicked".into()))?
+            .map_or_else(String::new, hex::encode);
         let at = now();
         let mut doc = json!({
             "type": TYPE,
@@ -157,8 +166,8 @@ impl Library {
                 "key_id": actor.key_id.as_str(),
             },
         });
-        if let Some(previous) = self.latest_checkpoint_file()? {
-            doc["extends"] = extends(&previous, &state)?;
+        if let (Some(previous), Some(before)) = (&previous, &before) {
+            doc["extends"] = extends(previous, before, &state, events_proof)?;
         }
         let signature = actor.key.sign(&canonical_json(&doc));
         doc["signature"] = json!({"alg": "Ed25519", "value": B64.encode(signature.to_bytes())});
@@ -270,23 +279,29 @@ impl Library {
 /// What links a new checkpoint to the one before it: that file's name and
 /// digest, and consistency proofs that each of its trees is a prefix of
 /// the new one's (RFC 9162), so history between them cannot be rewritten.
-fn extends(previous: &Path, state: &State) -> Result<Value> {
+fn extends(
+    previous: &Path,
+    before: &Value,
+    state: &State,
+    events_proof: Vec<Hash>,
+) -> Result<Value> {
     let bytes = std::fs::read(previous).map_err(|e| Error::io(previous, e))?;
-    let doc: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| Error::bad_file(previous, format!("{}: {e}", previous.display())))?;
-    let proof = |leaves: &[Hash], head: &Value| -> Vec<String> {
-        let m = head["size"].as_u64().unwrap_or_default() as usize;
-        merkle::consistency_proof(leaves, m.min(leaves.len()))
-            .iter()
-            .map(hex::encode)
-            .collect()
-    };
+    let m = before["identity"]["size"].as_u64().unwrap_or_default() as usize;
+    let identity_proof = merkle::consistency_proof(&state.identity, m.min(state.identity.len()));
+    let hexes = |proof: Vec<Hash>| -> Vec<String> { proof.iter().map(hex::encode).collect() };
     Ok(json!({
         "checkpoint": previous.file_name().map(|n| n.to_string_lossy().into_owned()),
         "sha256": hex::encode(Sha256::digest(&bytes)),
-        "events_proof": proof(&state.events, &doc["events"]),
-        "identity_proof": proof(&state.identity, &doc["identity"]),
+        "events_proof": hexes(events_proof),
+        "identity_proof": hexes(identity_proof),
     }))
+}
+
+/// A checkpoint file's JSON.
+fn read_json(path: &Path) -> Result<Value> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| Error::bad_file(path, format!("{}: {e}", path.display())))
 }
 
 /// Whether the checkpoint `doc` at `path` extends the one it names: that

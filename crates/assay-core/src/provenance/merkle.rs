@@ -151,11 +151,22 @@ fn split(n: usize) -> usize {
 /// `m` is 0 or every leaf.
 pub(crate) fn consistency_proof<L: AsRef<[u8]>>(leaves: &[L], m: usize) -> Vec<Hash> {
     let hashed: Vec<Hash> = leaves.iter().map(|l| leaf_hash(l.as_ref())).collect();
+    consistency_proof_of_hashed(&hashed, m)
+}
+
+/// [`consistency_proof`] over leaf hashes already made, for a caller that
+/// also needs the root of the same leaves ([`root_of_hashed`]).
+pub(crate) fn consistency_proof_of_hashed(hashed: &[Hash], m: usize) -> Vec<Hash> {
     let mut proof = Vec::new();
     if m > 0 && m < hashed.len() {
-        subproof(m, &hashed, true, &mut proof);
+        subproof(m, hashed, true, &mut proof);
     }
     proof
+}
+
+/// The root over leaf hashes already made; `None` for none.
+pub(crate) fn root_of_hashed(hashed: &[Hash]) -> Option<Hash> {
+    (!hashed.is_empty()).then(|| subtree_root(hashed))
 }
 
 fn subproof(m: usize, d: &[Hash], whole: bool, proof: &mut Vec<Hash>) {
