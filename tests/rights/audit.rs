@@ -546,3 +546,35 @@ fn events_signed_in_a_batch_carry_their_proof_and_a_bent_proof_is_caught() {
         "{f:?}"
     );
 }
+
+#[test]
+fn a_package_carries_the_newest_checkpoint_signed_with_it() {
+    let (w, _) = approved_world();
+    let written = w.library.checkpoint(&w.rosa).unwrap();
+    let out = w.dir.path().join("audit.tar");
+    let export = w.library.export_audit(&w.rosa, &all(), &out).unwrap();
+    let carried: Vec<(String, Vec<u8>)> = members(&out)
+        .into_iter()
+        .filter(|(path, _, _)| path.starts_with("checkpoint/"))
+        .map(|(path, _, bytes)| (path, bytes))
+        .collect();
+    let name = Path::new(&written.path)
+        .file_name()
+        .unwrap()
+        .to_string_lossy();
+    let paths: Vec<&str> = carried.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            format!("checkpoint/{name}"),
+            format!("checkpoint/{}", name.replace(".json", ".heads"))
+        ]
+    );
+    assert_eq!(carried[0].1, std::fs::read(&written.path).unwrap());
+    // Listed and hashed in the signed index, so the package verifies, and
+    // the export wrote the next checkpoint after it.
+    let ok = check(&out);
+    assert!(ok.failures.is_empty(), "{:?}", ok.failures);
+    assert_ne!(export.checkpoint, written.path);
+    assert!(w.library.verify_provenance().unwrap().holds());
+}

@@ -50,6 +50,8 @@ use crate::rights::edit::{self, Selection};
 
 pub(crate) static INDEX_SCHEMA: Schema =
     Schema::new(include_str!("../../../../schemas/audit-index.schema.json"));
+/// Where a package carries the library's newest checkpoint.
+const CHECKPOINT_DIR: &str = "checkpoint";
 pub(crate) const INDEX: &str = "index.json";
 pub(crate) const SIGNERS: &str = "keys/signers.json";
 
@@ -187,6 +189,21 @@ impl Library {
             )?;
         }
         package.add_json(SIGNERS.to_owned(), &json!(signers), out)?;
+        // The newest checkpoint as it stood before this export, with its
+        // heads list, carried and signed with the package: what the
+        // packaged chains extend, for a reader who holds no other.
+        if let Some(checkpoint) = self.latest_checkpoint_file()? {
+            for path in [
+                checkpoint.with_extension("json"),
+                checkpoint.with_extension("heads"),
+            ] {
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                let name = name.unwrap_or_default();
+                package
+                    .add_file(format!("{CHECKPOINT_DIR}/{name}"), &path)
+                    .map_err(|e| Error::io(&path, e))?;
+            }
+        }
 
         let (library, signer) = signed::identity(&library_key, actor, &at);
         let assets: Vec<&str> = sources.iter().map(|s| s.asset_id.as_str()).collect();
