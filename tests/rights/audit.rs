@@ -578,3 +578,64 @@ fn a_package_carries_the_newest_checkpoint_signed_with_it() {
     assert_ne!(export.checkpoint, written.path);
     assert!(w.library.verify_provenance().unwrap().holds());
 }
+
+#[test]
+fn a_package_judges_its_signers_by_the_identity_ledger_it_carries() {
+    let (w, _, out, _) = packaged();
+    let original: Vec<(String, Vec<u8>)> = members(&out).into_iter().map(|m| (m.0, m.2)).collect();
+    assert!(original.iter().any(|(p, _)| p == "keys/identity.jsonl"));
+
+    // Mallory, with a key of her own, listed as a rights manager and the
+    // index re-signed under rosa's own key: the ledger grants her nothing.
+    let rosa = read_secret_key(&w.library.root().join("keys/rosa.key"), PASS).unwrap();
+    let mallory = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let key_id = assay_core::keys::key_id(&mallory.verifying_key()).to_string();
+    let mut planted = original.clone();
+    let signers = planted
+        .iter()
+        .position(|(p, _)| p == "keys/signers.json")
+        .unwrap();
+    let mut list: Value = serde_json::from_slice(&planted[signers].1).unwrap();
+    list.as_array_mut().unwrap().push(json!({
+        "user": "mallory", "role": "rights_manager", "key_id": key_id,
+        "public_key": assay_core::keys::public_key_compact(&mallory.verifying_key()),
+    }));
+    planted[signers].1 = serde_json::to_vec(&list).unwrap();
+    let pem = format!("keys/{}.pem", key_id.split_once(':').unwrap().1);
+    let at = planted.len() - 1;
+    planted.insert(
+        at,
+        (
+            pem,
+            assay_core::keys::public_key_pem(&mallory.verifying_key()).into_bytes(),
+        ),
+    );
+    // The index lists members in order; the new one goes in its place.
+    let mut index: Value = serde_json::from_slice(&planted[planted.len() - 1].1).unwrap();
+    let members = index["members"].as_array_mut().unwrap();
+    members.push(json!({"path": planted[at].0, "size": 0, "sha256": ""}));
+    let last = planted.len() - 1;
+    planted[last].1 = serde_json::to_vec(&index).unwrap();
+    resign(&mut planted, &rosa, "rosa", "rights_manager");
+    let rebuilt = out.with_extension("planted.tar");
+    write_tar(&rebuilt, &planted);
+    let f = check(&rebuilt).failures;
+    assert!(
+        f.iter()
+            .any(|f| f.contains("mallory") && f.contains("identity ledger grants")),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn a_role_changed_after_signing_still_verifies_in_a_package() {
+    let (w, _) = approved_world();
+    // cy signed her imports and edits as a creator; she is a steward now.
+    w.library
+        .change_role(&w.ada, "cy", assay_core::Role::Steward)
+        .unwrap();
+    let out = w.dir.path().join("audit.tar");
+    w.library.export_audit(&w.rosa, &all(), &out).unwrap();
+    let ok = check(&out);
+    assert!(ok.failures.is_empty(), "{:?}", ok.failures);
+}

@@ -36,6 +36,7 @@ use crate::catalog::assets::{self, now};
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
 use crate::exports::manifest::{context, RefusedAsset};
+use crate::formats::canonical::canonical_json;
 use crate::formats::one_pass::Stamp;
 use crate::identity::keys;
 use crate::identity::roles::Action;
@@ -54,6 +55,7 @@ pub(crate) static INDEX_SCHEMA: Schema =
 const CHECKPOINT_DIR: &str = "checkpoint";
 pub(crate) const INDEX: &str = "index.json";
 pub(crate) const SIGNERS: &str = "keys/signers.json";
+pub(crate) const IDENTITY: &str = "keys/identity.jsonl";
 
 /// What an audit export wrote, and what it left out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -189,6 +191,9 @@ impl Library {
             )?;
         }
         package.add_json(SIGNERS.to_owned(), &json!(signers), out)?;
+        // The identity ledger, whole: who could sign what, and when, so the
+        // package's signers are checked against signed events, not a list.
+        package.add_bytes(IDENTITY.to_owned(), &identity_lines(&tx)?, out)?;
         // The newest checkpoint as it stood before this export, with its
         // heads list, carried and signed with the package: what the
         // packaged chains extend, for a reader who holds no other.
@@ -402,6 +407,24 @@ fn signers(
             public_key: keys::public_key_compact(&key),
             pem: keys::public_key_pem(&key),
         });
+    }
+    Ok(out)
+}
+
+/// The identity ledger as JSON lines: each event's number, body (the
+/// signed bytes, as text), hash and signature (hex).
+fn identity_lines(conn: &Connection) -> Result<Vec<u8>> {
+    let mut stmt =
+        conn.prepare("SELECT seq, body, hash, signature FROM identity_events ORDER BY seq")?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let (seq, body, hash, signature): (i64, String, String, Vec<u8>) =
+            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+        let line =
+            json!({"seq": seq, "body": body, "hash": hash, "signature": hex::encode(signature)});
+        out.extend_from_slice(&canonical_json(&line));
+        out.push(b'\n');
     }
     Ok(out)
 }

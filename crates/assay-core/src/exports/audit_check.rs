@@ -18,9 +18,10 @@ use serde_json::Value;
 
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
-use crate::exports::audit::{INDEX, INDEX_SCHEMA, SIGNERS};
+use crate::exports::audit::{IDENTITY, INDEX, INDEX_SCHEMA, SIGNERS};
 use crate::formats::canonical::canonical_json;
 use crate::identity::keys;
+use crate::identity::ledger;
 use crate::identity::users;
 use crate::provenance::batch::Proof;
 use crate::provenance::event::LIBRARY_ROLE;
@@ -395,7 +396,44 @@ fn signers(
             "{SIGNERS}: does not name the index's signer with the same key and role"
         ));
     }
-    Some(Signers::new(users, library))
+    // A package that carries the identity ledger is judged by it: each
+    // signer it lists must be one the ledger grants, and events are checked
+    // against each signer's standing when they signed.
+    let Some(bytes) = by_path.get(IDENTITY).and_then(|m| m.bytes.as_deref()) else {
+        return Some(Signers::new(users, library));
+    };
+    let mut rows = Vec::new();
+    for (i, line) in String::from_utf8_lossy(bytes).lines().enumerate() {
+        let row: Option<(i64, String, String, Vec<u8>)> =
+            serde_json::from_str::<Value>(line).ok().and_then(|v| {
+                Some((
+                    v["seq"].as_i64()?,
+                    v["body"].as_str()?.to_owned(),
+                    v["hash"].as_str()?.to_owned(),
+                    hex::decode(v["signature"].as_str()?).ok()?,
+                ))
+            });
+        match row {
+            Some(row) => rows.push(row),
+            None => failures.push(format!("{IDENTITY}: line {}: not an identity event", i + 1)),
+        }
+    }
+    let (ledger, broken) = ledger::replay_rows(rows);
+    if let Some(problem) = broken {
+        failures.push(format!("{IDENTITY}: {problem}"));
+    }
+    for (name, (key_id, role, _)) in &users {
+        let granted = ledger
+            .users
+            .get(name)
+            .is_some_and(|spans| spans.iter().any(|s| s.key_id == *key_id && s.role == *role));
+        if !granted {
+            failures.push(format!(
+                "{SIGNERS}: {name}, a {role} with key {key_id}, is not someone the package's identity ledger grants"
+            ));
+        }
+    }
+    Some(Signers::from_ledger(ledger.users, library))
 }
 
 /// One asset: its record, its file against the record, its chain.

@@ -210,18 +210,24 @@ fn append(tx: &Transaction, kind: &str, signer: &Signer, data: Value) -> Result<
 pub(crate) fn replay(conn: &Connection) -> Result<(Ledger, Option<String>)> {
     let mut stmt =
         conn.prepare("SELECT seq, body, hash, signature FROM identity_events ORDER BY seq")?;
-    let mut rows = stmt.query([])?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(replay_rows(rows))
+}
+
+/// [`replay`] over rows read elsewhere (an audit package carries them):
+/// each event's number, body, hash and signature, in order.
+pub(crate) fn replay_rows(
+    rows: impl IntoIterator<Item = (i64, String, String, Vec<u8>)>,
+) -> (Ledger, Option<String>) {
     let mut ledger = Ledger::default();
-    while let Some(row) = rows.next()? {
-        let seq: i64 = row.get(0)?;
-        let body: String = row.get(1)?;
-        let hash: String = row.get(2)?;
-        let signature: Vec<u8> = row.get(3)?;
+    for (seq, body, hash, signature) in rows {
         if let Err(problem) = ledger.apply(seq, &body, &hash, &signature) {
-            return Ok((ledger, Some(format!("identity event {seq}: {problem}"))));
+            return (ledger, Some(format!("identity event {seq}: {problem}")));
         }
     }
-    Ok((ledger, None))
+    (ledger, None)
 }
 
 impl Ledger {

@@ -448,6 +448,14 @@ pub(crate) struct Signers {
 }
 
 impl Signers {
+    /// Signers as an identity ledger grants them, standings over time.
+    pub(crate) fn from_ledger(
+        users: HashMap<String, Vec<Standing>>,
+        library: Option<(String, VerifyingKey)>,
+    ) -> Self {
+        Signers { users, library }
+    }
+
     /// Signers that each hold one standing that never ended (an audit
     /// package's, by name: key id, role, key).
     pub(crate) fn new(
