@@ -12,15 +12,7 @@ use crate::users::{ok, setup};
 fn an_audit_package_is_exported_checked_and_extracted_through_the_binary() {
     let sb = setup();
     sb.add("exif-py/jpg/exif-org/sanyo-vpcg250.jpg", "a.jpg");
-    let as_user = |name: &str, args: &[&str]| {
-        sb.assay()
-            .args(["--as", name])
-            .args(args)
-            .env("ASSAY_PASSPHRASE", format!("{name} pass"))
-            .env("ASSAY_NEW_PASSPHRASE", "rosa pass")
-            .output_within(CHILD_LIMIT)
-            .unwrap()
-    };
+    let as_user = |name: &str, args: &[&str]| sb.as_user(name, args);
     ok(&as_user(
         "ada",
         &["user", "add", "rosa", "--role", "rights_manager"],

@@ -8,50 +8,31 @@
 use std::path::Path;
 use std::process::Output;
 
-use assay_deadline::OutputWithin;
 use rusqlite::Connection;
 
-use crate::support::{stderr, Sandbox, CHILD_LIMIT};
+use crate::support::{stderr, Sandbox};
 use crate::users::{ok, setup};
-
-fn as_user(sb: &Sandbox, name: &str, args: &[&str]) -> Output {
-    sb.assay()
-        .args(["--as", name])
-        .args(args)
-        .env("ASSAY_PASSPHRASE", format!("{name} pass"))
-        .env("ASSAY_NEW_PASSPHRASE", "rosa pass")
-        .output_within(CHILD_LIMIT)
-        .unwrap()
-}
 
 /// Two photos cy imported and edited, rosa a rights manager; the asset ids.
 fn library(sb: &Sandbox) -> Vec<String> {
     sb.add("exif-py/jpg/exif-org/sanyo-vpcg250.jpg", "a.jpg");
     sb.add("exif-py/jpg/exif-org/kodak-dc210.jpg", "b.jpg");
-    ok(&as_user(
-        sb,
-        "ada",
-        &["user", "add", "rosa", "--role", "rights_manager"],
-    ));
-    ok(&as_user(
-        sb,
-        "cy",
-        &["import", sb.photos().to_str().unwrap()],
-    ));
+    ok(&sb.as_user("ada", &["user", "add", "rosa", "--role", "rights_manager"]));
+    ok(&sb.as_user("cy", &["import", sb.photos().to_str().unwrap()]));
     let (assets, _) = sb.json_lines(&["ls"]);
     let ids: Vec<String> = assets
         .iter()
         .map(|a| a["asset_id"].as_str().unwrap().to_owned())
         .collect();
     for id in &ids {
-        ok(&as_user(sb, "cy", &["edit", id, "--set", "title=Quay"]));
+        ok(&sb.as_user("cy", &["edit", id, "--set", "title=Quay"]));
     }
     ids
 }
 
 /// Writes a checkpoint as rosa; returns its path.
 fn checkpoint(sb: &Sandbox) -> String {
-    let out = as_user(sb, "rosa", &["checkpoint"]);
+    let out = sb.as_user("rosa", &["checkpoint"]);
     ok(&out);
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
@@ -158,7 +139,7 @@ fn an_older_copy_of_the_catalog_put_back_is_caught() {
     let aside = sb.dir.path().join("library.db.old");
     std::fs::copy(sb.library().join("library.db"), &aside).unwrap();
     // Later work, committed in a later checkpoint.
-    ok(&as_user(&sb, "cy", &["submit", &ids[0]]));
+    ok(&sb.as_user("cy", &["submit", &ids[0]]));
     checkpoint(&sb);
     ok(&sb.run(&["verify", "--provenance"]));
 
@@ -231,11 +212,7 @@ fn a_checkpoint_written_over_a_rewritten_catalog_does_not_extend_the_one_before(
     let sb = setup();
     library(&sb);
     checkpoint(&sb);
-    ok(&as_user(
-        &sb,
-        "cy",
-        &["import", sb.photos().to_str().unwrap()],
-    ));
+    ok(&sb.as_user("cy", &["import", sb.photos().to_str().unwrap()]));
     checkpoint(&sb);
     ok(&sb.run(&["verify", "--provenance"]));
 }

@@ -12,38 +12,16 @@ use rusqlite::{params, Connection};
 use crate::support::{stderr, Sandbox, CHILD_LIMIT};
 use crate::users::{ok, setup};
 
-fn as_user(sb: &Sandbox, name: &str, args: &[&str]) -> Output {
-    sb.assay()
-        .args(["--as", name])
-        .args(args)
-        .env("ASSAY_PASSPHRASE", format!("{name} pass"))
-        .env("ASSAY_NEW_PASSPHRASE", "rosa pass")
-        .output_within(CHILD_LIMIT)
-        .unwrap()
-}
-
 /// `setup()`'s library (ada, cy) with a rights manager `rosa` and one photo
 /// cy imported and submitted; returns the asset's id.
 fn library_with_a_submission(sb: &Sandbox) -> String {
     sb.add("exif-py/jpg/exif-org/sanyo-vpcg250.jpg", "a.jpg");
-    ok(&as_user(
-        sb,
-        "ada",
-        &["user", "add", "rosa", "--role", "rights_manager"],
-    ));
-    ok(&as_user(
-        sb,
-        "cy",
-        &["import", sb.photos().to_str().unwrap()],
-    ));
+    ok(&sb.as_user("ada", &["user", "add", "rosa", "--role", "rights_manager"]));
+    ok(&sb.as_user("cy", &["import", sb.photos().to_str().unwrap()]));
     let (assets, _) = sb.json_lines(&["ls"]);
     let id = assets[0]["asset_id"].as_str().unwrap().to_owned();
-    ok(&as_user(
-        sb,
-        "cy",
-        &["edit", &id, "--set", "license_tag=CC-BY-4.0"],
-    ));
-    ok(&as_user(sb, "cy", &["submit", &id]));
+    ok(&sb.as_user("cy", &["edit", &id, "--set", "license_tag=CC-BY-4.0"]));
+    ok(&sb.as_user("cy", &["submit", &id]));
     ok(&sb.run(&["verify", "--provenance"]));
     id
 }
@@ -105,7 +83,7 @@ fn a_rights_manager_planted_in_the_catalog_cannot_approve_and_is_named() {
     .unwrap();
 
     refused(
-        &as_user(&sb, "mallory", &["approve", &id]),
+        &sb.as_user("mallory", &["approve", &id]),
         "no signed identity event adds them",
     );
     verify_fails_naming(&sb, &["\"mallory\"", "no signed identity event adds them"]);
@@ -125,7 +103,7 @@ fn a_role_changed_in_the_catalog_gives_no_power_and_is_named() {
     )
     .unwrap();
     refused(
-        &as_user(&sb, "cy", &["approve", &id]),
+        &sb.as_user("cy", &["approve", &id]),
         "not what the signed identity events grant",
     );
     verify_fails_naming(
@@ -152,7 +130,7 @@ fn a_public_key_swapped_in_the_catalog_signs_nothing_and_is_named() {
     )
     .unwrap();
     refused(
-        &as_user(&sb, "rosa", &["queue"]),
+        &sb.as_user("rosa", &["queue"]),
         "not what the signed identity events grant",
     );
     verify_fails_naming(
@@ -177,7 +155,7 @@ fn a_rewritten_identity_event_breaks_the_ledger_and_stops_everyone() {
     .unwrap();
     verify_fails_naming(&sb, &["identity event 2"]);
     refused(
-        &as_user(&sb, "rosa", &["queue"]),
+        &sb.as_user("rosa", &["queue"]),
         "signed identity record does not hold",
     );
 }
@@ -187,9 +165,9 @@ fn roles_keys_and_revocations_change_through_signed_events() {
     let sb = setup();
     let id = library_with_a_submission(&sb);
     // cy becomes a steward: what she signed as a creator still verifies.
-    ok(&as_user(&sb, "ada", &["user", "role", "cy", "steward"]));
+    ok(&sb.as_user("ada", &["user", "role", "cy", "steward"]));
     ok(&sb.run(&["verify", "--provenance"]));
-    ok(&as_user(&sb, "cy", &["edit", &id, "--set", "title=Quay"]));
+    ok(&sb.as_user("cy", &["edit", &id, "--set", "title=Quay"]));
 
     // rosa gets a new key under a new passphrase; the old passphrase (and
     // key) no longer act, the new one does.
@@ -201,7 +179,7 @@ fn roles_keys_and_revocations_change_through_signed_events() {
         .output_within(CHILD_LIMIT)
         .unwrap();
     ok(&rotate);
-    assert!(!as_user(&sb, "rosa", &["queue"]).status.success());
+    assert!(!sb.as_user("rosa", &["queue"]).status.success());
     let queue = sb
         .assay()
         .args(["--as", "rosa", "queue"])
@@ -212,9 +190,9 @@ fn roles_keys_and_revocations_change_through_signed_events() {
     ok(&sb.run(&["verify", "--provenance"]));
 
     // cy is revoked: she can no longer act, and the library still verifies.
-    ok(&as_user(&sb, "ada", &["user", "revoke", "cy"]));
+    ok(&sb.as_user("ada", &["user", "revoke", "cy"]));
     refused(
-        &as_user(&sb, "cy", &["edit", &id, "--set", "title=Pier"]),
+        &sb.as_user("cy", &["edit", &id, "--set", "title=Pier"]),
         "revoked",
     );
     ok(&sb.run(&["verify", "--provenance"]));

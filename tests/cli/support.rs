@@ -58,6 +58,18 @@ impl Sandbox {
         cmd
     }
 
+    /// Runs `assay --as NAME ARGS` with `NAME pass` as the passphrase (and
+    /// `rosa pass` for a new user, the rights manager tests add).
+    pub fn as_user(&self, name: &str, args: &[&str]) -> Output {
+        self.assay()
+            .args(["--as", name])
+            .args(args)
+            .env("ASSAY_PASSPHRASE", format!("{name} pass"))
+            .env("ASSAY_NEW_PASSPHRASE", "rosa pass")
+            .output_within(CHILD_LIMIT)
+            .unwrap()
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         self.assay().args(args).output_within(CHILD_LIMIT).unwrap()
     }

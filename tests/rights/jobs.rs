@@ -230,3 +230,21 @@ fn a_bulk_edit_reports_assets_and_a_cancelled_one_changes_nothing() {
     );
     assert_eq!(chains(&w), before, "and no event was kept");
 }
+
+#[test]
+fn a_cancelled_croissant_export_writes_no_file_and_records_no_event() {
+    let (w, _) = approved_world();
+    let before = chains(&w);
+    let out = w.dir.path().join("croissant.json");
+    let cancel = AtomicBool::new(false);
+    let mut on_step = |_: Progress| cancel.store(true, Ordering::Relaxed);
+    let stopped = w.library.export_croissant_with(
+        &w.rosa,
+        &all(),
+        &out,
+        &mut Job::new(&cancel, &mut on_step),
+    );
+    assert!(matches!(stopped, Err(Error::Cancelled)), "{stopped:?}");
+    assert!(!out.exists());
+    assert_eq!(chains(&w), before);
+}

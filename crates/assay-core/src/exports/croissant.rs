@@ -43,12 +43,24 @@ impl Library {
         selection: &Selection,
         out: &Path,
     ) -> Result<ManifestExport> {
+        self.export_croissant_with(actor, selection, out, &mut Job::quiet())
+    }
+
+    /// [`Library::export_croissant`] as a job: progress in assets, and a
+    /// cancel that leaves neither the file nor its events.
+    pub fn export_croissant_with(
+        &self,
+        actor: &Actor,
+        selection: &Selection,
+        out: &Path,
+        job: &mut Job,
+    ) -> Result<ManifestExport> {
         self.export_document(
             actor,
             selection,
             out,
             |entries, licenses| dataset(actor, &entries, &licenses),
-            &mut Job::quiet(),
+            job,
         )
     }
 }

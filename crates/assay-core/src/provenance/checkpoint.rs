@@ -135,11 +135,11 @@ impl Library {
         let state = State::read(&tx)?;
         let root = library_root(&tx)?;
         let previous = self.latest_checkpoint_file()?;
-        let before = previous.as_deref().map(read_json).transpose()?;
+        let before = previous.as_deref().map(read_checkpoint).transpose()?;
         // Each leaf hashed once; the root on one core while the other makes
         // the consistency proof from the last checkpoint, then the heads.
         let hashed: Vec<Hash> = state.events.iter().map(|l| merkle::leaf_hash(l)).collect();
-        let prior = before.as_ref().map_or(0, |b| {
+        let prior = before.as_ref().map_or(0, |(_, b)| {
             b["events"]["size"].as_u64().unwrap_or_default() as usize
         });
         let (events_root, events_proof, heads) = std::thread::scope(|s| {
@@ -166,8 +166,8 @@ impl Library {
                 "key_id": actor.key_id.as_str(),
             },
         });
-        if let (Some(previous), Some(before)) = (&previous, &before) {
-            doc["extends"] = extends(previous, before, &state, events_proof)?;
+        if let (Some(previous), Some((bytes, before))) = (&previous, &before) {
+            doc["extends"] = extends(previous, bytes, before, &state, events_proof);
         }
         let signature = actor.key.sign(&canonical_json(&doc));
         doc["signature"] = json!({"alg": "Ed25519", "value": B64.encode(signature.to_bytes())});
@@ -281,27 +281,28 @@ impl Library {
 /// the new one's (RFC 9162), so history between them cannot be rewritten.
 fn extends(
     previous: &Path,
+    bytes: &[u8],
     before: &Value,
     state: &State,
     events_proof: Vec<Hash>,
-) -> Result<Value> {
-    let bytes = std::fs::read(previous).map_err(|e| Error::io(previous, e))?;
+) -> Value {
     let m = before["identity"]["size"].as_u64().unwrap_or_default() as usize;
     let identity_proof = merkle::consistency_proof(&state.identity, m.min(state.identity.len()));
     let hexes = |proof: Vec<Hash>| -> Vec<String> { proof.iter().map(hex::encode).collect() };
-    Ok(json!({
+    json!({
         "checkpoint": previous.file_name().map(|n| n.to_string_lossy().into_owned()),
-        "sha256": hex::encode(Sha256::digest(&bytes)),
+        "sha256": hex::encode(Sha256::digest(bytes)),
         "events_proof": hexes(events_proof),
         "identity_proof": hexes(identity_proof),
-    }))
+    })
 }
 
-/// A checkpoint file's JSON.
-fn read_json(path: &Path) -> Result<Value> {
+/// A checkpoint file's bytes (its digest links the next one to it) and JSON.
+fn read_checkpoint(path: &Path) -> Result<(Vec<u8>, Value)> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Error::bad_file(path, format!("{}: {e}", path.display())))
+    let doc = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::bad_file(path, format!("{}: {e}", path.display())))?;
+    Ok((bytes, doc))
 }
 
 /// Whether the checkpoint `doc` at `path` extends the one it names: that
