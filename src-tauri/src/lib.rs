@@ -45,6 +45,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::review::approve,
             commands::review::reject,
             commands::review::release,
+            commands::review::permits,
             commands::review::queue,
             commands::review::license_tags,
             commands::review::editable_fields,

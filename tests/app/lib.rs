@@ -252,9 +252,19 @@ impl App {
         Ok(())
     }
 
-    /// Clicks what `css` finds.
+    /// Clicks what `css` finds once it is enabled, as a user waits for a
+    /// button to light up (the window enables actions from the core's
+    /// answer for the selection, which arrives a moment after it changes).
     pub async fn click(&self, css: &str) -> Result<()> {
-        self.find(css).await?.click().await?;
+        let element = self.find(css).await?;
+        let start = Instant::now();
+        while !element.is_enabled().await? {
+            if start.elapsed() > Duration::from_secs(10) {
+                bail!("{css} stayed disabled for 10 s");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        element.click().await?;
         Ok(())
     }
 

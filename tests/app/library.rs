@@ -79,10 +79,7 @@ async fn a_creator_imports_a_folder_and_opens_an_asset() -> Result<()> {
         .await?
         .send_keys(&folder.to_string_lossy())
         .await?;
-    app.find("form[aria-label='Import'] button")
-        .await?
-        .click()
-        .await?;
+    app.click("form[aria-label='Import'] button").await?;
     app.find("[aria-label='Import progress'][data-finished=true]")
         .await?;
     let counts = app
@@ -131,9 +128,7 @@ async fn a_creator_imports_a_folder_and_opens_an_asset() -> Result<()> {
 
     // "Show in folder" opens the folder of the location, nothing else.
     let location = &record.locations[0].path;
-    app.find(&format!("button[aria-label='Show {location} in folder']"))
-        .await?
-        .click()
+    app.click(&format!("button[aria-label='Show {location} in folder']"))
         .await?;
     let folder = Path::new(location)
         .parent()

@@ -211,10 +211,7 @@ async fn a_rights_manager_works_through_the_queue_and_the_dashboard_shows_the_re
     unlock(&app, "rosa", PASSPHRASE).await?;
     app.text_until("[data-testid=acting]", |t| t.starts_with("rosa"))
         .await?;
-    app.find("button[aria-label='Queue view']")
-        .await?
-        .click()
-        .await?;
+    app.click("button[aria-label='Queue view']").await?;
     let ids = shows_the_queue(&app, &lib, &rosa).await?;
     assert_eq!(
         ids,
@@ -237,9 +234,7 @@ async fn a_rights_manager_works_through_the_queue_and_the_dashboard_shows_the_re
     assert!(ages[0].text().await?.ends_with('s'));
 
     // The keyboard: a click on the first row, then j and the arrow down.
-    app.find(&format!("tr[data-asset='{}'] button", ids[0]))
-        .await?
-        .click()
+    app.click(&format!("tr[data-asset='{}'] button", ids[0]))
         .await?;
     app.press("j").await?;
     app.press(DOWN).await?;
@@ -280,16 +275,14 @@ async fn a_rights_manager_works_through_the_queue_and_the_dashboard_shows_the_re
     checkbox(&app, &pending[3], true).await?;
     let batch = app.find("button[aria-label='Approve selected']").await?;
     assert!(batch.text().await?.contains("(2)"));
-    batch.click().await?;
+    app.click("button[aria-label='Approve selected']").await?;
     status(&app, "2 approved").await?;
     let ids = shows_the_queue(&app, &lib, &rosa).await?;
     assert_eq!(sorted(&ids), sorted(&held));
 
     // The NO-TRAIN one goes back to draft, to be fixed.
     go_to(&app, &ids, &held[1]).await?;
-    app.find("button[aria-label='Release current item']")
-        .await?
-        .click()
+    app.click("button[aria-label='Release current item']")
         .await?;
     status(&app, "1 draft").await?;
     assert_eq!(shows_the_queue(&app, &lib, &rosa).await?, [held[0].clone()]);
@@ -307,23 +300,17 @@ async fn a_rights_manager_works_through_the_queue_and_the_dashboard_shows_the_re
         .map(|e| (e.kind.as_str(), &e.data["comment"]));
     assert_eq!(rejection, Some(("rejection", &json!("horizon is tilted"))));
 
-    app.find("button[aria-label='Dashboard view']")
-        .await?
-        .click()
-        .await?;
+    app.click("button[aria-label='Dashboard view']").await?;
     dashboard_shows(&app, &lib.report()?).await?;
     app.screenshot("dashboard").await?;
 
     // The steward's queue: the rejected and released assets; fix the license
     // of the released one, with the bulk edit, and submit it again.
-    app.find("button[aria-label='Lock']").await?.click().await?;
+    app.click("button[aria-label='Lock']").await?;
     unlock(&app, "sam", PASSPHRASE).await?;
     app.text_until("[data-testid=acting]", |t| t.starts_with("sam"))
         .await?;
-    app.find("button[aria-label='Queue view']")
-        .await?
-        .click()
-        .await?;
+    app.click("button[aria-label='Queue view']").await?;
     let sam = lib.unlock("sam", PASSPHRASE.as_bytes())?;
     let ids = shows_the_queue(&app, &lib, &sam).await?;
     assert!(
@@ -339,18 +326,12 @@ async fn a_rights_manager_works_through_the_queue_and_the_dashboard_shows_the_re
         .await?
         .select_by_value("CC-BY-4.0")
         .await?;
-    app.find("button[aria-label='Apply to selection']")
-        .await?
-        .click()
-        .await?;
+    app.click("button[aria-label='Apply to selection']").await?;
     app.text_until("[data-testid=action-status]", |t| {
         t.contains("Changed 1 of 1")
     })
     .await?;
-    app.find("button[aria-label='Submit for review']")
-        .await?
-        .click()
-        .await?;
+    app.click("button[aria-label='Submit for review']").await?;
     app.text_until("[data-testid=action-status]", |t| t.contains("1 pending"))
         .await?;
     assert!(!shows_the_queue(&app, &lib, &sam).await?.contains(&held[1]));
@@ -407,4 +388,127 @@ async fn dashboard_shows(app: &App, report: &Report) -> Result<()> {
         assert_eq!(shown, json!(counts), "{label}");
     }
     Ok(())
+}
+
+/// The team, six of cy's photos submitted as [`six_submitted`] has them,
+/// then a transfer of rights by rosa on the first pending one: her own edit,
+/// which she may not approve.
+fn rosa_edited_one(library: &Path) -> Result<()> {
+    six_submitted(library)?;
+    let lib = Library::open(library)?;
+    let rosa = lib.unlock("rosa", PASSPHRASE.as_bytes())?;
+    let pending = lib
+        .queue(&rosa)?
+        .into_iter()
+        .find(|i| i.state == "pending")
+        .map(|i| i.asset_id)
+        .ok_or_else(|| anyhow::anyhow!("nothing pending"))?;
+    lib.transfer_rights(
+        &rosa,
+        &Selection::Assets(vec![pending]),
+        &assay_core::Transfer {
+            contract_id: "K-7".into(),
+            to: "Cy T Studio".into(),
+            ownership: "licensed".into(),
+            effective_date: None,
+        },
+    )?;
+    Ok(())
+}
+
+/// Separation of duties, before anyone presses a button: the queue and the
+/// selection's actions show Approve disabled on the asset rosa edited, with
+/// the core's reason; the key says it too and decides nothing; Reject and
+/// another asset's Approve stay enabled.
+#[tokio::test]
+async fn a_rights_manager_sees_approve_disabled_on_her_own_edit_with_the_reason() -> Result<()> {
+    let app = App::start(rosa_edited_one).await?;
+    let lib = Library::open(&app.library)?;
+    let rosa = lib.unlock("rosa", PASSPHRASE.as_bytes())?;
+    let queue = lib.queue(&rosa)?;
+    let pending: Vec<String> = queue
+        .iter()
+        .filter(|i| i.state == "pending")
+        .map(|i| i.asset_id.clone())
+        .collect();
+    let own = pending[0].clone();
+    let edited_by = lib.record(&own)?.workflow.last_edited_by;
+    assert_eq!(edited_by.as_deref(), Some("rosa"));
+
+    unlock(&app, "rosa", PASSPHRASE).await?;
+    app.text_until("[data-testid=acting]", |t| t.starts_with("rosa"))
+        .await?;
+    app.click("button[aria-label='Queue view']").await?;
+    shows_the_queue(&app, &lib, &rosa).await?;
+    app.click(&format!("tr[data-asset='{own}'] button")).await?;
+    let reason = app
+        .text_until("[data-testid=queue-approve-refused]", |t| !t.is_empty())
+        .await?;
+    assert!(
+        reason.contains(&format!(
+            "rosa uploaded or last edited asset {own}; someone else must approve it"
+        )),
+        "{reason}"
+    );
+    let button = app
+        .find("button[aria-label='Approve current item']")
+        .await?;
+    assert!(
+        !button.is_enabled().await?,
+        "Approve is enabled on her own edit"
+    );
+    assert!(
+        app.find("button[aria-label='Reject current item']")
+            .await?
+            .is_enabled()
+            .await?
+    );
+    app.screenshot("queue-own-edit").await?;
+    // The key answers with the reason and decides nothing.
+    app.press("a").await?;
+    status(&app, "someone else must approve it").await?;
+    assert_eq!(lib.record(&own)?.workflow.workflow_state, "pending");
+
+    // Checking it with another pending row: Approve selected says on how many it fails.
+    checkbox(&app, &own, false).await?;
+    checkbox(&app, &pending[1], false).await?;
+    let selected = app
+        .text_until("[data-testid=queue-selected-refused]", |t| {
+            t.contains("(1 of 2 selected assets are refused)")
+        })
+        .await?;
+    assert!(selected.contains(&own), "{selected}");
+    assert!(
+        !app.find("button[aria-label='Approve selected']")
+            .await?
+            .is_enabled()
+            .await?
+    );
+
+    // Another pending asset: Approve lights up and the reason goes.
+    go_to(
+        &app,
+        &lib.queue(&rosa)?
+            .into_iter()
+            .map(|i| i.asset_id)
+            .collect::<Vec<_>>(),
+        &pending[1],
+    )
+    .await?;
+    app.click("button[aria-label='Approve current item']")
+        .await?;
+    status(&app, "1 approved").await?;
+    assert_eq!(lib.record(&pending[1])?.workflow.workflow_state, "approved");
+    assert_eq!(lib.record(&own)?.workflow.workflow_state, "pending");
+
+    // The library's selection panel says the same of that asset.
+    app.click("button[aria-label='Library view']").await?;
+    app.click(&format!(".cell[data-asset='{own}']")).await?;
+    let reason = app
+        .text_until("[data-testid=approve-refused]", |t| !t.is_empty())
+        .await?;
+    assert!(reason.contains("someone else must approve it"), "{reason}");
+    let approve = app.find("button[aria-label='Approve selection']").await?;
+    assert!(!approve.is_enabled().await?);
+    app.close().await
 }

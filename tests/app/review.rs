@@ -53,10 +53,7 @@ async fn set_field(app: &App, field: &str, value: &str) -> Result<()> {
     let input = app.find("input[aria-label='Field value']").await?;
     input.clear().await?;
     input.send_keys(value).await?;
-    app.find("button[aria-label='Apply to selection']")
-        .await?
-        .click()
-        .await?;
+    app.click("button[aria-label='Apply to selection']").await?;
     Ok(())
 }
 
@@ -78,18 +75,13 @@ async fn export(app: &App, kind: &str, out: &str, passphrase: Option<&str>) -> R
             .send_keys(passphrase)
             .await?;
     }
-    app.find("button[aria-label='Export selection']")
-        .await?
-        .click()
-        .await?;
+    app.click("button[aria-label='Export selection']").await?;
     Ok(())
 }
 
 /// Clicks the grid cell of `asset_id`.
 async fn pick(app: &App, asset_id: &str) -> Result<()> {
-    app.find(&format!(".cell[data-asset='{asset_id}']"))
-        .await?
-        .click()
+    app.click(&format!(".cell[data-asset='{asset_id}']"))
         .await?;
     Ok(())
 }
@@ -113,10 +105,7 @@ async fn creator_submits_rights_manager_decides_and_exports_a_verified_manifest(
         .await?
         .send_keys(&folder.to_string_lossy())
         .await?;
-    app.find("form[aria-label='Import'] button")
-        .await?
-        .click()
-        .await?;
+    app.click("form[aria-label='Import'] button").await?;
     app.find("[aria-label='Import progress'][data-finished=true]")
         .await?;
     app.text_until("[data-testid=asset-count]", |t| t == "3 assets")
@@ -154,42 +143,30 @@ async fn creator_submits_rights_manager_decides_and_exports_a_verified_manifest(
         .await?
         .send_keys("Cy T")
         .await?;
-    app.find("button[aria-label='Apply to selection']")
-        .await?
-        .click()
-        .await?;
+    app.click("button[aria-label='Apply to selection']").await?;
     status(&app, "Changed 3 of 3").await?;
     set_field(&app, "signed_contract_id", "K-1").await?;
     status(&app, "Changed 3 of 3").await?;
     set_field(&app, "payment_terms", r#"{"kind":"rev_share","share":0.2}"#).await?;
     status(&app, "Changed 3 of 3").await?;
     app.screenshot("tagging").await?;
-    app.find("button[aria-label='Submit for review']")
-        .await?
-        .click()
-        .await?;
+    app.click("button[aria-label='Submit for review']").await?;
     status(&app, "3 pending").await?;
 
-    app.find("button[aria-label='Lock']").await?.click().await?;
+    app.click("button[aria-label='Lock']").await?;
     unlock(&app, "rosa", PASSPHRASE).await?;
     app.text_until("[data-testid=acting]", |t| t.starts_with("rosa"))
         .await?;
 
     pick(&app, &ids[0]).await?;
-    app.find("button[aria-label='Approve selection']")
-        .await?
-        .click()
-        .await?;
+    app.click("button[aria-label='Approve selection']").await?;
     status(&app, "1 approved").await?;
     pick(&app, &ids[1]).await?;
     app.find("input[aria-label='Review comment']")
         .await?
         .send_keys("horizon is tilted")
         .await?;
-    app.find("button[aria-label='Reject selection']")
-        .await?
-        .click()
-        .await?;
+    app.click("button[aria-label='Reject selection']").await?;
     status(&app, "1 rejected").await?;
     app.screenshot("review").await?;
 
@@ -208,10 +185,7 @@ async fn creator_submits_rights_manager_decides_and_exports_a_verified_manifest(
         !out.exists(),
         "a manifest was written with a wrong passphrase"
     );
-    app.find("button[aria-label='Dismiss error']")
-        .await?
-        .click()
-        .await?;
+    app.click("button[aria-label='Dismiss error']").await?;
 
     export(&app, "manifest", &out.to_string_lossy(), Some(PASSPHRASE)).await?;
     let verified = app

@@ -209,7 +209,36 @@ fn nobody_approves_what_they_uploaded_or_last_edited() {
         ),
         "{err}"
     );
+    // The app is told so before anyone presses Approve, with the reason,
+    // and for a selection holding both assets, on how many it would fail.
+    let permits = w.library.permits(&rex, &rex_asset).unwrap();
+    assert!(!permits.approve.allowed && permits.reject.allowed);
+    assert_eq!(
+        permits.approve.rule.as_deref(),
+        Some("separation-of-duties")
+    );
+    let reason = permits.approve.reason.unwrap();
+    assert!(
+        reason.contains("rex uploaded or last edited asset"),
+        "{reason}"
+    );
+    let Selection::Assets(mut both) = asset.clone() else {
+        unreachable!()
+    };
+    let Selection::Assets(rex_id) = rex_asset.clone() else {
+        unreachable!()
+    };
+    both.extend(rex_id);
+    let permits = w.library.permits(&rex, &Selection::Assets(both)).unwrap();
+    assert_eq!((permits.assets, permits.approve.refused), (2, 1));
     // Rosa neither uploaded nor edited it.
+    assert!(
+        w.library
+            .permits(&w.rosa, &rex_asset)
+            .unwrap()
+            .approve
+            .allowed
+    );
     w.library.approve(&w.rosa, &rex_asset, None).unwrap();
     w.library.approve(&rex, &asset, Some("ok")).unwrap();
     // A rejection must say why.
@@ -261,6 +290,18 @@ fn role_by_action_matrix() {
                 kinds(&w, &asset),
                 w.library.users().unwrap().len(),
             );
+            // What the app is told beforehand, for the actions it enables
+            // per asset: it must foretell the outcome and the refusing rule.
+            let permits = w.library.permits(actor, &asset).unwrap();
+            let foretold = match action {
+                "edit" => Some(permits.edit),
+                "submit" => Some(permits.submit),
+                "approve" => Some(permits.approve),
+                "reject" => Some(permits.reject),
+                "quarantine" => Some(permits.quarantine),
+                "release" => Some(permits.release),
+                _ => None,
+            };
             let result = match action {
                 "add user" => w
                     .library
@@ -316,6 +357,17 @@ fn role_by_action_matrix() {
                 _ => w.library.release(actor, &asset).map(drop),
             };
             assert_eq!(result.is_ok(), allowed, "{role} {action}: {result:?}");
+            if let Some(verdict) = foretold {
+                let rule = match &result {
+                    Err(Error::Refused { rule, .. }) => Some(rule.to_string()),
+                    _ => None,
+                };
+                assert_eq!(
+                    (verdict.allowed, verdict.rule, verdict.refused),
+                    (result.is_ok(), rule, u32::from(result.is_err())),
+                    "{role} {action}: the permit foretold otherwise"
+                );
+            }
             if let Err(err) = result {
                 assert!(
                     matches!(err, Error::Refused { .. }),
@@ -566,4 +618,42 @@ fn the_report_counts_states_licenses_completeness_and_why_assets_are_held() {
     assert_eq!(t.count, 1);
     assert!(t.median_seconds == t.p90_seconds && t.p90_seconds == t.max_seconds);
     assert!((0..600).contains(&t.median_seconds), "{t:?}");
+}
+
+#[test]
+fn permits_name_what_a_creator_may_not_touch_and_an_empty_selection() {
+    let w = World::new();
+    w.library
+        .add_user(Some(&w.ada), "kim", Role::Creator, PASS)
+        .unwrap();
+    let kim = w.library.unlock("kim", PASS).unwrap();
+    // Cy uploaded both photos: Kim, another creator, may edit neither.
+    let permits = w.library.permits(&kim, &all()).unwrap();
+    assert_eq!(permits.assets, 2);
+    assert_eq!(
+        (permits.edit.rule.as_deref(), permits.edit.refused),
+        (Some("creator-own-assets"), 2)
+    );
+    assert_eq!(permits.submit.rule.as_deref(), Some("creator-own-assets"));
+    // The role table answers once for every asset.
+    assert_eq!(
+        (permits.approve.rule.as_deref(), permits.approve.refused),
+        (Some("role"), 2)
+    );
+    let mine = w.library.permits(&w.cy, &all()).unwrap();
+    assert!(mine.edit.allowed && mine.submit.allowed && !mine.release.allowed);
+    // A rights manager may release, but only what is quarantined.
+    let release = w.library.permits(&w.rosa, &all()).unwrap().release;
+    assert_eq!(
+        (release.rule.as_deref(), release.refused),
+        (Some("workflow-state"), 2)
+    );
+    let none = w
+        .library
+        .permits(&w.cy, &Selection::Assets(Vec::new()))
+        .unwrap();
+    assert_eq!(
+        (none.assets, none.edit.allowed, none.edit.rule.as_deref()),
+        (0, false, Some("selection"))
+    );
 }

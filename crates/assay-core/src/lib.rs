@@ -77,6 +77,7 @@ pub use rights::fields::{
     field_problems, field_specs, FieldInput, FieldProblem, FieldSpec, PaymentField, PaymentKind,
 };
 pub use rights::gates::FailedGate;
+pub use rights::permits::{Permits, Verdict};
 pub use rights::queue::QueueItem;
 pub use rights::report::{Durations, Report};
 pub use rights::transfer::Transfer;

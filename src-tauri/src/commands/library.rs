@@ -24,8 +24,9 @@ pub struct LibraryInfo {
 pub struct Acting {
     pub name: String,
     pub role: Role,
-    /// What the role may do: the window shows and enables controls from
-    /// this alone.
+    /// What the role may do: the window shows its screens and controls
+    /// from this; it enables the controls that act on assets from the
+    /// core's `permits` for those assets.
     pub may: Permissions,
 }
 

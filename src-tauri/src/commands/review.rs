@@ -1,9 +1,10 @@
 //! Tagging, review and approval: bulk edits, submit, approve, reject,
-//! release, the queue, and the license picker's tags.
+//! release, what the acting user may do to a selection, the queue, and the
+//! license picker's tags.
 
 use std::sync::Arc;
 
-use assay_core::{Actor, Change, Decision, EditSummary, QueueItem, Selection};
+use assay_core::{Actor, Change, Decision, EditSummary, Permits, QueueItem, Selection};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -101,6 +102,18 @@ pub fn release(state: State<'_, AppState>, asset_ids: Vec<String>) -> AppResult<
     Ok(state
         .library()?
         .release(&actor, &Selection::Assets(asset_ids))?)
+}
+
+/// What the acting user may do to `asset_ids`, action by action, with the
+/// rule that refuses each one it may not take: the window enables its
+/// Edit, Submit, Approve, Reject and Release controls from this alone.
+#[tauri::command]
+#[specta::specta]
+pub fn permits(state: State<'_, AppState>, asset_ids: Vec<String>) -> AppResult<Permits> {
+    let actor = acting(&state)?;
+    Ok(state
+        .library()?
+        .permits(&actor, &Selection::Assets(asset_ids))?)
 }
 
 /// What waits for the acting user's role, oldest first.

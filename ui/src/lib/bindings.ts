@@ -56,6 +56,12 @@ export const commands = {
 	reject: (assetIds: string[], comment: string) => typedError<Decision[], AppError>(__TAURI_INVOKE("reject", { assetIds, comment })),
 	/**  Sends quarantined assets back to draft, to be fixed and submitted again. */
 	release: (assetIds: string[]) => typedError<Decision[], AppError>(__TAURI_INVOKE("release", { assetIds })),
+	/**
+	 *  What the acting user may do to `asset_ids`, action by action, with the
+	 *  rule that refuses each one it may not take: the window enables its
+	 *  Edit, Submit, Approve, Reject and Release controls from this alone.
+	 */
+	permits: (assetIds: string[]) => typedError<Permits, AppError>(__TAURI_INVOKE("permits", { assetIds })),
 	/**  What waits for the acting user's role, oldest first. */
 	queue: () => typedError<QueueItem[], AppError>(__TAURI_INVOKE("queue")),
 	licenseTags: () => typedError<LicenseChoice[], AppError>(__TAURI_INVOKE("license_tags")),
@@ -131,8 +137,9 @@ export type Acting = {
 	name: string,
 	role: Role,
 	/**
-	 *  What the role may do: the window shows and enables controls from
-	 *  this alone.
+	 *  What the role may do: the window shows its screens and controls
+	 *  from this; it enables the controls that act on assets from the
+	 *  core's `permits` for those assets.
 	 */
 	may: Permissions,
 };
@@ -623,10 +630,11 @@ export type PaymentKind = {
 };
 
 /**
- *  What a role may do, action by action: the answer the app shows and
- *  enables its controls from, so no front end keeps a copy of the role
- *  table. Per asset, ownership and separation of duties still decide when
- *  the action is taken (a creator edits only their own uploads; nobody
+ *  What a role may do, action by action: the answer the app shows its
+ *  screens and panels from, so no front end keeps a copy of the role table.
+ *  Controls that act on assets are enabled from
+ *  [`Library::permits`](crate::Library::permits), which adds the rules that
+ *  depend on the asset (a creator edits only their own uploads; nobody
  *  approves their own work).
  */
 export type Permissions = {
@@ -648,6 +656,23 @@ export type Permissions = {
 	 *  market's payments, so it needs both.
 	 */
 	sync: boolean,
+};
+
+/**
+ *  What the acting user may do to a selection, action by action. A
+ *  transition applies to every selected asset or to none, so an action is
+ *  allowed only when no selected asset refuses it.
+ */
+export type Permits = {
+	/**  How many assets the selection holds. */
+	assets: number,
+	/**  A metadata edit (a bulk edit when more than one asset is selected). */
+	edit: Verdict,
+	submit: Verdict,
+	approve: Verdict,
+	reject: Verdict,
+	quarantine: Verdict,
+	release: Verdict,
 };
 
 /**  Paths of the generated previews; absent for files that could not be decoded. */
@@ -832,6 +857,24 @@ export type User = {
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
+
+/**
+ *  Whether one action would succeed on every selected asset, and if not,
+ *  the first rule that refuses it and why.
+ */
+export type Verdict = {
+	allowed: boolean,
+	/**
+	 *  The refusing rule's name (`role`, `workflow-state`,
+	 *  `creator-own-assets`, `separation-of-duties`, `eligibility`,
+	 *  `selection`), as the action's error would name it.
+	 */
+	rule: string | null,
+	/**  The sentence the action's error would say, naming the asset. */
+	reason: string | null,
+	/**  How many selected assets the action would be refused on. */
+	refused: number,
+};
 
 /**  Watching stopped: a folder went away or could not be watched. */
 export type WatchFailed = {

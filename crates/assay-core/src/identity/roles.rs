@@ -148,10 +148,11 @@ impl Action {
     }
 }
 
-/// What a role may do, action by action: the answer the app shows and
-/// enables its controls from, so no front end keeps a copy of the role
-/// table. Per asset, ownership and separation of duties still decide when
-/// the action is taken (a creator edits only their own uploads; nobody
+/// What a role may do, action by action: the answer the app shows its
+/// screens and panels from, so no front end keeps a copy of the role table.
+/// Controls that act on assets are enabled from
+/// [`Library::permits`](crate::Library::permits), which adds the rules that
+/// depend on the asset (a creator edits only their own uploads; nobody
 /// approves their own work).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

@@ -435,18 +435,25 @@ fn write(
     Ok(())
 }
 
-fn apply_one(run: &Run, t: &Target) -> Result<Option<Edited>> {
-    let (actor, at) = (run.actor, run.at);
-    if actor.role() == Role::Creator && t.uploaded_by != Some(actor.id) {
+/// The rule that refuses `actor` (whose role edits) an edit of one asset:
+/// a creator edits only their own uploads. Shared with
+/// [`Library::permits`](crate::Library::permits).
+pub(crate) fn may_edit(actor: &Actor, asset_id: &str, uploaded_by: Option<i64>) -> Result<()> {
+    if actor.role() == Role::Creator && uploaded_by != Some(actor.id) {
         return Err(Error::refused(
             "creator-own-assets",
             format!(
-                "{} is a creator and did not upload asset {}; creators edit only their own uploads",
+                "{} is a creator and did not upload asset {asset_id}; creators edit only their own uploads",
                 actor.name(),
-                t.asset_id
             ),
         ));
     }
+    Ok(())
+}
+
+fn apply_one(run: &Run, t: &Target) -> Result<Option<Edited>> {
+    let (actor, at) = (run.actor, run.at);
+    may_edit(actor, &t.asset_id, t.uploaded_by)?;
     let old = match serde_json::from_str(&t.rights) {
         Ok(Value::Object(map)) => map,
         _ => {

@@ -9,6 +9,7 @@ pub(crate) mod fields;
 pub(crate) mod gates;
 pub mod licenses;
 pub mod metadata;
+pub(crate) mod permits;
 pub(crate) mod queue;
 pub(crate) mod report;
 pub(crate) mod transfer;

@@ -28,7 +28,7 @@ pub struct Decision {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Op<'a> {
+pub(crate) enum Op<'a> {
     Submit,
     Approve(Option<&'a str>),
     Reject(&'a str),
@@ -36,12 +36,34 @@ enum Op<'a> {
     Release,
 }
 
-struct Current {
-    asset_id: String,
+pub(crate) struct Current {
+    pub(crate) asset_id: String,
     state: String,
-    uploaded_by: Option<i64>,
+    pub(crate) uploaded_by: Option<i64>,
     last_edited_by: Option<i64>,
-    fields: Map<String, Value>,
+    pub(crate) fields: Map<String, Value>,
+}
+
+impl Op<'_> {
+    pub(crate) fn action(self) -> Action {
+        match self {
+            Op::Submit => Action::Submit,
+            Op::Approve(_) => Action::Approve,
+            Op::Reject(_) => Action::Reject,
+            Op::Quarantine(_) => Action::Quarantine,
+            Op::Release => Action::Release,
+        }
+    }
+
+    fn past(self) -> &'static str {
+        match self {
+            Op::Submit => "submitted",
+            Op::Approve(_) => "approved",
+            Op::Reject(_) => "rejected",
+            Op::Quarantine(_) => "quarantined",
+            Op::Release => "released",
+        }
+    }
 }
 
 impl Library {
@@ -85,13 +107,7 @@ impl Library {
     }
 
     fn transition(&self, actor: &Actor, selection: &Selection, op: Op) -> Result<Vec<Decision>> {
-        actor.may(match op {
-            Op::Submit => Action::Submit,
-            Op::Approve(_) => Action::Approve,
-            Op::Reject(_) => Action::Reject,
-            Op::Quarantine(_) => Action::Quarantine,
-            Op::Release => Action::Release,
-        })?;
+        actor.may(op.action())?;
         if let Op::Reject(text) | Op::Quarantine(text) = op {
             if text.trim().is_empty() {
                 return Err(Error::required(
@@ -128,7 +144,7 @@ impl Library {
     }
 }
 
-fn load(conn: &Connection, row: i64) -> Result<Current> {
+pub(crate) fn load(conn: &Connection, row: i64) -> Result<Current> {
     let (asset_id, checksum, hash, rights, state, uploaded_by, last_edited_by): (
         String,
         String,
@@ -163,35 +179,28 @@ fn load(conn: &Connection, row: i64) -> Result<Current> {
     })
 }
 
-/// The event and the new state for `op` on `asset`, or the rule that refuses it.
-fn decide(
-    actor: &Actor,
-    asset: &Current,
-    op: Op,
-    failed: &[FailedGate],
-) -> Result<(EventKind, &'static str, Value)> {
+/// The rule that refuses `op` on `asset` by `actor`, whose role allows the
+/// action: the asset's state, a creator's own uploads, separation of duties
+/// and, for an approval, the gates it fails. The one place these rules
+/// live: a transition checks them when it runs, and
+/// [`Library::permits`](crate::Library::permits) asks them beforehand so the
+/// app enables only what would succeed.
+pub(crate) fn check(actor: &Actor, asset: &Current, op: Op, failed: &[FailedGate]) -> Result<()> {
     let from = asset.state.as_str();
     let wrong_state = |wanted: &str| {
-        Error::refused(
+        Err(Error::refused(
             "workflow-state",
             format!(
                 "asset {} is {from}; only a {wanted} asset can be {}",
                 asset.asset_id,
-                match op {
-                    Op::Submit => "submitted",
-                    Op::Approve(_) => "approved",
-                    Op::Reject(_) => "rejected",
-                    Op::Quarantine(_) => "quarantined",
-                    Op::Release => "released",
-                }
+                op.past()
             ),
-        )
+        ))
     };
-    let failed_json = || serde_json::to_value(failed).unwrap_or(Value::Null);
     match op {
         Op::Submit => {
             if !matches!(from, "draft" | "rejected") {
-                return Err(wrong_state("draft or rejected"));
+                return wrong_state("draft or rejected");
             }
             if actor.role() == Role::Creator && asset.uploaded_by != Some(actor.id) {
                 return Err(Error::refused(
@@ -203,19 +212,10 @@ fn decide(
                     ),
                 ));
             }
-            // Submitting what fails a gate quarantines it, recorded as the
-            // submission's outcome (the submitter is not a rights manager).
-            let outcome = if failed.is_empty() {
-                "pending"
-            } else {
-                "quarantined"
-            };
-            let data = json!({"outcome": outcome, "failed_gates": failed_json()});
-            Ok((EventKind::Submission, outcome, data))
         }
-        Op::Approve(comment) => {
+        Op::Approve(_) => {
             if from != "pending" {
-                return Err(wrong_state("pending"));
+                return wrong_state("pending");
             }
             if asset.uploaded_by == Some(actor.id) || asset.last_edited_by == Some(actor.id) {
                 return Err(Error::refused(
@@ -237,28 +237,48 @@ fn decide(
                     format!("asset {} fails {}", asset.asset_id, list.join("; ")),
                 ));
             }
+        }
+        Op::Reject(_) if from != "pending" => return wrong_state("pending"),
+        Op::Quarantine(_) if from == "quarantined" => return wrong_state("non-quarantined"),
+        Op::Release if from != "quarantined" => return wrong_state("quarantined"),
+        Op::Reject(_) | Op::Quarantine(_) | Op::Release => {}
+    }
+    Ok(())
+}
+
+/// The event and the new state for `op` on `asset`, or the rule that refuses it.
+fn decide(
+    actor: &Actor,
+    asset: &Current,
+    op: Op,
+    failed: &[FailedGate],
+) -> Result<(EventKind, &'static str, Value)> {
+    check(actor, asset, op, failed)?;
+    let failed_json = || serde_json::to_value(failed).unwrap_or(Value::Null);
+    Ok(match op {
+        // Submitting what fails a gate quarantines it, recorded as the
+        // submission's outcome (the submitter is not a rights manager).
+        Op::Submit => {
+            let outcome = if failed.is_empty() {
+                "pending"
+            } else {
+                "quarantined"
+            };
+            let data = json!({"outcome": outcome, "failed_gates": failed_json()});
+            (EventKind::Submission, outcome, data)
+        }
+        Op::Approve(comment) => {
             let data = json!({"decision": "approved", "comment": comment});
-            Ok((EventKind::Approval, "approved", data))
+            (EventKind::Approval, "approved", data)
         }
         Op::Reject(comment) => {
-            if from != "pending" {
-                return Err(wrong_state("pending"));
-            }
             let data = json!({"decision": "rejected", "comment": comment});
-            Ok((EventKind::Rejection, "rejected", data))
+            (EventKind::Rejection, "rejected", data)
         }
         Op::Quarantine(reason) => {
-            if from == "quarantined" {
-                return Err(wrong_state("non-quarantined"));
-            }
             let data = json!({"reason": reason, "failed_gates": failed_json()});
-            Ok((EventKind::Quarantine, "quarantined", data))
+            (EventKind::Quarantine, "quarantined", data)
         }
-        Op::Release => {
-            if from != "quarantined" {
-                return Err(wrong_state("quarantined"));
-            }
-            Ok((EventKind::Release, "draft", json!({})))
-        }
-    }
+        Op::Release => (EventKind::Release, "draft", json!({})),
+    })
 }
