@@ -204,10 +204,20 @@ fn a_checkpoint_written_over_a_rewritten_catalog_does_not_extend_the_one_before(
     ok(&sb.run(&["verify", "--provenance"]));
     cut_last_event(&db(&sb), &ids[0]);
     // The next checkpoint, written in good faith over the tampered catalog,
-    // matches it; it cannot prove it extends the one before.
+    // grows from what the last one signed, so it still holds the cut event
+    // and verification names the chain.
     checkpoint(&sb);
     let out = sb.run(&["verify", "--provenance"]);
-    fails_naming(&out, &["do not extend", "00000001.json"]);
+    fails_naming(&out, &[&ids[0], "cut short"]);
+    // Whoever also rewrites what the checkpoints left each other in the
+    // catalog makes the next one read every event; it then matches the
+    // tampered catalog, and cannot prove it extends the one before.
+    db(&sb)
+        .execute("UPDATE checkpoints SET frontier = NULL", [])
+        .unwrap();
+    checkpoint(&sb);
+    let out = sb.run(&["verify", "--provenance"]);
+    fails_naming(&out, &["do not extend", "00000002.json"]);
     // Two honest checkpoints in a row extend each other.
     let sb = setup();
     library(&sb);
@@ -215,4 +225,58 @@ fn a_checkpoint_written_over_a_rewritten_catalog_does_not_extend_the_one_before(
     ok(&sb.as_user("cy", &["import", sb.photos().to_str().unwrap()]));
     checkpoint(&sb);
     ok(&sb.run(&["verify", "--provenance"]));
+}
+
+/// A checkpoint grows from the last one's frontier and heads list, reading
+/// only the events stored since; where those no longer match what the last
+/// one signed, it reads everything, and either way it commits to the
+/// catalog as it is.
+#[test]
+fn a_checkpoint_grown_from_the_last_one_is_the_checkpoint_of_the_whole_catalog() {
+    let sb = setup();
+    let ids = library(&sb);
+    checkpoint(&sb);
+    for (round, title) in ["Harbour", "Dock", "Pier"].iter().enumerate() {
+        for id in &ids {
+            ok(&sb.as_user("cy", &["edit", id, "--set", &format!("title={title}")]));
+        }
+        // Third time round, a frontier rewritten behind Assay's back.
+        if round == 2 {
+            db(&sb)
+                .execute(
+                    "UPDATE checkpoints SET frontier = replace(frontier, '\"nodes\":[\"', '\"nodes\":[\"00')",
+                    [],
+                )
+                .unwrap();
+        }
+        let written = checkpoint(&sb);
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&written).unwrap()).unwrap();
+        let events: u64 = db(&sb)
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(doc["events"]["size"], events);
+        assert_eq!(doc["heads"]["size"], ids.len());
+        let out = sb.run(&["verify", "--provenance"]);
+        ok(&out);
+        assert!(
+            stderr(&out).contains(&format!("{:08}.json", round + 2)),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // Each heads list names every asset's last event as the catalog has it.
+    let heads = std::fs::read_to_string(sb.library().join("checkpoints/00000004.heads")).unwrap();
+    let db = db(&sb);
+    for line in heads.lines() {
+        let parts: Vec<&str> = line.split(' ').collect();
+        let head: String = db
+            .query_row(
+                "SELECT provenance_hash FROM assets WHERE asset_id = ?1",
+                [parts[0]],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(parts[2], head, "{line}");
+    }
 }

@@ -272,6 +272,11 @@ const MIGRATIONS: &[&str] = &[
         body    TEXT NOT NULL
     );
     "#,
+    // 15: what each checkpoint leaves the next (its event tree's frontier
+    // and last event), so a checkpoint hashes only what was added since.
+    r#"
+    ALTER TABLE checkpoints ADD COLUMN frontier TEXT;
+    "#,
 ];
 
 /// The catalog version this build writes.

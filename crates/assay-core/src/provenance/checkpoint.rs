@@ -13,12 +13,19 @@
 //! beside it (`NNNNNNNN.heads`, only used to name what changed), and kept in
 //! the catalog too.
 //!
+//! Each checkpoint also leaves the next, in the catalog, its event tree's
+//! frontier (see [`Frontier`]) and the id of the last event it covered, so
+//! the next one reads and hashes only the events stored since and merges
+//! their assets into the last heads list. Those are used only where they
+//! match what the last checkpoint signed; otherwise every event is read.
+//!
 //! Verification recomputes both tree heads over the first `size` events of
 //! the catalog: any event deleted, rewritten or reordered among them changes
 //! the root. Only then is the heads list read, to name each asset whose
 //! chain was cut short, dropped or rewritten.
 
-use std::collections::HashMap;
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -37,7 +44,7 @@ use crate::error::{Error, Result};
 use crate::formats::canonical::{canonical_json, canonical_json_except};
 use crate::identity::ledger::{self, Ledger};
 use crate::identity::users::Actor;
-use crate::provenance::merkle::{self, Hash, Tree};
+use crate::provenance::merkle::{self, Frontier, Grown, Hash, Tree};
 
 pub const CHECKPOINTS_DIR: &str = "checkpoints";
 const TYPE: &str = "assay-checkpoint";
@@ -65,30 +72,25 @@ pub struct CheckpointCheck {
     pub problems: Vec<String>,
 }
 
-/// What the catalog holds now, as a checkpoint commits to it.
+/// What the catalog holds now, as verification compares it with a
+/// checkpoint.
 struct State {
     events: Vec<Hash>,
     identity: Vec<Hash>,
-    /// (asset id, last seq, last hash), by asset id.
-    heads: Vec<(String, i64, String)>,
+    /// Each asset's last event, by asset id.
+    heads: Vec<Head>,
 }
 
 impl State {
     fn read(conn: &Connection) -> Result<State> {
-        let digests = |sql: &str| -> Result<Vec<Hash>> {
-            let mut stmt = conn.prepare(sql)?;
-            let mut rows = stmt.query([])?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                let text: String = row.get(0)?;
-                out.push(digest_of(&text).ok_or_else(|| {
-                    Error::Corrupt(format!("an event's hash {text:?} is not a SHA-256 digest"))
-                })?);
-            }
-            Ok(out)
-        };
-        let events = digests("SELECT hash FROM events ORDER BY id")?;
-        let identity = digests("SELECT hash FROM identity_events ORDER BY seq")?;
+        Ok(State {
+            events: digests(conn, "SELECT hash FROM events ORDER BY id")?,
+            identity: identity_digests(conn)?,
+            heads: State::read_heads(conn)?,
+        })
+    }
+
+    fn read_heads(conn: &Connection) -> Result<Vec<Head>> {
         // One pass over the events: SQLite gives a bare column of the row
         // that max() chose, so each asset's last hash comes with its seq.
         let mut stmt = conn.prepare(
@@ -98,20 +100,29 @@ impl State {
         let heads = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        Ok(State {
-            events,
-            identity,
-            heads,
-        })
+        Ok(heads)
     }
+}
 
-    fn heads_text(&self) -> Vec<u8> {
-        let mut text = Vec::with_capacity(self.heads.len() * 112);
-        for (asset_id, seq, hash) in &self.heads {
-            text.extend_from_slice(format!("{asset_id} {seq} {hash}\n").as_bytes());
-        }
-        text
+/// The event digests `sql` selects (one column of `sha256:HEX` text).
+fn digests(conn: &Connection, sql: &str) -> Result<Vec<Hash>> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(event_digest(&row.get::<_, String>(0)?)?);
     }
+    Ok(out)
+}
+
+fn identity_digests(conn: &Connection) -> Result<Vec<Hash>> {
+    digests(conn, "SELECT hash FROM identity_events ORDER BY seq")
+}
+
+/// An event's stored hash as the digest it names.
+fn event_digest(text: &str) -> Result<Hash> {
+    digest_of(text)
+        .ok_or_else(|| Error::Corrupt(format!("an event's hash {text:?} is not a SHA-256 digest")))
 }
 
 fn digest_of(text: &str) -> Option<Hash> {
@@ -126,40 +137,43 @@ fn root_hex(leaves: &[Hash]) -> String {
 
 impl Library {
     /// Writes a checkpoint of the whole library as `actor`: into the
-    /// catalog and, whole or not at all, into `checkpoints/`.
+    /// catalog and, whole or not at all, into `checkpoints/`. It reads and
+    /// hashes only the events stored since the last checkpoint, grown from
+    /// that one's frontier and heads list where they match what it signed.
     pub fn checkpoint(&self, actor: &Actor) -> Result<Checkpoint> {
         let mut conn = self.connect()?;
         // One snapshot: nothing appended between reading the events and the
         // heads.
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let state = State::read(&tx)?;
+        let identity = identity_digests(&tx)?;
         let root = library_root(&tx)?;
         let previous = self.latest_checkpoint_file()?;
         let before = previous.as_deref().map(read_checkpoint).transpose()?;
-        // Each leaf hashed once; the root on one core while the other makes
-        // the consistency proof from the last checkpoint, then the heads.
-        let hashed: Vec<Hash> = state.events.iter().map(|l| merkle::leaf_hash(l)).collect();
-        let prior = before.as_ref().map_or(0, |(_, b)| {
-            b["events"]["size"].as_u64().unwrap_or_default() as usize
-        });
-        let (events_root, events_proof, heads) = std::thread::scope(|s| {
-            let tree = s.spawn(|| merkle::root_of_hashed(&hashed));
-            let proof = merkle::consistency_proof_of_hashed(&hashed, prior.min(hashed.len()));
-            let heads = state.heads_text();
-            (tree.join(), proof, heads)
-        });
-        let events_root = events_root
-            .map_err(|_| Error::Internal("the checkpoint's tree panicked".into()))?
-            .map_or_else(String::new, hex::encode);
+        let prior = match (&previous, &before) {
+            (Some(path), Some((bytes, doc))) => Prior::load(&tx, path, bytes, doc)?,
+            _ => None,
+        };
+        let growth = match prior {
+            Some(prior) => Growth::since(&tx, prior)?,
+            None => {
+                let seen = before
+                    .as_ref()
+                    .map_or(0, |(_, b)| b["events"]["size"].as_u64().unwrap_or_default());
+                Growth::whole(&tx, seen)?
+            }
+        };
         let at = now();
         let mut doc = json!({
             "type": TYPE,
             "v": 1,
             "library": root,
             "at": at,
-            "events": {"size": state.events.len(), "root": events_root},
-            "identity": {"size": state.identity.len(), "root": root_hex(&state.identity)},
-            "heads": {"size": state.heads.len(), "sha256": hex::encode(Sha256::digest(&heads))},
+            "events": {
+                "size": growth.events.frontier.size(),
+                "root": growth.events.root.map_or_else(String::new, hex::encode),
+            },
+            "identity": {"size": identity.len(), "root": root_hex(&identity)},
+            "heads": {"size": growth.assets, "sha256": hex::encode(Sha256::digest(&growth.heads))},
             "signer": {
                 "user": actor.name(),
                 "role": actor.role().as_str(),
@@ -167,7 +181,7 @@ impl Library {
             },
         });
         if let (Some(previous), Some((bytes, before))) = (&previous, &before) {
-            doc["extends"] = extends(previous, bytes, before, &state, events_proof);
+            doc["extends"] = extends(previous, bytes, before, &identity, &growth.events.proof);
         }
         let signature = actor.key.sign(&canonical_json(&doc));
         doc["signature"] = json!({"alg": "Ed25519", "value": B64.encode(signature.to_bytes())});
@@ -177,25 +191,32 @@ impl Library {
             [],
             |r| r.get(0),
         )?;
+        let mut frontier = growth.events.frontier.to_json();
+        frontier["last_event"] = json!(growth.last_event);
         tx.execute(
-            "INSERT INTO checkpoints (number, at, body) VALUES (?1, ?2, ?3)",
-            params![number, at, String::from_utf8_lossy(&bytes)],
+            "INSERT INTO checkpoints (number, at, body, frontier) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                number,
+                at,
+                String::from_utf8_lossy(&bytes),
+                frontier.to_string()
+            ],
         )?;
         let dir = self.root().join(CHECKPOINTS_DIR);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let path = dir.join(format!("{number:08}.json"));
         let heads_path = path.with_extension("heads");
         // The heads first: a checkpoint file is only ever beside its heads.
-        atomic::write(&heads_path, &heads).map_err(|e| Error::io(&heads_path, e))?;
+        atomic::write(&heads_path, &growth.heads).map_err(|e| Error::io(&heads_path, e))?;
         atomic::write(&path, &bytes).map_err(|e| Error::io(&path, e))?;
         tx.commit()?;
         Ok(Checkpoint {
             path: path.display().to_string(),
             at,
             signer: actor.name().to_owned(),
-            events: state.events.len() as u64,
-            identity_events: state.identity.len() as u64,
-            assets: state.heads.len() as u64,
+            events: growth.events.frontier.size(),
+            identity_events: identity.len() as u64,
+            assets: growth.assets as u64,
         })
     }
 
@@ -283,18 +304,208 @@ fn extends(
     previous: &Path,
     bytes: &[u8],
     before: &Value,
-    state: &State,
-    events_proof: Vec<Hash>,
+    identity: &[Hash],
+    events_proof: &[Hash],
 ) -> Value {
     let m = before["identity"]["size"].as_u64().unwrap_or_default() as usize;
-    let identity_proof = merkle::consistency_proof(&state.identity, m.min(state.identity.len()));
-    let hexes = |proof: Vec<Hash>| -> Vec<String> { proof.iter().map(hex::encode).collect() };
+    let identity_proof = merkle::consistency_proof(identity, m.min(identity.len()));
+    let hexes = |proof: &[Hash]| -> Vec<String> { proof.iter().map(hex::encode).collect() };
     json!({
         "checkpoint": previous.file_name().map(|n| n.to_string_lossy().into_owned()),
         "sha256": hex::encode(Sha256::digest(bytes)),
         "events_proof": hexes(events_proof),
-        "identity_proof": hexes(identity_proof),
+        "identity_proof": hexes(&identity_proof),
     })
+}
+
+/// What the last checkpoint leaves the next one: its event tree's
+/// frontier, the id of the last event it covered, and its heads list. Used
+/// only where it matches what that checkpoint signed; anything else (an
+/// older catalog, a file replaced, a row edited) and the next checkpoint
+/// reads every event instead.
+struct Prior {
+    frontier: Frontier,
+    last_event: i64,
+    heads: Vec<Head>,
+}
+
+/// One asset's last event: (asset id, seq, hash).
+type Head = (String, i64, String);
+
+impl Prior {
+    fn load(conn: &Connection, path: &Path, bytes: &[u8], doc: &Value) -> Result<Option<Prior>> {
+        use rusqlite::OptionalExtension;
+        let row: Option<(String, Option<String>)> = conn
+            .query_row(
+                "SELECT body, frontier FROM checkpoints ORDER BY number DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((body, Some(frontier))) = row else {
+            return Ok(None);
+        };
+        if body.as_bytes() != bytes {
+            return Ok(None); // the catalog's newest is not the folder's
+        }
+        let Ok(frontier) = serde_json::from_str::<Value>(&frontier) else {
+            return Ok(None);
+        };
+        let (Some(last_event), Some(tree)) = (
+            frontier["last_event"].as_i64(),
+            Frontier::from_json(&frontier),
+        ) else {
+            return Ok(None);
+        };
+        let signed_root = doc["events"]["root"].as_str().unwrap_or_default();
+        let root = tree.root().map_or_else(String::new, hex::encode);
+        if doc["events"]["size"].as_u64() != Some(tree.size()) || root != signed_root {
+            return Ok(None);
+        }
+        let Ok(text) = std::fs::read(path.with_extension("heads")) else {
+            return Ok(None);
+        };
+        if doc["heads"]["sha256"] != json!(hex::encode(Sha256::digest(&text))) {
+            return Ok(None);
+        }
+        let Some(heads) = parse_heads(&text) else {
+            return Ok(None);
+        };
+        Ok(Some(Prior {
+            frontier: tree,
+            last_event,
+            heads,
+        }))
+    }
+}
+
+/// The event tree grown to every stored event, and the heads list.
+struct Growth {
+    events: Grown,
+    /// The id of the last event covered.
+    last_event: i64,
+    heads: Vec<u8>,
+    assets: usize,
+}
+
+impl Growth {
+    /// From nothing: every event read and hashed, with the consistency
+    /// proof from the first `seen` (what the last checkpoint saw).
+    fn whole(conn: &Connection, seen: u64) -> Result<Growth> {
+        let mut stmt = conn.prepare("SELECT id, hash FROM events ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        let mut hashed = Vec::new();
+        let mut last_event = 0;
+        while let Some(row) = rows.next()? {
+            last_event = row.get(0)?;
+            hashed.push(merkle::leaf_hash(&event_digest(&row.get::<_, String>(1)?)?));
+        }
+        let m = usize::try_from(seen)
+            .unwrap_or(usize::MAX)
+            .min(hashed.len());
+        let old = grown(&Frontier::empty(), &hashed[..m])?.frontier;
+        let events = grown(&old, &hashed[m..])?;
+        let heads = State::read_heads(conn)?;
+        Ok(Growth {
+            events,
+            last_event,
+            heads: heads_text(&heads),
+            assets: heads.len(),
+        })
+    }
+
+    /// From the last checkpoint: only the events stored since.
+    fn since(conn: &Connection, prior: Prior) -> Result<Growth> {
+        let mut stmt = conn.prepare(
+            "SELECT e.id, a.asset_id, e.seq, e.hash FROM events e JOIN assets a ON a.id = e.asset
+             WHERE e.id > ?1 ORDER BY e.id",
+        )?;
+        let mut rows = stmt.query([prior.last_event])?;
+        let mut hashed = Vec::new();
+        let mut last_event = prior.last_event;
+        let mut latest: BTreeMap<String, (i64, String)> = BTreeMap::new();
+        while let Some(row) = rows.next()? {
+            last_event = row.get(0)?;
+            let hash: String = row.get(3)?;
+            hashed.push(merkle::leaf_hash(&event_digest(&hash)?));
+            let seq: i64 = row.get(2)?;
+            match latest.entry(row.get(1)?) {
+                Entry::Vacant(slot) => {
+                    slot.insert((seq, hash));
+                }
+                Entry::Occupied(mut slot) if slot.get().0 < seq => {
+                    slot.insert((seq, hash));
+                }
+                Entry::Occupied(_) => {}
+            }
+        }
+        let events = grown(&prior.frontier, &hashed)?;
+        let heads = merge_heads(prior.heads, latest);
+        Ok(Growth {
+            events,
+            last_event,
+            heads: heads_text(&heads),
+            assets: heads.len(),
+        })
+    }
+}
+
+fn grown(frontier: &Frontier, hashed: &[Hash]) -> Result<Grown> {
+    frontier
+        .grow(hashed)
+        .ok_or_else(|| Error::Internal("a checkpoint's frontier does not match its size".into()))
+}
+
+/// The heads list `prior` (by asset id) with each asset's latest event
+/// since put in, new assets among them.
+fn merge_heads(prior: Vec<Head>, latest: BTreeMap<String, (i64, String)>) -> Vec<Head> {
+    let mut out = Vec::with_capacity(prior.len() + latest.len());
+    let mut updates = latest.into_iter().peekable();
+    for head in prior {
+        while let Some((id, _)) = updates.peek() {
+            if *id >= head.0 {
+                break;
+            }
+            if let Some((id, (seq, hash))) = updates.next() {
+                out.push((id, seq, hash));
+            }
+        }
+        match updates.peek() {
+            Some((id, _)) if *id == head.0 => {
+                if let Some((id, (seq, hash))) = updates.next() {
+                    out.push((id, seq, hash));
+                }
+            }
+            _ => out.push(head),
+        }
+    }
+    out.extend(updates.map(|(id, (seq, hash))| (id, seq, hash)));
+    out
+}
+
+fn heads_text(heads: &[Head]) -> Vec<u8> {
+    let mut text = Vec::with_capacity(heads.len() * 112);
+    for (asset_id, seq, hash) in heads {
+        text.extend_from_slice(format!("{asset_id} {seq} {hash}\n").as_bytes());
+    }
+    text
+}
+
+/// A heads list as [`heads_text`] wrote it; `None` if any line is not.
+fn parse_heads(text: &[u8]) -> Option<Vec<Head>> {
+    std::str::from_utf8(text)
+        .ok()?
+        .lines()
+        .map(|line| {
+            let mut parts = line.split(' ');
+            let head = (
+                parts.next()?.to_owned(),
+                parts.next()?.parse().ok()?,
+                parts.next()?.to_owned(),
+            );
+            parts.next().is_none().then_some(head)
+        })
+        .collect()
 }
 
 /// A checkpoint file's bytes (its digest links the next one to it) and JSON.

@@ -8,6 +8,9 @@
 //! digest of an event either: an event's digest is SHA-256 of JSON text,
 //! which starts with `{`, never with 0x00 or 0x01.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use sha2::{Digest, Sha256};
 
 pub(crate) type Hash = [u8; 32];
@@ -154,19 +157,13 @@ pub(crate) fn consistency_proof<L: AsRef<[u8]>>(leaves: &[L], m: usize) -> Vec<H
     consistency_proof_of_hashed(&hashed, m)
 }
 
-/// [`consistency_proof`] over leaf hashes already made, for a caller that
-/// also needs the root of the same leaves ([`root_of_hashed`]).
-pub(crate) fn consistency_proof_of_hashed(hashed: &[Hash], m: usize) -> Vec<Hash> {
+/// [`consistency_proof`] over leaf hashes already made.
+fn consistency_proof_of_hashed(hashed: &[Hash], m: usize) -> Vec<Hash> {
     let mut proof = Vec::new();
     if m > 0 && m < hashed.len() {
         subproof(m, hashed, true, &mut proof);
     }
     proof
-}
-
-/// The root over leaf hashes already made; `None` for none.
-pub(crate) fn root_of_hashed(hashed: &[Hash]) -> Option<Hash> {
-    (!hashed.is_empty()).then(|| subtree_root(hashed))
 }
 
 fn subproof(m: usize, d: &[Hash], whole: bool, proof: &mut Vec<Hash>) {
@@ -237,6 +234,178 @@ pub(crate) fn verify_consistency(
     fr == *first && sr == *second && s == 0
 }
 
+/// The roots of the perfect subtrees that make up a tree of `size` leaves,
+/// largest first (one per set bit of `size`): Certificate Transparency's
+/// compact range. It is all a tree needs to grow: its root, the root after
+/// more leaves and the consistency proof between the two come from it and
+/// the new leaves alone, so a checkpoint costs what was added since the
+/// last one, not the whole history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Frontier {
+    size: u64,
+    nodes: Vec<Hash>,
+}
+
+/// A frontier grown by some leaves: the new tree's root, the proof that the
+/// old tree is its prefix (RFC 9162 §2.1.4.1), and the new frontier.
+pub(crate) struct Grown {
+    pub(crate) root: Option<Hash>,
+    pub(crate) proof: Vec<Hash>,
+    pub(crate) frontier: Frontier,
+}
+
+impl Frontier {
+    /// The frontier of the empty tree, to grow from.
+    pub(crate) fn empty() -> Frontier {
+        Frontier {
+            size: 0,
+            nodes: Vec::new(),
+        }
+    }
+
+    /// As stored beside a checkpoint: `{"size": N, "nodes": [hex, ...]}`.
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        let nodes: Vec<String> = self.nodes.iter().map(hex::encode).collect();
+        serde_json::json!({"size": self.size, "nodes": nodes})
+    }
+
+    /// What [`Frontier::to_json`] wrote; `None` for anything else, or for
+    /// nodes that do not match the size.
+    pub(crate) fn from_json(value: &serde_json::Value) -> Option<Frontier> {
+        let size = value["size"].as_u64()?;
+        let nodes = value["nodes"]
+            .as_array()?
+            .iter()
+            .map(|h| {
+                let bytes = hex::decode(h.as_str()?).ok()?;
+                Hash::try_from(bytes.as_slice()).ok()
+            })
+            .collect::<Option<Vec<Hash>>>()?;
+        (nodes.len() == size.count_ones() as usize).then_some(Frontier { size, nodes })
+    }
+
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The root of the tree it stands for; `None` for none.
+    pub(crate) fn root(&self) -> Option<Hash> {
+        let (last, rest) = self.nodes.split_last()?;
+        Some(
+            rest.iter()
+                .rev()
+                .fold(*last, |right, left| node_hash(left, &right)),
+        )
+    }
+
+    /// `(start, size)` of each node, largest first.
+    fn spans(size: u64) -> impl Iterator<Item = (u64, u64)> {
+        let mut start = 0;
+        (0..64).rev().filter_map(move |bit| {
+            let width = 1u64 << bit;
+            (size & width != 0).then(|| {
+                let span = (start, width);
+                start += width;
+                span
+            })
+        })
+    }
+
+    /// The tree grown by `new` leaf hashes: `None` only if this frontier's
+    /// nodes do not match its size (it was not made by [`Frontier::grow`]).
+    pub(crate) fn grow(&self, new: &[Hash]) -> Option<Grown> {
+        if self.nodes.len() != self.size.count_ones() as usize {
+            return None;
+        }
+        let m = self.size;
+        let n = m + new.len() as u64;
+        let grown = Growing {
+            old: self,
+            new,
+            made: RefCell::new(HashMap::new()),
+        };
+        // The root of the old leaves alone is not one node unless their
+        // number is a power of two: it folds the frontier.
+        let root = match new.len() {
+            0 => self.root(),
+            _ => Some(grown.node(0, n)?),
+        };
+        let mut proof = Vec::new();
+        if m > 0 && m < n {
+            grown.subproof(m, 0, n, true, &mut proof)?;
+        }
+        let nodes = Frontier::spans(n)
+            .map(|(start, width)| grown.node(start, start + width))
+            .collect::<Option<Vec<Hash>>>()?;
+        Some(Grown {
+            root,
+            proof,
+            frontier: Frontier { size: n, nodes },
+        })
+    }
+}
+
+/// A tree of `old.size` leaves known by their frontier, then `new` leaves.
+struct Growing<'a> {
+    old: &'a Frontier,
+    new: &'a [Hash],
+    /// Nodes made already: the proof and the new frontier ask again for
+    /// nodes the root was made from.
+    made: RefCell<HashMap<(u64, u64), Hash>>,
+}
+
+impl Growing<'_> {
+    /// The root of the subtree over leaves `a..b` (a node of the tree, so
+    /// `b - a` splits as RFC 6962 says). A node wholly among the old leaves
+    /// is one of the frontier's: every node reached here lies under one that
+    /// runs past the old leaves, and the largest whole old nodes are exactly
+    /// the frontier's.
+    fn node(&self, a: u64, b: u64) -> Option<Hash> {
+        if let Some(hash) = self.made.borrow().get(&(a, b)) {
+            return Some(*hash);
+        }
+        let hash = self.make(a, b)?;
+        self.made.borrow_mut().insert((a, b), hash);
+        Some(hash)
+    }
+
+    fn make(&self, a: u64, b: u64) -> Option<Hash> {
+        let m = self.old.size;
+        if b <= m {
+            return Frontier::spans(m)
+                .position(|span| span == (a, b - a))
+                .map(|i| self.old.nodes[i]);
+        }
+        if a >= m {
+            let from = usize::try_from(a - m).ok()?;
+            let to = usize::try_from(b - m).ok()?;
+            return Some(subtree_root(self.new.get(from..to)?));
+        }
+        let k = split((b - a) as usize) as u64;
+        Some(node_hash(&self.node(a, a + k)?, &self.node(a + k, b)?))
+    }
+
+    /// RFC 9162's SUBPROOF(m, D[a:b], whole), over leaf positions.
+    fn subproof(&self, m: u64, a: u64, b: u64, whole: bool, proof: &mut Vec<Hash>) -> Option<()> {
+        let n = b - a;
+        if m == n {
+            if !whole {
+                proof.push(self.node(a, b)?);
+            }
+            return Some(());
+        }
+        let k = split(n as usize) as u64;
+        if m <= k {
+            self.subproof(m, a, a + k, whole, proof)?;
+            proof.push(self.node(a + k, b)?);
+        } else {
+            self.subproof(m - k, a + k, b, false, proof)?;
+            proof.push(self.node(a, a + k)?);
+        }
+        Some(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +447,50 @@ mod tests {
             assert_eq!(hex::encode(tree.root()), ROOTS[n - 1], "{n} leaves");
         }
         assert!(Tree::new::<Vec<u8>>(&[]).is_none());
+    }
+
+    /// A frontier grown by any number of leaves gives the root, the
+    /// consistency proof and the frontier that the whole leaves give, for
+    /// every pair of sizes up to 70 (and through JSON, as stored).
+    fn root_of_hashed(hashed: &[Hash]) -> Option<Hash> {
+        (!hashed.is_empty()).then(|| subtree_root(hashed))
+    }
+
+    #[test]
+    fn a_frontier_grows_into_the_tree_of_all_its_leaves() {
+        let data: Vec<Hash> = (0..70u64).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        for m in 0..=data.len() {
+            let old = Frontier::empty().grow(&data[..m]).unwrap();
+            assert_eq!(old.root, root_of_hashed(&data[..m]), "m {m}");
+            assert_eq!(old.frontier.root(), old.root, "m {m}");
+            let stored = Frontier::from_json(&old.frontier.to_json()).unwrap();
+            assert_eq!(stored, old.frontier);
+            for n in m..=data.len() {
+                let grown = stored.grow(&data[m..n]).unwrap();
+                let whole = Frontier::empty().grow(&data[..n]).unwrap();
+                assert_eq!(grown.root, root_of_hashed(&data[..n]), "m {m} n {n}");
+                assert_eq!(grown.frontier, whole.frontier, "m {m} n {n}");
+                assert_eq!(grown.proof, consistency_proof_of_hashed(&data[..n], m));
+                if m > 0 {
+                    let (first, second) = (old.root.unwrap(), grown.root.unwrap());
+                    assert!(verify_consistency(
+                        m as u64,
+                        n as u64,
+                        &first,
+                        &second,
+                        &grown.proof
+                    ));
+                }
+            }
+        }
+        // Nodes that do not match the size are refused, stored or not.
+        let mut odd = Frontier::empty()
+            .grow(&data[..5])
+            .unwrap()
+            .frontier
+            .to_json();
+        odd["size"] = 7.into();
+        assert!(Frontier::from_json(&odd).is_none());
     }
 
     #[test]
