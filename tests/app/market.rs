@@ -162,6 +162,15 @@ async fn a_rights_manager_connects_syncs_and_sees_the_sale_and_payouts() -> Resu
         .await?;
     app.find("[data-testid=sync-progress][data-finished=true]")
         .await?;
+    // The sync ends with the market witnessing the library's checkpoint.
+    let events = lib.verify_provenance()?.events;
+    let witnessed = app
+        .text_until("[data-testid=sync-witnessed]", |t| !t.is_empty())
+        .await?;
+    ensure!(
+        witnessed.contains(&format!("checkpoint of {events} events")),
+        "{witnessed}"
+    );
     let row = app.find("tr[data-assets='2']").await?;
     let listing = row.attr("data-listing").await?.unwrap_or_default();
     let recorded = lib.market_activity("main")?.listings;

@@ -14,7 +14,7 @@ use crate::support::{stderr, Sandbox};
 use crate::users::{ok, setup};
 
 /// Two photos cy imported and edited, rosa a rights manager; the asset ids.
-fn library(sb: &Sandbox) -> Vec<String> {
+pub(crate) fn library(sb: &Sandbox) -> Vec<String> {
     sb.add("exif-py/jpg/exif-org/sanyo-vpcg250.jpg", "a.jpg");
     sb.add("exif-py/jpg/exif-org/kodak-dc210.jpg", "b.jpg");
     ok(&sb.as_user("ada", &["user", "add", "rosa", "--role", "rights_manager"]));
@@ -37,7 +37,7 @@ fn checkpoint(sb: &Sandbox) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-fn db(sb: &Sandbox) -> Connection {
+pub(crate) fn db(sb: &Sandbox) -> Connection {
     Connection::open(sb.library().join("library.db")).unwrap()
 }
 
@@ -61,7 +61,7 @@ fn fails_naming(out: &Output, words: &[&str]) {
 
 /// Cuts the last event off `asset_id`'s chain and moves its head back, so
 /// the chain itself still links and verifies.
-fn cut_last_event(db: &Connection, asset_id: &str) {
+pub(crate) fn cut_last_event(db: &Connection, asset_id: &str) {
     db.execute_batch(
         "DROP TRIGGER IF EXISTS events_append_only_delete;
          DROP TRIGGER IF EXISTS events_append_only_update;",

@@ -15,4 +15,5 @@ mod support;
 mod users;
 mod verify;
 mod watch;
+mod witness;
 mod xmp;

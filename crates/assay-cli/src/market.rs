@@ -123,6 +123,9 @@ pub fn sync(library: &Library, who: &Who, args: SyncArgs) -> anyhow::Result<Exit
                 } if !args.json => {
                     bar.suspend(|| eprintln!("withdrew {asset_id} from {listing_id}: {reason}"))
                 }
+                SyncEvent::Witnessed { events, .. } if !args.json => bar.suspend(|| {
+                    eprintln!("the market witnessed the library's checkpoint of {events} events")
+                }),
                 SyncEvent::Payment {
                     feed_event_id,
                     kind,

@@ -33,14 +33,33 @@ pub fn show(library: &Library, args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn verify(
-    library: &Library,
-    checkpoint: Option<&std::path::Path>,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
-    let report = match checkpoint {
-        Some(file) => library.verify_provenance_against(Some(file))?,
-        None => library.verify_provenance()?,
+/// Which checkpoint `verify --provenance` checks the catalog against.
+pub enum Against {
+    /// The newest in the library folder.
+    Newest,
+    /// One held apart.
+    File(std::path::PathBuf),
+    /// The last one the market of this name witnessed.
+    Market(String),
+}
+
+pub fn verify(library: &Library, against: Against, json: bool) -> anyhow::Result<ExitCode> {
+    let report = match against {
+        Against::Newest => library.verify_provenance()?,
+        Against::File(file) => library.verify_provenance_against(Some(&file))?,
+        Against::Market(market) => {
+            let seen = assay_market_client::witnessed(library, Some(&market))?.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "market {market} has witnessed no checkpoint of this library: run `assay sync` first"
+                )
+            })?;
+            eprintln!(
+                "market {market} witnessed a checkpoint of {} events at {} (witness key {})",
+                seen.events, seen.witnessed_at, seen.key_id
+            );
+            let kept = library.keep_witnessed(&market, &seen.checkpoint)?;
+            library.verify_provenance_against(Some(&kept))?
+        }
     };
     // Which checkpoint was trusted, always said.
     match &report.checkpoint {

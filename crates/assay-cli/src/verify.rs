@@ -21,11 +21,26 @@ pub struct Args {
     /// from the library, with its .heads file beside it) instead.
     #[arg(long, value_name = "FILE", requires = "provenance")]
     checkpoint: Option<std::path::PathBuf>,
+    /// With --provenance: check against the last checkpoint the market NAME
+    /// witnessed for this library (its countersignature checked), so a
+    /// library rolled back or rewritten since a sync fails.
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "provenance",
+        conflicts_with = "checkpoint"
+    )]
+    market: Option<String>,
 }
 
 pub fn run(library: &Library, args: Args) -> anyhow::Result<ExitCode> {
     if args.provenance {
-        return crate::provenance::verify(library, args.checkpoint.as_deref(), args.json);
+        let against = match (args.checkpoint, args.market) {
+            (Some(file), _) => crate::provenance::Against::File(file),
+            (None, Some(market)) => crate::provenance::Against::Market(market),
+            (None, None) => crate::provenance::Against::Newest,
+        };
+        return crate::provenance::verify(library, against, args.json);
     }
     let bar = output::bytes_bar(args.json);
     let mut failure = None;

@@ -70,6 +70,7 @@ pub use market::sync::{Claimed, Market, MarketAsset, MarketManifest, UploadState
 pub use provenance::checkpoint::{Checkpoint, CheckpointCheck, CHECKPOINTS_DIR};
 pub use provenance::event::{Event, EventKind};
 pub use provenance::verify::{Break, ProvenanceReport};
+pub use provenance::witness::{CheckpointClaim, TreeHead, WitnessRequest};
 pub use rights::contracts::Contract;
 pub use rights::creators::{Creator, NewCreator};
 pub use rights::edit::{Change, EditSummary, Selection};

@@ -2,7 +2,9 @@
 //! `assay-market-proto` describes. [`sync`] publishes a library's approved
 //! assets not yet listed and records each step in the library
 //! (`assay_core`'s market methods), so an interrupted sync resumes where it
-//! stopped; it also records the market's payments in provenance. [`pull`]
+//! stopped; it also records the market's payments in provenance, and ends
+//! by having the market witness the library's checkpoint ([`witnessed`]
+//! reads back what it witnessed). [`pull`]
 //! buys a listing and fetches it for a trainer, keeping only files that
 //! verify against the signed manifest; [`verify_pulled`] checks them again.
 //!
@@ -20,6 +22,7 @@ mod progress;
 mod pull;
 mod sync;
 mod upload;
+mod witness;
 
 pub use error::{Error, Result};
 pub use http::Retry;
@@ -30,3 +33,4 @@ pub use pull::{
     MARKET_KEYS_FILE, PURCHASE_FILE,
 };
 pub use sync::{sync, Price, SyncOptions};
+pub use witness::{witnessed, WitnessedCheckpoint};

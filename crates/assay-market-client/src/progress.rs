@@ -47,6 +47,9 @@ pub enum SyncEvent {
         asset_id: String,
         reason: String,
     },
+    /// The market witnessed the library's checkpoint of `events` events:
+    /// it extends every one it witnessed before.
+    Witnessed { events: u64, witnessed_at: String },
     /// A payment on the market's feed (`purchase`, `escrow_released`,
     /// `refunded`, `payout_sent` or `payout_failed`) recorded as `payment` events on the
     /// library's assets it concerns.
@@ -82,6 +85,9 @@ pub struct SyncReport {
     pub payments_recorded: usize,
     /// Approved assets the sync could not publish.
     pub refused: Vec<RefusedAsset>,
+    /// The events of the library's checkpoint the market witnessed at the
+    /// end of the sync.
+    pub witnessed_events: Option<u64>,
     /// The sync was cancelled and stopped early; what it did is above.
     pub cancelled: bool,
 }

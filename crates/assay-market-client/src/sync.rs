@@ -2,7 +2,8 @@
 //! claim and sign a manifest of the approved assets not yet listed, post
 //! every open manifest, upload what the market lacks, list it, record the
 //! `export_to_marketplace` events, withdraw what must come off sale, and
-//! record the market's payments in provenance (`feed.rs`).
+//! record the market's payments in provenance (`feed.rs`), and have the
+//! market witness the library's checkpoint (`witness.rs`).
 //! Every step is recorded in the library as it completes, and every
 //! request is one the market takes twice without harm, so a sync that
 //! stopped anywhere is finished by the next one.
@@ -119,7 +120,9 @@ pub fn sync(
             sync.publish(actor, manifest, options.price.as_ref())?;
         }
         sync.withdraw(actor)?;
-        sync.record_feed(actor)
+        sync.record_feed(actor)?;
+        // Last, so the checkpoint commits to everything this sync recorded.
+        sync.witness(actor)
     })();
     match outcome {
         Ok(()) => Ok(sync.report),

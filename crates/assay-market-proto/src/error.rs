@@ -178,6 +178,13 @@ error_codes! {
     /// A webhook's URL is not `http://` with a host, or its secret is not
     /// 16 to 256 characters.
     WebhookInvalid = ("webhook_invalid", 422),
+    /// Not a library checkpoint this server reads, or its signature does
+    /// not verify with the registered key it names.
+    CheckpointInvalid = ("checkpoint_invalid", 422),
+    /// The checkpoint does not extend the last one witnessed for its
+    /// library (no consistency proof, or one that fails): the library was
+    /// rolled back or rewritten since.
+    CheckpointNotExtending = ("checkpoint_not_extending", 409),
     /// The server failed; the message says where, the request may be retried.
     Internal = ("internal", 500),
 }

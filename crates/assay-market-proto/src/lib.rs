@@ -15,8 +15,12 @@
 //! - Publishing is: register a key ([`keys`]), post a signed manifest
 //!   ([`manifests`]), upload each file with tus 1.0 ([`tus`]), create a
 //!   listing ([`listings`]).
+//! - The market witnesses each library's checkpoints ([`checkpoints`]):
+//!   it accepts one only if it extends the last it witnessed, and
+//!   countersigns it.
 
 pub mod auth;
+pub mod checkpoints;
 pub mod error;
 pub mod events;
 pub mod keys;

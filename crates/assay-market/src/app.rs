@@ -13,6 +13,7 @@ use crate::ids::UploadId;
 use crate::links::LinkKey;
 use crate::rate_limit::RateLimit;
 use crate::records::{self, Records};
+use crate::witness::WitnessKey;
 
 pub(crate) type AppState = Arc<App>;
 
@@ -24,6 +25,8 @@ pub(crate) struct App {
     pub spec: Bytes,
     /// Signs and checks download links.
     pub links: LinkKey,
+    /// Countersigns the checkpoints the market witnesses.
+    pub witness: WitnessKey,
     /// Per-account limit on preview and sample requests.
     pub rate: RateLimit,
     /// Uploads a request (or the sweeper) is working on; a second request
@@ -38,12 +41,14 @@ impl App {
         config: Config,
         spec: Bytes,
         links: LinkKey,
+        witness: WitnessKey,
     ) -> App {
         App {
             records,
             blobs,
             spec,
             links,
+            witness,
             rate: RateLimit::new(config.preview_rate_per_minute),
             busy: Mutex::new(HashSet::new()),
             config,

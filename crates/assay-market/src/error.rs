@@ -86,6 +86,9 @@ impl From<RecordsError> for ApiError {
             // Only if the listing keeps changing while it is bought again and
             // again: the request may be retried.
             RecordsError::ListingChanged(_) => (ErrorCode::Internal, None),
+            // Two syncs of one library at once: the other one's checkpoint
+            // is now the one to extend; the request may be retried.
+            RecordsError::WitnessMoved(_) => (ErrorCode::CheckpointNotExtending, None),
             RecordsError::SchemaTooNew { .. } | RecordsError::Backend(_) => {
                 (ErrorCode::Internal, None)
             }

@@ -27,11 +27,16 @@
 //! - Before buying, any account sees a listing's sample and watermarked,
 //!   downsampled previews (never an original), rate-limited per account;
 //!   publishers may have their events POSTed, signed, to webhooks.
+//! - The market witnesses each library's checkpoints: it countersigns one
+//!   only if the publisher's key signed it and it extends the last it
+//!   witnessed for that library, so a library rolled back or rewritten
+//!   after a sync cannot pass verification against the market.
 
 mod accounts;
 mod app;
 mod auth;
 mod blobs;
+mod checkpoints;
 mod chunk;
 mod clock;
 mod config;
@@ -54,6 +59,7 @@ mod rate_limit;
 mod records;
 mod routes;
 mod sample;
+mod server_keys;
 mod spec;
 mod split;
 mod sweep;
@@ -61,6 +67,7 @@ mod uploads;
 mod watermark;
 mod webhook_delivery;
 mod webhooks;
+mod witness;
 
 pub use accounts::{add_account, AccountError};
 pub use blobs::{BlobError, Blobs, FolderBlobs, PartWriter};
@@ -72,7 +79,7 @@ pub use records::{
     ListingDetail, ListingRecord, ListingRow, Manifest, NewListing, NewManifest, NewPayout,
     NewPurchase, NewUpload, PayoutFailure, PayoutRecord, PreviewRecord, PurchaseRecord, Records,
     RecordsError, Settlement, SqliteRecords, StoredAsset, StoredKey, Upload, UploadState,
-    WebhookRecord,
+    WebhookRecord, WitnessedRecord,
 };
 pub use routes::{Access, Route, Verb};
 pub use spec::openapi;

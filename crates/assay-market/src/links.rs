@@ -8,17 +8,16 @@
 //! (readable by the server's user only) and kept across restarts, so links
 //! outlive a restart until they expire.
 
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 
-use assay_fsio::atomic::{self, Existing};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 
 use crate::ids::{BlobId, PurchaseId};
 use crate::records::AccountId;
+use crate::server_keys;
 
 const KEY_FILE: &str = "link.key";
 /// What a link to the manifest names instead of a blob.
@@ -46,29 +45,7 @@ pub(crate) struct LinkKey([u8; 32]);
 impl LinkKey {
     /// The key in `data`, made there first if there is none.
     pub fn load_or_create(data: &Path) -> io::Result<LinkKey> {
-        std::fs::create_dir_all(data)?;
-        let path = data.join(KEY_FILE);
-        let mut key = [0u8; 32];
-        OsRng
-            .try_fill_bytes(&mut key)
-            .map_err(|e| io::Error::other(e.to_string()))?;
-        // Whole or not at all (0600, fsynced, linked into place), and never
-        // over a key another process made first: then that one is used.
-        match atomic::write_secret(&path, &key, Existing::Keep) {
-            Ok(()) => Ok(LinkKey(key)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                let mut bytes = Vec::with_capacity(32);
-                std::fs::File::open(&path)?.read_to_end(&mut bytes)?;
-                key = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
-                    io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("{} does not hold a 32-byte key", path.display()),
-                    )
-                })?;
-                Ok(LinkKey(key))
-            }
-            Err(e) => Err(e),
-        }
+        server_keys::load_or_create(data, KEY_FILE).map(LinkKey)
     }
 
     /// The token of `link`: its fields and their MAC, both base64url.

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::links::LinkKey;
 use crate::records::{Records, RecordsError, SqliteRecords};
 use crate::routes::{self, Route};
+use crate::witness::WitnessKey;
 use crate::{sweep, webhook_delivery};
 
 #[derive(Debug, thiserror::Error)]
@@ -81,7 +82,13 @@ impl Market {
             path: config.data.clone(),
             source,
         })?;
-        let app = Arc::new(App::new(records, blobs, config, spec, links));
+        let witness =
+            WitnessKey::load_or_create(&config.data).map_err(|source| MarketError::Io {
+                action: "reading or making the witness key in",
+                path: config.data.clone(),
+                source,
+            })?;
+        let app = Arc::new(App::new(records, blobs, config, spec, links, witness));
         sweep::recover(&app).map_err(|e| MarketError::Recovery(e.message))?;
         let (router, routes) = routes::build(Arc::clone(&app));
         Ok(Market {

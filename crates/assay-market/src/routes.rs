@@ -17,8 +17,8 @@ use crate::app::AppState;
 use crate::error::{set_header, ApiError};
 use crate::extract::shown;
 use crate::{
-    auth, delivery, feed, listings, manifests, previews, publisher_keys, purchases, sample, spec,
-    uploads, webhooks,
+    auth, checkpoints, delivery, feed, listings, manifests, previews, publisher_keys, purchases,
+    sample, spec, uploads, webhooks,
 };
 
 /// An HTTP method, as the OpenAPI document spells it.
@@ -236,6 +236,20 @@ pub(crate) fn build(app: AppState) -> (Router, Vec<Route>) {
         Needs(ReadManifest),
         previews::get,
     )
+    .add(Post, "/v1/checkpoints", Needs(Publish), checkpoints::post)
+    .add(
+        Get,
+        "/v1/checkpoints/latest",
+        Needs(Publish),
+        checkpoints::latest,
+    )
+    .add(
+        Get,
+        "/v1/listings/{listing_id}/checkpoint",
+        Needs(ReadManifest),
+        checkpoints::of_listing,
+    )
+    .add(Get, "/v1/witness/key", Public, checkpoints::key)
     .add(Get, "/v1/events", Needs(Publish), feed::list)
     .add(Post, "/v1/webhooks", Needs(Publish), webhooks::create)
     .add(Get, "/v1/webhooks", Needs(Publish), webhooks::list)

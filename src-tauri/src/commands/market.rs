@@ -72,7 +72,8 @@ impl SyncTally {
             | SyncEvent::Bytes { .. }
             | SyncEvent::Refused { .. }
             | SyncEvent::Recorded { .. }
-            | SyncEvent::Withdrawn { .. } => {}
+            | SyncEvent::Withdrawn { .. }
+            | SyncEvent::Witnessed { .. } => {}
         }
         self.last = Some(event.clone());
     }

@@ -789,6 +789,11 @@ sent: number } |
 /**  An asset taken off sale. */
 { event: "withdrawn"; listing_id: string; asset_id: string; reason: string } | 
 /**
+ *  The market witnessed the library's checkpoint of `events` events:
+ *  it extends every one it witnessed before.
+ */
+{ event: "witnessed"; events: number; witnessed_at: string } | 
+/**
  *  A payment on the market's feed (`purchase`, `escrow_released`,
  *  `refunded`, `payout_sent` or `payout_failed`) recorded as `payment` events on the
  *  library's assets it concerns.
@@ -819,6 +824,11 @@ export type SyncReport = {
 	payments_recorded: number,
 	/**  Approved assets the sync could not publish. */
 	refused: RefusedAsset[],
+	/**
+	 *  The events of the library's checkpoint the market witnessed at the
+	 *  end of the sync.
+	 */
+	witnessed_events: number | null,
 	/**  The sync was cancelled and stopped early; what it did is above. */
 	cancelled: boolean,
 };

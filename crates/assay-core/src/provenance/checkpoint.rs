@@ -47,7 +47,7 @@ use crate::identity::users::Actor;
 use crate::provenance::merkle::{self, Frontier, Grown, Hash, Tree};
 
 pub const CHECKPOINTS_DIR: &str = "checkpoints";
-const TYPE: &str = "assay-checkpoint";
+pub(crate) const TYPE: &str = "assay-checkpoint";
 
 /// A checkpoint written.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -105,7 +105,7 @@ impl State {
 }
 
 /// The event digests `sql` selects (one column of `sha256:HEX` text).
-fn digests(conn: &Connection, sql: &str) -> Result<Vec<Hash>> {
+pub(crate) fn digests(conn: &Connection, sql: &str) -> Result<Vec<Hash>> {
     let mut stmt = conn.prepare(sql)?;
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();
@@ -113,6 +113,53 @@ fn digests(conn: &Connection, sql: &str) -> Result<Vec<Hash>> {
         out.push(event_digest(&row.get::<_, String>(0)?)?);
     }
     Ok(out)
+}
+
+/// The digests of at most `limit` events stored after the event `after`,
+/// in the order stored.
+pub(crate) fn digests_after(conn: &Connection, after: i64, limit: i64) -> Result<Vec<Hash>> {
+    let mut stmt = conn.prepare("SELECT hash FROM events WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+    let mut rows = stmt.query(params![after, limit])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(event_digest(&row.get::<_, String>(0)?)?);
+    }
+    Ok(out)
+}
+
+/// The frontier and last event of the library's own checkpoint whose
+/// event tree has `size` leaves and root `root`, where the catalog keeps
+/// one that matches.
+pub(crate) fn frontier_of(
+    conn: &Connection,
+    size: u64,
+    root: &str,
+) -> Result<Option<(Frontier, i64)>> {
+    let mut stmt = conn.prepare(
+        "SELECT body, frontier FROM checkpoints WHERE frontier IS NOT NULL ORDER BY number DESC",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let (body, frontier): (String, String) = (row.get(0)?, row.get(1)?);
+        let Ok(body) = serde_json::from_str::<Value>(&body) else {
+            continue;
+        };
+        if body["events"]["size"].as_u64() != Some(size) || body["events"]["root"] != root {
+            continue;
+        }
+        let Ok(frontier) = serde_json::from_str::<Value>(&frontier) else {
+            continue;
+        };
+        if let (Some(tree), Some(last)) = (
+            Frontier::from_json(&frontier),
+            frontier["last_event"].as_i64(),
+        ) {
+            if tree.size() == size && tree.root().map_or_else(String::new, hex::encode) == root {
+                return Ok(Some((tree, last)));
+            }
+        }
+    }
+    Ok(None)
 }
 
 fn identity_digests(conn: &Connection) -> Result<Vec<Hash>> {
@@ -509,7 +556,7 @@ fn parse_heads(text: &[u8]) -> Option<Vec<Head>> {
 }
 
 /// A checkpoint file's bytes (its digest links the next one to it) and JSON.
-fn read_checkpoint(path: &Path) -> Result<(Vec<u8>, Value)> {
+pub(crate) fn read_checkpoint(path: &Path) -> Result<(Vec<u8>, Value)> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let doc = serde_json::from_slice(&bytes)
         .map_err(|e| Error::bad_file(path, format!("{}: {e}", path.display())))?;
@@ -575,7 +622,7 @@ fn extension_holds(path: &Path, doc: &Value) -> std::result::Result<(), String> 
 
 /// The hash of the library's first identity event, its root; null before
 /// it has one.
-fn library_root(conn: &Connection) -> Result<Option<String>> {
+pub(crate) fn library_root(conn: &Connection) -> Result<Option<String>> {
     use rusqlite::OptionalExtension;
     Ok(conn
         .query_row("SELECT hash FROM identity_events WHERE seq = 1", [], |r| {

@@ -9,3 +9,4 @@ mod faults;
 mod listings;
 mod publish;
 mod support;
+mod witness;

@@ -247,6 +247,20 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE payouts;
     ALTER TABLE payouts_v4 RENAME TO payouts;
     "#,
+    // 5: the checkpoints the market witnessed, the last of each library
+    // being what the next one must extend.
+    r#"
+    CREATE TABLE witnessed_checkpoints (
+        seq           INTEGER PRIMARY KEY,
+        account       INTEGER NOT NULL REFERENCES accounts(id),
+        library       TEXT NOT NULL,
+        events_size   INTEGER NOT NULL,
+        checkpoint    BLOB NOT NULL,
+        witness       BLOB NOT NULL,
+        witnessed_at  TEXT NOT NULL
+    );
+    CREATE INDEX witnessed_by_library ON witnessed_checkpoints(account, library, seq);
+    "#,
 ];
 
 pub(super) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -17,6 +17,7 @@ mod sales;
 mod sqlite;
 mod uploads;
 mod webhooks;
+mod witnessed;
 
 use assay_core::licenses::PaymentTerms;
 use assay_market_proto::events::{EventKind, ReleaseReason};
@@ -324,6 +325,31 @@ pub struct DueDelivery {
     pub event: EventRecord,
 }
 
+/// A checkpoint the market witnessed for one of a publisher's libraries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessedRecord {
+    /// The order witnessed in, across all libraries.
+    pub seq: i64,
+    pub account: AccountId,
+    /// The library's root, as its checkpoints name it.
+    pub library: String,
+    /// The checkpoint's canonical JSON, as signed.
+    pub checkpoint: Vec<u8>,
+    /// The market's signed statement, canonical JSON.
+    pub witness: Vec<u8>,
+    pub witnessed_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewWitnessed {
+    pub account: AccountId,
+    pub library: String,
+    pub events_size: u64,
+    pub checkpoint: Vec<u8>,
+    pub witness: Vec<u8>,
+    pub witnessed_at: String,
+}
+
 /// Why a records operation failed: a rule the records keep (each its own
 /// variant, for the API to name), or the backend.
 #[derive(Debug, thiserror::Error)]
@@ -371,6 +397,8 @@ pub enum RecordsError {
     },
     #[error("no {what} {id}")]
     Missing { what: &'static str, id: String },
+    #[error("another checkpoint of library {0} was witnessed meanwhile; check against it")]
+    WitnessMoved(String),
     #[error("records {path}: schema version {found} is newer than this build knows ({known}); upgrade assay-market")]
     SchemaTooNew {
         path: String,
@@ -505,4 +533,16 @@ pub trait Records: Send + Sync {
     /// A delivery attempt failed: try again at `retry_at_ms`, or give up
     /// when `None`.
     fn delivery_failed(&self, seq: i64, error: &str, retry_at_ms: Option<i64>) -> Result<()>;
+
+    /// The checkpoint last witnessed for `account`'s library `library`, or
+    /// for any of its libraries when `None`.
+    fn latest_witnessed(
+        &self,
+        account: AccountId,
+        library: Option<&str>,
+    ) -> Result<Option<WitnessedRecord>>;
+    /// Records `new` as its library's latest, if the latest is still the
+    /// one of seq `after` (the one it was checked against; `None` if there
+    /// was none); else [`RecordsError::WitnessMoved`].
+    fn add_witnessed(&self, new: NewWitnessed, after: Option<i64>) -> Result<WitnessedRecord>;
 }

@@ -9,7 +9,8 @@
 //! `with`/`write` hand each call a pooled connection or an immediate
 //! transaction. The SQL of each domain lives beside it (`accounts.rs`,
 //! `manifests.rs`, `uploads.rs`, `listings.rs`, `sales.rs`, `previews.rs`,
-//! `webhooks.rs`); the [`Records`] impl below only delegates to them.
+//! `webhooks.rs`, `witnessed.rs`); the [`Records`] impl below only delegates
+//! to them.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -20,11 +21,11 @@ use assay_market_proto::Role;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::{
-    accounts, listings, manifests, migrations, previews, sales, uploads, webhooks, Account,
-    AccountId, DueDelivery, EventRecord, Insert, ListingDetail, ListingRecord, ListingRow,
-    Manifest, NewListing, NewManifest, NewPurchase, NewUpload, PayoutFailure, PreviewRecord,
-    PurchaseRecord, Records, RecordsError, Result, Settlement, StoredAsset, StoredKey, Upload,
-    WebhookRecord,
+    accounts, listings, manifests, migrations, previews, sales, uploads, webhooks, witnessed,
+    Account, AccountId, DueDelivery, EventRecord, Insert, ListingDetail, ListingRecord, ListingRow,
+    Manifest, NewListing, NewManifest, NewPurchase, NewUpload, NewWitnessed, PayoutFailure,
+    PreviewRecord, PurchaseRecord, Records, RecordsError, Result, Settlement, StoredAsset,
+    StoredKey, Upload, WebhookRecord, WitnessedRecord,
 };
 use crate::ids::{BlobId, ListingId, PayoutId, PreviewId, PurchaseId, UploadId, WebhookId};
 
@@ -275,5 +276,17 @@ impl Records for SqliteRecords {
 
     fn delivery_failed(&self, seq: i64, error: &str, retry_at_ms: Option<i64>) -> Result<()> {
         self.write(|tx| webhooks::failed(tx, seq, error, retry_at_ms))
+    }
+
+    fn latest_witnessed(
+        &self,
+        account: AccountId,
+        library: Option<&str>,
+    ) -> Result<Option<WitnessedRecord>> {
+        self.with(|conn| witnessed::latest(conn, account, library))
+    }
+
+    fn add_witnessed(&self, new: NewWitnessed, after: Option<i64>) -> Result<WitnessedRecord> {
+        self.write(|tx| witnessed::add(tx, new, after))
     }
 }

@@ -282,7 +282,10 @@ fn ids_and_names_never_reach_the_file_system() {
         .filter(|n| !n.starts_with("market.db"))
         .collect();
     names.sort();
-    assert_eq!(names, ["blobs", "link.key", "parts", "previews"]);
+    assert_eq!(
+        names,
+        ["blobs", "link.key", "parts", "previews", "witness.key"]
+    );
 }
 
 #[test]
