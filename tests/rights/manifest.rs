@@ -226,10 +226,15 @@ fn every_kind_of_tampering_is_caught_and_named() {
         f.iter().any(|f| f.contains("only a rights manager")),
         "{f:?}"
     );
-    // Even a reader who trusts sam's key learns that a steward signed it.
+    // Even a reader who trusts sam's key learns that a steward signed it,
+    // and that the checkpoint it carries is rosa's, not the signer's.
     let f = failures(&resigned, &[key, sam_public]);
-    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f.len(), 2, "{f:?}");
     assert!(f[0].contains("signed as a steward"), "{f:?}");
+    assert!(
+        f[1].contains("/checkpoint: signed with another key"),
+        "{f:?}"
+    );
 
     // A field the schema does not know, named by its pointer.
     let mut extra = doc.clone();
@@ -247,6 +252,70 @@ fn every_kind_of_tampering_is_caught_and_named() {
     .failures;
     assert!(
         f.iter().any(|f| f.contains("not a plain file name")),
+        "{f:?}"
+    );
+}
+
+/// A manifest carries the library's checkpoint as the export began, signed
+/// by the manifest's signer: a buyer who holds the manifest holds a
+/// checkpoint to check the library against, and one altered under a fresh
+/// manifest signature is named.
+#[test]
+fn a_manifest_carries_the_libraries_checkpoint_signed_by_its_signer() {
+    let (w, _) = approved_world();
+    let out = w.dir.path().join("manifest.json");
+    let export = w
+        .library
+        .export_manifest(&w.rosa, &Selection::Where(Filter::default()), &out)
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let carried = &doc["checkpoint"];
+    assert_eq!(carried["type"], "assay-checkpoint");
+    assert_eq!(carried["signer"]["key_id"], doc["signer"]["key_id"]);
+    // It is one of the library's own checkpoints, written before the
+    // export's events (the export then writes another, covering them).
+    let dir = w.library.root().join("checkpoints");
+    let carried_bytes = canonical(carried);
+    let own: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| std::fs::read(p).unwrap() == carried_bytes)
+        .collect();
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert_ne!(own[0].display().to_string(), export.checkpoint);
+    let after: Value = serde_json::from_slice(&std::fs::read(&export.checkpoint).unwrap()).unwrap();
+    let exported = export.assets as u64;
+    assert_eq!(
+        after["events"]["size"].as_u64().unwrap(),
+        carried["events"]["size"].as_u64().unwrap() + exported
+    );
+
+    // A buyer holding only the manifest checks the library against it.
+    let held = w.dir.path().join("held.json");
+    std::fs::write(&held, &carried_bytes).unwrap();
+    let report = w.library.verify_provenance_against(Some(&held)).unwrap();
+    assert!(report.holds(), "{report:?}");
+
+    // Rosa's own key re-signs a manifest whose checkpoint was altered.
+    let rosa = read_secret_key(&w.library.root().join("keys/rosa.key"), PASS).unwrap();
+    let mut altered = doc.clone();
+    altered.as_object_mut().unwrap().remove("signature");
+    let size = altered["checkpoint"]["events"]["size"].as_u64().unwrap();
+    altered["checkpoint"]["events"]["size"] = json!(size - 1);
+    let signature = rosa.sign(&canonical(&altered));
+    altered["signature"] = json!({
+        "alg": "Ed25519",
+        "value": base64::engine::general_purpose::STANDARD.encode(signature.to_bytes()),
+    });
+    let f = verify_manifest(
+        &serde_json::to_vec(&altered).unwrap(),
+        &[rosa_key(&w)],
+        None,
+    )
+    .failures;
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(
+        f[0].contains("/checkpoint: its signature does not verify"),
         "{f:?}"
     );
 }

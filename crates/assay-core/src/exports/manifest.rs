@@ -28,6 +28,7 @@ use crate::job::Job;
 use crate::provenance::chain;
 use crate::provenance::event::{EventKind, Signer};
 use crate::provenance::signed::{self, Schema, Trust};
+use crate::provenance::witness::CheckpointClaim;
 use crate::rights::edit::{self, Selection};
 use crate::rights::licenses::Taxonomy;
 
@@ -158,12 +159,20 @@ impl Library {
         out: &Path,
         job: &mut Job,
     ) -> Result<ManifestExport> {
+        actor.may(Action::Export)?;
+        let carried = self.checkpoint_document(actor)?;
         self.export_document(
             actor,
             selection,
             out,
             |entries, licenses| {
-                signed_manifest(actor, &self.library_public_key()?, entries, licenses)
+                signed_manifest(
+                    actor,
+                    &self.library_public_key()?,
+                    entries,
+                    licenses,
+                    &carried,
+                )
             },
             job,
         )
@@ -305,11 +314,13 @@ impl Library {
         actor: &Actor,
         claim: Claim,
     ) -> Result<Result<ManifestExport, Vec<RefusedAsset>>> {
+        actor.may(Action::Export)?;
         let library_key = self.library_public_key()?;
+        let carried = self.checkpoint_document(actor)?;
         self.export_claimed(
             actor,
             &Selection::Where(crate::catalog::assets::Filter::default()),
-            |entries, licenses| signed_manifest(actor, &library_key, entries, licenses),
+            |entries, licenses| signed_manifest(actor, &library_key, entries, licenses, &carried),
             claim,
             &mut Job::quiet(),
         )
@@ -327,12 +338,15 @@ pub(crate) struct Claim<'a> {
     pub record: &'a dyn Fn(&rusqlite::Connection, &Document, &[(i64, String)]) -> Result<()>,
 }
 
-/// The signed manifest of `entries`, checked against the manifest schema.
+/// The signed manifest of `entries`, carrying the library's checkpoint
+/// `carried` (written as the export began), checked against the manifest
+/// schema.
 fn signed_manifest(
     actor: &Actor,
     library_key: &VerifyingKey,
     entries: Vec<Entry>,
     licenses: Map<String, Value>,
+    carried: &Value,
 ) -> Result<Document> {
     let at = now();
     let manifest_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
@@ -346,6 +360,7 @@ fn signed_manifest(
         "library": library,
         "signer": signer,
         "licenses": licenses,
+        "checkpoint": carried,
     });
     // The entries are written straight to canonical JSON, on every core, and
     // the rest of the document around them.
@@ -569,6 +584,11 @@ pub fn verify_manifest(
         return check;
     }
     check.failures = signed;
+    if let Some(carried) = doc.get("checkpoint") {
+        if let Some(failure) = carried_checkpoint_failure(&doc, carried) {
+            check.failures.push(failure);
+        }
+    }
     let assets = doc["assets"]
         .as_array()
         .map(Vec::as_slice)
@@ -591,6 +611,21 @@ pub fn verify_manifest(
         }
     }
     check
+}
+
+/// Why the checkpoint a manifest carries cannot be trusted, if it cannot:
+/// it must be signed by the manifest's own signer (whose key the manifest's
+/// signature check has already judged), and verify with that key.
+fn carried_checkpoint_failure(doc: &Value, carried: &Value) -> Option<String> {
+    if carried["signer"]["key_id"] != doc["signer"]["key_id"] {
+        return Some("/checkpoint: signed with another key than the manifest".into());
+    }
+    let key = doc["signer"]["public_key"]
+        .as_str()
+        .and_then(|k| crate::identity::keys::parse_public_key(k).ok())?;
+    (!CheckpointClaim::signed_by(carried, &key)).then(|| {
+        "/checkpoint: its signature does not verify with the signer's key: it was altered".into()
+    })
 }
 
 /// The file of one manifest entry in `dir`, checked for size and checksum.

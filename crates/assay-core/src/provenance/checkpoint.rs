@@ -267,6 +267,13 @@ impl Library {
         })
     }
 
+    /// Writes a checkpoint as `actor` and returns its document, for an
+    /// export to carry.
+    pub(crate) fn checkpoint_document(&self, actor: &Actor) -> Result<Value> {
+        let written = self.checkpoint(actor)?;
+        Ok(read_checkpoint(Path::new(&written.path))?.1)
+    }
+
     /// The newest checkpoint in the library folder's `checkpoints/`.
     pub fn latest_checkpoint_file(&self) -> Result<Option<PathBuf>> {
         let dir = self.root().join(CHECKPOINTS_DIR);
