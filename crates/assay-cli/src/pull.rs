@@ -112,6 +112,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             PullEvent::Failed {
                 file_name, problem, ..
             } => eprintln!("{file_name}: {problem}; deleted"),
+            PullEvent::Witnessed {
+                events,
+                witnessed_at,
+            } => eprintln!(
+                "kept the checkpoint of {events} events the market witnessed at {witnessed_at}"
+            ),
             PullEvent::Confirmed { purchase_id } => {
                 eprintln!("confirmed purchase {purchase_id}")
             }

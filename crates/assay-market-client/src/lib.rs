@@ -30,7 +30,7 @@ pub use listings::Listings;
 pub use progress::{SyncEvent, SyncReport};
 pub use pull::{
     pull, verify_pulled, PullCheck, PullEvent, PullOptions, PullReport, PullTarget, MANIFEST_FILE,
-    MARKET_KEYS_FILE, PURCHASE_FILE,
+    MARKET_KEYS_FILE, PURCHASE_FILE, WITNESSED_FILE,
 };
 pub use sync::{sync, Price, SyncOptions};
 pub use witness::{witnessed, WitnessedCheckpoint};

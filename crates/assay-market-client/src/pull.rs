@@ -36,6 +36,10 @@ pub const PURCHASE_FILE: &str = "purchase.json";
 /// The publisher's keys as the market listed them, kept when the trainer
 /// gave none, so `--verify-only` checks against the same keys later.
 pub const MARKET_KEYS_FILE: &str = "publisher-keys.json";
+/// The last checkpoint the market witnessed for the listing's publisher,
+/// with the market's countersignature (checked), when it witnessed one: a
+/// checkpoint the trainer holds apart from the library.
+pub const WITNESSED_FILE: &str = "witnessed-checkpoint.json";
 /// What a download in progress is named after: `.NAME` and this.
 const PART_SUFFIX: &str = ".assay-part";
 
@@ -85,6 +89,9 @@ pub enum PullEvent {
         file_name: String,
         problem: String,
     },
+    /// The market's witnessed checkpoint of the publisher's library, of
+    /// `events` events, kept in the folder ([`WITNESSED_FILE`]).
+    Witnessed { events: u64, witnessed_at: String },
     /// The purchase was confirmed: escrow released.
     Confirmed { purchase_id: String },
 }
@@ -105,6 +112,9 @@ pub struct PullReport {
     /// The manifest was checked against the keys the market lists for the
     /// publisher, not keys the trainer gave.
     pub trusted_market_keys: bool,
+    /// The events of the publisher's library checkpoint the market
+    /// witnessed, kept in [`WITNESSED_FILE`]; none when it witnessed none.
+    pub witnessed_events: Option<u64>,
     /// Each file that did not verify, naming it; a pull with failures
     /// confirms nothing.
     pub failures: Vec<String>,
@@ -261,6 +271,16 @@ pub fn pull(
     let purchase_json = serde_json::to_vec_pretty(&purchase)
         .map_err(|e| protocol("POST", "/v1/purchases", &e.to_string()))?;
     write_atomic(out, PURCHASE_FILE, &purchase_json)?;
+    if let Some((answer, seen)) = crate::witness::of_listing(&api, listing_id)? {
+        let json = serde_json::to_vec_pretty(&answer)
+            .map_err(|e| protocol("GET", "/v1/listings/{id}/checkpoint", &e.to_string()))?;
+        write_atomic(out, WITNESSED_FILE, &json)?;
+        report.witnessed_events = Some(seen.events);
+        progress(&PullEvent::Witnessed {
+            events: seen.events,
+            witnessed_at: seen.witnessed_at,
+        });
+    }
 
     for (entry, link) in wanted {
         if job.stopped() {
@@ -581,7 +601,13 @@ fn entries(manifest: &[u8]) -> Result<Vec<Entry>> {
         };
         let name = entry.file_name.as_str();
         let plain = Path::new(name).file_name().and_then(|n| n.to_str()) == Some(name);
-        if !plain || name.starts_with('.') || name == MANIFEST_FILE || name == PURCHASE_FILE {
+        let reserved = [
+            MANIFEST_FILE,
+            PURCHASE_FILE,
+            MARKET_KEYS_FILE,
+            WITNESSED_FILE,
+        ];
+        if !plain || name.starts_with('.') || reserved.contains(&name) {
             return Err(bad(format!(
                 "/assets/{i}: file_name {name:?} cannot be written into a folder safely"
             )));

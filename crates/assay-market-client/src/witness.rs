@@ -76,6 +76,23 @@ pub fn witnessed(library: &Library, market: Option<&str>) -> Result<Option<Witne
     check(&answer, &key).map(Some)
 }
 
+/// `GET /v1/listings/{id}/checkpoint`: the last checkpoint the market
+/// witnessed for the listing's publisher, as answered and as checked;
+/// `None` on 404.
+pub(crate) fn of_listing(
+    api: &Api,
+    listing_id: &str,
+) -> Result<Option<(Witnessed, WitnessedCheckpoint)>> {
+    let path = format!("/v1/listings/{listing_id}/checkpoint");
+    let reply = api.send("GET", &path, &[], &[])?;
+    if reply.status == 404 {
+        return Ok(None);
+    }
+    let answer: Witnessed = parse(&reply, "GET", &path, &[200])?;
+    let seen = check(&answer, &witness_key(api)?)?;
+    Ok(Some((answer, seen)))
+}
+
 fn library_root(library: &Library) -> Result<String> {
     library.identity_root()?.ok_or_else(|| {
         Error::Invalid("the library has no users yet, so no checkpoint to witness".into())

@@ -136,8 +136,36 @@ fn a_pulled_listing_verifies_and_its_payments_reach_provenance_once() {
     }
     assert_eq!(
         names(&out),
-        ["a.jpg", "b.jpg", "c.jpg", "manifest.json", "purchase.json"]
+        [
+            "a.jpg",
+            "b.jpg",
+            "c.jpg",
+            "manifest.json",
+            "purchase.json",
+            "witnessed-checkpoint.json"
+        ]
     );
+    // The trainer holds the checkpoint the market witnessed at the sync,
+    // apart from the library: the library checks against it.
+    let witnessed = assay_market_client::witnessed(&shelf.library, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.witnessed_events, Some(witnessed.events));
+    let kept: Value =
+        serde_json::from_slice(&std::fs::read(out.join("witnessed-checkpoint.json")).unwrap())
+            .unwrap();
+    assert_eq!(kept["checkpoint"], witnessed.checkpoint);
+    let held = shelf.dir.path().join("held.json");
+    std::fs::write(
+        &held,
+        assay_core::canonical::canonical_json(&kept["checkpoint"]),
+    )
+    .unwrap();
+    let against = shelf
+        .library
+        .verify_provenance_against(Some(&held))
+        .unwrap();
+    assert!(against.holds(), "{against:?}");
     let key = shelf.library.user_public_key("rosa").unwrap();
     let check = verify_pulled(&out, &[key]).unwrap();
     assert!(check.failures.is_empty(), "{:?}", check.failures);
