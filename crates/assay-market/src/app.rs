@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::Bytes;
 
 use crate::blobs::Blobs;
+use crate::body_schemas::BodySchemas;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::ids::UploadId;
@@ -23,6 +24,8 @@ pub(crate) struct App {
     pub config: Config,
     /// The OpenAPI document as JSON, served at `/openapi.json`.
     pub spec: Bytes,
+    /// The schema of each request body, from that document.
+    pub bodies: BodySchemas,
     /// Signs and checks download links.
     pub links: LinkKey,
     /// Countersigns the checkpoints the market witnesses.
@@ -40,6 +43,7 @@ impl App {
         blobs: Arc<dyn Blobs>,
         config: Config,
         spec: Bytes,
+        bodies: BodySchemas,
         links: LinkKey,
         witness: WitnessKey,
     ) -> App {
@@ -47,6 +51,7 @@ impl App {
             records,
             blobs,
             spec,
+            bodies,
             links,
             witness,
             rate: RateLimit::new(config.preview_rate_per_minute),

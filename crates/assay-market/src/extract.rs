@@ -3,22 +3,37 @@
 
 use assay_market_proto::ErrorCode;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::header;
 use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
 
+use crate::app::AppState;
+use crate::body_schemas::{Body, Refusal};
 use crate::error::ApiError;
 use crate::ids::{ListingId, PurchaseId, UploadId, WebhookId};
 
 /// The most a JSON request body (a key, a listing) may hold.
 const JSON_LIMIT: usize = 1 << 20;
 
-/// A JSON request body of type `T`.
+/// A JSON request body of type `T`: sent as `application/json`, and
+/// exactly what `T`'s schema in the protocol describes.
 pub(crate) struct JsonBody<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+impl<T: Body> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, _: &S) -> Result<Self, ApiError> {
+    async fn from_request(request: Request, app: &AppState) -> Result<Self, ApiError> {
+        let json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
+        if !json {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "the body must be sent as Content-Type: application/json",
+            ));
+        }
         let bytes = axum::body::to_bytes(request.into_body(), JSON_LIMIT)
             .await
             .map_err(|e| {
@@ -27,11 +42,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                     format!("the body could not be read (at most {JSON_LIMIT} bytes): {e}"),
                 )
             })?;
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
+        let value = serde_json::from_slice(&bytes).map_err(|e| {
             ApiError::new(
                 ErrorCode::InvalidRequest,
-                format!("the body is not the expected JSON: {e}"),
+                format!("the body is not JSON: {e}"),
             )
+        })?;
+        app.bodies.read(value).map(JsonBody).map_err(|refusal| {
+            let (code, why) = match refusal {
+                Refusal::Shape(why) => (ErrorCode::InvalidRequest, why),
+                Refusal::Value(why) => (T::INVALID, why),
+            };
+            ApiError::new(code, format!("the body is not a {}: {why}", T::SCHEMA))
         })
     }
 }

@@ -36,6 +36,7 @@ mod accounts;
 mod app;
 mod auth;
 mod blobs;
+mod body_schemas;
 mod checkpoints;
 mod chunk;
 mod clock;

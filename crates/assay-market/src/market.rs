@@ -8,6 +8,7 @@ use axum::Router;
 
 use crate::app::App;
 use crate::blobs::{BlobError, Blobs, FolderBlobs};
+use crate::body_schemas::BodySchemas;
 use crate::config::Config;
 use crate::links::LinkKey;
 use crate::records::{Records, RecordsError, SqliteRecords};
@@ -72,10 +73,10 @@ impl Market {
         records: Arc<dyn Records>,
         blobs: Arc<dyn Blobs>,
     ) -> Result<Market, MarketError> {
-        let spec = crate::spec::openapi()
-            .map_err(|e| e.to_string())
-            .and_then(|doc| serde_json::to_vec(&doc).map_err(|e| e.to_string()))
-            .map_err(MarketError::Spec)?
+        let doc = crate::spec::openapi().map_err(|e| MarketError::Spec(e.to_string()))?;
+        let bodies = BodySchemas::compile(&doc).map_err(MarketError::Spec)?;
+        let spec = serde_json::to_vec(&doc)
+            .map_err(|e| MarketError::Spec(e.to_string()))?
             .into();
         let links = LinkKey::load_or_create(&config.data).map_err(|source| MarketError::Io {
             action: "reading or making the link key in",
@@ -88,7 +89,9 @@ impl Market {
                 path: config.data.clone(),
                 source,
             })?;
-        let app = Arc::new(App::new(records, blobs, config, spec, links, witness));
+        let app = Arc::new(App::new(
+            records, blobs, config, spec, bodies, links, witness,
+        ));
         sweep::recover(&app).map_err(|e| MarketError::Recovery(e.message))?;
         let (router, routes) = routes::build(Arc::clone(&app));
         Ok(Market {

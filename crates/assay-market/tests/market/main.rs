@@ -4,6 +4,7 @@
 //! its records.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bodies;
 mod cli;
 mod delivery;
 mod previews;
