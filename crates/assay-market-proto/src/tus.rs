@@ -1,5 +1,5 @@
 //! Resumable uploads with tus 1.0 (<https://tus.io/protocols/resumable-upload>):
-//! the core protocol and the creation, checksum (sha256 only), termination
+//! the core protocol and the creation, checksum (sha1 and sha256), termination
 //! and expiration extensions. Header names, the values the server
 //! advertises, and the encodings of `Upload-Metadata` and `Upload-Checksum`.
 //!
@@ -22,8 +22,12 @@ use base64::Engine as _;
 pub const VERSION: &str = "1.0.0";
 /// The extensions the server implements, as `Tus-Extension` lists them.
 pub const EXTENSIONS: &str = "creation,checksum,termination,expiration";
-/// The only checksum algorithm the server accepts.
+/// The checksum algorithm clients here send.
 pub const CHECKSUM_ALGORITHM: &str = "sha256";
+/// The checksum algorithms the server accepts, as `Tus-Checksum-Algorithm`
+/// lists them: sha1, which tus 1.0 requires every server to support, and
+/// sha256.
+pub const CHECKSUM_ALGORITHMS: &str = "sha1,sha256";
 /// The content type of a PATCH body.
 pub const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
 /// The status of a chunk whose bytes do not match `Upload-Checksum`.
@@ -104,8 +108,31 @@ pub fn checksum_header(digest: &[u8]) -> String {
     format!("{CHECKSUM_ALGORITHM} {}", B64.encode(digest))
 }
 
-/// The 32-byte SHA-256 an `Upload-Checksum` header declares.
-pub fn parse_checksum(header: &str) -> Result<[u8; 32], HeaderError> {
+/// A chunk's digest as `Upload-Checksum` declares it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChunkDigest {
+    Sha1([u8; 20]),
+    Sha256([u8; 32]),
+}
+
+impl ChunkDigest {
+    pub fn algorithm(&self) -> &'static str {
+        match self {
+            ChunkDigest::Sha1(_) => "sha1",
+            ChunkDigest::Sha256(_) => "sha256",
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            ChunkDigest::Sha1(d) => d,
+            ChunkDigest::Sha256(d) => d,
+        }
+    }
+}
+
+/// The digest an `Upload-Checksum` header declares.
+pub fn parse_checksum(header: &str) -> Result<ChunkDigest, HeaderError> {
     let bad = |reason: String| HeaderError {
         header: UPLOAD_CHECKSUM,
         reason,
@@ -114,16 +141,29 @@ pub fn parse_checksum(header: &str) -> Result<[u8; 32], HeaderError> {
         .trim()
         .split_once(' ')
         .ok_or_else(|| bad("expected an algorithm, a space and a base64 digest".to_owned()))?;
-    if algorithm != CHECKSUM_ALGORITHM {
+    if !matches!(algorithm, "sha1" | "sha256") {
         return Err(bad(format!(
-            "algorithm {algorithm:?} is not supported; only {CHECKSUM_ALGORITHM}"
+            "algorithm {algorithm:?} is not supported; only {CHECKSUM_ALGORITHMS}"
         )));
     }
     let digest = B64
         .decode(value.trim())
         .map_err(|e| bad(format!("the digest is not base64: {e}")))?;
-    <[u8; 32]>::try_from(digest.as_slice())
-        .map_err(|_| bad(format!("a sha256 digest is 32 bytes, not {}", digest.len())))
+    let wrong = |size: usize| {
+        bad(format!(
+            "a {algorithm} digest is {size} bytes, not {}",
+            digest.len()
+        ))
+    };
+    if algorithm == "sha1" {
+        <[u8; 20]>::try_from(digest.as_slice())
+            .map(ChunkDigest::Sha1)
+            .map_err(|_| wrong(20))
+    } else {
+        <[u8; 32]>::try_from(digest.as_slice())
+            .map(ChunkDigest::Sha256)
+            .map_err(|_| wrong(32))
+    }
 }
 
 /// A tus header the receiver cannot use.
@@ -173,13 +213,22 @@ mod tests {
     }
 
     #[test]
-    fn checksums_are_sha256_only() {
+    fn checksums_are_sha1_or_sha256() {
         let digest = [7u8; 32];
-        assert_eq!(parse_checksum(&checksum_header(&digest)), Ok(digest));
+        assert_eq!(
+            parse_checksum(&checksum_header(&digest)),
+            Ok(ChunkDigest::Sha256(digest))
+        );
+        // tus 1.0's own example, the SHA-1 of "hello".
+        assert_eq!(
+            parse_checksum("sha1 qvTGHdzF6KLavt4PO0gs2a6pQ00=").map(|d| d.algorithm()),
+            Ok("sha1")
+        );
         for (header, want) in [
             ("md5 AAAA", "not supported"),
             ("sha256", "expected an algorithm"),
             ("sha256 AAAA", "32 bytes"),
+            ("sha1 AAAA", "20 bytes"),
             ("sha256 !!", "not base64"),
         ] {
             let err = parse_checksum(header).unwrap_err();

@@ -37,7 +37,17 @@ async fn authenticate(
     headers: &HeaderMap,
     scope: Scope,
 ) -> Result<Caller, ApiError> {
-    let unauthorized = |why: &str| ApiError::new(ErrorCode::Unauthorized, why.to_owned());
+    // RFC 6750: a 401 names the scheme and realm it wants, and says when
+    // the token given is not one this server knows.
+    let unauthorized = |why: &str| {
+        let challenge = if headers.contains_key(header::AUTHORIZATION) {
+            r#"Bearer realm="assay-market", error="invalid_token""#
+        } else {
+            r#"Bearer realm="assay-market""#
+        };
+        ApiError::new(ErrorCode::Unauthorized, why.to_owned())
+            .with_header("www-authenticate", challenge.to_owned())
+    };
     let value = headers
         .get(header::AUTHORIZATION)
         .ok_or_else(|| unauthorized("this route needs an Authorization: Bearer TOKEN header"))?;

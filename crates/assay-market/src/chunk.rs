@@ -3,6 +3,7 @@
 //! writes them, so memory stays flat whatever the chunk size and the
 //! runtime never waits on the disk.
 
+use assay_market_proto::tus::ChunkDigest;
 use assay_market_proto::ErrorCode;
 use axum::body::{Body, Bytes};
 use http_body_util::BodyExt as _;
@@ -36,13 +37,13 @@ enum Ending {
 }
 
 /// Writes `body` to `upload`'s part at `offset`; at most `room` bytes fit.
-/// `declared` is the chunk's SHA-256 from `Upload-Checksum`.
+/// `declared` is the chunk's digest from `Upload-Checksum`.
 pub(crate) async fn receive(
     app: &AppState,
     upload: &UploadId,
     offset: u64,
     room: u64,
-    declared: Option<[u8; 32]>,
+    declared: Option<ChunkDigest>,
     body: Body,
 ) -> Result<Received, ApiError> {
     let (frames, mut incoming) = mpsc::channel::<Bytes>(IN_FLIGHT);
@@ -51,7 +52,7 @@ pub(crate) async fn receive(
     let id = upload.clone();
     let writer = tokio::task::spawn_blocking(move || -> Result<Received, ApiError> {
         let mut part = blobs.append(&id, offset)?;
-        let mut hasher = Sha256::new();
+        let mut hasher = declared.map(ChunkHasher::of);
         let mut written = 0u64;
         while let Some(bytes) = incoming.blocking_recv() {
             if let Err(e) = part.write(&bytes) {
@@ -60,13 +61,15 @@ pub(crate) async fn receive(
                 part.discard()?;
                 return Err(e.into());
             }
-            hasher.update(&bytes);
+            if let Some(hasher) = &mut hasher {
+                hasher.update(&bytes);
+            }
             written += bytes.len() as u64;
         }
         let ending = ended
             .blocking_recv()
             .unwrap_or_else(|_| Ending::Broken("the request was dropped".to_owned()));
-        let digest: [u8; 32] = hasher.finalize().into();
+        let digest = hasher.map(ChunkHasher::finish);
         let refuse = |part: Box<dyn crate::blobs::PartWriter>, error: ApiError| {
             part.discard()?;
             Ok(Received::Refused(error))
@@ -88,14 +91,15 @@ pub(crate) async fn receive(
                     format!("the body broke off ({why}); a chunk with a checksum is kept whole or not at all"),
                 ),
             ),
-            Ending::Whole if declared.is_some_and(|d| d != digest) => refuse(
+            Ending::Whole if digest != declared => refuse(
                 part,
                 ApiError::new(
                     ErrorCode::ChunkChecksumMismatch,
                     format!(
-                        "the chunk's SHA-256 is {} but Upload-Checksum says {}; it was discarded",
-                        hex::encode(digest),
-                        declared.map(hex::encode).unwrap_or_default()
+                        "the chunk's {} is {} but Upload-Checksum says {}; it was discarded",
+                        declared.map_or("digest", |d| d.algorithm()),
+                        digest.map(|d| hex::encode(d.bytes())).unwrap_or_default(),
+                        declared.map(|d| hex::encode(d.bytes())).unwrap_or_default()
                     ),
                 ),
             ),
@@ -138,4 +142,33 @@ pub(crate) async fn receive(
     writer
         .await
         .map_err(|e| ApiError::internal(format!("the upload writer failed: {e}")))?
+}
+
+/// The running digest of a chunk, in the algorithm its checksum names.
+enum ChunkHasher {
+    Sha1(sha1::Sha1),
+    Sha256(Sha256),
+}
+
+impl ChunkHasher {
+    fn of(declared: ChunkDigest) -> ChunkHasher {
+        match declared {
+            ChunkDigest::Sha1(_) => ChunkHasher::Sha1(sha1::Sha1::new()),
+            ChunkDigest::Sha256(_) => ChunkHasher::Sha256(Sha256::new()),
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            ChunkHasher::Sha1(h) => h.update(bytes),
+            ChunkHasher::Sha256(h) => h.update(bytes),
+        }
+    }
+
+    fn finish(self) -> ChunkDigest {
+        match self {
+            ChunkHasher::Sha1(h) => ChunkDigest::Sha1(h.finalize().into()),
+            ChunkHasher::Sha256(h) => ChunkDigest::Sha256(h.finalize().into()),
+        }
+    }
 }

@@ -264,8 +264,25 @@ pub(crate) fn build(app: AppState) -> (Router, Vec<Route>) {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn(close_after_refused_body))
+        .layer(map_response(hygiene))
         .with_state(app);
     (router, table.routes)
+}
+
+/// Headers every answer carries: never sniffed as another type than it
+/// says, and never stored by a cache (signed links, downloads, manifests
+/// and everything else here is one account's), unless the route chose
+/// otherwise (a preview may be kept privately for a while).
+async fn hygiene(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// A request refused before its body was read leaves that body unread on

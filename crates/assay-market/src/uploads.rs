@@ -1,5 +1,5 @@
 //! tus 1.0 uploads of the files a publisher's manifests list: the core
-//! protocol with the creation, checksum (sha256), termination and
+//! protocol with the creation, checksum (sha1 and sha256), termination and
 //! expiration extensions (see `assay_market_proto::tus`).
 //!
 //! An upload is of one manifest asset and has exactly its `size_bytes`. The
@@ -52,7 +52,7 @@ pub(crate) async fn options(State(app): State<AppState>) -> Response {
     set_header(
         &mut headers,
         tus::TUS_CHECKSUM_ALGORITHM,
-        tus::CHECKSUM_ALGORITHM,
+        tus::CHECKSUM_ALGORITHMS,
     );
     set_header(
         &mut headers,

@@ -150,3 +150,49 @@ fn an_expired_link_is_refused_and_listing_the_files_again_gives_new_ones() {
     let fresh = links(&buyer.get(&files_path).expect(200, "").json());
     buyer.get(&fresh[1]).expect(200, "");
 }
+
+/// What every answer says of itself: never to be sniffed as another type,
+/// never to be stored by a cache (signed links, downloads, manifests), and
+/// on a 401, the scheme it wants (RFC 6750).
+#[test]
+fn answers_are_never_sniffed_or_cached_and_a_401_names_its_scheme() {
+    let shelf = Shelf::approved();
+    let server = Server::start();
+    let sale = listed(&server, &shelf, "studio", None);
+    let buyer = server.account("lab", Role::Buyer);
+    let id = purchase_id(&buyer.buy(&sale.listing_id).expect(201, ""));
+    let files = buyer
+        .get(&format!("/v1/purchases/{id}/files"))
+        .expect(200, "");
+    let urls = links(&files.json());
+    let (manifest_id, _) = crate::support::entries(&sale.manifest);
+    let manifest = sale
+        .publisher
+        .get(&format!("/v1/manifests/{manifest_id}"))
+        .expect(200, "");
+    let download = buyer.get(&urls[1]).expect(200, "");
+    let refused = buyer.get("/v1/nowhere").expect(404, "not_found");
+    for reply in [&files, &manifest, &download, &refused] {
+        assert_eq!(
+            reply.header("x-content-type-options").as_deref(),
+            Some("nosniff")
+        );
+        assert_eq!(reply.header("cache-control").as_deref(), Some("no-store"));
+    }
+    let anonymous = server
+        .client(None)
+        .get("/v1/keys")
+        .expect(401, "unauthorized");
+    assert_eq!(
+        anonymous.header("www-authenticate").as_deref(),
+        Some(r#"Bearer realm="assay-market""#)
+    );
+    let unknown = server
+        .client(Some("not-a-token-this-server-issued".into()))
+        .get("/v1/keys")
+        .expect(401, "unauthorized");
+    assert_eq!(
+        unknown.header("www-authenticate").as_deref(),
+        Some(r#"Bearer realm="assay-market", error="invalid_token""#)
+    );
+}

@@ -57,7 +57,7 @@ fn a_library_publishes_uploads_and_lists_its_assets() {
     );
     assert_eq!(
         options.header(tus::TUS_CHECKSUM_ALGORITHM).as_deref(),
-        Some("sha256")
+        Some("sha1,sha256")
     );
     assert!(options.header(tus::TUS_MAX_SIZE).is_some());
 

@@ -215,7 +215,7 @@ fn a_chunk_that_fails_its_checksum_is_discarded() {
     let parts = server.stored_files();
     assert_eq!(parts.len(), 1);
     assert_eq!(std::fs::metadata(&parts[0]).unwrap().len(), third as u64);
-    // Only sha256 is spoken.
+    // sha1 and sha256 are spoken, nothing else.
     headers[3] = (
         tus::UPLOAD_CHECKSUM,
         "md5 1B2M2Y8AsgTpgAmY7PhCfg==".to_owned(),
@@ -223,9 +223,26 @@ fn a_chunk_that_fails_its_checksum_is_discarded() {
     publisher
         .request("PATCH", &url, &headers, &bytes[third..])
         .expect(400, "checksum_algorithm_unsupported");
+    let sha1 = |chunk: &[u8]| {
+        use base64::Engine as _;
+        let digest = <sha1::Sha1 as sha2::Digest>::digest(chunk);
+        format!(
+            "sha1 {}",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        )
+    };
+    headers[3] = (tus::UPLOAD_CHECKSUM, sha1(b"other"));
+    publisher
+        .request("PATCH", &url, &headers, &bytes[third..2 * third])
+        .expect(460, "chunk_checksum_mismatch");
+    assert_eq!(offset(&publisher, &url), third as u64);
+    headers[3] = (tus::UPLOAD_CHECKSUM, sha1(&bytes[third..2 * third]));
+    publisher
+        .request("PATCH", &url, &headers, &bytes[third..2 * third])
+        .expect(204, "");
     // Without a checksum the chunk is taken as it comes.
     publisher
-        .patch(&url, third as u64, &bytes[third..], false)
+        .patch(&url, 2 * third as u64, &bytes[2 * third..], false)
         .expect(204, "");
 }
 
