@@ -11,7 +11,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use assay_core::{keys, Actor, Claimed, Job, Library, Market, MarketManifest, Unit};
-use assay_market_proto::keys::NewKey;
+use assay_market_proto::keys::{KeyChallenge, NewKey};
 use assay_market_proto::listings::{ListingTerms, NewListing, Withdrawal};
 use assay_market_proto::manifests::ManifestReceipt;
 use assay_market_proto::ErrorCode;
@@ -160,12 +160,17 @@ impl Run<'_> {
         }
     }
 
-    /// `POST /v1/keys` with the signer's public key; registering it again
+    /// `POST /v1/keys` with the signer's public key and proof of holding
+    /// it (its signature over the market's challenge); registering it again
     /// changes nothing.
     fn register_key(&self, actor: &Actor) -> Result<()> {
         let key = self.library.user_public_key(actor.name())?;
+        let challenge: KeyChallenge =
+            self.post_json("/v1/keys/challenge", &serde_json::json!({}), &[200])?;
         let body = NewKey {
             public_key: keys::public_key_pem(&key),
+            signature: actor.prove_possession(&challenge.challenge),
+            challenge: challenge.challenge,
         };
         self.post_json::<serde_json::Value>("/v1/keys", &body, &[200, 201])?;
         Ok(())

@@ -133,6 +133,9 @@ error_codes! {
     FileNameInvalid = ("file_name_invalid", 422),
     /// Not a PEM or `ed25519:` public key.
     KeyInvalid = ("key_invalid", 422),
+    /// The signature does not prove the caller holds the key: not over a
+    /// challenge this server gave the caller and still good, or not by that key.
+    KeyPossessionUnproven = ("key_possession_unproven", 422),
     /// `Upload-Metadata` lacks `manifest_id` or `asset_id`, or is not valid.
     UploadMetadataInvalid = ("upload_metadata_invalid", 400),
     /// `Upload-Checksum` names an algorithm other than sha256, or is malformed.

@@ -48,6 +48,18 @@ impl LinkKey {
         server_keys::load_or_create(data, KEY_FILE).map(LinkKey)
     }
 
+    /// A MAC under this key for another purpose than links; `domain` keeps
+    /// that purpose's messages apart from links and from each other.
+    pub fn mac(&self, domain: &[u8], message: &[u8]) -> [u8; 32] {
+        hmac_sha256(&self.0, &[domain, b"\n", message].concat())
+    }
+
+    /// Whether `given` is the MAC [`LinkKey::mac`] makes, compared in
+    /// constant time.
+    pub fn mac_holds(&self, domain: &[u8], message: &[u8], given: &[u8]) -> bool {
+        same(&self.mac(domain, message), given)
+    }
+
     /// The token of `link`: its fields and their MAC, both base64url.
     pub fn sign(&self, link: &Link) -> String {
         let target = match &link.target {

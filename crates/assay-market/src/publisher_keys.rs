@@ -1,23 +1,86 @@
 //! `POST /v1/keys` and `GET /v1/keys`: the ed25519 keys a publisher's
-//! manifests may be signed with. A key belongs to one publisher.
+//! manifests may be signed with. A key belongs to one publisher, and is
+//! registered only with proof of holding it: its signature over a
+//! challenge from `POST /v1/keys/challenge`.
 //! `GET /v1/listings/{id}/keys` shows a listing's publisher's keys to any
 //! buyer, so a trainer without the publisher's key file can still check a
 //! manifest's signature against the keys the market vouches for.
 
+use std::time::Duration;
+
 use assay_core::keys;
-use assay_market_proto::keys::{Key, KeyList, NewKey};
+use assay_market_proto::keys::{Key, KeyChallenge, KeyList, NewKey};
 use assay_market_proto::ErrorCode;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use ed25519_dalek::Signature;
 use ed25519_dalek::VerifyingKey;
+use rand_core::{OsRng, RngCore};
 
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::clock;
 use crate::error::ApiError;
 use crate::extract::ListingPath;
 use crate::records::{AccountId, Insert, StoredKey};
+
+/// What a challenge's MAC is made for, apart from links.
+const CHALLENGE_DOMAIN: &[u8] = b"assay-market key challenge";
+/// How long a challenge is good for.
+const CHALLENGE_TTL: Duration = Duration::from_secs(600);
+
+/// `POST /v1/keys/challenge`: a challenge for the caller to sign with the
+/// key it registers. Nothing is stored: the challenge names the caller and
+/// its expiry under the server's MAC.
+pub(crate) async fn challenge(
+    State(app): State<AppState>,
+    Extension(Caller(account)): Extension<Caller>,
+) -> Result<Json<KeyChallenge>, ApiError> {
+    let expires_ms = clock::after(clock::now_ms(), CHALLENGE_TTL);
+    let mut nonce = [0u8; 16];
+    OsRng
+        .try_fill_bytes(&mut nonce)
+        .map_err(|e| ApiError::internal(format!("no randomness for a challenge: {e}")))?;
+    let payload = format!("{}.{expires_ms}.{}", account.id, hex::encode(nonce));
+    let mac = app.links.mac(CHALLENGE_DOMAIN, payload.as_bytes());
+    Ok(Json(KeyChallenge {
+        challenge: format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&payload),
+            URL_SAFE_NO_PAD.encode(mac)
+        ),
+        expires_at: clock::rfc3339(expires_ms),
+    }))
+}
+
+/// Why `challenge` is not one this server gave `account` and still good.
+fn challenge_refused(app: &AppState, account: AccountId, challenge: &str) -> Option<String> {
+    let opened = challenge.split_once('.').and_then(|(payload, mac)| {
+        let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
+        let mac = URL_SAFE_NO_PAD.decode(mac).ok()?;
+        app.links
+            .mac_holds(CHALLENGE_DOMAIN, &payload, &mac)
+            .then(|| String::from_utf8(payload).ok())
+            .flatten()
+    });
+    let Some(payload) = opened else {
+        return Some("challenge: not one this server gave".into());
+    };
+    let mut fields = payload.split('.');
+    let owner = fields.next().and_then(|f| f.parse::<AccountId>().ok());
+    let expires_ms = fields.next().and_then(|f| f.parse::<i64>().ok());
+    if owner != Some(account) {
+        return Some("challenge: given to another account".into());
+    }
+    if expires_ms.is_none_or(|at| at <= clock::now_ms()) {
+        return Some("challenge: expired; ask POST /v1/keys/challenge for another".into());
+    }
+    None
+}
 
 pub(crate) async fn register(
     State(app): State<AppState>,
@@ -26,6 +89,19 @@ pub(crate) async fn register(
 ) -> Result<Response, ApiError> {
     let key = keys::parse_public_key(&body.0.public_key)
         .map_err(|e| ApiError::new(ErrorCode::KeyInvalid, format!("public_key: {e}")))?;
+    // Proof of possession: only the key's holder can sign the challenge,
+    // so nobody registers another publisher's key before they do.
+    let unproven = |why: String| ApiError::new(ErrorCode::KeyPossessionUnproven, why);
+    if let Some(why) = challenge_refused(&app, account.id, &body.0.challenge) {
+        return Err(unproven(why));
+    }
+    let signature = B64
+        .decode(body.0.signature.trim())
+        .ok()
+        .and_then(|b| Signature::from_slice(&b).ok())
+        .ok_or_else(|| unproven("signature: not a base64 ed25519 signature".into()))?;
+    key.verify_strict(&keys::possession_message(&body.0.challenge), &signature)
+        .map_err(|_| unproven("signature: not the key's signature over the challenge".into()))?;
     let key_id = keys::key_id(&key).to_string();
     let raw = key.to_bytes();
     let inserted = app

@@ -121,6 +121,12 @@ pub(crate) fn build(app: AppState) -> (Router, Vec<Route>) {
         routes: Vec::new(),
     }
     .add(Get, "/openapi.json", Public, spec::serve)
+    .add(
+        Post,
+        "/v1/keys/challenge",
+        Needs(Publish),
+        publisher_keys::challenge,
+    )
     .add(Post, "/v1/keys", Needs(Publish), publisher_keys::register)
     .add(Get, "/v1/keys", Needs(Publish), publisher_keys::list)
     .add(Post, "/v1/manifests", Needs(Publish), manifests::post)

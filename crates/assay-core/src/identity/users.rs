@@ -55,6 +55,14 @@ impl Actor {
         &self.name
     }
 
+    /// Proves to a marketplace that this user holds their key: the ed25519
+    /// signature (base64) over its `challenge` ([`keys::possession_message`]).
+    pub fn prove_possession(&self, challenge: &str) -> String {
+        use base64::Engine as _;
+        let signature = self.key.sign(&keys::possession_message(challenge));
+        base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())
+    }
+
     pub fn role(&self) -> Role {
         self.role
     }

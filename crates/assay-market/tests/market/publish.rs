@@ -20,11 +20,13 @@ fn a_library_publishes_uploads_and_lists_its_assets() {
 
     // The rights manager's key, as `assay user key rosa` prints it.
     let key = publisher
-        .register_key(&shelf.pem("rosa"))
+        .register_key(&shelf.secret("rosa"))
         .expect(201, "")
         .json();
     assert!(key["key_id"].as_str().unwrap().starts_with("ed25519:"));
-    publisher.register_key(&shelf.pem("rosa")).expect(200, "");
+    publisher
+        .register_key(&shelf.secret("rosa"))
+        .expect(200, "");
     let listed = publisher.get("/v1/keys").expect(200, "").json();
     assert_eq!(listed["keys"].as_array().unwrap().len(), 1);
 
@@ -242,7 +244,7 @@ fn any_account_sees_the_keys_of_a_listings_publisher_and_no_other() {
     let sale = listed(&server, &shelf, "studio", None);
     // A rival publisher's key is not the listing's publisher's.
     let rival = server.account("rival", Role::Publisher);
-    rival.register_key(&shelf.pem("sam")).expect(201, "");
+    rival.register_key(&shelf.secret("sam")).expect(201, "");
     let buyer = server.account("lab", Role::Buyer);
     let path = format!("/v1/listings/{}/keys", sale.listing_id);
     let listed_keys = buyer.get(&path).expect(200, "").json();

@@ -34,7 +34,9 @@ fn unsigned_tampered_or_malformed_manifests_are_refused() {
     let manifest = shelf.export();
     let server = Server::start();
     let publisher = server.account("studio", Role::Publisher);
-    publisher.register_key(&shelf.pem("rosa")).expect(201, "");
+    publisher
+        .register_key(&shelf.secret("rosa"))
+        .expect(201, "");
     let doc: Value = serde_json::from_slice(&manifest).unwrap();
 
     let mut unsigned = doc.clone();
@@ -93,20 +95,23 @@ fn only_keys_registered_to_the_publisher_sign_its_manifests() {
         .expect(422, "key_not_registered");
     assert!(reply.json()["message"].as_str().unwrap().contains("studio"));
     // Registered, but by another publisher: it is theirs alone.
-    rival.register_key(&shelf.pem("rosa")).expect(201, "");
+    rival.register_key(&shelf.secret("rosa")).expect(201, "");
     studio
-        .register_key(&shelf.pem("rosa"))
+        .register_key(&shelf.secret("rosa"))
         .expect(409, "key_registered_elsewhere");
     studio
         .post_manifest(&manifest)
         .expect(422, "key_not_registered");
     // Another key of the caller's does not stand in for the signer's.
-    studio.register_key(&shelf.pem("sam")).expect(201, "");
+    studio.register_key(&shelf.secret("sam")).expect(201, "");
     studio
         .post_manifest(&manifest)
         .expect(422, "key_not_registered");
     studio
-        .register_key("-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n")
+        .register_key_as(
+            "-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n",
+            &shelf.secret("sam"),
+        )
         .expect(422, "key_invalid");
     nothing_stored(&server);
     // The key's owner may post it.
@@ -129,7 +134,7 @@ fn a_manifest_signed_by_anyone_but_a_rights_manager_is_refused() {
     let manifest = shelf.export();
     let server = Server::start();
     let publisher = server.account("studio", Role::Publisher);
-    publisher.register_key(&shelf.pem("sam")).expect(201, "");
+    publisher.register_key(&shelf.secret("sam")).expect(201, "");
     let mut doc: Value = serde_json::from_slice(&manifest).unwrap();
     let forged = resign(&mut doc, "sam", "steward", &shelf.secret("sam"));
     let reply = publisher
@@ -148,7 +153,9 @@ fn assets_that_forbid_training_or_lack_a_payout_reference_are_named() {
     let manifest = shelf.export();
     let server = Server::start();
     let publisher = server.account("studio", Role::Publisher);
-    publisher.register_key(&shelf.pem("rosa")).expect(201, "");
+    publisher
+        .register_key(&shelf.secret("rosa"))
+        .expect(201, "");
     let rosa = shelf.secret("rosa");
     let doc: Value = serde_json::from_slice(&manifest).unwrap();
     let (id0, id1) = (
@@ -217,7 +224,9 @@ fn ids_and_names_never_reach_the_file_system() {
     let manifest = shelf.export();
     let server = Server::start();
     let publisher = server.account("studio", Role::Publisher);
-    publisher.register_key(&shelf.pem("rosa")).expect(201, "");
+    publisher
+        .register_key(&shelf.secret("rosa"))
+        .expect(201, "");
 
     // A signed manifest whose names try to leave a folder.
     let mut doc: Value = serde_json::from_slice(&manifest).unwrap();
@@ -381,7 +390,7 @@ fn tokens_and_scopes_guard_every_route() {
     buyer.get("/v1/listings").expect(200, "");
     let (manifest_id, assets) = entries(&manifest);
     let refusals = [
-        buyer.register_key(&shelf.pem("rosa")),
+        buyer.register_key(&shelf.secret("rosa")),
         buyer.get("/v1/keys"),
         buyer.post_manifest(&manifest),
         buyer.create_upload(&manifest_id, assets[0]["asset_id"].as_str().unwrap(), 10),
@@ -468,4 +477,55 @@ fn chunked(bytes: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(b"0\r\n\r\n");
     out
+}
+
+/// A key is registered only by whoever proves they hold it: before, any
+/// publisher could register another's public key first and keep its
+/// manifests off the market.
+#[test]
+fn nobody_registers_a_key_they_do_not_hold() {
+    let shelf = Shelf::approved();
+    let server = Server::start();
+    let studio = server.account("studio", Role::Publisher);
+    let rival = server.account("rival", Role::Publisher);
+    let rosa = shelf.pem("rosa");
+
+    // The rival holds sam's key, not rosa's.
+    rival
+        .register_key_as(&rosa, &shelf.secret("sam"))
+        .expect(422, "key_possession_unproven");
+    // No proof at all, as clients sent it before.
+    rival
+        .post("/v1/keys", &json!({ "public_key": rosa }))
+        .expect(400, "invalid_request");
+    // A challenge given to another account, even signed by the key's holder.
+    let theirs = studio
+        .post("/v1/keys/challenge", &json!({}))
+        .expect(200, "")
+        .json()["challenge"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reply = rival
+        .register_key_with(&rosa, &theirs, &shelf.secret("rosa"))
+        .expect(422, "key_possession_unproven");
+    assert!(reply.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("another account"));
+    // A challenge the server never gave.
+    let (payload, mac) = theirs.split_once('.').unwrap();
+    let forged = format!(
+        "{payload}.{}",
+        mac.replace(&mac[..1], if &mac[..1] == "A" { "B" } else { "A" })
+    );
+    rival
+        .register_key_with(&rosa, &forged, &shelf.secret("rosa"))
+        .expect(422, "key_possession_unproven");
+    assert_eq!(server.count("publisher_keys"), 0);
+
+    // The key's holder registers it, and may again.
+    studio.register_key(&shelf.secret("rosa")).expect(201, "");
+    studio.register_key(&shelf.secret("rosa")).expect(200, "");
+    assert_eq!(server.count("publisher_keys"), 1);
 }

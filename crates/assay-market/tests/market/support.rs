@@ -413,8 +413,36 @@ impl Client {
         )
     }
 
-    pub fn register_key(&self, pem: &str) -> Reply {
-        self.post("/v1/keys", &json!({ "public_key": pem }))
+    /// Registers `key`'s public half, proving possession as a client does:
+    /// a challenge, signed by the key.
+    pub fn register_key(&self, key: &SigningKey) -> Reply {
+        self.register_key_as(&keys::public_key_pem(&key.verifying_key()), key)
+    }
+
+    /// Registers the key `pem` with `signer`'s signature over a challenge
+    /// this caller got (one of the key's own, or not).
+    pub fn register_key_as(&self, pem: &str, signer: &SigningKey) -> Reply {
+        let reply = self.post("/v1/keys/challenge", &json!({}));
+        let challenge = serde_json::from_slice::<Value>(&reply.body)
+            .ok()
+            .and_then(|v| v["challenge"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        self.register_key_with(pem, &challenge, signer)
+    }
+
+    /// Registers the key `pem` with `signer`'s signature over `challenge`.
+    pub fn register_key_with(&self, pem: &str, challenge: &str, signer: &SigningKey) -> Reply {
+        use base64::Engine as _;
+        use ed25519_dalek::Signer as _;
+        let signature = signer.sign(&keys::possession_message(challenge));
+        self.post(
+            "/v1/keys",
+            &json!({
+                "public_key": pem,
+                "challenge": challenge,
+                "signature": base64::engine::general_purpose::STANDARD.encode(signature.to_bytes()),
+            }),
+        )
     }
 
     /// `POST /v1/uploads` for one asset.
@@ -559,7 +587,9 @@ pub fn entries(manifest: &[u8]) -> (String, Vec<Value>) {
 /// A publisher with rosa's key registered and `manifest` posted.
 pub fn publisher_with(server: &Server, shelf: &Shelf, name: &str, manifest: &[u8]) -> Client {
     let publisher = server.account(name, Role::Publisher);
-    publisher.register_key(&shelf.pem("rosa")).expect(201, "");
+    publisher
+        .register_key(&shelf.secret("rosa"))
+        .expect(201, "");
     publisher.post_manifest(manifest).expect(201, "");
     publisher
 }

@@ -166,6 +166,17 @@ impl PreparedKey {
     }
 }
 
+/// What a key's holder signs to prove to a marketplace that they hold it:
+/// the server's challenge, after a prefix no other Assay signature starts
+/// with (events, documents and checkpoints are signed as JSON objects).
+pub fn possession_message(challenge: &str) -> Vec<u8> {
+    [
+        b"assay-market key possession\n".as_slice(),
+        challenge.as_bytes(),
+    ]
+    .concat()
+}
+
 /// A new key pair from the operating system's random number generator.
 pub fn generate() -> SigningKey {
     SigningKey::generate(&mut OsRng)
