@@ -504,6 +504,10 @@ async fn a_rights_manager_sees_approve_disabled_on_her_own_edit_with_the_reason(
     // The library's selection panel says the same of that asset.
     app.click("button[aria-label='Library view']").await?;
     app.click(&format!(".cell[data-asset='{own}']")).await?;
+    app.text_until("[aria-label='Actions on the selection'] h3", |t| {
+        t.to_lowercase().starts_with("1 selected")
+    })
+    .await?;
     let reason = app
         .text_until("[data-testid=approve-refused]", |t| !t.is_empty())
         .await?;

@@ -319,3 +319,74 @@ fn a_manifest_carries_the_libraries_checkpoint_signed_by_its_signer() {
         "{f:?}"
     );
 }
+
+/// File names every OS can create, each once, case aside: files named alike
+/// in two folders, or after a Windows device, get names of their own in
+/// the manifest (the originals keep theirs).
+#[test]
+fn a_manifest_names_each_file_once_and_safely_on_any_os() {
+    let w = World::new();
+    for (folder, from, to) in [
+        ("x", "exif-py/jpg/exif-org/fujifilm-mx1700.jpg", "A.JPG"),
+        ("y", "exif-py/jpg/exif-org/nikon-e950.jpg", "CON.jpg"),
+    ] {
+        let dir = w.dir.path().join(folder);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(crate::corpus(from), dir.join(to)).unwrap();
+        let options = assay_core::ImportOptions {
+            actor: Some(std::sync::Arc::clone(&w.cy)),
+            ..assay_core::ImportOptions::default()
+        };
+        w.library.import(&[dir], &options, &mut |_| {}).unwrap();
+    }
+    w.library
+        .add_user(Some(&w.ada), "sam", Role::Steward, PASS)
+        .unwrap();
+    let sam = w.library.unlock("sam", PASS).unwrap();
+    let all = Selection::Where(Filter::default());
+    w.library
+        .edit(
+            &sam,
+            &all,
+            &[
+                Change::set("license_tag", json!("CC-BY-4.0")),
+                Change::set("tax_and_payout_info", json!("acct_cy")),
+                Change::set("signed_contract_id", json!("K-1")),
+                Change::set("creator_name", json!("Cy")),
+            ],
+        )
+        .unwrap();
+    w.library.submit(&sam, &all).unwrap();
+    w.library.approve(&w.rosa, &all, None).unwrap();
+    let out = w.dir.path().join("manifest.json");
+    let export = w.library.export_manifest(&w.rosa, &all, &out).unwrap();
+    assert_eq!(export.assets, 4);
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(verify_manifest(&bytes, &[rosa_key(&w)], None)
+        .failures
+        .is_empty());
+    let doc: Value = serde_json::from_slice(&bytes).unwrap();
+    let mut names: Vec<String> = doc["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["file_name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    let lower: std::collections::HashSet<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    assert_eq!(lower.len(), 4, "{names:?}");
+    for name in &names {
+        assert_eq!(
+            assay_core::file_names::file_name_problem(name),
+            None,
+            "{name}"
+        );
+    }
+    assert!(names.contains(&"_CON.jpg".to_owned()), "{names:?}");
+    // One of a.jpg and A.JPG keeps its name, the other gets its asset's.
+    let renamed: Vec<&String> = names
+        .iter()
+        .filter(|n| n.to_lowercase().ends_with("-a.jpg"))
+        .collect();
+    assert_eq!(renamed.len(), 1, "{names:?}");
+}

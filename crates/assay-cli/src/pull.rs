@@ -58,6 +58,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             for failure in &check.failures {
                 println!("{failure}");
             }
+            for name in &check.not_delivered {
+                eprintln!(
+                    "{name}: not in the folder; {} says it was not delivered (that record is not signed)",
+                    assay_market_client::PURCHASE_FILE
+                );
+            }
             if check.failures.is_empty() {
                 println!(
                     "{}: ok ({} files, manifest signature and every checksum checked)",

@@ -38,7 +38,7 @@ mod rights;
 mod setup;
 
 /// Modules other crates name by path.
-pub use formats::{canonical, media};
+pub use formats::{canonical, file_names, media};
 pub use identity::keys;
 pub use rights::{licenses, metadata};
 

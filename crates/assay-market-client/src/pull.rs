@@ -15,7 +15,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use assay_core::{keys, verify_manifest, Job, Unit};
+use assay_core::{file_names, keys, verify_manifest, Job, Unit};
 use assay_fsio::atomic;
 use assay_fsio::hashing::{Hashing, HashingWriter};
 use assay_market_proto::keys::KeyList;
@@ -135,6 +135,11 @@ pub struct PullCheck {
     pub trusted_saved_keys: bool,
     /// Every problem, each naming its file.
     pub failures: Vec<String>,
+    /// Files the manifest names that are not in the folder and that the
+    /// purchase record says were not delivered (withdrawn before the
+    /// purchase). That record is nobody's signed word: it never spares a
+    /// file in the folder from being checked, it only explains an absence.
+    pub not_delivered: Vec<String>,
 }
 
 /// One file the manifest lists.
@@ -340,8 +345,10 @@ pub fn pull(
 }
 
 /// Checks a folder `pull` filled: the manifest's signature by one of
-/// `trusted`, that it is the purchase's, every delivered file's size and
-/// SHA-256, and that no unverified download is left. Every failure is
+/// `trusted`, that it is the purchase's, the size and SHA-256 of every file
+/// the manifest names that is in the folder (an absent one is a failure
+/// unless the purchase record says it was not delivered), and that no
+/// unverified download is left. Every failure is
 /// listed, naming its file.
 pub fn verify_pulled(dir: &Path, trusted: &[VerifyingKey]) -> Result<PullCheck> {
     let mut check = PullCheck {
@@ -367,8 +374,9 @@ pub fn verify_pulled(dir: &Path, trusted: &[VerifyingKey]) -> Result<PullCheck> 
     if !check.failures.is_empty() {
         return Ok(check);
     }
-    // What was delivered: the purchase's assets; without its record, every
-    // asset the manifest lists.
+    // The purchase record is nobody's signed word: every file the signed
+    // manifest names that is in the folder is checked; the record only
+    // explains a file that is absent.
     let purchase_path = dir.join(PURCHASE_FILE);
     let delivered: Option<HashSet<String>> = match std::fs::read(&purchase_path) {
         Ok(bytes) => match serde_json::from_slice::<Purchase>(&bytes) {
@@ -393,14 +401,15 @@ pub fn verify_pulled(dir: &Path, trusted: &[VerifyingKey]) -> Result<PullCheck> 
         Err(e) => return Err(io(&purchase_path, e)),
     };
     for entry in entries(&manifest)? {
-        if delivered
+        let path = dir.join(&entry.file_name);
+        let undelivered = delivered
             .as_ref()
-            .is_some_and(|ids| !ids.contains(&entry.asset_id))
-        {
+            .is_some_and(|ids| !ids.contains(&entry.asset_id));
+        if undelivered && !path.exists() {
+            check.not_delivered.push(entry.file_name);
             continue;
         }
         check.files += 1;
-        let path = dir.join(&entry.file_name);
         if let Err(problem) = check_file(&path, &entry) {
             check
                 .failures
@@ -600,21 +609,31 @@ fn entries(manifest: &[u8]) -> Result<Vec<Entry>> {
                 .ok_or_else(|| bad(format!("/assets/{i}: no size_bytes")))?,
         };
         let name = entry.file_name.as_str();
-        let plain = Path::new(name).file_name().and_then(|n| n.to_str()) == Some(name);
+        // A name every OS can create, none the pull writes itself, and no
+        // other entry's, case aside (the folder may be on a file system
+        // that ignores case).
+        let key = file_names::collision_key(name);
         let reserved = [
             MANIFEST_FILE,
             PURCHASE_FILE,
             MARKET_KEYS_FILE,
             WITNESSED_FILE,
-        ];
-        if !plain || name.starts_with('.') || reserved.contains(&name) {
+        ]
+        .iter()
+        .any(|r| file_names::collision_key(r) == key);
+        if let Some(why) = file_names::file_name_problem(name) {
             return Err(bad(format!(
-                "/assets/{i}: file_name {name:?} cannot be written into a folder safely"
+                "/assets/{i}: file_name {name:?} cannot be written into a folder safely: {why}"
             )));
         }
-        if !names.insert(name.to_owned()) {
+        if reserved {
             return Err(bad(format!(
-                "/assets/{i}: file_name {name:?} is another asset's too"
+                "/assets/{i}: file_name {name:?} is one the pull writes itself"
+            )));
+        }
+        if !names.insert(key) {
+            return Err(bad(format!(
+                "/assets/{i}: file_name {name:?} is another asset's too, case aside"
             )));
         }
         entries.push(entry);

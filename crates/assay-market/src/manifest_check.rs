@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 
+use assay_core::file_names;
 use assay_core::licenses::PaymentTerms;
 use assay_core::verify_manifest;
 use assay_market_proto::{ErrorCode, Problem};
@@ -16,6 +17,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
+use crate::extract::shown;
 use crate::publisher_keys::verifying_key;
 use crate::records::{AssetEntry, StoredKey};
 
@@ -122,6 +124,7 @@ fn policy(doc: &Value) -> Vec<Problem> {
     };
     let licenses = doc.get("licenses").and_then(Value::as_object);
     let mut seen = HashSet::new();
+    let mut names = HashSet::new();
     for (i, asset) in assets.iter().enumerate() {
         let asset_id = asset.get("asset_id").and_then(Value::as_str);
         let text = |field: &str| asset.get(field).and_then(Value::as_str);
@@ -150,11 +153,20 @@ fn policy(doc: &Value) -> Vec<Problem> {
             }
         }
         if let Some(name) = text("file_name") {
-            if !is_file_name(name) {
+            if let Some(why) = file_names::file_name_problem(name) {
                 refuse(
                     ErrorCode::FileNameInvalid,
                     at("file_name"),
-                    format!("{name:?} is not a plain file name"),
+                    format!("{:?} is not a plain file name: {why}", shown(name)),
+                );
+            } else if !names.insert(file_names::collision_key(name)) {
+                refuse(
+                    ErrorCode::FileNameInvalid,
+                    at("file_name"),
+                    format!(
+                        "{:?} is another asset's file name too, case aside",
+                        shown(name)
+                    ),
                 );
             }
         }
@@ -221,15 +233,6 @@ fn is_asset_id(id: &str) -> bool {
 }
 
 /// A name a buyer's tool can create in a folder without leaving it.
-fn is_file_name(name: &str) -> bool {
-    (1..=255).contains(&name.len())
-        && name != "."
-        && name != ".."
-        && !name
-            .chars()
-            .any(|c| c == '/' || c == '\\' || c.is_control())
-}
-
 /// `text` as one token of a JSON pointer (RFC 6901).
 fn pointer_token(text: &str) -> String {
     text.replace('~', "~0").replace('/', "~1")
@@ -291,11 +294,13 @@ mod tests {
             "a\\b",
             "x\ny",
             &"n".repeat(256),
+            "..hidden",
+            "CON.jpg",
         ] {
-            assert!(!is_file_name(bad), "{bad:?}");
+            assert!(file_names::file_name_problem(bad).is_some(), "{bad:?}");
         }
-        for good in ["a.jpg", "..hidden", "été.png", "a b.tif"] {
-            assert!(is_file_name(good), "{good:?}");
+        for good in ["a.jpg", "été.png", "a b.tif"] {
+            assert_eq!(file_names::file_name_problem(good), None, "{good:?}");
         }
         for bad in ["", "..", "../etc", "a/b", "a b", &"i".repeat(129)] {
             assert!(!is_asset_id(bad), "{bad:?}");

@@ -9,7 +9,7 @@
 //! asset it lists.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use assay_fsio::atomic;
@@ -22,6 +22,7 @@ use crate::catalog::assets::now;
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
 use crate::formats::canonical::{self, canonical_json_into, write_string};
+use crate::formats::file_names;
 use crate::identity::roles::{Action, Role};
 use crate::identity::users::Actor;
 use crate::job::Job;
@@ -455,6 +456,7 @@ fn entries(
     let ids = serde_json::to_string(rows).map_err(|e| Error::Internal(e.to_string()))?;
     let mut cursor = stmt.query([ids])?;
     let (mut listed, mut refused, mut licenses) = (Vec::new(), Vec::new(), Map::new());
+    let mut names = HashSet::new();
     let mut read = 0;
     while let Some(r) = cursor.next()? {
         read += 1;
@@ -468,10 +470,12 @@ fn entries(
         let state = r.get_ref(8)?.as_str().unwrap_or_default();
         let tag = rights.license_tag.as_deref();
         let license = tag.and_then(|t| taxonomy.get(t));
+        // A name every OS can create, and one no other entry has, case
+        // aside: a buyer's folder holds each file under its own name.
         let file_name = r.get::<_, Option<String>>(10)?.and_then(|p| {
             Path::new(&p)
                 .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
+                .map(|n| file_names::portable_file_name(&n.to_string_lossy()))
         });
         let checked = match (tag.zip(license), rights.tax_and_payout_info, file_name) {
             _ if state != "approved" => {
@@ -488,6 +492,16 @@ fn entries(
                 refused.push(RefusedAsset { asset_id, reason });
                 continue;
             }
+        };
+        let file_name = if names.insert(file_names::collision_key(&file_name)) {
+            file_name
+        } else {
+            let prefixed = file_names::portable_file_name(&format!(
+                "{}-{file_name}",
+                asset_id.get(..8).unwrap_or(&asset_id)
+            ));
+            names.insert(file_names::collision_key(&prefixed));
+            prefixed
         };
         let attribution = rights
             .creator
@@ -632,9 +646,9 @@ fn carried_checkpoint_failure(doc: &Value, carried: &Value) -> Option<String> {
 fn check_file(asset: &Value, dir: &Path) -> Option<String> {
     let (asset_id, name) = (str_field(asset, "asset_id"), str_field(asset, "file_name"));
     // A name is a name, never a path: nothing outside `dir` is read.
-    if Path::new(name).file_name().map(|n| n.to_string_lossy()) != Some(name.into()) {
+    if let Some(why) = file_names::file_name_problem(name) {
         return Some(format!(
-            "asset {asset_id}: file_name {name:?} is not a plain file name"
+            "asset {asset_id}: file_name {name:?} is not a plain file name: {why}"
         ));
     }
     let path = dir.join(name);

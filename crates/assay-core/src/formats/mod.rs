@@ -1,11 +1,12 @@
 //! Reading bytes: media sniffing, the one pass over a file (checksum and
 //! sniffing as it streams), EXIF, IPTC IIM, XMP, the metadata a file
-//! embeds, text and PII scanning. Pure functions of bytes; never opens the
+//! embeds, text and PII scanning, and file names every OS can hold. Pure functions of bytes; never opens the
 //! catalog and never fails an import (problems are warnings).
 
 pub mod canonical;
 pub(crate) mod embedded;
 pub(crate) mod exif;
+pub mod file_names;
 pub(crate) mod iim;
 pub mod media;
 pub(crate) mod one_pass;

@@ -373,6 +373,28 @@ fn verify_only_names_every_file_changed_after_download() {
         );
     }
 
+    // The purchase record, which nobody signed, does not decide what is
+    // checked: emptied, the changed files are still named.
+    let record = out.join("purchase.json");
+    let mut purchase: Value = serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+    purchase["asset_ids"] = json!([]);
+    std::fs::write(&record, serde_json::to_vec(&purchase).unwrap()).unwrap();
+    let check = verify_pulled(&out, &[key]).unwrap();
+    assert_eq!(
+        (check.files, check.failures.len()),
+        (3, 2),
+        "{:?}",
+        check.failures
+    );
+    // A deleted file is a failure; only the record's say-so that it was
+    // never delivered explains an absence, and it spares no file present.
+    std::fs::remove_file(out.join("b.jpg")).unwrap();
+    purchase["asset_ids"] = json!(["no-such-asset"]);
+    std::fs::write(&record, serde_json::to_vec(&purchase).unwrap()).unwrap();
+    let check = verify_pulled(&out, &[key]).unwrap();
+    assert_eq!(check.failures.len(), 2, "{:?}", check.failures);
+    assert_eq!(check.not_delivered, ["b.jpg"]);
+
     // A manifest signed by someone else is not trusted.
     let stranger = shelf.library.user_public_key("sam").unwrap();
     let check = verify_pulled(&out, &[stranger]).unwrap();

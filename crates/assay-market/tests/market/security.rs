@@ -239,6 +239,35 @@ fn ids_and_names_never_reach_the_file_system() {
         .json();
     assert_eq!(reply["problems"][1]["code"], "asset_id_invalid");
     nothing_stored(&server);
+    // Names that are paths or devices on some OS, and two names one
+    // case-insensitive file system would take for the same file.
+    let original: Value = serde_json::from_slice(&manifest).unwrap();
+    let first = original["assets"][0]["file_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (index, name) in [
+        (0, "CON.jpg".to_owned()),
+        (0, "nul".to_owned()),
+        (0, "C:evil.jpg".to_owned()),
+        (0, "dir\\evil.jpg".to_owned()),
+        (0, "trailing.".to_owned()),
+        (1, first.to_uppercase()),
+    ] {
+        let mut doc = original.clone();
+        doc["assets"][index]["file_name"] = json!(name);
+        let body = resign(&mut doc, "rosa", "rights_manager", &shelf.secret("rosa"));
+        let reply = publisher
+            .post_manifest(&body)
+            .expect(422, "file_name_invalid")
+            .json();
+        assert_eq!(
+            reply["problems"][0]["pointer"],
+            format!("/assets/{index}/file_name"),
+            "{name}"
+        );
+    }
+    nothing_stored(&server);
 
     publisher.post_manifest(&manifest).expect(201, "");
     let (manifest_id, assets) = entries(&manifest);
