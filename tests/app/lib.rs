@@ -147,7 +147,8 @@ impl App {
     ) -> Result<App> {
         let turn = ONE_AT_A_TIME.acquire().await?;
         // Keys made for tests use cheap Argon2 parameters (stored with each
-        // key, so the app unlocks them as cheaply).
+        // key, so the app unlocks them as cheaply). Only debug builds honour
+        // it: the benchmark's release build makes keys at full strength.
         std::env::set_var("ASSAY_KDF_FAST", "1");
         let dir = tempfile::tempdir()?;
         let library = dir.path().join("library");

@@ -61,7 +61,6 @@ pub struct TextLibrary {
 
 pub fn text_library(cache: &Path, n: usize) -> anyhow::Result<TextLibrary> {
     use assay_core::{ImportOptions, Library, Role};
-    std::env::set_var("ASSAY_KDF_FAST", "1");
     let files = text_files(cache, n)?;
     let scratch = tempfile::tempdir_in(cache)?;
     let library = Library::open(scratch.path().join("library"))?;

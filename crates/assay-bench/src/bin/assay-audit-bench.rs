@@ -31,8 +31,6 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    // Key-derivation strength is not what is measured.
-    std::env::set_var("ASSAY_KDF_FAST", "1");
     let cache = assay_bench::cache_dir(args.cache)?;
     let machine = Machine::detect();
     let set = generate::ensure(&cache, &generate::LARGE, args.files, machine.cores)?;

@@ -66,8 +66,6 @@ type PeerAsset = (String, String, u64);
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    // Key-derivation strength is not what is measured.
-    std::env::set_var("ASSAY_KDF_FAST", "1");
     let cache = assay_bench::cache_dir(args.cache)?;
     let machine = Machine::detect();
     let size = args.mb * 1_000_000;

@@ -71,11 +71,16 @@ impl KdfParams {
         p: 1,
     };
 
-    /// The defaults, or [`KdfParams::FAST_FOR_TESTS`] when `ASSAY_KDF_FAST=1`.
-    /// The variable exists for test suites that create many users through
-    /// the CLI; a key written under it is easy to brute-force.
+    /// The defaults, or [`KdfParams::FAST_FOR_TESTS`] when `ASSAY_KDF_FAST=1`
+    /// in a build with debug assertions. The variable exists for test suites
+    /// that create many users through the CLI; a key written under it is
+    /// easy to brute-force, so a release build never honours it.
     pub fn from_env() -> Self {
-        Self::from_env_value(std::env::var("ASSAY_KDF_FAST").ok().as_deref())
+        if cfg!(debug_assertions) {
+            Self::from_env_value(std::env::var("ASSAY_KDF_FAST").ok().as_deref())
+        } else {
+            Self::default()
+        }
     }
 
     pub(super) fn from_env_value(value: Option<&str>) -> Self {
