@@ -22,6 +22,31 @@ pub enum AccountError {
     Records(#[from] RecordsError),
 }
 
+/// A new token: `amk_` and 32 random bytes.
+fn new_token() -> Result<String, AccountError> {
+    let mut secret = [0u8; 32];
+    OsRng
+        .try_fill_bytes(&mut secret)
+        .map_err(|e| AccountError::Random(e.to_string()))?;
+    Ok(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(secret)))
+}
+
+/// Gives the account `name` a new token and returns it; the old one stops
+/// working at once, on every server process sharing the records.
+pub fn rotate_token(records: &dyn Records, name: &str) -> Result<(Account, String), AccountError> {
+    let token = new_token()?;
+    let account = records.set_token(name, &token_sha256(&token))?;
+    Ok((account, token))
+}
+
+/// Revokes the account `name`'s token: its hash is replaced by that of a
+/// token nobody was given, so no request authenticates as it until a
+/// [`rotate_token`] gives it a new one.
+pub fn revoke_token(records: &dyn Records, name: &str) -> Result<Account, AccountError> {
+    let nobodys = new_token()?;
+    Ok(records.set_token(name, &token_sha256(&nobodys))?)
+}
+
 /// Creates an account; returns it with its token, which exists nowhere else.
 pub fn add_account(
     records: &dyn Records,
@@ -35,11 +60,7 @@ pub fn add_account(
     if !valid {
         return Err(AccountError::InvalidName(name.to_owned()));
     }
-    let mut secret = [0u8; 32];
-    OsRng
-        .try_fill_bytes(&mut secret)
-        .map_err(|e| AccountError::Random(e.to_string()))?;
-    let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(secret));
+    let token = new_token()?;
     let account = records.add_account(name, role, &token_sha256(&token))?;
     Ok((account, token))
 }

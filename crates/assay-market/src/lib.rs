@@ -8,7 +8,8 @@
 //! and confirm; publishers follow their sales in an event feed.
 //!
 //! - [`Market`] opens a data folder and serves; [`add_account`] makes the
-//!   accounts and their bearer tokens.
+//!   accounts and their bearer tokens, [`rotate_token`] and [`revoke_token`]
+//!   replace or withdraw one.
 //! - Storage sits behind two traits so one machine is not the limit:
 //!   [`Records`] (accounts, keys, manifests, uploads, listings, purchases,
 //!   payouts, events; SQLite in [`SqliteRecords`]) and [`Blobs`] (file
@@ -70,7 +71,7 @@ mod webhook_delivery;
 mod webhooks;
 mod witness;
 
-pub use accounts::{add_account, AccountError};
+pub use accounts::{add_account, revoke_token, rotate_token, AccountError};
 pub use blobs::{BlobError, Blobs, FolderBlobs, PartWriter};
 pub use config::Config;
 pub use ids::{BlobId, EventId, ListingId, PayoutId, PreviewId, PurchaseId, UploadId, WebhookId};

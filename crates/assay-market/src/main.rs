@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use assay_market::{add_account, open_records, Config, Market, PayoutId, Records};
+use assay_market::{
+    add_account, open_records, revoke_token, rotate_token, Config, Market, PayoutId, Records,
+};
 use assay_market_proto::Role;
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -84,6 +86,20 @@ enum AccountCommand {
         #[arg(long, value_name = "DIR")]
         data: PathBuf,
     },
+    /// Give an account a new token and print it, once; the old one stops
+    /// working at once (a leaked token, a staff change).
+    Rotate {
+        name: String,
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
+    /// Revoke an account's token: nothing authenticates as it until
+    /// `rotate` gives it a new one.
+    Revoke {
+        name: String,
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -143,6 +159,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 account.name, account.role
             );
             println!("{token}");
+            Ok(())
+        }
+        Command::Account(AccountCommand::Rotate { name, data }) => {
+            let (account, token) = rotate_token(&open_records(&data)?, &name)?;
+            eprintln!(
+                "account {}: its old token no longer works; the new one follows, shown this once",
+                account.name
+            );
+            println!("{token}");
+            Ok(())
+        }
+        Command::Account(AccountCommand::Revoke { name, data }) => {
+            let account = revoke_token(&open_records(&data)?, &name)?;
+            eprintln!(
+                "account {}: its token no longer works; `account rotate` gives it a new one",
+                account.name
+            );
             Ok(())
         }
         Command::Payout(PayoutCommand::Fail {

@@ -69,6 +69,26 @@ pub(super) fn add(
     })
 }
 
+pub(super) fn set_token(tx: &Transaction, name: &str, token_sha256: &[u8; 32]) -> Result<Account> {
+    let changed = tx.execute(
+        "UPDATE accounts SET token_sha256 = ?1 WHERE name = ?2",
+        params![&token_sha256[..], name],
+    )?;
+    if changed == 0 {
+        return Err(RecordsError::Missing {
+            what: "account",
+            id: name.to_owned(),
+        });
+    }
+    tx.query_row(
+        "SELECT id, name, role, created_at FROM accounts WHERE name = ?1",
+        [name],
+        account,
+    )
+    .map_err(RecordsError::from)
+    .and_then(into_account)
+}
+
 pub(super) fn by_token(conn: &Connection, token_sha256: &[u8; 32]) -> Result<Option<Account>> {
     conn.query_row(
         "SELECT id, name, role, created_at FROM accounts WHERE token_sha256 = ?1",

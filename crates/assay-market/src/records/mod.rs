@@ -417,6 +417,9 @@ pub trait Records: Send + Sync {
     /// A new account, known by the SHA-256 of its token.
     fn add_account(&self, name: &str, role: Role, token_sha256: &[u8; 32]) -> Result<Account>;
     fn account_by_token(&self, token_sha256: &[u8; 32]) -> Result<Option<Account>>;
+    /// Replaces the token of the account `name` (by its hash);
+    /// [`RecordsError::Missing`] if there is no such account.
+    fn set_token(&self, name: &str, token_sha256: &[u8; 32]) -> Result<Account>;
 
     /// Registers a key to `account`. A key belongs to one publisher:
     /// [`RecordsError::KeyRegisteredElsewhere`] if another holds it.

@@ -112,6 +112,10 @@ impl Records for SqliteRecords {
         self.with(|conn| accounts::by_token(conn, token_sha256))
     }
 
+    fn set_token(&self, name: &str, token_sha256: &[u8; 32]) -> Result<Account> {
+        self.write(|tx| accounts::set_token(tx, name, token_sha256))
+    }
+
     fn add_key(
         &self,
         account: AccountId,

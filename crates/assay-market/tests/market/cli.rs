@@ -152,3 +152,45 @@ fn the_operator_records_a_payout_the_rail_returned() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a payout id"));
 }
+
+/// A leaked token is replaced, or withdrawn, from the command line, and a
+/// server already running on the same data stops taking the old one at once.
+#[test]
+fn the_operator_rotates_and_revokes_a_token_and_a_running_server_follows() {
+    let server = Server::start();
+    let before = server.account("studio", Role::Publisher);
+    before.get("/v1/keys").expect(200, "");
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .arg("--data")
+            .arg(server.data())
+            .output_within(CHILD_LIMIT)
+            .unwrap()
+    };
+    let out = run(&["account", "rotate", "studio"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("amk_"), "{token}");
+    before.get("/v1/keys").expect(401, "unauthorized");
+    let after = server.client(Some(token));
+    after.get("/v1/keys").expect(200, "");
+
+    let out = run(&["account", "revoke", "studio"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    after.get("/v1/keys").expect(401, "unauthorized");
+    before.get("/v1/keys").expect(401, "unauthorized");
+
+    let out = run(&["account", "rotate", "nobody"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
+}
