@@ -34,6 +34,9 @@ pub struct Config {
     pub webhook_first_retry: Duration,
     /// How often the deliverer looks for deliveries that are due.
     pub webhook_poll: Duration,
+    /// Webhooks may be delivered to loopback, private and link-local
+    /// addresses (tests, a relay on the same host); off by default.
+    pub allow_private_webhooks: bool,
 }
 
 impl Config {
@@ -53,6 +56,7 @@ impl Config {
             webhook_attempts: 9,
             webhook_first_retry: Duration::from_secs(30),
             webhook_poll: Duration::from_secs(1),
+            allow_private_webhooks: false,
         }
     }
 }

@@ -67,6 +67,7 @@ mod split;
 mod sweep;
 mod uploads;
 mod watermark;
+mod webhook_address;
 mod webhook_delivery;
 mod webhooks;
 mod witness;

@@ -51,6 +51,11 @@ enum Command {
         /// Attempts at delivering one event to one webhook. Default 9.
         #[arg(long, value_name = "N")]
         webhook_attempts: Option<u32>,
+        /// Deliver webhooks to loopback, private and link-local addresses
+        /// too (tests, a relay on this host). Without it, such URLs are
+        /// refused when registered and never delivered to.
+        #[arg(long)]
+        allow_private_webhooks: bool,
     },
     /// Manage accounts.
     #[command(subcommand)]
@@ -128,8 +133,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             escrow_hold_secs,
             preview_rate_per_min,
             webhook_attempts,
+            allow_private_webhooks,
         } => {
             let mut config = Config::new(data);
+            config.allow_private_webhooks = allow_private_webhooks;
             if let Some(max) = max_upload_bytes {
                 config.max_upload_bytes = max;
             }

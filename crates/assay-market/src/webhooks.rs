@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::extract::{shown, JsonBody, WebhookPath};
 use crate::ids::WebhookId;
 use crate::records::WebhookRecord;
+use crate::webhook_address;
 
 /// A publisher may register this many.
 const MAX_PER_ACCOUNT: usize = 10;
@@ -25,6 +26,14 @@ pub(crate) async fn create(
     JsonBody(new): JsonBody<NewWebhook>,
 ) -> Result<Response, ApiError> {
     check(&new)?;
+    // Resolving may wait on DNS: on a blocking thread.
+    let (url, allow) = (new.url.clone(), app.config.allow_private_webhooks);
+    crate::app::blocking(move || {
+        webhook_address::resolve(&url, allow)
+            .map(drop)
+            .map_err(|why| ApiError::new(ErrorCode::WebhookInvalid, format!("url: {why}")))
+    })
+    .await?;
     let id = WebhookId::random();
     let record = app
         .records(move |r| {

@@ -317,6 +317,8 @@ pub struct WebhookRecord {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DueDelivery {
     pub seq: i64,
+    /// The publisher whose webhook it is.
+    pub account: AccountId,
     pub webhook: WebhookId,
     pub url: String,
     pub secret: String,
@@ -529,8 +531,15 @@ pub trait Records: Send + Sync {
     /// Removes `account`'s webhook and its deliveries; `false` if it has none
     /// of that id.
     fn delete_webhook(&self, account: AccountId, id: &WebhookId) -> Result<bool>;
-    /// Up to `limit` pending deliveries due at `now_ms`, oldest first.
-    fn due_deliveries(&self, now_ms: i64, limit: u32) -> Result<Vec<DueDelivery>>;
+    /// Up to `limit` pending deliveries due at `now_ms`, oldest first, of
+    /// publishers other than those in `except` (whose deliveries are under
+    /// way already).
+    fn due_deliveries(
+        &self,
+        now_ms: i64,
+        limit: u32,
+        except: &[AccountId],
+    ) -> Result<Vec<DueDelivery>>;
     /// A delivery was answered 2xx: it is never sent again.
     fn delivered(&self, seq: i64) -> Result<()>;
     /// A delivery attempt failed: try again at `retry_at_ms`, or give up

@@ -270,8 +270,13 @@ impl Records for SqliteRecords {
         self.write(|tx| webhooks::delete(tx, account, id))
     }
 
-    fn due_deliveries(&self, now_ms: i64, limit: u32) -> Result<Vec<DueDelivery>> {
-        self.with(|conn| webhooks::due(conn, now_ms, limit))
+    fn due_deliveries(
+        &self,
+        now_ms: i64,
+        limit: u32,
+        except: &[AccountId],
+    ) -> Result<Vec<DueDelivery>> {
+        self.with(|conn| webhooks::due(conn, now_ms, limit, except))
     }
 
     fn delivered(&self, seq: i64) -> Result<()> {

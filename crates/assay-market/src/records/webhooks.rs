@@ -85,17 +85,25 @@ pub(super) fn delete(tx: &Transaction, account: AccountId, id: &WebhookId) -> Re
     Ok(removed > 0)
 }
 
-pub(super) fn due(conn: &Connection, now_ms: i64, limit: u32) -> Result<Vec<DueDelivery>> {
+pub(super) fn due(
+    conn: &Connection,
+    now_ms: i64,
+    limit: u32,
+    except: &[AccountId],
+) -> Result<Vec<DueDelivery>> {
+    let except = serde_json::to_string(except).map_err(|e| corrupt(e.to_string()))?;
     let mut stmt = conn.prepare(
-        "SELECT d.seq, w.id, w.url, w.secret, d.attempts, e.seq, e.id, e.created_at, e.body
+        "SELECT d.seq, w.account, w.id, w.url, w.secret, d.attempts, e.seq, e.id, e.created_at, e.body
          FROM webhook_deliveries d
          JOIN webhooks w ON w.id = d.webhook
          JOIN events e ON e.seq = d.event
          WHERE d.state = 'pending' AND d.next_at <= ?1
+           AND w.account NOT IN (SELECT value FROM json_each(?3))
          ORDER BY d.next_at, d.seq LIMIT ?2",
     )?;
     type Row = (
         i64,
+        AccountId,
         String,
         String,
         String,
@@ -106,13 +114,14 @@ pub(super) fn due(conn: &Connection, now_ms: i64, limit: u32) -> Result<Vec<DueD
         String,
     );
     let rows = stmt
-        .query_map(params![now_ms, limit], |r| Row::try_from(r))?
+        .query_map(params![now_ms, limit, except], |r| Row::try_from(r))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter()
         .map(
-            |(seq, webhook, url, secret, attempts, event_seq, event_id, at, body)| {
+            |(seq, account, webhook, url, secret, attempts, event_seq, event_id, at, body)| {
                 Ok(DueDelivery {
                     seq,
+                    account,
                     webhook: webhook_id(&webhook)?,
                     url,
                     secret,

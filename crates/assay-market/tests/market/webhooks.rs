@@ -152,6 +152,7 @@ fn events_are_delivered_signed_retried_after_a_500_and_sent_once() {
     let shelf = Shelf::approved();
     let receiver = Receiver::start(1);
     let server = Server::start_with(|c| {
+        c.allow_private_webhooks = true;
         c.webhook_poll = Duration::from_millis(50);
         c.webhook_first_retry = Duration::from_millis(200);
     });
@@ -243,6 +244,7 @@ fn a_delivery_pending_at_a_stop_is_made_after_the_restart_and_failures_are_bound
     // The deliverer looks once at start, before there is anything, then
     // not for an hour: the event stays pending in the records.
     let server = Server::start_with(|c| {
+        c.allow_private_webhooks = true;
         c.webhook_poll = Duration::from_secs(3600);
         c.webhook_first_retry = Duration::from_millis(50);
         c.webhook_attempts = 3;
@@ -292,5 +294,125 @@ fn a_delivery_pending_at_a_stop_is_made_after_the_restart_and_failures_are_bound
     assert!(
         counts.contains(&(failing.url.clone(), 0, 1, 0)),
         "{counts:?}"
+    );
+}
+
+/// Webhooks reach only public addresses unless the operator allows private
+/// ones: a publisher could otherwise have the server POST to its loopback,
+/// its private network or the cloud's metadata service. Checked when the
+/// webhook is registered and again at every delivery.
+#[test]
+fn webhooks_to_private_addresses_are_refused_unless_the_operator_allows_them() {
+    let shelf = Shelf::approved();
+    let receiver = Receiver::start(0);
+    let server = Server::start_with(|c| {
+        c.webhook_poll = Duration::from_millis(50);
+        c.webhook_attempts = 1;
+    });
+    let manifest = shelf.export();
+    let publisher = publisher_with(&server, &shelf, "studio", &manifest);
+    for url in [
+        receiver.url.as_str(),
+        "http://localhost:9/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:9/hook",
+        "http://[::ffff:127.0.0.1]:9/hook",
+        "http://10.0.0.1/hook",
+        "http://192.168.1.1:8080/hook",
+    ] {
+        let reply = publisher
+            .post("/v1/webhooks", &json!({"url": url, "secret": SECRET}))
+            .expect(422, "webhook_invalid");
+        let message = reply.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains("not a public address"), "{url}: {message}");
+    }
+    assert_eq!(server.count("webhooks"), 0);
+
+    // Registered while allowed, then the operator takes the allowance back:
+    // the delivery goes nowhere and counts as failed.
+    let mut server = server;
+    server.config.allow_private_webhooks = true;
+    let server = server.restart();
+    let publisher = publisher.moved_to(&server);
+    publisher
+        .post(
+            "/v1/webhooks",
+            &json!({"url": receiver.url, "secret": SECRET}),
+        )
+        .expect(201, "");
+    let mut server = server;
+    server.config.allow_private_webhooks = false;
+    let server = server.restart();
+    let publisher = publisher.moved_to(&server);
+    list_for_sale(&publisher, &manifest);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let hooks = publisher.get("/v1/webhooks").expect(200, "").json();
+        if hooks["webhooks"][0]["failed"] == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{hooks}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(receiver.seen().is_empty());
+}
+
+/// Each publisher's deliveries go out on their own: while one publisher's
+/// endpoint takes the request and never answers, another's event arrives,
+/// before the hung delivery gives up.
+#[test]
+fn one_publishers_dead_endpoint_never_delays_anothers() {
+    let (studio_shelf, rival_shelf) = (Shelf::approved(), Shelf::approved());
+    let receiver = Receiver::start(0);
+    // Takes each connection and never answers; says when the client gave up.
+    let hanging = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hanging_url = format!("http://{}/hook", hanging.local_addr().unwrap());
+    let (accepted, accepted_rx) = std::sync::mpsc::channel::<()>();
+    let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let closed_by_client = Arc::clone(&closed);
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = hanging.accept() {
+            let _ = accepted.send(());
+            let mut buffer = [0u8; 4096];
+            while matches!(std::io::Read::read(&mut stream, &mut buffer), Ok(n) if n > 0) {}
+            closed_by_client.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let server = Server::start_with(|c| {
+        c.allow_private_webhooks = true;
+        c.webhook_poll = Duration::from_millis(50);
+        c.webhook_attempts = 1;
+    });
+    let studio_manifest = studio_shelf.export();
+    let studio = publisher_with(&server, &studio_shelf, "studio", &studio_manifest);
+    studio
+        .post(
+            "/v1/webhooks",
+            &json!({"url": hanging_url, "secret": SECRET}),
+        )
+        .expect(201, "");
+    let rival_manifest = rival_shelf.export();
+    let rival = publisher_with(&server, &rival_shelf, "rival", &rival_manifest);
+    rival
+        .post(
+            "/v1/webhooks",
+            &json!({"url": receiver.url, "secret": SECRET}),
+        )
+        .expect(201, "");
+
+    // The studio's event first, so a single queue would send it first.
+    list_for_sale(&studio, &studio_manifest);
+    accepted_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the studio's delivery to reach its endpoint");
+    list_for_sale(&rival, &rival_manifest);
+    assert_eq!(
+        receiver.wait_for(1).len(),
+        1,
+        "the rival's event never came"
+    );
+    assert!(
+        !closed.load(std::sync::atomic::Ordering::SeqCst),
+        "the rival's event came only after the studio's hung delivery gave up"
     );
 }
