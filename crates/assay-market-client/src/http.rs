@@ -68,6 +68,9 @@ impl Api {
             .http_status_as_error(false)
             .timeout_connect(Some(Duration::from_secs(10)))
             .timeout_global(Some(Duration::from_secs(600)))
+            // The protocol never redirects; a redirect could carry the
+            // token to another origin.
+            .max_redirects(0)
             .build()
             .new_agent();
         Api {
@@ -126,7 +129,7 @@ impl Api {
     ) -> Result<Reply, String> {
         let request = ureq::http::Request::builder()
             .method("GET")
-            .uri(self.url(path))
+            .uri(self.url(path)?)
             .header("Authorization", format!("Bearer {}", self.token))
             .body(())
             .map_err(|e| e.to_string())?;
@@ -155,11 +158,21 @@ impl Api {
         })
     }
 
-    fn url(&self, path: &str) -> String {
-        if path.starts_with("http://") || path.starts_with("https://") {
-            path.to_owned()
+    /// The URL of `path` on the market. An absolute URL (a link the market
+    /// answered with) must be on the market's own origin, scheme included:
+    /// the bearer token goes with every request, so it never goes to
+    /// another host, nor over plain HTTP to a market reached over HTTPS.
+    fn url(&self, path: &str) -> Result<String, String> {
+        if !(path.starts_with("http://") || path.starts_with("https://")) {
+            return Ok(format!("{}{path}", self.base));
+        }
+        if origin(path) == origin(&self.base) {
+            Ok(path.to_owned())
         } else {
-            format!("{}{path}", self.base)
+            Err(format!(
+                "{path:?} is not on the market's origin {}; the token is not sent there",
+                origin(&self.base)
+            ))
         }
     }
 
@@ -171,7 +184,7 @@ impl Api {
         headers: &[(&str, String)],
         body: &[u8],
     ) -> Result<Reply, String> {
-        let url = self.url(path);
+        let url = self.url(path)?;
         let mut builder = ureq::http::Request::builder()
             .method(method)
             .uri(url)
@@ -203,5 +216,45 @@ impl Api {
             headers,
             body,
         })
+    }
+}
+
+/// `scheme://host[:port]` of an absolute URL, lowercased.
+fn origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    format!(
+        "{}://{}",
+        scheme.to_ascii_lowercase(),
+        authority.to_ascii_lowercase()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_goes_only_to_the_markets_own_origin() {
+        let api = Api::new(
+            "https://market.example:8443",
+            "amk_x".into(),
+            Retry::default(),
+        );
+        assert_eq!(
+            api.url("/v1/keys").unwrap(),
+            "https://market.example:8443/v1/keys"
+        );
+        assert!(api
+            .url("https://MARKET.example:8443/v1/downloads/t")
+            .is_ok());
+        for elsewhere in [
+            "http://market.example:8443/v1/downloads/t",
+            "https://market.example/v1/downloads/t",
+            "https://evil.example:8443/v1/downloads/t",
+            "https://market.example:8443@evil.example/x",
+        ] {
+            assert!(api.url(elsewhere).is_err(), "{elsewhere}");
+        }
     }
 }
