@@ -41,7 +41,20 @@ pub enum XmpError {
     Truncated(usize),
     #[error("not an XMP packet (no x:xmpmeta or rdf:RDF element)")]
     NotXmp,
+    #[error("elements nested deeper than {MAX_DEPTH}; no tool writes such a packet")]
+    TooDeep,
+    #[error("{0} bytes, more than the {MAX_BYTES} an XMP packet may have here")]
+    TooLarge(usize),
 }
+
+/// Deeper than any packet a tool writes (a dozen levels is a lot). Each
+/// element's property path is as long as its depth, so a packet nested
+/// without limit costs time and memory in the square of its size; one
+/// nested deeper than this is refused as soon as it is seen.
+pub const MAX_DEPTH: usize = 64;
+/// Larger than any packet a tool writes (Photoshop's history runs to a few
+/// megabytes).
+pub const MAX_BYTES: usize = 32 << 20;
 
 /// A property name: namespace URI and local name.
 type Name = (String, String);
@@ -117,6 +130,9 @@ struct Frame {
 
 /// Parses a packet: a sidecar file's bytes or a packet embedded in a file.
 pub fn parse(bytes: &[u8]) -> Result<Packet, XmpError> {
+    if bytes.len() > MAX_BYTES {
+        return Err(XmpError::TooLarge(bytes.len()));
+    }
     let text = decode(bytes)?;
     let mut reader = NsReader::from_str(&text);
     let mut packet = Packet::default();
@@ -133,6 +149,9 @@ pub fn parse(bytes: &[u8]) -> Result<Packet, XmpError> {
         };
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
+                if open.len() >= MAX_DEPTH {
+                    return Err(XmpError::TooDeep);
+                }
                 let ns = ns.unwrap_or_default();
                 let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
                 is_xmp |= (ns == RDF && local == "RDF") || (ns == META && local == "xmpmeta");
@@ -366,6 +385,32 @@ mod tests {
             let p = parse(bytes).unwrap();
             assert_eq!(p.text(&[(ASSAY, "LicenseTag")]), Some("NO-TRAIN"));
         }
+    }
+
+    /// What a hostile packet would need: nesting and size without end. A
+    /// packet nested 100,000 deep is refused at the 65th level, and one of
+    /// 33 MB before a byte is decoded; the deepest real packets still parse.
+    #[test]
+    fn pathological_nesting_and_size_are_refused() {
+        let deep = |levels: usize| {
+            let mut s = String::from(
+                r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/">"#,
+            );
+            s.push_str(&"<dc:a>".repeat(levels));
+            s.push('x');
+            s.push_str(&"</dc:a>".repeat(levels));
+            s.push_str("</rdf:Description></rdf:RDF></x:xmpmeta>");
+            s
+        };
+        assert!(matches!(
+            parse(deep(100_000).as_bytes()),
+            Err(XmpError::TooDeep)
+        ));
+        let path: Vec<(&str, &str)> = (0..MAX_DEPTH - 4).map(|_| (DC, "a")).collect();
+        let packet = parse(deep(MAX_DEPTH - 4).as_bytes()).unwrap();
+        assert_eq!(packet.text(&path), Some("x"));
+        let huge = vec![b' '; MAX_BYTES + 1];
+        assert!(matches!(parse(&huge), Err(XmpError::TooLarge(n)) if n == MAX_BYTES + 1));
     }
 
     #[test]
