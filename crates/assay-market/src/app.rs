@@ -32,6 +32,8 @@ pub(crate) struct App {
     pub witness: WitnessKey,
     /// Per-account limit on preview and sample requests.
     pub rate: RateLimit,
+    /// Turns at reading and checking a manifest (`manifests_at_once`).
+    pub manifest_turns: Arc<tokio::sync::Semaphore>,
     /// Uploads a request (or the sweeper) is working on; a second request
     /// for the same upload is refused rather than interleaved.
     busy: Mutex<HashSet<UploadId>>,
@@ -55,6 +57,7 @@ impl App {
             links,
             witness,
             rate: RateLimit::new(config.preview_rate_per_minute),
+            manifest_turns: Arc::new(tokio::sync::Semaphore::new(config.manifests_at_once.max(1))),
             busy: Mutex::new(HashSet::new()),
             config,
         }

@@ -34,6 +34,12 @@ pub struct Config {
     pub webhook_first_retry: Duration,
     /// How often the deliverer looks for deliveries that are due.
     pub webhook_poll: Duration,
+    /// JSON values a manifest may hold (parsing one costs about a hundred
+    /// bytes each, whatever its size in the body).
+    pub max_manifest_values: usize,
+    /// Manifests read and checked at once; more wait their turn, so memory
+    /// stays bounded however many are posted together.
+    pub manifests_at_once: usize,
     /// Webhooks may be delivered to loopback, private and link-local
     /// addresses (tests, a relay on the same host); off by default.
     pub allow_private_webhooks: bool,
@@ -44,8 +50,11 @@ impl Config {
         Config {
             data: data.into(),
             max_upload_bytes: 64 << 30,
-            // A manifest entry is about 700 bytes; this holds 300,000 of them.
-            max_manifest_bytes: 256 << 20,
+            // A manifest entry is about 700 bytes and 20 JSON values: these
+            // hold about 200,000 entries.
+            max_manifest_bytes: 160 << 20,
+            max_manifest_values: 4_000_000,
+            manifests_at_once: 2,
             upload_ttl: Duration::from_secs(24 * 3600),
             sweep_every: Duration::from_secs(600),
             escrow_hold: Duration::from_secs(14 * 24 * 3600),

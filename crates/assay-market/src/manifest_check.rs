@@ -24,6 +24,46 @@ use crate::records::{AssetEntry, StoredKey};
 /// The tag that forbids AI training outright, whatever a manifest's
 /// `licenses` claims about it.
 const NO_TRAIN: &str = "NO-TRAIN";
+/// Refusals named in one answer: enough to fix a manifest by, never a
+/// response larger than the request.
+pub(crate) const MAX_PROBLEMS: usize = 20;
+/// How much of one refusal's text is sent back.
+const MAX_MESSAGE: usize = 300;
+
+/// Refuses, before anything is parsed, a body holding more JSON values
+/// than `max_values`: a parsed value costs far more memory than its bytes
+/// (a few bytes of `{}` become a hundred), so size alone does not bound
+/// what parsing takes. Counts the separators outside strings, one pass.
+pub(crate) fn prescan(bytes: &[u8], max_values: usize) -> Result<(), ApiError> {
+    let (mut values, mut in_string, mut escaped) = (1usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b',' | b':' | b'[' | b'{' => {
+                values += 1;
+                if values > max_values {
+                    return Err(ApiError::new(
+                        ErrorCode::ManifestTooLarge,
+                        format!(
+                            "the manifest holds more than {max_values} JSON values; post fewer assets per manifest"
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
 
 /// A manifest that passed every check.
 #[derive(Debug)]
@@ -77,7 +117,12 @@ pub(crate) fn check(
     if let Some(first) = problems.first() {
         let code = first.code.parse().unwrap_or(ErrorCode::ManifestInvalid);
         let listed: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
-        let message = format!("{} refused: {}", problems.len(), listed.join("; "));
+        let count = if problems.len() >= MAX_PROBLEMS {
+            format!("the first {MAX_PROBLEMS}")
+        } else {
+            problems.len().to_string()
+        };
+        let message = format!("{count} refused: {}", listed.join("; "));
         return Err(ApiError {
             problems,
             ..ApiError::new(code, message)
@@ -100,7 +145,14 @@ pub(crate) fn check(
         } else {
             ErrorCode::ManifestInvalid
         };
-        return Err(ApiError::new(code, failures.join("; ")));
+        // Schema messages quote the values they refuse: each is cut short,
+        // and only the first few are sent.
+        let shortened: Vec<String> = failures
+            .iter()
+            .take(MAX_PROBLEMS)
+            .map(|f| f.chars().take(MAX_MESSAGE).collect())
+            .collect();
+        return Err(ApiError::new(code, shortened.join("; ")));
     }
     let (Some(manifest_id), Some(key_id)) = (verified.manifest_id, signer("key_id")) else {
         return Err(ApiError::new(
@@ -116,7 +168,8 @@ pub(crate) fn check(
     })
 }
 
-/// The publishing rules, asset by asset: every breach, not just the first.
+/// The publishing rules, asset by asset: every breach, up to
+/// [`MAX_PROBLEMS`].
 fn policy(doc: &Value) -> Vec<Problem> {
     let mut problems = Vec::new();
     let Some(assets) = doc.get("assets").and_then(Value::as_array) else {
@@ -126,14 +179,20 @@ fn policy(doc: &Value) -> Vec<Problem> {
     let mut seen = HashSet::new();
     let mut names = HashSet::new();
     for (i, asset) in assets.iter().enumerate() {
+        if problems.len() >= MAX_PROBLEMS {
+            break;
+        }
         let asset_id = asset.get("asset_id").and_then(Value::as_str);
         let text = |field: &str| asset.get(field).and_then(Value::as_str);
         let mut refuse = |code: ErrorCode, pointer: String, why: String| {
             problems.push(Problem {
                 code: code.as_str().to_owned(),
-                message: format!("asset {}: {pointer}: {why}", asset_id.unwrap_or("?")),
+                message: format!(
+                    "asset {}: {pointer}: {why}",
+                    asset_id.map_or_else(|| "?".to_owned(), shown)
+                ),
                 pointer,
-                asset_id: asset_id.map(str::to_owned),
+                asset_id: asset_id.map(shown),
             });
         };
         let at = |field: &str| format!("/assets/{i}/{field}");
@@ -282,6 +341,17 @@ fn entries(doc: &Value) -> Result<Vec<AssetEntry>, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_prescan_counts_values_outside_strings_only() {
+        // One for the document and one per separator outside strings: nine
+        // (three `:`, three `,`, one `[`, two `{`), ten in all.
+        let doc = br#"{"a": [1, {"b": "x,y:[{"}, "\",:"], "c": 2}"#;
+        assert!(prescan(doc, 10).is_ok());
+        assert!(prescan(doc, 9).is_err());
+        let strings = br#"["{{{{{{{{{{,,,,,::::"]"#;
+        assert!(prescan(strings, 2).is_ok());
+    }
 
     #[test]
     fn names_that_could_leave_a_folder_are_refused() {

@@ -1,6 +1,8 @@
 //! `POST /v1/manifests` and `GET /v1/manifests/{manifest_id}`: a
 //! publisher's signed manifests, stored byte for byte as posted.
 
+use std::sync::Arc;
+
 use assay_market_proto::manifests::{ManifestAsset, ManifestReceipt};
 use assay_market_proto::ErrorCode;
 use axum::body::Body;
@@ -48,6 +50,12 @@ pub(crate) async fn post(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
+    // One turn among `manifests_at_once`, held while the body is read and
+    // checked: memory stays bounded however many are posted at once.
+    let _turn = Arc::clone(&app.manifest_turns)
+        .acquire_owned()
+        .await
+        .map_err(|e| ApiError::internal(format!("manifest turns: {e}")))?;
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
         if crate::uploads::is_length_limit(&e) {
             too_large()
@@ -60,7 +68,9 @@ pub(crate) async fn post(
     })?;
     let keys = app.records(move |r| r.keys(account.id)).await?;
     let publisher = account.name.clone();
+    let max_values = app.config.max_manifest_values;
     let (accepted, bytes) = blocking(move || {
+        manifest_check::prescan(&bytes, max_values)?;
         manifest_check::check(&bytes, &publisher, &keys).map(|accepted| (accepted, bytes))
     })
     .await?;

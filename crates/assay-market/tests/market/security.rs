@@ -558,3 +558,76 @@ fn nobody_registers_a_key_they_do_not_hold() {
     studio.register_key(&shelf.secret("rosa")).expect(200, "");
     assert_eq!(server.count("publisher_keys"), 1);
 }
+
+/// What a hostile publisher posts to exhaust the server: a body of tiny
+/// objects (a few bytes each, a hundred each once parsed), a manifest with
+/// a refusal per asset, a value a megabyte long where the schema wants a
+/// number. Each is refused with an answer far smaller than the request,
+/// never echoing it, and nothing is stored.
+#[test]
+fn manifest_bombs_are_refused_briefly_and_store_nothing() {
+    let shelf = Shelf::approved();
+    let server = Server::start_with(|c| c.max_manifest_values = 50_000);
+    let publisher = server.account("studio", Role::Publisher);
+    publisher
+        .register_key(&shelf.secret("rosa"))
+        .expect(201, "");
+
+    let mut bomb = b"{\"assets\":[".to_vec();
+    for _ in 0..60_000 {
+        bomb.extend_from_slice(b"{},");
+    }
+    bomb.extend_from_slice(b"{}]}");
+    let reply = publisher
+        .post_manifest(&bomb)
+        .expect(413, "manifest_too_large");
+    assert!(reply.body.len() < 1000, "{} bytes", reply.body.len());
+
+    // A refusal per asset: only the first few are named.
+    let manifest = shelf.export();
+    let mut doc: Value = serde_json::from_slice(&manifest).unwrap();
+    let first = doc["assets"][0].clone();
+    let many: Vec<Value> = (0..500)
+        .map(|i| {
+            let mut asset = first.clone();
+            asset["asset_id"] = json!(format!("a-{i}"));
+            asset["file_name"] = json!(format!("{i}.jpg"));
+            asset["license_tag"] = json!("NO-TRAIN");
+            asset
+        })
+        .collect();
+    doc["assets"] = json!(many);
+    let body = resign(&mut doc, "rosa", "rights_manager", &shelf.secret("rosa"));
+    let reply = publisher
+        .post_manifest(&body)
+        .expect(422, "license_forbids_training");
+    let answer = reply.json();
+    assert_eq!(answer["problems"].as_array().unwrap().len(), 20);
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the first 20 refused"),
+        "{}",
+        answer["message"]
+    );
+    assert!(
+        reply.body.len() < body.len() / 10,
+        "{} bytes",
+        reply.body.len()
+    );
+
+    // A megabyte where the schema wants a number: named, not echoed.
+    let mut doc: Value = serde_json::from_slice(&manifest).unwrap();
+    doc["assets"][0]["size_bytes"] = json!("9".repeat(1 << 20));
+    let body = resign(&mut doc, "rosa", "rights_manager", &shelf.secret("rosa"));
+    let reply = publisher
+        .post_manifest(&body)
+        .expect(422, "manifest_invalid");
+    assert!(reply.body.len() < 10_000, "{} bytes", reply.body.len());
+    assert!(reply.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("/assets/0/size_bytes"));
+    nothing_stored(&server);
+}
