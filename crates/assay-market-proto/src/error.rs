@@ -188,6 +188,11 @@ error_codes! {
     /// library (no consistency proof, or one that fails): the library was
     /// rolled back or rewritten since.
     CheckpointNotExtending = ("checkpoint_not_extending", 409),
+    /// The upload would take the publisher past its storage quota (files
+    /// stored and uploads under way); nothing was stored.
+    StorageQuotaExceeded = ("storage_quota_exceeded", 507),
+    /// The server's disk has too little room for the upload; try later.
+    InsufficientStorage = ("insufficient_storage", 507),
     /// The server failed; the message says where, the request may be retried.
     Internal = ("internal", 500),
 }

@@ -34,6 +34,10 @@ pub struct Config {
     pub webhook_first_retry: Duration,
     /// How often the deliverer looks for deliveries that are due.
     pub webhook_poll: Duration,
+    /// Bytes one publisher may keep: files stored and uploads under way.
+    pub account_quota_bytes: u64,
+    /// Room an upload must leave free on the data volume.
+    pub min_free_bytes: u64,
     /// JSON values a manifest may hold (parsing one costs about a hundred
     /// bytes each, whatever its size in the body).
     pub max_manifest_values: usize,
@@ -54,6 +58,8 @@ impl Config {
             // hold about 200,000 entries.
             max_manifest_bytes: 160 << 20,
             max_manifest_values: 4_000_000,
+            account_quota_bytes: 1 << 40,
+            min_free_bytes: 1 << 30,
             manifests_at_once: 2,
             upload_ttl: Duration::from_secs(24 * 3600),
             sweep_every: Duration::from_secs(600),

@@ -89,6 +89,7 @@ impl From<RecordsError> for ApiError {
             // Two syncs of one library at once: the other one's checkpoint
             // is now the one to extend; the request may be retried.
             RecordsError::WitnessMoved(_) => (ErrorCode::CheckpointNotExtending, None),
+            RecordsError::QuotaExceeded { .. } => (ErrorCode::StorageQuotaExceeded, None),
             RecordsError::SchemaTooNew { .. } | RecordsError::Backend(_) => {
                 (ErrorCode::Internal, None)
             }

@@ -46,6 +46,7 @@ mod delivery;
 mod error;
 mod extract;
 mod feed;
+mod free_space;
 mod ids;
 mod links;
 mod listings;

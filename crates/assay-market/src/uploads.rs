@@ -23,6 +23,7 @@ use crate::chunk::{self, Received};
 use crate::clock;
 use crate::error::{set_header, ApiError};
 use crate::extract::{shown, UploadPath};
+use crate::free_space;
 use crate::ids::UploadId;
 use crate::records::{Account, NewUpload, RecordsError, Upload, UploadState};
 use crate::sweep;
@@ -122,7 +123,9 @@ pub(crate) async fn create(
         asset_id,
         length,
         expires_at_ms: clock::after(clock::now_ms(), app.config.upload_ttl),
+        quota_bytes: app.config.account_quota_bytes,
     };
+    free_space::check(&app.config.data, length, app.config.min_free_bytes)?;
     let task = app.clone();
     let upload = blocking(move || start(&task, new)).await?;
     let mut response = StatusCode::CREATED.into_response();
@@ -238,6 +241,9 @@ pub(crate) async fn patch(
             format!("the chunk would write past Upload-Length: only {room} bytes remain"),
         ));
     }
+    // Room for the rest of the file, checked again: other uploads may have
+    // taken what was free when this one began.
+    free_space::check(&app.config.data, room, app.config.min_free_bytes)?;
     let (kept, broken) = match chunk::receive(&app, &id, offset, room, declared, body).await? {
         Received::Whole(n) => (n, None),
         Received::Broken { kept, why } => (kept, Some(why)),

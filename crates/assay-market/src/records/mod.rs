@@ -119,6 +119,9 @@ pub struct NewUpload {
     pub asset_id: String,
     pub length: u64,
     pub expires_at_ms: i64,
+    /// What the account may hold, this upload included: its stored files
+    /// and its open uploads' lengths ([`RecordsError::QuotaExceeded`]).
+    pub quota_bytes: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -399,6 +402,8 @@ pub enum RecordsError {
     },
     #[error("no {what} {id}")]
     Missing { what: &'static str, id: String },
+    #[error("the upload of {length} bytes would take the account past its quota of {quota} bytes ({used} held: files stored and uploads under way)")]
+    QuotaExceeded { length: u64, used: u64, quota: u64 },
     #[error("another checkpoint of library {0} was witnessed meanwhile; check against it")]
     WitnessMoved(String),
     #[error("records {path}: schema version {found} is newer than this build knows ({known}); upgrade assay-market")]

@@ -105,6 +105,22 @@ pub(super) fn create(tx: &Transaction, upload: NewUpload) -> Result<Upload> {
             asset_id: upload.asset_id,
         });
     }
+    // The quota, checked in the transaction that takes its share: two
+    // uploads at once cannot both slip under it.
+    let used: i64 = tx.query_row(
+        "SELECT (SELECT coalesce(sum(size_bytes), 0) FROM blobs WHERE account = ?1)
+              + (SELECT coalesce(sum(length), 0) FROM uploads WHERE account = ?1 AND state = 'open')",
+        [upload.account],
+        |r| r.get(0),
+    )?;
+    let used = to_u64(used)?;
+    if used.saturating_add(upload.length) > upload.quota_bytes {
+        return Err(RecordsError::QuotaExceeded {
+            length: upload.length,
+            used,
+            quota: upload.quota_bytes,
+        });
+    }
     tx.execute(
         "INSERT INTO uploads (id, account, manifest, asset_id, length, created_at, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

@@ -433,3 +433,38 @@ fn tus_preconditions_are_enforced() {
     writer.finish(&bytes[100..]);
     assert_eq!(offset(&publisher, &url), bytes.len() as u64);
 }
+
+/// A publisher's files and open uploads stay within its quota, and an
+/// upload is taken only while the disk keeps its free margin; a refusal
+/// stores nothing.
+#[test]
+fn uploads_past_the_quota_or_the_free_disk_are_refused_and_store_nothing() {
+    let shelf = Shelf::approved();
+    let manifest = shelf.export();
+    let (manifest_id, assets) = entries(&manifest);
+    let size = |i: usize| assets[i]["size_bytes"].as_u64().unwrap();
+    let id = |i: usize| assets[i]["asset_id"].as_str().unwrap().to_owned();
+    // Room for the first file, not for both.
+    let quota = size(0) + size(1) - 1;
+    let server = Server::start_with(|c| c.account_quota_bytes = quota);
+    let publisher = publisher_with(&server, &shelf, "studio", &manifest);
+    publisher.upload(&manifest_id, &id(0), &shelf.file(&assets[0]), 2);
+    let reply = publisher
+        .create_upload(&manifest_id, &id(1), size(1))
+        .expect(507, "storage_quota_exceeded");
+    assert!(reply.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains(&quota.to_string()));
+    assert_eq!(server.count("uploads"), 1);
+    assert_eq!(server.stored_files().len(), 1);
+
+    // A volume that cannot keep the free margin takes no upload.
+    let full = Server::start_with(|c| c.min_free_bytes = u64::MAX / 4);
+    let publisher = publisher_with(&full, &shelf, "studio", &manifest);
+    publisher
+        .create_upload(&manifest_id, &id(0), size(0))
+        .expect(507, "insufficient_storage");
+    assert_eq!(full.count("uploads"), 0);
+    assert!(full.stored_files().is_empty());
+}
