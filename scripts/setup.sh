@@ -50,6 +50,16 @@ if [[ ! -f "$venv/installed-mlcroissant-$mlcroissant_version" ]]; then
   touch "$venv/installed-mlcroissant-$mlcroissant_version"
 fi
 
+# tuspy, the Python tus client tus.io lists, uploads to the market in its
+# tests with its own defaults (chunks, resume, sha1 checksums). Pinned too.
+tuspy_version=1.1.0
+if [[ ! -f "$venv/installed-tuspy-$tuspy_version" ]]; then
+  echo "setup: installing tuspy $tuspy_version into $venv" >&2
+  [[ -x "$venv/bin/pip" ]] || python3 -m venv "$venv"
+  timeout 900 "$venv/bin/pip" install -q --disable-pip-version-check --timeout 60 "tuspy==$tuspy_version"
+  touch "$venv/installed-tuspy-$tuspy_version"
+fi
+
 # The app's end-to-end tests drive the window through tauri-driver.
 if ! "$HOME/.cargo/bin/tauri-driver" --help >/dev/null 2>&1; then
   echo "setup: installing tauri-driver" >&2

@@ -339,6 +339,11 @@ pub struct Client {
 }
 
 impl Client {
+    /// The bearer token, for a client that is not this one (tuspy).
+    pub fn token(&self) -> &str {
+        self.token.as_deref().unwrap_or_default()
+    }
+
     pub fn request(
         &self,
         method: &str,

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use assay_deadline::OutputWithin;
 use assay_market_proto::tus;
 use sha2::{Digest, Sha256};
 
@@ -467,4 +468,70 @@ fn uploads_past_the_quota_or_the_free_disk_are_refused_and_store_nothing() {
         .expect(507, "insufficient_storage");
     assert_eq!(full.count("uploads"), 0);
     assert!(full.stored_files().is_empty());
+}
+
+/// tuspy, the Python tus client tus.io lists (scripts/setup.sh installs
+/// it), uploads with its own defaults (sha1 `Upload-Checksum` on every
+/// chunk), is interrupted after its first chunk, and a new uploader resumes
+/// from the server's offset; the file is stored, checked against the
+/// manifest.
+#[test]
+fn tuspy_uploads_checksums_and_resumes_with_its_defaults() {
+    let home = std::env::var_os("HOME").expect("HOME is not set");
+    let python = std::path::Path::new(&home).join(".cache/assay/venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/setup.sh",
+        python.display()
+    );
+    let shelf = Shelf::approved();
+    let server = Server::start();
+    let manifest = shelf.export();
+    let publisher = publisher_with(&server, &shelf, "studio", &manifest);
+    let (manifest_id, assets) = entries(&manifest);
+    let bytes = shelf.file(&assets[0]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("photo.jpg");
+    std::fs::write(&file, &bytes).unwrap();
+    let chunk = bytes.len() / 3 + 1;
+    let out = std::process::Command::new(&python)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/market/tuspy_upload.py"
+        ))
+        .arg(format!("{}{}", server.url, tus::UPLOADS_PATH))
+        .arg(publisher.token())
+        .arg(&file)
+        .arg(&manifest_id)
+        .arg(assets[0]["asset_id"].as_str().unwrap())
+        .arg(dir.path().join("tuspy-urls.json"))
+        .arg(chunk.to_string())
+        .output_within(crate::support::CHILD_LIMIT)
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{said}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let size = bytes.len();
+    assert!(
+        said.contains(&format!("interrupted_at {chunk}\n")),
+        "{said}"
+    );
+    assert!(said.contains(&format!("resumed_from {chunk}\n")), "{said}");
+    assert!(
+        said.contains(&format!("finished_at {size} of {size}\n")),
+        "{said}"
+    );
+    let url = said
+        .lines()
+        .find_map(|l| l.strip_prefix("url "))
+        .unwrap()
+        .trim_start_matches(&server.url)
+        .to_owned();
+    assert_eq!(offset(&publisher, &url), size as u64);
+    let stored = server.stored_files();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(std::fs::read(&stored[0]).unwrap(), bytes);
 }
