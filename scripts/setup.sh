@@ -60,6 +60,18 @@ if [[ ! -f "$venv/installed-tuspy-$tuspy_version" ]]; then
   touch "$venv/installed-tuspy-$tuspy_version"
 fi
 
+# Schemathesis generates requests from the market's OpenAPI document and
+# checks every answer against it (a market test runs it, bounded in time).
+# Its own venv: its dependencies are not mlcroissant's. Pinned.
+schemathesis_version=4.32.5
+st_venv="$HOME/.cache/assay/venv-schemathesis"
+if [[ ! -f "$st_venv/installed-schemathesis-$schemathesis_version" ]]; then
+  echo "setup: installing schemathesis $schemathesis_version into $st_venv" >&2
+  python3 -m venv "$st_venv"
+  timeout 900 "$st_venv/bin/pip" install -q --disable-pip-version-check --timeout 60 "schemathesis==$schemathesis_version"
+  touch "$st_venv/installed-schemathesis-$schemathesis_version"
+fi
+
 # The app's end-to-end tests drive the window through tauri-driver.
 if ! "$HOME/.cargo/bin/tauri-driver" --help >/dev/null 2>&1; then
   echo "setup: installing tauri-driver" >&2

@@ -39,7 +39,7 @@ macro_rules! bodies {
 bodies! {
     NewKey => "NewKey", KeyInvalid;
     NewListing => "NewListing", ListingInvalid;
-    ListingTerms => "ListingTerms", ListingInvalid;
+    ListingTerms => "ListingTermsBody", ListingInvalid;
     ListingChanges => "ListingChanges", ListingInvalid;
     Withdrawal => "Withdrawal", InvalidRequest;
     NewWebhook => "NewWebhook", WebhookInvalid;
@@ -93,6 +93,7 @@ impl BodySchemas {
                 ValidationErrorKind::Type { .. }
                 | ValidationErrorKind::Required { .. }
                 | ValidationErrorKind::AdditionalProperties { .. }
+                | ValidationErrorKind::UnevaluatedProperties { .. }
                 | ValidationErrorKind::FalseSchema => Refusal::Shape(why),
                 _ => Refusal::Value(why),
             });

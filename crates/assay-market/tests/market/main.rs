@@ -10,6 +10,7 @@ mod delivery;
 mod previews;
 mod publish;
 mod purchases;
+mod schemathesis;
 mod security;
 mod spec;
 mod support;
