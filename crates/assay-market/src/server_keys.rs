@@ -2,7 +2,7 @@
 //! folder (the link key, the witness key): made once, readable by the
 //! server's user only, and kept across restarts.
 
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 
 use assay_fsio::atomic::{self, Existing};
@@ -21,8 +21,7 @@ pub(crate) fn load_or_create(data: &Path, file: &str) -> io::Result<[u8; 32]> {
     match atomic::write_secret(&path, &key, Existing::Keep) {
         Ok(()) => Ok(key),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            let mut bytes = Vec::with_capacity(32);
-            std::fs::File::open(&path)?.read_to_end(&mut bytes)?;
+            let bytes = assay_fsio::secret::read_secret(&path)?;
             <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
                 io::Error::new(
                     io::ErrorKind::InvalidData,

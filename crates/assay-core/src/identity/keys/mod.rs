@@ -646,6 +646,25 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     }
 
+    /// A key file copied in with looser permissions is made private when
+    /// it is read; one reached through a symbolic link is not read.
+    #[cfg(unix)]
+    #[test]
+    fn a_loose_key_file_is_made_private_and_a_linked_one_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = fixed_key();
+        let path = written(&dir, &key, b"pw");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(read_secret_key(&path, b"pw").unwrap(), key);
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        let link = dir.path().join("bob.key");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        let err = read_secret_key(&link, b"pw").unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+    }
+
     #[test]
     fn existing_key_file_is_never_replaced() {
         let dir = tempfile::tempdir().unwrap();

@@ -16,7 +16,6 @@
 //! after the same argon2id work. `key_id` is the AEAD's associated data, so
 //! a file cannot be relabelled as another user's key.
 
-use std::fs;
 use std::io;
 use std::path::Path;
 
@@ -243,7 +242,7 @@ fn write_key_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), KeyErr
 
 /// Reads and decrypts a key file written by [`write_secret_key`].
 pub fn read_secret_key(path: &Path, passphrase: &[u8]) -> Result<SigningKey, KeyError> {
-    let bytes = fs::read(path).map_err(|source| KeyError::Io {
+    let bytes = assay_fsio::secret::read_secret(path).map_err(|source| KeyError::Io {
         action: "reading",
         path: path.to_owned(),
         source,
