@@ -126,3 +126,71 @@ fn kill_9_during_a_large_import_then_rerun_finishes_cleanly() {
     let (verify, _) = s.json_lines(&["verify"]);
     assert_eq!(verify.len(), assets.len(), "one location per asset");
 }
+
+/// An export killed (SIGKILL) after committing its events and before
+/// renaming its manifest into place: the next command that opens the
+/// library puts the manifest there, whole and verifying.
+#[test]
+fn a_manifest_export_killed_between_commit_and_rename_is_finished_by_the_next_run() {
+    let sb = crate::users::setup();
+    sb.add("exif-py/jpg/exif-org/sanyo-vpcg250.jpg", "a.jpg");
+    crate::users::ok(&sb.as_user("ada", &["user", "add", "rosa", "--role", "rights_manager"]));
+    crate::users::ok(&sb.as_user("cy", &["import", sb.photos().to_str().unwrap()]));
+    let (assets, _) = sb.json_lines(&["ls"]);
+    let id = assets[0]["asset_id"].as_str().unwrap().to_owned();
+    for set in [
+        "license_tag=CC-BY-4.0",
+        "tax_and_payout_info=acct_cy",
+        "signed_contract_id=K-1",
+        "creator_name=Cy",
+    ] {
+        crate::users::ok(&sb.as_user("cy", &["edit", &id, "--set", set]));
+    }
+    crate::users::ok(&sb.as_user("cy", &["submit", &id]));
+    crate::users::ok(&sb.as_user("rosa", &["approve", &id]));
+
+    let out = sb.dir.path().join("manifest.json");
+    let marker = sb.dir.path().join("committed");
+    let mut export = sb.assay();
+    export
+        .args(["--as", "rosa", "manifest", "export", &id, "--out"])
+        .arg(&out)
+        .env("ASSAY_PASSPHRASE", "rosa pass")
+        .env("ASSAY_TEST_STOP_AFTER_COMMIT", &marker);
+    let mut child = assay_deadline::spawn(&mut export, "assay manifest export").unwrap();
+    assay_deadline::until("the export to commit", CHILD_LIMIT, || {
+        marker.exists().then_some(())
+    })
+    .unwrap();
+    assay_deadline::stop(&mut child);
+    // Killed: the events are committed, the manifest only staged beside.
+    assert!(!out.exists());
+    let staged: Vec<_> = std::fs::read_dir(sb.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".manifest.json.") && n.ends_with(".tmp"))
+        .collect();
+    assert_eq!(staged.len(), 1, "{staged:?}");
+
+    // Any command that opens the library finishes it.
+    crate::users::ok(&sb.run(&["ls"]));
+    assert!(out.is_file());
+    let key = sb.dir.path().join("rosa.pem");
+    let pem = sb.run(&["user", "key", "rosa"]);
+    crate::users::ok(&pem);
+    std::fs::write(&key, &pem.stdout).unwrap();
+    crate::users::ok(&sb.run(&[
+        "manifest",
+        "verify",
+        out.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ]));
+    let events = sb.json_lines(&["provenance", &id]).0;
+    assert!(events.iter().any(|e| e["kind"] == "export"), "{events:?}");
+    assert!(std::fs::read_dir(sb.dir.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .ends_with(".tmp")));
+}

@@ -18,6 +18,8 @@ impl Library {
             let mut conn = library.connect()?;
             crate::provenance::chain::backfill(&library, &mut conn)?;
         }
+        // Whatever a killed export left staged is put in place first.
+        library.finish_pending_files()?;
         Ok(library)
     }
 

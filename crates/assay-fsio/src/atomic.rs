@@ -117,6 +117,11 @@ impl Staged {
         })
     }
 
+    /// Where the bytes wait until [`Staged::put`].
+    pub fn temp_path(&self) -> &Path {
+        &self.temp
+    }
+
     pub fn put(mut self) -> io::Result<()> {
         std::fs::rename(&self.temp, &self.target)?;
         self.put = true;
@@ -145,10 +150,10 @@ impl Staged {
     }
 }
 
-/// Makes a new directory entry durable. A failure (or a system where a
-/// folder cannot be opened) only weakens crash safety; the file is already
-/// written, so it is not reported.
-fn sync_dir(target: &Path) {
+/// Makes the new directory entry of `target` durable. A failure (or a
+/// system where a folder cannot be opened) only weakens crash safety; the
+/// file is already written, so it is not reported.
+pub fn sync_dir(target: &Path) {
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

@@ -277,6 +277,17 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE checkpoints ADD COLUMN frontier TEXT;
     "#,
+    // 16: files committed to but not yet renamed into place
+    // (catalog/pending_files.rs).
+    r#"
+    CREATE TABLE pending_files (
+        id          INTEGER PRIMARY KEY,
+        temp        TEXT NOT NULL,
+        target      TEXT NOT NULL,
+        sha256      TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The catalog version this build writes.
@@ -342,6 +353,7 @@ mod tests {
                 "market_manifests",
                 "market_uploads",
                 "markets",
+                "pending_files",
                 "users",
                 "watched_folders"
             ]
@@ -353,7 +365,7 @@ mod tests {
         assert_eq!(v, CURRENT_VERSION);
         // A second run finds nothing to do and changes nothing.
         migrate(&mut conn, &path).unwrap();
-        assert_eq!(tables(&conn).len(), 15);
+        assert_eq!(tables(&conn).len(), 16);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The library folder and its catalog: opening and migrating `library.db`,
 //! assets and their locations, the asset record, lookups, grid pages and
-//! the change probe. Everything above reads and writes the catalog through
+//! the change probe, and files an interrupted action left to put in place. Everything above reads and writes the catalog through
 //! a [`library::Library`]'s connections.
 
 pub(crate) mod assets;
@@ -9,4 +9,5 @@ pub(crate) mod grid;
 pub(crate) mod library;
 pub(crate) mod lookup;
 pub(crate) mod migrations;
+pub(crate) mod pending_files;
 pub(crate) mod record;

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::catalog::assets::now;
 use crate::catalog::library::Library;
+use crate::catalog::pending_files;
 use crate::error::{Error, Result};
 use crate::formats::canonical::{self, canonical_json_into, write_string};
 use crate::formats::file_names;
@@ -294,9 +295,25 @@ impl Library {
         let staged = written?;
         // The last point to stop: nothing is committed or in place yet.
         job.check()?;
+        // Committed with the events: the staged file is to become `out`, so
+        // the next opening of the library finishes the rename if this
+        // process dies before it does.
+        let pending = match (&staged, claim.out) {
+            (Some(staged), Some(out)) => Some(pending_files::record(
+                &tx,
+                staged.temp_path(),
+                out,
+                &document.bytes,
+            )?),
+            _ => None,
+        };
         tx.commit()?;
+        stop_here_in_tests();
         if let (Some(staged), Some(out)) = (staged, claim.out) {
             staged.put().map_err(|e| Error::io(out, e))?;
+        }
+        if let Some(id) = pending {
+            pending_files::done(&self.connect()?, id)?;
         }
         let checkpoint = self.checkpoint(actor)?.path;
         Ok(Ok(ManifestExport {
@@ -325,6 +342,20 @@ impl Library {
             claim,
             &mut Job::quiet(),
         )
+    }
+}
+
+/// Where a test kills the process: between an export's commit and its
+/// rename, when `ASSAY_TEST_STOP_AFTER_COMMIT` names a file to create
+/// first. Debug builds only; a release build never waits here.
+fn stop_here_in_tests() {
+    if cfg!(debug_assertions) {
+        if let Some(marker) = std::env::var_os("ASSAY_TEST_STOP_AFTER_COMMIT") {
+            let _ = std::fs::write(&marker, b"");
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+        }
     }
 }
 
