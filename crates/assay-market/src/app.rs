@@ -14,6 +14,7 @@ use crate::ids::UploadId;
 use crate::links::LinkKey;
 use crate::rate_limit::RateLimit;
 use crate::records::{self, Records};
+use crate::slots::Slots;
 use crate::witness::WitnessKey;
 
 pub(crate) type AppState = Arc<App>;
@@ -32,6 +33,9 @@ pub(crate) struct App {
     pub witness: WitnessKey,
     /// Per-account limit on preview and sample requests.
     pub rate: RateLimit,
+    /// Upload chunks and downloads under way, per account.
+    pub uploading: Slots,
+    pub downloading: Slots,
     /// Turns at reading and checking a manifest (`manifests_at_once`).
     pub manifest_turns: Arc<tokio::sync::Semaphore>,
     /// Uploads a request (or the sweeper) is working on; a second request
@@ -57,6 +61,8 @@ impl App {
             links,
             witness,
             rate: RateLimit::new(config.preview_rate_per_minute),
+            uploading: Slots::new("uploads", config.uploads_at_once_per_account),
+            downloading: Slots::new("downloads", config.downloads_at_once_per_account),
             manifest_turns: Arc::new(tokio::sync::Semaphore::new(config.manifests_at_once.max(1))),
             busy: Mutex::new(HashSet::new()),
             config,

@@ -34,6 +34,10 @@ pub struct Config {
     pub webhook_first_retry: Duration,
     /// How often the deliverer looks for deliveries that are due.
     pub webhook_poll: Duration,
+    /// Upload chunks (PATCH) one account may be sending at once.
+    pub uploads_at_once_per_account: usize,
+    /// Downloads one account may be receiving at once.
+    pub downloads_at_once_per_account: usize,
     /// Bytes one publisher may keep: files stored and uploads under way.
     pub account_quota_bytes: u64,
     /// Room an upload must leave free on the data volume.
@@ -58,6 +62,8 @@ impl Config {
             // hold about 200,000 entries.
             max_manifest_bytes: 160 << 20,
             max_manifest_values: 4_000_000,
+            uploads_at_once_per_account: 8,
+            downloads_at_once_per_account: 8,
             account_quota_bytes: 1 << 40,
             min_free_bytes: 1 << 30,
             manifests_at_once: 2,

@@ -23,6 +23,7 @@ use crate::extract::{PathText, PurchasePath};
 use crate::links::{Link, Target};
 use crate::purchases::{self, entitled};
 use crate::records::PurchaseRecord;
+use crate::slots::Slot;
 
 /// The name a purchase's manifest is listed under.
 const MANIFEST_NAME: &str = "manifest.json";
@@ -106,6 +107,9 @@ pub(crate) async fn download(
     }
     let purchase = purchases::load(&app, &link.purchase).await?;
     entitled(&purchase)?;
+    // Held until the body is sent or abandoned: a buyer that never reads
+    // holds only its own few slots.
+    let slot = app.downloading.take(account.id)?;
     match link.target {
         Target::Manifest => {
             let bytes = manifest_bytes(&app, &purchase).await?;
@@ -114,7 +118,7 @@ pub(crate) async fn download(
                 "application/json",
                 size,
                 &purchase.manifest_hash,
-                Body::from(bytes),
+                stream(Box::new(std::io::Cursor::new(bytes)), slot),
             ))
         }
         Target::Blob(blob) => {
@@ -137,7 +141,7 @@ pub(crate) async fn download(
                 "application/octet-stream",
                 size,
                 &checksum,
-                stream(reader),
+                stream(reader, slot),
             ))
         }
     }
@@ -162,10 +166,12 @@ fn serve(content_type: &'static str, size: u64, checksum: &str, body: Body) -> R
 /// through a bounded channel, so memory stays flat whatever the file's
 /// size. A reader that fails aborts the body: the client sees a short
 /// response, never bytes that are not the file's.
-fn stream(mut reader: Box<dyn Read + Send>) -> Body {
+fn stream(mut reader: Box<dyn Read + Send>, slot: Slot) -> Body {
     let (mut sender, body) = Channel::<Bytes, std::io::Error>::new(4);
     let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
+        // The account's download slot, given back when this ends.
+        let _slot = slot;
         let mut buffer = vec![0u8; CHUNK];
         loop {
             match reader.read(&mut buffer) {

@@ -63,6 +63,7 @@ mod records;
 mod routes;
 mod sample;
 mod server_keys;
+mod slots;
 mod spec;
 mod split;
 mod sweep;

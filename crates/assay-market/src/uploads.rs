@@ -212,6 +212,9 @@ pub(crate) async fn patch(
         .map(|v| tus::parse_checksum(v.to_str().unwrap_or_default()))
         .transpose()
         .map_err(|e| ApiError::new(ErrorCode::ChecksumAlgorithmUnsupported, e.to_string()))?;
+    // One of the account's few slots for chunks under way: a client that
+    // trickles bytes on many connections holds only these.
+    let _slot = app.uploading.take(account.id)?;
     let _lock = app.lock_upload(&id).ok_or_else(|| locked(&id))?;
     let upload = owned(&app, &account, &id).await?;
     if sweep::is_due(&upload, clock::now_ms()) {

@@ -535,3 +535,50 @@ fn tuspy_uploads_checksums_and_resumes_with_its_defaults() {
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert_eq!(std::fs::read(&stored[0]).unwrap(), bytes);
 }
+
+/// A client trickling a chunk holds one of its account's few upload slots:
+/// another chunk of the same account is refused (429) while it lasts, and
+/// taken once it ends.
+#[test]
+fn an_account_sends_only_its_share_of_chunks_at_once() {
+    let shelf = Shelf::approved();
+    let server = Server::start_with(|c| c.uploads_at_once_per_account = 1);
+    let manifest = shelf.export();
+    let publisher = publisher_with(&server, &shelf, "studio", &manifest);
+    let (manifest_id, assets) = entries(&manifest);
+    let url = |i: usize| {
+        let id = assets[i]["asset_id"].as_str().unwrap();
+        let size = assets[i]["size_bytes"].as_u64().unwrap();
+        publisher
+            .create_upload(&manifest_id, id, size)
+            .expect(201, "")
+            .header("Location")
+            .unwrap()
+    };
+    let (first, second) = (url(0), url(1));
+    let (a, b) = (shelf.file(&assets[0]), shelf.file(&assets[1]));
+    // Half of the first file's chunk sent, the rest held back.
+    let trickling = publisher.open_patch(&first, a.len(), &a[..a.len() / 2]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // The chunk's first bytes on disk: its request is in the handler,
+    // holding the account's slot.
+    let part = server
+        .data()
+        .join("parts")
+        .join(first.rsplit('/').next().unwrap());
+    while std::fs::metadata(&part).map_or(0, |m| m.len()) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the trickling chunk never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let refused = publisher
+        .patch(&second, 0, &b, false)
+        .expect(429, "rate_limited");
+    assert_eq!(offset(&publisher, &second), 0);
+    assert_eq!(refused.code(), "rate_limited");
+    assert_eq!(refused.header("Retry-After").as_deref(), Some("1"));
+    trickling.finish(&a[a.len() / 2..]);
+    publisher.patch(&second, 0, &b, false).expect(204, "");
+}
