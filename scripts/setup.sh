@@ -39,38 +39,27 @@ if ! command -v cargo >/dev/null 2>&1; then
   }
 fi
 
-# Pinned, so a new release cannot change what the Croissant test accepts.
-mlcroissant_version=1.1.1
-venv="$HOME/.cache/assay/venv"
-# The marker names the version, so changing the pin reinstalls.
-if [[ ! -f "$venv/installed-mlcroissant-$mlcroissant_version" ]]; then
-  echo "setup: installing mlcroissant $mlcroissant_version into $venv" >&2
-  python3 -m venv "$venv"
-  timeout 900 "$venv/bin/pip" install -q --disable-pip-version-check --timeout 60 "mlcroissant==$mlcroissant_version"
-  touch "$venv/installed-mlcroissant-$mlcroissant_version"
-fi
-
-# tuspy, the Python tus client tus.io lists, uploads to the market in its
-# tests with its own defaults (chunks, resume, sha1 checksums). Pinned too.
-tuspy_version=1.1.0
-if [[ ! -f "$venv/installed-tuspy-$tuspy_version" ]]; then
-  echo "setup: installing tuspy $tuspy_version into $venv" >&2
-  [[ -x "$venv/bin/pip" ]] || python3 -m venv "$venv"
-  timeout 900 "$venv/bin/pip" install -q --disable-pip-version-check --timeout 60 "tuspy==$tuspy_version"
-  touch "$venv/installed-tuspy-$tuspy_version"
-fi
-
+# Python tools the tests run, each pinned, so a new release cannot change
+# what a test accepts. The marker names the version, so changing a pin
+# reinstalls.
+pip_pinned() {
+  local venv="$1" package="$2" version="$3"
+  if [[ ! -f "$venv/installed-$package-$version" ]]; then
+    echo "setup: installing $package $version into $venv" >&2
+    [[ -x "$venv/bin/pip" ]] || python3 -m venv "$venv"
+    timeout 900 "$venv/bin/pip" install -q --disable-pip-version-check --timeout 60 "$package==$version"
+    touch "$venv/installed-$package-$version"
+  fi
+}
+# mlcroissant validates the Croissant exports; tuspy, the Python tus client
+# tus.io lists, uploads to the market with its own defaults (chunks,
+# resume, sha1 checksums).
+pip_pinned "$HOME/.cache/assay/venv" mlcroissant 1.1.1
+pip_pinned "$HOME/.cache/assay/venv" tuspy 1.1.0
 # Schemathesis generates requests from the market's OpenAPI document and
 # checks every answer against it (a market test runs it, bounded in time).
-# Its own venv: its dependencies are not mlcroissant's. Pinned.
-schemathesis_version=4.32.5
-st_venv="$HOME/.cache/assay/venv-schemathesis"
-if [[ ! -f "$st_venv/installed-schemathesis-$schemathesis_version" ]]; then
-  echo "setup: installing schemathesis $schemathesis_version into $st_venv" >&2
-  python3 -m venv "$st_venv"
-  timeout 900 "$st_venv/bin/pip" install -q --disable-pip-version-check --timeout 60 "schemathesis==$schemathesis_version"
-  touch "$st_venv/installed-schemathesis-$schemathesis_version"
-fi
+# Its own venv: its dependencies are not mlcroissant's.
+pip_pinned "$HOME/.cache/assay/venv-schemathesis" schemathesis 4.32.5
 
 # The app's end-to-end tests drive the window through tauri-driver.
 if ! "$HOME/.cargo/bin/tauri-driver" --help >/dev/null 2>&1; then

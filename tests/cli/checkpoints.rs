@@ -43,7 +43,7 @@ pub(crate) fn db(sb: &Sandbox) -> Connection {
 
 /// Verification fails, each of `words` on one `checkpoint:` line, and it
 /// says which checkpoint it trusted.
-fn fails_naming(out: &Output, words: &[&str]) {
+pub(crate) fn fails_naming(out: &Output, words: &[&str]) {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
     assert!(
         stderr(out).contains("checked against checkpoint"),

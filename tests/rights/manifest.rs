@@ -14,6 +14,13 @@ use crate::{World, PASS};
 /// Both photos tagged by a steward, submitted, and approved by rosa.
 pub fn approved_world() -> (World, assay_core::Actor) {
     let w = World::new();
+    let sam = approve_everything(&w);
+    (w, sam)
+}
+
+/// Every asset of `w` tagged by sam, a new steward, submitted, and
+/// approved by rosa; returns sam.
+fn approve_everything(w: &World) -> assay_core::Actor {
     w.library
         .add_user(Some(&w.ada), "sam", Role::Steward, PASS)
         .unwrap();
@@ -33,7 +40,7 @@ pub fn approved_world() -> (World, assay_core::Actor) {
         .unwrap();
     w.library.submit(&sam, &all).unwrap();
     w.library.approve(&w.rosa, &all, None).unwrap();
-    (w, sam)
+    sam
 }
 
 pub fn rosa_key(w: &World) -> ed25519_dalek::VerifyingKey {
@@ -339,25 +346,8 @@ fn a_manifest_names_each_file_once_and_safely_on_any_os() {
         };
         w.library.import(&[dir], &options, &mut |_| {}).unwrap();
     }
-    w.library
-        .add_user(Some(&w.ada), "sam", Role::Steward, PASS)
-        .unwrap();
-    let sam = w.library.unlock("sam", PASS).unwrap();
+    approve_everything(&w);
     let all = Selection::Where(Filter::default());
-    w.library
-        .edit(
-            &sam,
-            &all,
-            &[
-                Change::set("license_tag", json!("CC-BY-4.0")),
-                Change::set("tax_and_payout_info", json!("acct_cy")),
-                Change::set("signed_contract_id", json!("K-1")),
-                Change::set("creator_name", json!("Cy")),
-            ],
-        )
-        .unwrap();
-    w.library.submit(&sam, &all).unwrap();
-    w.library.approve(&w.rosa, &all, None).unwrap();
     let out = w.dir.path().join("manifest.json");
     let export = w.library.export_manifest(&w.rosa, &all, &out).unwrap();
     assert_eq!(export.assets, 4);

@@ -69,6 +69,7 @@ pub use market::feed::{FeedRecorded, PaymentRecorded};
 pub use market::sync::{Claimed, Market, MarketAsset, MarketManifest, UploadState, Withdrawal};
 pub use provenance::checkpoint::{Checkpoint, CheckpointCheck, CHECKPOINTS_DIR};
 pub use provenance::event::{Event, EventKind};
+pub use provenance::signed::signature_verifies;
 pub use provenance::verify::{Break, ProvenanceReport};
 pub use provenance::witness::{CheckpointClaim, TreeHead, WitnessRequest};
 pub use rights::contracts::Contract;

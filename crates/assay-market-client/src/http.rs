@@ -63,6 +63,18 @@ const MAX_ANSWER: u64 = 256 << 20;
 const MAX_ERROR: u64 = 1 << 20;
 
 impl Api {
+    /// The API of the library's market `market`, with the token its file
+    /// holds, read now (the library keeps only the file's path).
+    pub fn of_market(market: &assay_core::Market, retry: Retry) -> crate::error::Result<Api> {
+        let token = std::fs::read_to_string(&market.token_file).map_err(|source| {
+            crate::error::Error::Io {
+                path: market.token_file.clone(),
+                source,
+            }
+        })?;
+        Ok(Api::new(&market.url, token.trim().to_owned(), retry))
+    }
+
     pub fn new(base: &str, token: String, retry: Retry) -> Api {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)

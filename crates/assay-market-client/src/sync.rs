@@ -78,11 +78,7 @@ pub fn sync(
     progress: &mut dyn FnMut(&SyncEvent),
 ) -> Result<SyncReport> {
     let market = library.market(market)?;
-    let token = std::fs::read_to_string(&market.token_file).map_err(|source| Error::Io {
-        path: market.token_file.clone(),
-        source,
-    })?;
-    let api = Api::new(&market.url, token.trim().to_owned(), options.retry.clone());
+    let api = Api::of_market(&market, options.retry.clone())?;
     let report = SyncReport {
         market: market.name.clone(),
         ..SyncReport::default()

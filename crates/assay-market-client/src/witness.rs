@@ -4,12 +4,9 @@
 //! [`witnessed`] fetches what the market last witnessed for a library, its
 //! countersignature checked, for `verify --provenance --market NAME`.
 
-use assay_core::canonical::{canonical_json, canonical_json_except};
+use assay_core::canonical::canonical_json;
 use assay_core::{keys, Actor, CheckpointClaim, Library};
 use assay_market_proto::checkpoints::{NewCheckpoint, WitnessKey, Witnessed, WITNESS_TYPE};
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
-use ed25519_dalek::Signature;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -63,12 +60,7 @@ impl Run<'_> {
 /// this library, its countersignature checked with the market's witness
 /// key; `None` if it has witnessed none.
 pub fn witnessed(library: &Library, market: Option<&str>) -> Result<Option<WitnessedCheckpoint>> {
-    let market = library.market(market)?;
-    let token = std::fs::read_to_string(&market.token_file).map_err(|source| Error::Io {
-        path: market.token_file.clone(),
-        source,
-    })?;
-    let api = Api::new(&market.url, token.trim().to_owned(), Retry::default());
+    let api = Api::of_market(&library.market(market)?, Retry::default())?;
     let Some(answer) = latest(&api, &library_root(library)?)? else {
         return Ok(None);
     };
@@ -126,15 +118,7 @@ fn check(answer: &Witnessed, key: &WitnessKey) -> Result<WitnessedCheckpoint> {
     if keys::key_id(&verifying).to_string() != key.key_id || statement["key_id"] != key.key_id {
         failures.push("it is not signed with the market's witness key".to_owned());
     }
-    let signature = statement["signature"]["value"]
-        .as_str()
-        .and_then(|v| B64.decode(v).ok())
-        .and_then(|b| Signature::from_slice(&b).ok());
-    let signed = signature.is_some_and(|s| {
-        verifying
-            .verify_strict(&canonical_json_except(statement, "signature"), &s)
-            .is_ok()
-    });
+    let signed = assay_core::signature_verifies(statement, &verifying);
     if !signed {
         failures.push("its signature does not verify with the witness key".to_owned());
     }

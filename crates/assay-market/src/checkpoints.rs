@@ -8,7 +8,7 @@
 //! countersignatures are checked with.
 
 use assay_core::canonical::canonical_json;
-use assay_core::CheckpointClaim;
+use assay_core::{signature_verifies, CheckpointClaim};
 use assay_market_proto::checkpoints::{NewCheckpoint, WitnessKey, Witnessed};
 use assay_market_proto::ErrorCode;
 use axum::extract::{RawQuery, State};
@@ -60,7 +60,7 @@ pub(crate) async fn post(
             )
         })?;
     let key = crate::publisher_keys::verifying_key(stored)?;
-    if !CheckpointClaim::signed_by(&checkpoint, &key) {
+    if !signature_verifies(&checkpoint, &key) {
         return Err(ApiError::new(
             ErrorCode::CheckpointInvalid,
             format!(

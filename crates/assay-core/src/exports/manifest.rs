@@ -30,7 +30,6 @@ use crate::job::Job;
 use crate::provenance::chain;
 use crate::provenance::event::{EventKind, Signer};
 use crate::provenance::signed::{self, Schema, Trust};
-use crate::provenance::witness::CheckpointClaim;
 use crate::rights::edit::{self, Selection};
 use crate::rights::licenses::Taxonomy;
 
@@ -668,7 +667,7 @@ fn carried_checkpoint_failure(doc: &Value, carried: &Value) -> Option<String> {
     let key = doc["signer"]["public_key"]
         .as_str()
         .and_then(|k| crate::identity::keys::parse_public_key(k).ok())?;
-    (!CheckpointClaim::signed_by(carried, &key)).then(|| {
+    (!signed::signature_verifies(carried, &key)).then(|| {
         "/checkpoint: its signature does not verify with the signer's key: it was altered".into()
     })
 }

@@ -128,7 +128,7 @@ pub(crate) fn canonical_json_with(map: &Map<String, Value>, key: &str, raw: &[u8
 /// The canonical form of the object `value` without its member `skip`:
 /// what a document signed in place was signed over, read without copying
 /// the document (see `signed.rs`).
-pub fn canonical_json_except(value: &Value, skip: &str) -> Vec<u8> {
+pub(crate) fn canonical_json_except(value: &Value, skip: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(128);
     match value {
         Value::Object(map) => write_members(map.iter().filter(|(k, _)| *k != skip), &mut out, true),

@@ -28,7 +28,7 @@ impl Library {
         let bytes = canonical_json(checkpoint);
         let path = dir.join(format!("witnessed-{market}.json"));
         let heads = path.with_extension("heads");
-        match own_copy(&dir, &bytes)? {
+        match own_copy(self, &dir, &bytes)? {
             Some(own) => {
                 let text = std::fs::read(&own).map_err(|e| Error::io(&own, e))?;
                 atomic::write(&heads, &text).map_err(|e| Error::io(&heads, e))?;
@@ -45,22 +45,20 @@ impl Library {
     }
 }
 
-/// The heads list beside the library's numbered checkpoint whose bytes are
-/// `bytes`, if the folder holds one.
-fn own_copy(dir: &Path, bytes: &[u8]) -> Result<Option<PathBuf>> {
-    let listing = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    for entry in listing {
-        let path = entry.map_err(|e| Error::io(dir, e))?.path();
-        let numbered = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .is_some_and(|s| s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()));
-        if numbered
-            && path.extension().is_some_and(|e| e == "json")
-            && std::fs::read(&path).is_ok_and(|b| b == bytes)
-        {
-            return Ok(Some(path.with_extension("heads")));
-        }
-    }
-    Ok(None)
+/// The heads list of the library's own checkpoint whose bytes are `bytes`,
+/// found by the catalog's copy of each checkpoint (the list's digest is
+/// checked against the checkpoint when it is used).
+fn own_copy(library: &Library, dir: &Path, bytes: &[u8]) -> Result<Option<PathBuf>> {
+    use rusqlite::OptionalExtension;
+    let number: Option<i64> = library
+        .connect()?
+        .query_row(
+            "SELECT number FROM checkpoints WHERE body = ?1",
+            [String::from_utf8_lossy(bytes)],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(number
+        .map(|n| dir.join(format!("{n:08}.heads")))
+        .filter(|heads| heads.is_file()))
 }

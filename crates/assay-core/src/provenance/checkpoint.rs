@@ -30,7 +30,6 @@ use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use ed25519_dalek::Signature;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -41,10 +40,11 @@ use assay_fsio::atomic;
 use crate::catalog::assets::now;
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
-use crate::formats::canonical::{canonical_json, canonical_json_except};
+use crate::formats::canonical::canonical_json;
 use crate::identity::ledger::{self, Ledger};
 use crate::identity::users::Actor;
 use crate::provenance::merkle::{self, Frontier, Grown, Hash, Tree};
+use crate::provenance::signed;
 
 pub const CHECKPOINTS_DIR: &str = "checkpoints";
 pub(crate) const TYPE: &str = "assay-checkpoint";
@@ -147,19 +147,21 @@ pub(crate) fn frontier_of(
         if body["events"]["size"].as_u64() != Some(size) || body["events"]["root"] != root {
             continue;
         }
-        let Ok(frontier) = serde_json::from_str::<Value>(&frontier) else {
-            continue;
-        };
-        if let (Some(tree), Some(last)) = (
-            Frontier::from_json(&frontier),
-            frontier["last_event"].as_i64(),
-        ) {
-            if tree.size() == size && tree.root().map_or_else(String::new, hex::encode) == root {
-                return Ok(Some((tree, last)));
-            }
+        if let Some(found) = stored_frontier(&frontier, size, root) {
+            return Ok(Some(found));
         }
     }
     Ok(None)
+}
+
+/// The frontier and last event a checkpoint left in the catalog
+/// (`frontier` column), if it is one of `size` leaves with root `root`
+/// (hex): what that checkpoint signed. Anything else is not trusted.
+fn stored_frontier(text: &str, size: u64, root: &str) -> Option<(Frontier, i64)> {
+    let stored: Value = serde_json::from_str(text).ok()?;
+    let tree = Frontier::from_json(&stored)?;
+    let holds = tree.size() == size && tree.root().map_or_else(String::new, hex::encode) == root;
+    holds.then_some((tree, stored["last_event"].as_i64()?))
 }
 
 fn identity_digests(conn: &Connection) -> Result<Vec<Hash>> {
@@ -173,8 +175,7 @@ fn event_digest(text: &str) -> Result<Hash> {
 }
 
 fn digest_of(text: &str) -> Option<Hash> {
-    let bytes = hex::decode(text.strip_prefix("sha256:")?).ok()?;
-    Hash::try_from(bytes.as_slice()).ok()
+    merkle::hash_from_hex(text.strip_prefix("sha256:")?)
 }
 
 /// The root of the tree over the first `size` leaves, hex; empty for none.
@@ -402,20 +403,15 @@ impl Prior {
         if body.as_bytes() != bytes {
             return Ok(None); // the catalog's newest is not the folder's
         }
-        let Ok(frontier) = serde_json::from_str::<Value>(&frontier) else {
-            return Ok(None);
-        };
-        let (Some(last_event), Some(tree)) = (
-            frontier["last_event"].as_i64(),
-            Frontier::from_json(&frontier),
+        let (Some(size), Some(root)) = (
+            doc["events"]["size"].as_u64(),
+            doc["events"]["root"].as_str(),
         ) else {
             return Ok(None);
         };
-        let signed_root = doc["events"]["root"].as_str().unwrap_or_default();
-        let root = tree.root().map_or_else(String::new, hex::encode);
-        if doc["events"]["size"].as_u64() != Some(tree.size()) || root != signed_root {
+        let Some((tree, last_event)) = stored_frontier(&frontier, size, root) else {
             return Ok(None);
-        }
+        };
         let Ok(text) = std::fs::read(path.with_extension("heads")) else {
             return Ok(None);
         };
@@ -589,36 +585,20 @@ fn extension_holds(path: &Path, doc: &Value) -> std::result::Result<(), String> 
     }
     let before: Value = serde_json::from_slice(&bytes).map_err(|e| format!("{name}: {e}"))?;
     for (tree, proof) in [("events", "events_proof"), ("identity", "identity_proof")] {
-        let root = |d: &Value| {
-            d[tree]["root"]
-                .as_str()
-                .and_then(|r| hex::decode(r).ok())
-                .and_then(|b| Hash::try_from(b.as_slice()).ok())
-        };
         let size = |d: &Value| d[tree]["size"].as_u64().unwrap_or_default();
+        let root = |d: &Value| d[tree]["root"].as_str().unwrap_or_default().to_owned();
         let (m, n) = (size(&before), size(doc));
         if m == 0 {
             continue;
         }
-        let path: Option<Vec<Hash>> = link[proof]
+        // No proof is an empty one; a member that is not text is "", which
+        // is no hash: either fails unless nothing was added.
+        let proof = link[proof]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|h| {
-                        h.as_str()
-                            .and_then(|h| hex::decode(h).ok())
-                            .and_then(|b| Hash::try_from(b.as_slice()).ok())
-                    })
-                    .collect()
-            })
+            .map(Vec::as_slice)
             .unwrap_or_default();
-        let holds = match (root(&before), root(doc), path) {
-            (Some(first), Some(second), Some(path)) => {
-                merkle::verify_consistency(m, n, &first, &second, &path)
-            }
-            _ => false,
-        };
-        if !holds {
+        let proof = proof.iter().map(|h| h.as_str().unwrap_or_default());
+        if !merkle::consistency_holds_hex(m, n, &root(&before), &root(doc), proof) {
             return Err(format!(
                 "its {tree} do not extend those of {name}: history between the two was rewritten"
             ));
@@ -658,16 +638,9 @@ fn signature_holds(doc: &Value, ledger: &Ledger) -> std::result::Result<(), Stri
         .ok_or_else(|| {
             format!("signed by {user:?} with key {key_id}, which the signed identity events do not grant at {at}")
         })?;
-    let value = doc["signature"]["value"].as_str().unwrap_or_default();
-    let signature = B64
-        .decode(value)
-        .ok()
-        .and_then(|b| Signature::from_slice(&b).ok())
-        .ok_or("its signature is not an Ed25519 signature")?;
-    standing
-        .key
-        .verify_strict(&canonical_json_except(doc, "signature"), &signature)
-        .map_err(|_| "its signature does not verify: the checkpoint was altered".to_owned())
+    signed::signature_verifies(doc, &standing.key)
+        .then_some(())
+        .ok_or_else(|| "its signature does not verify: the checkpoint was altered".to_owned())
 }
 
 /// Compares one tree head of the checkpoint with the catalog's first

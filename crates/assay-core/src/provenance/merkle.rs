@@ -184,6 +184,30 @@ fn subproof(m: usize, d: &[Hash], whole: bool, proof: &mut Vec<Hash>) {
     }
 }
 
+/// A hash written as hex, as checkpoints and proofs carry them.
+pub(crate) fn hash_from_hex(text: &str) -> Option<Hash> {
+    Hash::try_from(hex::decode(text).ok()?.as_slice()).ok()
+}
+
+/// [`verify_consistency`] over hex: roots and proof as a checkpoint, or a
+/// library asking a market to witness one, writes them. Anything that is
+/// not a hash makes it fail.
+pub(crate) fn consistency_holds_hex<'a>(
+    m: u64,
+    n: u64,
+    first: &str,
+    second: &str,
+    proof: impl IntoIterator<Item = &'a str>,
+) -> bool {
+    let proof: Option<Vec<Hash>> = proof.into_iter().map(hash_from_hex).collect();
+    match (hash_from_hex(first), hash_from_hex(second), proof) {
+        (Some(first), Some(second), Some(proof)) => {
+            verify_consistency(m, n, &first, &second, &proof)
+        }
+        _ => false,
+    }
+}
+
 /// Whether `proof` shows that the tree of `m` leaves with root `first` is a
 /// prefix of the tree of `n` leaves with root `second` (RFC 9162
 /// §2.1.4.2).

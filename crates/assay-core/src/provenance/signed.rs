@@ -73,6 +73,21 @@ pub(crate) enum Trust<'a> {
     Named,
 }
 
+/// Whether `doc`'s `signature` member holds `key`'s ed25519 signature
+/// (base64 `value`) over the canonical JSON of the rest of `doc`: how every
+/// document Assay signs in place is checked (manifests, audit indexes,
+/// checkpoints, a market's witness statements).
+pub fn signature_verifies(doc: &Value, key: &VerifyingKey) -> bool {
+    let signature = doc["signature"]["value"]
+        .as_str()
+        .and_then(|v| B64.decode(v).ok())
+        .and_then(|b| Signature::from_slice(&b).ok());
+    signature.is_some_and(|s| {
+        key.verify_strict(&canonical_json_except(doc, "signature"), &s)
+            .is_ok()
+    })
+}
+
 /// Checks `doc`'s `signature` over the rest of it, and that a rights
 /// manager signed; each problem goes to `failures`, prefixed with `what`
 /// (the member of a package, or nothing for a document read on its own).
@@ -89,7 +104,6 @@ pub(crate) fn check(
     } else {
         format!("{what}: ")
     };
-    let signature = doc.get("signature").unwrap_or(&Value::Null);
     let signer = &doc["signer"];
     let field = |name: &str| signer.get(name).and_then(Value::as_str).unwrap_or_default();
     let (key_id, user, role) = (field("key_id"), field("user"), field("role"));
@@ -124,13 +138,7 @@ pub(crate) fn check(
             }
         },
     };
-    let value = signature.get("value").and_then(Value::as_str).unwrap_or("");
-    let parsed = B64
-        .decode(value)
-        .ok()
-        .and_then(|b| Signature::from_slice(&b).ok());
-    let signed = || canonical_json_except(doc, "signature");
-    if parsed.is_some_and(|s| key.verify_strict(&signed(), &s).is_ok()) {
+    if signature_verifies(doc, &key) {
         Some(key)
     } else {
         failures.push(format!(

@@ -7,16 +7,12 @@
 //! reads from a checkpoint and checks ([`CheckpointClaim`]), and the
 //! request a library sends ([`Library::witness_request`]).
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
-use ed25519_dalek::{Signature, VerifyingKey};
 use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
-use crate::formats::canonical::canonical_json_except;
 use crate::provenance::checkpoint::{self, TYPE};
 use crate::provenance::merkle::{self, Frontier, Hash};
 
@@ -65,7 +61,9 @@ impl CheckpointClaim {
                 .ok_or_else(|| bad(&format!("/{tree}/size")))?;
             let root = text(&format!("/{tree}/root"))?;
             // An empty tree has no root; any other root is one SHA-256.
-            if (size == 0) != root.is_empty() || (size > 0 && digest(&root).is_none()) {
+            if (size == 0) != root.is_empty()
+                || (size > 0 && merkle::hash_from_hex(&root).is_none())
+            {
                 return Err(bad(&format!("/{tree}/root")));
             }
             Ok(TreeHead { size, root })
@@ -77,18 +75,6 @@ impl CheckpointClaim {
             key_id: text("/signer/key_id")?,
             events: head("events")?,
             identity: head("identity")?,
-        })
-    }
-
-    /// Whether `doc`'s signature verifies with `key`.
-    pub fn signed_by(doc: &Value, key: &VerifyingKey) -> bool {
-        let signature = doc["signature"]["value"]
-            .as_str()
-            .and_then(|v| B64.decode(v).ok())
-            .and_then(|b| Signature::from_slice(&b).ok());
-        signature.is_some_and(|signature| {
-            key.verify_strict(&canonical_json_except(doc, "signature"), &signature)
-                .is_ok()
         })
     }
 
@@ -131,22 +117,16 @@ impl CheckpointClaim {
     }
 }
 
-fn digest(hex_text: &str) -> Option<Hash> {
-    let bytes = hex::decode(hex_text).ok()?;
-    Hash::try_from(bytes.as_slice()).ok()
-}
-
 fn tree_extends(old: &TreeHead, new: &TreeHead, proof: &[String]) -> bool {
-    if old.size == 0 {
-        return true; // nothing was seen, so nothing can be rewritten
-    }
-    let proof: Option<Vec<Hash>> = proof.iter().map(|h| digest(h)).collect();
-    match (digest(&old.root), digest(&new.root), proof) {
-        (Some(first), Some(second), Some(proof)) => {
-            merkle::verify_consistency(old.size, new.size, &first, &second, &proof)
-        }
-        _ => false,
-    }
+    // Nothing was seen, so nothing can be rewritten.
+    old.size == 0
+        || merkle::consistency_holds_hex(
+            old.size,
+            new.size,
+            &old.root,
+            &new.root,
+            proof.iter().map(String::as_str),
+        )
 }
 
 /// What a library sends a market to witness: its newest checkpoint, and
