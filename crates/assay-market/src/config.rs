@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::connections::ConnectionLimits;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     /// The data folder: `market.db` and the blobs.
@@ -51,6 +53,8 @@ pub struct Config {
     /// Webhooks may be delivered to loopback, private and link-local
     /// addresses (tests, a relay on the same host); off by default.
     pub allow_private_webhooks: bool,
+    /// How long a peer may keep a connection waiting.
+    pub connections: ConnectionLimits,
 }
 
 impl Config {
@@ -78,6 +82,7 @@ impl Config {
             webhook_first_retry: Duration::from_secs(30),
             webhook_poll: Duration::from_secs(1),
             allow_private_webhooks: false,
+            connections: ConnectionLimits::default(),
         }
     }
 }

@@ -17,6 +17,8 @@
 //!   called on blocking threads.
 //! - Every route is mounted in `routes.rs` with the scope it needs;
 //!   [`Market::routes`] lists them for the test that holds them to the spec.
+//! - `connections.rs` accepts connections with deadlines on headers, body
+//!   reads and stalled writes, so no peer holds one open indefinitely.
 //! - Rules: a manifest is accepted only when it is signed by a rights
 //!   manager with a key the posting publisher registered, and every asset
 //!   allows AI training and has a payout reference; a file is stored only
@@ -42,6 +44,7 @@ mod checkpoints;
 mod chunk;
 mod clock;
 mod config;
+mod connections;
 mod delivery;
 mod error;
 mod extract;
@@ -54,6 +57,7 @@ mod manifest_check;
 mod manifests;
 mod market;
 mod money;
+mod paced_body;
 mod page_query;
 mod previews;
 mod publisher_keys;
@@ -76,7 +80,7 @@ mod witness;
 
 pub use accounts::{add_account, revoke_token, rotate_token, AccountError};
 pub use blobs::{BlobError, Blobs, FolderBlobs, PartWriter};
-pub use config::Config;
+pub use config::{Config, ConnectionLimits};
 pub use ids::{BlobId, EventId, ListingId, PayoutId, PreviewId, PurchaseId, UploadId, WebhookId};
 pub use market::{open_records, records_path, Market, MarketError};
 pub use records::{

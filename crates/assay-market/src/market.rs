@@ -14,7 +14,7 @@ use crate::links::LinkKey;
 use crate::records::{Records, RecordsError, SqliteRecords};
 use crate::routes::{self, Route};
 use crate::witness::WitnessKey;
-use crate::{sweep, webhook_delivery};
+use crate::{connections, sweep, webhook_delivery};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MarketError {
@@ -112,7 +112,7 @@ impl Market {
 
     /// Serves on `listener` until `shutdown` completes, sweeping expired
     /// uploads, releasing purchases past their hold and delivering webhooks
-    /// meanwhile. In-flight requests finish first.
+    /// meanwhile. Requests under way get the configured grace to finish.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
@@ -120,9 +120,8 @@ impl Market {
     ) -> std::io::Result<()> {
         let sweeper = tokio::spawn(sweep::run(Arc::clone(&self.app)));
         let deliverer = tokio::spawn(webhook_delivery::run(Arc::clone(&self.app)));
-        let served = axum::serve(listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let limits = self.app.config.connections;
+        let served = connections::serve(listener, self.router, limits, shutdown).await;
         sweeper.abort();
         deliverer.abort();
         served

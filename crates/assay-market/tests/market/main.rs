@@ -12,6 +12,7 @@ mod publish;
 mod purchases;
 mod schemathesis;
 mod security;
+mod slow_peers;
 mod spec;
 mod support;
 mod uploads;

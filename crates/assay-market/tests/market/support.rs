@@ -44,6 +44,11 @@ pub struct Shelf {
 
 impl Shelf {
     pub fn approved() -> Shelf {
+        Shelf::approved_with(&[])
+    }
+
+    /// The two photos and `extra` files (name, bytes), all approved alike.
+    pub fn approved_with(extra: &[(&str, &[u8])]) -> Shelf {
         // Argon2id at full strength costs a second per key.
         std::env::set_var("ASSAY_KDF_FAST", "1");
         let dir = tempfile::tempdir().unwrap();
@@ -67,13 +72,16 @@ impl Shelf {
         ] {
             std::fs::copy(corpus(from), photos.join(to)).unwrap();
         }
+        for (name, bytes) in extra {
+            std::fs::write(photos.join(name), bytes).unwrap();
+        }
         let cy = Arc::new(library.unlock("cy", PASS).unwrap());
         let options = ImportOptions {
             actor: Some(cy),
             ..ImportOptions::default()
         };
         let summary = library.import(&[photos], &options, &mut |_| {}).unwrap();
-        assert_eq!(summary.imported, 2);
+        assert_eq!(summary.imported, 2 + extra.len() as u64);
         let sam = library.unlock("sam", PASS).unwrap();
         let all = Selection::Where(Filter::default());
         library
@@ -224,6 +232,18 @@ impl Server {
             .unwrap();
             thread.join().unwrap();
         }
+    }
+
+    /// Stops the server; how long it took.
+    pub fn stop(mut self) -> Duration {
+        let started = std::time::Instant::now();
+        self.halt();
+        started.elapsed()
+    }
+
+    /// `host:port`, for raw connections.
+    pub fn address(&self) -> &str {
+        self.url.trim_start_matches("http://")
     }
 
     pub fn data(&self) -> &Path {
