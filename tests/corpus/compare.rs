@@ -190,6 +190,85 @@ fn normalised_exif_matches_exiftool() {
     );
 }
 
+/// Every TIFF-structured file (BigTIFF too) keeps at least as many IFD0,
+/// Exif and GPS tags as exiftool reads from it.
+#[test]
+fn tiff_files_keep_every_tag_exiftool_reads() {
+    let reference: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(corpus().join("exiftool.json")).unwrap()).unwrap();
+    let library = &imported().library;
+    let mut checked = 0;
+    for entry in &reference {
+        let file = entry["SourceFile"].as_str().unwrap();
+        if !file.ends_with(".tif") && !file.ends_with(".tiff") && !file.ends_with(".btf") {
+            continue;
+        }
+        let path = corpus().join("files").join(file);
+        let record = library.record(path.to_str().unwrap()).unwrap();
+        let raw = record.exif.map(|e| e.raw).unwrap_or_default();
+        for group in ["IFD0", "ExifIFD", "GPS"] {
+            let prefix = format!("{group}:");
+            let theirs = entry
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| k.starts_with(&prefix))
+                .count();
+            let ours = raw.keys().filter(|k| k.starts_with(&prefix)).count();
+            assert!(
+                ours >= theirs,
+                "{file}: {ours} {group} tags, exiftool reads {theirs}"
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 14);
+}
+
+/// One malformed entry (a count running far past the end of the file)
+/// costs that tag alone: the others are read as from the intact file, and
+/// a warning says what was skipped.
+#[test]
+fn a_malformed_entry_costs_only_itself() {
+    let intact = std::fs::read(corpus().join("files/exiftool/ExifTool.tif")).unwrap();
+    let mut damaged = intact.clone();
+    // Big-endian (MM); IFD0's entries follow its offset and count.
+    assert_eq!(&intact[..2], b"MM");
+    let u16_at = |at: usize| u16::from_be_bytes([intact[at], intact[at + 1]]);
+    let ifd = u32::from_be_bytes(intact[4..8].try_into().unwrap()) as usize;
+    let description = (0..usize::from(u16_at(ifd)))
+        .map(|i| ifd + 2 + 12 * i)
+        .find(|&e| u16_at(e) == 0x010E)
+        .expect("ExifTool.tif has an ImageDescription");
+    damaged[description + 4..description + 8].copy_from_slice(&0x7FFF_FFFFu32.to_be_bytes());
+
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(files.join("intact.tif"), &intact).unwrap();
+    std::fs::write(files.join("damaged.tif"), &damaged).unwrap();
+    let library = assay_core::Library::open(dir.path().join("lib")).unwrap();
+    library
+        .import(
+            std::slice::from_ref(&files),
+            &Default::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+    let record = |name: &str| library.record(files.join(name).to_str().unwrap()).unwrap();
+    let (intact, damaged) = (record("intact.tif"), record("damaged.tif"));
+    let mut expected = intact.exif.clone().unwrap().raw;
+    assert!(expected.remove("IFD0:ImageDescription").is_some());
+    let exif = damaged.exif.clone().unwrap();
+    assert_eq!(exif.raw, expected);
+    assert_eq!(exif.make.as_deref(), Some("Canon"));
+    assert!(
+        damaged.warnings.iter().any(|w| w.contains("damaged entry")),
+        "{:?}",
+        damaged.warnings
+    );
+}
+
 /// exiftool writes 0 or "undef" where a value is unknown; Assay leaves it out.
 fn positive(v: Option<&Value>) -> Option<Value> {
     v.filter(|v| v.as_f64().is_some_and(|n| n > 0.0)).cloned()

@@ -17,9 +17,17 @@
 //!    of an uninterrupted sync through the same proxy, are what the
 //!    interruption cost, counted in chunks.
 //! 3. Listing reads: `wrk` with 64 connections on `GET /v1/listings` (not
-//!    rate-limited; only previews and samples are) with a buyer's token.
+//!    rate-limited; only previews and samples are) with a buyer's token,
+//!    undisturbed and, alternating with it, while `--trickling` other
+//!    connections hold the server the way slowloris peers do (silent,
+//!    headers a byte at a time, a JSON body a byte at a time; each one the
+//!    server cuts off is opened again).
 //!
-//! Usage: assay-market-bench [--files N] [--mb M] [--rounds R] [--wrk-seconds S] [--cache DIR]
+//! Usage: assay-market-bench [--files N] [--mb M] [--rounds R] [--wrk-seconds S]
+//! [--wrk-rounds W] [--trickling T] [--listings-only] [--cache DIR]
+//!
+//! `--listings-only` makes one sync for the listing and measures the reads
+//! alone.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -55,6 +63,16 @@ struct Args {
     /// How long wrk reads listings.
     #[arg(long, default_value_t = 10)]
     wrk_seconds: u32,
+    /// Rounds of wrk undisturbed and wrk beside the trickling peers,
+    /// alternating.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..))]
+    wrk_rounds: u16,
+    /// Connections trickling bytes while wrk reads.
+    #[arg(long, default_value_t = 500)]
+    trickling: usize,
+    /// Only the listing reads (after one sync that makes the listing).
+    #[arg(long)]
+    listings_only: bool,
     #[arg(long)]
     cache: Option<PathBuf>,
 }
@@ -66,7 +84,7 @@ type PeerAsset = (String, String, u64);
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let cache = assay_bench::cache_dir(args.cache)?;
+    let cache = assay_bench::cache_dir(args.cache.clone())?;
     let machine = Machine::detect();
     let size = args.mb * 1_000_000;
     let dir = ensure_files(&cache, args.files, size)?;
@@ -86,7 +104,8 @@ fn main() -> anyhow::Result<()> {
     // 1. Sync beside curl, each on a fresh server, alternating.
     let (mut sync_times, mut curl_times) = (Vec::new(), Vec::new());
     let mut listed = None;
-    for round in 0..usize::from(args.rounds) {
+    let rounds = if args.listings_only { 1 } else { args.rounds };
+    for round in 0..usize::from(rounds) {
         let server = Server::start(scratch.path())?;
         let name = format!("sync{round}");
         shelf.add_market(&server, &name, &server.url)?;
@@ -111,6 +130,9 @@ fn main() -> anyhow::Result<()> {
             listed = Some(server);
         } else {
             drop(server);
+        }
+        if args.listings_only {
+            break;
         }
 
         let server = Server::start(scratch.path())?;
@@ -138,6 +160,171 @@ fn main() -> anyhow::Result<()> {
     }
 
     // 2. Resume: an uninterrupted sync through the proxy, then one cut short.
+    let resume = if args.listings_only {
+        None
+    } else {
+        Some(measure_resume(&shelf, scratch.path(), &options, total)?)
+    };
+
+    // 3. Listing reads under wrk, undisturbed and beside trickling peers.
+    let server = listed.context("no rounds ran")?;
+    let buyer = server.account("buyer", Role::Buyer)?;
+    let trickler_token = server.account("trickler", Role::Publisher)?;
+    let url = format!("{}/v1/listings", server.url);
+    let page = http_get(&url, &buyer)?;
+    let listings = page["listings"].as_array().map_or(0, Vec::len);
+    let (mut undisturbed, mut trickled) = (Vec::new(), Vec::new());
+    let mut reopened = 0;
+    for round in 0..args.wrk_rounds {
+        eprintln!(
+            "round {}: wrk on {url} ({listings} listing) for {} s, undisturbed",
+            round + 1,
+            args.wrk_seconds
+        );
+        undisturbed.push(run_wrk(&url, &buyer, args.wrk_seconds)?);
+        let trickler = Trickler::start(server.address, &trickler_token, args.trickling)?;
+        eprintln!("... and beside {} trickling connections", args.trickling);
+        trickled.push(run_wrk(&url, &buyer, args.wrk_seconds)?);
+        reopened += trickler.stop();
+    }
+    drop(server);
+
+    println!(
+        "Machine: {}, {} cores, load {}; {}",
+        machine.cpu, machine.cores, machine.load, machine.os
+    );
+    if let Some(resume) = resume {
+        print_sync(&args, total, chunk, &sync_times, &curl_times, &resume);
+    }
+    println!(
+        "\n| Listing reads (wrk -t2 -c64 -d{}s, GET /v1/listings, {listings} listing; median of {} rounds) | Undisturbed | Beside {} trickling connections |",
+        args.wrk_seconds, args.wrk_rounds, args.trickling
+    );
+    println!("|---|---:|---:|");
+    let rates = |runs: &[Wrk]| {
+        runs.iter()
+            .map(|w| w.requests_per_second)
+            .collect::<Vec<_>>()
+    };
+    let (calm, held) = (rates(&undisturbed), rates(&trickled));
+    println!(
+        "| requests/s | {:.0} ({:.0}-{:.0}) | {:.0} ({:.0}-{:.0}) |",
+        median(&calm),
+        min(&calm),
+        max(&calm),
+        median(&held),
+        min(&held),
+        max(&held)
+    );
+    let middle = |runs: &[Wrk]| -> Wrk {
+        let mut sorted: Vec<&Wrk> = runs.iter().collect();
+        sorted.sort_by(|a, b| a.requests_per_second.total_cmp(&b.requests_per_second));
+        sorted[sorted.len() / 2].clone()
+    };
+    let (a, b) = (middle(&undisturbed), middle(&trickled));
+    println!("| latency mean (median round) | {} | {} |", a.mean, b.mean);
+    println!("| latency p50 | {} | {} |", a.p50, b.p50);
+    println!("| latency p99 | {} | {} |", a.p99, b.p99);
+    let non_2xx = |runs: &[Wrk]| runs.iter().map(|w| w.non_2xx).sum::<u64>();
+    println!(
+        "| non-2xx responses, all rounds | {} | {} |",
+        non_2xx(&undisturbed),
+        non_2xx(&trickled)
+    );
+    println!("| trickling connections the server cut off and the peers reopened | | {reopened} |");
+    println!(
+        "\nTrickled / undisturbed requests/s: {:.2}x (target at least 0.8x)",
+        median(&held) / median(&calm)
+    );
+    Ok(())
+}
+
+fn print_sync(
+    args: &Args,
+    total: u64,
+    chunk: u64,
+    sync_times: &[f64],
+    curl_times: &[f64],
+    resume: &Resume,
+) {
+    let mb = total as f64 / 1e6;
+    let (s, c) = (median(sync_times), median(curl_times));
+    println!(
+        "Files: {} of {} MB random bytes ({mb:.0} MB); chunk {} MiB; median of {} rounds each\n",
+        args.files,
+        args.mb,
+        chunk >> 20,
+        args.rounds
+    );
+    println!("| Measurement | Median (s) | Range (s) | Throughput |");
+    println!("|---|---:|---:|---:|");
+    for (name, times, median) in [
+        (
+            "assay sync (key, manifest, tus chunks with SHA-256, listing, records)",
+            sync_times,
+            s,
+        ),
+        ("peer: curl, tus POST + one PATCH per file", curl_times, c),
+    ] {
+        println!(
+            "| {name} | {median:.3} | {:.3}-{:.3} | {:.0} MB/s |",
+            min(times),
+            max(times),
+            mb / median
+        );
+    }
+    println!(
+        "\nSync / curl throughput: {:.2}x (target at least 0.8x)\n",
+        c / s
+    );
+    println!("| Resume | Bytes |");
+    println!("|---|---:|");
+    println!(
+        "| upstream, uninterrupted sync through the proxy | {} |",
+        resume.baseline
+    );
+    println!(
+        "| upstream when the proxy cut (target offset {}) | {} |",
+        resume.cut_at, resume.cut_wire
+    );
+    println!(
+        "| acknowledged to the client before the cut | {} |",
+        resume.acked
+    );
+    println!(
+        "| upstream, cut sync + resumed sync | {} |",
+        resume.resumed_wire
+    );
+    println!(
+        "| re-sent on the wire beyond the uninterrupted sync | {} ({:.3} chunks; target at most 1) |",
+        resume.extra,
+        resume.extra as f64 / chunk as f64
+    );
+    println!(
+        "| re-sent as the client counts (acknowledged + second sync - files) | {} |",
+        resume.counted_again
+    );
+}
+
+/// What a sync cut off in the middle of a chunk and then resumed put on
+/// the wire, beside an uninterrupted sync through the same proxy.
+struct Resume {
+    baseline: u64,
+    cut_at: u64,
+    cut_wire: u64,
+    acked: u64,
+    resumed_wire: u64,
+    extra: u64,
+    counted_again: u64,
+}
+
+fn measure_resume(
+    shelf: &Shelf,
+    scratch: &Path,
+    options: &SyncOptions,
+    total: u64,
+) -> anyhow::Result<Resume> {
+    let chunk = options.chunk_size as u64;
     let quick = SyncOptions {
         retry: Retry {
             attempts: 2,
@@ -147,7 +334,7 @@ fn main() -> anyhow::Result<()> {
         ..options.clone()
     };
     let baseline = {
-        let server = Server::start(scratch.path())?;
+        let server = Server::start(scratch)?;
         let proxy = Proxy::start(server.address)?;
         shelf.add_market(&server, "baseline", &proxy.url)?;
         let report = assay_market_client::sync(
@@ -162,7 +349,7 @@ fn main() -> anyhow::Result<()> {
         proxy.upstream.load(Ordering::SeqCst)
     };
     eprintln!("baseline sync through the proxy: {baseline} bytes upstream");
-    let server = Server::start(scratch.path())?;
+    let server = Server::start(scratch)?;
     let proxy = Proxy::start(server.address)?;
     // In the middle of a chunk, some 40% of the way.
     let cut_at = total * 2 / 5 + chunk / 2;
@@ -209,77 +396,15 @@ fn main() -> anyhow::Result<()> {
     drop(proxy);
     drop(server);
 
-    // 3. Listing reads under wrk.
-    let server = listed.context("no rounds ran")?;
-    let buyer = server.account("buyer", Role::Buyer)?;
-    let url = format!("{}/v1/listings", server.url);
-    let page = http_get(&url, &buyer)?;
-    let listings = page["listings"].as_array().map_or(0, Vec::len);
-    eprintln!(
-        "wrk on {url} ({listings} listing) for {} s",
-        args.wrk_seconds
-    );
-    let wrk = run_wrk(&url, &buyer, args.wrk_seconds)?;
-    drop(server);
-
-    let mb = total as f64 / 1e6;
-    let (s, c) = (median(&sync_times), median(&curl_times));
-    println!(
-        "Machine: {}, {} cores, load {}; {}",
-        machine.cpu, machine.cores, machine.load, machine.os
-    );
-    println!(
-        "Files: {} of {} MB random bytes ({mb:.0} MB); chunk {} MiB; median of {} rounds each\n",
-        args.files,
-        args.mb,
-        chunk >> 20,
-        args.rounds
-    );
-    println!("| Measurement | Median (s) | Range (s) | Throughput |");
-    println!("|---|---:|---:|---:|");
-    for (name, times, median) in [
-        (
-            "assay sync (key, manifest, tus chunks with SHA-256, listing, records)",
-            &sync_times,
-            s,
-        ),
-        ("peer: curl, tus POST + one PATCH per file", &curl_times, c),
-    ] {
-        println!(
-            "| {name} | {median:.3} | {:.3}-{:.3} | {:.0} MB/s |",
-            min(times),
-            max(times),
-            mb / median
-        );
-    }
-    println!(
-        "\nSync / curl throughput: {:.2}x (target at least 0.8x)\n",
-        c / s
-    );
-    println!("| Resume | Bytes |");
-    println!("|---|---:|");
-    println!("| upstream, uninterrupted sync through the proxy | {baseline} |");
-    println!("| upstream when the proxy cut (target offset {cut_at}) | {cut_wire} |");
-    println!("| acknowledged to the client before the cut | {acked} |");
-    println!("| upstream, cut sync + resumed sync | {resumed_wire} |");
-    println!(
-        "| re-sent on the wire beyond the uninterrupted sync | {extra} ({:.3} chunks; target at most 1) |",
-        extra as f64 / chunk as f64
-    );
-    println!(
-        "| re-sent as the client counts (acknowledged + second sync - files) | {counted_again} |"
-    );
-    println!(
-        "\n| Listing reads (wrk -t2 -c64 -d{}s, GET /v1/listings, {listings} listing) | Value |",
-        args.wrk_seconds
-    );
-    println!("|---|---:|");
-    println!("| requests/s | {:.0} |", wrk.requests_per_second);
-    println!("| latency mean | {} |", wrk.mean);
-    println!("| latency p50 | {} |", wrk.p50);
-    println!("| latency p99 | {} |", wrk.p99);
-    println!("| non-2xx responses | {} |", wrk.non_2xx);
-    Ok(())
+    Ok(Resume {
+        baseline,
+        cut_at,
+        cut_wire,
+        acked,
+        resumed_wire,
+        extra,
+        counted_again,
+    })
 }
 
 /// `count` files of `size` random bytes under the cache, made once.
@@ -525,6 +650,7 @@ fn curl_upload(
     Ok(())
 }
 
+#[derive(Clone)]
 struct Wrk {
     requests_per_second: f64,
     mean: String,
@@ -561,6 +687,79 @@ fn run_wrk(url: &str, token: &str, seconds: u32) -> anyhow::Result<Wrk> {
             .and_then(|n| n.parse().ok())
             .unwrap_or(0),
     })
+}
+
+/// Connections that hold the server the way slowloris peers do, from one
+/// thread: a third open and say nothing, a third send a request's headers
+/// a byte at a time, a third announce a 100 kB JSON body and send it a
+/// byte at a time; every 100 ms each gets one more byte. One the server
+/// cuts off is opened again at once, so the count holds.
+struct Trickler {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<u64>>,
+}
+
+impl Trickler {
+    fn start(address: SocketAddr, token: &str, count: usize) -> anyhow::Result<Trickler> {
+        let open = {
+            let token = token.to_owned();
+            move |i: usize| -> std::io::Result<TcpStream> {
+                let mut stream = TcpStream::connect(address)?;
+                let head = match i % 3 {
+                    0 => String::new(),
+                    1 => format!("GET /v1/listings HTTP/1.1\r\nHost: {address}\r\nX-Slow: "),
+                    _ => format!(
+                        "POST /v1/listings HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{"
+                    ),
+                };
+                stream.write_all(head.as_bytes())?;
+                stream.set_nonblocking(true)?;
+                Ok(stream)
+            }
+        };
+        let mut peers = (0..count).map(&open).collect::<std::io::Result<Vec<_>>>()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let mut reopened = 0;
+            let mut buffer = [0u8; 4096];
+            while !stopping.load(Ordering::SeqCst) {
+                for (i, peer) in peers.iter_mut().enumerate() {
+                    let byte: &[u8] = [&b""[..], b"a", b" "][i % 3];
+                    let mut cut = peer.write_all(byte).is_err();
+                    while !cut {
+                        match peer.read(&mut buffer) {
+                            Ok(0) => cut = true,
+                            Ok(_) => {}
+                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                            Err(_) => cut = true,
+                        }
+                    }
+                    if cut {
+                        if let Ok(again) = open(i) {
+                            *peer = again;
+                            reopened += 1;
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            reopened
+        });
+        Ok(Trickler {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Closes every connection; how many the server had cut off.
+    fn stop(mut self) -> u64 {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
+    }
 }
 
 /// A marketplace server on its own data folder and a free loopback port,

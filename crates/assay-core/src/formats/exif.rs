@@ -1,11 +1,14 @@
 //! EXIF extraction with kamadak-exif, normalised into [`Exif`]. Reading never
 //! fails outright: what could not be read becomes a warning, and whatever was
-//! read survives (`continue_on_error`).
+//! read survives (`continue_on_error`). BigTIFF is read through
+//! `bigtiff.rs`, which rewrites its tags as a classic TIFF.
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
 
 use exif::{Context, Field, In, Reader, Tag, Value};
+
+use super::bigtiff;
 
 use serde::{Deserialize, Serialize};
 
@@ -87,13 +90,26 @@ pub fn read(bytes: &[u8], media_type: &str) -> ExifRead {
             None
         }
     };
-    let parsed = match reader.read_from_container(&mut Cursor::new(bytes)) {
-        // Containers it does not know: look for the TIFF structure inside.
-        Err(exif::Error::InvalidFormat(_)) | Err(exif::Error::NotFound(_)) => {
-            embedded_tiff(bytes, media_type)
-                .and_then(|tiff| salvage(reader.read_raw(tiff), &mut out.warnings))
+    let parsed = if bigtiff::is_bigtiff(bytes) {
+        match bigtiff::to_classic(bytes) {
+            Ok((classic, warnings)) => {
+                out.warnings.extend(warnings);
+                salvage(reader.read_raw(classic), &mut out.warnings)
+            }
+            Err(e) => {
+                out.warnings.push(format!("EXIF: unreadable: {e}"));
+                None
+            }
         }
-        result => salvage(result, &mut out.warnings),
+    } else {
+        match reader.read_from_container(&mut Cursor::new(bytes)) {
+            // Containers it does not know: look for the TIFF structure inside.
+            Err(exif::Error::InvalidFormat(_)) | Err(exif::Error::NotFound(_)) => {
+                embedded_tiff(bytes, media_type)
+                    .and_then(|tiff| salvage(reader.read_raw(tiff), &mut out.warnings))
+            }
+            result => salvage(result, &mut out.warnings),
+        }
     };
     // CR3 keeps the Exif IFD apart from IFD0, as a TIFF of its own in CMT2.
     let extra = match media_type {
