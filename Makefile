@@ -10,7 +10,7 @@ LINTED := RUSTC_WORKSPACE_WRAPPER="$$(rustc --print sysroot)/bin/clippy-driver" 
 DIR ?=
 SAMPLE_PHOTOS := tests/corpus/files/exif-py/jpg
 
-.PHONY: run test setup bench bench-rights bench-audit bench-grid bench-market bench-app
+.PHONY: run test setup bench bench-rights bench-audit bench-grid bench-market bench-app fuzz
 
 setup:
 	@scripts/setup.sh
@@ -73,7 +73,14 @@ bench-audit: setup
 	cargo run --release -q -p assay-bench --bin assay-audit-bench -- $(BENCH_ARGS)
 
 # Marketplace sync beside curl over tus, resume after a cut connection, and
-# listing reads under wrk, against the real server on loopback.
+# listing reads under wrk, undisturbed and beside 500 trickling connections,
+# against the real server on loopback.
 bench-market:
 	@scripts/setup.sh --bench
 	cargo run --release -q -p assay-bench --bin assay-market-bench -- $(BENCH_ARGS)
+
+# Mutation fuzzing of every parser of untrusted bytes, 30 s per target
+# (`make test` runs a moment of it). Failing inputs are kept under
+# tests/fuzz/regressions/TARGET/: commit them with the fix.
+fuzz:
+	cargo run --release -q -p assay-fuzz --bin assay-fuzz -- $(FUZZ_ARGS)

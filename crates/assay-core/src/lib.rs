@@ -40,6 +40,7 @@ mod setup;
 /// Modules other crates name by path.
 pub use formats::{canonical, file_names, media};
 pub use identity::keys;
+pub use ingest::untrusted;
 pub use rights::{licenses, metadata};
 
 /// Thumbnails and previews, made by their own crate (optimised even in tests).

@@ -1,8 +1,10 @@
 //! The Assay marketplace protocol: the types that cross the wire between a
 //! marketplace server (`assay-market`) and its clients (`assay sync`,
-//! `assay pull`). Serde types and constants only: no HTTP, no I/O, so a
+//! `assay pull`). Serde types and constants: no HTTP, no I/O, so a
 //! client may use any HTTP stack. `schemas/marketplace.openapi.yaml` is the
-//! contract; these types are its Rust form.
+//! contract; these types are its Rust form. The one computation here is the
+//! HMAC both ends of a webhook need ([`webhooks::signature`],
+//! [`webhooks::verify`]).
 //!
 //! - Every request but `GET /openapi.json` and `OPTIONS /v1/uploads` carries
 //!   `Authorization: Bearer TOKEN`. A token belongs to one account, whose
@@ -23,6 +25,7 @@ pub mod auth;
 pub mod checkpoints;
 pub mod error;
 pub mod events;
+pub mod hmac;
 pub mod keys;
 pub mod listings;
 pub mod manifests;

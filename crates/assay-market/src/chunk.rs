@@ -1,21 +1,23 @@
-//! Receiving one PATCH body into an upload's part, streaming: frames go
-//! through a small bounded channel to a blocking thread that hashes and
-//! writes them, so memory stays flat whatever the chunk size and the
-//! runtime never waits on the disk.
+//! Receiving one PATCH body into an upload's part, streaming: frames are
+//! gathered into batches, and each batch is written and hashed by a
+//! blocking task of its own while the next is read, so memory stays flat
+//! whatever the chunk size, the runtime never waits on the disk, and no
+//! thread waits on a client that trickles its body.
 
 use assay_market_proto::tus::ChunkDigest;
 use assay_market_proto::ErrorCode;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use http_body_util::BodyExt as _;
 use sha2::{Digest, Sha256};
-use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 
 use crate::app::AppState;
+use crate::blobs::PartWriter;
 use crate::error::ApiError;
 use crate::ids::UploadId;
 
-/// Frames in flight between the connection and the disk.
-const IN_FLIGHT: usize = 8;
+/// Bytes gathered before a write is started while another is under way.
+const BATCH: usize = 1 << 20;
 
 /// What became of a PATCH body.
 pub(crate) enum Received {
@@ -36,47 +38,43 @@ enum Ending {
     Broken(String),
 }
 
-/// Writes `body` to `upload`'s part at `offset`; at most `room` bytes fit.
-/// `declared` is the chunk's digest from `Upload-Checksum`.
-pub(crate) async fn receive(
-    app: &AppState,
-    upload: &UploadId,
-    offset: u64,
-    room: u64,
-    declared: Option<ChunkDigest>,
-    body: Body,
-) -> Result<Received, ApiError> {
-    let (frames, mut incoming) = mpsc::channel::<Bytes>(IN_FLIGHT);
-    let (end, ended) = oneshot::channel::<Ending>();
-    let blobs = app.blobs.clone();
-    let id = upload.clone();
-    let writer = tokio::task::spawn_blocking(move || -> Result<Received, ApiError> {
-        let mut part = blobs.append(&id, offset)?;
-        let mut hasher = declared.map(ChunkHasher::of);
-        let mut written = 0u64;
-        while let Some(bytes) = incoming.blocking_recv() {
-            if let Err(e) = part.write(&bytes) {
-                // Dropping the receiver stops the sender; the part is taken back.
-                drop(incoming);
-                part.discard()?;
-                return Err(e.into());
-            }
-            if let Some(hasher) = &mut hasher {
-                hasher.update(&bytes);
-            }
-            written += bytes.len() as u64;
+/// The part being written, with the chunk's running digest.
+struct Sink {
+    part: Box<dyn PartWriter>,
+    hasher: Option<ChunkHasher>,
+    written: u64,
+}
+
+impl Sink {
+    /// Writes `batch`; on failure the part is taken back and the error
+    /// returned.
+    fn write(mut self, batch: Vec<u8>) -> Result<Sink, ApiError> {
+        if let Err(e) = self.part.write(&batch) {
+            self.part.discard()?;
+            return Err(e.into());
         }
-        let ending = ended
-            .blocking_recv()
-            .unwrap_or_else(|_| Ending::Broken("the request was dropped".to_owned()));
-        let digest = hasher.map(ChunkHasher::finish);
-        let refuse = |part: Box<dyn crate::blobs::PartWriter>, error: ApiError| {
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&batch);
+        }
+        self.written += batch.len() as u64;
+        Ok(self)
+    }
+
+    /// Keeps or discards the part, as `ending` and the digest say.
+    fn finish(
+        self,
+        ending: Ending,
+        declared: Option<ChunkDigest>,
+        room: u64,
+    ) -> Result<Received, ApiError> {
+        let digest = self.hasher.map(ChunkHasher::finish);
+        let refuse = |part: Box<dyn PartWriter>, error: ApiError| {
             part.discard()?;
             Ok(Received::Refused(error))
         };
         match ending {
             Ending::TooLong => refuse(
-                part,
+                self.part,
                 ApiError::new(
                     ErrorCode::UploadExceedsLength,
                     format!(
@@ -85,14 +83,14 @@ pub(crate) async fn receive(
                 ),
             ),
             Ending::Broken(why) if declared.is_some() => refuse(
-                part,
+                self.part,
                 ApiError::new(
                     ErrorCode::InvalidRequest,
                     format!("the body broke off ({why}); a chunk with a checksum is kept whole or not at all"),
                 ),
             ),
             Ending::Whole if digest != declared => refuse(
-                part,
+                self.part,
                 ApiError::new(
                     ErrorCode::ChunkChecksumMismatch,
                     format!(
@@ -104,44 +102,92 @@ pub(crate) async fn receive(
                 ),
             ),
             Ending::Whole => {
-                part.commit()?;
-                Ok(Received::Whole(written))
+                self.part.commit()?;
+                Ok(Received::Whole(self.written))
             }
             Ending::Broken(why) => {
-                part.commit()?;
-                Ok(Received::Broken { kept: written, why })
+                self.part.commit()?;
+                Ok(Received::Broken {
+                    kept: self.written,
+                    why,
+                })
             }
         }
-    });
+    }
+}
 
+/// Waits for the write under way. Dropped before it completes (another
+/// branch of a `select!` won), it leaves the write where it was.
+async fn settle(
+    writing: &mut Option<JoinHandle<Result<Sink, ApiError>>>,
+) -> Result<Sink, ApiError> {
+    let joined = match writing.as_mut() {
+        Some(handle) => handle.await,
+        None => return Err(ApiError::internal("no upload write was under way")),
+    };
+    *writing = None;
+    joined.map_err(|e| ApiError::internal(format!("the upload writer failed: {e}")))?
+}
+
+/// Writes `body` to `upload`'s part at `offset`; at most `room` bytes fit.
+/// `declared` is the chunk's digest from `Upload-Checksum`.
+pub(crate) async fn receive(
+    app: &AppState,
+    upload: &UploadId,
+    offset: u64,
+    room: u64,
+    declared: Option<ChunkDigest>,
+    body: Body,
+) -> Result<Received, ApiError> {
+    let (blobs, id) = (app.blobs.clone(), upload.clone());
+    let part = crate::app::blocking(move || Ok(blobs.append(&id, offset)?)).await?;
+    // Idle between writes; taken by the write under way.
+    let mut sink = Some(Sink {
+        part,
+        hasher: declared.map(ChunkHasher::of),
+        written: 0,
+    });
+    let mut writing: Option<JoinHandle<Result<Sink, ApiError>>> = None;
+    let mut batch: Vec<u8> = Vec::new();
     let mut body = body;
     let mut received = 0u64;
     let ending = loop {
-        match body.frame().await {
-            None => break Ending::Whole,
-            Some(Err(e)) => break Ending::Broken(e.to_string()),
-            Some(Ok(frame)) => {
-                // Trailers carry no bytes of the file.
-                let Ok(data) = frame.into_data() else {
-                    continue;
-                };
-                received += data.len() as u64;
-                if received > room {
-                    break Ending::TooLong;
-                }
-                if frames.send(data).await.is_err() {
-                    break Ending::Broken("the part could not be written".to_owned());
-                }
+        if writing.is_none() && !batch.is_empty() {
+            if let Some(idle) = sink.take() {
+                let bytes = std::mem::take(&mut batch);
+                writing = Some(tokio::task::spawn_blocking(move || idle.write(bytes)));
             }
         }
+        tokio::select! {
+            written = settle(&mut writing), if writing.is_some() => {
+                // A failed write took its part back; the error is the answer.
+                sink = Some(written?);
+            }
+            frame = body.frame(), if batch.len() < BATCH => match frame {
+                None => break Ending::Whole,
+                Some(Err(e)) => break Ending::Broken(e.to_string()),
+                Some(Ok(frame)) => {
+                    // Trailers carry no bytes of the file.
+                    let Ok(data) = frame.into_data() else {
+                        continue;
+                    };
+                    received += data.len() as u64;
+                    if received > room {
+                        break Ending::TooLong;
+                    }
+                    batch.extend_from_slice(&data);
+                }
+            },
+        }
     };
-    drop(frames);
-    // The writer only listens once the frames are done; if it already
-    // failed, its error is what the request gets.
-    let _ = end.send(ending);
-    writer
-        .await
-        .map_err(|e| ApiError::internal(format!("the upload writer failed: {e}")))?
+    let mut last = match sink {
+        Some(idle) => idle,
+        None => settle(&mut writing).await?,
+    };
+    if !matches!(ending, Ending::TooLong) && !batch.is_empty() {
+        last = crate::app::blocking(move || last.write(batch)).await?;
+    }
+    crate::app::blocking(move || last.finish(ending, declared, room)).await
 }
 
 /// The running digest of a chunk, in the algorithm its checksum names.

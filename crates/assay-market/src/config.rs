@@ -55,6 +55,10 @@ pub struct Config {
     pub allow_private_webhooks: bool,
     /// How long a peer may keep a connection waiting.
     pub connections: ConnectionLimits,
+    /// Threads for blocking work (SQLite, files, hashing); more work waits
+    /// its turn. A thread waits on the disk, never on a client: uploads
+    /// and downloads take one per batch they write or read.
+    pub blocking_threads: usize,
 }
 
 impl Config {
@@ -83,6 +87,7 @@ impl Config {
             webhook_poll: Duration::from_secs(1),
             allow_private_webhooks: false,
             connections: ConnectionLimits::default(),
+            blocking_threads: 64,
         }
     }
 }

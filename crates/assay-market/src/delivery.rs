@@ -162,28 +162,39 @@ fn serve(content_type: &'static str, size: u64, checksum: &str, body: Body) -> R
     response
 }
 
-/// A body read from `reader` on a blocking thread, a chunk at a time
-/// through a bounded channel, so memory stays flat whatever the file's
-/// size. A reader that fails aborts the body: the client sees a short
-/// response, never bytes that are not the file's.
-fn stream(mut reader: Box<dyn Read + Send>, slot: Slot) -> Body {
+/// A body read from `reader` a chunk at a time through a bounded channel,
+/// so memory stays flat whatever the file's size. Each read is a blocking
+/// task of its own: a thread waits on the disk, never on the client, so a
+/// buyer that stops reading holds its download slot (until the write-stall
+/// deadline cuts it off) and no thread. A reader that fails aborts the
+/// body: the client sees a short response, never bytes that are not the
+/// file's.
+fn stream(reader: Box<dyn Read + Send>, slot: Slot) -> Body {
     let (mut sender, body) = Channel::<Bytes, std::io::Error>::new(4);
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
+    tokio::spawn(async move {
         // The account's download slot, given back when this ends.
         let _slot = slot;
-        let mut buffer = vec![0u8; CHUNK];
+        let mut reader = reader;
         loop {
-            match reader.read(&mut buffer) {
+            let read = tokio::task::spawn_blocking(move || {
+                let mut buffer = vec![0u8; CHUNK];
+                let n = read_some(&mut reader, &mut buffer);
+                (reader, buffer, n)
+            })
+            .await;
+            let Ok((back, mut buffer, n)) = read else {
+                return;
+            };
+            reader = back;
+            match n {
                 Ok(0) => return,
                 Ok(n) => {
-                    let chunk = Bytes::copy_from_slice(&buffer[..n]);
+                    buffer.truncate(n);
                     // An error means the client went away.
-                    if runtime.block_on(sender.send_data(chunk)).is_err() {
+                    if sender.send_data(Bytes::from(buffer)).await.is_err() {
                         return;
                     }
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     sender.abort(e);
                     return;
@@ -192,6 +203,16 @@ fn stream(mut reader: Box<dyn Read + Send>, slot: Slot) -> Body {
         }
     });
     Body::new(body)
+}
+
+/// One `read`, retried when a signal interrupted it.
+fn read_some(reader: &mut dyn Read, buffer: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match reader.read(buffer) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            result => return result,
+        }
+    }
 }
 
 async fn manifest_bytes(app: &AppState, purchase: &PurchaseRecord) -> Result<Vec<u8>, ApiError> {

@@ -217,8 +217,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn serve(config: Config, listen: SocketAddr) -> anyhow::Result<()> {
     let data = config.data.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(config.blocking_threads)
+        .build()
+        .context("starting the async runtime")?;
     let market = Market::open(config).with_context(|| format!("opening {}", data.display()))?;
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)
             .await

@@ -57,15 +57,20 @@ impl Stamp {
 /// Hashes `path`, sniffing its type from the first bytes. `size_hint` is the
 /// size seen when the file was listed.
 pub fn read(path: &Path, size_hint: u64) -> std::io::Result<Content> {
-    let mut file = Hashing::new(File::open(path)?);
-    let mut head = vec![0u8; SNIFF_LEN];
-    let head_len = read_full(&mut file, &mut head)?;
-    head.truncate(head_len);
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    let media_type = media::sniff(&head, &ext);
+    read_from(File::open(path)?, &ext, size_hint)
+}
+
+/// [`read`] of any reader; `ext` is the lower-case extension of its name.
+pub fn read_from(reader: impl Read, ext: &str, size_hint: u64) -> std::io::Result<Content> {
+    let mut file = Hashing::new(reader);
+    let mut head = vec![0u8; SNIFF_LEN];
+    let head_len = read_full(&mut file, &mut head)?;
+    head.truncate(head_len);
+    let media_type = media::sniff(&head, ext);
 
     let mut rows = RowCounter::for_media_type(media_type);
     if let Some(rows) = rows.as_mut() {

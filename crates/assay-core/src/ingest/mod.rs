@@ -1,11 +1,13 @@
 //! Bringing files in and keeping them honest: walking folders, the import
 //! pipeline and its work items, analysis of each file, the rights a file
-//! brings with it, watched folders, and fixity checks.
+//! brings with it, watched folders, and fixity checks. `untrusted.rs`
+//! opens the parsers an import runs to the fuzz harness.
 
 pub(crate) mod analyze;
 pub(crate) mod fixity;
 pub(crate) mod import;
 pub(crate) mod import_marks;
 pub(crate) mod imported_rights;
+pub mod untrusted;
 pub(crate) mod walk;
 pub(crate) mod watch;

@@ -11,7 +11,7 @@ use assay_market::ConnectionLimits;
 use assay_market_proto::Role;
 use sha2::{Digest, Sha256};
 
-use crate::support::{listed, Server, Shelf};
+use crate::support::{entries, listed, publisher_with, Server, Shelf};
 
 /// Short deadlines, so the tests see them pass.
 fn short_limits() -> ConnectionLimits {
@@ -118,14 +118,15 @@ fn trickling_peers_are_cut_off_while_the_market_answers_others() {
         }
         peers
     });
+    let mut answered = Vec::new();
     for _ in 0..20 {
         let page = buyer.get("/v1/listings").expect(200, "").json();
         assert_eq!(page["listings"].as_array().unwrap().len(), 1);
         buyer
             .get(&format!("/v1/listings/{}", sale.listing_id))
             .expect(200, "");
+        answered.push(started.elapsed());
     }
-    let answered = started.elapsed();
     let peers = trickler.join().unwrap();
     for trickle in [Trickle::Silent, Trickle::Headers, Trickle::Body] {
         let of_kind: Vec<&Peer> = peers.iter().filter(|p| p.trickle == trickle).collect();
@@ -149,10 +150,12 @@ fn trickling_peers_are_cut_off_while_the_market_answers_others() {
             "{trickle:?} held for {last:?}"
         );
     }
-    // The reads went on while the peers were held.
+    // The market answered while every peer was still held.
+    let first_cut = peers.iter().filter_map(|p| p.cut).min().unwrap() - started;
     assert!(
-        answered < *peers.iter().filter_map(|p| p.cut.as_ref()).max().unwrap() - started,
-        "the buyer's reads took {answered:?}, past every peer's cut-off"
+        answered[0] < first_cut,
+        "the buyer's first reads were answered after {:?}, once a peer was cut off at {first_cut:?}",
+        answered[0]
     );
     // Nothing the trickled bodies announced was stored.
     assert_eq!(server.count("listings"), 1);
@@ -179,16 +182,18 @@ fn long_wav(bytes: usize) -> Vec<u8> {
     wav
 }
 
-/// Two downloads of a large file that are never read hold both of the
-/// buyer's download slots, so a third is refused; once the write stall
-/// deadline passes they are cut off, the slots come back, and the buyer's
-/// next download is whole.
+/// Two downloads of a large file that are never read (past their status
+/// line) hold both of the buyer's download slots, so a third is refused;
+/// once the write-stall deadline passes they are cut off, the slots come
+/// back, and the buyer's next download is whole.
 #[test]
 fn a_download_nobody_reads_gives_back_its_slot() {
     let wav = long_wav(24 << 20);
     let shelf = Shelf::approved_with(&[("long.wav", &wav)]);
     let server = Server::start_with(|c| {
-        c.connections = short_limits();
+        // Long enough that the refusal below is seen, however loaded the
+        // machine, before the stalled downloads are cut off.
+        c.connections.write_stall = Duration::from_secs(5);
         c.downloads_at_once_per_account = 2;
     });
     let sale = listed(&server, &shelf, "studio", None);
@@ -218,21 +223,20 @@ fn a_download_nobody_reads_gives_back_its_slot() {
                 buyer.token()
             )
             .unwrap();
+            // The status line: the download began, holding a slot. The
+            // rest is left unread.
+            stream
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
+            let mut head = [0u8; 12];
+            stream.read_exact(&mut head).unwrap();
+            assert_eq!(&head, b"HTTP/1.1 200");
             stream
         })
         .collect();
-    // Both slots are taken once both requests are in their handlers.
-    assay_deadline::until(
-        "both stalled downloads to hold a slot",
-        Duration::from_secs(20),
-        || {
-            let reply = buyer.get(&url);
-            (reply.status == 429).then(|| assert_eq!(reply.code(), "rate_limited"))
-        },
-    )
-    .unwrap();
+    buyer.get(&url).expect(429, "rate_limited");
     // After the stall deadline, both are cut off and a download is whole.
-    let whole = assay_deadline::until("the slots to come back", Duration::from_secs(20), || {
+    let whole = assay_deadline::until("the slots to come back", Duration::from_secs(30), || {
         let reply = buyer.get(&url);
         (reply.status == 200).then_some(reply)
     })
@@ -255,6 +259,88 @@ fn a_download_nobody_reads_gives_back_its_slot() {
             got.len()
         );
     }
+}
+
+/// Downloads nobody reads and chunks trickling in hold no thread the
+/// market needs: with two blocking threads and the default deadlines (tens
+/// of seconds), six stalled downloads and two trickling uploads leave the
+/// listings answered at once. (When each held a blocking thread, the
+/// listings waited for the write-stall deadline.)
+#[test]
+fn stalled_peers_hold_no_thread_the_market_needs() {
+    let wav = long_wav(24 << 20);
+    let shelf = Shelf::approved_with(&[("long.wav", &wav)]);
+    let server = Server::start_with(|c| {
+        c.blocking_threads = 2;
+        c.downloads_at_once_per_account = 8;
+    });
+    let sale = listed(&server, &shelf, "studio", None);
+    let buyer = server.account("lab", Role::Buyer);
+    let purchase = buyer.buy(&sale.listing_id).expect(201, "").json();
+    let id = purchase["purchase_id"].as_str().unwrap();
+    let files = buyer
+        .get(&format!("/v1/purchases/{id}/files"))
+        .expect(200, "")
+        .json();
+    let url = files["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["size_bytes"].as_u64() == Some(wav.len() as u64))
+        .unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let address = server.address().to_owned();
+    let _stalled: Vec<TcpStream> = (0..6)
+        .map(|_| {
+            let mut stream = TcpStream::connect(&address).unwrap();
+            write!(
+                stream,
+                "GET {url} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\r\n",
+                buyer.token()
+            )
+            .unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
+            let mut head = [0u8; 12];
+            stream.read_exact(&mut head).unwrap();
+            assert_eq!(&head, b"HTTP/1.1 200");
+            stream
+        })
+        .collect();
+    // Two chunks of another library's manifest, half sent.
+    let other = Shelf::approved();
+    let manifest = other.export();
+    let publisher = publisher_with(&server, &other, "other-studio", &manifest);
+    let (manifest_id, assets) = entries(&manifest);
+    let _trickling: Vec<_> = assets
+        .iter()
+        .map(|asset| {
+            let size = asset["size_bytes"].as_u64().unwrap();
+            let location = publisher
+                .create_upload(&manifest_id, asset["asset_id"].as_str().unwrap(), size)
+                .expect(201, "")
+                .header("Location")
+                .unwrap();
+            let bytes = other.file(asset);
+            publisher.open_patch(&location, bytes.len(), &bytes[..bytes.len() / 2])
+        })
+        .collect();
+    let reader = server.client(Some(buyer.token().to_owned()));
+    let reads = std::thread::spawn(move || {
+        for _ in 0..5 {
+            reader.get("/v1/listings").expect(200, "");
+        }
+    });
+    assay_deadline::until(
+        "the listings to be answered",
+        Duration::from_secs(15),
+        || reads.is_finished().then_some(()),
+    )
+    .unwrap();
+    reads.join().unwrap();
 }
 
 /// With the default deadlines (tens of seconds), connections in the middle

@@ -177,9 +177,11 @@ impl Server {
         let records = Arc::clone(market.records());
         let (bound, address) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let blocking_threads = config.blocking_threads;
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
+                .max_blocking_threads(blocking_threads)
                 .enable_all()
                 .build()
                 .unwrap();

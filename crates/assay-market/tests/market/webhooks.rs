@@ -6,12 +6,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use assay_market_proto::Role;
+use assay_market_proto::{webhooks, Role};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use crate::support::{entries, publisher_with, Client, Server, Shelf};
 
@@ -96,38 +95,20 @@ async fn receive(
     }
 }
 
-fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
-    let mut block = [0u8; 64];
-    block[..key.len()].copy_from_slice(key);
-    let inner = Sha256::new()
-        .chain_update(block.map(|b| b ^ 0x36))
-        .chain_update(message)
-        .finalize();
-    Sha256::new()
-        .chain_update(block.map(|b| b ^ 0x5c))
-        .chain_update(inner)
-        .finalize()
-        .to_vec()
-}
-
 /// Checks `Assay-Signature` as a receiver would.
 fn verify(headers: &HeaderMap, body: &[u8]) {
     let value = headers["assay-signature"].to_str().unwrap();
-    let (t, v1) = value
-        .strip_prefix("t=")
-        .and_then(|rest| rest.split_once(",v1="))
-        .unwrap_or_else(|| panic!("{value}"));
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    assert!(now.abs_diff(t.parse().unwrap()) < 60);
-    let mut signed = format!("{t}.").into_bytes();
-    signed.extend_from_slice(body);
-    assert_eq!(v1, hex::encode(hmac_sha256(SECRET.as_bytes(), &signed)));
-    let mut forged = signed.clone();
+    assert_eq!(webhooks::verify(SECRET, value, body, now, 60), Ok(()));
+    let mut forged = body.to_vec();
     forged.push(b' ');
-    assert_ne!(v1, hex::encode(hmac_sha256(SECRET.as_bytes(), &forged)));
+    assert_eq!(
+        webhooks::verify(SECRET, value, &forged, now, 60),
+        Err(webhooks::DeliveryRefused::Forged)
+    );
 }
 
 fn list_for_sale(publisher: &Client, manifest: &[u8]) -> String {
