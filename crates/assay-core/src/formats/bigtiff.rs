@@ -175,11 +175,19 @@ impl Writer<'_, '_> {
             return Err(format!("BigTIFF: the IFD at {at} claims {count} entries"));
         }
         let mut entries = Vec::new();
+        // Values are copied before they are written: bound them here too.
+        let mut copied = self.out.len();
         for i in 0..count {
             let e = at + 8 + i * 20;
             let tag = source.u16(e)?;
             match self.entry(e) {
-                Ok(entry) => entries.push(entry),
+                Ok(entry) => {
+                    copied = copied.saturating_add(entry.data.len());
+                    if copied > MAX_OUTPUT {
+                        return Err("BigTIFF: its tags are too large to carry over".to_owned());
+                    }
+                    entries.push(entry);
+                }
                 Err(why) => self.warnings.push(format!(
                     "EXIF: skipped a damaged entry (tag {tag:#06x}): {why}"
                 )),
@@ -425,6 +433,23 @@ mod tests {
         assert!(exif
             .get_field(exif::Tag::PhotographicSensitivity, exif::In::PRIMARY)
             .is_some());
+        // Entries that each claim the whole file cannot add up past the cap.
+        let mut greedy = sample(false);
+        greedy.resize(1 << 20, 0);
+        let entries = 2000u64;
+        let ifd = greedy.len() as u64;
+        greedy[8..16].copy_from_slice(&ifd.to_le_bytes());
+        greedy.extend_from_slice(&entries.to_le_bytes());
+        for _ in 0..entries {
+            greedy.extend_from_slice(&0x010Eu16.to_le_bytes());
+            greedy.extend_from_slice(&7u16.to_le_bytes());
+            greedy.extend_from_slice(&(ifd - 16).to_le_bytes());
+            greedy.extend_from_slice(&16u64.to_le_bytes());
+        }
+        greedy.extend_from_slice(&0u64.to_le_bytes());
+        assert!(to_classic(&greedy)
+            .err()
+            .is_some_and(|e| e.contains("too large")));
         // IFD0 whose next IFD is itself is read once.
         let mut looped = sample(false);
         looped[104..112].copy_from_slice(&16u64.to_le_bytes());
