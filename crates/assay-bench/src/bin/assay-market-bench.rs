@@ -45,6 +45,7 @@ use assay_core::{
 use assay_deadline::OutputWithin;
 use assay_market::{add_account, Config, Market, Records};
 use assay_market_client::{Price, Retry, SyncEvent, SyncOptions};
+use assay_market_proto::keys::{KeyChallenge, NewKey};
 use assay_market_proto::Role;
 use clap::Parser;
 use serde_json::{json, Value};
@@ -514,8 +515,16 @@ impl Shelf {
         server: &Server,
         token: &str,
     ) -> anyhow::Result<(String, Vec<PeerAsset>)> {
+        // The key with proof of holding it: rosa's signature over the
+        // market's challenge.
         let pem = assay_core::keys::public_key_pem(&self.library.user_public_key("rosa")?);
-        let key = serde_json::to_vec(&json!({ "public_key": pem }))?;
+        let answer = http_post(&format!("{}/v1/keys/challenge", server.url), token, b"{}")?;
+        let challenge: KeyChallenge = serde_json::from_slice(&answer)?;
+        let key = serde_json::to_vec(&NewKey {
+            public_key: pem,
+            signature: self.rosa.prove_possession(&challenge.challenge),
+            challenge: challenge.challenge,
+        })?;
         http_post(&format!("{}/v1/keys", server.url), token, &key)?;
         let out = self.root.join("peer-manifest.json");
         self.library
@@ -543,9 +552,10 @@ impl Shelf {
     }
 }
 
-fn http_post(url: &str, token: &str, body: &[u8]) -> anyhow::Result<()> {
+/// POSTs `body` as JSON with curl; the answer's body.
+fn http_post(url: &str, token: &str, body: &[u8]) -> anyhow::Result<Vec<u8>> {
     let output = Command::new("curl")
-        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST"])
+        .args(["-sS", "-w", "\n%{http_code}", "-X", "POST"])
         .args(["-H", &format!("Authorization: Bearer {token}")])
         .args([
             "-H",
@@ -567,9 +577,16 @@ fn http_post(url: &str, token: &str, body: &[u8]) -> anyhow::Result<()> {
             child.wait_with_output()
         })
         .context("running curl")?;
-    let status = String::from_utf8_lossy(&output.stdout).into_owned();
-    anyhow::ensure!(status.starts_with('2'), "POST {url}: {status}");
-    Ok(())
+    let mut answer = output.stdout;
+    let cut = answer.iter().rposition(|&b| b == b'\n').unwrap_or(0);
+    let status = String::from_utf8_lossy(&answer[cut..]).trim().to_owned();
+    answer.truncate(cut);
+    anyhow::ensure!(
+        status.starts_with('2'),
+        "POST {url}: {status} {}",
+        String::from_utf8_lossy(&answer)
+    );
+    Ok(answer)
 }
 
 fn http_get(url: &str, token: &str) -> anyhow::Result<Value> {
