@@ -1,0 +1,115 @@
+//! The library's own certificate chain, so Content Credentials can be
+//! signed offline with the keys Assay already holds: a CA per library
+//! (ed25519) issues each signer an end-entity certificate with the
+//! profile C2PA validators require (digitalSignature key usage, the
+//! emailProtection extended key usage, authority and subject key
+//! identifiers). A self-signed leaf alone is refused by validators.
+
+use rcgen::{
+    BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, PublicKeyData,
+    SignatureAlgorithm, PKCS_ED25519,
+};
+
+/// A certificate could not be made.
+#[derive(Debug, thiserror::Error)]
+#[error("making a certificate: {0}")]
+pub struct CertError(#[from] rcgen::Error);
+
+/// A library's certificate authority.
+pub struct Authority {
+    params: CertificateParams,
+    key: KeyPair,
+    certificate: Certificate,
+}
+
+fn name(common: &str, organization: &str) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, common);
+    dn.push(DnType::OrganizationName, organization);
+    dn
+}
+
+impl Authority {
+    /// A new authority with a fresh ed25519 key, named for `library`.
+    pub fn new(library: &str) -> Result<Authority, CertError> {
+        let key = KeyPair::generate_for(&PKCS_ED25519)?;
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        params.distinguished_name = name(&format!("{library} certificate authority"), library);
+        // Issues end-entity certificates only.
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let certificate = params.self_signed(&key)?;
+        Ok(Authority {
+            params,
+            key,
+            certificate,
+        })
+    }
+
+    /// The authority's certificate (PEM): the trust anchor a buyer adds.
+    pub fn certificate_pem(&self) -> String {
+        self.certificate.pem()
+    }
+
+    /// The certificate (PEM) of `user` of `organization` for their ed25519
+    /// public key: the key Assay already holds for them signs, and this
+    /// certificate names it.
+    pub fn issue(
+        &self,
+        user: &str,
+        organization: &str,
+        public_key: &[u8; 32],
+    ) -> Result<String, CertError> {
+        self.issue_for(user, organization, &Ed25519Public(*public_key))
+    }
+
+    fn issue_for(
+        &self,
+        user: &str,
+        organization: &str,
+        subject: &impl PublicKeyData,
+    ) -> Result<String, CertError> {
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        params.distinguished_name = name(user, organization);
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::EmailProtection];
+        params.use_authority_key_identifier_extension = true;
+        let issuer = Issuer::new(self.params.clone(), &self.key);
+        Ok(params.signed_by(subject, &issuer)?.pem())
+    }
+
+    /// A fresh signer of `user`: its private key (PKCS#8 PEM) and its
+    /// certificate chain (PEM, the end entity first), for tests and
+    /// fixtures.
+    pub fn new_signer(
+        &self,
+        user: &str,
+        organization: &str,
+    ) -> Result<(String, String), CertError> {
+        let key = KeyPair::generate_for(&PKCS_ED25519)?;
+        let leaf = self.issue_for(user, organization, &key)?;
+        Ok((
+            key.serialize_pem(),
+            format!("{leaf}{}", self.certificate_pem()),
+        ))
+    }
+}
+
+/// A raw ed25519 public key, as a certificate's subject.
+struct Ed25519Public([u8; 32]);
+
+impl PublicKeyData for Ed25519Public {
+    fn der_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        &PKCS_ED25519
+    }
+}

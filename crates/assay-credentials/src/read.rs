@@ -1,0 +1,186 @@
+//! Reading the C2PA manifest store a file carries, validated offline:
+//! no remote manifest is fetched and no OCSP responder asked, so reading
+//! never touches the network whatever the file says.
+
+use std::io::{Read, Seek};
+
+use c2pa::{Context, Reader, ValidationState};
+use serde_json::{json, Value};
+
+use crate::model::{
+    ContentCredentials, CredentialAction, CredentialIngredient, CredentialState, TrainingMining,
+};
+
+/// Certificates the reader trusts as anchors, beside none by default.
+#[derive(Clone, Debug, Default)]
+pub struct TrustAnchors {
+    /// PEM certificates; a signer chaining to one reads as `trusted`.
+    pub pem: Option<String>,
+}
+
+/// Why credentials could not be read at all.
+#[derive(Debug, thiserror::Error)]
+#[error("reading Content Credentials: {0}")]
+pub struct ReadError(String);
+
+/// The Content Credentials in `stream`, a file of `media_type`: `None`
+/// when it carries no manifest store (or is of a type C2PA does not cover).
+/// A store that is there but broken reads as `invalid`, with the reason as
+/// its failure.
+pub fn read(
+    stream: impl Read + Seek + Send,
+    media_type: &str,
+    anchors: &TrustAnchors,
+) -> Result<Option<ContentCredentials>, ReadError> {
+    let mut settings = json!({
+        "verify": {"remote_manifest_fetch": false, "ocsp_fetch": false},
+    });
+    if let Some(pem) = &anchors.pem {
+        settings["trust"] = json!({ "user_anchors": pem });
+    }
+    let context = Context::new()
+        .with_settings(settings.to_string().as_str())
+        .map_err(|e| ReadError(e.to_string()))?;
+    let reader = match Reader::from_context(context).with_stream(media_type, stream) {
+        Ok(reader) => reader,
+        Err(
+            c2pa::Error::JumbfNotFound
+            | c2pa::Error::ProvenanceMissing
+            | c2pa::Error::UnsupportedType,
+        ) => return Ok(None),
+        // A store is there but cannot be parsed or checked.
+        Err(e) => return Ok(Some(broken(&e))),
+    };
+    Ok(Some(credentials(&reader)))
+}
+
+fn broken(error: &c2pa::Error) -> ContentCredentials {
+    ContentCredentials {
+        state: CredentialState::Invalid,
+        failures: vec![format!("manifestStore.unreadable: {error}")],
+        claim_generator: None,
+        signer: None,
+        certificate_subject: None,
+        signed_at: None,
+        actions: Vec::new(),
+        ingredients: Vec::new(),
+        training_mining: Vec::new(),
+    }
+}
+
+fn credentials(reader: &Reader) -> ContentCredentials {
+    let state = match reader.validation_state() {
+        ValidationState::Trusted => CredentialState::Trusted,
+        ValidationState::Valid => CredentialState::Valid,
+        _ => CredentialState::Invalid,
+    };
+    let mut failures: Vec<String> = reader
+        .validation_results()
+        .and_then(|r| r.active_manifest())
+        .map(|codes| {
+            codes
+                .failure()
+                .iter()
+                .map(|s| s.code().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    if failures.is_empty() && state == CredentialState::Invalid {
+        // Problems outside the active manifest's own codes (no active
+        // manifest at all, an ingredient's) still say what failed.
+        failures = reader
+            .validation_status()
+            .map(|all| all.iter().map(|s| s.code().to_owned()).collect())
+            .unwrap_or_default();
+    }
+    let manifest = reader
+        .active_manifest()
+        .and_then(|m| serde_json::to_value(m).ok())
+        .unwrap_or(Value::Null);
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let signature = &manifest["signature_info"];
+    ContentCredentials {
+        state,
+        failures,
+        claim_generator: claim_generator(&manifest),
+        signer: text(&signature["issuer"]),
+        certificate_subject: text(&signature["common_name"]),
+        signed_at: text(&signature["time"]),
+        actions: actions(&manifest),
+        ingredients: manifest["ingredients"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .map(|i| CredentialIngredient {
+                        title: text(&i["title"]),
+                        format: text(&i["format"]),
+                        relationship: text(&i["relationship"]),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        training_mining: training_mining(&manifest),
+    }
+}
+
+/// The v1 `claim_generator` string, or the v2 `claim_generator_info`'s
+/// first name and version.
+fn claim_generator(manifest: &Value) -> Option<String> {
+    if let Some(generator) = manifest["claim_generator"].as_str() {
+        return Some(generator.to_owned());
+    }
+    let info = manifest["claim_generator_info"].get(0)?;
+    let name = info["name"].as_str()?;
+    Some(match info["version"].as_str() {
+        Some(version) => format!("{name} {version}"),
+        None => name.to_owned(),
+    })
+}
+
+/// The data of each assertion whose label is `label` or a version of it
+/// (`c2pa.actions.v2`).
+fn assertions<'a>(manifest: &'a Value, label: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+    manifest["assertions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(move |a| {
+            a["label"].as_str().is_some_and(|l| {
+                l == label
+                    || l.strip_prefix(label)
+                        .and_then(|rest| rest.strip_prefix(".v"))
+                        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            })
+        })
+        .map(|a| &a["data"])
+}
+
+fn actions(manifest: &Value) -> Vec<CredentialAction> {
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    assertions(manifest, "c2pa.actions")
+        .flat_map(|data| data["actions"].as_array().into_iter().flatten())
+        .filter_map(|a| {
+            Some(CredentialAction {
+                action: a["action"].as_str()?.to_owned(),
+                digital_source_type: text(&a["digitalSourceType"]),
+                // A string in v1, a claim generator info object in v2.
+                software_agent: text(&a["softwareAgent"])
+                    .or_else(|| text(&a["softwareAgent"]["name"])),
+                when: text(&a["when"]),
+            })
+        })
+        .collect()
+}
+
+fn training_mining(manifest: &Value) -> Vec<TrainingMining> {
+    assertions(manifest, "cawg.training-mining")
+        .flat_map(|data| data["entries"].as_object().into_iter().flatten())
+        .filter_map(|(entry, value)| {
+            Some(TrainingMining {
+                entry: entry.clone(),
+                permission: value["use"].as_str()?.to_owned(),
+                constraint_info: value["constraint_info"].as_str().map(str::to_owned),
+            })
+        })
+        .collect()
+}

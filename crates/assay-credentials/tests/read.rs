@@ -1,0 +1,147 @@
+//! Reading the Content Credentials fixtures of `tests/corpus/c2pa/` (made
+//! by `examples/make_fixtures.rs` from corpus photos): each validates as a
+//! C2PA validator says it should, and what Assay records of it is exact.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use assay_credentials::{read, ContentCredentials, CredentialState, TrustAnchors};
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus")
+}
+
+fn anchors() -> TrustAnchors {
+    TrustAnchors {
+        pem: Some(std::fs::read_to_string(corpus().join("c2pa/test-ca.pem")).unwrap()),
+    }
+}
+
+fn credentials(name: &str, anchors: &TrustAnchors) -> ContentCredentials {
+    let bytes = std::fs::read(corpus().join("c2pa").join(name)).unwrap();
+    let media_type = if name.ends_with(".png") {
+        "image/png"
+    } else {
+        "image/jpeg"
+    };
+    read(Cursor::new(bytes), media_type, anchors)
+        .unwrap()
+        .unwrap_or_else(|| panic!("{name} carries credentials"))
+}
+
+#[test]
+fn a_valid_store_is_valid_and_trusted_against_its_anchor() {
+    let untrusted = credentials("valid.jpg", &TrustAnchors::default());
+    assert_eq!(untrusted.state, CredentialState::Valid);
+    assert_eq!(untrusted.failures, ["signingCredential.untrusted"]);
+    let trusted = credentials("valid.jpg", &anchors());
+    assert_eq!(trusted.state, CredentialState::Trusted);
+    assert!(trusted.failures.is_empty(), "{:?}", trusted.failures);
+    assert_eq!(
+        trusted.claim_generator.as_deref(),
+        Some("assay-credentials fixtures 1")
+    );
+    assert_eq!(trusted.signer.as_deref(), Some("Assay test fixtures"));
+    assert_eq!(
+        trusted.certificate_subject.as_deref(),
+        Some("fixture signer")
+    );
+    assert_eq!(trusted.actions.len(), 1);
+    assert_eq!(trusted.actions[0].action, "c2pa.created");
+    assert!(trusted.actions[0]
+        .digital_source_type
+        .as_deref()
+        .unwrap()
+        .ends_with("/digitalCapture"));
+    assert!(!trusted.model_made());
+    assert_eq!(trusted.training_mining.len(), 4);
+    assert!(trusted
+        .training_mining
+        .iter()
+        .all(|t| t.permission == "constrained"
+            && t.constraint_info.as_deref()
+                == Some("CC-BY-4.0; 20% revenue share to the creator")));
+    assert!(!trusted.forbids_training());
+}
+
+#[test]
+fn an_edit_names_its_parent_ingredient() {
+    let edited = credentials("with-ingredient.jpg", &anchors());
+    assert_eq!(
+        edited.state,
+        CredentialState::Trusted,
+        "{:?}",
+        edited.failures
+    );
+    assert_eq!(edited.ingredients.len(), 1);
+    assert_eq!(edited.ingredients[0].title.as_deref(), Some("valid.jpg"));
+    assert_eq!(
+        edited.ingredients[0].relationship.as_deref(),
+        Some("parentOf")
+    );
+    assert_eq!(edited.ingredients[0].format.as_deref(), Some("image/jpeg"));
+    assert!(edited.actions.iter().any(|a| a.action == "c2pa.edited"));
+}
+
+#[test]
+fn training_refused_and_model_made_media_are_named() {
+    let refused = credentials("training-not-allowed.jpg", &anchors());
+    assert_eq!(refused.state, CredentialState::Trusted);
+    assert!(refused.forbids_training());
+    assert!(refused
+        .training_mining
+        .iter()
+        .all(|t| t.permission == "notAllowed"));
+    let generated = credentials("ai-generated.png", &anchors());
+    assert_eq!(generated.state, CredentialState::Trusted);
+    assert!(generated.model_made());
+    assert!(!generated.forbids_training());
+}
+
+#[test]
+fn changed_bytes_and_an_altered_signature_are_invalid_with_their_codes() {
+    let changed = credentials("bytes-changed.jpg", &anchors());
+    assert_eq!(changed.state, CredentialState::Invalid);
+    assert!(
+        changed
+            .failures
+            .iter()
+            .any(|c| c == "assertion.dataHash.mismatch"),
+        "{:?}",
+        changed.failures
+    );
+    let altered = credentials("signature-altered.jpg", &anchors());
+    assert_eq!(altered.state, CredentialState::Invalid);
+    assert!(
+        altered
+            .failures
+            .iter()
+            .any(|c| c.starts_with("claimSignature.") || c.starts_with("signingCredential.")),
+        "{:?}",
+        altered.failures
+    );
+}
+
+#[test]
+fn files_without_credentials_read_as_none_and_garbage_never_panics() {
+    let plain = std::fs::read(corpus().join("files/exif-py/jpg/exif-org/kodak-dc210.jpg")).unwrap();
+    assert!(
+        read(Cursor::new(plain), "image/jpeg", &TrustAnchors::default())
+            .unwrap()
+            .is_none()
+    );
+    // Every prefix of a signed file: none, or invalid, never a panic.
+    let valid = std::fs::read(corpus().join("c2pa/valid.jpg")).unwrap();
+    for len in (0..valid.len()).step_by(997) {
+        if let Some(c) = read(
+            Cursor::new(&valid[..len]),
+            "image/jpeg",
+            &TrustAnchors::default(),
+        )
+        .unwrap()
+        {
+            assert_ne!(c.state, CredentialState::Trusted);
+        }
+    }
+}
