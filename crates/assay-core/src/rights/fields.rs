@@ -295,7 +295,8 @@ mod tests {
             .iter()
             .map(|f| (f.name.as_str(), f.number))
             .collect();
-        assert_eq!(fields, [("currency", false), ("fee", false)]);
+        // In the order the schema lists them.
+        assert_eq!(fields, [("fee", false), ("currency", false)]);
         let royalty = kinds.iter().find(|k| k.kind == "royalty").unwrap();
         assert_eq!(royalty.fields[0].name, "rate");
         assert!(royalty.fields[0].number);
