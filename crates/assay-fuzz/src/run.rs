@@ -167,6 +167,9 @@ impl Drop for Watch {
     }
 }
 
+/// Mutants every run tries, even past its budget.
+pub const MIN_MUTANTS: u64 = 32;
+
 /// Where the target's pending input lives until its run ends.
 const PENDING_FILE: &str = "pending";
 
@@ -197,9 +200,9 @@ pub fn regressions(dir: &Path) -> std::io::Result<Vec<(PathBuf, Vec<u8>)>> {
     Ok(found)
 }
 
-/// Replays `target`'s regressions in `dir`, then runs mutants of its seeds
-/// until `budget` has passed (at least one round of the seeds
-/// themselves). `rng_seed` makes the mutants repeatable.
+/// Replays `target`'s regressions in `dir`, then its seeds, then runs
+/// mutants of them until `budget` has passed (at least [`MIN_MUTANTS`]).
+/// `rng_seed` makes the mutants repeatable.
 pub fn fuzz(
     target: &dyn Target,
     dir: &Path,
@@ -259,7 +262,10 @@ pub fn fuzz(
         run(seed, &mut report);
     }
     let mut rng = Rng::new(rng_seed);
-    while started.elapsed() < budget {
+    let mut mutants = 0;
+    // However slow the machine, every run tries some mutants.
+    while started.elapsed() < budget || mutants < MIN_MUTANTS {
+        mutants += 1;
         let seed = &seeds[rng.below(seeds.len())];
         let other = &seeds[rng.below(seeds.len())];
         let input = mutate(&mut rng, seed, other);
