@@ -89,3 +89,26 @@ fn ls_filters_and_show_is_schema_valid() {
         stderr(&out)
     );
 }
+
+/// `assay show` says what a file's Content Credentials say: state, signer,
+/// actions and the training-mining entries.
+#[test]
+fn show_names_the_content_credentials_a_file_arrived_with() {
+    let s = Sandbox::new();
+    s.add("../c2pa/training-not-allowed.jpg", "refused.jpg");
+    let (_, out) = s.import(&[&s.photos()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = s.run(&["show", s.photos().join("refused.jpg").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "Content Credentials",
+        "  state           valid",
+        "  failed          signingCredential.untrusted",
+        "  signer          fixture signer (Assay test fixtures)",
+        "  action          c2pa.created (digitalCapture)",
+        "  ai_training     notAllowed",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+    }
+}

@@ -119,6 +119,55 @@ fn print_record(r: &AssetRecord) {
     for w in &r.warnings {
         println!("warning         {w}");
     }
+    if let Some(c) = &r.content_credentials {
+        let state = serde_json::to_value(c.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        println!("Content Credentials");
+        println!("  state           {state}");
+        for code in &c.failures {
+            println!("  failed          {code}");
+        }
+        println!("  generator       {}", opt(&c.claim_generator));
+        println!(
+            "  signer          {} ({})",
+            opt(&c.certificate_subject),
+            opt(&c.signer)
+        );
+        println!("  signed at       {}", opt(&c.signed_at));
+        for a in &c.actions {
+            println!(
+                "  action          {}{}",
+                a.action,
+                a.digital_source_type
+                    .as_deref()
+                    .map(|t| format!(" ({})", t.rsplit('/').next().unwrap_or(t)))
+                    .unwrap_or_default()
+            );
+        }
+        for i in &c.ingredients {
+            println!(
+                "  ingredient      {} [{}]",
+                opt(&i.title),
+                opt(&i.relationship)
+            );
+        }
+        for t in &c.training_mining {
+            println!(
+                "  {:<15} {}{}",
+                t.entry.trim_start_matches("cawg."),
+                t.permission,
+                t.constraint_info
+                    .as_deref()
+                    .map(|i| format!(": {i}"))
+                    .unwrap_or_default()
+            );
+        }
+        if c.model_made() {
+            println!("  note            made by a trained model, wholly or in part");
+        }
+    }
     if let Some(exif) = &r.exif {
         println!("EXIF");
         for (tag, value) in &exif.raw {

@@ -50,7 +50,9 @@ pub use catalog::changes::CatalogChanges;
 pub use catalog::grid::{GridItem, GridQuery, GridSort};
 pub use catalog::library::Library;
 pub use catalog::migrations::CURRENT_VERSION as CATALOG_VERSION;
-pub use catalog::record::{AssetRecord, Exif, Gps, Location, LocationStatus, Previews, Workflow};
+pub use catalog::record::{
+    AssetRecord, ContentCredentials, Exif, Gps, Location, LocationStatus, Previews, Workflow,
+};
 pub use error::{Error, Result};
 pub use exports::audit::AuditExport;
 pub use exports::audit_check::{verify_audit, AuditCheck};

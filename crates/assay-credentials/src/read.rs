@@ -176,9 +176,14 @@ fn training_mining(manifest: &Value) -> Vec<TrainingMining> {
     assertions(manifest, "cawg.training-mining")
         .flat_map(|data| data["entries"].as_object().into_iter().flatten())
         .filter_map(|(entry, value)| {
+            // The three values CAWG defines; an entry saying anything else
+            // says nothing Assay can act on.
+            let permission = value["use"]
+                .as_str()
+                .filter(|p| ["allowed", "notAllowed", "constrained"].contains(p))?;
             Some(TrainingMining {
                 entry: entry.clone(),
-                permission: value["use"].as_str()?.to_owned(),
+                permission: permission.to_owned(),
                 constraint_info: value["constraint_info"].as_str().map(str::to_owned),
             })
         })

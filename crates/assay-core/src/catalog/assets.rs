@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use crate::catalog::record::{AssetRecord, Exif, Location, LocationStatus, Previews, Workflow};
+use crate::catalog::record::{
+    AssetRecord, ContentCredentials, Exif, Location, LocationStatus, Previews, Workflow,
+};
 use crate::error::{Error, Result};
 use crate::formats::one_pass::Stamp;
 
@@ -114,6 +116,7 @@ pub(crate) struct NewAsset<'a> {
     pub height: Option<u32>,
     pub row_count: Option<u64>,
     pub exif: Option<&'a Exif>,
+    pub content_credentials: Option<&'a ContentCredentials>,
     pub warnings: &'a [String],
     pub thumbnail: Option<&'a str>,
     pub preview: Option<&'a str>,
@@ -131,12 +134,17 @@ pub(crate) fn insert_asset(conn: &Connection, a: &NewAsset) -> Result<(i64, Stri
         .transpose()
         .map_err(json_err)?;
     let warnings = serde_json::to_string(a.warnings).map_err(json_err)?;
+    let credentials = a
+        .content_credentials
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(json_err)?;
     conn.execute(
         "INSERT INTO assets (asset_id, checksum, size_bytes, media_type, title, capture_date,
             capture_date_source, original_source, width, height, row_count, make, model, exif,
-            warnings, thumbnail, preview, imported_at, uploaded_by, rights)
+            warnings, thumbnail, preview, imported_at, uploaded_by, rights, content_credentials)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20)",
+            ?19, ?20, ?21)",
         params![
             asset_id,
             a.checksum,
@@ -158,6 +166,7 @@ pub(crate) fn insert_asset(conn: &Connection, a: &NewAsset) -> Result<(i64, Stri
             now(),
             a.uploaded_by,
             a.rights,
+            credentials,
         ],
     )?;
     Ok((conn.last_insert_rowid(), asset_id))
@@ -372,7 +381,7 @@ const RECORD_COLUMNS: &str = "id, asset_id, checksum, size_bytes, media_type, ti
     capture_date_source, original_source, width, height, row_count, exif, warnings, thumbnail,
     preview, imported_at, rights, workflow_state, provenance_hash,
     (SELECT name FROM users u WHERE u.id = a.uploaded_by),
-    (SELECT name FROM users u WHERE u.id = a.last_edited_by)";
+    (SELECT name FROM users u WHERE u.id = a.last_edited_by), content_credentials";
 
 /// The WHERE clause (starting with `WHERE`) and its arguments for `filter`.
 pub(crate) fn where_clause(filter: &Filter) -> (String, Vec<String>) {
@@ -492,6 +501,10 @@ fn row_to_record(r: &Row, root: &Path) -> rusqlite::Result<AssetRecord> {
         height: r.get(10)?,
         row_count: r.get::<_, Option<i64>>(11)?.map(|n| n as u64),
         exif: exif.map(|e| parse_json(12, e)).transpose()?,
+        content_credentials: r
+            .get::<_, Option<String>>(22)?
+            .map(|c| parse_json(22, c))
+            .transpose()?,
         warnings: parse_json(13, r.get(13)?)?,
         previews: Previews {
             thumbnail: preview_path(r.get(14)?),

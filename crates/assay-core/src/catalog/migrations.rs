@@ -288,6 +288,11 @@ const MIGRATIONS: &[&str] = &[
         created_at  TEXT NOT NULL
     );
     "#,
+    // 17: the Content Credentials a file arrived with (JSON), as validated
+    // at import (assay-credentials).
+    r#"
+    ALTER TABLE assets ADD COLUMN content_credentials TEXT;
+    "#,
 ];
 
 /// The catalog version this build writes.

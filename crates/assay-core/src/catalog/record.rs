@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::formats::exif::{Exif, Gps};
+pub use assay_credentials::ContentCredentials;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -27,6 +28,9 @@ pub struct AssetRecord {
     /// Data rows of a CSV/JSONL file, or lines of a text file.
     pub row_count: Option<u64>,
     pub exif: Option<Exif>,
+    /// The C2PA manifest store the file arrived with, as validated at
+    /// import; none when it carried none.
+    pub content_credentials: Option<ContentCredentials>,
     pub previews: Previews,
     pub warnings: Vec<String>,
     pub imported_at: String,

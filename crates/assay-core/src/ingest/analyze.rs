@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::catalog::record::Exif;
+use crate::catalog::record::{ContentCredentials, Exif};
 use crate::formats::embedded::{self, Embedded};
 use crate::formats::exif;
 use crate::formats::one_pass::Content;
@@ -14,6 +14,7 @@ use crate::preview::{self, Rendered};
 pub struct Analysis {
     pub title: Option<String>,
     pub exif: Option<Exif>,
+    pub content_credentials: Option<ContentCredentials>,
     pub capture_date: Option<String>,
     pub capture_date_source: Option<&'static str>,
     pub original_source: Option<String>,
@@ -51,6 +52,8 @@ pub fn analyze(path: &Path, content: &Content, mtime_ns: i64) -> Analysis {
         (Some(bytes), true) => embedded::read(bytes, content.media_type, &read, &mut warnings),
         _ => Embedded::default(),
     };
+
+    let content_credentials = credentials(path, content, &mut warnings);
 
     let mut dims = None;
     let mut rendered = None;
@@ -108,6 +111,7 @@ pub fn analyze(path: &Path, content: &Content, mtime_ns: i64) -> Analysis {
     Analysis {
         title,
         exif: read.exif,
+        content_credentials,
         capture_date,
         capture_date_source,
         original_source,
@@ -136,6 +140,52 @@ pub(crate) fn file_time(mtime_ns: i64) -> Option<String> {
     let t = t.replace_nanosecond(0).ok()?;
     t.format(&time::format_description::well_known::Rfc3339)
         .ok()
+}
+
+/// The Content Credentials the file carries, read from the bytes in memory
+/// or, for media kept out of memory that C2PA covers, from the file. A
+/// store that does not validate is kept (with its failures) and warned of.
+fn credentials(
+    path: &Path,
+    content: &Content,
+    warnings: &mut Vec<String>,
+) -> Option<ContentCredentials> {
+    let anchors = assay_credentials::TrustAnchors::default();
+    let media_type = content.media_type;
+    let read = match &content.bytes {
+        Some(bytes) => assay_credentials::read(std::io::Cursor::new(bytes), media_type, &anchors),
+        None if ["video/", "audio/", "application/pdf"]
+            .iter()
+            .any(|p| media_type.starts_with(p)) =>
+        {
+            match std::fs::File::open(path) {
+                Ok(file) => assay_credentials::read(file, media_type, &anchors),
+                Err(e) => {
+                    warnings.push(format!(
+                        "Content Credentials: could not reopen the file: {e}"
+                    ));
+                    return None;
+                }
+            }
+        }
+        None => return None,
+    };
+    match read {
+        Ok(Some(found)) => {
+            if found.state == assay_credentials::CredentialState::Invalid {
+                warnings.push(format!(
+                    "Content Credentials do not validate: {}",
+                    found.failures.join(", ")
+                ));
+            }
+            Some(found)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            warnings.push(e.to_string());
+            None
+        }
+    }
 }
 
 #[cfg(test)]

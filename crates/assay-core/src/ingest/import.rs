@@ -594,6 +594,7 @@ fn apply(
                     height: a.height,
                     row_count: file.row_count,
                     exif: a.exif.as_ref(),
+                    content_credentials: a.content_credentials.as_ref(),
                     warnings: &a.warnings,
                     thumbnail: file.thumbnail.as_deref(),
                     preview: file.preview.as_deref(),
