@@ -94,3 +94,69 @@ fn import_records_the_credentials_files_arrive_with() {
         assert!(errors.is_empty(), "{}: {errors:#?}", r.checksum);
     }
 }
+
+/// The gates use them: submitted under a license that allows training, a
+/// file whose credentials refuse training, or whose credentials do not
+/// validate, is quarantined with the reason; a valid one goes on to review.
+#[test]
+fn credentials_that_refuse_training_or_fail_validation_are_quarantined() {
+    use assay_core::{Change, Filter, Role, Selection};
+    use serde_json::json;
+    std::env::set_var("ASSAY_KDF_FAST", "1");
+    const PASS: &[u8] = b"correct horse";
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    for name in ["valid.jpg", "training-not-allowed.jpg", "bytes-changed.jpg"] {
+        std::fs::copy(corpus().join("c2pa").join(name), files.join(name)).unwrap();
+    }
+    let library = Library::open(dir.path().join("lib")).unwrap();
+    library.add_user(None, "ada", Role::Admin, PASS).unwrap();
+    let ada = library.unlock("ada", PASS).unwrap();
+    library
+        .add_user(Some(&ada), "sam", Role::Steward, PASS)
+        .unwrap();
+    let sam = std::sync::Arc::new(library.unlock("sam", PASS).unwrap());
+    let options = ImportOptions {
+        actor: Some(sam.clone()),
+        ..ImportOptions::default()
+    };
+    library
+        .import(std::slice::from_ref(&files), &options, &mut |_| {})
+        .unwrap();
+    let all = Selection::Where(Filter::default());
+    library
+        .edit(
+            &sam,
+            &all,
+            &[
+                Change::set("license_tag", json!("CC-BY-4.0")),
+                Change::set("tax_and_payout_info", json!("acct_cy")),
+                Change::set("signed_contract_id", json!("K-1")),
+            ],
+        )
+        .unwrap();
+    let decisions = library.submit(&sam, &all).unwrap();
+    let decision = |name: &str| {
+        let id = library
+            .record(files.join(name).to_str().unwrap())
+            .unwrap()
+            .asset_id;
+        decisions.iter().find(|d| d.asset_id == id).unwrap().clone()
+    };
+    let valid = decision("valid.jpg");
+    assert_eq!(valid.state, "pending", "{:?}", valid.failed_gates);
+    let refused = decision("training-not-allowed.jpg");
+    assert_eq!(refused.state, "quarantined");
+    assert_eq!(refused.failed_gates.len(), 1, "{:?}", refused.failed_gates);
+    assert_eq!(refused.failed_gates[0].gate, "credentials-allow-training");
+    assert!(refused.failed_gates[0]
+        .reason
+        .contains("cawg.ai_training notAllowed"));
+    let broken = decision("bytes-changed.jpg");
+    assert_eq!(broken.state, "quarantined");
+    assert_eq!(broken.failed_gates[0].gate, "credentials-valid");
+    assert!(broken.failed_gates[0]
+        .reason
+        .contains("assertion.dataHash.mismatch"));
+}

@@ -7,6 +7,8 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use assay_credentials::{ContentCredentials, CredentialState};
+
 use crate::error::{Error, Result};
 use crate::rights::licenses::Taxonomy;
 
@@ -27,6 +29,13 @@ struct Gate {
     license_allows_training: bool,
     #[serde(default)]
     license_not_expired: bool,
+    /// The file's own Content Credentials may not refuse AI training when
+    /// its license allows it.
+    #[serde(default)]
+    credentials_allow_training: bool,
+    /// The file's Content Credentials, when it has any, validate.
+    #[serde(default)]
+    credentials_valid: bool,
     /// Passing it counts as complete metadata in the report.
     #[serde(default)]
     completeness: bool,
@@ -48,12 +57,14 @@ pub struct FailedGate {
 }
 
 /// What the gates look at: the asset's stored rights metadata (JSON text)
-/// plus the identity fields the catalog keeps in their own columns.
+/// plus the identity fields and the Content Credentials (JSON text) the
+/// catalog keeps in their own columns.
 pub(crate) fn gate_fields(
     rights: &str,
     asset_id: &str,
     checksum: &str,
     provenance_hash: Option<&str>,
+    content_credentials: Option<&str>,
 ) -> Map<String, Value> {
     let mut fields = match serde_json::from_str(rights) {
         Ok(Value::Object(map)) => map,
@@ -62,6 +73,12 @@ pub(crate) fn gate_fields(
     fields.insert("asset_id".into(), Value::from(asset_id));
     fields.insert("checksum".into(), Value::from(checksum));
     fields.insert("provenance_hash".into(), Value::from(provenance_hash));
+    fields.insert(
+        "content_credentials".into(),
+        content_credentials
+            .and_then(|c| serde_json::from_str(c).ok())
+            .unwrap_or(Value::Null),
+    );
     fields
 }
 
@@ -106,6 +123,10 @@ impl Gates {
             .get("license_tag")
             .and_then(Value::as_str)
             .and_then(|t| taxonomy.get(t));
+        let credentials: Option<ContentCredentials> = fields
+            .get("content_credentials")
+            .filter(|c| !c.is_null())
+            .and_then(|c| serde_json::from_value(c.clone()).ok());
         let mut failed = Vec::new();
         for gate in &self.gates {
             let applies = (gate.when_flags_any.is_empty()
@@ -146,6 +167,32 @@ impl Gates {
             if gate.license_not_expired {
                 if let Some(l) = license.filter(|l| l.is_expired(today)) {
                     fail(format!("license {} has expired", l.tag));
+                }
+            }
+            if gate.credentials_allow_training {
+                let refused = credentials.as_ref().filter(|c| c.forbids_training());
+                if let (Some(c), Some(l)) = (refused, license.filter(|l| l.ai_training_allowed)) {
+                    let entries: Vec<String> = c
+                        .training_mining
+                        .iter()
+                        .map(|t| format!("{} {}", t.entry, t.permission))
+                        .collect();
+                    fail(format!(
+                        "the file's Content Credentials refuse AI training ({}), which license {} allows",
+                        entries.join(", "),
+                        l.tag
+                    ));
+                }
+            }
+            if gate.credentials_valid {
+                if let Some(c) = credentials
+                    .as_ref()
+                    .filter(|c| c.state == CredentialState::Invalid)
+                {
+                    fail(format!(
+                        "the file's Content Credentials do not validate: {}",
+                        c.failures.join(", ")
+                    ));
                 }
             }
         }

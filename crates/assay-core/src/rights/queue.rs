@@ -43,7 +43,7 @@ impl Library {
         let conn = self.connect()?;
         let mut stmt = conn.prepare(
             "SELECT asset_id, title, workflow_state, coalesce(state_since, imported_at), rights,
-                    checksum, provenance_hash
+                    checksum, provenance_hash, content_credentials
              FROM assets
              WHERE workflow_state IN (SELECT value FROM json_each(?1))
                AND (?2 = 0 OR uploaded_by = ?3)
@@ -60,6 +60,7 @@ impl Library {
                 &asset_id,
                 &r.get::<_, String>(5)?,
                 r.get::<_, Option<String>>(6)?.as_deref(),
+                r.get::<_, Option<String>>(7)?.as_deref(),
             );
             let age_seconds =
                 OffsetDateTime::parse(&since, &Rfc3339).map_or(0, |t| (now - t).whole_seconds());

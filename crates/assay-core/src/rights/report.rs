@@ -86,7 +86,9 @@ impl Library {
         };
         let manual = quarantine_reasons(&conn)?;
         let mut stmt = conn.prepare(
-            "SELECT id, asset_id, checksum, provenance_hash, rights, workflow_state FROM assets",
+            "SELECT id, asset_id, checksum, provenance_hash, rights, workflow_state,
+                    content_credentials
+             FROM assets",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
@@ -98,6 +100,7 @@ impl Library {
                 &asset_id,
                 &r.get::<_, String>(2)?,
                 r.get::<_, Option<String>>(3)?.as_deref(),
+                r.get::<_, Option<String>>(6)?.as_deref(),
             );
             let failed = gates.check(&fields, &taxonomy, today);
             report.assets += 1;

@@ -145,7 +145,8 @@ impl Library {
 }
 
 pub(crate) fn load(conn: &Connection, row: i64) -> Result<Current> {
-    let (asset_id, checksum, hash, rights, state, uploaded_by, last_edited_by): (
+    #[allow(clippy::type_complexity)]
+    let (asset_id, checksum, hash, rights, state, uploaded_by, last_edited_by, credentials): (
         String,
         String,
         Option<String>,
@@ -153,8 +154,10 @@ pub(crate) fn load(conn: &Connection, row: i64) -> Result<Current> {
         String,
         Option<i64>,
         Option<i64>,
+        Option<String>,
     ) = conn.query_row(
-        "SELECT asset_id, checksum, provenance_hash, rights, workflow_state, uploaded_by, last_edited_by
+        "SELECT asset_id, checksum, provenance_hash, rights, workflow_state, uploaded_by, last_edited_by,
+                content_credentials
          FROM assets WHERE id = ?1",
         [row],
         |r| {
@@ -166,10 +169,17 @@ pub(crate) fn load(conn: &Connection, row: i64) -> Result<Current> {
                 r.get(4)?,
                 r.get(5)?,
                 r.get(6)?,
+                r.get(7)?,
             ))
         },
     )?;
-    let fields = gate_fields(&rights, &asset_id, &checksum, hash.as_deref());
+    let fields = gate_fields(
+        &rights,
+        &asset_id,
+        &checksum,
+        hash.as_deref(),
+        credentials.as_deref(),
+    );
     Ok(Current {
         asset_id,
         state,
