@@ -1,7 +1,8 @@
 //! Content Credentials (C2PA) for Assay, over the `c2pa` crate without
 //! OpenSSL and without network features.
 //!
-//! - [`read`] validates the manifest store a file carries, offline, and
+//! - [`CredentialReader`] (or [`read`] for one file) validates the
+//!   manifest store a file carries, offline, and
 //!   returns what Assay records of it ([`ContentCredentials`]): its state
 //!   (`valid`, `trusted` against the given anchors, or `invalid` with the
 //!   failed codes), claim generator, signer, actions with their digital
@@ -17,4 +18,4 @@ pub use certs::{Authority, CertError};
 pub use model::{
     ContentCredentials, CredentialAction, CredentialIngredient, CredentialState, TrainingMining,
 };
-pub use read::{read, ReadError, TrustAnchors};
+pub use read::{read, CredentialReader, ReadError, TrustAnchors};

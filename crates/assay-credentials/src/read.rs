@@ -3,6 +3,7 @@
 //! never touches the network whatever the file says.
 
 use std::io::{Read, Seek};
+use std::sync::Arc;
 
 use c2pa::{Context, Reader, ValidationState};
 use serde_json::{json, Value};
@@ -23,35 +24,58 @@ pub struct TrustAnchors {
 #[error("reading Content Credentials: {0}")]
 pub struct ReadError(String);
 
-/// The Content Credentials in `stream`, a file of `media_type`: `None`
-/// when it carries no manifest store (or is of a type C2PA does not cover).
-/// A store that is there but broken reads as `invalid`, with the reason as
-/// its failure.
+/// Reads Content Credentials against one set of trust anchors. Its
+/// settings are parsed once and shared by every read, from any thread, so
+/// an import makes one for all its files.
+pub struct CredentialReader {
+    context: Arc<Context>,
+}
+
+impl CredentialReader {
+    pub fn new(anchors: &TrustAnchors) -> Result<CredentialReader, ReadError> {
+        let mut settings = json!({
+            "verify": {"remote_manifest_fetch": false, "ocsp_fetch": false},
+        });
+        if let Some(pem) = &anchors.pem {
+            settings["trust"] = json!({ "user_anchors": pem });
+        }
+        let context = Context::new()
+            .with_settings(settings.to_string().as_str())
+            .map_err(|e| ReadError(e.to_string()))?;
+        Ok(CredentialReader {
+            context: context.into_shared(),
+        })
+    }
+
+    /// The Content Credentials in `stream`, a file of `media_type`: `None`
+    /// when it carries no manifest store (or is of a type C2PA does not
+    /// cover). A store that is there but broken reads as `invalid`, with
+    /// the reason as its failure.
+    pub fn read(
+        &self,
+        stream: impl Read + Seek + Send,
+        media_type: &str,
+    ) -> Result<Option<ContentCredentials>, ReadError> {
+        match Reader::from_shared_context(&self.context).with_stream(media_type, stream) {
+            Ok(reader) => Ok(Some(credentials(&reader))),
+            Err(
+                c2pa::Error::JumbfNotFound
+                | c2pa::Error::ProvenanceMissing
+                | c2pa::Error::UnsupportedType,
+            ) => Ok(None),
+            // A store is there but cannot be parsed or checked.
+            Err(e) => Ok(Some(broken(&e))),
+        }
+    }
+}
+
+/// [`CredentialReader::read`] for a single file.
 pub fn read(
     stream: impl Read + Seek + Send,
     media_type: &str,
     anchors: &TrustAnchors,
 ) -> Result<Option<ContentCredentials>, ReadError> {
-    let mut settings = json!({
-        "verify": {"remote_manifest_fetch": false, "ocsp_fetch": false},
-    });
-    if let Some(pem) = &anchors.pem {
-        settings["trust"] = json!({ "user_anchors": pem });
-    }
-    let context = Context::new()
-        .with_settings(settings.to_string().as_str())
-        .map_err(|e| ReadError(e.to_string()))?;
-    let reader = match Reader::from_context(context).with_stream(media_type, stream) {
-        Ok(reader) => reader,
-        Err(
-            c2pa::Error::JumbfNotFound
-            | c2pa::Error::ProvenanceMissing
-            | c2pa::Error::UnsupportedType,
-        ) => return Ok(None),
-        // A store is there but cannot be parsed or checked.
-        Err(e) => return Ok(Some(broken(&e))),
-    };
-    Ok(Some(credentials(&reader)))
+    CredentialReader::new(anchors)?.read(stream, media_type)
 }
 
 fn broken(error: &c2pa::Error) -> ContentCredentials {

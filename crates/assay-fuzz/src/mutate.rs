@@ -70,22 +70,12 @@ fn edit(rng: &mut Rng, data: &mut Vec<u8>, other: &[u8]) {
         2 if len >= 2 => {
             let at = rng.below(len - 1);
             let v = INTERESTING_16[rng.below(INTERESTING_16.len())];
-            let bytes = if rng.below(2) == 0 {
-                v.to_le_bytes()
-            } else {
-                v.to_be_bytes()
-            };
-            data[at..at + 2].copy_from_slice(&bytes);
+            put_either_order(rng, &mut data[at..at + 2], &v.to_le_bytes());
         }
         3 if len >= 4 => {
             let at = rng.below(len - 3);
             let v = INTERESTING_32[rng.below(INTERESTING_32.len())];
-            let bytes = if rng.below(2) == 0 {
-                v.to_le_bytes()
-            } else {
-                v.to_be_bytes()
-            };
-            data[at..at + 4].copy_from_slice(&bytes);
+            put_either_order(rng, &mut data[at..at + 4], &v.to_le_bytes());
         }
         4 if len > 0 => {
             // Add or subtract a little, as length and offset fields drift.
@@ -134,6 +124,14 @@ fn edit(rng: &mut Rng, data: &mut Vec<u8>, other: &[u8]) {
             data[at..at + n].fill(byte);
         }
         _ => data.push(rng.next_u64() as u8),
+    }
+}
+
+/// Writes the little-endian `bytes` into `slot`, in either byte order.
+fn put_either_order(rng: &mut Rng, slot: &mut [u8], bytes: &[u8]) {
+    slot.copy_from_slice(bytes);
+    if rng.below(2) != 0 {
+        slot.reverse();
     }
 }
 

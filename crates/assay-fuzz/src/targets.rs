@@ -1,7 +1,7 @@
 //! The fuzz targets: every parser that reads bytes from outside, driven
 //! through the same public functions import, verification and the market
 //! protocol use. Seeds come from the test corpus (`tests/corpus/files`)
-//! and from a small library built from two of its photos, whose exported
+//! and from the sample library built from its photos, whose exported
 //! manifest, audit package and market messages are what those parsers
 //! normally read.
 
@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use anyhow::Context as _;
-use assay_core::{Actor, Change, Filter, ImportOptions, Library, Role as LibraryRole, Selection};
+use assay_core::{Actor, Library, Selection};
 use assay_market_proto::events::{Event, EventKind, EventPage, ReleaseReason};
 use assay_market_proto::tus::{self, UploadMetadata};
 use assay_market_proto::webhooks;
 use ed25519_dalek::VerifyingKey;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// One parser under test.
 pub trait Target: Sync {
@@ -232,8 +232,9 @@ impl Target for PreviewTarget {
     }
 }
 
-/// A library made from two corpus photos, approved and exported, built
-/// once per process: the source of the documents Assay reads back.
+/// The sample library (`Library::create_sample`) over the corpus's
+/// exif.org photos, with its approved asset exported, built once per
+/// process: the source of the documents Assay reads back.
 struct Shelf {
     corpus: PathBuf,
 }
@@ -269,58 +270,23 @@ impl Shelf {
 
 fn build(corpus: &Path) -> anyhow::Result<Built> {
     let dir = tempfile::tempdir()?;
-    let library = Library::open(dir.path().join("library"))?;
-    library.add_user(None, "ada", LibraryRole::Admin, PASS)?;
-    let ada = library.unlock("ada", PASS)?;
-    for (name, role) in [
-        ("cy", LibraryRole::Creator),
-        ("sam", LibraryRole::Steward),
-        ("rosa", LibraryRole::RightsManager),
-    ] {
-        library.add_user(Some(&ada), name, role, PASS)?;
-    }
-    let photos = dir.path().join("photos");
-    std::fs::create_dir_all(&photos)?;
-    for name in [
-        "exif-py/jpg/exif-org/sanyo-vpcg250.jpg",
-        "exif-py/jpg/exif-org/kodak-dc210.jpg",
-    ] {
-        let from = corpus.join(name);
-        let to = photos.join(from.file_name().context("a corpus file name")?);
-        std::fs::copy(&from, &to).with_context(|| format!("copying {}", from.display()))?;
-    }
-    let options = ImportOptions {
-        actor: Some(std::sync::Arc::new(library.unlock("cy", PASS)?)),
-        ..ImportOptions::default()
-    };
-    library.import(&[photos], &options, &mut |_| {})?;
-    let sam = library.unlock("sam", PASS)?;
-    let all = Selection::Where(Filter::default());
-    library.edit(
-        &sam,
-        &all,
-        &[
-            Change::set("license_tag", json!("CC-BY-4.0")),
-            Change::set("tax_and_payout_info", json!("acct_cy")),
-            Change::set("signed_contract_id", json!("K-1")),
-            Change::set("creator_name", json!("Cy")),
-        ],
+    // The product's own sample library: photos imported by a creator, one
+    // approved, some in review, one quarantined.
+    let made = Library::create_sample(
+        &dir.path().join("library"),
+        &corpus.join("exif-py/jpg/exif-org"),
+        PASS,
     )?;
-    library.submit(&sam, &all)?;
+    let library = Library::open(&made.root)?;
     let rosa = library.unlock("rosa", PASS)?;
-    library.approve(&rosa, &all, None)?;
+    let approved = Selection::Assets(vec![made.approved.clone()]);
     let manifest_path = dir.path().join("manifest.json");
-    library.export_manifest(&rosa, &all, &manifest_path)?;
+    library.export_manifest(&rosa, &approved, &manifest_path)?;
     let audit_path = dir.path().join("audit.tar");
-    library.export_audit(&rosa, &all, &audit_path)?;
+    library.export_audit(&rosa, &approved, &audit_path)?;
     let token = dir.path().join("token");
     std::fs::write(&token, "fuzzing-token")?;
     library.add_market("m", "http://127.0.0.1:9", &token)?;
-    let asset_ids = library
-        .list(&Filter::default())?
-        .into_iter()
-        .map(|r| r.asset_id)
-        .collect();
     let scratch = dir.path().join("scratch");
     std::fs::create_dir_all(&scratch)?;
     Ok(Built {
@@ -330,7 +296,7 @@ fn build(corpus: &Path) -> anyhow::Result<Built> {
         _dir: dir,
         library,
         rosa,
-        asset_ids,
+        asset_ids: made.licensed,
         scratch,
     })
 }

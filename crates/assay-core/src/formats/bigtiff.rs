@@ -90,23 +90,31 @@ impl<'a> Source<'a> {
         )
     }
 
+    /// `N` bytes at `at`, in little-endian order whatever the file's.
+    fn le<const N: usize>(&self, at: u64) -> Result<[u8; N], String> {
+        let b: [u8; N] = self
+            .slice(at, N as u64)?
+            .try_into()
+            .map_err(|_| self.past(at))?;
+        Ok(swapped(self.little, b))
+    }
+
     fn u16(&self, at: u64) -> Result<u16, String> {
-        let b: [u8; 2] = self.slice(at, 2)?.try_into().map_err(|_| self.past(at))?;
-        Ok(if self.little {
-            u16::from_le_bytes(b)
-        } else {
-            u16::from_be_bytes(b)
-        })
+        self.le(at).map(u16::from_le_bytes)
     }
 
     fn u64(&self, at: u64) -> Result<u64, String> {
-        let b: [u8; 8] = self.slice(at, 8)?.try_into().map_err(|_| self.past(at))?;
-        Ok(if self.little {
-            u64::from_le_bytes(b)
-        } else {
-            u64::from_be_bytes(b)
-        })
+        self.le(at).map(u64::from_le_bytes)
     }
+}
+
+/// `bytes` turned between little-endian and the file's byte order (the
+/// same reversal either way).
+fn swapped<const N: usize>(little: bool, mut bytes: [u8; N]) -> [u8; N] {
+    if !little {
+        bytes.reverse();
+    }
+    bytes
 }
 
 /// The size of one value of a TIFF field type; `None` for unknown types.
@@ -139,21 +147,12 @@ struct Entry {
 }
 
 impl Writer<'_, '_> {
-    fn put_u16(&mut self, v: u16) {
-        let b = if self.source.little {
-            v.to_le_bytes()
-        } else {
-            v.to_be_bytes()
-        };
-        self.out.extend_from_slice(&b);
+    fn u16_bytes(&self, v: u16) -> [u8; 2] {
+        swapped(self.source.little, v.to_le_bytes())
     }
 
     fn u32_bytes(&self, v: u32) -> [u8; 4] {
-        if self.source.little {
-            v.to_le_bytes()
-        } else {
-            v.to_be_bytes()
-        }
+        swapped(self.source.little, v.to_le_bytes())
     }
 
     fn offset(&self) -> Result<u32, String> {
@@ -262,13 +261,10 @@ impl Writer<'_, '_> {
 
     /// `data` (a value in the file's byte order) as a little-endian array.
     fn in_order<const N: usize>(&self, data: &[u8]) -> Result<[u8; N], String> {
-        let mut b: [u8; N] = data
+        let b: [u8; N] = data
             .try_into()
             .map_err(|_| "a value of the wrong size".to_owned())?;
-        if !self.source.little {
-            b.reverse();
-        }
-        Ok(b)
+        Ok(swapped(self.source.little, b))
     }
 
     /// Writes a classic IFD of `entries`, then their values and sub-IFDs.
@@ -276,7 +272,8 @@ impl Writer<'_, '_> {
         entries.sort_by_key(|e| e.tag);
         let start = self.out.len();
         let count = u16::try_from(entries.len()).map_err(|_| "too many entries".to_owned())?;
-        self.put_u16(count);
+        let count = self.u16_bytes(count);
+        self.out.extend_from_slice(&count);
         // Entries are filled in once their values have a place.
         self.out.resize(start + 2 + entries.len() * 12 + 4, 0);
         for (i, entry) in entries.iter().enumerate() {
@@ -307,15 +304,8 @@ impl Writer<'_, '_> {
             };
             let mut head = Vec::with_capacity(12);
             let (tag, kind, n) = (entry.tag, entry.kind, entry.count);
-            let order16 = |v: u16| {
-                if self.source.little {
-                    v.to_le_bytes()
-                } else {
-                    v.to_be_bytes()
-                }
-            };
-            head.extend_from_slice(&order16(tag));
-            head.extend_from_slice(&order16(kind));
+            head.extend_from_slice(&self.u16_bytes(tag));
+            head.extend_from_slice(&self.u16_bytes(kind));
             head.extend_from_slice(&self.u32_bytes(n));
             head.extend_from_slice(&value);
             self.out[at..at + 12].copy_from_slice(&head);

@@ -4,6 +4,9 @@
 //! import.
 
 use std::path::Path;
+use std::sync::OnceLock;
+
+use assay_credentials::{CredentialReader, CredentialState, TrustAnchors};
 
 use crate::catalog::record::{ContentCredentials, Exif};
 use crate::formats::embedded::{self, Embedded};
@@ -150,29 +153,24 @@ fn credentials(
     content: &Content,
     warnings: &mut Vec<String>,
 ) -> Option<ContentCredentials> {
-    let anchors = assay_credentials::TrustAnchors::default();
     let media_type = content.media_type;
-    let read = match &content.bytes {
-        Some(bytes) => assay_credentials::read(std::io::Cursor::new(bytes), media_type, &anchors),
+    let read = reader().and_then(|reader| match &content.bytes {
+        Some(bytes) => reader
+            .read(std::io::Cursor::new(bytes), media_type)
+            .map_err(|e| e.to_string()),
         None if ["video/", "audio/", "application/pdf"]
             .iter()
             .any(|p| media_type.starts_with(p)) =>
         {
-            match std::fs::File::open(path) {
-                Ok(file) => assay_credentials::read(file, media_type, &anchors),
-                Err(e) => {
-                    warnings.push(format!(
-                        "Content Credentials: could not reopen the file: {e}"
-                    ));
-                    return None;
-                }
-            }
+            let file = std::fs::File::open(path)
+                .map_err(|e| format!("Content Credentials: could not reopen the file: {e}"))?;
+            reader.read(file, media_type).map_err(|e| e.to_string())
         }
-        None => return None,
-    };
+        None => Ok(None),
+    });
     match read {
         Ok(Some(found)) => {
-            if found.state == assay_credentials::CredentialState::Invalid {
+            if found.state == CredentialState::Invalid {
                 warnings.push(format!(
                     "Content Credentials do not validate: {}",
                     found.failures.join(", ")
@@ -182,10 +180,20 @@ fn credentials(
         }
         Ok(None) => None,
         Err(e) => {
-            warnings.push(e.to_string());
+            warnings.push(e);
             None
         }
     }
+}
+
+/// One reader for every file of every import: its settings are parsed
+/// once. No trust anchors are configured yet, so it needs no library.
+fn reader() -> Result<&'static CredentialReader, String> {
+    static READER: OnceLock<Result<CredentialReader, String>> = OnceLock::new();
+    READER
+        .get_or_init(|| CredentialReader::new(&TrustAnchors::default()).map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 #[cfg(test)]

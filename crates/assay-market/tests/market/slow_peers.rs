@@ -11,7 +11,7 @@ use assay_market::ConnectionLimits;
 use assay_market_proto::Role;
 use sha2::{Digest, Sha256};
 
-use crate::support::{entries, listed, publisher_with, Server, Shelf};
+use crate::support::{entries, listed, publisher_with, Client, Server, Shelf};
 
 /// Short deadlines, so the tests see them pass.
 fn short_limits() -> ConnectionLimits {
@@ -191,6 +191,49 @@ fn long_wav(bytes: usize) -> Vec<u8> {
     wav
 }
 
+/// Lists `shelf` on `server` and buys it as a buyer; the buyer and the
+/// download link of the file of `size` bytes (the WAV).
+fn bought_wav(server: &Server, shelf: &Shelf, size: usize) -> (Client, String) {
+    let sale = listed(server, shelf, "studio", None);
+    let buyer = server.account("lab", Role::Buyer);
+    let purchase = buyer.buy(&sale.listing_id).expect(201, "").json();
+    let id = purchase["purchase_id"].as_str().unwrap();
+    let files = buyer
+        .get(&format!("/v1/purchases/{id}/files"))
+        .expect(200, "")
+        .json();
+    let url = files["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["size_bytes"].as_u64() == Some(size as u64))
+        .expect("the WAV among the purchase's files")["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (buyer, url)
+}
+
+/// A raw download of `url` that reads the status line (the download began,
+/// holding one of the buyer's slots) and then nothing more.
+fn stalled_download(server: &Server, buyer: &Client, url: &str) -> TcpStream {
+    let address = server.address();
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {url} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\r\n",
+        buyer.token()
+    )
+    .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    stream
+}
+
 /// Two downloads of a large file that are never read (past their status
 /// line) hold both of the buyer's download slots, so a third is refused;
 /// once the write-stall deadline passes they are cut off, the slots come
@@ -205,43 +248,9 @@ fn a_download_nobody_reads_gives_back_its_slot() {
         c.connections.write_stall = Duration::from_secs(5);
         c.downloads_at_once_per_account = 2;
     });
-    let sale = listed(&server, &shelf, "studio", None);
-    let buyer = server.account("lab", Role::Buyer);
-    let purchase = buyer.buy(&sale.listing_id).expect(201, "").json();
-    let id = purchase["purchase_id"].as_str().unwrap();
-    let files = buyer
-        .get(&format!("/v1/purchases/{id}/files"))
-        .expect(200, "")
-        .json();
-    let url = files["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["size_bytes"].as_u64() == Some(wav.len() as u64))
-        .expect("the WAV among the purchase's files")["url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let address = server.address().to_owned();
+    let (buyer, url) = bought_wav(&server, &shelf, wav.len());
     let mut stalled: Vec<TcpStream> = (0..2)
-        .map(|_| {
-            let mut stream = TcpStream::connect(&address).unwrap();
-            write!(
-                stream,
-                "GET {url} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\r\n",
-                buyer.token()
-            )
-            .unwrap();
-            // The status line: the download began, holding a slot. The
-            // rest is left unread.
-            stream
-                .set_read_timeout(Some(Duration::from_secs(20)))
-                .unwrap();
-            let mut head = [0u8; 12];
-            stream.read_exact(&mut head).unwrap();
-            assert_eq!(&head, b"HTTP/1.1 200");
-            stream
-        })
+        .map(|_| stalled_download(&server, &buyer, &url))
         .collect();
     buyer.get(&url).expect(429, "rate_limited");
     // After the stall deadline, both are cut off and a download is whole.
@@ -283,41 +292,9 @@ fn stalled_peers_hold_no_thread_the_market_needs() {
         c.blocking_threads = 2;
         c.downloads_at_once_per_account = 8;
     });
-    let sale = listed(&server, &shelf, "studio", None);
-    let buyer = server.account("lab", Role::Buyer);
-    let purchase = buyer.buy(&sale.listing_id).expect(201, "").json();
-    let id = purchase["purchase_id"].as_str().unwrap();
-    let files = buyer
-        .get(&format!("/v1/purchases/{id}/files"))
-        .expect(200, "")
-        .json();
-    let url = files["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["size_bytes"].as_u64() == Some(wav.len() as u64))
-        .unwrap()["url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let address = server.address().to_owned();
+    let (buyer, url) = bought_wav(&server, &shelf, wav.len());
     let _stalled: Vec<TcpStream> = (0..6)
-        .map(|_| {
-            let mut stream = TcpStream::connect(&address).unwrap();
-            write!(
-                stream,
-                "GET {url} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\r\n",
-                buyer.token()
-            )
-            .unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_secs(20)))
-                .unwrap();
-            let mut head = [0u8; 12];
-            stream.read_exact(&mut head).unwrap();
-            assert_eq!(&head, b"HTTP/1.1 200");
-            stream
-        })
+        .map(|_| stalled_download(&server, &buyer, &url))
         .collect();
     // Two chunks of another library's manifest, half sent.
     let other = Shelf::approved();
