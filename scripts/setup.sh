@@ -67,6 +67,16 @@ if ! "$HOME/.cargo/bin/tauri-driver" --help >/dev/null 2>&1; then
   timeout 1200 cargo install -q tauri-driver --locked --version '^2'
 fi
 
+# c2patool, the Content Authenticity Initiative's own C2PA tool, reads back
+# what `assay c2pa export` writes (a test checks every file with it).
+# Pinned: 0.27.22 is the last release that builds with Rust 1.95 (0.28 needs
+# 1.96); it links Debian's OpenSSL (libssl-dev above). Without its default
+# networking feature it never fetches remote manifests.
+if [[ "$("$HOME/.cargo/bin/c2patool" --version 2>/dev/null)" != *0.27.22* ]]; then
+  echo "setup: installing c2patool 0.27.22" >&2
+  timeout 2400 cargo install -q c2patool --locked --version 0.27.22 --no-default-features
+fi
+
 # make test runs the tests with cargo-nextest (a deadline per test). These
 # machines have it; elsewhere it is built from crates.io.
 if ! cargo nextest --version >/dev/null 2>&1; then

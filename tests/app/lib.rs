@@ -291,17 +291,21 @@ impl App {
     /// Waits until `css`'s text satisfies `ok`, and returns that text.
     pub async fn text_until(&self, css: &str, ok: impl Fn(&str) -> bool) -> Result<String> {
         let start = Instant::now();
-        let mut last = String::new();
+        let mut last = None;
         while start.elapsed() < Duration::from_secs(30) {
             if let Ok(element) = self.client.find(Locator::Css(css)).await {
-                last = element.text().await.unwrap_or_default();
-                if ok(&last) {
-                    return Ok(last);
+                let text = element.text().await.unwrap_or_default();
+                if ok(&text) {
+                    return Ok(text);
                 }
+                last = Some(text);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        bail!("{css} never showed what was expected; last text: {last:?}")
+        match last {
+            Some(text) => bail!("{css} never showed what was expected; last text: {text:?}"),
+            None => bail!("{css} never appeared"),
+        }
     }
 
     /// Saves a PNG of the window as NAME.png, after two animation frames so

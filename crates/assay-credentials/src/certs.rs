@@ -6,9 +6,8 @@
 //! identifiers). A self-signed leaf alone is refused by validators.
 
 use rcgen::{
-    BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, PublicKeyData,
-    SignatureAlgorithm, PKCS_ED25519,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, PublicKeyData, SignatureAlgorithm, PKCS_ED25519,
 };
 
 /// A certificate could not be made.
@@ -18,9 +17,8 @@ pub struct CertError(#[from] rcgen::Error);
 
 /// A library's certificate authority.
 pub struct Authority {
-    params: CertificateParams,
-    key: KeyPair,
-    certificate: Certificate,
+    issuer: Issuer<'static, KeyPair>,
+    certificate_pem: String,
 }
 
 fn name(common: &str, organization: &str) -> DistinguishedName {
@@ -43,29 +41,44 @@ impl Authority {
             KeyUsagePurpose::CrlSign,
             KeyUsagePurpose::DigitalSignature,
         ];
-        let certificate = params.self_signed(&key)?;
+        let certificate_pem = params.self_signed(&key)?.pem();
         Ok(Authority {
-            params,
-            key,
-            certificate,
+            issuer: Issuer::new(params, key),
+            certificate_pem,
         })
     }
 
-    /// The authority's certificate (PEM): the trust anchor a buyer adds.
-    pub fn certificate_pem(&self) -> String {
-        self.certificate.pem()
+    /// The authority a library saved: its certificate and its private key
+    /// (PKCS#8), both PEM.
+    pub fn load(certificate_pem: &str, key_pem: &str) -> Result<Authority, CertError> {
+        let key = KeyPair::from_pem(key_pem)?;
+        Ok(Authority {
+            issuer: Issuer::from_ca_cert_pem(certificate_pem, key)?,
+            certificate_pem: certificate_pem.to_owned(),
+        })
     }
 
-    /// The certificate (PEM) of `user` of `organization` for their ed25519
-    /// public key: the key Assay already holds for them signs, and this
-    /// certificate names it.
+    /// The authority's private key (PKCS#8 PEM), to save beside its certificate.
+    pub fn key_pem(&self) -> String {
+        self.issuer.key().serialize_pem()
+    }
+
+    /// The authority's certificate (PEM): the trust anchor a buyer adds.
+    pub fn certificate_pem(&self) -> &str {
+        &self.certificate_pem
+    }
+
+    /// The certificate chain (PEM, the end entity first) of `user` of
+    /// `organization` for their ed25519 public key: the key Assay already
+    /// holds for them signs, and this certificate names it.
     pub fn issue(
         &self,
         user: &str,
         organization: &str,
         public_key: &[u8; 32],
     ) -> Result<String, CertError> {
-        self.issue_for(user, organization, &Ed25519Public(*public_key))
+        let leaf = self.issue_for(user, organization, &Ed25519Public(*public_key))?;
+        Ok(format!("{leaf}{}", self.certificate_pem))
     }
 
     fn issue_for(
@@ -80,8 +93,7 @@ impl Authority {
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::EmailProtection];
         params.use_authority_key_identifier_extension = true;
-        let issuer = Issuer::new(self.params.clone(), &self.key);
-        Ok(params.signed_by(subject, &issuer)?.pem())
+        Ok(params.signed_by(subject, &self.issuer)?.pem())
     }
 
     /// A fresh signer of `user`: its private key (PKCS#8 PEM) and its
@@ -96,7 +108,7 @@ impl Authority {
         let leaf = self.issue_for(user, organization, &key)?;
         Ok((
             key.serialize_pem(),
-            format!("{leaf}{}", self.certificate_pem()),
+            format!("{leaf}{}", self.certificate_pem),
         ))
     }
 }

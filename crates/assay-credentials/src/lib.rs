@@ -9,13 +9,18 @@
 //!   source type, ingredients and `cawg.training-mining` entries.
 //! - [`Authority`] is a library's own certificate authority: it issues
 //!   each signer an ed25519 end-entity certificate C2PA validators accept.
+//! - [`CredentialWriter`] signs a [`Claim`] with a [`KeySigner`] (a key
+//!   and its chain) into a copy of a file, or into a `.c2pa` sidecar
+//!   where C2PA defines no embedding for the format ([`embeds`]).
 
 mod certs;
 mod model;
 mod read;
+mod sign;
 
 pub use certs::{Authority, CertError};
 pub use model::{
     ContentCredentials, CredentialAction, CredentialIngredient, CredentialState, TrainingMining,
 };
 pub use read::{read, CredentialReader, ReadError, TrustAnchors};
+pub use sign::{embeds, Claim, CredentialWriter, KeySigner, SignError, PARENT};

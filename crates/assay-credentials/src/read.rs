@@ -33,15 +33,8 @@ pub struct CredentialReader {
 
 impl CredentialReader {
     pub fn new(anchors: &TrustAnchors) -> Result<CredentialReader, ReadError> {
-        let mut settings = json!({
-            "verify": {"remote_manifest_fetch": false, "ocsp_fetch": false},
-        });
-        if let Some(pem) = &anchors.pem {
-            settings["trust"] = json!({ "user_anchors": pem });
-        }
-        let context = Context::new()
-            .with_settings(settings.to_string().as_str())
-            .map_err(|e| ReadError(e.to_string()))?;
+        let context =
+            offline_context(anchors.pem.as_deref()).map_err(|e| ReadError(e.to_string()))?;
         Ok(CredentialReader {
             context: context.into_shared(),
         })
@@ -67,6 +60,36 @@ impl CredentialReader {
             Err(e) => Ok(Some(broken(&e))),
         }
     }
+
+    /// The Content Credentials of a `.c2pa` sidecar, checked against
+    /// `stream`, the file of `media_type` it sits beside.
+    pub fn read_sidecar(
+        &self,
+        manifest_store: &[u8],
+        stream: impl Read + Seek + Send,
+        media_type: &str,
+    ) -> ContentCredentials {
+        match Reader::from_shared_context(&self.context).with_manifest_data_and_stream(
+            manifest_store,
+            media_type,
+            stream,
+        ) {
+            Ok(reader) => credentials(&reader),
+            Err(e) => broken(&e),
+        }
+    }
+}
+
+/// A c2pa context that never goes to the network (no remote manifests, no
+/// OCSP), trusting `anchors` (PEM) as well as none by default.
+pub(crate) fn offline_context(anchors: Option<&str>) -> c2pa::Result<Context> {
+    let mut settings = json!({
+        "verify": {"remote_manifest_fetch": false, "ocsp_fetch": false},
+    });
+    if let Some(pem) = anchors {
+        settings["trust"] = json!({ "user_anchors": pem });
+    }
+    Context::new().with_settings(settings.to_string().as_str())
 }
 
 /// [`CredentialReader::read`] for a single file.
@@ -208,7 +231,12 @@ fn training_mining(manifest: &Value) -> Vec<TrainingMining> {
             Some(TrainingMining {
                 entry: entry.clone(),
                 permission: permission.to_owned(),
-                constraint_info: value["constraint_info"].as_str().map(str::to_owned),
+                // C2PA's training-mining entries spell it `constraint_info`,
+                // CAWG 1.1's `constraints_info`: either is read.
+                constraint_info: value["constraint_info"]
+                    .as_str()
+                    .or_else(|| value["constraints_info"].as_str())
+                    .map(str::to_owned),
             })
         })
         .collect()

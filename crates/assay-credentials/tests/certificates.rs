@@ -1,52 +1,60 @@
 //! A library's authority issues certificates that C2PA validation accepts:
 //! a manifest signed with a key the library holds, under the certificate
 //! the authority issued for it, reads as valid, and trusted once the
-//! authority is an anchor; a chain from another authority is not trusted.
+//! authority is an anchor; a chain from another authority is not trusted;
+//! a saved authority issues for the same anchor when loaded again.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Cursor;
 use std::path::Path;
 
-use assay_credentials::{read, Authority, CredentialState, TrustAnchors};
-use c2pa::{Builder, Context, SigningAlg};
+use assay_credentials::{
+    read, Authority, Claim, CredentialState, CredentialWriter, KeySigner, TrustAnchors,
+};
+use ed25519_dalek::{Signer as _, SigningKey};
 use serde_json::json;
 
-fn signed_with(key_pem: &str, chain: &str) -> Vec<u8> {
-    let signer = c2pa::create_signer::from_keys(
-        chain.as_bytes(),
-        key_pem.as_bytes(),
-        SigningAlg::Ed25519,
-        None,
-    )
-    .unwrap();
-    let context = Context::new()
-        .with_settings(
-            json!({"verify": {"remote_manifest_fetch": false}})
-                .to_string()
-                .as_str(),
-        )
-        .unwrap();
-    let mut builder = Builder::from_context(context)
-        .with_definition(json!({"title": "b.jpg", "assertions": [
-            {"label": "c2pa.actions", "data": {"actions": [{"action": "c2pa.created",
-                "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"}]}}
-        ]}))
-        .unwrap();
-    let photo = std::fs::read(
+fn photo() -> Vec<u8> {
+    std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../tests/corpus/files/exif-py/jpg/exif-org/kodak-dc210.jpg"),
     )
-    .unwrap();
+    .unwrap()
+}
+
+fn claim() -> Claim {
+    Claim {
+        title: "kodak-dc210.jpg".into(),
+        generator: "assay-credentials tests".into(),
+        generator_version: "1".into(),
+        assertions: vec![(
+            "c2pa.actions".into(),
+            json!({"actions": [{"action": "c2pa.opened", "parameters": {"ingredientIds": ["original"]}}]}),
+        )],
+    }
+}
+
+/// Signs a copy of the photo with `key` under `chain`.
+fn signed_with(key: SigningKey, chain: &str) -> Vec<u8> {
+    let signer = KeySigner::new(chain, move |m| key.sign(m).to_bytes()).unwrap();
     let mut out = Cursor::new(Vec::new());
-    builder
-        .sign(
-            signer.as_ref(),
+    CredentialWriter::new()
+        .unwrap()
+        .embed(
+            &signer,
+            &claim(),
             "image/jpeg",
-            &mut Cursor::new(photo),
+            &mut Cursor::new(photo()),
             &mut out,
         )
         .unwrap();
     out.into_inner()
+}
+
+fn anchors(authority: &Authority) -> TrustAnchors {
+    TrustAnchors {
+        pem: Some(authority.certificate_pem().to_owned()),
+    }
 }
 
 #[test]
@@ -54,16 +62,13 @@ fn a_certificate_issued_for_a_held_key_signs_trusted_credentials() {
     let authority = Authority::new("Studio Nord").unwrap();
     // The key a user already holds: only its public half reaches the
     // authority.
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
-    let public: [u8; 32] = key.public_key_raw().try_into().unwrap();
-    let leaf = authority.issue("rosa", "Studio Nord", &public).unwrap();
-    let chain = format!("{leaf}{}", authority.certificate_pem());
-    let signed = signed_with(&key.serialize_pem(), &chain);
+    let key = SigningKey::generate(&mut rand_core::OsRng);
+    let chain = authority
+        .issue("rosa", "Studio Nord", key.verifying_key().as_bytes())
+        .unwrap();
+    let signed = signed_with(key, &chain);
 
-    let anchors = TrustAnchors {
-        pem: Some(authority.certificate_pem()),
-    };
-    let trusted = read(Cursor::new(&signed), "image/jpeg", &anchors)
+    let trusted = read(Cursor::new(&signed), "image/jpeg", &anchors(&authority))
         .unwrap()
         .unwrap();
     assert_eq!(
@@ -74,12 +79,14 @@ fn a_certificate_issued_for_a_held_key_signs_trusted_credentials() {
     );
     assert_eq!(trusted.certificate_subject.as_deref(), Some("rosa"));
     assert_eq!(trusted.signer.as_deref(), Some("Studio Nord"));
+    assert_eq!(trusted.ingredients.len(), 1, "{:?}", trusted.ingredients);
+    assert_eq!(
+        trusted.ingredients[0].relationship.as_deref(),
+        Some("parentOf")
+    );
 
     let other = Authority::new("Elsewhere").unwrap();
-    let elsewhere = TrustAnchors {
-        pem: Some(other.certificate_pem()),
-    };
-    let untrusted = read(Cursor::new(&signed), "image/jpeg", &elsewhere)
+    let untrusted = read(Cursor::new(&signed), "image/jpeg", &anchors(&other))
         .unwrap()
         .unwrap();
     assert_eq!(untrusted.state, CredentialState::Valid);
@@ -89,18 +96,19 @@ fn a_certificate_issued_for_a_held_key_signs_trusted_credentials() {
 #[test]
 fn a_certificate_for_another_key_than_the_signers_is_refused() {
     let authority = Authority::new("Studio Nord").unwrap();
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
-    let someone_else = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
-    let public: [u8; 32] = someone_else.public_key_raw().try_into().unwrap();
-    let leaf = authority.issue("rosa", "Studio Nord", &public).unwrap();
-    let chain = format!("{leaf}{}", authority.certificate_pem());
+    let key = SigningKey::generate(&mut rand_core::OsRng);
+    let someone_else = SigningKey::generate(&mut rand_core::OsRng);
+    let chain = authority
+        .issue(
+            "rosa",
+            "Studio Nord",
+            someone_else.verifying_key().as_bytes(),
+        )
+        .unwrap();
     // The signer's key does not match the certificate: what it signs does
     // not validate.
-    let signed = signed_with(&key.serialize_pem(), &chain);
-    let anchors = TrustAnchors {
-        pem: Some(authority.certificate_pem()),
-    };
-    let read_back = read(Cursor::new(signed), "image/jpeg", &anchors)
+    let signed = signed_with(key, &chain);
+    let read_back = read(Cursor::new(signed), "image/jpeg", &anchors(&authority))
         .unwrap()
         .unwrap();
     assert_eq!(read_back.state, CredentialState::Invalid);
@@ -112,4 +120,63 @@ fn a_certificate_for_another_key_than_the_signers_is_refused() {
         "{:?}",
         read_back.failures
     );
+}
+
+#[test]
+fn a_saved_authority_loads_and_issues_under_the_same_anchor() {
+    let made = Authority::new("Studio Nord").unwrap();
+    let loaded = Authority::load(made.certificate_pem(), &made.key_pem()).unwrap();
+    assert_eq!(loaded.certificate_pem(), made.certificate_pem());
+    let key = SigningKey::generate(&mut rand_core::OsRng);
+    let chain = loaded
+        .issue("rosa", "Studio Nord", key.verifying_key().as_bytes())
+        .unwrap();
+    let signed = signed_with(key, &chain);
+    let read_back = read(Cursor::new(signed), "image/jpeg", &anchors(&made))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        read_back.state,
+        CredentialState::Trusted,
+        "{:?}",
+        read_back.failures
+    );
+
+    assert!(Authority::load("not a certificate", &made.key_pem()).is_err());
+    assert!(Authority::load(made.certificate_pem(), "not a key").is_err());
+}
+
+#[test]
+fn a_sidecar_binds_every_byte_of_a_file_c2pa_cannot_embed_in() {
+    let authority = Authority::new("Studio Nord").unwrap();
+    let key = SigningKey::generate(&mut rand_core::OsRng);
+    let chain = authority
+        .issue("rosa", "Studio Nord", key.verifying_key().as_bytes())
+        .unwrap();
+    let signer = KeySigner::new(&chain, move |m| key.sign(m).to_bytes()).unwrap();
+    let raw = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/corpus/files/exiftool/CanonRaw.cr2"),
+    )
+    .unwrap();
+    let media_type = "image/x-canon-cr2";
+    assert!(!assay_credentials::embeds(media_type));
+    let sidecar = CredentialWriter::new()
+        .unwrap()
+        .sidecar(&signer, &claim(), media_type, &mut Cursor::new(&raw))
+        .unwrap();
+
+    let reader = assay_credentials::CredentialReader::new(&anchors(&authority)).unwrap();
+    let read_back = reader.read_sidecar(&sidecar, Cursor::new(&raw), media_type);
+    assert_eq!(
+        read_back.state,
+        CredentialState::Trusted,
+        "{:?}",
+        read_back.failures
+    );
+    let mut changed = raw.clone();
+    let last = changed.len() - 1;
+    changed[last] ^= 1;
+    let tampered = reader.read_sidecar(&sidecar, Cursor::new(&changed), media_type);
+    assert_eq!(tampered.state, CredentialState::Invalid);
 }
