@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audit;
+mod c2pa;
 mod checkpoints;
 mod crash;
 mod import;

@@ -2,6 +2,7 @@
 //! call the core, print. Every rule lives in the core.
 
 mod audit;
+mod c2pa;
 mod contract;
 mod edit;
 mod identity;
@@ -88,6 +89,10 @@ enum Command {
     /// XMP sidecars carrying rights, license and the AI-training flag.
     #[command(subcommand)]
     Xmp(xmp::Command),
+    /// Content Credentials (C2PA): signed copies of approved assets, and
+    /// the library's certificate authority to trust them by.
+    #[command(subcommand)]
+    C2pa(c2pa::Command),
     /// Readiness figures: time to approval, completeness, states, licenses, eligibility.
     Report(report::Args),
     /// Transfer the rights to assets under a signed contract (rights managers).
@@ -168,6 +173,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Manifest(manifest::Command::Verify(args)) => manifest::verify(args),
         Command::Xmp(command) => xmp::run(&library, command),
+        Command::C2pa(command) => c2pa::run(&library, &cli.who, command),
         Command::Report(args) => report::run(&library, args),
         Command::Transfer(args) => transfer::run(&library, &cli.who, args),
         Command::Contract(command) => contract::run(&library, &cli.who, command),

@@ -35,22 +35,22 @@ impl SignError {
     }
 }
 
-type SignFn = dyn Fn(&[u8]) -> [u8; 64] + Send + Sync;
+type SignFn<'a> = dyn Fn(&[u8]) -> [u8; 64] + Send + Sync + 'a;
 
 /// Signs claims with an ed25519 key the caller holds (Assay's users keep
 /// theirs locked in the core; only the signing function crosses over),
 /// under a certificate chain, the end entity first.
-pub struct KeySigner {
+pub struct KeySigner<'a> {
     chain: Vec<Vec<u8>>,
-    sign: Box<SignFn>,
+    sign: Box<SignFn<'a>>,
 }
 
-impl KeySigner {
+impl<'a> KeySigner<'a> {
     /// `chain_pem`: the signer's certificate, then its issuers (PEM).
     pub fn new(
         chain_pem: &str,
-        sign: impl Fn(&[u8]) -> [u8; 64] + Send + Sync + 'static,
-    ) -> Result<KeySigner, SignError> {
+        sign: impl Fn(&[u8]) -> [u8; 64] + Send + Sync + 'a,
+    ) -> Result<KeySigner<'a>, SignError> {
         let chain: Vec<Vec<u8>> = pem::parse_many(chain_pem)
             .map_err(|e| SignError::Chain(e.to_string()))?
             .into_iter()
@@ -67,7 +67,7 @@ impl KeySigner {
     }
 }
 
-impl c2pa::Signer for KeySigner {
+impl c2pa::Signer for KeySigner<'_> {
     fn sign(&self, data: &[u8]) -> c2pa::Result<Vec<u8>> {
         Ok((self.sign)(data).to_vec())
     }
@@ -138,7 +138,7 @@ impl CredentialWriter {
     /// writes to `dest` a copy of it that carries the signed manifest.
     pub fn embed<R, W>(
         &self,
-        signer: &KeySigner,
+        signer: &KeySigner<'_>,
         claim: &Claim,
         media_type: &str,
         source: &mut R,
@@ -162,7 +162,7 @@ impl CredentialWriter {
     /// hash, the binding C2PA defines for files it does not parse.
     pub fn sidecar<R>(
         &self,
-        signer: &KeySigner,
+        signer: &KeySigner<'_>,
         claim: &Claim,
         media_type: &str,
         source: &mut R,

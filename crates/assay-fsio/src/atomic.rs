@@ -41,7 +41,10 @@ pub struct Staging {
 impl Staging {
     pub fn create(target: &Path) -> io::Result<Staging> {
         let staged = Staged::beside(target)?;
+        // Readable too: some writers read back what they wrote (a C2PA
+        // manifest is hashed over the file it is embedded in).
         let file = OpenOptions::new()
+            .read(true)
             .write(true)
             .create_new(true)
             .open(&staged.temp)?;

@@ -99,6 +99,10 @@ pub(crate) struct Entry {
     pub signed_contract_id: Option<String>,
     pub provenance_hash: Option<String>,
     pub capture_date: Option<String>,
+    /// Not in the manifest: what Content Credentials name and read.
+    pub rights_holder: Option<String>,
+    /// Where the catalog holds the file (its first location).
+    pub location: String,
 }
 
 impl Entry {
@@ -449,25 +453,27 @@ struct ExportedRights<'a> {
     creator_name: Option<Cow<'a, str>>,
     #[serde(borrow)]
     signed_contract_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    rights_holder: Option<Cow<'a, str>>,
     payment_terms: Option<Value>,
 }
 
 /// A manifest entry and the catalog row of its asset.
-struct Listed {
-    row: i64,
-    entry: Entry,
+pub(crate) struct Listed {
+    pub row: i64,
+    pub entry: Entry,
 }
 
 /// What a selection exports: the manifest entry of each approved asset,
 /// with its catalog row; the others with the reason they are left out; and
 /// the machine-readable rights of the listed assets' license tags, by tag.
-struct Selected {
-    listed: Vec<Listed>,
-    refused: Vec<RefusedAsset>,
-    licenses: Map<String, Value>,
+pub(crate) struct Selected {
+    pub listed: Vec<Listed>,
+    pub refused: Vec<RefusedAsset>,
+    pub licenses: Map<String, Value>,
 }
 
-fn entries(
+pub(crate) fn entries(
     conn: &rusqlite::Connection,
     rows: &[i64],
     taxonomy: &Taxonomy,
@@ -502,8 +508,9 @@ fn entries(
         let license = tag.and_then(|t| taxonomy.get(t));
         // A name every OS can create, and one no other entry has, case
         // aside: a buyer's folder holds each file under its own name.
-        let file_name = r.get::<_, Option<String>>(10)?.and_then(|p| {
-            Path::new(&p)
+        let location: Option<String> = r.get(10)?;
+        let file_name = location.as_deref().and_then(|p| {
+            Path::new(p)
                 .file_name()
                 .map(|n| file_names::portable_file_name(&n.to_string_lossy()))
         });
@@ -556,6 +563,8 @@ fn entries(
             signed_contract_id: rights.signed_contract_id.map(Cow::into_owned),
             provenance_hash: r.get(9)?,
             capture_date: r.get(6)?,
+            rights_holder: rights.rights_holder.map(Cow::into_owned),
+            location: location.unwrap_or_default(),
             asset_id,
         };
         listed.push(Listed {
@@ -726,6 +735,8 @@ mod tests {
             signed_contract_id: some("K-1"),
             provenance_hash: some("sha256:11"),
             capture_date: some("2026-01-02"),
+            rights_holder: some("Studio"),
+            location: "/photos/é.txt".into(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! passphrase-locked signing keys (the users' and the library's own), and
 //! the signed ledger that says who may sign.
 
+pub(crate) mod authority;
 pub mod keys;
 pub(crate) mod ledger;
 pub(crate) mod roles;

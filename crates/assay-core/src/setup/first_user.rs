@@ -64,6 +64,8 @@ impl Library {
             }
             None => None,
         };
+        // The certificate authority Content Credentials are signed under.
+        self.authority()?;
         if !first.role.first_run_adds_admin() {
             self.add_user(None, name, Role::Admin, &first.passphrase)?;
             return self.unlock(name, &first.passphrase);

@@ -137,6 +137,30 @@ fn is_decimal(s: &str) -> bool {
     digits(int) && int.len() <= 15 && frac.is_none_or(|f| digits(f) && f.len() <= 4)
 }
 
+impl PaymentTerms {
+    /// The terms in words, for people and for machine-readable licenses
+    /// that carry a sentence (a CAWG constraint).
+    pub fn describe(&self) -> String {
+        match self {
+            PaymentTerms::OneTime { fee, currency } => {
+                format!("a one-time fee of {fee} {currency}")
+            }
+            PaymentTerms::Royalty { rate } => {
+                format!("a royalty of {}% of each sale", percent(*rate))
+            }
+            PaymentTerms::RevShare { share } => {
+                format!("{}% of revenue to the creator", percent(*share))
+            }
+        }
+    }
+}
+
+/// A fraction as a percentage, without float noise (0.07 is 7, not 7.000000000000001).
+fn percent(fraction: f64) -> String {
+    let text = format!("{:.4}", fraction * 100.0);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
 impl fmt::Display for PaymentTerms {
     /// The CLI form, which [`PaymentTerms::parse_cli`] reads back.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::PLUS_VOCAB;
+use super::{LicenseTag, PaymentTerms, PLUS_VOCAB};
 
 /// The IPTC PLUS `DataMining` vocabulary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,5 +123,38 @@ impl fmt::Display for CawgUse {
             CawgUse::NotAllowed => "notAllowed",
             CawgUse::Constrained => "constrained",
         })
+    }
+}
+
+impl CawgTrainingMining {
+    fn entries_mut(&mut self) -> [&mut CawgEntry; 4] {
+        [
+            &mut self.ai_training,
+            &mut self.ai_generative_training,
+            &mut self.ai_inference,
+            &mut self.data_mining,
+        ]
+    }
+}
+
+impl LicenseTag {
+    /// The CAWG training-and-data-mining entries an asset under this tag
+    /// carries in its Content Credentials: the tag's own, except that a use
+    /// the tag allows becomes `constrained` when the asset owes `payment`
+    /// for it, with the license and the payment as the constraint.
+    pub fn training_mining(&self, payment: Option<&PaymentTerms>) -> CawgTrainingMining {
+        let mut entries = self.cawg_training_mining.clone();
+        if let Some(payment) = payment {
+            let info = format!("Licensed under {}: {}.", self.tag, payment.describe());
+            for entry in entries.entries_mut() {
+                if entry.use_ == CawgUse::Allowed {
+                    *entry = CawgEntry {
+                        use_: CawgUse::Constrained,
+                        constraints_info: Some(info.clone()),
+                    };
+                }
+            }
+        }
+        entries
     }
 }

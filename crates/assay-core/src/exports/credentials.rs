@@ -1,0 +1,366 @@
+//! Content Credentials on export: a copy of each approved asset with a C2PA
+//! manifest embedded, or beside its copy a `.c2pa` sidecar where C2PA
+//! defines no embedding for the format, signed by the acting rights
+//! manager under the library's certificate authority. Originals are only
+//! read, and a copy is made only of a file that still matches its checksum.
+//!
+//! Each manifest asserts:
+//! - `c2pa.actions`: the original opened (it is the parent ingredient, with
+//!   any credentials it arrived with) when it was imported, and each
+//!   metadata edit of the provenance chain;
+//! - `cawg.training-mining`: the license tag's entries
+//!   ([`LicenseTag::training_mining`]);
+//! - `stds.schema-org.CreativeWork`: the creator and the rights holder;
+//! - `assay.asset`: the asset id, license tag, the original's checksum,
+//!   the provenance hash and the library's latest signed checkpoint, so a
+//!   buyer can check the chain behind the credential.
+//!
+//! Exporting records an `export` event on every asset it wrote.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use assay_credentials::{embeds, Claim, CredentialWriter, KeySigner, PARENT};
+use assay_fsio::atomic::{Staged, Staging};
+use assay_fsio::hashing::Hashing;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::catalog::library::Library;
+use crate::error::{Error, Result};
+use crate::exports::manifest::{self, Entry, RefusedAsset, Selected};
+use crate::formats::file_names;
+use crate::identity::roles::Action;
+use crate::identity::users::Actor;
+use crate::job::Job;
+use crate::provenance::chain;
+use crate::provenance::event::{EventKind, Signer};
+use crate::rights::edit::{self, Selection};
+use crate::rights::licenses::{LicenseTag, PaymentTerms};
+
+/// The label of Assay's own assertion (C2PA's rule: an entity's labels
+/// start with a name it is known by).
+pub const ASSAY_ASSERTION: &str = "assay.asset";
+const ACTIONS: &str = "c2pa.actions";
+const TRAINING_MINING: &str = "cawg.training-mining";
+const CREATIVE_WORK: &str = "stds.schema-org.CreativeWork";
+
+/// What a Content Credentials export wrote, and what it left out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CredentialExport {
+    pub files: Vec<CredentialFile>,
+    pub refused: Vec<RefusedAsset>,
+    /// The checkpoint the manifests carry.
+    pub checkpoint: String,
+}
+
+/// One asset's signed copy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CredentialFile {
+    pub asset_id: String,
+    /// The copy, in the output folder.
+    pub file: String,
+    /// Its `.c2pa` sidecar, when the format allows no embedding.
+    pub sidecar: Option<String>,
+}
+
+/// A copy signed and staged beside its place, not yet in it.
+struct Signed {
+    row: i64,
+    file: CredentialFile,
+    staged: Vec<Staged>,
+}
+
+impl Library {
+    /// Writes to `out` a copy of each approved asset of `selection` that
+    /// carries Content Credentials signed by `actor` (a rights manager);
+    /// the others are listed in `refused`, with the reason. Nothing is put
+    /// in place unless the `export` events are committed.
+    pub fn export_credentials(
+        &self,
+        actor: &Actor,
+        selection: &Selection,
+        out: &Path,
+        job: &mut Job,
+    ) -> Result<CredentialExport> {
+        actor.may(Action::Export)?;
+        std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+        let taxonomy = self.taxonomy()?;
+        let carried = self.checkpoint_document(actor)?;
+        let checkpoint_path = self
+            .latest_checkpoint_file()?
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let chain_pem = self.signer_chain(actor)?;
+        let signer = KeySigner::new(&chain_pem, |m| actor.key.sign(m).to_bytes())
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let writer = CredentialWriter::new().map_err(|e| Error::Internal(e.to_string()))?;
+
+        let mut conn = self.connect()?;
+        let Selected {
+            listed,
+            mut refused,
+            ..
+        } = {
+            let rows = edit::select(&conn, selection)?;
+            manifest::entries(&conn, &rows, &taxonomy, job)?
+        };
+        let mut sidecars = HashSet::new();
+        let total = listed.len();
+        let mut signed = Vec::with_capacity(total);
+        for (done, item) in listed.into_iter().enumerate() {
+            job.step(done, total)?;
+            let Some(license) = taxonomy.get(&item.entry.license_tag) else {
+                continue; // `entries` lists only assets whose tag is known
+            };
+            let actions = actions(&conn, item.row)?;
+            let claim = claim(&item.entry, license, actions, &carried);
+            let entry = &item.entry;
+            match sign_copy(&writer, &signer, &claim, entry, out, &mut sidecars) {
+                Ok((file, staged)) => signed.push(Signed {
+                    row: item.row,
+                    file,
+                    staged,
+                }),
+                Err(reason) => refused.push(RefusedAsset {
+                    asset_id: entry.asset_id.clone(),
+                    reason,
+                }),
+            }
+        }
+        job.step(total, total)?;
+        if signed.is_empty() {
+            let why: Vec<String> = refused
+                .iter()
+                .map(|r| format!("{}: {}", r.asset_id, r.reason))
+                .collect();
+            return Err(Error::refused(
+                "approved-only",
+                format!("nothing to export; {}", why.join("; ")),
+            ));
+        }
+        // The last point to stop: nothing is committed or in place yet.
+        job.check()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let events: Vec<(i64, String)> = signed
+            .iter()
+            .map(|s| (s.row, s.file.asset_id.clone()))
+            .collect();
+        chain::append_all(
+            &tx,
+            &events,
+            EventKind::Export,
+            &json!({"format": "c2pa"}),
+            &Signer::User(actor),
+        )?;
+        tx.commit()?;
+        let mut files = Vec::with_capacity(signed.len());
+        for s in signed {
+            for staged in s.staged {
+                staged.put().map_err(|e| Error::io(out, e))?;
+            }
+            files.push(s.file);
+        }
+        Ok(CredentialExport {
+            files,
+            refused,
+            checkpoint: checkpoint_path,
+        })
+    }
+}
+
+/// The `c2pa.actions` of an asset's provenance chain: when it was imported
+/// (the original opened) and each metadata edit since.
+fn actions(conn: &rusqlite::Connection, row: i64) -> Result<Vec<Value>> {
+    let agent = json!({"name": "Assay", "version": env!("CARGO_PKG_VERSION")});
+    let mut stmt = conn.prepare_cached(
+        "SELECT kind, json_extract(body, '$.at') FROM events WHERE asset = ?1 ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([row])?;
+    let mut actions = Vec::new();
+    while let Some(r) = rows.next()? {
+        let kind: String = r.get(0)?;
+        let at: Option<String> = r.get(1)?;
+        let is = |k: EventKind| kind == k.as_str();
+        let action = if is(EventKind::Import) && actions.is_empty() {
+            "c2pa.opened"
+        } else if is(EventKind::MetadataChange)
+            || is(EventKind::LicenseChange)
+            || is(EventKind::TransferOfRights)
+        {
+            "c2pa.edited.metadata"
+        } else {
+            continue;
+        };
+        let mut entry = json!({"action": action, "softwareAgent": agent});
+        if let Some(at) = at {
+            entry["when"] = json!(at);
+        }
+        actions.push(entry);
+    }
+    // A chain always starts with its import; a claim must start by naming
+    // its parent, whatever the catalog says.
+    match actions.first_mut() {
+        Some(first) if first["action"] == "c2pa.opened" => {
+            first["parameters"] = json!({"ingredientIds": [PARENT]});
+        }
+        _ => actions.insert(
+            0,
+            json!({"action": "c2pa.opened", "softwareAgent": agent,
+                   "parameters": {"ingredientIds": [PARENT]}}),
+        ),
+    }
+    Ok(actions)
+}
+
+fn claim(entry: &Entry, license: &LicenseTag, actions: Vec<Value>, carried: &Value) -> Claim {
+    let payment: Option<PaymentTerms> = entry
+        .payment_terms
+        .clone()
+        .and_then(|terms| serde_json::from_value(terms).ok());
+    let training = license.training_mining(payment.as_ref());
+    let mut work = json!({"@context": "https://schema.org", "@type": "CreativeWork"});
+    if let Some(creator) = &entry.creator_attribution_text {
+        work["author"] = json!([{"@type": "Person", "name": creator}]);
+    }
+    if let Some(holder) = &entry.rights_holder {
+        work["copyrightHolder"] = json!({"@type": "Organization", "name": holder});
+    }
+    if let Some(statement) = &license.web_statement {
+        work["license"] = json!(statement);
+    }
+    Claim {
+        title: entry.file_name.clone(),
+        generator: "Assay".to_owned(),
+        generator_version: env!("CARGO_PKG_VERSION").to_owned(),
+        assertions: vec![
+            (ACTIONS.to_owned(), json!({ "actions": actions })),
+            (TRAINING_MINING.to_owned(), json!({ "entries": training })),
+            (CREATIVE_WORK.to_owned(), work),
+            (
+                ASSAY_ASSERTION.to_owned(),
+                json!({
+                    "asset_id": entry.asset_id,
+                    "license_tag": entry.license_tag,
+                    "checksum": entry.checksum,
+                    "provenance_hash": entry.provenance_hash,
+                    "checkpoint": carried,
+                }),
+            ),
+        ],
+    }
+}
+
+/// Signs a copy of `entry`'s file into `out`, staged: embedded where C2PA
+/// allows it, else the file as it is and a `.c2pa` sidecar. The reason it
+/// could not, otherwise, naming the file.
+fn sign_copy(
+    writer: &CredentialWriter,
+    signer: &KeySigner<'_>,
+    claim: &Claim,
+    entry: &Entry,
+    out: &Path,
+    sidecars: &mut HashSet<String>,
+) -> std::result::Result<(CredentialFile, Vec<Staged>), String> {
+    let source = Path::new(&entry.location);
+    let failed =
+        |what: &str, e: &dyn std::fmt::Display| format!("{what} {}: {e}", source.display());
+    // The file is read whole once to check it is still what was approved,
+    // and again by the signer; a changed file is never signed.
+    let mut hashing = Hashing::new(File::open(source).map_err(|e| failed("reading", &e))?);
+    hashing.drain(1 << 20).map_err(|e| failed("reading", &e))?;
+    let checksum = hashing.checksum();
+    if checksum != entry.checksum {
+        return Err(format!(
+            "{} no longer matches its checksum ({checksum}, the catalog records {})",
+            source.display(),
+            entry.checksum
+        ));
+    }
+    let mut file_name = entry.file_name.clone();
+    let embedded = embeds(&entry.media_type);
+    if !embedded {
+        // Sidecars are named for the file's stem: two files with one stem
+        // (a.cr2, a.nef) would share one.
+        let stem = |name: &str| {
+            file_names::collision_key(
+                &Path::new(name)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            )
+        };
+        if !sidecars.insert(stem(&file_name)) {
+            file_name = file_names::portable_file_name(&format!(
+                "{}-{file_name}",
+                entry.asset_id.get(..8).unwrap_or(&entry.asset_id)
+            ));
+            sidecars.insert(stem(&file_name));
+        }
+    }
+    let target = out.join(&file_name);
+    if same_file(&target, source) {
+        return Err(format!(
+            "the copy would replace the original {}; export to another folder",
+            source.display()
+        ));
+    }
+    let mut original = File::open(source).map_err(|e| failed("reading", &e))?;
+    let staging = Staging::create(&target).map_err(|e| failed("writing a copy of", &e))?;
+    let mut staged = Vec::with_capacity(2);
+    let sidecar = if embedded {
+        writer
+            .embed(
+                signer,
+                claim,
+                &entry.media_type,
+                &mut original,
+                &mut staging.file(),
+            )
+            .map_err(|e| failed("signing", &e))?;
+        None
+    } else {
+        std::io::copy(&mut original, &mut staging.file()).map_err(|e| failed("copying", &e))?;
+        let manifest = writer
+            .sidecar(signer, claim, &entry.media_type, &mut original)
+            .map_err(|e| failed("signing", &e))?;
+        let name = sidecar_name(&file_name);
+        let path = out.join(&name);
+        staged.push(
+            assay_fsio::atomic::stage(&path, &manifest)
+                .map_err(|e| format!("writing {}: {e}", path.display()))?,
+        );
+        Some(name)
+    };
+    staged.push(
+        staging
+            .close()
+            .map_err(|e| failed("writing a copy of", &e))?,
+    );
+    Ok((
+        CredentialFile {
+            asset_id: entry.asset_id.clone(),
+            file: file_name,
+            sidecar,
+        },
+        staged,
+    ))
+}
+
+/// `a.cr2` → `a.c2pa`: where C2PA readers (c2patool among them) look.
+fn sidecar_name(file_name: &str) -> String {
+    PathBuf::from(file_name)
+        .with_extension("c2pa")
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
