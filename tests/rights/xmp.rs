@@ -103,6 +103,17 @@ fn sidecars_carry_rights_license_and_the_training_flag_and_leave_originals_alone
             "{x}"
         );
         assert_eq!(x["XMP-assay:LicenseTag"], tag, "{x}");
+        // RSL 1.0, read back from exiftool's text: the same answer.
+        let rsl = x["XMP-assay:Rsl"].as_str().unwrap();
+        assert!(
+            rsl.starts_with("<rsl xmlns=\"https://rslstandard.org/rsl\"><content url=\""),
+            "{rsl}"
+        );
+        assert_eq!(
+            assay_core::licenses::rsl_prohibited_usages(rsl).contains(&"ai-train".to_owned()),
+            !license.ai_training_allowed,
+            "{tag}: {rsl}"
+        );
     }
     // NO-TRAIN says no to AI/ML training; CC-BY-4.0 allows it.
     let no_train = exiftool(&photos.join("a.jpg.xmp"));

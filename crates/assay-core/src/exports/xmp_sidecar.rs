@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::formats::xmp::{ASSAY_NS, DC, IPTC_CORE, PLUS, XMP_RIGHTS};
 use crate::job::Job;
 use crate::rights::edit::Selection;
-use crate::rights::licenses::{IptcDataMining, Taxonomy};
+use crate::rights::licenses::{IptcDataMining, PaymentTerms, Taxonomy};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -137,6 +137,7 @@ pub(crate) const PROPERTIES: &[(&str, &[(&str, &str)])] = &[
     ("assay:ProvenanceHash", PROVENANCE_HASH),
     ("assay:LicenseTag", &[(ASSAY_NS, "LicenseTag")]),
     ("assay:WorkflowState", &[(ASSAY_NS, "WorkflowState")]),
+    ("assay:RSL", &[(ASSAY_NS, "RSL")]),
 ];
 pub(crate) const ASSET_ID: &[(&str, &str)] = &[(ASSAY_NS, "AssetID")];
 pub(crate) const CHECKSUM: &[(&str, &str)] = &[(ASSAY_NS, "Checksum")];
@@ -188,6 +189,17 @@ pub(crate) fn sidecar(record: &AssetRecord, taxonomy: &Taxonomy) -> String {
         simple("assay:LicenseTag", tag);
     }
     simple("assay:WorkflowState", &record.workflow.workflow_state);
+    // The tag as an RSL 1.0 license (the document, as text): RSL defines no
+    // XMP property of its own.
+    if let Some(l) = license {
+        let payment: Option<PaymentTerms> = record
+            .rights
+            .get("payment_terms")
+            .and_then(|terms| serde_json::from_value(terms.clone()).ok());
+        let file_name = original_name(record);
+        let rsl = l.signals(payment.as_ref()).rsl.to_xml(&file_name, holder);
+        simple("assay:RSL", &rsl);
+    }
     if let Some(creator) = text("creator_name") {
         body.push_str(&format!(
             "   <dc:creator><rdf:Seq><rdf:li>{}</rdf:li></rdf:Seq></dc:creator>\n",
@@ -216,6 +228,18 @@ pub(crate) fn sidecar(record: &AssetRecord, taxonomy: &Taxonomy) -> String {
 <?xpacket end=\"w\"?>
 "
     )
+}
+
+/// The asset's file name, which the RSL license names as its content.
+fn original_name(record: &AssetRecord) -> String {
+    record
+        .locations
+        .first()
+        .and_then(|l| Path::new(&l.path).file_name())
+        .map_or_else(
+            || record.asset_id.clone(),
+            |n| n.to_string_lossy().into_owned(),
+        )
 }
 
 /// Escapes text for an XML element's content or an attribute value.

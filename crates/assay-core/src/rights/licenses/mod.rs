@@ -13,9 +13,11 @@ use time::Date;
 
 mod payment;
 mod training;
+mod vocabularies;
 
 pub use payment::PaymentTerms;
 pub use training::{CawgEntry, CawgTrainingMining, CawgUse, IptcDataMining};
+pub use vocabularies::{rsl_prohibited_usages, RslLicense, RslPayment, TrainingSignals, RSL_NS};
 
 const SHIPPED: &str = include_str!("../../../../../schemas/license-tags.json");
 /// The namespace of the IPTC PLUS controlled-vocabulary terms.
