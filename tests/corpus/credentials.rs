@@ -160,3 +160,100 @@ fn credentials_that_refuse_training_or_fail_validation_are_quarantined() {
         .reason
         .contains("assertion.dataHash.mismatch"));
 }
+
+/// The strictest signal wins at import: a sidecar states a tag that allows
+/// training, but the file's Content Credentials, or an RSL license beside
+/// it, refuse training: the asset is imported as NO-TRAIN, the import
+/// event names the signal that decided and the tag it overrode, and a
+/// warning says so. With nothing refusing, the stated tag stands.
+#[test]
+fn a_refusal_anywhere_overrides_a_stated_tag_that_allows_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::copy(
+        corpus().join("c2pa/training-not-allowed.jpg"),
+        files.join("refused.jpg"),
+    )
+    .unwrap();
+    // Two photos: the same bytes twice would be one asset.
+    for (name, photo) in [
+        ("rsl.jpg", "kodak-dc210.jpg"),
+        ("allowed.jpg", "sanyo-vpcg250.jpg"),
+    ] {
+        std::fs::copy(
+            corpus().join("files/exif-py/jpg/exif-org").join(photo),
+            files.join(name),
+        )
+        .unwrap();
+    }
+    let sidecar = |rsl: Option<&str>| {
+        let rsl = rsl.map_or_else(String::new, |xml| {
+            format!(
+                "<assay:RSL>{}</assay:RSL>",
+                xml.replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+                    .replace('"', "&quot;")
+            )
+        });
+        format!(
+            r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:assay="https://w3id.org/assay/ns/xmp/1.0/">
+<assay:LicenseTag>CC-BY-4.0</assay:LicenseTag>{rsl}</rdf:Description></rdf:RDF></x:xmpmeta>"#
+        )
+    };
+    let refusing_rsl = r#"<rsl xmlns="https://rslstandard.org/rsl"><content url="rsl.jpg"><license><permits type="usage">ai-index</permits><prohibits type="usage">ai-train,ai-input</prohibits></license></content></rsl>"#;
+    std::fs::write(files.join("refused.jpg.xmp"), sidecar(None)).unwrap();
+    std::fs::write(files.join("rsl.jpg.xmp"), sidecar(Some(refusing_rsl))).unwrap();
+    std::fs::write(files.join("allowed.jpg.xmp"), sidecar(None)).unwrap();
+    let library = Library::open(dir.path().join("lib")).unwrap();
+    library
+        .import(
+            std::slice::from_ref(&files),
+            &ImportOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+    let record = |name: &str| library.record(files.join(name).to_str().unwrap()).unwrap();
+    let imported = |name: &str| {
+        let r = record(name);
+        let events = library.provenance(&r.asset_id).unwrap();
+        events[0].data["imported_rights"]["fields"]["license_tag"].clone()
+    };
+
+    for (name, source, property) in [
+        ("refused.jpg", "content_credentials", "cawg.training-mining"),
+        ("rsl.jpg", "sidecar", "assay:RSL"),
+    ] {
+        let r = record(name);
+        assert_eq!(
+            r.rights["license_tag"],
+            "NO-TRAIN",
+            "{name}: {:?} {}",
+            r.warnings,
+            imported(name)
+        );
+        let entry = imported(name);
+        assert_eq!(entry["value"], "NO-TRAIN", "{name}: {entry}");
+        assert_eq!(entry["source"], source, "{name}: {entry}");
+        assert_eq!(entry["property"], property, "{name}: {entry}");
+        assert_eq!(
+            entry["overrode"],
+            serde_json::json!({"value": "CC-BY-4.0", "source": "sidecar", "property": "assay:LicenseTag"}),
+            "{name}: {entry}"
+        );
+        assert!(
+            r.warnings.iter().any(|w| w.contains(
+                "license tag CC-BY-4.0 (sidecar refused.jpg.xmp assay:LicenseTag) allows AI training"
+            ) || w.contains(
+                "license tag CC-BY-4.0 (sidecar rsl.jpg.xmp assay:LicenseTag) allows AI training"
+            )),
+            "{name}: {:?}",
+            r.warnings
+        );
+    }
+    let allowed = record("allowed.jpg");
+    assert_eq!(allowed.rights["license_tag"], "CC-BY-4.0");
+    assert_eq!(imported("allowed.jpg")["source"], "sidecar");
+}

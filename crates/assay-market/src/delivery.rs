@@ -128,6 +128,7 @@ pub(crate) async fn download(
                 .find(|f| f.blob == blob)
                 .ok_or_else(|| purchases::not_found(&purchase.id))?;
             let (size, checksum) = (file.size_bytes, file.checksum.clone());
+            let usage = file.usage.clone();
             let blobs = std::sync::Arc::clone(&app.blobs);
             let opened = blob.clone();
             let (reader, len) =
@@ -137,12 +138,14 @@ pub(crate) async fn download(
                     "blob {blob} holds {len} bytes, the manifest says {size}"
                 )));
             }
-            Ok(serve(
+            let mut response = serve(
                 "application/octet-stream",
                 size,
                 &checksum,
                 stream(reader, slot),
-            ))
+            );
+            crate::usage_headers::set(response.headers_mut(), usage.as_ref());
+            Ok(response)
         }
     }
 }

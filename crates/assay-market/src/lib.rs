@@ -72,6 +72,7 @@ mod spec;
 mod split;
 mod sweep;
 mod uploads;
+mod usage_headers;
 mod watermark;
 mod webhook_address;
 mod webhook_delivery;

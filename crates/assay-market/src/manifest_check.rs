@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 
 use assay_core::file_names;
-use assay_core::licenses::PaymentTerms;
+use assay_core::licenses::{LicenseTag, PaymentTerms};
 use assay_core::verify_manifest;
 use assay_market_proto::{ErrorCode, Problem};
 use serde::Deserialize;
@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::error::ApiError;
 use crate::extract::shown;
 use crate::publisher_keys::verifying_key;
-use crate::records::{AssetEntry, StoredKey};
+use crate::records::{AssetEntry, StoredKey, UsageHeaders};
 
 /// The tag that forbids AI training outright, whatever a manifest's
 /// `licenses` claims about it.
@@ -314,6 +314,7 @@ struct Entry {
 
 fn entries(doc: &Value) -> Result<Vec<AssetEntry>, ApiError> {
     let assets = doc.get("assets").and_then(Value::as_array);
+    let licenses = doc.get("licenses").and_then(Value::as_object);
     assets
         .into_iter()
         .flatten()
@@ -322,6 +323,17 @@ fn entries(doc: &Value) -> Result<Vec<AssetEntry>, ApiError> {
             let e = Entry::deserialize(asset).map_err(|e| {
                 ApiError::new(ErrorCode::ManifestInvalid, format!("/assets/{i}: {e}"))
             })?;
+            let usage = licenses
+                .and_then(|l| l.get(&e.license_tag))
+                .and_then(|rights| LicenseTag::deserialize(rights).ok())
+                .map(|license| {
+                    let signals = license.signals(e.payment_terms.as_ref());
+                    UsageHeaders {
+                        content_usage: signals.content_usage(),
+                        tdm_reservation: signals.tdm_reservation,
+                        tdm_policy: signals.tdm_policy,
+                    }
+                });
             Ok(AssetEntry {
                 asset_id: e.asset_id,
                 title: e.title,
@@ -331,6 +343,7 @@ fn entries(doc: &Value) -> Result<Vec<AssetEntry>, ApiError> {
                 media_type: e.media_type,
                 license_tag: e.license_tag,
                 creator_wallet: e.creator_wallet,
+                usage,
                 payment_terms: e.payment_terms,
                 capture_date: e.capture_date,
             })

@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::extract::{shown, ListingAssetPath};
 use crate::ids::{ListingId, PreviewId};
 use crate::listings::{load, own};
-use crate::records::{ListingDetail, PreviewRecord};
+use crate::records::{ListingDetail, PreviewRecord, UsageHeaders};
 use crate::watermark::{render, RenderError};
 
 /// A preview's URL.
@@ -103,7 +103,7 @@ pub(crate) async fn get(
 ) -> Result<Response, ApiError> {
     app.rate.take(account.id)?;
     let listing = load(&app, &id).await?;
-    on_sale(&listing, &asset_id)?;
+    let usage = on_sale(&listing, &asset_id)?;
     let wanted = id.clone();
     let preview = app
         .records(move |r| r.previews(&wanted))
@@ -118,7 +118,7 @@ pub(crate) async fn get(
         })?;
     let store = app.clone();
     let bytes = blocking(move || Ok(store.blobs.read_preview(&preview.id)?)).await?;
-    Ok((
+    let mut response = (
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, PREVIEW_MEDIA_TYPE),
@@ -127,17 +127,20 @@ pub(crate) async fn get(
         ],
         Body::from(bytes),
     )
-        .into_response())
+        .into_response();
+    crate::usage_headers::set(response.headers_mut(), usage.as_ref());
+    Ok(response)
 }
 
-/// Only assets on sale have previews to upload or show.
-fn on_sale(listing: &ListingDetail, asset_id: &str) -> Result<(), ApiError> {
+/// Only assets on sale have previews to upload or show: the asset's usage
+/// headers when it is.
+fn on_sale(listing: &ListingDetail, asset_id: &str) -> Result<Option<UsageHeaders>, ApiError> {
     let item = listing
         .items
         .iter()
         .find(|i| i.asset.entry.asset_id == asset_id);
     match item {
-        Some(i) if i.withdrawn.is_none() => Ok(()),
+        Some(i) if i.withdrawn.is_none() => Ok(i.asset.entry.usage.clone()),
         Some(_) => Err(ApiError::new(
             ErrorCode::NotFound,
             format!(

@@ -103,6 +103,7 @@ mod tests {
             creator_wallet: wallet.into(),
             payment_terms: terms,
             capture_date: None,
+            usage: None,
         }
     }
 

@@ -391,7 +391,12 @@ fn process(
     let mut analysis = analyze(&path, &content, stamp.mtime_ns);
     // Known content never gets here, so a re-import never overwrites rights.
     let embedded = std::mem::take(&mut analysis.embedded);
-    let mut rights = imported_rights::gather(&path, &embedded, taxonomy);
+    let mut rights = imported_rights::gather(
+        &path,
+        &embedded,
+        analysis.content_credentials.as_ref(),
+        taxonomy,
+    );
     analysis.warnings.append(&mut rights.warnings);
     let (mut thumbnail, mut preview) = (None, None);
     if let Some(rendered) = analysis.rendered.take() {

@@ -13,6 +13,13 @@
 //! - license_tag: assay:LicenseTag, else NO-TRAIN when plus:DataMining rules
 //!   out AI training.
 //!
+//! AI training is refused by whichever signal refuses it: the strictest
+//! wins. A file whose plus:DataMining, RSL license (assay:RSL, prohibiting
+//! `ai-train`) or Content Credentials (`cawg.training-mining`) refuse
+//! training is imported as NO-TRAIN even when a license tag that allows
+//! training is stated too; the import event records which signal decided
+//! and the tag it overrode, and the asset gets a warning saying so.
+//!
 //! A copyright notice ("© 2021 Jane Doe. All rights reserved.") says who
 //! holds the rights; it is no summary of license terms, which is what
 //! xmpRights:UsageTerms carries. So it fills rights_holder, without its
@@ -33,8 +40,9 @@ use serde_json::{json, Map, Value};
 use crate::formats::embedded::Embedded;
 use crate::formats::iim::{self, Iim};
 use crate::formats::xmp::{self, Packet, XmpError, ASSAY_NS, DC, IPTC_CORE, PLUS, XMP_RIGHTS};
-use crate::rights::licenses::{IptcDataMining, Taxonomy};
+use crate::rights::licenses::{rsl_prohibited_usages, IptcDataMining, Taxonomy};
 use crate::rights::metadata;
+use assay_credentials::ContentCredentials;
 
 /// No rights packet is this large; a bigger `.xmp` is not read.
 const MAX_SIDECAR: u64 = 16 << 20;
@@ -67,6 +75,7 @@ enum Source {
     Sidecar,
     Xmp,
     Iim,
+    Credentials,
 }
 
 impl Source {
@@ -75,6 +84,7 @@ impl Source {
             Source::Sidecar => "sidecar",
             Source::Xmp => "embedded_xmp",
             Source::Iim => "iptc_iim",
+            Source::Credentials => "content_credentials",
         }
     }
 }
@@ -97,11 +107,40 @@ struct Said {
     usage_terms: Option<Stated>,
     license_tag: Option<Stated>,
     data_mining: Option<Stated>,
+    /// An RSL 1.0 license, as text.
+    rsl: Option<Stated>,
+    /// Training refused outright (Content Credentials' training-mining
+    /// entries).
+    training_refused: Option<Stated>,
+}
+
+impl Said {
+    /// The signal of this source that refuses AI training, if one does.
+    fn refusal(&self) -> Option<&Stated> {
+        let data_mining = self
+            .data_mining
+            .as_ref()
+            .filter(|d| rules_out_training(&d.text));
+        let rsl = || {
+            self.rsl.as_ref().filter(|r| {
+                rsl_prohibited_usages(&r.text)
+                    .iter()
+                    .any(|u| u == "ai-train" || u == "ai-all" || u == "all")
+            })
+        };
+        self.training_refused.as_ref().or(data_mining).or_else(rsl)
+    }
 }
 
 /// Reads the sidecar of `path`, if it has one, and weighs it with what the
-/// file carries inside it (`embedded`).
-pub fn gather(path: &Path, embedded: &Embedded, taxonomy: &Taxonomy) -> Imported {
+/// file carries inside it (`embedded`, and the Content Credentials read
+/// from it).
+pub fn gather(
+    path: &Path,
+    embedded: &Embedded,
+    credentials: Option<&ContentCredentials>,
+    taxonomy: &Taxonomy,
+) -> Imported {
     let mut warnings = Vec::new();
     let mut sources = Vec::new();
     // How warnings name the sidecar, and the one that was read.
@@ -122,6 +161,20 @@ pub fn gather(path: &Path, embedded: &Embedded, taxonomy: &Taxonomy) -> Imported
     }
     if let Some(iim) = &embedded.iim {
         sources.push((Source::Iim, from_iim(iim)));
+    }
+    if let Some(refusing) = credentials.filter(|c| c.forbids_training()) {
+        let entries: Vec<String> = refusing
+            .training_mining
+            .iter()
+            .map(|t| format!("{}={}", t.entry, t.permission))
+            .collect();
+        sources.push((
+            Source::Credentials,
+            Said {
+                training_refused: stated(Some(&entries.join(", ")), "cawg.training-mining"),
+                ..Said::default()
+            },
+        ));
     }
     let first = |pick: fn(&Said) -> Option<&Stated>| {
         sources
@@ -164,21 +217,42 @@ pub fn gather(path: &Path, embedded: &Embedded, taxonomy: &Taxonomy) -> Imported
             taker.take("rights_holder", source, stated, holder);
         }
     }
-    let tag = sources
+    let stated_tag = sources
         .iter()
         .find_map(|(source, said)| match &said.license_tag {
             Some(tag) => Some((*source, tag, tag.text.clone())),
-            None => said
-                .data_mining
-                .as_ref()
-                .filter(|d| rules_out_training(&d.text))
-                .map(|d| (*source, d, NO_TRAIN.to_owned())),
+            None => said.refusal().map(|d| (*source, d, NO_TRAIN.to_owned())),
         });
-    let tag = tag.and_then(|(source, stated, tag)| {
-        taker
+    // The strictest signal wins: a refusal anywhere overrides a stated tag
+    // that allows training.
+    let refusal = sources
+        .iter()
+        .find_map(|(source, said)| said.refusal().map(|r| (*source, r)));
+    let allows_training = |tag: &str| taxonomy.get(tag).is_some_and(|l| l.ai_training_allowed);
+    let tag = match (stated_tag, refusal) {
+        (Some((tag_source, tag_stated, tag)), Some((source, refused))) if allows_training(&tag) => {
+            taker.warnings.push(format!(
+                "license tag {tag} ({} {}) allows AI training, but {} {} refuses it ({}); imported as {NO_TRAIN}",
+                label_of(tag_source, &label),
+                tag_stated.property,
+                label_of(source, &label),
+                refused.property,
+                refused.text
+            ));
+            taker
+                .take("license_tag", source, refused, NO_TRAIN.to_owned())
+                .then(|| {
+                    if let Some(entry) = taker.provenance.get_mut("license_tag") {
+                        entry["overrode"] = json!({"value": tag, "source": tag_source.key(), "property": tag_stated.property});
+                    }
+                    NO_TRAIN.to_owned()
+                })
+        }
+        (Some((source, stated, tag)), _) => taker
             .take("license_tag", source, stated, tag.clone())
-            .then_some(tag)
-    });
+            .then_some(tag),
+        (None, _) => None,
+    };
     if let Some((source, terms)) = first(|s| s.usage_terms.as_ref()) {
         // Assay's sidecars state the tag's explanation as usage terms; that
         // is the tag again, not terms of their own.
@@ -227,13 +301,10 @@ impl Taker<'_> {
         let value = Value::String(value);
         let name = format!("{} ({field})", stated.property);
         if let Err(reason) = metadata::check_field(field, &value, &name, self.taxonomy) {
-            let label = match source {
-                Source::Sidecar => self.sidecar,
-                Source::Xmp => "embedded XMP",
-                Source::Iim => "IPTC IIM",
-            };
-            self.warnings
-                .push(format!("{label}: {reason}; not imported"));
+            self.warnings.push(format!(
+                "{}: {reason}; not imported",
+                label_of(source, self.sidecar)
+            ));
             return false;
         }
         let mut entry =
@@ -244,6 +315,16 @@ impl Taker<'_> {
         self.provenance.insert(field.to_owned(), entry);
         self.fields.insert(field.to_owned(), value);
         true
+    }
+}
+
+/// How warnings name a source; `sidecar` names the sidecar read.
+fn label_of(source: Source, sidecar: &str) -> &str {
+    match source {
+        Source::Sidecar => sidecar,
+        Source::Xmp => "embedded XMP",
+        Source::Iim => "IPTC IIM",
+        Source::Credentials => "the Content Credentials",
     }
 }
 
@@ -290,6 +371,8 @@ fn from_xmp(packet: &Packet) -> Said {
         usage_terms: text(&[(XMP_RIGHTS, "UsageTerms")], "xmpRights:UsageTerms"),
         license_tag: text(&[(ASSAY_NS, "LicenseTag")], "assay:LicenseTag"),
         data_mining: text(&[(PLUS, "DataMining")], "plus:DataMining"),
+        rsl: text(&[(ASSAY_NS, "RSL")], "assay:RSL"),
+        training_refused: None,
     }
 }
 

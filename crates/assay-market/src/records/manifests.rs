@@ -10,6 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use super::sqlite::{corrupt, to_i64};
 use super::{
     AccountId, AssetEntry, Insert, Manifest, NewManifest, RecordsError, Result, StoredAsset,
+    UsageHeaders,
 };
 use crate::clock;
 use crate::ids::BlobId;
@@ -18,9 +19,10 @@ use crate::ids::BlobId;
 /// order [`asset`] reads them from `start`.
 pub(super) const ASSET_COLUMNS: &str =
     "a.asset_id, a.title, a.file_name, a.checksum, a.size_bytes, a.media_type,
-     a.license_tag, a.creator_wallet, a.payment_terms, a.blob, a.capture_date";
+     a.license_tag, a.creator_wallet, a.payment_terms, a.blob, a.capture_date,
+     a.content_usage, a.tdm_reservation, a.tdm_policy";
 /// How many columns [`ASSET_COLUMNS`] names.
-pub(super) const ASSET_COLUMN_COUNT: usize = 11;
+pub(super) const ASSET_COLUMN_COUNT: usize = 14;
 
 pub(super) struct AssetRow {
     entry: AssetEntry,
@@ -42,10 +44,28 @@ pub(super) fn asset(r: &Row, start: usize) -> rusqlite::Result<AssetRow> {
             creator_wallet: r.get(start + 7)?,
             payment_terms: None,
             capture_date: r.get(start + 10)?,
+            usage: usage(r, start + 11)?,
         },
         payment_terms: r.get(start + 8)?,
         blob: r.get(start + 9)?,
     })
+}
+
+/// The usage headers stored from column `start` on (content usage, TDM
+/// reservation, TDM policy).
+pub(super) fn usage(r: &Row, start: usize) -> rusqlite::Result<Option<UsageHeaders>> {
+    let content_usage: Option<String> = r.get(start)?;
+    let reserved: Option<bool> = r.get(start + 1)?;
+    content_usage
+        .zip(reserved)
+        .map(|(content_usage, tdm_reservation)| {
+            Ok(UsageHeaders {
+                content_usage,
+                tdm_reservation,
+                tdm_policy: r.get(start + 2)?,
+            })
+        })
+        .transpose()
 }
 
 pub(super) fn into_asset(row: AssetRow) -> Result<StoredAsset> {
@@ -144,8 +164,8 @@ pub(super) fn add(tx: &Transaction, manifest: NewManifest) -> Result<Insert<Mani
     let mut insert = tx.prepare(
         "INSERT INTO manifest_assets (manifest, seq, asset_id, title, file_name, checksum,
              size_bytes, media_type, license_tag, creator_wallet, payment_terms,
-             capture_date)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             capture_date, content_usage, tdm_reservation, tdm_policy)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?;
     for (seq, a) in manifest.assets.iter().enumerate() {
         let terms = a
@@ -166,7 +186,10 @@ pub(super) fn add(tx: &Transaction, manifest: NewManifest) -> Result<Insert<Mani
             a.license_tag,
             a.creator_wallet,
             terms,
-            a.capture_date
+            a.capture_date,
+            a.usage.as_ref().map(|u| &u.content_usage),
+            a.usage.as_ref().map(|u| u.tdm_reservation),
+            a.usage.as_ref().and_then(|u| u.tdm_policy.as_ref()),
         ])?;
     }
     // Bytes this publisher stored before serve this manifest too.

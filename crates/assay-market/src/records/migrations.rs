@@ -261,6 +261,13 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX witnessed_by_library ON witnessed_checkpoints(account, library, seq);
     "#,
+    // What each asset's license says of AI training, as the headers of its
+    // downloads and previews carry it (NULL for manifests stored before).
+    r#"
+    ALTER TABLE manifest_assets ADD COLUMN content_usage TEXT;
+    ALTER TABLE manifest_assets ADD COLUMN tdm_reservation INTEGER;
+    ALTER TABLE manifest_assets ADD COLUMN tdm_policy TEXT;
+    "#,
 ];
 
 pub(super) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -91,6 +91,21 @@ pub struct AssetEntry {
     pub payment_terms: Option<PaymentTerms>,
     /// As the manifest gives it; shown in a listing's sample.
     pub capture_date: Option<String>,
+    /// What the asset's license says of AI training, as its downloads and
+    /// previews say it; `None` for a manifest stored before the market
+    /// sent these headers.
+    pub usage: Option<UsageHeaders>,
+}
+
+/// An asset's AI-training terms as HTTP headers: IETF AI preferences
+/// (`Content-Usage`) and W3C TDMRep (`tdm-reservation`, `tdm-policy`),
+/// from the one mapping of the license taxonomy
+/// ([`assay_core::licenses::LicenseTag::signals`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageHeaders {
+    pub content_usage: String,
+    pub tdm_reservation: bool,
+    pub tdm_policy: Option<String>,
 }
 
 /// A stored manifest (without its bytes) and its assets in manifest order.
@@ -252,6 +267,7 @@ pub struct EntitledFile {
     /// `sha256:` and hex.
     pub checksum: String,
     pub blob: BlobId,
+    pub usage: Option<UsageHeaders>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -373,7 +373,8 @@ pub(super) fn load(conn: &Connection, id: &PurchaseId) -> Result<Option<Purchase
 
 fn files(conn: &Connection, purchase: i64) -> Result<Vec<EntitledFile>> {
     let mut stmt = conn.prepare(
-        "SELECT e.asset_id, a.file_name, a.size_bytes, a.checksum, e.blob
+        "SELECT e.asset_id, a.file_name, a.size_bytes, a.checksum, e.blob,
+                a.content_usage, a.tdm_reservation, a.tdm_policy
          FROM entitlements e
          JOIN purchases p ON p.seq = e.purchase
          JOIN listings l ON l.seq = p.listing
@@ -382,12 +383,16 @@ fn files(conn: &Connection, purchase: i64) -> Result<Vec<EntitledFile>> {
     )?;
     let rows = stmt
         .query_map([purchase], |r| {
-            <(String, String, i64, String, String)>::try_from(r)
+            Ok((
+                <(String, String, i64, String, String)>::try_from(r)?,
+                super::manifests::usage(r, 5)?,
+            ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter()
-        .map(|(asset_id, file_name, size, checksum, blob)| {
+        .map(|((asset_id, file_name, size, checksum, blob), usage)| {
             Ok(EntitledFile {
+                usage,
                 asset_id,
                 file_name,
                 size_bytes: to_u64(size)?,

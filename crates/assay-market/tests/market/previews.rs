@@ -94,6 +94,12 @@ fn buyers_see_a_watermarked_downsampled_preview_never_the_original() {
     // the downsampled size, and the watermark's band across the middle.
     let reply = buyer.get(&path).expect(200, "");
     assert_eq!(reply.header("Content-Type").as_deref(), Some("image/jpeg"));
+    // The asset's AI-training terms, as on its download.
+    assert_eq!(
+        reply.header("Content-Usage").as_deref(),
+        Some("train-ai=y, train-genai=y")
+    );
+    assert_eq!(reply.header("tdm-reservation").as_deref(), Some("1"));
     assert_ne!(reply.body, original);
     assert_eq!(
         reply.body.len() as u64,

@@ -98,6 +98,18 @@ fn a_buyer_downloads_verifies_and_confirms_and_the_publisher_sees_the_payouts() 
         );
         assert_eq!(sha256(&got.body), link.sha256);
         assert_eq!(got.body, shelf.file(entry));
+        // The license's AI-training terms travel with the bytes: CC-BY-4.0
+        // permits training, and the revenue share owed reserves text and
+        // data mining to those who take the license (TDMRep).
+        assert_eq!(
+            got.header("Content-Usage").as_deref(),
+            Some("train-ai=y, train-genai=y")
+        );
+        assert_eq!(got.header("tdm-reservation").as_deref(), Some("1"));
+        assert_eq!(
+            got.header("tdm-policy").as_deref(),
+            Some("https://creativecommons.org/licenses/by/4.0/")
+        );
     }
     let manifest = buyer.get(&links.manifest.url).expect(200, "");
     assert_eq!(manifest.body, sale.manifest);
