@@ -516,3 +516,93 @@ async fn a_rights_manager_sees_approve_disabled_on_her_own_edit_with_the_reason(
     assert!(!approve.is_enabled().await?);
     app.close().await
 }
+
+/// cy's photo and a picture whose Content Credentials say a trained model
+/// made it, both submitted complete.
+fn one_model_made(library: &Path) -> Result<()> {
+    team(library)?;
+    let lib = Library::open(library)?;
+    let cy = Arc::new(lib.unlock("cy", PASSPHRASE.as_bytes())?);
+    let folder = library.with_file_name("photos");
+    std::fs::create_dir_all(&folder)?;
+    std::fs::copy(
+        corpus_file("exif-py/jpg/Canon_40D.jpg"),
+        folder.join("camera.jpg"),
+    )?;
+    std::fs::copy(
+        assay_app_e2e::repo().join("tests/corpus/c2pa/ai-generated.png"),
+        folder.join("generated.png"),
+    )?;
+    let options = ImportOptions {
+        actor: Some(cy.clone()),
+        ..Default::default()
+    };
+    let summary = lib.import(&[folder], &options, &mut |_| {})?;
+    ensure!(summary.imported == 2, "{summary:?}");
+    let all = Selection::Where(Filter::default());
+    lib.edit(
+        &cy,
+        &all,
+        &[
+            Change::set("license_tag", json!("CC-BY-4.0")),
+            Change::set("tax_and_payout_info", json!("acct_cy")),
+            Change::set("signed_contract_id", json!("K-1")),
+        ],
+    )?;
+    lib.submit(&cy, &all)?;
+    Ok(())
+}
+
+/// The core flags media its Content Credentials name as made by a trained
+/// model: the rights manager sees it in the queue, and the detail panel
+/// shows the credentials (state, signer, actions with their source type,
+/// training-mining entries).
+#[tokio::test]
+async fn a_rights_manager_sees_model_made_media_flagged_and_its_credentials() -> Result<()> {
+    let app = App::start(one_model_made).await?;
+    let lib = Library::open(&app.library)?;
+    let rosa = lib.unlock("rosa", PASSPHRASE.as_bytes())?;
+    let queue = lib.queue(&rosa)?;
+    let made: Vec<&str> = queue
+        .iter()
+        .filter(|i| i.model_made.is_some())
+        .map(|i| i.asset_id.as_str())
+        .collect();
+    ensure!(made.len() == 1, "{queue:?}");
+    let generated = made[0].to_owned();
+    let camera = queue
+        .iter()
+        .find(|i| i.model_made.is_none())
+        .map(|i| i.asset_id.clone())
+        .ok_or_else(|| anyhow::anyhow!("the camera photo is in the queue"))?;
+
+    unlock(&app, "rosa", PASSPHRASE).await?;
+    app.click("button[aria-label='Queue view']").await?;
+    let flag = app
+        .text_until(
+            &format!("tr[data-asset='{generated}'] [data-testid=model-made]"),
+            |t| t == "AI-made",
+        )
+        .await?;
+    assert_eq!(flag, "AI-made");
+    let flags = app
+        .client
+        .find_all(Locator::Css(&format!(
+            "tr[data-asset='{camera}'] [data-testid=model-made]"
+        )))
+        .await?;
+    assert!(flags.is_empty(), "the camera photo is not flagged");
+
+    app.click(&format!("tr[data-asset='{generated}'] button.open"))
+        .await?;
+    let state = app
+        .text_until("[data-testid=credentials-state]", |t| !t.is_empty())
+        .await?;
+    assert_eq!(state, "valid");
+    let source = app
+        .text_until("[data-testid=source-type]", |t| !t.is_empty())
+        .await?;
+    assert_eq!(source, "trainedAlgorithmicMedia");
+    app.screenshot("queue-model-made").await?;
+    app.close().await
+}

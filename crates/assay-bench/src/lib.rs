@@ -5,6 +5,7 @@ mod exif_segment;
 pub mod generate;
 mod grow;
 pub mod machine;
+pub mod stats;
 mod synth;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,27 @@ pub use grow::grow_catalog;
 /// The longest one run of a tool (a peer, a version probe, `assay` itself
 /// outside the timed import) may take before it is stopped and named.
 pub const TOOL_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Runs a tool to its end within [`TOOL_LIMIT`], its output discarded;
+/// an error names it unless it succeeded.
+pub fn run_quietly(command: &mut std::process::Command) -> anyhow::Result<()> {
+    let what = assay_deadline::describe(command);
+    let mut child = assay_deadline::spawn(
+        command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+        &what,
+    )?;
+    let status = assay_deadline::wait(&mut child, TOOL_LIMIT, &what)?;
+    anyhow::ensure!(status.success(), "{what}: {status}");
+    Ok(())
+}
+
+/// Writes back whatever the last round left dirty, so it is not billed to
+/// the next.
+pub fn settle() -> anyhow::Result<()> {
+    run_quietly(&mut std::process::Command::new("sync"))
+}
 
 /// Where generated files are cached: `given` (a `--cache DIR`), or
 /// `$HOME/.cache/assay-bench`.

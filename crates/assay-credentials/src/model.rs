@@ -99,11 +99,18 @@ impl ContentCredentials {
     /// Whether an action names the media as made by a trained model,
     /// wholly or in part.
     pub fn model_made(&self) -> bool {
-        self.actions.iter().any(|a| {
+        self.model_made_as().is_some()
+    }
+
+    /// The IPTC digital source type (its last path segment, such as
+    /// `trainedAlgorithmicMedia`) by which an action names the media as
+    /// made by a trained model, wholly or in part.
+    pub fn model_made_as(&self) -> Option<&str> {
+        self.actions.iter().find_map(|a| {
             a.digital_source_type
                 .as_deref()
                 .and_then(|uri| uri.rsplit('/').next())
-                .is_some_and(|kind| MODEL_MADE.contains(&kind))
+                .filter(|kind| MODEL_MADE.contains(kind))
         })
     }
 }

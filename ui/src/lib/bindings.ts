@@ -759,6 +759,13 @@ export type QueueItem = {
 	since: string,
 	age_seconds: number,
 	failed_gates: FailedGate[],
+	/**
+	 *  Set when the asset's Content Credentials name it as made by a
+	 *  trained model, wholly or in part: the IPTC digital source type they
+	 *  give (`trainedAlgorithmicMedia`, `compositeWithTrainedAlgorithmicMedia`,
+	 *  ...), for the rights manager to weigh.
+	 */
+	model_made: string | null,
 };
 
 /**  A selected asset the export left out, and why. */

@@ -13,7 +13,9 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
+use assay_bench::stats::{max, median, min};
 use assay_bench::{generate, machine::Machine};
+use assay_bench::{run_quietly as run, settle};
 use assay_core::{Filter, ImportOptions, Library, Role, Selection};
 use clap::Parser;
 
@@ -130,31 +132,4 @@ fn main() -> anyhow::Result<()> {
         e / tp
     );
     Ok(())
-}
-
-/// Writes back whatever the last round left dirty, so it is not billed to the next.
-fn settle() -> anyhow::Result<()> {
-    run(&mut Command::new("sync"))
-}
-
-fn run(command: &mut Command) -> anyhow::Result<()> {
-    let what = assay_deadline::describe(command);
-    let mut child = assay_deadline::spawn(command, &what)?;
-    let status = assay_deadline::wait(&mut child, assay_bench::TOOL_LIMIT, &what)?;
-    anyhow::ensure!(status.success(), "{what}: {status}");
-    Ok(())
-}
-
-fn median(times: &[f64]) -> f64 {
-    let mut sorted = times.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted[sorted.len() / 2]
-}
-
-fn min(times: &[f64]) -> f64 {
-    times.iter().copied().fold(f64::INFINITY, f64::min)
-}
-
-fn max(times: &[f64]) -> f64 {
-    times.iter().copied().fold(0.0, f64::max)
 }

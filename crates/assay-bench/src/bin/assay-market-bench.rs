@@ -39,6 +39,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use assay_bench::machine::Machine;
+use assay_bench::stats::{max, median, min};
 use assay_core::{
     Actor, Change, Filter, ImportOptions, Job, Library, Role as LibraryRole, Selection,
 };
@@ -926,18 +927,4 @@ fn pump(mut from: TcpStream, mut to: TcpStream, mut go: impl FnMut(u64) -> bool)
         }
     }
     let _ = to.shutdown(Shutdown::Write);
-}
-
-fn median(times: &[f64]) -> f64 {
-    let mut sorted = times.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted[sorted.len() / 2]
-}
-
-fn min(times: &[f64]) -> f64 {
-    times.iter().copied().fold(f64::INFINITY, f64::min)
-}
-
-fn max(times: &[f64]) -> f64 {
-    times.iter().copied().fold(0.0, f64::max)
 }

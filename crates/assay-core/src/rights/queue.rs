@@ -1,6 +1,7 @@
 //! `queue`: what waits for the acting user's role, oldest first, with its
 //! age and the gates it still fails (what is missing).
 
+use assay_credentials::ContentCredentials;
 use rusqlite::params;
 use serde::Serialize;
 use serde_json::json;
@@ -23,6 +24,11 @@ pub struct QueueItem {
     pub since: String,
     pub age_seconds: i64,
     pub failed_gates: Vec<FailedGate>,
+    /// Set when the asset's Content Credentials name it as made by a
+    /// trained model, wholly or in part: the IPTC digital source type they
+    /// give (`trainedAlgorithmicMedia`, `compositeWithTrainedAlgorithmicMedia`,
+    /// ...), for the rights manager to weigh.
+    pub model_made: Option<String>,
 }
 
 impl Library {
@@ -55,13 +61,20 @@ impl Library {
         while let Some(r) = rows.next()? {
             let asset_id: String = r.get(0)?;
             let since: String = r.get(3)?;
+            let credentials = r.get::<_, Option<String>>(7)?;
             let fields = gate_fields(
                 &r.get::<_, String>(4)?,
                 &asset_id,
                 &r.get::<_, String>(5)?,
                 r.get::<_, Option<String>>(6)?.as_deref(),
-                r.get::<_, Option<String>>(7)?.as_deref(),
+                credentials.as_deref(),
             );
+            // Stored by import; one that no longer reads flags nothing
+            // here (the gates name it).
+            let model_made = credentials
+                .as_deref()
+                .and_then(|text| serde_json::from_str::<ContentCredentials>(text).ok())
+                .and_then(|c| c.model_made_as().map(str::to_owned));
             let age_seconds =
                 OffsetDateTime::parse(&since, &Rfc3339).map_or(0, |t| (now - t).whole_seconds());
             items.push(QueueItem {
@@ -71,6 +84,7 @@ impl Library {
                 state: r.get(2)?,
                 since,
                 age_seconds,
+                model_made,
             });
         }
         Ok(items)
