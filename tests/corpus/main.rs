@@ -25,14 +25,35 @@ pub fn corpus() -> PathBuf {
 pub struct Imported {
     pub library: Library,
     pub reports: Vec<FileReport>,
-    _dir: tempfile::TempDir,
+}
+
+/// Where this process keeps its import: a folder named for its pid under
+/// the target's scratch folder. A static is never dropped, so a temporary
+/// folder would outlive every run (and nextest runs each test in its own
+/// process); instead each process removes the folders of processes that
+/// have ended.
+fn import_dir() -> PathBuf {
+    let parent = Path::new(env!("CARGO_TARGET_TMPDIR")).join("corpus-import");
+    if let Ok(entries) = std::fs::read_dir(&parent) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let pid = name.to_str().and_then(|n| n.strip_prefix("pid-"));
+            if pid.is_some_and(|pid| !Path::new("/proc").join(pid).exists()) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    let dir = parent.join(format!("pid-{}", std::process::id()));
+    // A pid the system reused: what is there is another run's.
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 pub fn imported() -> &'static Imported {
     static ONCE: OnceLock<Imported> = OnceLock::new();
     ONCE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let library = Library::open(dir.path().join("lib")).unwrap();
+        let dir = import_dir();
+        let library = Library::open(dir.join("lib")).unwrap();
         let mut reports = Vec::new();
         library
             .import(
@@ -45,10 +66,6 @@ pub fn imported() -> &'static Imported {
                 },
             )
             .unwrap();
-        Imported {
-            library,
-            reports,
-            _dir: dir,
-        }
+        Imported { library, reports }
     })
 }
