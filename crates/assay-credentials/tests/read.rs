@@ -145,3 +145,43 @@ fn files_without_credentials_read_as_none_and_garbage_never_panics() {
         }
     }
 }
+
+/// The fixtures c2patool wrote (`scripts/make-c2patool-fixtures.sh`, with
+/// its development certificate): read as c2patool's own reading says.
+#[test]
+fn credentials_c2patool_wrote_read_the_same() {
+    let none = TrustAnchors::default();
+    let valid = credentials("c2patool/valid.jpg", &none);
+    assert_eq!(valid.state, CredentialState::Valid, "{:?}", valid.failures);
+    assert_eq!(valid.failures, ["signingCredential.untrusted"]);
+    assert!(valid
+        .claim_generator
+        .as_deref()
+        .is_some_and(|g| g.starts_with("c2patool fixtures")));
+    assert_eq!(
+        valid.actions[0].digital_source_type.as_deref(),
+        Some("http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture")
+    );
+    assert!(!valid.forbids_training() && !valid.model_made());
+
+    let refused = credentials("c2patool/training-not-allowed.jpg", &none);
+    assert_eq!(refused.state, CredentialState::Valid);
+    assert!(refused.forbids_training());
+    assert_eq!(refused.training_mining.len(), 4);
+
+    let generated = credentials("c2patool/ai-generated.jpg", &none);
+    assert_eq!(generated.model_made_as(), Some("trainedAlgorithmicMedia"));
+
+    let edited = credentials("c2patool/with-parent.jpg", &none);
+    assert_eq!(
+        edited.state,
+        CredentialState::Valid,
+        "{:?}",
+        edited.failures
+    );
+    assert_eq!(edited.ingredients.len(), 1, "{:?}", edited.ingredients);
+    assert_eq!(
+        edited.ingredients[0].relationship.as_deref(),
+        Some("parentOf")
+    );
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Makes the Content Credentials fixtures of tests/corpus/c2pa/c2patool/ with
+# c2patool (scripts/setup.sh installs it), signed with its built-in
+# development certificate, from a corpus photo: the same cases the crate's
+# own fixtures cover (examples/make_fixtures.rs), written by the other
+# implementation a buyer is likely to use. Thumbnails are off to keep the
+# files small. Usage: scripts/make-c2patool-fixtures.sh
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+out="$repo/tests/corpus/c2pa/c2patool"
+tool="${C2PATOOL:-$HOME/.cargo/bin/c2patool}"
+photo="$repo/tests/corpus/files/exif-py/jpg/exif-org/sanyo-vpcg250.jpg"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$out"
+echo '{"builder": {"thumbnail": {"enabled": false}}}' > "$work/settings.json"
+
+manifest() { # NAME ASSERTIONS-JSON
+  printf '{"claim_generator_info": [{"name": "c2patool fixtures", "version": "1"}], "assertions": %s}\n' "$2" > "$work/$1.json"
+}
+sign() { # MANIFEST OUTPUT [c2patool options...]
+  local name="$1" output="$2"
+  shift 2
+  timeout 120 "$tool" "$photo" --settings "$work/settings.json" -m "$work/$name.json" -o "$out/$output" -f "$@" > /dev/null
+}
+captured='{"label": "c2pa.actions", "data": {"actions": [{"action": "c2pa.created", "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"}]}}'
+refused='{"label": "cawg.training-mining", "data": {"entries": {"cawg.ai_training": {"use": "notAllowed"}, "cawg.ai_generative_training": {"use": "notAllowed"}, "cawg.ai_inference": {"use": "notAllowed"}, "cawg.data_mining": {"use": "notAllowed"}}}}'
+generated='{"label": "c2pa.actions", "data": {"actions": [{"action": "c2pa.created", "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"}]}}'
+
+manifest valid "[$captured]"
+sign valid valid.jpg
+manifest refused "[$captured, $refused]"
+sign refused training-not-allowed.jpg
+manifest generated "[$generated]"
+sign generated ai-generated.jpg
+# An edit of valid.jpg, which c2patool names as its parent ingredient.
+manifest edited '[{"label": "c2pa.actions", "data": {"actions": [{"action": "c2pa.edited"}]}}]'
+photo="$out/valid.jpg" sign edited with-parent.jpg --parent "$out/valid.jpg"
+echo "wrote $(ls "$out" | wc -l) files to $out"
