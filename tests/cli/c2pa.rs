@@ -268,3 +268,61 @@ fn exported_copies_carry_credentials_c2patool_validates_and_trusts_with_the_libr
         "Licensed under REV-SHARE: 20% of revenue to the creator."
     );
 }
+
+/// Credentials read at import are trusted when their signer chains to an
+/// anchor the library trusts: one added with `c2pa trust --add` (by a
+/// rights manager, never a creator; only certificates are kept).
+#[test]
+fn an_added_trust_anchor_makes_credentials_read_as_trusted_at_import() {
+    let sb = setup();
+    let fixtures = crate::support::corpus_file("../c2pa");
+    std::fs::copy(fixtures.join("valid.jpg"), sb.photos().join("before.jpg")).unwrap();
+    ok(&sb.as_user("ada", &["user", "add", "rosa", "--role", "rights_manager"]));
+    ok(&sb.as_user("cy", &["import", sb.photos().to_str().unwrap()]));
+    let state = |name: &str| -> Value {
+        let (assets, _) = sb.json_lines(&["ls"]);
+        let asset = assets
+            .iter()
+            .find(|a| a["locations"][0]["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} in {assets:?}"));
+        asset["content_credentials"]["state"].clone()
+    };
+    assert_eq!(state("before.jpg"), "valid");
+
+    let anchors = fixtures.join("test-ca.pem");
+    let anchors = anchors.to_str().unwrap();
+    let out = sb.as_user("cy", &["c2pa", "trust", "--add", anchors]);
+    assert!(
+        stderr(&out).contains("refused by rule role"),
+        "{}",
+        stderr(&out)
+    );
+    let junk = sb.dir.path().join("junk.pem");
+    std::fs::write(
+        &junk,
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let out = sb.as_user("rosa", &["c2pa", "trust", "--add", junk.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("junk.pem") && stderr(&out).contains("certificate 1"),
+        "{}",
+        stderr(&out)
+    );
+    let out = sb.as_user("rosa", &["c2pa", "trust", "--add", anchors]);
+    ok(&out);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "trusted: Assay test fixtures certificate authority\n"
+    );
+
+    std::fs::copy(
+        fixtures.join("with-ingredient.jpg"),
+        sb.photos().join("after.jpg"),
+    )
+    .unwrap();
+    ok(&sb.as_user("cy", &["import", sb.photos().to_str().unwrap()]));
+    let (assets, _) = sb.json_lines(&["ls"]);
+    assert_eq!(state("after.jpg"), "trusted", "{assets:#?}");
+}

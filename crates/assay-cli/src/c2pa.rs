@@ -22,8 +22,17 @@ pub enum Command {
     Export(ExportArgs),
     /// Print the library's certificate authority (PEM): add it as a trust
     /// anchor (c2patool --trust_anchors) to see the library's signers as
-    /// trusted.
-    Trust,
+    /// trusted. With --add, trust another's: files signed under it import
+    /// as `trusted` (administrators and rights managers).
+    Trust(TrustArgs),
+}
+
+#[derive(clap::Args)]
+pub struct TrustArgs {
+    /// PEM certificates to trust as anchors when reading Content
+    /// Credentials at import.
+    #[arg(long, value_name = "FILE")]
+    add: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -41,8 +50,22 @@ pub struct ExportArgs {
 pub fn run(library: &Library, who: &Who, command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Export(args) => export(library, who, args),
-        Command::Trust => {
+        Command::Trust(TrustArgs { add: None }) => {
             print!("{}", library.trust_anchor()?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Trust(TrustArgs { add: Some(file) }) => {
+            let actor = who.actor(library)?.context(
+                "trust anchors are added by an administrator or rights manager: --as NAME",
+            )?;
+            let pem = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let subjects = library
+                .add_trust_anchors(&actor, &pem)
+                .with_context(|| format!("{}", file.display()))?;
+            for subject in &subjects {
+                println!("trusted: {subject}");
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -10,6 +10,48 @@ use rcgen::{
     Issuer, KeyPair, KeyUsagePurpose, PublicKeyData, SignatureAlgorithm, PKCS_ED25519,
 };
 
+/// Text offered as trust anchors is not what it should be.
+#[derive(Debug, thiserror::Error)]
+pub enum AnchorError {
+    #[error("no PEM certificate in it")]
+    Empty,
+    #[error("certificate {index}: {reason}")]
+    Certificate { index: usize, reason: String },
+}
+
+/// The subjects (common name, else the whole name) of the PEM certificates
+/// in `pem`, in order: each block must be a well-formed X.509 certificate.
+pub fn anchor_subjects(pem: &str) -> Result<Vec<String>, AnchorError> {
+    let blocks = pem::parse_many(pem).map_err(|e| AnchorError::Certificate {
+        index: 1,
+        reason: e.to_string(),
+    })?;
+    let mut subjects = Vec::new();
+    for (i, block) in blocks
+        .iter()
+        .filter(|b| b.tag() == "CERTIFICATE")
+        .enumerate()
+    {
+        let bad = |reason: String| AnchorError::Certificate {
+            index: i + 1,
+            reason,
+        };
+        let (_, cert) = x509_parser::parse_x509_certificate(block.contents())
+            .map_err(|e| bad(e.to_string()))?;
+        let subject = cert.subject();
+        let name = subject
+            .iter_common_name()
+            .next()
+            .and_then(|cn| cn.as_str().ok())
+            .map_or_else(|| subject.to_string(), str::to_owned);
+        subjects.push(name);
+    }
+    if subjects.is_empty() {
+        return Err(AnchorError::Empty);
+    }
+    Ok(subjects)
+}
+
 /// A certificate could not be made.
 #[derive(Debug, thiserror::Error)]
 #[error("making a certificate: {0}")]
@@ -52,9 +94,13 @@ impl Authority {
     /// (PKCS#8), both PEM.
     pub fn load(certificate_pem: &str, key_pem: &str) -> Result<Authority, CertError> {
         let key = KeyPair::from_pem(key_pem)?;
+        // Ends with a line break, as a made one does, so chains and anchor
+        // lists concatenate into PEM that parses.
+        let mut certificate = certificate_pem.trim_end().to_owned();
+        certificate.push('\n');
         Ok(Authority {
-            issuer: Issuer::from_ca_cert_pem(certificate_pem, key)?,
-            certificate_pem: certificate_pem.to_owned(),
+            issuer: Issuer::from_ca_cert_pem(&certificate, key)?,
+            certificate_pem: certificate,
         })
     }
 

@@ -18,7 +18,7 @@ mod model;
 mod read;
 mod sign;
 
-pub use certs::{Authority, CertError};
+pub use certs::{anchor_subjects, AnchorError, Authority, CertError};
 pub use model::{
     ContentCredentials, CredentialAction, CredentialIngredient, CredentialState, TrainingMining,
 };

@@ -127,6 +127,10 @@ fn a_saved_authority_loads_and_issues_under_the_same_anchor() {
     let made = Authority::new("Studio Nord").unwrap();
     let loaded = Authority::load(made.certificate_pem(), &made.key_pem()).unwrap();
     assert_eq!(loaded.certificate_pem(), made.certificate_pem());
+    // Loaded from a file that cut it short of its line break, it still
+    // ends with one: chains and anchor lists concatenate.
+    let trimmed = Authority::load(made.certificate_pem().trim_end(), &made.key_pem()).unwrap();
+    assert_eq!(trimmed.certificate_pem(), made.certificate_pem());
     let key = SigningKey::generate(&mut rand_core::OsRng);
     let chain = loaded
         .issue("rosa", "Studio Nord", key.verifying_key().as_bytes())

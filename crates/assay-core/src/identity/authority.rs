@@ -13,7 +13,7 @@
 
 use std::path::Path;
 
-use assay_credentials::Authority;
+use assay_credentials::{anchor_subjects, Authority, TrustAnchors};
 use assay_fsio::atomic::{self, Existing};
 
 use crate::catalog::library::Library;
@@ -22,6 +22,9 @@ use crate::identity::keys;
 use crate::identity::users::Actor;
 
 const AUTHORITY_FILE: &str = "library-ca.pem";
+/// Certificates the library's users trust besides its own authority: PEM,
+/// in the library folder (public, unlike `keys/`).
+pub const TRUST_ANCHORS_FILE: &str = "trust-anchors.pem";
 
 impl Library {
     /// The library's authority, made on first use.
@@ -58,6 +61,50 @@ impl Library {
     /// see this library's signers as trusted (`assay c2pa trust`).
     pub fn trust_anchor(&self) -> Result<String> {
         Ok(self.authority()?.certificate_pem().to_owned())
+    }
+
+    /// What Content Credentials read at import are trusted by: the
+    /// library's own authority, and the certificates added with
+    /// [`Library::add_trust_anchors`]. A signer chaining to one reads as
+    /// `trusted`.
+    pub(crate) fn trust_anchors(&self) -> Result<TrustAnchors> {
+        let mut pem = self.authority()?.certificate_pem().to_owned();
+        let path = self.root().join(TRUST_ANCHORS_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(added) => {
+                anchor_subjects(&added)
+                    .map_err(|e| Error::bad_file(&path, format!("{}: {e}", path.display())))?;
+                pem.push_str(&added);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&path, e)),
+        }
+        Ok(TrustAnchors { pem: Some(pem) })
+    }
+
+    /// Adds the PEM certificates of `pem` to the library's trust anchors
+    /// (an administrator's or rights manager's call: it changes what reads
+    /// as `trusted`), and returns their subjects. Nothing is added unless
+    /// every block is a certificate.
+    pub fn add_trust_anchors(&self, actor: &Actor, pem: &str) -> Result<Vec<String>> {
+        actor
+            .may(crate::identity::roles::Action::ManageUsers)
+            .or_else(|_| actor.may(crate::identity::roles::Action::Approve))?;
+        let subjects = anchor_subjects(pem)
+            .map_err(|e| Error::invalid_value("trust anchors", e.to_string()))?;
+        let path = self.root().join(TRUST_ANCHORS_FILE);
+        let mut text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(pem.trim());
+        text.push('\n');
+        atomic::write(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))?;
+        Ok(subjects)
     }
 
     /// The organization the authority and its certificates name: the

@@ -4,9 +4,8 @@
 //! import.
 
 use std::path::Path;
-use std::sync::OnceLock;
 
-use assay_credentials::{CredentialReader, CredentialState, TrustAnchors};
+use assay_credentials::{CredentialReader, CredentialState};
 
 use crate::catalog::record::{ContentCredentials, Exif};
 use crate::formats::embedded::{self, Embedded};
@@ -30,7 +29,14 @@ pub struct Analysis {
 }
 
 /// Analyses `content`, read from `path`; `mtime_ns` dates files without EXIF dates.
-pub fn analyze(path: &Path, content: &Content, mtime_ns: i64) -> Analysis {
+/// `credentials` reads the Content Credentials, against the library's
+/// trust anchors.
+pub fn analyze(
+    path: &Path,
+    content: &Content,
+    mtime_ns: i64,
+    credentials: &CredentialReader,
+) -> Analysis {
     let mut warnings = Vec::new();
     if content.size == 0 {
         warnings.push("file is empty (0 bytes)".to_owned());
@@ -56,7 +62,7 @@ pub fn analyze(path: &Path, content: &Content, mtime_ns: i64) -> Analysis {
         _ => Embedded::default(),
     };
 
-    let content_credentials = credentials(path, content, &mut warnings);
+    let content_credentials = read_credentials(credentials, path, content, &mut warnings);
 
     let mut dims = None;
     let mut rendered = None;
@@ -148,27 +154,30 @@ pub(crate) fn file_time(mtime_ns: i64) -> Option<String> {
 /// The Content Credentials the file carries, read from the bytes in memory
 /// or, for media kept out of memory that C2PA covers, from the file. A
 /// store that does not validate is kept (with its failures) and warned of.
-fn credentials(
+fn read_credentials(
+    reader: &CredentialReader,
     path: &Path,
     content: &Content,
     warnings: &mut Vec<String>,
 ) -> Option<ContentCredentials> {
     let media_type = content.media_type;
-    let read = reader().and_then(|reader| match &content.bytes {
-        Some(bytes) => reader
-            .read(std::io::Cursor::new(bytes), media_type)
-            .map_err(|e| e.to_string()),
-        None if ["video/", "audio/", "application/pdf"]
-            .iter()
-            .any(|p| media_type.starts_with(p)) =>
-        {
-            let file = std::fs::File::open(path)
-                .map_err(|e| format!("Content Credentials: could not reopen the file: {e}"))?;
-            reader.read(file, media_type).map_err(|e| e.to_string())
+    let read = || -> Result<Option<ContentCredentials>, String> {
+        match &content.bytes {
+            Some(bytes) => reader
+                .read(std::io::Cursor::new(bytes), media_type)
+                .map_err(|e| e.to_string()),
+            None if ["video/", "audio/", "application/pdf"]
+                .iter()
+                .any(|p| media_type.starts_with(p)) =>
+            {
+                let file = std::fs::File::open(path)
+                    .map_err(|e| format!("Content Credentials: could not reopen the file: {e}"))?;
+                reader.read(file, media_type).map_err(|e| e.to_string())
+            }
+            None => Ok(None),
         }
-        None => Ok(None),
-    });
-    match read {
+    };
+    match read() {
         Ok(Some(found)) => {
             if found.state == CredentialState::Invalid {
                 warnings.push(format!(
@@ -184,16 +193,6 @@ fn credentials(
             None
         }
     }
-}
-
-/// One reader for every file of every import: its settings are parsed
-/// once. No trust anchors are configured yet, so it needs no library.
-fn reader() -> Result<&'static CredentialReader, String> {
-    static READER: OnceLock<Result<CredentialReader, String>> = OnceLock::new();
-    READER
-        .get_or_init(|| CredentialReader::new(&TrustAnchors::default()).map_err(|e| e.to_string()))
-        .as_ref()
-        .map_err(Clone::clone)
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
+use assay_credentials::CredentialReader;
 use assay_fsio::{atomic, describe_io};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use serde::Serialize;
@@ -215,6 +216,10 @@ impl Library {
         let cache = assets::scan_cache(&conn)?;
         // Imported rights are checked against the taxonomy, custom tags included.
         let taxonomy = &self.taxonomy()?;
+        // One reader for every file: its settings (the library's trust
+        // anchors among them) are parsed once.
+        let credentials = &CredentialReader::new(&self.trust_anchors()?)
+            .map_err(|e| Error::Internal(e.to_string()))?;
         let known = Arc::new(RwLock::new(assets::checksums(&conn)?));
         // From here previews are written: held until the import ends, the
         // marker is left behind if it stops early.
@@ -265,7 +270,9 @@ impl Library {
             for _ in 0..jobs {
                 let (rx, tx, known) = (item_rx.clone(), msg_tx.clone(), Arc::clone(&known));
                 let previews = self.previews_dir();
-                scope.spawn(move || work(&rx, &tx, &known, &previews, taxonomy, cancel));
+                scope.spawn(move || {
+                    work(&rx, &tx, &known, &previews, (taxonomy, credentials), cancel)
+                });
             }
             drop((item_rx, msg_tx));
             write(&conn, &signer, profile.as_ref(), msg_rx, &known, on_event)
@@ -324,25 +331,27 @@ fn work(
     out: &Sender<Msg>,
     known: &RwLock<HashSet<String>>,
     previews: &Path,
-    taxonomy: &Taxonomy,
+    judges: (&Taxonomy, &CredentialReader),
     cancel: &AtomicBool,
 ) {
     for item in items {
         if cancel.load(Ordering::Relaxed) {
             continue; // drain, so the walker is never left blocked
         }
-        let outcome = process(item, known, previews, taxonomy);
+        let outcome = process(item, known, previews, judges);
         if out.send(Msg::Done(outcome)).is_err() {
             return;
         }
     }
 }
 
+/// `judges`: the taxonomy imported rights are checked against, and the
+/// reader of Content Credentials.
 fn process(
     item: WorkItem,
     known: &RwLock<HashSet<String>>,
     previews: &Path,
-    taxonomy: &Taxonomy,
+    (taxonomy, credentials): (&Taxonomy, &CredentialReader),
 ) -> Outcome {
     let WorkItem { path, mut stamp } = item;
     // A file being written while we read it is read again once; if it is
@@ -388,7 +397,7 @@ fn process(
             checksum: content.checksum,
         };
     }
-    let mut analysis = analyze(&path, &content, stamp.mtime_ns);
+    let mut analysis = analyze(&path, &content, stamp.mtime_ns, credentials);
     // Known content never gets here, so a re-import never overwrites rights.
     let embedded = std::mem::take(&mut analysis.embedded);
     let mut rights = imported_rights::gather(

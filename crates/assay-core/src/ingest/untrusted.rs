@@ -6,6 +6,9 @@
 //! `assay-market-proto`.
 
 use std::path::Path;
+use std::sync::OnceLock;
+
+use assay_credentials::{CredentialReader, TrustAnchors};
 
 use super::analyze;
 use crate::formats::{embedded, exif, iim, one_pass, xmp};
@@ -22,9 +25,22 @@ pub fn analyze_file(name: &str, bytes: &[u8]) -> Vec<String> {
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     match one_pass::read_from(bytes, &ext, bytes.len() as u64) {
-        Ok(content) => analyze::analyze(path, &content, 0).warnings,
+        Ok(content) => match default_reader() {
+            Ok(reader) => analyze::analyze(path, &content, 0, reader).warnings,
+            Err(e) => vec![e],
+        },
         Err(e) => vec![e.to_string()],
     }
+}
+
+/// A reader of Content Credentials without trust anchors, made once: the
+/// fuzz harness calls [`analyze_file`] millions of times.
+fn default_reader() -> Result<&'static CredentialReader, String> {
+    static READER: OnceLock<Result<CredentialReader, String>> = OnceLock::new();
+    READER
+        .get_or_init(|| CredentialReader::new(&TrustAnchors::default()).map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 /// Parses an XMP packet or sidecar, as import and the sidecar check do;
