@@ -183,6 +183,32 @@ fn exported_copies_carry_credentials_c2patool_validates_and_trusts_with_the_libr
     // The raw copy is the original, byte for byte; its sidecar binds it.
     assert_eq!(sha256(&out_dir.join("c.cr2")), before[2]);
 
+    // A manifest export can write the credentialed copies too.
+    let manifest = sb.dir.path().join("manifest.json");
+    let beside = sb.dir.path().join("with-manifest");
+    let out = sb.as_user(
+        "rosa",
+        &[
+            "manifest",
+            "export",
+            &a,
+            "--out",
+            manifest.to_str().unwrap(),
+            "--c2pa",
+            beside.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    ok(&out);
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["assets"], 1);
+    assert_eq!(lines[1]["files"][0]["file"], "a.jpg");
+    assert!(beside.join("a.jpg").exists() && manifest.exists());
+
     let anchors = sb.dir.path().join("library-ca.pem");
     let trust = sb.run(&["c2pa", "trust"]);
     ok(&trust);

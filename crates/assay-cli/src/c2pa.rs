@@ -1,12 +1,12 @@
 //! `assay c2pa export` and `assay c2pa trust`: Content Credentials on
 //! copies of approved assets, and the certificate a buyer trusts them by.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
-use assay_core::{Job, Library, Progress};
+use assay_core::{Actor, Job, Library, Progress, Selection};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::edit::Select;
@@ -76,7 +76,19 @@ fn export(library: &Library, who: &Who, args: ExportArgs) -> anyhow::Result<Exit
     let actor = who
         .actor(library)?
         .context("Content Credentials are signed by a rights manager: --as NAME")?;
-    let bar = if args.json {
+    write(library, &actor, &selection, &args.out, args.json)
+}
+
+/// Writes the credentialed copies of `selection` into `out`, with a
+/// progress bar (or a JSON line with `json`), and says what was left out.
+pub fn write(
+    library: &Library,
+    actor: &Actor,
+    selection: &Selection,
+    out: &Path,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let bar = if json {
         ProgressBar::hidden()
     } else {
         ProgressBar::new(0).with_style(
@@ -90,13 +102,13 @@ fn export(library: &Library, who: &Who, args: ExportArgs) -> anyhow::Result<Exit
         bar.set_position(p.done);
     };
     let export = library.export_credentials(
-        &actor,
-        &selection,
-        &args.out,
+        actor,
+        selection,
+        out,
         &mut Job::new(&cancel, &mut on_progress),
     )?;
     bar.finish_and_clear();
-    if args.json {
+    if json {
         output::json_line(&export)?;
     } else {
         output::left_out(&export.refused);
@@ -108,7 +120,7 @@ fn export(library: &Library, who: &Who, args: ExportArgs) -> anyhow::Result<Exit
         }
         eprintln!(
             "{}: {} assets with Content Credentials, {} left out; checkpoint {}",
-            args.out.display(),
+            out.display(),
             export.files.len(),
             export.refused.len(),
             export.checkpoint

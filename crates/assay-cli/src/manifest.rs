@@ -31,6 +31,11 @@ pub struct ExportArgs {
     /// What to write.
     #[arg(long, value_enum, default_value_t = Format::Signed)]
     format: Format,
+    /// Also write a copy of each exported asset carrying Content
+    /// Credentials into DIR (as `assay c2pa export` does; with --json, a
+    /// second JSON line).
+    #[arg(long, value_name = "DIR")]
+    c2pa: Option<PathBuf>,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -85,6 +90,9 @@ pub fn export(library: &Library, who: &Who, args: ExportArgs) -> anyhow::Result<
             export.manifest_hash
         );
         eprintln!("checkpoint {}", export.checkpoint);
+    }
+    if let Some(dir) = &args.c2pa {
+        crate::c2pa::write(library, &actor, &selection, dir, args.json)?;
     }
     Ok(output::export_code(&export.refused))
 }
