@@ -159,6 +159,21 @@ fn credentials_that_refuse_training_or_fail_validation_are_quarantined() {
     assert!(broken.failed_gates[0]
         .reason
         .contains("assertion.dataHash.mismatch"));
+
+    // Approved, the asset's manifest entry carries what import read.
+    library
+        .add_user(Some(&ada), "rosa", Role::RightsManager, PASS)
+        .unwrap();
+    let rosa = library.unlock("rosa", PASS).unwrap();
+    let only = Selection::Assets(vec![valid.asset_id.clone()]);
+    library.approve(&rosa, &only, None).unwrap();
+    let manifest = dir.path().join("manifest.json");
+    library.export_manifest(&rosa, &only, &manifest).unwrap();
+    let doc: Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    let entry = &doc["assets"][0]["content_credentials"];
+    assert_eq!(entry["state"], "valid", "{entry}");
+    assert_eq!(entry["failures"], json!(["signingCredential.untrusted"]));
+    assert_eq!(entry["actions"][0]["action"], "c2pa.created");
 }
 
 /// The strictest signal wins at import: a sidecar states a tag that allows

@@ -92,6 +92,8 @@ pub(crate) struct Entry {
     pub checksum: String,
     pub size_bytes: i64,
     pub media_type: String,
+    /// The Content Credentials the file arrived with, as import read them.
+    pub content_credentials: Option<Value>,
     pub license_tag: String,
     pub payment_terms: Option<Value>,
     pub creator_wallet: String,
@@ -121,6 +123,11 @@ impl Entry {
         text(out, b"{\"asset_id\":", Some(&self.asset_id));
         text(out, b",\"capture_date\":", self.capture_date.as_deref());
         text(out, b",\"checksum\":", Some(&self.checksum));
+        out.extend_from_slice(b",\"content_credentials\":");
+        canonical_json_into(
+            self.content_credentials.as_ref().unwrap_or(&Value::Null),
+            out,
+        );
         let attribution = self.creator_attribution_text.as_deref();
         text(out, b",\"creator_attribution_text\":", attribution);
         text(out, b",\"creator_wallet\":", Some(&self.creator_wallet));
@@ -486,7 +493,8 @@ pub(crate) fn entries(
     let mut stmt = conn.prepare(
         "SELECT a.id, a.asset_id, a.checksum, a.size_bytes, a.media_type, a.title, a.capture_date,
                 a.rights, a.workflow_state, a.provenance_hash,
-                (SELECT path_text FROM locations l WHERE l.asset = a.id ORDER BY l.id LIMIT 1)
+                (SELECT path_text FROM locations l WHERE l.asset = a.id ORDER BY l.id LIMIT 1),
+                a.content_credentials
          FROM assets a WHERE a.id IN (SELECT value FROM json_each(?1)) ORDER BY a.id",
     )?;
     let ids = serde_json::to_string(rows).map_err(|e| Error::Internal(e.to_string()))?;
@@ -556,6 +564,14 @@ pub(crate) fn entries(
             checksum: r.get(2)?,
             size_bytes: r.get(3)?,
             media_type: r.get(4)?,
+            // Written by import from the credentials' own type; text that
+            // no longer reads as JSON is left out rather than exported.
+            content_credentials: r
+                .get_ref(11)?
+                .as_str_or_null()
+                .ok()
+                .flatten()
+                .and_then(|text| serde_json::from_str(text).ok()),
             license_tag: tag.to_owned(),
             payment_terms: rights.payment_terms,
             creator_wallet: wallet.into_owned(),
@@ -728,6 +744,7 @@ mod tests {
             checksum: "sha256:00".into(),
             size_bytes: 42,
             media_type: "text/plain".into(),
+            content_credentials: optional.then(|| json!({"state": "valid", "failures": ["x"]})),
             license_tag: "CC-BY-4.0".into(),
             payment_terms: optional.then(|| json!({"z": 1.5, "a": [null, "\u{1F600}"]})),
             creator_wallet: "acct".into(),
@@ -751,6 +768,7 @@ mod tests {
                 "checksum": e.checksum,
                 "size_bytes": e.size_bytes,
                 "media_type": e.media_type,
+                "content_credentials": e.content_credentials,
                 "license_tag": e.license_tag,
                 "payment_terms": e.payment_terms,
                 "creator_wallet": e.creator_wallet,
