@@ -201,6 +201,12 @@ fn main() -> anyhow::Result<()> {
         .library
         .export_credentials(&rosa, &all, &signed, &mut Job::quiet())?;
     let copies = jpegs(&signed)?;
+    anyhow::ensure!(
+        copies.len() == large_set.files.len(),
+        "{} signed copies in {}",
+        copies.len(),
+        signed.display()
+    );
     let reader = CredentialReader::new(&TrustAnchors::default())?;
     let read_each = |files: &[PathBuf], expect_store: bool| -> anyhow::Result<Vec<f64>> {
         let mut per_file = Vec::new();
@@ -302,7 +308,7 @@ fn jpegs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .map(|e| e.map(|e| e.path()))
         .collect::<Result<_, _>>()?;
-    files.retain(|p| p.extension().is_some_and(|e| e == "jpg"));
+    files.retain(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("jpg")));
     files.sort();
     Ok(files)
 }

@@ -20,6 +20,7 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use assay_credentials::{embeds, Claim, CredentialWriter, KeySigner, PARENT};
 use assay_fsio::atomic::{Staged, Staging};
@@ -108,27 +109,72 @@ impl Library {
             let rows = edit::select(&conn, selection)?;
             manifest::entries(&conn, &rows, &taxonomy, job)?
         };
+        // What each copy is called and claims is settled first, in order
+        // (names depend on one another); the copies are then signed on
+        // every core.
         let mut sidecars = HashSet::new();
-        let total = listed.len();
-        let mut signed = Vec::with_capacity(total);
-        for (done, item) in listed.into_iter().enumerate() {
-            job.step(done, total)?;
+        let mut planned = Vec::with_capacity(listed.len());
+        for item in listed {
             let Some(license) = taxonomy.get(&item.entry.license_tag) else {
                 continue; // `entries` lists only assets whose tag is known
             };
-            let actions = actions(&conn, item.row)?;
-            let claim = claim(&item.entry, license, actions, &carried);
-            let entry = &item.entry;
-            match sign_copy(&writer, &signer, &claim, entry, out, &mut sidecars) {
-                Ok((file, staged)) => signed.push(Signed {
-                    row: item.row,
-                    file,
-                    staged,
-                }),
-                Err(reason) => refused.push(RefusedAsset {
-                    asset_id: entry.asset_id.clone(),
-                    reason,
-                }),
+            let claim = claim(&item.entry, license, actions(&conn, item.row)?, &carried);
+            let name = copy_name(&item.entry, &mut sidecars);
+            planned.push((item, claim, name));
+        }
+        let total = planned.len();
+        let next = AtomicUsize::new(0);
+        let cancel = job.cancel_flag();
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<Signed, RefusedAsset>)>();
+        let mut results = Vec::with_capacity(total);
+        std::thread::scope(|s| -> Result<()> {
+            for _ in 0..threads.min(total) {
+                let tx = tx.clone();
+                let (next, planned, writer, signer) = (&next, &planned, &writer, &signer);
+                s.spawn(move || loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((item, claim, name)) = planned.get(i) else {
+                        break;
+                    };
+                    if cancel.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let entry = &item.entry;
+                    let result = sign_copy(writer, signer, claim, entry, name, out)
+                        .map(|(file, staged)| Signed {
+                            row: item.row,
+                            file,
+                            staged,
+                        })
+                        .map_err(|reason| RefusedAsset {
+                            asset_id: entry.asset_id.clone(),
+                            reason,
+                        });
+                    if tx.send((i, result)).is_err() {
+                        break;
+                    }
+                });
+            }
+            drop(tx);
+            // Progress from here, as the copies come in; a cancel stops the
+            // workers at their next file.
+            for result in rx {
+                results.push(result);
+                job.step(results.len(), total)?;
+            }
+            Ok(())
+        })?;
+        job.check()?;
+        if results.len() != total {
+            return Err(Error::Internal("a signing thread stopped early".into()));
+        }
+        results.sort_by_key(|(i, _)| *i);
+        let mut signed = Vec::with_capacity(total);
+        for (_, result) in results {
+            match result {
+                Ok(s) => signed.push(s),
+                Err(r) => refused.push(r),
             }
         }
         job.step(total, total)?;
@@ -262,8 +308,8 @@ fn sign_copy(
     signer: &KeySigner<'_>,
     claim: &Claim,
     entry: &Entry,
+    file_name: &str,
     out: &Path,
-    sidecars: &mut HashSet<String>,
 ) -> std::result::Result<(CredentialFile, Vec<Staged>), String> {
     let source = Path::new(&entry.location);
     let failed =
@@ -280,28 +326,8 @@ fn sign_copy(
             entry.checksum
         ));
     }
-    let mut file_name = entry.file_name.clone();
     let embedded = embeds(&entry.media_type);
-    if !embedded {
-        // Sidecars are named for the file's stem: two files with one stem
-        // (a.cr2, a.nef) would share one.
-        let stem = |name: &str| {
-            file_names::collision_key(
-                &Path::new(name)
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-            )
-        };
-        if !sidecars.insert(stem(&file_name)) {
-            file_name = file_names::portable_file_name(&format!(
-                "{}-{file_name}",
-                entry.asset_id.get(..8).unwrap_or(&entry.asset_id)
-            ));
-            sidecars.insert(stem(&file_name));
-        }
-    }
-    let target = out.join(&file_name);
+    let target = out.join(file_name);
     if same_file(&target, source) {
         return Err(format!(
             "the copy would replace the original {}; export to another folder",
@@ -327,7 +353,7 @@ fn sign_copy(
         let manifest = writer
             .sidecar(signer, claim, &entry.media_type, &mut original)
             .map_err(|e| failed("signing", &e))?;
-        let name = sidecar_name(&file_name);
+        let name = sidecar_name(file_name);
         let path = out.join(&name);
         staged.push(
             assay_fsio::atomic::stage(&path, &manifest)
@@ -343,11 +369,38 @@ fn sign_copy(
     Ok((
         CredentialFile {
             asset_id: entry.asset_id.clone(),
-            file: file_name,
+            file: file_name.to_owned(),
             sidecar,
         },
         staged,
     ))
+}
+
+/// The copy's file name: the manifest's, unless the format takes a
+/// sidecar whose name (the file's stem) another copy's sidecar has, when
+/// the asset id prefixes it (a.cr2 and a.nef would share a.c2pa).
+fn copy_name(entry: &Entry, sidecars: &mut HashSet<String>) -> String {
+    let file_name = entry.file_name.clone();
+    if embeds(&entry.media_type) {
+        return file_name;
+    }
+    let stem = |name: &str| {
+        file_names::collision_key(
+            &Path::new(name)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        )
+    };
+    if sidecars.insert(stem(&file_name)) {
+        return file_name;
+    }
+    let prefixed = file_names::portable_file_name(&format!(
+        "{}-{file_name}",
+        entry.asset_id.get(..8).unwrap_or(&entry.asset_id)
+    ));
+    sidecars.insert(stem(&prefixed));
+    prefixed
 }
 
 /// `a.cr2` → `a.c2pa`: where C2PA readers (c2patool among them) look.
