@@ -248,3 +248,31 @@ fn a_cancelled_croissant_export_writes_no_file_and_records_no_event() {
     assert!(!out.exists());
     assert_eq!(chains(&w), before);
 }
+
+/// Content Credentials on export: progress follows the signed copies; a
+/// cancel stops the signing and leaves no copy, staged file or event.
+#[test]
+fn a_credentials_export_reports_each_copy_and_a_cancelled_one_leaves_nothing() {
+    let (w, _) = approved_world();
+    let before = chains(&w);
+    let out = w.dir.path().join("copies");
+    let cancel = AtomicBool::new(false);
+    let mut on_step = |_: Progress| cancel.store(true, Ordering::Relaxed);
+    let stopped =
+        w.library
+            .export_credentials(&w.rosa, &all(), &out, &mut Job::new(&cancel, &mut on_step));
+    assert!(matches!(stopped, Err(Error::Cancelled)), "{stopped:?}");
+    assert_eq!(chains(&w), before, "no export event was kept");
+    let left: Vec<_> = std::fs::read_dir(&out).unwrap().flatten().collect();
+    assert!(left.is_empty(), "nothing is left in the folder: {left:?}");
+
+    let (cancel, mut steps) = (AtomicBool::new(false), Vec::new());
+    let mut on_step = |s: Progress| steps.push((s.done, s.total));
+    let export = w
+        .library
+        .export_credentials(&w.rosa, &all(), &out, &mut Job::new(&cancel, &mut on_step))
+        .unwrap();
+    assert_eq!(export.files.len(), 2);
+    assert_eq!(steps, [(1, 2), (2, 2)]);
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 2);
+}

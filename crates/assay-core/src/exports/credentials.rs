@@ -107,7 +107,13 @@ impl Library {
             ..
         } = {
             let rows = edit::select(&conn, selection)?;
-            manifest::entries(&conn, &rows, &taxonomy, job)?
+            // Reading the catalog is quick; progress is the copies signed.
+            manifest::entries(
+                &conn,
+                &rows,
+                &taxonomy,
+                &mut Job::cancellable(job.cancel_flag()),
+            )?
         };
         // What each copy is called and claims is settled first, in order
         // (names depend on one another); the copies are then signed on
@@ -177,7 +183,6 @@ impl Library {
                 Err(r) => refused.push(r),
             }
         }
-        job.step(total, total)?;
         if signed.is_empty() {
             let why: Vec<String> = refused
                 .iter()
