@@ -73,6 +73,8 @@ struct Signed {
     row: i64,
     file: CredentialFile,
     staged: Vec<Staged>,
+    /// The copy, written beside its place but not yet on disk.
+    unsynced: Option<Staging>,
 }
 
 impl Library {
@@ -132,7 +134,9 @@ impl Library {
         let next = AtomicUsize::new(0);
         let cancel = job.cancel_flag();
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<Signed, RefusedAsset>)>();
+        // Bounded: each copy in flight holds an open file until it is synced.
+        let (tx, rx) =
+            std::sync::mpsc::sync_channel::<(usize, Result<Signed, RefusedAsset>)>(threads * 2);
         let mut results = Vec::with_capacity(total);
         std::thread::scope(|s| -> Result<()> {
             for _ in 0..threads.min(total) {
@@ -148,10 +152,11 @@ impl Library {
                     }
                     let entry = &item.entry;
                     let result = sign_copy(writer, signer, claim, entry, name, out)
-                        .map(|(file, staged)| Signed {
+                        .map(|(file, staged, unsynced)| Signed {
                             row: item.row,
                             file,
                             staged,
+                            unsynced: Some(unsynced),
                         })
                         .map_err(|reason| RefusedAsset {
                             asset_id: entry.asset_id.clone(),
@@ -164,9 +169,17 @@ impl Library {
             }
             drop(tx);
             // Progress from here, as the copies come in; a cancel stops the
-            // workers at their next file.
-            for result in rx {
-                results.push(result);
+            // workers at their next file. Each copy is synced to disk here,
+            // while the workers sign the next ones: waiting on the disk
+            // would otherwise idle a signing core.
+            for (i, mut result) in rx {
+                if let Ok(signed) = &mut result {
+                    if let Some(staging) = signed.unsynced.take() {
+                        let done = staging.close().map_err(|e| Error::io(out, e))?;
+                        signed.staged.push(done);
+                    }
+                }
+                results.push((i, result));
                 job.step(results.len(), total)?;
             }
             Ok(())
@@ -306,7 +319,8 @@ fn claim(entry: &Entry, license: &LicenseTag, actions: Vec<Value>, carried: &Val
 }
 
 /// Signs a copy of `entry`'s file into `out`, staged: embedded where C2PA
-/// allows it, else the file as it is and a `.c2pa` sidecar. The reason it
+/// allows it, else the file as it is and a `.c2pa` sidecar (staged, on
+/// disk). The copy is returned written but not yet synced. The reason it
 /// could not, otherwise, naming the file.
 fn sign_copy(
     writer: &CredentialWriter,
@@ -315,7 +329,7 @@ fn sign_copy(
     entry: &Entry,
     file_name: &str,
     out: &Path,
-) -> std::result::Result<(CredentialFile, Vec<Staged>), String> {
+) -> std::result::Result<(CredentialFile, Vec<Staged>, Staging), String> {
     let source = Path::new(&entry.location);
     let failed =
         |what: &str, e: &dyn std::fmt::Display| format!("{what} {}: {e}", source.display());
@@ -366,11 +380,6 @@ fn sign_copy(
         );
         Some(name)
     };
-    staged.push(
-        staging
-            .close()
-            .map_err(|e| failed("writing a copy of", &e))?,
-    );
     Ok((
         CredentialFile {
             asset_id: entry.asset_id.clone(),
@@ -378,6 +387,7 @@ fn sign_copy(
             sidecar,
         },
         staged,
+        staging,
     ))
 }
 
