@@ -19,11 +19,12 @@
 
 use std::collections::HashSet;
 use std::fs::File;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use assay_credentials::{embeds, Claim, CredentialWriter, KeySigner, PARENT};
-use assay_fsio::atomic::{Staged, Staging};
+use assay_fsio::atomic::{self, Staged, Staging};
 use assay_fsio::hashing::Hashing;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -72,9 +73,9 @@ pub struct CredentialFile {
 struct Signed {
     row: i64,
     file: CredentialFile,
+    /// The copy (and its sidecar), written beside their places but not
+    /// yet flushed to disk.
     staged: Vec<Staged>,
-    /// The copy, written beside its place but not yet on disk.
-    unsynced: Option<Staging>,
 }
 
 impl Library {
@@ -134,9 +135,7 @@ impl Library {
         let next = AtomicUsize::new(0);
         let cancel = job.cancel_flag();
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        // Bounded: each copy in flight holds an open file until it is synced.
-        let (tx, rx) =
-            std::sync::mpsc::sync_channel::<(usize, Result<Signed, RefusedAsset>)>(threads * 2);
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<Signed, RefusedAsset>)>();
         let mut results = Vec::with_capacity(total);
         std::thread::scope(|s| -> Result<()> {
             for _ in 0..threads.min(total) {
@@ -152,11 +151,10 @@ impl Library {
                     }
                     let entry = &item.entry;
                     let result = sign_copy(writer, signer, claim, entry, name, out)
-                        .map(|(file, staged, unsynced)| Signed {
+                        .map(|(file, staged)| Signed {
                             row: item.row,
                             file,
                             staged,
-                            unsynced: Some(unsynced),
                         })
                         .map_err(|reason| RefusedAsset {
                             asset_id: entry.asset_id.clone(),
@@ -169,17 +167,9 @@ impl Library {
             }
             drop(tx);
             // Progress from here, as the copies come in; a cancel stops the
-            // workers at their next file. Each copy is synced to disk here,
-            // while the workers sign the next ones: waiting on the disk
-            // would otherwise idle a signing core.
-            for (i, mut result) in rx {
-                if let Ok(signed) = &mut result {
-                    if let Some(staging) = signed.unsynced.take() {
-                        let done = staging.close().map_err(|e| Error::io(out, e))?;
-                        signed.staged.push(done);
-                    }
-                }
-                results.push((i, result));
+            // workers at their next file.
+            for result in rx {
+                results.push(result);
                 job.step(results.len(), total)?;
             }
             Ok(())
@@ -206,6 +196,10 @@ impl Library {
                 format!("nothing to export; {}", why.join("; ")),
             ));
         }
+        // Every copy reaches the disk before the events say it left: one
+        // flush for all of them (one per file cost more than the signing).
+        let written: Vec<&Staged> = signed.iter().flat_map(|s| &s.staged).collect();
+        atomic::sync_staged(&written).map_err(|e| Error::io(out, e))?;
         // The last point to stop: nothing is committed or in place yet.
         job.check()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -222,12 +216,12 @@ impl Library {
         )?;
         tx.commit()?;
         let mut files = Vec::with_capacity(signed.len());
+        let mut staged = Vec::new();
         for s in signed {
-            for staged in s.staged {
-                staged.put().map_err(|e| Error::io(out, e))?;
-            }
+            staged.extend(s.staged);
             files.push(s.file);
         }
+        atomic::put_all(staged).map_err(|e| Error::io(out, e))?;
         Ok(CredentialExport {
             files,
             refused,
@@ -320,8 +314,8 @@ fn claim(entry: &Entry, license: &LicenseTag, actions: Vec<Value>, carried: &Val
 
 /// Signs a copy of `entry`'s file into `out`, staged: embedded where C2PA
 /// allows it, else the file as it is and a `.c2pa` sidecar (staged, on
-/// disk). The copy is returned written but not yet synced. The reason it
-/// could not, otherwise, naming the file.
+/// disk). Both are returned written but not yet flushed to disk. The
+/// reason it could not, otherwise, naming the file.
 fn sign_copy(
     writer: &CredentialWriter,
     signer: &KeySigner<'_>,
@@ -329,7 +323,7 @@ fn sign_copy(
     entry: &Entry,
     file_name: &str,
     out: &Path,
-) -> std::result::Result<(CredentialFile, Vec<Staged>, Staging), String> {
+) -> std::result::Result<(CredentialFile, Vec<Staged>), String> {
     let source = Path::new(&entry.location);
     let failed =
         |what: &str, e: &dyn std::fmt::Display| format!("{what} {}: {e}", source.display());
@@ -374,12 +368,14 @@ fn sign_copy(
             .map_err(|e| failed("signing", &e))?;
         let name = sidecar_name(file_name);
         let path = out.join(&name);
-        staged.push(
-            assay_fsio::atomic::stage(&path, &manifest)
-                .map_err(|e| format!("writing {}: {e}", path.display()))?,
-        );
+        let written = Staging::create(&path).and_then(|s| {
+            s.file().write_all(&manifest)?;
+            Ok(s.close_unsynced())
+        });
+        staged.push(written.map_err(|e| format!("writing {}: {e}", path.display()))?);
         Some(name)
     };
+    staged.push(staging.close_unsynced());
     Ok((
         CredentialFile {
             asset_id: entry.asset_id.clone(),
@@ -387,7 +383,6 @@ fn sign_copy(
             sidecar,
         },
         staged,
-        staging,
     ))
 }
 
