@@ -174,6 +174,37 @@ fn credentials_that_refuse_training_or_fail_validation_are_quarantined() {
     assert_eq!(entry["state"], "valid", "{entry}");
     assert_eq!(entry["failures"], json!(["signingCredential.untrusted"]));
     assert_eq!(entry["actions"][0]["action"], "c2pa.created");
+
+    // Its signed copy keeps the credentials it arrived with: the original,
+    // with its own manifest, is the parent ingredient (c2patool reads both
+    // manifests).
+    let copies = dir.path().join("copies");
+    library
+        .export_credentials(&rosa, &only, &copies, &mut assay_core::Job::quiet())
+        .unwrap();
+    let out = std::process::Command::new(
+        std::env::var_os("HOME")
+            .map(|h| std::path::Path::new(&h).join(".cargo/bin/c2patool"))
+            .unwrap(),
+    )
+    .arg(copies.join("valid.jpg"))
+    .output()
+    .expect("c2patool is installed by scripts/setup.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["validation_state"], "Valid", "{report:#}");
+    let manifests = report["manifests"].as_object().unwrap();
+    assert_eq!(manifests.len(), 2, "{report:#}");
+    let active = &manifests[report["active_manifest"].as_str().unwrap()];
+    assert_eq!(active["ingredients"][0]["relationship"], "parentOf");
+    assert!(
+        active["ingredients"][0]["active_manifest"].is_string(),
+        "{active:#}"
+    );
 }
 
 /// The strictest signal wins at import: a sidecar states a tag that allows

@@ -96,6 +96,11 @@ pub struct Claim {
     pub generator: String,
     pub generator_version: String,
     pub assertions: Vec<(String, Value)>,
+    /// The original carries a manifest store of its own, which the parent
+    /// ingredient must bring along; without one, the ingredient is only
+    /// named (reading the file for it would find nothing, at the cost of
+    /// reading it whole).
+    pub parent_has_credentials: bool,
 }
 
 /// Whether C2PA embeds manifests in files of `media_type`; for any other
@@ -187,8 +192,9 @@ impl CredentialWriter {
 }
 
 /// The original, as the claim's `parentOf` ingredient (`c2pa.opened` names
-/// it): with the manifest store it carries, if it carries one, so a
-/// credential that arrived with the file stays in the chain.
+/// it): read with the manifest store it carries, when it carries one, so
+/// a credential that arrived with the file stays in the chain; else named,
+/// with its format.
 fn add_parent<R: Read + Seek + Send>(
     builder: &mut Builder,
     claim: &Claim,
@@ -196,14 +202,14 @@ fn add_parent<R: Read + Seek + Send>(
     source: &mut R,
 ) -> Result<(), SignError> {
     let ingredient = json!({"title": claim.title, "relationship": "parentOf", "label": PARENT});
-    if embeds(media_type) {
+    if embeds(media_type) && claim.parent_has_credentials {
         source.rewind().map_err(io(media_type))?;
         builder
             .add_ingredient_from_stream(ingredient.to_string(), media_type, source)
             .map_err(SignError::c2pa(media_type))?;
     } else {
-        // c2pa cannot read this format: the ingredient is named, with its
-        // format, and the data hash binds the bytes.
+        // Nothing in the file for the ingredient to bring (or c2pa cannot
+        // read the format): it is named, with its format.
         let mut described = ingredient;
         described["format"] = json!(media_type);
         let ingredient = c2pa::Ingredient::from_json(&described.to_string())

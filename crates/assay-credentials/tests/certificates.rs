@@ -31,6 +31,7 @@ fn claim() -> Claim {
             "c2pa.actions".into(),
             json!({"actions": [{"action": "c2pa.opened", "parameters": {"ingredientIds": ["original"]}}]}),
         )],
+        parent_has_credentials: false,
     }
 }
 

@@ -291,6 +291,7 @@ fn claim(entry: &Entry, license: &LicenseTag, actions: Vec<Value>, carried: &Val
         work["license"] = json!(statement);
     }
     Claim {
+        parent_has_credentials: entry.content_credentials.is_some(),
         title: entry.file_name.clone(),
         generator: "Assay".to_owned(),
         generator_version: env!("CARGO_PKG_VERSION").to_owned(),
