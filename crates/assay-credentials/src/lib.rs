@@ -16,6 +16,7 @@
 mod certs;
 mod model;
 mod read;
+mod scan;
 mod sign;
 
 pub use certs::{anchor_subjects, AnchorError, Authority, CertError};

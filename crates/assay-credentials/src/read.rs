@@ -61,6 +61,20 @@ impl CredentialReader {
         }
     }
 
+    /// [`CredentialReader::read`] for a file already in memory: one whose
+    /// headers rule out an embedded store (JPEG, PNG) is answered without
+    /// the validator's reading of the whole file.
+    pub fn read_bytes(
+        &self,
+        bytes: &[u8],
+        media_type: &str,
+    ) -> Result<Option<ContentCredentials>, ReadError> {
+        if !crate::scan::may_carry_store(bytes, media_type) {
+            return Ok(None);
+        }
+        self.read(std::io::Cursor::new(bytes), media_type)
+    }
+
     /// The Content Credentials of a `.c2pa` sidecar, checked against
     /// `stream`, the file of `media_type` it sits beside.
     pub fn read_sidecar(

@@ -164,7 +164,7 @@ fn read_credentials(
     let read = || -> Result<Option<ContentCredentials>, String> {
         match &content.bytes {
             Some(bytes) => reader
-                .read(std::io::Cursor::new(bytes), media_type)
+                .read_bytes(bytes, media_type)
                 .map_err(|e| e.to_string()),
             None if ["video/", "audio/", "application/pdf"]
                 .iter()
