@@ -293,6 +293,23 @@ fn exported_copies_carry_credentials_c2patool_validates_and_trusts_with_the_libr
         training["entries"]["cawg.ai_training"]["constraints_info"],
         "Licensed under REV-SHARE: 20% of revenue to the creator."
     );
+
+    // An original changed since it was approved is never signed.
+    let mut bytes = std::fs::read(&jpeg).unwrap();
+    bytes.push(0);
+    std::fs::write(&jpeg, bytes).unwrap();
+    let again = sb.dir.path().join("again");
+    let out = sb.as_user(
+        "rosa",
+        &["c2pa", "export", &a, "--out", again.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a.jpg no longer matches its checksum"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_dir(&again).unwrap().count(), 0);
 }
 
 /// Credentials read at import are trusted when their signer chains to an

@@ -3,11 +3,11 @@
 //! or kept beside it as a `.c2pa` sidecar where C2PA defines no embedding
 //! for the format (raw camera files, datasets). Originals are only read.
 
-use std::io::{Read, Seek, Write};
+use std::io::{Cursor, Read, Seek, Write};
 use std::sync::Arc;
 
 use c2pa::assertions::DataHash;
-use c2pa::{Builder, Context, SigningAlg};
+use c2pa::{Builder, Context, HashRange, SigningAlg};
 use serde_json::{json, Value};
 
 use crate::read::offline_context;
@@ -162,6 +162,55 @@ impl CredentialWriter {
         Ok(())
     }
 
+    /// Writes to `dest` the JPEG `original` (whose SHA-256 is
+    /// `original_sha256`) with the signed manifest embedded, in one pass:
+    /// the store is placed after the leading APP0/APP1 segments, and its
+    /// data hash is the hash of every other byte, which are the original's
+    /// own, so the caller's checksum of the original serves as it. For an
+    /// original that carries no store of its own (one that does goes
+    /// through [`CredentialWriter::embed`], which replaces it).
+    pub fn embed_jpeg<W: Write + Seek>(
+        &self,
+        signer: &KeySigner<'_>,
+        claim: &Claim,
+        original: &[u8],
+        original_sha256: [u8; 32],
+        dest: &mut W,
+    ) -> Result<(), SignError> {
+        const JPEG: &str = "image/jpeg";
+        let offset = jpeg_store_offset(original).ok_or_else(|| SignError::C2pa {
+            media_type: JPEG.to_owned(),
+            source: Box::new(c2pa::Error::InvalidAsset("not a JPEG".to_owned())),
+        })?;
+        let mut builder = self.builder(claim, JPEG)?;
+        let mut described = Cursor::new(original);
+        add_parent(&mut builder, claim, JPEG, &mut described)?;
+        let placeholder = builder
+            .data_hashed_placeholder(c2pa::Signer::reserve_size(signer), JPEG)
+            .map_err(SignError::c2pa(JPEG))?;
+        let mut hash = DataHash::new("jumbf manifest", "sha256");
+        hash.add_exclusion(HashRange::new(offset as u64, placeholder.len() as u64));
+        hash.set_hash(original_sha256.to_vec());
+        let signed = builder
+            .sign_data_hashed_embeddable(signer, &hash, JPEG)
+            .map_err(SignError::c2pa(JPEG))?;
+        if signed.len() != placeholder.len() {
+            return Err(SignError::C2pa {
+                media_type: JPEG.to_owned(),
+                source: Box::new(c2pa::Error::BadParam(format!(
+                    "the signed store is {} bytes, its place {}",
+                    signed.len(),
+                    placeholder.len()
+                ))),
+            });
+        }
+        let (head, tail) = original.split_at(offset);
+        dest.write_all(head).map_err(io(JPEG))?;
+        dest.write_all(&signed).map_err(io(JPEG))?;
+        dest.write_all(tail).map_err(io(JPEG))?;
+        Ok(())
+    }
+
     /// The signed manifest store for `source`, to keep beside it as a
     /// `.c2pa` sidecar: bound to every byte of the file by a SHA-256 data
     /// hash, the binding C2PA defines for files it does not parse.
@@ -217,6 +266,21 @@ fn add_parent<R: Read + Seek + Send>(
         builder.add_ingredient(ingredient);
     }
     Ok(())
+}
+
+/// Where a manifest store goes in a JPEG: after SOI and the APP0 (JFIF)
+/// and APP1 (EXIF, XMP) segments that readers expect first. `None` when
+/// the bytes do not begin as a JPEG.
+fn jpeg_store_offset(jpeg: &[u8]) -> Option<usize> {
+    if !jpeg.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut at = 2;
+    while let (Some(&0xFF), Some(&(0xE0 | 0xE1))) = (jpeg.get(at), jpeg.get(at + 1)) {
+        let len = jpeg.get(at + 2..at + 4)?;
+        at += 2 + usize::from(u16::from_be_bytes([len[0], len[1]]));
+    }
+    (at <= jpeg.len()).then_some(at)
 }
 
 /// The label `c2pa.opened` refers to the parent ingredient by.

@@ -28,6 +28,7 @@ use assay_fsio::atomic::{self, Staged, Staging};
 use assay_fsio::hashing::Hashing;
 use serde::Serialize;
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
@@ -328,19 +329,6 @@ fn sign_copy(
     let source = Path::new(&entry.location);
     let failed =
         |what: &str, e: &dyn std::fmt::Display| format!("{what} {}: {e}", source.display());
-    // The file is read whole once to check it is still what was approved,
-    // and again by the signer; a changed file is never signed.
-    let mut hashing = Hashing::new(File::open(source).map_err(|e| failed("reading", &e))?);
-    hashing.drain(1 << 20).map_err(|e| failed("reading", &e))?;
-    let checksum = hashing.checksum();
-    if checksum != entry.checksum {
-        return Err(format!(
-            "{} no longer matches its checksum ({checksum}, the catalog records {})",
-            source.display(),
-            entry.checksum
-        ));
-    }
-    let embedded = embeds(&entry.media_type);
     let target = out.join(file_name);
     if same_file(&target, source) {
         return Err(format!(
@@ -348,6 +336,42 @@ fn sign_copy(
             source.display()
         ));
     }
+    let changed = |checksum: &str| {
+        format!(
+            "{} no longer matches its checksum ({checksum}, the catalog records {})",
+            source.display(),
+            entry.checksum
+        )
+    };
+    // A JPEG that carries no store of its own, the common case, is read
+    // once: its checksum is checked and is the copy's data hash too.
+    if entry.media_type == "image/jpeg" && !claim.parent_has_credentials {
+        let bytes = std::fs::read(source).map_err(|e| failed("reading", &e))?;
+        let digest: [u8; 32] = Sha256::digest(&bytes).into();
+        let checksum = format!("sha256:{}", hex::encode(digest));
+        if checksum != entry.checksum {
+            return Err(changed(&checksum));
+        }
+        let staging = Staging::create(&target).map_err(|e| failed("writing a copy of", &e))?;
+        writer
+            .embed_jpeg(signer, claim, &bytes, digest, &mut staging.file())
+            .map_err(|e| failed("signing", &e))?;
+        let file = CredentialFile {
+            asset_id: entry.asset_id.clone(),
+            file: file_name.to_owned(),
+            sidecar: None,
+        };
+        return Ok((file, vec![staging.close_unsynced()]));
+    }
+    // Any other file is read whole once to check it is still what was
+    // approved, and again by the signer; a changed file is never signed.
+    let mut hashing = Hashing::new(File::open(source).map_err(|e| failed("reading", &e))?);
+    hashing.drain(1 << 20).map_err(|e| failed("reading", &e))?;
+    let checksum = hashing.checksum();
+    if checksum != entry.checksum {
+        return Err(changed(&checksum));
+    }
+    let embedded = embeds(&entry.media_type);
     let mut original = File::open(source).map_err(|e| failed("reading", &e))?;
     let staging = Staging::create(&target).map_err(|e| failed("writing a copy of", &e))?;
     let mut staged = Vec::with_capacity(2);
