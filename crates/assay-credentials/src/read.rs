@@ -72,6 +72,18 @@ impl CredentialReader {
         if !crate::scan::may_carry_store(bytes, media_type) {
             return Ok(None);
         }
+        // A JPEG's store lifted out here is validated against the bytes as
+        // they are: c2pa then only hashes them, instead of parsing the
+        // whole file again to find the store.
+        if media_type == "image/jpeg" {
+            if let Some(store) = crate::scan::jpeg_store(bytes) {
+                return Ok(Some(self.read_sidecar(
+                    &store,
+                    std::io::Cursor::new(bytes),
+                    media_type,
+                )));
+            }
+        }
         self.read(std::io::Cursor::new(bytes), media_type)
     }
 

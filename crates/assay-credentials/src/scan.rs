@@ -45,6 +45,67 @@ fn jpeg_may_carry(bytes: &[u8]) -> bool {
     }
 }
 
+/// The manifest store a JPEG carries in APP11 segments, put back together
+/// (ISO 19566-5: one JUMBF box split across packets, each repeating the
+/// box's header), so it can be validated against the file without c2pa
+/// parsing the whole JPEG again. `None` when there is none, more than one
+/// box, or anything unexpected: the validator then reads the file itself.
+pub(crate) fn jpeg_store(bytes: &[u8]) -> Option<Vec<u8>> {
+    const APP11: u8 = 0xEB;
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut at = 2;
+    let mut store: Option<(&[u8], Vec<u8>)> = None;
+    let mut next = 1u32;
+    loop {
+        let (Some(&0xFF), Some(&marker)) = (bytes.get(at), bytes.get(at + 1)) else {
+            return None;
+        };
+        match marker {
+            0xFF => {
+                at += 1;
+                continue;
+            }
+            0x01 | 0xD0..=0xD8 => {
+                at += 2;
+                continue;
+            }
+            0xDA | 0xD9 => break,
+            _ => {}
+        }
+        let len = bytes.get(at + 2..at + 4)?;
+        let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+        let segment = bytes.get(at + 4..(at + 2 + len).max(at + 4))?;
+        if marker == APP11 {
+            // "JP", the box instance (En), the packet's sequence (Z), the box.
+            let (ci, rest) = segment.split_at_checked(2)?;
+            let (en, rest) = rest.split_at_checked(2)?;
+            let (z, body) = rest.split_at_checked(4)?;
+            if ci != b"JP" {
+                return None;
+            }
+            let z = u32::from_be_bytes(z.try_into().ok()?);
+            match &mut store {
+                None if z == 1 => store = Some((en, body.to_vec())),
+                Some((first, data)) if *first == en && z == next => {
+                    // Every packet after the first repeats LBox and TBox
+                    // (and XLBox when LBox is 1).
+                    let lbox = u32::from_be_bytes(body.get(0..4)?.try_into().ok()?);
+                    data.extend_from_slice(body.get(if lbox == 1 { 16 } else { 8 }..)?);
+                }
+                _ => return None,
+            }
+            next = z.checked_add(1)?;
+        }
+        at += 2 + len;
+    }
+    let (_, data) = store?;
+    let lbox = u32::from_be_bytes(data.get(0..4)?.try_into().ok()?);
+    let whole = usize::try_from(lbox).ok()? == data.len();
+    (data.get(4..8)? == b"jumb" && whole).then_some(data)
+}
+
 /// A PNG carries its store in a `caBX` chunk.
 fn png_may_carry(bytes: &[u8]) -> bool {
     const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";

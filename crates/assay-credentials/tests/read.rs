@@ -185,3 +185,42 @@ fn credentials_c2patool_wrote_read_the_same() {
         Some("parentOf")
     );
 }
+
+/// Import reads a JPEG's store lifted out of its APP11 segments (and rules
+/// a store out from the headers alone): for every fixture, what it finds
+/// is exactly what the validator finds reading the whole file.
+#[test]
+fn reading_from_memory_finds_what_the_validator_finds_in_the_file() {
+    let reader = assay_credentials::CredentialReader::new(&anchors()).unwrap();
+    let mut names: Vec<String> = [
+        "valid.jpg",
+        "with-ingredient.jpg",
+        "training-not-allowed.jpg",
+        "bytes-changed.jpg",
+        "signature-altered.jpg",
+        "ai-generated.png",
+    ]
+    .iter()
+    .map(|n| n.to_string())
+    .collect();
+    for name in [
+        "valid.jpg",
+        "training-not-allowed.jpg",
+        "ai-generated.jpg",
+        "with-parent.jpg",
+    ] {
+        names.push(format!("c2patool/{name}"));
+    }
+    names.push("../files/exif-py/jpg/exif-org/kodak-dc210.jpg".to_owned());
+    for name in &names {
+        let bytes = std::fs::read(corpus().join("c2pa").join(name)).unwrap();
+        let media_type = if name.ends_with(".png") {
+            "image/png"
+        } else {
+            "image/jpeg"
+        };
+        let whole = reader.read(Cursor::new(&bytes), media_type).unwrap();
+        let fast = reader.read_bytes(&bytes, media_type).unwrap();
+        assert_eq!(fast, whole, "{name}");
+    }
+}

@@ -223,6 +223,8 @@ impl Library {
             files.push(s.file);
         }
         atomic::put_all(staged).map_err(|e| Error::io(out, e))?;
+        // As every export does: the newest checkpoint covers what left.
+        self.checkpoint(actor)?;
         Ok(CredentialExport {
             files,
             refused,
