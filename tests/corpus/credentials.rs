@@ -8,6 +8,19 @@ use serde_json::Value;
 
 use crate::corpus;
 
+/// A new library in `dir` holding what import made of `files`.
+fn imported_into(dir: &std::path::Path, files: &std::path::Path) -> Library {
+    let library = Library::open(dir.join("lib")).unwrap();
+    library
+        .import(
+            &[files.to_path_buf()],
+            &ImportOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+    library
+}
+
 #[test]
 fn import_records_the_credentials_files_arrive_with() {
     let dir = tempfile::tempdir().unwrap();
@@ -28,14 +41,7 @@ fn import_records_the_credentials_files_arrive_with() {
         files.join("plain.jpg"),
     )
     .unwrap();
-    let library = Library::open(dir.path().join("lib")).unwrap();
-    library
-        .import(
-            std::slice::from_ref(&files),
-            &ImportOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let library = imported_into(dir.path(), &files);
     let record = |name: &str| library.record(files.join(name).to_str().unwrap()).unwrap();
 
     let valid = record("valid.jpg");
@@ -253,14 +259,7 @@ fn a_refusal_anywhere_overrides_a_stated_tag_that_allows_training() {
     std::fs::write(files.join("refused.jpg.xmp"), sidecar(None)).unwrap();
     std::fs::write(files.join("rsl.jpg.xmp"), sidecar(Some(refusing_rsl))).unwrap();
     std::fs::write(files.join("allowed.jpg.xmp"), sidecar(None)).unwrap();
-    let library = Library::open(dir.path().join("lib")).unwrap();
-    library
-        .import(
-            std::slice::from_ref(&files),
-            &ImportOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let library = imported_into(dir.path(), &files);
     let record = |name: &str| library.record(files.join(name).to_str().unwrap()).unwrap();
     let imported = |name: &str| {
         let r = record(name);

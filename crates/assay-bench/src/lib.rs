@@ -39,6 +39,26 @@ pub fn settle() -> anyhow::Result<()> {
     run_quietly(&mut std::process::Command::new("sync"))
 }
 
+/// A library at `dir` with an administrator, a creator and a rights
+/// manager (passphrase `pw`): the creator and rights manager, unlocked.
+pub fn team_library(
+    dir: &Path,
+) -> anyhow::Result<(
+    assay_core::Library,
+    std::sync::Arc<assay_core::Actor>,
+    assay_core::Actor,
+)> {
+    use assay_core::Role;
+    let library = assay_core::Library::open(dir)?;
+    library.add_user(None, "ada", Role::Admin, b"pw")?;
+    let ada = library.unlock("ada", b"pw")?;
+    library.add_user(Some(&ada), "cy", Role::Creator, b"pw")?;
+    library.add_user(Some(&ada), "rosa", Role::RightsManager, b"pw")?;
+    let cy = std::sync::Arc::new(library.unlock("cy", b"pw")?);
+    let rosa = library.unlock("rosa", b"pw")?;
+    Ok((library, cy, rosa))
+}
+
 /// Where generated files are cached: `given` (a `--cache DIR`), or
 /// `$HOME/.cache/assay-bench`.
 pub fn cache_dir(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {

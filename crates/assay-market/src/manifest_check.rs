@@ -6,7 +6,7 @@
 //! against the caller's keys only). Each refusal names the asset and the
 //! field; nothing is stored unless everything holds.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use assay_core::file_names;
 use assay_core::licenses::{LicenseTag, PaymentTerms};
@@ -314,7 +314,15 @@ struct Entry {
 
 fn entries(doc: &Value) -> Result<Vec<AssetEntry>, ApiError> {
     let assets = doc.get("assets").and_then(Value::as_array);
-    let licenses = doc.get("licenses").and_then(Value::as_object);
+    // Each license is read once; a manifest may list a million assets
+    // under a handful of tags.
+    let licenses: HashMap<&str, LicenseTag> = doc
+        .get("licenses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(tag, rights)| Some((tag.as_str(), LicenseTag::deserialize(rights).ok()?)))
+        .collect();
     assets
         .into_iter()
         .flatten()
@@ -323,17 +331,14 @@ fn entries(doc: &Value) -> Result<Vec<AssetEntry>, ApiError> {
             let e = Entry::deserialize(asset).map_err(|e| {
                 ApiError::new(ErrorCode::ManifestInvalid, format!("/assets/{i}: {e}"))
             })?;
-            let usage = licenses
-                .and_then(|l| l.get(&e.license_tag))
-                .and_then(|rights| LicenseTag::deserialize(rights).ok())
-                .map(|license| {
-                    let signals = license.signals(e.payment_terms.as_ref());
-                    UsageHeaders {
-                        content_usage: signals.content_usage(),
-                        tdm_reservation: signals.tdm_reservation,
-                        tdm_policy: signals.tdm_policy,
-                    }
-                });
+            let usage = licenses.get(e.license_tag.as_str()).map(|license| {
+                let signals = license.signals(e.payment_terms.as_ref());
+                UsageHeaders {
+                    content_usage: signals.content_usage(),
+                    tdm_reservation: signals.tdm_reservation,
+                    tdm_policy: signals.tdm_policy,
+                }
+            });
             Ok(AssetEntry {
                 asset_id: e.asset_id,
                 title: e.title,

@@ -10,13 +10,12 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Instant;
 
 use assay_bench::stats::{max, median, min};
 use assay_bench::{generate, machine::Machine};
 use assay_bench::{run_quietly as run, settle};
-use assay_core::{Filter, ImportOptions, Library, Role, Selection};
+use assay_core::{Filter, ImportOptions, Selection};
 use clap::Parser;
 
 #[derive(Parser)]
@@ -37,13 +36,7 @@ fn main() -> anyhow::Result<()> {
     let machine = Machine::detect();
     let set = generate::ensure(&cache, &generate::LARGE, args.files, machine.cores)?;
     let scratch = tempfile::tempdir_in(&cache)?;
-    let library = Library::open(scratch.path().join("library"))?;
-    library.add_user(None, "ada", Role::Admin, b"pw")?;
-    let ada = library.unlock("ada", b"pw")?;
-    library.add_user(Some(&ada), "cy", Role::Creator, b"pw")?;
-    library.add_user(Some(&ada), "rosa", Role::RightsManager, b"pw")?;
-    let cy = Arc::new(library.unlock("cy", b"pw")?);
-    let rosa = library.unlock("rosa", b"pw")?;
+    let (library, cy, rosa) = assay_bench::team_library(&scratch.path().join("library"))?;
     eprintln!(
         "importing {} files ({} bytes)",
         set.files.len(),

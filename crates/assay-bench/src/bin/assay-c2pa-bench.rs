@@ -19,13 +19,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Instant;
 
 use assay_bench::stats::{max, median, min};
 use assay_bench::{generate, machine::Machine};
 use assay_bench::{run_quietly as run, settle};
-use assay_core::{Change, Filter, ImportOptions, Job, Library, Role, Selection};
+use assay_core::{Change, Filter, ImportOptions, Job, Library, Selection};
 use assay_credentials::{Authority, CredentialReader, TrustAnchors};
 use assay_deadline::OutputWithin;
 use clap::Parser;
@@ -335,13 +334,8 @@ fn jpegs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 /// A library holding `files` (in `dir`) imported by a creator, completed
 /// and approved by a rights manager.
 fn approved(scratch: &Path, name: &str, dir: &Path, files: &[PathBuf]) -> anyhow::Result<Approved> {
-    let library = Library::open(scratch.join(format!("library-{}", files.len())))?;
-    library.add_user(None, "ada", Role::Admin, b"pw")?;
-    let ada = library.unlock("ada", b"pw")?;
-    library.add_user(Some(&ada), "cy", Role::Creator, b"pw")?;
-    library.add_user(Some(&ada), "rosa", Role::RightsManager, b"pw")?;
-    let cy = Arc::new(library.unlock("cy", b"pw")?);
-    let rosa = library.unlock("rosa", b"pw")?;
+    let (library, cy, rosa) =
+        assay_bench::team_library(&scratch.join(format!("library-{}", files.len())))?;
     eprintln!("{name}: importing and approving {} files", files.len());
     let summary = library.import(
         &[dir.to_path_buf()],

@@ -35,7 +35,7 @@ use sha2::{Digest, Sha256};
 use crate::catalog::assets::{self, now};
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
-use crate::exports::manifest::{context, RefusedAsset};
+use crate::exports::manifest::{self, context, RefusedAsset};
 use crate::formats::canonical::canonical_json;
 use crate::formats::one_pass::Stamp;
 use crate::identity::keys;
@@ -117,14 +117,7 @@ impl Library {
         let rows = edit::select(&tx, selection)?;
         let (sources, refused) = sources(&tx, &rows)?;
         if sources.is_empty() {
-            let why: Vec<String> = refused
-                .iter()
-                .map(|r| format!("{}: {}", r.asset_id, r.reason))
-                .collect();
-            return Err(Error::refused(
-                "audit-files",
-                format!("nothing to package; {}", why.join("; ")),
-            ));
+            return Err(manifest::nothing_left("audit-files", "package", &refused));
         }
         let at = now();
         let package_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());

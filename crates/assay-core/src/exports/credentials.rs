@@ -55,7 +55,9 @@ const CREATIVE_WORK: &str = "stds.schema-org.CreativeWork";
 pub struct CredentialExport {
     pub files: Vec<CredentialFile>,
     pub refused: Vec<RefusedAsset>,
-    /// The checkpoint the manifests carry.
+    /// The checkpoint written once the export was committed, so the
+    /// library's newest checkpoint covers what left it (the manifests
+    /// carry the one written as the export began).
     pub checkpoint: String,
 }
 
@@ -95,10 +97,6 @@ impl Library {
         std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
         let taxonomy = self.taxonomy()?;
         let carried = self.checkpoint_document(actor)?;
-        let checkpoint_path = self
-            .latest_checkpoint_file()?
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
         let chain_pem = self.signer_chain(actor)?;
         let signer = KeySigner::new(&chain_pem, |m| actor.key.sign(m).to_bytes())
             .map_err(|e| Error::Internal(e.to_string()))?;
@@ -188,14 +186,7 @@ impl Library {
             }
         }
         if signed.is_empty() {
-            let why: Vec<String> = refused
-                .iter()
-                .map(|r| format!("{}: {}", r.asset_id, r.reason))
-                .collect();
-            return Err(Error::refused(
-                "approved-only",
-                format!("nothing to export; {}", why.join("; ")),
-            ));
+            return Err(manifest::nothing_left("approved-only", "export", &refused));
         }
         // Every copy reaches the disk before the events say it left: one
         // flush for all of them (one per file cost more than the signing).
@@ -224,11 +215,11 @@ impl Library {
         }
         atomic::put_all(staged).map_err(|e| Error::io(out, e))?;
         // As every export does: the newest checkpoint covers what left.
-        self.checkpoint(actor)?;
+        let checkpoint = self.checkpoint(actor)?.path;
         Ok(CredentialExport {
             files,
             refused,
-            checkpoint: checkpoint_path,
+            checkpoint,
         })
     }
 }

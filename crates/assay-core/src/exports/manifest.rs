@@ -51,6 +51,16 @@ pub struct ManifestExport {
     pub checkpoint: String,
 }
 
+/// The refusal of an export that left every selected asset out: `rule`
+/// refused, nothing to `what`, each asset with its reason.
+pub(crate) fn nothing_left(rule: &'static str, what: &str, refused: &[RefusedAsset]) -> Error {
+    let why: Vec<String> = refused
+        .iter()
+        .map(|r| format!("{}: {}", r.asset_id, r.reason))
+        .collect();
+    Error::refused(rule, format!("nothing to {what}; {}", why.join("; ")))
+}
+
 /// A selected asset the export left out, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -208,16 +218,7 @@ impl Library {
             record: &|_, _, _| Ok(()),
         };
         self.export_claimed(actor, selection, build, claim, job)?
-            .map_err(|refused| {
-                let why: Vec<String> = refused
-                    .iter()
-                    .map(|r| format!("{}: {}", r.asset_id, r.reason))
-                    .collect();
-                Error::refused(
-                    "approved-only",
-                    format!("nothing to export; {}", why.join("; ")),
-                )
-            })
+            .map_err(|refused| nothing_left("approved-only", "export", &refused))
     }
 
     /// [`Library::export_document`] with a say in what is exported and a
