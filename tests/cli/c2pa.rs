@@ -294,6 +294,53 @@ fn exported_copies_carry_credentials_c2patool_validates_and_trusts_with_the_libr
         "Licensed under REV-SHARE: 20% of revenue to the creator."
     );
 
+    // An audit package can carry each approved file's credentials: a
+    // sidecar beside it, bound to its bytes. The package verifies from
+    // itself alone; extracted, c2patool finds each sidecar beside its file
+    // and, with the library's CA (which the package carries), trusts it.
+    let package = sb.dir.path().join("audit.tar");
+    let out = sb.as_user(
+        "rosa",
+        &[
+            "audit",
+            "export",
+            &a,
+            &c,
+            &draft,
+            "--out",
+            package.to_str().unwrap(),
+            "--c2pa",
+            "--json",
+        ],
+    );
+    ok(&out);
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["assets"], 3, "{summary}");
+    assert_eq!(summary["credentials"], 2, "{summary}");
+    assert_eq!(
+        summary["credentials_refused"][0]["asset_id"],
+        draft.as_str()
+    );
+    let extracted = sb.dir.path().join("audit");
+    let out = sb.run(&[
+        "audit",
+        "verify",
+        package.to_str().unwrap(),
+        "--extract",
+        extracted.to_str().unwrap(),
+        "--json",
+    ]);
+    ok(&out);
+    for (id, file) in [(&a, "a.jpg"), (&c, "c.cr2")] {
+        let packaged = extracted.join(format!("assets/{id}/file/{file}"));
+        let report = c2patool_report(&packaged, Some(&anchors));
+        assert_eq!(report["validation_state"], "Trusted", "{file}: {report:#}");
+        assert_eq!(assertion(&report, "assay.asset")["asset_id"], id.as_str());
+    }
+    assert!(!extracted
+        .join(format!("assets/{draft}/file/draft.c2pa"))
+        .exists());
+
     // An original changed since it was approved is never signed.
     let mut bytes = std::fs::read(&jpeg).unwrap();
     bytes.push(0);

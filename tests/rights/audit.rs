@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use assay_core::keys::read_secret_key;
-use assay_core::{verify_audit, AuditCheck, Error, Filter, Selection};
+use assay_core::{verify_audit, AuditCheck, AuditOptions, Error, Filter, Job, Selection};
 use base64::Engine as _;
 use ed25519_dalek::Signer as _;
 use serde_json::{json, Value};
@@ -638,4 +638,121 @@ fn a_role_changed_after_signing_still_verifies_in_a_package() {
     w.library.export_audit(&w.rosa, &all(), &out).unwrap();
     let ok = check(&out);
     assert!(ok.failures.is_empty(), "{:?}", ok.failures);
+}
+
+/// Content Credentials in a package are held to the files they bind and
+/// to the records beside them: even under the rights manager's own
+/// signature, sidecars swapped between assets, and one signed under an
+/// authority that is not the library's, are named.
+#[test]
+fn packaged_credentials_are_held_to_their_files_records_and_library_ca() {
+    let (w, _) = approved_world();
+    let out = w.dir.path().join("audit.tar");
+    let options = AuditOptions {
+        content_credentials: true,
+    };
+    let export = w
+        .library
+        .export_audit_with(&w.rosa, &all(), &out, options, &mut Job::quiet())
+        .unwrap();
+    assert_eq!((export.credentials, export.assets), (2, 2));
+    assert!(export.credentials_refused.is_empty());
+    let f = check(&out).failures;
+    assert!(f.is_empty(), "{f:?}");
+
+    let rosa = read_secret_key(&w.library.root().join("keys/rosa.key"), PASS).unwrap();
+    let original: Vec<(String, Vec<u8>)> = members(&out).into_iter().map(|m| (m.0, m.2)).collect();
+    let sidecars: Vec<usize> = (0..original.len())
+        .filter(|&i| original[i].0.ends_with(".c2pa"))
+        .collect();
+    assert_eq!(
+        sidecars.len(),
+        2,
+        "{:?}",
+        original.iter().map(|m| &m.0).collect::<Vec<_>>()
+    );
+    let rebuilt = out.with_extension("rebuilt.tar");
+
+    // Swapped: each binds the other's file and names the other asset.
+    let mut swapped = original.clone();
+    let (i, j) = (sidecars[0], sidecars[1]);
+    let first = swapped[i].1.clone();
+    swapped[i].1 = swapped[j].1.clone();
+    swapped[j].1 = first;
+    resign(&mut swapped, &rosa, "rosa", "rights_manager");
+    write_tar(&rebuilt, &swapped);
+    let f = check(&rebuilt).failures;
+    assert_eq!(f.len(), 8, "{f:?}"); // per sidecar: the hash, and 3 fields of 4 (same tag)
+    for k in [i, j] {
+        let named = |what: &str| {
+            f.iter()
+                .any(|x| x.starts_with(&original[k].0) && x.contains(what))
+        };
+        assert!(named("do not hold"), "{f:?}");
+        assert!(named("assay.asset asset_id"), "{f:?}");
+    }
+
+    // Signed with rosa's own key, claiming the right asset, but under an
+    // authority of someone's making: not the library CA the package carries.
+    let sidecar = &original[i].0;
+    let asset_dir = sidecar.rsplit_once("/file/").unwrap().0;
+    let record: Value = serde_json::from_slice(
+        &original
+            .iter()
+            .find(|m| m.0 == format!("{asset_dir}/record.jsonld"))
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    let file = original
+        .iter()
+        .find(|m| m.0.starts_with(&format!("{asset_dir}/file/")) && !m.0.ends_with(".c2pa"))
+        .unwrap();
+    let elsewhere = assay_credentials::Authority::new("Elsewhere").unwrap();
+    let chain = elsewhere
+        .issue("rosa", "Elsewhere", rosa.verifying_key().as_bytes())
+        .unwrap();
+    let signer = assay_credentials::KeySigner::new(&chain, |m| rosa.sign(m).to_bytes()).unwrap();
+    let claim = assay_credentials::Claim {
+        parent_has_credentials: false,
+        title: "forged".into(),
+        generator: "Assay".into(),
+        generator_version: "0".into(),
+        assertions: vec![
+            (
+                "c2pa.actions".into(),
+                json!({"actions": [{"action": "c2pa.opened",
+                    "parameters": {"ingredientIds": [assay_credentials::PARENT]}}]}),
+            ),
+            (
+                "assay.asset".into(),
+                json!({
+                    "asset_id": record["asset_id"],
+                    "checksum": record["checksum"],
+                    "license_tag": record["license_tag"],
+                    "provenance_hash": record["provenance_hash"],
+                }),
+            ),
+        ],
+    };
+    let forged = assay_credentials::CredentialWriter::new()
+        .unwrap()
+        .sidecar(
+            &signer,
+            &claim,
+            record["media_type"].as_str().unwrap(),
+            &mut std::io::Cursor::new(&file.1),
+            None,
+        )
+        .unwrap();
+    let mut replaced = original.clone();
+    replaced[i].1 = forged;
+    resign(&mut replaced, &rosa, "rosa", "rights_manager");
+    write_tar(&rebuilt, &replaced);
+    let f = check(&rebuilt).failures;
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(
+        f[0].starts_with(sidecar.as_str()) && f[0].contains("not the package's library CA"),
+        "{f:?}"
+    );
 }

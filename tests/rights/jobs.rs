@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use assay_core::{
-    Change, Error, Filter, FixityOptions, ImportOptions, Job, Progress, Selection, Unit,
+    AuditOptions, Change, Error, Filter, FixityOptions, ImportOptions, Job, Progress, Selection,
+    Unit,
 };
 
 use crate::manifest::approved_world;
@@ -85,9 +86,17 @@ fn a_cancelled_audit_export_stops_between_assets_and_writes_nothing() {
             cancel.store(true, Ordering::Relaxed);
         }
     };
-    let stopped =
-        w.library
-            .export_audit_with(&w.rosa, &all(), &out, &mut Job::new(&cancel, &mut on_step));
+    // With credentials, signed as each asset is packaged.
+    let options = AuditOptions {
+        content_credentials: true,
+    };
+    let stopped = w.library.export_audit_with(
+        &w.rosa,
+        &all(),
+        &out,
+        options,
+        &mut Job::new(&cancel, &mut on_step),
+    );
     assert!(matches!(stopped, Err(Error::Cancelled)), "{stopped:?}");
     assert_eq!(steps, [0, 1], "it stopped before the second asset");
     assert!(!out.exists());

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use assay_core::Library;
+use assay_core::{AuditOptions, Job, Library};
 
 use crate::edit::Select;
 use crate::identity::Who;
@@ -28,6 +28,10 @@ pub struct ExportArgs {
     /// Where to write the package (a tar file).
     #[arg(long, value_name = "PKG.tar")]
     out: PathBuf,
+    /// Beside each approved asset's file, Content Credentials: a C2PA
+    /// sidecar (.c2pa) bound to every byte of it, signed with your key.
+    #[arg(long)]
+    c2pa: bool,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -53,11 +57,21 @@ pub fn export(library: &Library, who: &Who, args: ExportArgs) -> anyhow::Result<
     let actor = who
         .actor(library)?
         .context("an audit package is signed by a rights manager: --as NAME")?;
-    let export = library.export_audit(&actor, &selection, &args.out)?;
+    let options = AuditOptions {
+        content_credentials: args.c2pa,
+    };
+    let export =
+        library.export_audit_with(&actor, &selection, &args.out, options, &mut Job::quiet())?;
     if args.json {
         output::json_line(&export)?;
     } else {
         output::left_out(&export.refused);
+        for refused in &export.credentials_refused {
+            eprintln!(
+                "{}: packaged without Content Credentials: {}",
+                refused.asset_id, refused.reason
+            );
+        }
         for id in &export.contracts_not_held {
             eprintln!("contract {id} is cited but not held (`assay contract add`)");
         }
@@ -71,6 +85,9 @@ pub fn export(library: &Library, who: &Who, args: ExportArgs) -> anyhow::Result<
             export.package_id,
             export.index_hash
         );
+        if args.c2pa {
+            eprintln!("{} with Content Credentials", export.credentials);
+        }
         eprintln!("checkpoint {}", export.checkpoint);
     }
     Ok(output::export_code(&export.refused))

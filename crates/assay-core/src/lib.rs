@@ -54,7 +54,7 @@ pub use catalog::record::{
     AssetRecord, ContentCredentials, Exif, Gps, Location, LocationStatus, Previews, Workflow,
 };
 pub use error::{Error, Result};
-pub use exports::audit::AuditExport;
+pub use exports::audit::{AuditExport, AuditOptions};
 pub use exports::audit_check::{verify_audit, AuditCheck};
 pub use exports::credentials::{CredentialExport, CredentialFile, ASSAY_ASSERTION};
 pub use exports::manifest::{verify_manifest, ManifestCheck, ManifestExport, RefusedAsset};

@@ -95,13 +95,35 @@ impl CredentialReader {
         stream: impl Read + Seek + Send,
         media_type: &str,
     ) -> ContentCredentials {
+        self.read_sidecar_assertion(manifest_store, stream, media_type, None)
+            .0
+    }
+
+    /// [`CredentialReader::read_sidecar`], with the active manifest's
+    /// assertion `label` (when asked for) as JSON when it has one (Assay's own, to hold a
+    /// delivered credential to the asset it is for).
+    pub fn read_sidecar_assertion(
+        &self,
+        manifest_store: &[u8],
+        stream: impl Read + Seek + Send,
+        media_type: &str,
+        label: Option<&str>,
+    ) -> (ContentCredentials, Option<Value>) {
         match Reader::from_shared_context(&self.context).with_manifest_data_and_stream(
             manifest_store,
             media_type,
             stream,
         ) {
-            Ok(reader) => credentials(&reader),
-            Err(e) => broken(&e),
+            Ok(reader) => {
+                let assertion = label.and_then(|label| {
+                    reader
+                        .active_manifest()?
+                        .find_assertion::<Value>(label)
+                        .ok()
+                });
+                (credentials(&reader), assertion)
+            }
+            Err(e) => (broken(&e), None),
         }
     }
 }

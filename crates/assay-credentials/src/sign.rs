@@ -213,13 +213,16 @@ impl CredentialWriter {
 
     /// The signed manifest store for `source`, to keep beside it as a
     /// `.c2pa` sidecar: bound to every byte of the file by a SHA-256 data
-    /// hash, the binding C2PA defines for files it does not parse.
+    /// hash, the binding C2PA defines for files it does not parse. That
+    /// hash is the file's own SHA-256, so a caller that has it passes it
+    /// as `sha256` and the file is read only for credentials it carries.
     pub fn sidecar<R>(
         &self,
         signer: &KeySigner<'_>,
         claim: &Claim,
         media_type: &str,
         source: &mut R,
+        sha256: Option<[u8; 32]>,
     ) -> Result<Vec<u8>, SignError>
     where
         R: Read + Seek + Send,
@@ -231,9 +234,14 @@ impl CredentialWriter {
             .data_hashed_placeholder(c2pa::Signer::reserve_size(signer), "c2pa")
             .map_err(SignError::c2pa(media_type))?;
         let mut hash = DataHash::new("jumbf manifest", "sha256");
-        source.rewind().map_err(io(media_type))?;
-        hash.gen_hash_from_stream(source)
-            .map_err(SignError::c2pa(media_type))?;
+        match sha256 {
+            Some(digest) => hash.set_hash(digest.to_vec()),
+            None => {
+                source.rewind().map_err(io(media_type))?;
+                hash.gen_hash_from_stream(source)
+                    .map_err(SignError::c2pa(media_type))?;
+            }
+        }
         builder
             .sign_data_hashed_embeddable(signer, &hash, "c2pa")
             .map_err(SignError::c2pa(media_type))

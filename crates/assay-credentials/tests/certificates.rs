@@ -13,6 +13,7 @@ use assay_credentials::{
 };
 use ed25519_dalek::{Signer as _, SigningKey};
 use serde_json::json;
+use sha2::Digest as _;
 
 fn photo() -> Vec<u8> {
     std::fs::read(
@@ -151,37 +152,57 @@ fn a_saved_authority_loads_and_issues_under_the_same_anchor() {
     assert!(Authority::load(made.certificate_pem(), "not a key").is_err());
 }
 
+/// A sidecar is how C2PA binds a file it does not parse (a raw camera
+/// file), and how Assay delivers credentials for an original left as it is
+/// (a JPEG in an audit package or a purchase): either way, bound to every
+/// byte, with the hash computed here or the caller's checksum passed in.
 #[test]
-fn a_sidecar_binds_every_byte_of_a_file_c2pa_cannot_embed_in() {
+fn a_sidecar_binds_every_byte_of_its_file_whether_hashed_here_or_given() {
     let authority = Authority::new("Studio Nord").unwrap();
     let key = SigningKey::generate(&mut rand_core::OsRng);
     let chain = authority
         .issue("rosa", "Studio Nord", key.verifying_key().as_bytes())
         .unwrap();
     let signer = KeySigner::new(&chain, move |m| key.sign(m).to_bytes()).unwrap();
-    let raw = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../tests/corpus/files/exiftool/CanonRaw.cr2"),
-    )
-    .unwrap();
-    let media_type = "image/x-canon-cr2";
-    assert!(!assay_credentials::embeds(media_type));
-    let sidecar = CredentialWriter::new()
-        .unwrap()
-        .sidecar(&signer, &claim(), media_type, &mut Cursor::new(&raw))
-        .unwrap();
-
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/files/exiftool");
     let reader = assay_credentials::CredentialReader::new(&anchors(&authority)).unwrap();
-    let read_back = reader.read_sidecar(&sidecar, Cursor::new(&raw), media_type);
-    assert_eq!(
-        read_back.state,
-        CredentialState::Trusted,
-        "{:?}",
-        read_back.failures
-    );
-    let mut changed = raw.clone();
-    let last = changed.len() - 1;
-    changed[last] ^= 1;
-    let tampered = reader.read_sidecar(&sidecar, Cursor::new(&changed), media_type);
-    assert_eq!(tampered.state, CredentialState::Invalid);
+    let writer = CredentialWriter::new().unwrap();
+    for (name, media_type, embeds) in [
+        ("CanonRaw.cr2", "image/x-canon-cr2", false),
+        ("Canon.jpg", "image/jpeg", true),
+    ] {
+        let raw = std::fs::read(corpus.join(name)).unwrap();
+        assert_eq!(assay_credentials::embeds(media_type), embeds, "{name}");
+        let digest: [u8; 32] = sha2::Sha256::digest(&raw).into();
+        for given in [None, Some(digest)] {
+            let sidecar = writer
+                .sidecar(&signer, &claim(), media_type, &mut Cursor::new(&raw), given)
+                .unwrap();
+            let read_back = reader.read_sidecar(&sidecar, Cursor::new(&raw), media_type);
+            assert_eq!(
+                read_back.state,
+                CredentialState::Trusted,
+                "{name}, hash given: {}: {:?}",
+                given.is_some(),
+                read_back.failures
+            );
+            let mut changed = raw.clone();
+            let last = changed.len() - 1;
+            changed[last] ^= 1;
+            let tampered = reader.read_sidecar(&sidecar, Cursor::new(&changed), media_type);
+            assert_eq!(tampered.state, CredentialState::Invalid, "{name}");
+        }
+        // A digest that is not the file's is caught by the reader.
+        let wrong = writer
+            .sidecar(
+                &signer,
+                &claim(),
+                media_type,
+                &mut Cursor::new(&raw),
+                Some([7; 32]),
+            )
+            .unwrap();
+        let read_back = reader.read_sidecar(&wrong, Cursor::new(&raw), media_type);
+        assert_eq!(read_back.state, CredentialState::Invalid, "{name}");
+    }
 }

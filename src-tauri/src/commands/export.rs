@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use assay_core::{
-    Actor, AuditCheck, AuditExport, Job, Library, ManifestCheck, ManifestExport, Selection,
-    XmpCheck, XmpExport,
+    Actor, AuditCheck, AuditExport, AuditOptions, Job, Library, ManifestCheck, ManifestExport,
+    Selection, XmpCheck, XmpExport,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -152,6 +152,7 @@ pub async fn export_audit(
     state: State<'_, AppState>,
     asset_ids: Vec<String>,
     out: String,
+    content_credentials: bool,
     passphrase: String,
     job: u32,
     on_progress: Channel<ExportProgress>,
@@ -159,11 +160,17 @@ pub async fn export_audit(
     let (library, actor) = signer(&state, &passphrase)?;
     let out = PathBuf::from(out);
     let (verifier, at) = (library.clone(), out.clone());
+    let options = AuditOptions {
+        content_credentials,
+    };
     export_job(
         &state,
         job,
         on_progress,
-        move |job| library.export_audit_with(&actor, &Selection::Assets(asset_ids), &out, job),
+        move |job| {
+            let selection = Selection::Assets(asset_ids);
+            library.export_audit_with(&actor, &selection, &out, options, job)
+        },
         move |export| {
             Ok(AuditWritten {
                 check: verifier.verify_audit_file(&at)?,

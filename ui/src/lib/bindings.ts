@@ -90,7 +90,7 @@ export const commands = {
 	 *  Writes a signed audit package of `asset_ids` at `out`, then checks it
 	 *  from the package alone.
 	 */
-	exportAudit: (assetIds: string[], out: string, passphrase: string, job: number, onProgress: Channel<JobUpdate<ExportPhase>>) => typedError<AuditWritten, AppError>(__TAURI_INVOKE("export_audit", { assetIds, out, passphrase, job, onProgress })),
+	exportAudit: (assetIds: string[], out: string, contentCredentials: boolean, passphrase: string, job: number, onProgress: Channel<JobUpdate<ExportPhase>>) => typedError<AuditWritten, AppError>(__TAURI_INVOKE("export_audit", { assetIds, out, contentCredentials, passphrase, job, onProgress })),
 	report: () => typedError<Report, AppError>(__TAURI_INVOKE("report")),
 	watchedFolders: () => typedError<string[], AppError>(__TAURI_INVOKE("watched_folders")),
 	/**  Adds `path` to the watched folders (it must exist) and starts watching it. */
@@ -221,6 +221,13 @@ export type AuditExport = {
 	/**  Contracts the records cite that the library does not hold. */
 	contracts_not_held: string[],
 	refused: RefusedAsset[],
+	/**  Content Credentials sidecars packaged, when asked for. */
+	credentials: number,
+	/**
+	 *  Packaged assets that carry no credentials, with the reason (only
+	 *  approved assets get them).
+	 */
+	credentials_refused: RefusedAsset[],
 	/**  The checkpoint written once the export was committed. */
 	checkpoint: string,
 };

@@ -8,9 +8,12 @@
 //! assets/<asset_id>/provenance.jsonl   one {"body","hash","signature"} per event
 //!                                      (and "batch", its proof, when signed in one)
 //! assets/<asset_id>/file/<name>        the bytes, checked against the checksum
+//! assets/<asset_id>/file/<stem>.c2pa   with Content Credentials asked for: a
+//!                                      C2PA sidecar bound to every byte of it
 //! contracts/<contract_id>/<name>       contracts the records cite, when held
 //! keys/signers.json                    who each key is: user, role, key
 //! keys/<key hex>.pem                   the same keys, as openssl reads them
+//! keys/library-ca.pem                  the certificate the sidecars chain to
 //! index.json                           the signed index (schemas/audit-index.schema.json)
 //! ```
 //!
@@ -18,7 +21,7 @@
 //! one pass over the files), and every system reads it. [`crate::exports::audit_check`]
 //! reads packages back.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -56,6 +59,17 @@ const CHECKPOINT_DIR: &str = "checkpoint";
 pub(crate) const INDEX: &str = "index.json";
 pub(crate) const SIGNERS: &str = "keys/signers.json";
 pub(crate) const IDENTITY: &str = "keys/identity.jsonl";
+/// The library CA's certificate, carried with Content Credentials: the
+/// signed index vouches for it, so a checker of the package trusts it.
+pub(crate) const CREDENTIALS_CA: &str = "keys/library-ca.pem";
+
+/// What an audit package holds beyond its records, chains and files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuditOptions {
+    /// Beside each approved asset's file, a C2PA sidecar (`.c2pa`) bound
+    /// to every byte of it, signed by the exporting rights manager.
+    pub content_credentials: bool,
+}
 
 /// What an audit export wrote, and what it left out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -73,6 +87,11 @@ pub struct AuditExport {
     /// Contracts the records cite that the library does not hold.
     pub contracts_not_held: Vec<String>,
     pub refused: Vec<RefusedAsset>,
+    /// Content Credentials sidecars packaged, when asked for.
+    pub credentials: usize,
+    /// Packaged assets that carry no credentials, with the reason (only
+    /// approved assets get them).
+    pub credentials_refused: Vec<RefusedAsset>,
     /// The checkpoint written once the export was committed.
     pub checkpoint: String,
 }
@@ -96,7 +115,13 @@ impl Library {
         selection: &Selection,
         out: &Path,
     ) -> Result<AuditExport> {
-        self.export_audit_with(actor, selection, out, &mut Job::quiet())
+        self.export_audit_with(
+            actor,
+            selection,
+            out,
+            AuditOptions::default(),
+            &mut Job::quiet(),
+        )
     }
 
     /// [`Library::export_audit`] as a job: it reports each asset packaged
@@ -106,10 +131,17 @@ impl Library {
         actor: &Actor,
         selection: &Selection,
         out: &Path,
+        options: AuditOptions,
         job: &mut Job,
     ) -> Result<AuditExport> {
         actor.may(Action::Export)?;
         let library_key = self.library_public_key()?;
+        // Made before the write lock is taken: it writes the checkpoint the
+        // credentials carry.
+        let signing = match options.content_credentials {
+            true => Some((self.signing(actor)?, self.taxonomy()?, self.trust_anchor()?)),
+            false => None,
+        };
         let mut conn = self.connect()?;
         // The write lock holds the chains still while they are packaged, so
         // each record's head is its chain's last event.
@@ -127,6 +159,19 @@ impl Library {
         let mut cited = BTreeSet::new();
         let mut file_bytes = 0;
         let mut proofs = Proofs::default();
+        let mut credentials = 0;
+        let (mut approved, mut credentials_refused) = (HashMap::new(), Vec::new());
+        if let Some((_, taxonomy, _)) = &signing {
+            let rows: Vec<i64> = sources.iter().map(|s| s.row).collect();
+            let cancel = &mut Job::cancellable(job.cancel_flag());
+            let selected = manifest::entries(&tx, &rows, taxonomy, cancel)?;
+            approved = selected
+                .listed
+                .into_iter()
+                .map(|l| (l.row, l.entry))
+                .collect();
+            credentials_refused = selected.refused;
+        }
         for (packaged, source) in sources.iter().enumerate() {
             job.step(packaged, sources.len())?;
             let record = assets::record(&tx, self.root(), source.row)?;
@@ -153,6 +198,32 @@ impl Library {
                 )));
             }
             file_bytes += member.size;
+            if let (Some((signing, taxonomy, _)), Some(entry)) =
+                (&signing, approved.get(&source.row))
+            {
+                let sidecar = format!("{}.c2pa", stem(&source.name));
+                let signed = match taxonomy.get(&entry.license_tag) {
+                    // The sidecar's name must not be the file's own.
+                    _ if sidecar == source.name => Ok(Err(format!(
+                        "its file is named {sidecar}, the name its credentials would take"
+                    ))),
+                    Some(license) => {
+                        let sha256 = digest(&member.sha256)?;
+                        signing.sidecar_of(&tx, source.row, entry, license, &source.path, sha256)
+                    }
+                    None => Ok(Err(format!("license tag {} is unknown", entry.license_tag))),
+                }?;
+                match signed {
+                    Ok(bytes) => {
+                        package.add_bytes(format!("assets/{id}/file/{sidecar}"), &bytes, out)?;
+                        credentials += 1;
+                    }
+                    Err(reason) => credentials_refused.push(RefusedAsset {
+                        asset_id: id.clone(),
+                        reason,
+                    }),
+                }
+            }
         }
         let mut contracts_not_held = Vec::new();
         for id in &cited {
@@ -184,6 +255,9 @@ impl Library {
             )?;
         }
         package.add_json(SIGNERS.to_owned(), &json!(signers), out)?;
+        if let (Some((_, _, ca)), true) = (&signing, credentials > 0) {
+            package.add_bytes(CREDENTIALS_CA.to_owned(), ca.as_bytes(), out)?;
+        }
         // The identity ledger, whole: who could sign what, and when, so the
         // package's signers are checked against signed events, not a list.
         package.add_bytes(IDENTITY.to_owned(), &identity_lines(&tx)?, out)?;
@@ -249,9 +323,24 @@ impl Library {
             file_bytes,
             contracts_not_held,
             refused,
+            credentials,
+            credentials_refused,
             checkpoint,
         })
     }
+}
+
+/// `a.cr2` → `a`: where C2PA readers look for a file's sidecar (`a.c2pa`).
+fn stem(name: &str) -> &str {
+    name.rsplit_once('.').map_or(name, |(stem, _)| stem)
+}
+
+/// A member's SHA-256 (hex, as the index lists it) as bytes.
+fn digest(hex_text: &str) -> Result<[u8; 32]> {
+    let mut bytes = [0; 32];
+    hex::decode_to_slice(hex_text, &mut bytes)
+        .map_err(|e| Error::Internal(format!("a member's sha256 {hex_text}: {e}")))?;
+    Ok(bytes)
 }
 
 /// Where an asset's bytes are read from.

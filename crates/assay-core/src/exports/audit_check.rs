@@ -9,6 +9,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
+use assay_credentials::{CredentialReader, CredentialState, TrustAnchors};
 use assay_fsio::hashing::Hashing;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -18,7 +19,8 @@ use serde_json::Value;
 
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
-use crate::exports::audit::{IDENTITY, INDEX, INDEX_SCHEMA, SIGNERS};
+use crate::exports::audit::{CREDENTIALS_CA, IDENTITY, INDEX, INDEX_SCHEMA, SIGNERS};
+use crate::exports::credentials::ASSAY_ASSERTION;
 use crate::formats::canonical::canonical_json;
 use crate::identity::keys;
 use crate::identity::ledger;
@@ -134,6 +136,7 @@ pub fn verify_audit(
             &mut check.failures,
         );
     }
+    check_credentials(package, &layout, &by_path, &mut check.failures)?;
     for m in &members {
         let owner = m
             .path
@@ -265,6 +268,7 @@ fn member_path<R: Read>(entry: &tar::Entry<R>) -> std::result::Result<String, St
 fn kept(path: &str) -> bool {
     path == INDEX
         || path.starts_with("keys/")
+        || (path.starts_with("assets/") && path.ends_with(".c2pa"))
         || path.ends_with("/record.jsonld")
         || path.ends_with("/provenance.jsonl")
 }
@@ -440,8 +444,11 @@ fn signers(
 /// Where the members sit, gathered in one pass so each asset's checks are
 /// lookups, not scans of every member (a package may hold 100,000 assets).
 struct Layout<'a> {
-    /// The members under `assets/<id>/file/`, by asset id.
+    /// The members under `assets/<id>/file/`, by asset id, but for
+    /// `sidecars`.
     files: HashMap<&'a str, Vec<&'a ReadMember>>,
+    /// The `<stem>.c2pa` beside an asset's file `<stem>.<ext>`, by asset id.
+    sidecars: HashMap<&'a str, &'a ReadMember>,
     /// The ids of the contracts under `contracts/<id>/`.
     contracts: HashSet<&'a str>,
 }
@@ -450,6 +457,7 @@ impl<'a> Layout<'a> {
     fn of(members: &'a [ReadMember]) -> Self {
         let mut layout = Layout {
             files: HashMap::new(),
+            sidecars: HashMap::new(),
             contracts: HashSet::new(),
         };
         for m in members {
@@ -464,8 +472,120 @@ impl<'a> Layout<'a> {
                 _ => {}
             }
         }
+        for (id, files) in &mut layout.files {
+            if let [a, b] = files.as_slice() {
+                let sidecar = |of: &ReadMember, file: &ReadMember| {
+                    let stem = file.path.rsplit_once('.').map_or(&*file.path, |(s, _)| s);
+                    of.path.strip_suffix(".c2pa") == Some(stem)
+                };
+                let (file, found) = match (sidecar(a, b), sidecar(b, a)) {
+                    (true, false) => (*b, *a),
+                    (false, true) => (*a, *b),
+                    _ => continue,
+                };
+                layout.sidecars.insert(id, found);
+                *files = vec![file];
+            }
+        }
         layout
     }
+}
+
+/// Each asset's Content Credentials sidecar against the file it binds,
+/// with C2PA's validator, trusting the library CA the package carries (the
+/// signed index vouches for it): valid, signed under that CA, and saying
+/// it is for this asset, its checksum, license tag and provenance head.
+/// A second read of the package, one file at a time, each spooled to a
+/// temporary file because the validator seeks.
+fn check_credentials(
+    package: &Path,
+    layout: &Layout,
+    by_path: &HashMap<&str, &ReadMember>,
+    failures: &mut Vec<String>,
+) -> Result<()> {
+    if layout.sidecars.is_empty() {
+        return Ok(());
+    }
+    let ca = by_path
+        .get(CREDENTIALS_CA)
+        .and_then(|m| m.bytes.as_deref())
+        .map(|b| String::from_utf8_lossy(b).into_owned());
+    if ca.is_none() {
+        failures.push(format!(
+            "{CREDENTIALS_CA}: missing; the credentials chain to no certificate the package carries"
+        ));
+    }
+    let trusted = ca.is_some();
+    let reader = CredentialReader::new(&TrustAnchors { pem: ca })
+        .map_err(|e| Error::bad_file(package, format!("{CREDENTIALS_CA}: {e}")))?;
+    let bound: HashMap<&str, (&str, &ReadMember, &ReadMember)> = layout
+        .sidecars
+        .iter()
+        .filter_map(|(id, sidecar)| {
+            let file = layout.files.get(id)?.first()?;
+            Some((file.path.as_str(), (*id, *file, *sidecar)))
+        })
+        .collect();
+    let opened = File::open(package).map_err(|e| Error::io(package, e))?;
+    let mut archive = tar::Archive::new(BufReader::with_capacity(1 << 20, opened));
+    let entries = archive.entries().map_err(|e| Error::io(package, e))?;
+    for entry in entries {
+        let Ok(mut entry) = entry else { break }; // the first read named it
+        let Some((id, file, sidecar)) = member_path(&entry)
+            .ok()
+            .and_then(|path| bound.get(path.as_str()).copied())
+        else {
+            continue;
+        };
+        let mut spool = tempfile::tempfile().map_err(|e| Error::io(package, e))?;
+        let mut hashing = Hashing::new(&mut entry);
+        io::copy(&mut hashing, &mut spool).map_err(|e| Error::io(package, e))?;
+        if hex::encode(hashing.digest()) != file.sha256 {
+            failures.push(format!(
+                "{}: changed between the first read and the credentials check",
+                file.path
+            ));
+            continue;
+        }
+        let record: Value = by_path
+            .get(format!("assets/{id}/record.jsonld").as_str())
+            .and_then(|m| serde_json::from_slice(m.bytes.as_deref()?).ok())
+            .unwrap_or_default(); // a missing record is named by check_asset
+        let media_type = record["media_type"].as_str().unwrap_or_default();
+        let (credentials, assertion) = reader.read_sidecar_assertion(
+            sidecar.bytes.as_deref().unwrap_or_default(),
+            &mut spool,
+            media_type,
+            Some(ASSAY_ASSERTION),
+        );
+        let name = &sidecar.path;
+        match credentials.state {
+            CredentialState::Invalid => failures.push(format!(
+                "{name}: the Content Credentials do not hold for {} ({})",
+                file.path,
+                credentials.failures.join(", ")
+            )),
+            CredentialState::Valid if trusted => failures.push(format!(
+                "{name}: signed under a certificate that is not the package's library CA"
+            )),
+            _ => {}
+        }
+        let assertion = assertion.unwrap_or_default();
+        for (field, expected) in [
+            ("asset_id", &record["asset_id"]),
+            ("checksum", &record["checksum"]),
+            ("license_tag", &record["license_tag"]),
+            ("provenance_hash", &record["provenance_hash"]),
+        ] {
+            if assertion[field] != *expected {
+                failures.push(format!(
+                    "{name}: its {ASSAY_ASSERTION} {field} is {}, the record's {expected}",
+                    assertion[field]
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_asset(

@@ -72,6 +72,75 @@ pub struct CredentialFile {
     pub sidecar: Option<String>,
 }
 
+/// What signs Content Credentials for one rights manager: the writer, their
+/// key under the library's certificate chain, and the checkpoint every
+/// manifest it signs carries.
+pub(crate) struct Signing<'a> {
+    writer: CredentialWriter,
+    signer: KeySigner<'a>,
+    carried: Value,
+}
+
+impl Library {
+    /// Credentials signing for `actor`. It writes a checkpoint (the one the
+    /// manifests carry), so it is made outside any write transaction.
+    pub(crate) fn signing<'a>(&self, actor: &'a Actor) -> Result<Signing<'a>> {
+        let carried = self.checkpoint_document(actor)?;
+        let chain_pem = self.signer_chain(actor)?;
+        let signer = KeySigner::new(&chain_pem, |m| actor.key.sign(m).to_bytes())
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let writer = CredentialWriter::new().map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(Signing {
+            writer,
+            signer,
+            carried,
+        })
+    }
+}
+
+impl Signing<'_> {
+    /// What the credentials of `entry` (catalog row `row`) claim.
+    fn claim(
+        &self,
+        conn: &rusqlite::Connection,
+        row: i64,
+        entry: &Entry,
+        license: &LicenseTag,
+    ) -> Result<Claim> {
+        Ok(claim(entry, license, actions(conn, row)?, &self.carried))
+    }
+
+    /// A `.c2pa` sidecar for the original at `path` as it is, bound to
+    /// every byte of it: what audit packages and purchases deliver beside
+    /// the original. `sha256` is the file's, already checked against the
+    /// catalog by the caller that read it.
+    pub(crate) fn sidecar_of(
+        &self,
+        conn: &rusqlite::Connection,
+        row: i64,
+        entry: &Entry,
+        license: &LicenseTag,
+        path: &Path,
+        sha256: [u8; 32],
+    ) -> Result<std::result::Result<Vec<u8>, String>> {
+        let claim = self.claim(conn, row, entry, license)?;
+        let signed = File::open(path)
+            .map_err(|e| format!("reading {}: {e}", path.display()))
+            .and_then(|mut original| {
+                self.writer
+                    .sidecar(
+                        &self.signer,
+                        &claim,
+                        &entry.media_type,
+                        &mut original,
+                        Some(sha256),
+                    )
+                    .map_err(|e| format!("signing {}: {e}", path.display()))
+            });
+        Ok(signed)
+    }
+}
+
 /// A copy signed and staged beside its place, not yet in it.
 struct Signed {
     row: i64,
@@ -96,11 +165,7 @@ impl Library {
         actor.may(Action::Export)?;
         std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
         let taxonomy = self.taxonomy()?;
-        let carried = self.checkpoint_document(actor)?;
-        let chain_pem = self.signer_chain(actor)?;
-        let signer = KeySigner::new(&chain_pem, |m| actor.key.sign(m).to_bytes())
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        let writer = CredentialWriter::new().map_err(|e| Error::Internal(e.to_string()))?;
+        let signing = self.signing(actor)?;
 
         let mut conn = self.connect()?;
         let Selected {
@@ -126,7 +191,7 @@ impl Library {
             let Some(license) = taxonomy.get(&item.entry.license_tag) else {
                 continue; // `entries` lists only assets whose tag is known
             };
-            let claim = claim(&item.entry, license, actions(&conn, item.row)?, &carried);
+            let claim = signing.claim(&conn, item.row, &item.entry, license)?;
             let name = copy_name(&item.entry, &mut sidecars);
             planned.push((item, claim, name));
         }
@@ -139,7 +204,7 @@ impl Library {
         std::thread::scope(|s| -> Result<()> {
             for _ in 0..threads.min(total) {
                 let tx = tx.clone();
-                let (next, planned, writer, signer) = (&next, &planned, &writer, &signer);
+                let (next, planned, signing) = (&next, &planned, &signing);
                 s.spawn(move || loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((item, claim, name)) = planned.get(i) else {
@@ -149,7 +214,7 @@ impl Library {
                         break;
                     }
                     let entry = &item.entry;
-                    let result = sign_copy(writer, signer, claim, entry, name, out)
+                    let result = sign_copy(signing, claim, entry, name, out)
                         .map(|(file, staged)| Signed {
                             row: item.row,
                             file,
@@ -312,8 +377,7 @@ fn claim(entry: &Entry, license: &LicenseTag, actions: Vec<Value>, carried: &Val
 /// disk). Both are returned written but not yet flushed to disk. The
 /// reason it could not, otherwise, naming the file.
 fn sign_copy(
-    writer: &CredentialWriter,
-    signer: &KeySigner<'_>,
+    signing: &Signing<'_>,
     claim: &Claim,
     entry: &Entry,
     file_name: &str,
@@ -346,8 +410,9 @@ fn sign_copy(
             return Err(changed(&checksum));
         }
         let staging = Staging::create(&target).map_err(|e| failed("writing a copy of", &e))?;
-        writer
-            .embed_jpeg(signer, claim, &bytes, digest, &mut staging.file())
+        signing
+            .writer
+            .embed_jpeg(&signing.signer, claim, &bytes, digest, &mut staging.file())
             .map_err(|e| failed("signing", &e))?;
         let file = CredentialFile {
             asset_id: entry.asset_id.clone(),
@@ -360,7 +425,8 @@ fn sign_copy(
     // approved, and again by the signer; a changed file is never signed.
     let mut hashing = Hashing::new(File::open(source).map_err(|e| failed("reading", &e))?);
     hashing.drain(1 << 20).map_err(|e| failed("reading", &e))?;
-    let checksum = hashing.checksum();
+    let digest = hashing.digest();
+    let checksum = format!("sha256:{}", hex::encode(digest));
     if checksum != entry.checksum {
         return Err(changed(&checksum));
     }
@@ -369,9 +435,10 @@ fn sign_copy(
     let staging = Staging::create(&target).map_err(|e| failed("writing a copy of", &e))?;
     let mut staged = Vec::with_capacity(2);
     let sidecar = if embedded {
-        writer
+        signing
+            .writer
             .embed(
-                signer,
+                &signing.signer,
                 claim,
                 &entry.media_type,
                 &mut original,
@@ -381,8 +448,17 @@ fn sign_copy(
         None
     } else {
         std::io::copy(&mut original, &mut staging.file()).map_err(|e| failed("copying", &e))?;
-        let manifest = writer
-            .sidecar(signer, claim, &entry.media_type, &mut original)
+        // The copy is the original byte for byte: its checksum, just
+        // checked, is the sidecar's data hash.
+        let manifest = signing
+            .writer
+            .sidecar(
+                &signing.signer,
+                claim,
+                &entry.media_type,
+                &mut original,
+                Some(digest),
+            )
             .map_err(|e| failed("signing", &e))?;
         let name = sidecar_name(file_name);
         let path = out.join(&name);
