@@ -3,8 +3,10 @@
 # c2patool (scripts/setup.sh installs it), signed with its built-in
 # development certificate, from a corpus photo: the same cases the crate's
 # own fixtures cover (examples/make_fixtures.rs), written by the other
-# implementation a buyer is likely to use. Thumbnails are off to keep the
-# files small. Usage: scripts/make-c2patool-fixtures.sh
+# implementation a buyer is likely to use; and, in formats/, one store in
+# each other format c2pa reads that the corpus holds a file of (WebP, TIFF,
+# DNG, HEIC), and in a WAV made here (a 0.5 s tone). Thumbnails are off to
+# keep the files small. Usage: scripts/make-c2patool-fixtures.sh
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 out="$repo/tests/corpus/c2pa/c2patool"
@@ -36,4 +38,19 @@ sign generated ai-generated.jpg
 # An edit of valid.jpg, which c2patool names as its parent ingredient.
 manifest edited '[{"label": "c2pa.actions", "data": {"actions": [{"action": "c2pa.edited"}]}}]'
 photo="$out/valid.jpg" sign edited with-parent.jpg --parent "$out/valid.jpg"
-echo "wrote $(ls "$out" | wc -l) files to $out"
+
+# Every other format: the same captured-media claim.
+mkdir -p "$out/formats"
+python3 - "$work/tone.wav" <<'PY'
+import math, struct, sys, wave
+with wave.open(sys.argv[1], "wb") as w:
+    w.setnchannels(1)
+    w.setsampwidth(2)
+    w.setframerate(8000)
+    w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / 8000))) for i in range(4000)))
+PY
+corpus="$repo/tests/corpus/files/exiftool"
+for source in "$corpus/RIFF.webp" "$corpus/ExifTool.tif" "$corpus/DNG.dng" "$corpus/QuickTime.heic" "$work/tone.wav"; do
+  photo="$source" sign valid "formats/valid.${source##*.}"
+done
+echo "wrote $(find "$out" -type f | wc -l) files to $out"

@@ -302,3 +302,49 @@ fn a_refusal_anywhere_overrides_a_stated_tag_that_allows_training() {
     assert_eq!(allowed.rights["license_tag"], "CC-BY-4.0");
     assert_eq!(imported("allowed.jpg")["source"], "sidecar");
 }
+
+/// Every format c2pa reads that the corpus holds, signed by c2patool (the
+/// other implementation a buyer is likely to use): import finds the store
+/// in each, validates it and keeps what it says, as for a JPEG.
+#[test]
+fn import_reads_credentials_c2patool_wrote_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = corpus().join("c2pa/c2patool/formats");
+    let library = imported_into(dir.path(), &files);
+    let expected = [
+        ("valid.webp", "image/webp"),
+        ("valid.tif", "image/tiff"),
+        ("valid.dng", "image/x-adobe-dng"),
+        ("valid.heic", "image/heic"),
+        ("valid.wav", "audio/wav"),
+    ];
+    for (name, media_type) in expected {
+        let record = library
+            .record(files.join(name).to_str().unwrap())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(record.media_type, media_type, "{name}");
+        let credentials = record
+            .content_credentials
+            .unwrap_or_else(|| panic!("{name}: no credentials read"));
+        assert_eq!(
+            serde_json::to_value(credentials.state).unwrap(),
+            "valid",
+            "{name}: {:?}",
+            credentials.failures
+        );
+        assert_eq!(
+            credentials.failures,
+            ["signingCredential.untrusted"],
+            "{name}"
+        );
+        assert_eq!(
+            credentials.actions[0].digital_source_type.as_deref(),
+            Some("http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        library.list(&Default::default()).unwrap().len(),
+        expected.len()
+    );
+}

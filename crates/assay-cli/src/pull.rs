@@ -29,9 +29,14 @@ pub struct Args {
     /// Once every file is verified, confirm the purchase (releases escrow).
     #[arg(long)]
     confirm: bool,
+    /// Beside each file, its Content Credentials as a .c2pa sidecar (C2PA
+    /// readers look there), once they validate against the file and name
+    /// its asset and checksum.
+    #[arg(long)]
+    c2pa: bool,
     /// Only check a folder pulled before: the manifest's signature and
     /// every file's checksum.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["listing", "market", "token_file", "out", "confirm"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["listing", "market", "token_file", "out", "confirm", "c2pa"])]
     verify_only: Option<PathBuf>,
     #[command(flatten)]
     trust: TrustArgs,
@@ -90,6 +95,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let options = PullOptions {
         confirm: args.confirm,
+        credentials: args.c2pa,
         ..PullOptions::default()
     };
     let mut failure: Option<anyhow::Error> = None;
@@ -147,6 +153,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             report.files_present,
             report.failures.len()
         );
+        if args.c2pa {
+            eprintln!(
+                "{} with Content Credentials beside them{}",
+                report.credentials.len(),
+                match report.credentials_missing.len() {
+                    0 => String::new(),
+                    n => format!("; the publisher sent none for {n}"),
+                }
+            );
+        }
     }
     Ok(exit(report.failures.is_empty()))
 }

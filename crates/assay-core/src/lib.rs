@@ -56,7 +56,9 @@ pub use catalog::record::{
 pub use error::{Error, Result};
 pub use exports::audit::{AuditExport, AuditOptions};
 pub use exports::audit_check::{verify_audit, AuditCheck};
-pub use exports::credentials::{CredentialExport, CredentialFile, ASSAY_ASSERTION};
+pub use exports::credentials::{
+    CredentialExport, CredentialFile, DeliveryCredentials, ASSAY_ASSERTION,
+};
 pub use exports::manifest::{verify_manifest, ManifestCheck, ManifestExport, RefusedAsset};
 pub use exports::xmp_check::XmpCheck;
 pub use exports::xmp_sidecar::XmpExport;

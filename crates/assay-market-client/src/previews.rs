@@ -1,8 +1,10 @@
 //! The previews a listing shows to buyers who have not bought: the
 //! library's own preview of each asset (never the original), which the
-//! market downsamples and watermarks again before serving it.
+//! market downsamples and watermarks again before serving it. And each
+//! asset's Content Credentials, which the market delivers beside its file.
 
-use assay_core::MarketManifest;
+use assay_core::{Actor, MarketManifest, RefusedAsset};
+use assay_market_proto::credentials::CREDENTIALS_MEDIA_TYPE;
 
 use crate::error::{Error, Result};
 use crate::sync::Run;
@@ -42,6 +44,49 @@ impl Run<'_> {
                 return Err(Error::refused("PUT", &url, reply.status, &reply.body));
             }
             self.report.previews_sent += 1;
+        }
+        Ok(())
+    }
+
+    /// `PUT /v1/listings/{id}/assets/{asset}/credentials` for every asset
+    /// of the manifest: a C2PA manifest store signed by `actor`, bound to
+    /// the original as uploaded, which buyers get beside the file. Sent
+    /// again by an interrupted sync, it replaces the market's copy. An
+    /// asset that gets none (its file changed since) still sells; the
+    /// report says why it has none.
+    pub(crate) fn send_credentials(
+        &mut self,
+        actor: &Actor,
+        listing_id: &str,
+        manifest: &MarketManifest,
+    ) -> Result<()> {
+        let ids: Vec<String> = manifest.assets.iter().map(|a| a.asset_id.clone()).collect();
+        for made in self.library.delivery_credentials(actor, &ids)? {
+            self.check_cancel()?;
+            let store = match made.store {
+                Ok(store) => store,
+                Err(reason) => {
+                    self.report.credentials_refused.push(RefusedAsset {
+                        asset_id: made.asset_id,
+                        reason,
+                    });
+                    continue;
+                }
+            };
+            let url = format!(
+                "/v1/listings/{listing_id}/assets/{}/credentials",
+                made.asset_id
+            );
+            let reply = self.api.send(
+                "PUT",
+                &url,
+                &[("Content-Type", CREDENTIALS_MEDIA_TYPE.to_owned())],
+                &store,
+            )?;
+            if reply.status != 200 {
+                return Err(Error::refused("PUT", &url, reply.status, &reply.body));
+            }
+            self.report.credentials_sent += 1;
         }
         Ok(())
     }

@@ -76,6 +76,10 @@ pub struct SyncReport {
     pub listings_created: usize,
     /// Asset previews sent to listings.
     pub previews_sent: usize,
+    /// Assets whose Content Credentials were sent, to be delivered beside
+    /// their files; and those that have none, with the reason.
+    pub credentials_sent: usize,
+    pub credentials_refused: Vec<RefusedAsset>,
     /// Assets on which an `export_to_marketplace` event was recorded.
     pub assets_recorded: usize,
     pub withdrawn: usize,

@@ -12,14 +12,15 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
-use assay_core::{file_names, keys, verify_manifest, Job, Unit};
+use assay_core::{file_names, keys, verify_manifest, Job, Unit, ASSAY_ASSERTION};
+use assay_credentials::{CredentialReader, CredentialState, TrustAnchors};
 use assay_fsio::atomic;
 use assay_fsio::hashing::{Hashing, HashingWriter};
 use assay_market_proto::keys::KeyList;
-use assay_market_proto::purchases::{EscrowState, Purchase, PurchaseFiles};
+use assay_market_proto::purchases::{EscrowState, FileLink, Purchase, PurchaseFiles};
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 use serde_json::Value;
@@ -50,6 +51,10 @@ pub struct PullOptions {
     /// Once every file is verified, confirm the purchase: the market
     /// releases escrow and pays the publisher and creators.
     pub confirm: bool,
+    /// Beside each file the publisher sent Content Credentials for, write
+    /// them as a `.c2pa` sidecar, once they validate against the file and
+    /// name its asset and checksum.
+    pub credentials: bool,
 }
 
 /// One step of a pull, as it happens; `assay pull --json` prints each as a
@@ -108,6 +113,10 @@ pub struct PullReport {
     pub bytes: u64,
     /// Files the folder held already, verified.
     pub files_present: usize,
+    /// With credentials asked for: the `.c2pa` sidecars written, and the
+    /// files the publisher sent none for.
+    pub credentials: Vec<String>,
+    pub credentials_missing: Vec<String>,
     pub confirmed: bool,
     /// The manifest was checked against the keys the market lists for the
     /// publisher, not keys the trainer gave.
@@ -148,6 +157,7 @@ struct Entry {
     file_name: String,
     checksum: String,
     size_bytes: u64,
+    media_type: String,
 }
 
 /// What to pull, from where, and whom to trust.
@@ -257,7 +267,7 @@ pub fn pull(
                     ),
                 )
             })?;
-        wanted.push((*entry, link.url.as_str()));
+        wanted.push((*entry, link));
     }
     let total: u64 = wanted.iter().map(|(e, _)| e.size_bytes).sum();
     progress(&PullEvent::Manifest {
@@ -287,6 +297,7 @@ pub fn pull(
         });
     }
 
+    let mut sidecars = Sidecars::new(options.credentials, &entries)?;
     for (entry, link) in wanted {
         if job.stopped() {
             report.cancelled = true;
@@ -302,11 +313,13 @@ pub fn pull(
                 size_bytes: entry.size_bytes,
                 present: true,
             });
+            sidecars.fetch(&api, link, entry, out, &mut report)?;
             job.report(done, total, Unit::Bytes);
             continue;
         }
-        match fetch_file(&api, link, out, entry) {
+        match fetch_file(&api, &link.url, out, entry) {
             Ok(()) => {
+                sidecars.fetch(&api, link, entry, out, &mut report)?;
                 report.files_fetched += 1;
                 report.bytes += entry.size_bytes;
                 progress(&PullEvent::Verified {
@@ -607,6 +620,7 @@ fn entries(manifest: &[u8]) -> Result<Vec<Entry>> {
                 .get("size_bytes")
                 .and_then(Value::as_u64)
                 .ok_or_else(|| bad(format!("/assets/{i}: no size_bytes")))?,
+            media_type: text("media_type")?,
         };
         let name = entry.file_name.as_str();
         // A name every OS can create, none the pull writes itself, and no
@@ -639,6 +653,103 @@ fn entries(manifest: &[u8]) -> Result<Vec<Entry>> {
         entries.push(entry);
     }
     Ok(entries)
+}
+
+/// The `.c2pa` sidecars a pull writes, when asked to: each fetched from the
+/// link the market gives, checked against the verified file beside it with
+/// C2PA's validator, and required to name the manifest's asset and
+/// checksum (the manifest is signed; the credentials are held to it).
+struct Sidecars {
+    reader: Option<CredentialReader>,
+    /// The collision keys of every name in the folder so far: the files'
+    /// and the sidecars'.
+    taken: HashSet<String>,
+}
+
+impl Sidecars {
+    fn new(wanted: bool, entries: &[Entry]) -> Result<Sidecars> {
+        let reader = match wanted {
+            true => Some(
+                CredentialReader::new(&TrustAnchors::default())
+                    .map_err(|e| Error::Invalid(e.to_string()))?,
+            ),
+            false => None,
+        };
+        let taken = entries
+            .iter()
+            .map(|e| file_names::collision_key(&e.file_name))
+            .collect();
+        Ok(Sidecars { reader, taken })
+    }
+
+    /// Fetches and writes the credentials of `entry`'s verified file, when
+    /// asked for; a failure to validate is the report's, naming the file.
+    fn fetch(
+        &mut self,
+        api: &Api,
+        link: &FileLink,
+        entry: &Entry,
+        out: &Path,
+        report: &mut PullReport,
+    ) -> Result<()> {
+        let Some(reader) = &self.reader else {
+            return Ok(());
+        };
+        let Some(url) = &link.credentials else {
+            report.credentials_missing.push(entry.file_name.clone());
+            return Ok(());
+        };
+        let reply = api.send("GET", url, &[], &[])?;
+        if reply.status != 200 {
+            return Err(Error::refused("GET", url, reply.status, &reply.body));
+        }
+        let file = out.join(&entry.file_name);
+        let opened = File::open(&file).map_err(|e| io(&file, e))?;
+        let (read, assertion) = reader.read_sidecar_assertion(
+            &reply.body,
+            BufReader::new(opened),
+            &entry.media_type,
+            Some(ASSAY_ASSERTION),
+        );
+        let mut problems = Vec::new();
+        if read.state == CredentialState::Invalid {
+            problems.push(format!(
+                "they do not validate against it ({})",
+                read.failures.join(", ")
+            ));
+        }
+        let assertion = assertion.unwrap_or_default();
+        for (field, expected) in [("asset_id", &entry.asset_id), ("checksum", &entry.checksum)] {
+            if assertion[field].as_str() != Some(expected.as_str()) {
+                problems.push(format!(
+                    "their {ASSAY_ASSERTION} {field} is {}, the manifest's {expected}",
+                    assertion[field]
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            report.failures.push(format!(
+                "{}: Content Credentials refused: {}",
+                file.display(),
+                problems.join("; ")
+            ));
+            return Ok(());
+        }
+        // `a.jpg` → `a.c2pa`, where C2PA readers look; `a.jpg.c2pa` when
+        // another file or sidecar has that name.
+        let stem = Path::new(&entry.file_name).file_stem().map_or_else(
+            || entry.file_name.clone(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        let mut name = format!("{stem}.c2pa");
+        if !self.taken.insert(file_names::collision_key(&name)) {
+            name = format!("{}.c2pa", entry.file_name);
+            self.taken.insert(file_names::collision_key(&name));
+        }
+        write_atomic(out, &name, &reply.body)?;
+        report.credentials.push(name);
+        Ok(())
+    }
 }
 
 /// Writes `bytes` as `dir/name` through a temporary name and a rename.

@@ -232,6 +232,7 @@ impl Run<'_> {
             None => self.list(&manifest, price)?,
         };
         self.send_previews(&listing_id, &manifest)?;
+        self.send_credentials(actor, &listing_id, &manifest)?;
         let assets = self.library.record_marketplace_export(
             actor,
             &self.market.name,

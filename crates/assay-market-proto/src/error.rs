@@ -175,6 +175,11 @@ error_codes! {
     /// The preview is not a JPEG or PNG image, cannot be decoded, or has
     /// more pixels than the server decodes.
     PreviewInvalid = ("preview_invalid", 422),
+    /// The Content Credentials are larger than the server accepts.
+    CredentialsTooLarge = ("credentials_too_large", 413),
+    /// The Content Credentials are not a C2PA manifest store that
+    /// validates against the asset's stored file and names that asset.
+    CredentialsInvalid = ("credentials_invalid", 422),
     /// The account asked for previews or samples faster than the server
     /// allows; `Retry-After` says when to try again.
     RateLimited = ("rate_limited", 429),

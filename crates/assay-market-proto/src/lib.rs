@@ -14,6 +14,7 @@
 //!   [`Problem`] with the asset and field it concerns.
 //! - Buyers see watermarked previews and a sample of a listing
 //!   ([`previews`]); publishers may have their events pushed ([`webhooks`]).
+//! - A purchase's files may come with Content Credentials ([`credentials`]).
 //! - Publishing is: register a key ([`keys`]), post a signed manifest
 //!   ([`manifests`]), upload each file with tus 1.0 ([`tus`]), create a
 //!   listing ([`listings`]).
@@ -23,6 +24,7 @@
 
 pub mod auth;
 pub mod checkpoints;
+pub mod credentials;
 pub mod error;
 pub mod events;
 pub mod hmac;

@@ -128,6 +128,10 @@ pub struct FileLink {
     pub sha256: String,
     /// A path on the server, `/v1/downloads/TOKEN`.
     pub url: String,
+    /// Where the file's Content Credentials are (a path on the server),
+    /// when the publisher sent them: a C2PA sidecar bound to its bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<String>,
 }
 
 /// The response header of `GET /v1/downloads/{token}` that carries the

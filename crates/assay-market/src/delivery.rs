@@ -61,6 +61,7 @@ pub(crate) async fn files(
             size_bytes: manifest.len() as u64,
             sha256: purchase.manifest_hash.clone(),
             url: link(Target::Manifest),
+            credentials: None,
         },
         files: purchase
             .files
@@ -71,6 +72,9 @@ pub(crate) async fn files(
                 size_bytes: f.size_bytes,
                 sha256: f.checksum.clone(),
                 url: link(Target::Blob(f.blob.clone())),
+                credentials: f
+                    .credentials
+                    .then(|| crate::credentials::url(&purchase.listing, &f.asset_id)),
             })
             .collect(),
     }))

@@ -45,6 +45,7 @@ mod chunk;
 mod clock;
 mod config;
 mod connections;
+mod credentials;
 mod delivery;
 mod error;
 mod extract;

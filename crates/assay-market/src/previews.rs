@@ -134,7 +134,10 @@ pub(crate) async fn get(
 
 /// Only assets on sale have previews to upload or show: the asset's usage
 /// headers when it is.
-fn on_sale(listing: &ListingDetail, asset_id: &str) -> Result<Option<UsageHeaders>, ApiError> {
+pub(crate) fn on_sale(
+    listing: &ListingDetail,
+    asset_id: &str,
+) -> Result<Option<UsageHeaders>, ApiError> {
     let item = listing
         .items
         .iter()

@@ -17,8 +17,8 @@ use crate::app::AppState;
 use crate::error::{set_header, ApiError};
 use crate::extract::shown;
 use crate::{
-    auth, checkpoints, delivery, feed, listings, manifests, previews, publisher_keys, purchases,
-    sample, spec, uploads, webhooks,
+    auth, checkpoints, credentials, delivery, feed, listings, manifests, previews, publisher_keys,
+    purchases, sample, spec, uploads, webhooks,
 };
 
 /// An HTTP method, as the OpenAPI document spells it.
@@ -241,6 +241,18 @@ pub(crate) fn build(app: AppState) -> (Router, Vec<Route>) {
         "/v1/listings/{listing_id}/assets/{asset_id}/preview",
         Needs(ReadManifest),
         previews::get,
+    )
+    .add(
+        Put,
+        "/v1/listings/{listing_id}/assets/{asset_id}/credentials",
+        Needs(Publish),
+        credentials::put,
+    )
+    .add(
+        Get,
+        "/v1/listings/{listing_id}/assets/{asset_id}/credentials",
+        Needs(ReadManifest),
+        credentials::get,
     )
     .add(Post, "/v1/checkpoints", Needs(Publish), checkpoints::post)
     .add(

@@ -886,6 +886,12 @@ export type SyncReport = {
 	listings_created: number,
 	/**  Asset previews sent to listings. */
 	previews_sent: number,
+	/**
+	 *  Assets whose Content Credentials were sent, to be delivered beside
+	 *  their files; and those that have none, with the reason.
+	 */
+	credentials_sent: number,
+	credentials_refused: RefusedAsset[],
 	/**  Assets on which an `export_to_marketplace` event was recorded. */
 	assets_recorded: number,
 	withdrawn: number,

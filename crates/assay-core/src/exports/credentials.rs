@@ -141,6 +141,81 @@ impl Signing<'_> {
     }
 }
 
+/// One asset's credentials for delivery beside its original (a `.c2pa`
+/// sidecar), or why it has none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryCredentials {
+    pub asset_id: String,
+    pub store: std::result::Result<Vec<u8>, String>,
+}
+
+impl Library {
+    /// Content Credentials for the originals of `asset_ids` as they are,
+    /// signed by `actor`: what a market delivers beside each file it sells.
+    /// Each original is read once, its checksum checked and taken as the
+    /// sidecar's data hash. Assets not approved, or whose file changed, get
+    /// the reason instead.
+    pub fn delivery_credentials(
+        &self,
+        actor: &Actor,
+        asset_ids: &[String],
+    ) -> Result<Vec<DeliveryCredentials>> {
+        actor.may(Action::Export)?;
+        let taxonomy = self.taxonomy()?;
+        let signing = self.signing(actor)?;
+        let conn = self.connect()?;
+        let rows = edit::select(&conn, &Selection::Assets(asset_ids.to_vec()))?;
+        let Selected {
+            listed, refused, ..
+        } = manifest::entries(&conn, &rows, &taxonomy, &mut Job::quiet())?;
+        let mut out: Vec<DeliveryCredentials> = refused
+            .into_iter()
+            .map(|r| DeliveryCredentials {
+                asset_id: r.asset_id,
+                store: Err(r.reason),
+            })
+            .collect();
+        for item in listed {
+            let entry = &item.entry;
+            let path = Path::new(&entry.location);
+            let store = match (
+                taxonomy.get(&entry.license_tag),
+                checked_digest(path, entry),
+            ) {
+                (Some(license), Ok(digest)) => {
+                    signing.sidecar_of(&conn, item.row, entry, license, path, digest)?
+                }
+                (None, _) => Err(format!("license tag {} is unknown", entry.license_tag)),
+                (_, Err(why)) => Err(why),
+            };
+            out.push(DeliveryCredentials {
+                asset_id: entry.asset_id.clone(),
+                store,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// The SHA-256 of the file at `path`, if it is still `entry`'s checksum.
+fn checked_digest(path: &Path, entry: &Entry) -> std::result::Result<[u8; 32], String> {
+    let mut hashing =
+        Hashing::new(File::open(path).map_err(|e| format!("reading {}: {e}", path.display()))?);
+    hashing
+        .drain(1 << 20)
+        .map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let digest = hashing.digest();
+    let checksum = format!("sha256:{}", hex::encode(digest));
+    if checksum != entry.checksum {
+        return Err(format!(
+            "{} no longer matches its checksum ({checksum}, the catalog records {})",
+            path.display(),
+            entry.checksum
+        ));
+    }
+    Ok(digest)
+}
+
 /// A copy signed and staged beside its place, not yet in it.
 struct Signed {
     row: i64,
@@ -423,13 +498,7 @@ fn sign_copy(
     }
     // Any other file is read whole once to check it is still what was
     // approved, and again by the signer; a changed file is never signed.
-    let mut hashing = Hashing::new(File::open(source).map_err(|e| failed("reading", &e))?);
-    hashing.drain(1 << 20).map_err(|e| failed("reading", &e))?;
-    let digest = hashing.digest();
-    let checksum = format!("sha256:{}", hex::encode(digest));
-    if checksum != entry.checksum {
-        return Err(changed(&checksum));
-    }
+    let digest = checked_digest(source, entry)?;
     let embedded = embeds(&entry.media_type);
     let mut original = File::open(source).map_err(|e| failed("reading", &e))?;
     let staging = Staging::create(&target).map_err(|e| failed("writing a copy of", &e))?;

@@ -28,7 +28,7 @@ fn pull_as(
     confirm: bool,
 ) -> (assay_market_client::Result<PullReport>, Vec<PullEvent>) {
     let key = shelf.library.user_public_key("rosa").unwrap();
-    pull_trusting(server, name, listing_id, out, confirm, &[key])
+    pull_trusting(server, name, listing_id, out, confirm, &[key], false)
 }
 
 /// Pulls `listing_id` as a new buyer `name` into `out`, trusting `keys`
@@ -40,6 +40,7 @@ fn pull_trusting(
     out: &Path,
     confirm: bool,
     keys: &[VerifyingKey],
+    credentials: bool,
 ) -> (assay_market_client::Result<PullReport>, Vec<PullEvent>) {
     let token = server.buyer(name);
     let mut events = Vec::new();
@@ -54,6 +55,7 @@ fn pull_trusting(
         &PullOptions {
             retry: options(1 << 20).retry,
             confirm,
+            credentials,
         },
         &mut Job::quiet(),
         &mut |e| events.push(e.clone()),
@@ -498,7 +500,7 @@ fn without_a_key_pull_trusts_the_markets_keys_for_the_publisher_and_says_so() {
     report.unwrap();
     let listing = listing_id(&events);
     let out = shelf.dir.path().join("trainer");
-    let (report, events) = pull_trusting(&server, "lab", &listing, &out, false, &[]);
+    let (report, events) = pull_trusting(&server, "lab", &listing, &out, false, &[], false);
     let report = report.unwrap();
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     assert!(report.trusted_market_keys);
@@ -576,4 +578,119 @@ fn a_payout_that_came_back_is_recorded_as_a_failed_payment() {
         assert_eq!(failed[0]["reason"], json!("account closed"));
     }
     assert!(shelf.library.verify_provenance().unwrap().breaks.is_empty());
+}
+
+/// `PUT path` with `token` and `body` as `application/c2pa`: the status
+/// and the error code, if any.
+fn put_credentials(server: &Server, token: &str, path: &str, body: &[u8]) -> (u16, Value) {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let mut reply = agent
+        .put(format!("{}{path}", server.url))
+        .header("Authorization", format!("Bearer {token}"))
+        .header("Content-Type", "application/c2pa")
+        .send(body)
+        .unwrap();
+    let status = reply.status().as_u16();
+    let body: Value = reply.body_mut().read_json().unwrap_or_default();
+    (status, body["code"].clone())
+}
+
+/// The sync sends each asset's Content Credentials, which the market keeps
+/// only when they bind the file it holds and name that asset; a pull with
+/// credentials asked for checks them against each verified file and
+/// writes them beside it, where c2patool finds them.
+#[test]
+fn credentials_travel_with_each_file_and_bind_it() {
+    let server = Server::start();
+    let shelf = Shelf::approved();
+    let token = shelf.add_market(&server);
+    let (report, events) = sync(&shelf, &options(1 << 20));
+    let report = report.unwrap();
+    assert_eq!(report.credentials_sent, 3, "{report:?}");
+    assert!(report.credentials_refused.is_empty());
+    let listing = listing_id(&events);
+
+    let out = shelf.dir.path().join("trainer");
+    let key = shelf.library.user_public_key("rosa").unwrap();
+    let (report, _) = pull_trusting(&server, "lab", &listing, &out, false, &[key], true);
+    let report = report.unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let mut written = report.credentials.clone();
+    written.sort();
+    assert_eq!(written, ["a.c2pa", "b.c2pa", "c.c2pa"]);
+    assert!(report.credentials_missing.is_empty());
+    let check = verify_pulled(&out, &[key]).unwrap();
+    assert!(check.failures.is_empty(), "{:?}", check.failures);
+    let by_name: std::collections::HashMap<String, String> = shelf
+        .library
+        .list(&Default::default())
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            let name = Path::new(&r.locations[0].path)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (name, r.asset_id)
+        })
+        .collect();
+    for name in ["a.jpg", "b.jpg", "c.jpg"] {
+        let read = std::process::Command::new(c2patool())
+            .arg(out.join(name))
+            .output()
+            .expect("c2patool runs (scripts/setup.sh installs it)");
+        assert!(
+            read.status.success(),
+            "{}",
+            String::from_utf8_lossy(&read.stderr)
+        );
+        let report: Value = serde_json::from_slice(&read.stdout).unwrap();
+        assert_eq!(report["validation_state"], "Valid", "{name}: {report:#}");
+        let active = report["active_manifest"].as_str().unwrap();
+        let assay = report["manifests"][active]["assertions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["label"] == "assay.asset")
+            .unwrap();
+        assert_eq!(assay["data"]["asset_id"], json!(by_name[name]), "{name}");
+    }
+
+    // The market keeps nothing that does not bind the asset's own file:
+    // a's credentials sent for b, and bytes that are no manifest store.
+    let a_store = std::fs::read(out.join("a.c2pa")).unwrap();
+    let path = |name: &str| {
+        format!(
+            "/v1/listings/{listing}/assets/{}/credentials",
+            by_name[name]
+        )
+    };
+    let (status, code) = put_credentials(&server, &token, &path("b.jpg"), &a_store);
+    assert_eq!((status, code), (422, json!("credentials_invalid")));
+    let (status, code) = put_credentials(&server, &token, &path("b.jpg"), b"not a manifest store");
+    assert_eq!((status, code), (422, json!("credentials_invalid")));
+    // Another publisher may not send any.
+    let other = server.publisher("elsewhere");
+    let (status, code) = put_credentials(&server, &other, &path("a.jpg"), &a_store);
+    assert_eq!((status, code), (403, json!("not_owner")));
+    // b's are still its own: a second pull writes them again.
+    let again = shelf.dir.path().join("again");
+    let (report, _) = pull_trusting(&server, "lab-2", &listing, &again, false, &[key], true);
+    let report = report.unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(
+        std::fs::read(again.join("b.c2pa")).unwrap(),
+        std::fs::read(out.join("b.c2pa")).unwrap()
+    );
+}
+
+fn c2patool() -> PathBuf {
+    let installed = std::env::var_os("HOME")
+        .map(|home| Path::new(&home).join(".cargo/bin/c2patool"))
+        .filter(|p| p.exists());
+    installed.unwrap_or_else(|| PathBuf::from("c2patool"))
 }

@@ -268,6 +268,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE manifest_assets ADD COLUMN tdm_reservation INTEGER;
     ALTER TABLE manifest_assets ADD COLUMN tdm_policy TEXT;
     "#,
+    // Each asset's Content Credentials (a C2PA manifest store, at most
+    // 1 MiB), as its publisher sent them; NULL until then.
+    r#"
+    ALTER TABLE manifest_assets ADD COLUMN credentials BLOB;
+    "#,
 ];
 
 pub(super) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

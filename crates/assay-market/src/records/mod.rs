@@ -268,6 +268,8 @@ pub struct EntitledFile {
     pub checksum: String,
     pub blob: BlobId,
     pub usage: Option<UsageHeaders>,
+    /// Whether the publisher sent the asset's Content Credentials.
+    pub credentials: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -538,6 +540,13 @@ pub trait Records: Send + Sync {
     fn previews(&self, listing: &ListingId) -> Result<Vec<PreviewRecord>>;
     /// Every recorded preview, for recovery at start.
     fn preview_ids(&self) -> Result<Vec<PreviewId>>;
+
+    /// Keeps `store` as the Content Credentials of a listing's asset,
+    /// replacing any. [`RecordsError::AssetNotInListing`] if the listing
+    /// lacks the asset.
+    fn set_credentials(&self, listing: &ListingId, asset_id: &str, store: &[u8]) -> Result<()>;
+    /// The Content Credentials of a listing's asset, when it has them.
+    fn credentials(&self, listing: &ListingId, asset_id: &str) -> Result<Option<Vec<u8>>>;
 
     /// Registers a webhook; every event of `account` from now on gets a
     /// delivery to it, in the event's transaction.

@@ -1,4 +1,6 @@
-//! The SQLite side of previews: one per listing asset, replaced in place.
+//! The SQLite side of previews, one per listing asset, replaced in place;
+//! and of each asset's Content Credentials, kept with the manifest's asset
+//! (they are of its bytes, whichever listing offers it).
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
@@ -82,4 +84,40 @@ pub(super) fn ids(conn: &Connection) -> Result<Vec<PreviewId>> {
 
 fn preview_id(id: &str) -> Result<PreviewId> {
     PreviewId::parse(id).ok_or_else(|| corrupt(format!("preview id {id:?} is malformed")))
+}
+
+pub(super) fn set_credentials(
+    tx: &Transaction,
+    listing: &ListingId,
+    asset_id: &str,
+    store: &[u8],
+) -> Result<()> {
+    let changed = tx.execute(
+        "UPDATE manifest_assets SET credentials = ?3
+         WHERE asset_id = ?2 AND manifest = (SELECT manifest FROM listings WHERE id = ?1)",
+        params![listing.as_str(), asset_id, store],
+    )?;
+    if changed == 0 {
+        return Err(RecordsError::AssetNotInListing {
+            listing: listing.clone(),
+            asset_id: asset_id.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+pub(super) fn credentials(
+    conn: &Connection,
+    listing: &ListingId,
+    asset_id: &str,
+) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .query_row(
+            "SELECT a.credentials FROM manifest_assets a JOIN listings l ON l.manifest = a.manifest
+             WHERE l.id = ?1 AND a.asset_id = ?2",
+            params![listing.as_str(), asset_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten())
 }

@@ -374,7 +374,7 @@ pub(super) fn load(conn: &Connection, id: &PurchaseId) -> Result<Option<Purchase
 fn files(conn: &Connection, purchase: i64) -> Result<Vec<EntitledFile>> {
     let mut stmt = conn.prepare(
         "SELECT e.asset_id, a.file_name, a.size_bytes, a.checksum, e.blob,
-                a.content_usage, a.tdm_reservation, a.tdm_policy
+                a.content_usage, a.tdm_reservation, a.tdm_policy, a.credentials IS NOT NULL
          FROM entitlements e
          JOIN purchases p ON p.seq = e.purchase
          JOIN listings l ON l.seq = p.listing
@@ -386,21 +386,25 @@ fn files(conn: &Connection, purchase: i64) -> Result<Vec<EntitledFile>> {
             Ok((
                 <(String, String, i64, String, String)>::try_from(r)?,
                 super::manifests::usage(r, 5)?,
+                r.get::<_, bool>(8)?,
             ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter()
-        .map(|((asset_id, file_name, size, checksum, blob), usage)| {
-            Ok(EntitledFile {
-                usage,
-                asset_id,
-                file_name,
-                size_bytes: to_u64(size)?,
-                checksum,
-                blob: BlobId::parse(&blob)
-                    .ok_or_else(|| corrupt(format!("blob id {blob:?} is malformed")))?,
-            })
-        })
+        .map(
+            |((asset_id, file_name, size, checksum, blob), usage, credentials)| {
+                Ok(EntitledFile {
+                    usage,
+                    credentials,
+                    asset_id,
+                    file_name,
+                    size_bytes: to_u64(size)?,
+                    checksum,
+                    blob: BlobId::parse(&blob)
+                        .ok_or_else(|| corrupt(format!("blob id {blob:?} is malformed")))?,
+                })
+            },
+        )
         .collect()
 }
 

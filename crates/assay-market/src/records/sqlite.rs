@@ -252,6 +252,14 @@ impl Records for SqliteRecords {
         self.with(|conn| previews::ids(conn))
     }
 
+    fn set_credentials(&self, listing: &ListingId, asset_id: &str, store: &[u8]) -> Result<()> {
+        self.write(|tx| previews::set_credentials(tx, listing, asset_id, store))
+    }
+
+    fn credentials(&self, listing: &ListingId, asset_id: &str) -> Result<Option<Vec<u8>>> {
+        self.with(|conn| previews::credentials(conn, listing, asset_id))
+    }
+
     fn add_webhook(
         &self,
         id: &WebhookId,
