@@ -38,6 +38,7 @@ use sha2::{Digest, Sha256};
 use crate::catalog::assets::{self, now};
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
+use crate::exports::credentials::sidecar_name;
 use crate::exports::manifest::{self, context, RefusedAsset};
 use crate::formats::canonical::canonical_json;
 use crate::formats::one_pass::Stamp;
@@ -201,7 +202,7 @@ impl Library {
             if let (Some((signing, taxonomy, _)), Some(entry)) =
                 (&signing, approved.get(&source.row))
             {
-                let sidecar = format!("{}.c2pa", stem(&source.name));
+                let sidecar = sidecar_name(&source.name);
                 let signed = match taxonomy.get(&entry.license_tag) {
                     // The sidecar's name must not be the file's own.
                     _ if sidecar == source.name => Ok(Err(format!(
@@ -328,11 +329,6 @@ impl Library {
             checkpoint,
         })
     }
-}
-
-/// `a.cr2` → `a`: where C2PA readers look for a file's sidecar (`a.c2pa`).
-fn stem(name: &str) -> &str {
-    name.rsplit_once('.').map_or(name, |(stem, _)| stem)
 }
 
 /// A member's SHA-256 (hex, as the index lists it) as bytes.

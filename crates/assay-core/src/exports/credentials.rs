@@ -577,7 +577,7 @@ fn copy_name(entry: &Entry, sidecars: &mut HashSet<String>) -> String {
 }
 
 /// `a.cr2` → `a.c2pa`: where C2PA readers (c2patool among them) look.
-fn sidecar_name(file_name: &str) -> String {
+pub(crate) fn sidecar_name(file_name: &str) -> String {
     PathBuf::from(file_name)
         .with_extension("c2pa")
         .to_string_lossy()
