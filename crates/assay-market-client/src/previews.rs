@@ -34,15 +34,7 @@ impl Run<'_> {
                 "/v1/listings/{listing_id}/assets/{}/preview",
                 asset.asset_id
             );
-            let reply = self.api.send(
-                "PUT",
-                &url,
-                &[("Content-Type", "image/jpeg".to_owned())],
-                &bytes,
-            )?;
-            if reply.status != 200 {
-                return Err(Error::refused("PUT", &url, reply.status, &reply.body));
-            }
+            self.put(&url, "image/jpeg", &bytes)?;
             self.report.previews_sent += 1;
         }
         Ok(())
@@ -77,16 +69,24 @@ impl Run<'_> {
                 "/v1/listings/{listing_id}/assets/{}/credentials",
                 made.asset_id
             );
-            let reply = self.api.send(
-                "PUT",
-                &url,
-                &[("Content-Type", CREDENTIALS_MEDIA_TYPE.to_owned())],
-                &store,
-            )?;
-            if reply.status != 200 {
-                return Err(Error::refused("PUT", &url, reply.status, &reply.body));
-            }
+            self.put(&url, CREDENTIALS_MEDIA_TYPE, &store)?;
             self.report.credentials_sent += 1;
+        }
+        Ok(())
+    }
+
+    /// `PUT url` with `bytes` of `media_type`; anything but 200 is the
+    /// market's refusal. The market replaces what was there, so a sync
+    /// that stopped sends it again.
+    fn put(&self, url: &str, media_type: &str, bytes: &[u8]) -> Result<()> {
+        let reply = self.api.send(
+            "PUT",
+            url,
+            &[("Content-Type", media_type.to_owned())],
+            bytes,
+        )?;
+        if reply.status != 200 {
+            return Err(Error::refused("PUT", url, reply.status, &reply.body));
         }
         Ok(())
     }

@@ -737,11 +737,7 @@ impl Sidecars {
         }
         // `a.jpg` → `a.c2pa`, where C2PA readers look; `a.jpg.c2pa` when
         // another file or sidecar has that name.
-        let stem = Path::new(&entry.file_name).file_stem().map_or_else(
-            || entry.file_name.clone(),
-            |s| s.to_string_lossy().into_owned(),
-        );
-        let mut name = format!("{stem}.c2pa");
+        let mut name = file_names::c2pa_sidecar(&entry.file_name);
         if !self.taken.insert(file_names::collision_key(&name)) {
             name = format!("{}.c2pa", entry.file_name);
             self.taken.insert(file_names::collision_key(&name));

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::app::{blocking, AppState};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{shown, ListingAssetPath};
+use crate::extract::{announces_more_than, content_type, media_type_is, shown, ListingAssetPath};
 use crate::ids::ListingId;
 use crate::listings::{load, own};
 use crate::previews::on_sale;
@@ -49,12 +49,7 @@ pub(crate) async fn put(
             format!("Content Credentials are at most {MAX_CREDENTIALS_BYTES} bytes"),
         )
     };
-    let announced = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > MAX_CREDENTIALS_BYTES as u64) {
+    if announces_more_than(request.headers(), MAX_CREDENTIALS_BYTES) {
         return Err(too_large());
     }
     let listing = load(&app, &id).await?;
@@ -80,10 +75,10 @@ pub(crate) async fn put(
     let store = axum::body::to_bytes(request.into_body(), MAX_CREDENTIALS_BYTES)
         .await
         .map_err(|_| too_large())?;
-    let app2 = app.clone();
+    let store_of = app.clone();
     let (listing_id, asset) = (id.clone(), asset_id.clone());
     let info = blocking(move || {
-        let (mut original, _) = app2.blobs.open(&blob)?;
+        let (mut original, _) = store_of.blobs.open(&blob)?;
         // C2PA's validator seeks: the original is spooled to a file that
         // disappears when dropped.
         let mut spool = tempfile::tempfile().map_err(|e| ApiError::internal(e.to_string()))?;
@@ -123,7 +118,9 @@ pub(crate) async fn put(
                 )));
             }
         }
-        app2.records.set_credentials(&listing_id, &asset, &store)?;
+        store_of
+            .records
+            .set_credentials(&listing_id, &asset, &store)?;
         Ok(CredentialsInfo {
             url: url(&listing_id, &asset),
             asset_id: asset,
@@ -166,12 +163,8 @@ pub(crate) async fn get(
 }
 
 fn c2pa_type(headers: &HeaderMap) -> Result<(), ApiError> {
-    let kind = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let essence = kind.split(';').next().unwrap_or_default().trim();
-    if essence.eq_ignore_ascii_case(CREDENTIALS_MEDIA_TYPE) {
+    let kind = content_type(headers);
+    if media_type_is(kind, &[CREDENTIALS_MEDIA_TYPE]) {
         return Ok(());
     }
     Err(ApiError::new(

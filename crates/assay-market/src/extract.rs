@@ -3,8 +3,8 @@
 
 use assay_market_proto::ErrorCode;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
 
 use crate::app::AppState;
 use crate::body_schemas::{Body, Refusal};
@@ -14,6 +14,32 @@ use crate::ids::{ListingId, PurchaseId, UploadId, WebhookId};
 /// The most a JSON request body (a key, a listing) may hold.
 const JSON_LIMIT: usize = 1 << 20;
 
+/// The request's Content-Type as sent (empty when there is none or it is
+/// not text), to test with [`media_type_is`] and to quote in a refusal.
+pub(crate) fn content_type(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// Whether the Content-Type `sent` is one of `accepted`, parameters
+/// (`; charset=...`) and case aside.
+pub(crate) fn media_type_is(sent: &str, accepted: &[&str]) -> bool {
+    let essence = sent.split(';').next().unwrap_or_default().trim();
+    accepted.iter().any(|a| essence.eq_ignore_ascii_case(a))
+}
+
+/// Whether the request announces (Content-Length) a body of more than
+/// `limit` bytes: refused before a byte of it is read.
+pub(crate) fn announces_more_than(headers: &HeaderMap, limit: usize) -> bool {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > limit as u64)
+}
+
 /// A JSON request body of type `T`: sent as `application/json`, and
 /// exactly what `T`'s schema in the protocol describes.
 pub(crate) struct JsonBody<T>(pub T);
@@ -22,13 +48,7 @@ impl<T: Body> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, app: &AppState) -> Result<Self, ApiError> {
-        let json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
-        if !json {
+        if !media_type_is(content_type(request.headers()), &["application/json"]) {
             return Err(ApiError::new(
                 ErrorCode::UnsupportedMediaType,
                 "the body must be sent as Content-Type: application/json",

@@ -14,7 +14,7 @@ use axum::{Extension, Json};
 use crate::app::{blocking, AppState};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{shown, PathText};
+use crate::extract::{announces_more_than, content_type, media_type_is, shown, PathText};
 use crate::manifest_check;
 use crate::records::{Insert, Manifest, NewManifest};
 
@@ -24,17 +24,14 @@ pub(crate) async fn post(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    if let Some(kind) = headers.get(header::CONTENT_TYPE) {
-        let kind = kind.to_str().unwrap_or_default();
-        let essence = kind.split(';').next().unwrap_or_default().trim();
-        if !essence.eq_ignore_ascii_case("application/json")
-            && !essence.eq_ignore_ascii_case("application/ld+json")
-        {
-            return Err(ApiError::new(
-                ErrorCode::UnsupportedMediaType,
-                format!("a manifest is application/json, not {}", shown(kind)),
-            ));
-        }
+    let kind = content_type(&headers);
+    if headers.contains_key(header::CONTENT_TYPE)
+        && !media_type_is(kind, &["application/json", "application/ld+json"])
+    {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            format!("a manifest is application/json, not {}", shown(kind)),
+        ));
     }
     let limit = app.config.max_manifest_bytes;
     let too_large = || {
@@ -43,11 +40,7 @@ pub(crate) async fn post(
             format!("a manifest may hold at most {limit} bytes"),
         )
     };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    if announces_more_than(&headers, limit) {
         return Err(too_large());
     }
     // One turn among `manifests_at_once`, held while the body is read and

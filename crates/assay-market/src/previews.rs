@@ -16,7 +16,7 @@ use crate::app::{blocking, AppState};
 use crate::auth::Caller;
 use crate::clock;
 use crate::error::ApiError;
-use crate::extract::{shown, ListingAssetPath};
+use crate::extract::{announces_more_than, content_type, media_type_is, shown, ListingAssetPath};
 use crate::ids::{ListingId, PreviewId};
 use crate::listings::{load, own};
 use crate::records::{ListingDetail, PreviewRecord, UsageHeaders};
@@ -42,12 +42,7 @@ pub(crate) async fn put(
             format!("a preview is at most {max} bytes"),
         )
     };
-    let announced = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > max as u64) {
+    if announces_more_than(request.headers(), max) {
         return Err(too_large());
     }
     let listing = load(&app, &id).await?;
@@ -163,12 +158,8 @@ pub(crate) fn on_sale(
 }
 
 fn image_type(headers: &HeaderMap) -> Result<(), ApiError> {
-    let kind = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let essence = kind.split(';').next().unwrap_or_default().trim();
-    if essence.eq_ignore_ascii_case("image/jpeg") || essence.eq_ignore_ascii_case("image/png") {
+    let kind = content_type(headers);
+    if media_type_is(kind, &["image/jpeg", "image/png"]) {
         return Ok(());
     }
     Err(ApiError::new(

@@ -38,9 +38,9 @@ use sha2::{Digest, Sha256};
 use crate::catalog::assets::{self, now};
 use crate::catalog::library::Library;
 use crate::error::{Error, Result};
-use crate::exports::credentials::sidecar_name;
 use crate::exports::manifest::{self, context, RefusedAsset};
 use crate::formats::canonical::canonical_json;
+use crate::formats::file_names;
 use crate::formats::one_pass::Stamp;
 use crate::identity::keys;
 use crate::identity::roles::Action;
@@ -202,7 +202,7 @@ impl Library {
             if let (Some((signing, taxonomy, _)), Some(entry)) =
                 (&signing, approved.get(&source.row))
             {
-                let sidecar = sidecar_name(&source.name);
+                let sidecar = file_names::c2pa_sidecar(&source.name);
                 let signed = match taxonomy.get(&entry.license_tag) {
                     // The sidecar's name must not be the file's own.
                     _ if sidecar == source.name => Ok(Err(format!(

@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::exports::audit::{CREDENTIALS_CA, IDENTITY, INDEX, INDEX_SCHEMA, SIGNERS};
 use crate::exports::credentials::ASSAY_ASSERTION;
 use crate::formats::canonical::canonical_json;
+use crate::formats::file_names;
 use crate::identity::keys;
 use crate::identity::ledger;
 use crate::identity::users;
@@ -475,8 +476,7 @@ impl<'a> Layout<'a> {
         for (id, files) in &mut layout.files {
             if let [a, b] = files.as_slice() {
                 let sidecar = |of: &ReadMember, file: &ReadMember| {
-                    let stem = file.path.rsplit_once('.').map_or(&*file.path, |(s, _)| s);
-                    of.path.strip_suffix(".c2pa") == Some(stem)
+                    of.path == file_names::c2pa_sidecar(&file.path)
                 };
                 let (file, found) = match (sidecar(a, b), sidecar(b, a)) {
                     (true, false) => (*b, *a),

@@ -20,7 +20,7 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use assay_credentials::{embeds, Claim, CredentialWriter, KeySigner, PARENT};
@@ -529,7 +529,7 @@ fn sign_copy(
                 Some(digest),
             )
             .map_err(|e| failed("signing", &e))?;
-        let name = sidecar_name(file_name);
+        let name = file_names::c2pa_sidecar(file_name);
         let path = out.join(&name);
         let written = Staging::create(&path).and_then(|s| {
             s.file().write_all(&manifest)?;
@@ -557,31 +557,16 @@ fn copy_name(entry: &Entry, sidecars: &mut HashSet<String>) -> String {
     if embeds(&entry.media_type) {
         return file_name;
     }
-    let stem = |name: &str| {
-        file_names::collision_key(
-            &Path::new(name)
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        )
-    };
-    if sidecars.insert(stem(&file_name)) {
+    let sidecar = |name: &str| file_names::collision_key(&file_names::c2pa_sidecar(name));
+    if sidecars.insert(sidecar(&file_name)) {
         return file_name;
     }
     let prefixed = file_names::portable_file_name(&format!(
         "{}-{file_name}",
         entry.asset_id.get(..8).unwrap_or(&entry.asset_id)
     ));
-    sidecars.insert(stem(&prefixed));
+    sidecars.insert(sidecar(&prefixed));
     prefixed
-}
-
-/// `a.cr2` → `a.c2pa`: where C2PA readers (c2patool among them) look.
-pub(crate) fn sidecar_name(file_name: &str) -> String {
-    PathBuf::from(file_name)
-        .with_extension("c2pa")
-        .to_string_lossy()
-        .into_owned()
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

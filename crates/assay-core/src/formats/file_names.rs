@@ -38,6 +38,15 @@ pub fn file_name_problem(name: &str) -> Option<&'static str> {
     None
 }
 
+/// `a.cr2` → `a.c2pa`: the name of a file's C2PA sidecar, where C2PA readers
+/// (c2patool among them) look for it.
+pub fn c2pa_sidecar(file_name: &str) -> String {
+    std::path::Path::new(file_name)
+        .with_extension("c2pa")
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// What two names that one case-insensitive file system would take for the
 /// same file have in common.
 pub fn collision_key(name: &str) -> String {

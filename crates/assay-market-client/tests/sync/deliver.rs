@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use assay_core::{Change, Job, MarketPayment, Selection, Total};
+use assay_deadline::OutputWithin;
 use assay_market_client::{
     pull, verify_pulled, PullEvent, PullOptions, PullReport, PullTarget, SyncEvent,
     MARKET_KEYS_FILE,
@@ -583,19 +584,8 @@ fn a_payout_that_came_back_is_recorded_as_a_failed_payment() {
 /// `PUT path` with `token` and `body` as `application/c2pa`: the status
 /// and the error code, if any.
 fn put_credentials(server: &Server, token: &str, path: &str, body: &[u8]) -> (u16, Value) {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let mut reply = agent
-        .put(format!("{}{path}", server.url))
-        .header("Authorization", format!("Bearer {token}"))
-        .header("Content-Type", "application/c2pa")
-        .send(body)
-        .unwrap();
-    let status = reply.status().as_u16();
-    let body: Value = reply.body_mut().read_json().unwrap_or_default();
-    (status, body["code"].clone())
+    let (status, answer) = server.send("PUT", token, path, "application/c2pa", body);
+    (status, answer["code"].clone())
 }
 
 /// The sync sends each asset's Content Credentials, which the market keeps
@@ -641,7 +631,7 @@ fn credentials_travel_with_each_file_and_bind_it() {
     for name in ["a.jpg", "b.jpg", "c.jpg"] {
         let read = std::process::Command::new(c2patool())
             .arg(out.join(name))
-            .output()
+            .output_within(std::time::Duration::from_secs(120))
             .expect("c2patool runs (scripts/setup.sh installs it)");
         assert!(
             read.status.success(),

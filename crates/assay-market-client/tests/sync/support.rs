@@ -251,6 +251,33 @@ impl Server {
         assert!(self.records.fail_payout(&id, reason).unwrap().newly);
     }
 
+    /// `method path` with `token` and `body` of `media_type`, as a client
+    /// the sync would not be: the status and the answer as JSON (null when
+    /// it is none).
+    pub fn send(
+        &self,
+        method: &str,
+        token: &str,
+        path: &str,
+        media_type: &str,
+        body: &[u8],
+    ) -> (u16, Value) {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.url))
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", media_type)
+            .body(body.to_vec())
+            .unwrap();
+        let mut reply = agent.run(request).unwrap();
+        let status = reply.status().as_u16();
+        (status, reply.body_mut().read_json().unwrap_or_default())
+    }
+
     /// `GET path` with `token`, as JSON.
     pub fn get(&self, token: &str, path: &str) -> Value {
         let agent = ureq::Agent::new_with_defaults();

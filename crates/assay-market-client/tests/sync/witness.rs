@@ -9,17 +9,8 @@ use serde_json::{json, Value};
 use crate::support::{options, sync, Server, Shelf};
 
 fn post(server: &Server, token: &str, body: &Value) -> (u16, Value) {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
-    let mut reply = agent
-        .post(format!("{}/v1/checkpoints", server.url))
-        .header("Authorization", format!("Bearer {token}"))
-        .send_json(body)
-        .unwrap();
-    let status = reply.status().as_u16();
-    (status, reply.body_mut().read_json().unwrap())
+    let body = serde_json::to_vec(body).unwrap();
+    server.send("POST", token, "/v1/checkpoints", "application/json", &body)
 }
 
 #[test]
