@@ -5,8 +5,11 @@
 # own fixtures cover (examples/make_fixtures.rs), written by the other
 # implementation a buyer is likely to use; and, in formats/, one store in
 # each other format c2pa reads that the corpus holds a file of (WebP, TIFF,
-# DNG, HEIC), and in a WAV made here (a 0.5 s tone). Thumbnails are off to
-# keep the files small. Usage: scripts/make-c2patool-fixtures.sh
+# DNG, HEIC, AVIF), in a WAV made here (a 0.5 s tone) and in an MP4 and a
+# MOV made here with ffmpeg (0.5 s of its test pattern; FFMPEG names it,
+# e.g. the static build of `pip install imageio-ffmpeg`). c2pa cannot embed
+# into PDF, so no PDF is made. Thumbnails are off to keep the files small.
+# Usage: scripts/make-c2patool-fixtures.sh
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 out="$repo/tests/corpus/c2pa/c2patool"
@@ -49,8 +52,13 @@ with wave.open(sys.argv[1], "wb") as w:
     w.setframerate(8000)
     w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / 8000))) for i in range(4000)))
 PY
+for container in mp4 mov; do
+  "${FFMPEG:-ffmpeg}" -v error -y -f lavfi -i testsrc=size=64x64:rate=10 -t 0.5 -c:v libx264 \
+    -pix_fmt yuv420p -fflags +bitexact -flags +bitexact -map_metadata -1 "$work/clip.$container"
+done
 corpus="$repo/tests/corpus/files/exiftool"
-for source in "$corpus/RIFF.webp" "$corpus/ExifTool.tif" "$corpus/DNG.dng" "$corpus/QuickTime.heic" "$work/tone.wav"; do
+for source in "$corpus/RIFF.webp" "$corpus/ExifTool.tif" "$corpus/DNG.dng" "$corpus/QuickTime.heic" \
+  "$repo/tests/corpus/files/exif-py/avif/mountains.avif" "$work/tone.wav" "$work/clip.mp4" "$work/clip.mov"; do
   photo="$source" sign valid "formats/valid.${source##*.}"
 done
 echo "wrote $(find "$out" -type f | wc -l) files to $out"

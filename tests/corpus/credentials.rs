@@ -317,6 +317,9 @@ fn import_reads_credentials_c2patool_wrote_in_every_format() {
         ("valid.dng", "image/x-adobe-dng"),
         ("valid.heic", "image/heic"),
         ("valid.wav", "audio/wav"),
+        ("valid.avif", "image/avif"),
+        ("valid.mp4", "video/mp4"),
+        ("valid.mov", "video/quicktime"),
     ];
     for (name, media_type) in expected {
         let record = library
