@@ -9,4 +9,5 @@ mod faults;
 mod listings;
 mod publish;
 mod support;
+mod vocabularies;
 mod witness;

@@ -37,6 +37,28 @@ pub struct Shelf {
 
 impl Shelf {
     pub fn approved() -> Shelf {
+        let (shelf, photos) = Shelf::with_photos(&[
+            ("exif-py/jpg/exif-org/sanyo-vpcg250.jpg", "a.jpg"),
+            ("exif-py/jpg/exif-org/kodak-dc210.jpg", "b.jpg"),
+            ("exif-py/jpg/exif-org/nikon-e950.jpg", "c.jpg"),
+        ]);
+        assert_eq!(photos.len(), 3);
+        let all = Selection::Where(Filter::default());
+        shelf.complete(
+            &all,
+            "CC-BY-4.0",
+            Some(json!({"kind": "rev_share", "share": 0.2})),
+        );
+        shelf.library.submit(&shelf.sam, &all).unwrap();
+        shelf.library.approve(&shelf.rosa, &all, None).unwrap();
+        shelf
+    }
+
+    /// A library whose users are ada (admin), cy (creator), sam (steward)
+    /// and rosa (rights manager), holding the corpus photos `photos`
+    /// (corpus path, file name) as cy imported them: nothing tagged yet.
+    /// Returns the asset id of each photo, in order.
+    pub fn with_photos(photos: &[(&str, &str)]) -> (Shelf, Vec<String>) {
         // Argon2id at full strength costs a second per key.
         std::env::set_var("ASSAY_KDF_FAST", "1");
         let dir = tempfile::tempdir().unwrap();
@@ -52,46 +74,49 @@ impl Shelf {
         ] {
             library.add_user(Some(&ada), name, role, PASS).unwrap();
         }
-        let photos = dir.path().join("photos");
-        std::fs::create_dir_all(&photos).unwrap();
-        for (from, to) in [
-            ("exif-py/jpg/exif-org/sanyo-vpcg250.jpg", "a.jpg"),
-            ("exif-py/jpg/exif-org/kodak-dc210.jpg", "b.jpg"),
-            ("exif-py/jpg/exif-org/nikon-e950.jpg", "c.jpg"),
-        ] {
-            std::fs::copy(corpus(from), photos.join(to)).unwrap();
+        let folder = dir.path().join("photos");
+        std::fs::create_dir_all(&folder).unwrap();
+        for (from, to) in photos {
+            std::fs::copy(corpus(from), folder.join(to)).unwrap();
         }
         let cy = Arc::new(library.unlock("cy", PASS).unwrap());
         let options = ImportOptions {
             actor: Some(cy),
             ..ImportOptions::default()
         };
-        let summary = library.import(&[photos], &options, &mut |_| {}).unwrap();
-        assert_eq!(summary.imported, 3);
-        let sam = library.unlock("sam", PASS).unwrap();
-        let all = Selection::Where(Filter::default());
-        library
-            .edit(
-                &sam,
-                &all,
-                &[
-                    Change::set("license_tag", json!("CC-BY-4.0")),
-                    Change::set("tax_and_payout_info", json!("acct_cy")),
-                    Change::set("signed_contract_id", json!("K-1")),
-                    Change::set("creator_name", json!("Cy")),
-                    Change::set("payment_terms", json!({"kind": "rev_share", "share": 0.2})),
-                ],
-            )
+        let summary = library
+            .import(std::slice::from_ref(&folder), &options, &mut |_| {})
             .unwrap();
-        library.submit(&sam, &all).unwrap();
-        let rosa = library.unlock("rosa", PASS).unwrap();
-        library.approve(&rosa, &all, None).unwrap();
-        Shelf {
+        assert_eq!(summary.imported as usize, photos.len());
+        let ids = photos
+            .iter()
+            .map(|(_, to)| {
+                let path = folder.join(to);
+                library.record(path.to_str().unwrap()).unwrap().asset_id
+            })
+            .collect();
+        let shelf = Shelf {
+            sam: library.unlock("sam", PASS).unwrap(),
+            rosa: library.unlock("rosa", PASS).unwrap(),
             dir,
             library,
-            rosa,
-            sam,
+        };
+        (shelf, ids)
+    }
+
+    /// sam tags `selection` with `tag` (and `payment` terms) and fills in
+    /// what approval requires.
+    pub fn complete(&self, selection: &Selection, tag: &str, payment: Option<Value>) {
+        let mut changes = vec![
+            Change::set("license_tag", json!(tag)),
+            Change::set("tax_and_payout_info", json!("acct_cy")),
+            Change::set("signed_contract_id", json!("K-1")),
+            Change::set("creator_name", json!("Cy")),
+        ];
+        if let Some(terms) = payment {
+            changes.push(Change::set("payment_terms", terms));
         }
+        self.library.edit(&self.sam, selection, &changes).unwrap();
     }
 
     /// Adds `server` as market `main`, with a new publisher's token.
