@@ -92,33 +92,37 @@ impl Select {
         let (assets, filters) = (&self.assets, &self.filters);
         match (assets.is_empty(), filters.is_empty()) {
             (false, true) => Ok(Selection::Assets(assets.to_vec())),
-            (true, false) => {
-                let mut filter = Filter::default();
-                for f in filters {
-                    let (key, value) = f
-                        .split_once('=')
-                        .with_context(|| format!("--where {f:?}: expected KEY=VALUE"))?;
-                    let value = Some(value.to_owned());
-                    match key {
-                    "media_type" => filter.media_type = value,
-                    "since" => filter.since = value,
-                    "until" => filter.until = value,
-                    "make" => filter.make = value,
-                    "text" => filter.text = value,
-                    "license_tag" => filter.license_tag = value,
-                    "state" => filter.state = value,
-                    "creator" => filter.creator = value,
-                    other => anyhow::bail!(
-                        "--where {other}: unknown key; use media_type, since, until, make, text, license_tag, state or creator"
-                    ),
-                }
-                }
-                Ok(Selection::Where(filter))
-            }
+            (true, false) => Ok(Selection::Where(filter_of(filters)?)),
             (true, true) => anyhow::bail!("name assets, or select them with --where KEY=VALUE"),
             (false, false) => anyhow::bail!("name assets or use --where, not both"),
         }
     }
+}
+
+/// The filter `--where KEY=VALUE...` says (the filter language of `ls`,
+/// `edit` and datasets).
+pub fn filter_of(filters: &[String]) -> anyhow::Result<Filter> {
+    let mut filter = Filter::default();
+    for f in filters {
+        let (key, value) = f
+            .split_once('=')
+            .with_context(|| format!("--where {f:?}: expected KEY=VALUE"))?;
+        let value = Some(value.to_owned());
+        match key {
+            "media_type" => filter.media_type = value,
+            "since" => filter.since = value,
+            "until" => filter.until = value,
+            "make" => filter.make = value,
+            "text" => filter.text = value,
+            "license_tag" => filter.license_tag = value,
+            "state" => filter.state = value,
+            "creator" => filter.creator = value,
+            other => anyhow::bail!(
+                "--where {other}: unknown key; use media_type, since, until, make, text, license_tag, state or creator"
+            ),
+        }
+    }
+    Ok(filter)
 }
 
 #[derive(clap::Subcommand)]

@@ -4,6 +4,7 @@
 mod audit;
 mod c2pa;
 mod contract;
+mod dataset;
 mod edit;
 mod identity;
 mod import;
@@ -93,6 +94,9 @@ enum Command {
     /// the library's certificate authority to trust them by.
     #[command(subcommand)]
     C2pa(c2pa::Command),
+    /// Datasets for model trainers: saved selections of the catalog.
+    #[command(subcommand)]
+    Dataset(dataset::Command),
     /// Readiness figures: time to approval, completeness, states, licenses, eligibility.
     Report(report::Args),
     /// Transfer the rights to assets under a signed contract (rights managers).
@@ -174,6 +178,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Manifest(manifest::Command::Verify(args)) => manifest::verify(args),
         Command::Xmp(command) => xmp::run(&library, command),
         Command::C2pa(command) => c2pa::run(&library, &cli.who, command),
+        Command::Dataset(command) => dataset::run(&library, &cli.who, command),
         Command::Report(args) => report::run(&library, args),
         Command::Transfer(args) => transfer::run(&library, &cli.who, args),
         Command::Contract(command) => contract::run(&library, &cli.who, command),

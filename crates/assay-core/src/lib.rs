@@ -25,6 +25,7 @@
 //!   a marketplace sync did, so it resumes; the client does the talking.
 
 mod catalog;
+mod datasets;
 mod error;
 mod exports;
 mod formats;
@@ -53,6 +54,7 @@ pub use catalog::migrations::CURRENT_VERSION as CATALOG_VERSION;
 pub use catalog::record::{
     AssetRecord, ContentCredentials, Exif, Gps, Location, LocationStatus, Previews, Workflow,
 };
+pub use datasets::selections::{Dataset, DatasetView};
 pub use error::{Error, Result};
 pub use exports::audit::{AuditExport, AuditOptions};
 pub use exports::audit_check::{verify_audit, AuditCheck};

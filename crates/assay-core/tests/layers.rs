@@ -19,6 +19,7 @@ const ORDER: &[&str] = &[
     "rights",
     "ingest",
     "exports",
+    "datasets",
     "market",
     "setup",
 ];

@@ -717,6 +717,7 @@ export type Permissions = {
 	transfer_rights: boolean,
 	export: boolean,
 	record_payment: boolean,
+	curate_datasets: boolean,
 	/**
 	 *  A marketplace sync: it publishes (an export) and records the
 	 *  market's payments, so it needs both.

@@ -355,7 +355,7 @@ pub(crate) fn resolve(conn: &Connection, key: &str) -> Result<i64> {
 }
 
 /// Filters for [`crate::Library::list`]; all given filters must hold.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct Filter {

@@ -293,6 +293,18 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE assets ADD COLUMN content_credentials TEXT;
     "#,
+    // 18: datasets, each a saved selection (datasets/selections.rs).
+    r#"
+    CREATE TABLE datasets (
+        id          INTEGER PRIMARY KEY,
+        dataset_id  TEXT NOT NULL UNIQUE,
+        name        TEXT NOT NULL,
+        name_key    TEXT NOT NULL UNIQUE,
+        selector    TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        created_by  INTEGER NOT NULL REFERENCES users(id)
+    );
+    "#,
 ];
 
 /// The catalog version this build writes.
@@ -350,6 +362,7 @@ mod tests {
                 "checkpoints",
                 "contracts",
                 "creators",
+                "datasets",
                 "events",
                 "identity_events",
                 "locations",
@@ -370,7 +383,7 @@ mod tests {
         assert_eq!(v, CURRENT_VERSION);
         // A second run finds nothing to do and changes nothing.
         migrate(&mut conn, &path).unwrap();
-        assert_eq!(tables(&conn).len(), 16);
+        assert_eq!(tables(&conn).len(), 17);
     }
 
     #[test]

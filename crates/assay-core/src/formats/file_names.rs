@@ -38,6 +38,18 @@ pub fn file_name_problem(name: &str) -> Option<&'static str> {
     None
 }
 
+/// A plain name, safe wherever Assay puts it (in file names, URLs, shell
+/// arguments): 1 to 64 ASCII letters, digits, '-', '_' or '.', not
+/// starting with '.'.
+pub fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !name.starts_with('.')
+}
+
 /// `a.cr2` → `a.c2pa`: the name of a file's C2PA sidecar, where C2PA readers
 /// (c2patool among them) look for it.
 pub fn c2pa_sidecar(file_name: &str) -> String {

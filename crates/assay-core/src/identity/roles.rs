@@ -110,10 +110,11 @@ pub enum Action {
     TransferRights,
     Export,
     RecordPayment,
+    CurateDatasets,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::ManageUsers,
         Action::ManageCreators,
         Action::Import,
@@ -127,6 +128,7 @@ impl Action {
         Action::TransferRights,
         Action::Export,
         Action::RecordPayment,
+        Action::CurateDatasets,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -144,6 +146,7 @@ impl Action {
             Action::TransferRights => "transfer rights",
             Action::Export => "export",
             Action::RecordPayment => "record payments",
+            Action::CurateDatasets => "curate datasets",
         }
     }
 }
@@ -170,6 +173,7 @@ pub struct Permissions {
     pub transfer_rights: bool,
     pub export: bool,
     pub record_payment: bool,
+    pub curate_datasets: bool,
     /// A marketplace sync: it publishes (an export) and records the
     /// market's payments, so it needs both.
     pub sync: bool,
@@ -192,6 +196,7 @@ impl Permissions {
             transfer_rights: may(Action::TransferRights),
             export: may(Action::Export),
             record_payment: may(Action::RecordPayment),
+            curate_datasets: may(Action::CurateDatasets),
             sync: may(Action::Export) && may(Action::RecordPayment),
         }
     }
@@ -207,7 +212,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         Role::Creator => matches!(action, Import | EditMetadata | BulkEdit | Submit),
         Role::Steward => matches!(
             action,
-            ManageCreators | Import | EditMetadata | BulkEdit | Submit
+            ManageCreators | Import | EditMetadata | BulkEdit | Submit | CurateDatasets
         ),
         Role::RightsManager => matches!(
             action,
@@ -219,6 +224,7 @@ pub fn allows(role: Role, action: Action) -> bool {
                 | TransferRights
                 | Export
                 | RecordPayment
+                | CurateDatasets
         ),
         Role::Admin => matches!(action, ManageUsers | ManageCreators | Import),
     }
@@ -246,6 +252,7 @@ mod tests {
                 (p.transfer_rights, Action::TransferRights),
                 (p.export, Action::Export),
                 (p.record_payment, Action::RecordPayment),
+                (p.curate_datasets, Action::CurateDatasets),
             ];
             // One field per action (and `sync`), none forgotten when an
             // action is added.

@@ -96,13 +96,7 @@ pub struct Withdrawal {
 /// A market's name names files too (its pasted token), so it is kept to
 /// letters, digits, '-', '_' and '.'.
 pub(crate) fn check_market_name(name: &str) -> Result<()> {
-    let valid = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && !name.starts_with('.');
-    if !valid {
+    if !crate::formats::file_names::is_plain_name(name) {
         return Err(Error::invalid_name("market", format!(
             "market name {name:?}: use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'"
         )));
