@@ -56,6 +56,12 @@ pip_pinned() {
 # resume, sha1 checksums).
 pip_pinned "$HOME/.cache/assay/venv" mlcroissant 1.1.1
 pip_pinned "$HOME/.cache/assay/venv" tuspy 1.1.0
+# The trainer's side of datasets: webdataset and pyarrow read the shards a
+# build writes, and mlcroissant needs pyarrow for Parquet and Pillow for
+# images when it loads a version's records.
+pip_pinned "$HOME/.cache/assay/venv" webdataset 1.0.2
+pip_pinned "$HOME/.cache/assay/venv" pyarrow 26.0.1
+pip_pinned "$HOME/.cache/assay/venv" pillow 13.0.0
 # Schemathesis generates requests from the market's OpenAPI document and
 # checks every answer against it (a market test runs it, bounded in time).
 # Its own venv: its dependencies are not mlcroissant's.

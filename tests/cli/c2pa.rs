@@ -23,7 +23,7 @@ fn c2patool() -> PathBuf {
 
 /// c2patool's report on `file` (its manifest store as JSON), with `trust`
 /// as the trust anchors when given.
-fn c2patool_report(file: &Path, trust: Option<&Path>) -> Value {
+pub(crate) fn c2patool_report(file: &Path, trust: Option<&Path>) -> Value {
     let mut command = Command::new(c2patool());
     command.arg(file);
     if let Some(anchors) = trust {
@@ -49,7 +49,7 @@ fn c2patool_report(file: &Path, trust: Option<&Path>) -> Value {
 
 /// The data of the active manifest's assertion `label` (or a later
 /// version of it: `c2pa.actions.v2`).
-fn assertion<'a>(report: &'a Value, label: &str) -> &'a Value {
+pub(crate) fn assertion<'a>(report: &'a Value, label: &str) -> &'a Value {
     let active = report["active_manifest"].as_str().unwrap();
     let assertions = report["manifests"][active]["assertions"]
         .as_array()

@@ -1,10 +1,16 @@
-//! `assay dataset create|ls|show` through the binary: a saved selection in
-//! the `--where` language of `ls`, listed, and shown with what a build
-//! would leave out and why.
+//! `assay dataset` through the binary: a saved selection in the `--where`
+//! language of `ls`, listed, and shown with what a build would leave out
+//! and why; built into versions that `assay dataset verify` checks and a
+//! trainer reads with webdataset and pyarrow.
 
-use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use crate::support::stderr;
+use assay_deadline::OutputWithin;
+use serde_json::{json, Value};
+
+use crate::c2pa::{assertion, c2patool_report};
+use crate::support::{stderr, CHILD_LIMIT};
 use crate::users::{ok, setup};
 
 #[test]
@@ -66,5 +72,184 @@ fn a_dataset_is_saved_listed_and_shown_through_the_binary() {
     assert!(
         reasons.iter().all(|r| r.contains("it is draft")),
         "{reasons:?}"
+    );
+}
+
+/// The Python the tests run the trainer's tools with (scripts/setup.sh
+/// installs webdataset and pyarrow into it). Missing, the test fails.
+fn trainer_python() -> PathBuf {
+    let home = std::env::var_os("HOME").expect("HOME is not set");
+    let python = Path::new(&home).join(".cache/assay/venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/setup.sh",
+        python.display()
+    );
+    python
+}
+
+/// `tests/trainer/read_shards.py` on a version's manifest: what webdataset
+/// or pyarrow read from its shards, every sample held to the manifest.
+fn trainer_reads(manifest: &Path) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/trainer/read_shards.py");
+    let out = Command::new(trainer_python())
+        .arg(script)
+        .arg(manifest)
+        .output_within(CHILD_LIMIT)
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_built_version_verifies_and_a_trainer_reads_it_with_webdataset_and_pyarrow() {
+    let sb = setup();
+    for (from, to) in [
+        ("exif-py/jpg/exif-org/sanyo-vpcg250.jpg", "a.jpg"),
+        ("exif-py/jpg/exif-org/kodak-dc210.jpg", "b.jpg"),
+        ("exif-py/jpg/exif-org/canon-ixus.jpg", "c.jpg"),
+    ] {
+        sb.add(from, to);
+    }
+    ok(&sb.as_user("ada", &["user", "add", "rosa", "--role", "rights_manager"]));
+    ok(&sb.as_user("cy", &["import", sb.photos().to_str().unwrap()]));
+    let (assets, _) = sb.json_lines(&["ls"]);
+    let id_of = |name: &str| -> String {
+        assets
+            .iter()
+            .find(|a| a["locations"][0]["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} in {assets:?}"))["asset_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let ids = [id_of("a.jpg"), id_of("b.jpg"), id_of("c.jpg")];
+    // Two approved; the third stays a draft and is left out, named.
+    for id in &ids[..2] {
+        for set in [
+            "license_tag=CC-BY-4.0",
+            "tax_and_payout_info=acct_cy",
+            "creator_name=Cy Twombly",
+            "signed_contract_id=K-1",
+        ] {
+            ok(&sb.as_user("cy", &["edit", id, "--set", set]));
+        }
+    }
+    ok(&sb.as_user("cy", &["submit", &ids[0], &ids[1]]));
+    ok(&sb.as_user("rosa", &["approve", &ids[0], &ids[1]]));
+    ok(&sb.as_user(
+        "rosa",
+        &[
+            "dataset",
+            "create",
+            "harbour",
+            "--where",
+            "media_type=image",
+        ],
+    ));
+
+    let tars = sb.dir.path().join("tars");
+    let build = |format: &str, out: &Path, size: &str| {
+        sb.as_user(
+            "rosa",
+            &[
+                "dataset",
+                "build",
+                "harbour",
+                "--format",
+                format,
+                "--out",
+                out.to_str().unwrap(),
+                "--shard-size",
+                size,
+                "--c2pa",
+                "--json",
+            ],
+        )
+    };
+    let out = build("webdataset", &tars, "1");
+    ok(&out);
+    let built: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(built["version"], 1);
+    assert_eq!(built["shards"].as_array().unwrap().len(), 2);
+    assert_eq!(built["left_out"][0]["asset_id"], json!(ids[2]));
+    let manifest = tars.join("harbour-v1.manifest.json");
+    let out = sb.as_user("rosa", &["dataset", "verify", manifest.to_str().unwrap()]);
+    ok(&out);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("2 assets, 2 shards checked"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        trainer_reads(&manifest),
+        json!({"format": "webdataset", "shards": 2, "samples": 2})
+    );
+
+    // Each sample's C2PA sidecar, beside its file, is what c2patool (the
+    // Content Authenticity Initiative's) trusts under the library's CA.
+    let anchors = sb.dir.path().join("library-ca.pem");
+    let trust = sb.run(&["c2pa", "trust"]);
+    ok(&trust);
+    std::fs::write(&anchors, &trust.stdout).unwrap();
+    let sample = sb.dir.path().join("sample");
+    std::fs::create_dir_all(&sample).unwrap();
+    let mut archive =
+        tar::Archive::new(std::fs::File::open(tars.join("harbour-v1-00000-of-00002.tar")).unwrap());
+    archive.unpack(&sample).unwrap();
+    let file = sample.join(format!("{}.jpg", ids[0]));
+    assert!(sample.join(format!("{}.c2pa", ids[0])).is_file());
+    let report = c2patool_report(&file, Some(&anchors));
+    assert_eq!(report["validation_state"], "Trusted", "{report:#}");
+    assert_eq!(assertion(&report, "assay.asset")["asset_id"], json!(ids[0]));
+
+    let rows = sb.dir.path().join("rows");
+    ok(&build("parquet", &rows, "500MB"));
+    let manifest = rows.join("harbour-v2.manifest.json");
+    assert_eq!(
+        trainer_reads(&manifest),
+        json!({"format": "parquet", "shards": 1, "samples": 2})
+    );
+
+    // A sample's bytes changed inside a shard: the trainer's read and
+    // `assay dataset verify` both refuse it.
+    let shard = tars.join("harbour-v1-00001-of-00002.tar");
+    let mut bytes = std::fs::read(&shard).unwrap();
+    bytes[2000] ^= 1;
+    std::fs::write(&shard, &bytes).unwrap();
+    let out = sb.as_user(
+        "rosa",
+        &[
+            "dataset",
+            "verify",
+            tars.join("harbour-v1.manifest.json").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("harbour-v1-00001-of-00002.tar"),
+        "{}",
+        stderr(&out)
+    );
+    let out = Command::new(trainer_python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/trainer/read_shards.py"))
+        .arg(tars.join("harbour-v1.manifest.json"))
+        .output_within(CHILD_LIMIT)
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("does not hash"), "{}", stderr(&out));
+
+    // Who may build: a steward curates but does not sign.
+    let out = sb.as_user(
+        "cy",
+        &[
+            "dataset", "build", "harbour", "--format", "parquet", "--out", "x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("refused by rule role"),
+        "{}",
+        stderr(&out)
     );
 }

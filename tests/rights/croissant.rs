@@ -14,7 +14,7 @@ use crate::CHILD_LIMIT;
 
 /// MLCommons' `mlcroissant`, which scripts/setup.sh installs. Missing, the
 /// test fails: a skipped validation would pass unnoticed.
-fn mlcroissant() -> PathBuf {
+pub(crate) fn mlcroissant() -> PathBuf {
     let home = std::env::var_os("HOME").expect("HOME is not set");
     let bin = Path::new(&home).join(".cache/assay/venv/bin/mlcroissant");
     assert!(
@@ -27,7 +27,7 @@ fn mlcroissant() -> PathBuf {
 
 /// Runs `mlcroissant validate` on `file`; panics with its output unless it
 /// accepts the file without an error or a warning.
-fn validate(file: &Path) {
+pub(crate) fn validate(file: &Path) {
     let out = Command::new(mlcroissant())
         .args(["validate", "--jsonld"])
         .arg(file)
@@ -44,6 +44,50 @@ fn validate(file: &Path) {
         "mlcroissant validate complained:\n{log}"
     );
     assert!(log.contains("Done."), "{log}");
+}
+
+/// The records mlcroissant loads from `record_set` of the Croissant file
+/// `file`, each field's value as JSON: bytes as `{"sha256", "text"}` (the
+/// text when they are UTF-8), an image as `{"width", "height"}`, other
+/// values as they are. Its cache (which
+/// it keys by a file's URL alone) is a fresh folder each time.
+pub(crate) fn load_records(file: &Path, record_set: &str) -> Vec<Value> {
+    const LOAD: &str = r#"
+import hashlib, json, sys
+import mlcroissant as mlc
+def plain(v):
+    if isinstance(v, bytes):
+        try:
+            text = v.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        return {"sha256": hashlib.sha256(v).hexdigest(), "text": text}
+    if hasattr(v, "item"):
+        return v.item()
+    if hasattr(v, "size") and hasattr(v, "mode"):
+        return {"width": v.size[0], "height": v.size[1]}
+    return v
+for record in mlc.Dataset(jsonld=sys.argv[1]).records(sys.argv[2]):
+    print(json.dumps({k.split("/", 1)[1]: plain(v) for k, v in record.items()}))
+"#;
+    let python = mlcroissant().with_file_name("python");
+    let cache = tempfile::tempdir().unwrap();
+    let out = Command::new(python)
+        .args(["-c", LOAD])
+        .arg(file)
+        .arg(record_set)
+        .env("CROISSANT_CACHE", cache.path())
+        .output_within(CHILD_LIMIT)
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "mlcroissant could not load {record_set}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]

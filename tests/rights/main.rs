@@ -6,6 +6,7 @@
 mod audit;
 mod batch;
 mod croissant;
+mod dataset_builds;
 mod datasets;
 mod edit;
 mod imported_rights;

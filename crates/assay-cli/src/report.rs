@@ -49,6 +49,27 @@ pub fn run(library: &Library, args: Args) -> anyhow::Result<ExitCode> {
         ),
         None => println!("time to approval    - (nothing approved yet)"),
     }
+    if r.datasets.is_empty() {
+        println!("datasets            -");
+    }
+    for d in &r.datasets {
+        match &d.latest {
+            Some(v) => println!(
+                "dataset             {}: {} version{}, newest v{} ({}{}, {} assets in {} shards, {} bytes, {})",
+                d.name,
+                d.versions,
+                if d.versions == 1 { "" } else { "s" },
+                v.version,
+                v.format,
+                if v.delta { " delta" } else { "" },
+                v.assets,
+                v.shards,
+                v.shard_bytes,
+                v.created_at
+            ),
+            None => println!("dataset             {}: not built yet", d.name),
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

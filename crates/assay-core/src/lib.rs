@@ -54,7 +54,11 @@ pub use catalog::migrations::CURRENT_VERSION as CATALOG_VERSION;
 pub use catalog::record::{
     AssetRecord, ContentCredentials, Exif, Gps, Location, LocationStatus, Previews, Workflow,
 };
+pub use datasets::builds::{BuildOptions, DatasetBuild, DEFAULT_SHARD_BYTES};
+pub use datasets::manifest::{verify_dataset_manifest, DatasetCheck, ShardEntry};
 pub use datasets::selections::{Dataset, DatasetView};
+pub use datasets::shards::ShardFormat;
+pub use datasets::versions::{Changes, DatasetVersion};
 pub use error::{Error, Result};
 pub use exports::audit::{AuditExport, AuditOptions};
 pub use exports::audit_check::{verify_audit, AuditCheck};
@@ -89,7 +93,7 @@ pub use rights::fields::{
 pub use rights::gates::FailedGate;
 pub use rights::permits::{Permits, Verdict};
 pub use rights::queue::QueueItem;
-pub use rights::report::{Durations, Report};
+pub use rights::report::{DatasetSummary, Durations, LatestVersion, Report};
 pub use rights::transfer::Transfer;
 pub use rights::workflow::Decision;
 pub use setup::first_user::FirstUser;

@@ -317,6 +317,13 @@ export type CredentialState =
 /**  Something failed: see `failures`. */
 "invalid";
 
+/**  A dataset in the report: how many versions, and the newest. */
+export type DatasetSummary = {
+	name: string,
+	versions: number,
+	latest: LatestVersion | null,
+};
+
 /**  What happened to one asset. */
 export type Decision = {
 	asset_id: string,
@@ -545,6 +552,18 @@ export type JobUpdate<D> = {
 	current: string | null,
 	detail: D,
 	finished: boolean,
+};
+
+/**  The newest version of a dataset. */
+export type LatestVersion = {
+	version: number,
+	/**  `webdataset` or `parquet`. */
+	format: string,
+	delta: boolean,
+	assets: number,
+	shards: number,
+	shard_bytes: number,
+	created_at: string,
 };
 
 /**  The catalog of the library at `root` changed. */
@@ -808,6 +827,8 @@ export type Report = {
 	quarantined_by_reason: { [key in string]: number },
 	/**  From each approved asset's import to its first approval. */
 	time_to_approval: Durations | null,
+	/**  Every dataset, by name, with its newest version. */
+	datasets: DatasetSummary[],
 };
 
 export type Role = "creator" | "steward" | "rights_manager" | "admin";

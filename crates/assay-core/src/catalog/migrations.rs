@@ -305,6 +305,33 @@ const MIGRATIONS: &[&str] = &[
         created_by  INTEGER NOT NULL REFERENCES users(id)
     );
     "#,
+    // 19: the immutable versions a dataset was built into, and the assets
+    // each holds, which the next version's delta is taken against
+    // (datasets/versions.rs).
+    r#"
+    CREATE TABLE dataset_versions (
+        id            INTEGER PRIMARY KEY,
+        dataset       INTEGER NOT NULL REFERENCES datasets(id),
+        version       INTEGER NOT NULL,
+        parent        INTEGER REFERENCES dataset_versions(id),
+        format        TEXT NOT NULL,
+        delta         INTEGER NOT NULL,
+        manifest_hash TEXT NOT NULL,
+        manifest_path TEXT NOT NULL,
+        assets        INTEGER NOT NULL,
+        shards        INTEGER NOT NULL,
+        shard_bytes   INTEGER NOT NULL,
+        created_at    TEXT NOT NULL,
+        created_by    INTEGER NOT NULL REFERENCES users(id),
+        UNIQUE (dataset, version)
+    );
+    CREATE TABLE dataset_members (
+        version       INTEGER NOT NULL REFERENCES dataset_versions(id),
+        asset_id      TEXT NOT NULL,
+        record_digest TEXT NOT NULL,
+        PRIMARY KEY (version, asset_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The catalog version this build writes.
@@ -362,6 +389,8 @@ mod tests {
                 "checkpoints",
                 "contracts",
                 "creators",
+                "dataset_members",
+                "dataset_versions",
                 "datasets",
                 "events",
                 "identity_events",
@@ -382,8 +411,9 @@ mod tests {
             .unwrap();
         assert_eq!(v, CURRENT_VERSION);
         // A second run finds nothing to do and changes nothing.
+        let before = tables(&conn);
         migrate(&mut conn, &path).unwrap();
-        assert_eq!(tables(&conn).len(), 17);
+        assert_eq!(tables(&conn), before);
     }
 
     #[test]

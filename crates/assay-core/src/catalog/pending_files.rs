@@ -19,12 +19,22 @@ use crate::error::{Error, Result};
 /// `bytes`) is to become `target`; returns the record's id, for
 /// [`done`] once it has.
 pub(crate) fn record(conn: &Connection, temp: &Path, target: &Path, bytes: &[u8]) -> Result<i64> {
+    record_digest(conn, temp, target, &Sha256::digest(bytes).into())
+}
+
+/// [`record`] for a file too large to hold, by the SHA-256 of its content.
+pub(crate) fn record_digest(
+    conn: &Connection,
+    temp: &Path,
+    target: &Path,
+    sha256: &[u8; 32],
+) -> Result<i64> {
     conn.execute(
         "INSERT INTO pending_files (temp, target, sha256, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![
             temp.to_string_lossy(),
             target.to_string_lossy(),
-            hex::encode(Sha256::digest(bytes)),
+            hex::encode(sha256),
             now()
         ],
     )?;
@@ -51,8 +61,12 @@ impl Library {
         let mut finished = Vec::new();
         for (id, temp, target, sha256) in pending {
             let (temp, target) = (PathBuf::from(temp), PathBuf::from(target));
+            // Streamed: a dataset shard is hundreds of megabytes.
             let holds = |path: &Path| {
-                std::fs::read(path).is_ok_and(|b| hex::encode(Sha256::digest(&b)) == sha256)
+                let mut hasher = Sha256::new();
+                std::fs::File::open(path)
+                    .and_then(|mut f| std::io::copy(&mut f, &mut hasher))
+                    .is_ok_and(|_| hex::encode(hasher.finalize()) == sha256)
             };
             if holds(&temp) {
                 std::fs::rename(&temp, &target).map_err(|e| Error::io(&target, e))?;

@@ -6,16 +6,19 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::catalog::assets::{now, Filter};
 use crate::catalog::library::Library;
+use crate::datasets::versions::{self, DatasetVersion};
 use crate::error::{Error, Result};
-use crate::exports::manifest::{self, RefusedAsset, Selected};
+use crate::exports::manifest::{self, Listed, RefusedAsset, Selected};
 use crate::formats::file_names;
 use crate::identity::roles::Action;
 use crate::identity::users::Actor;
 use crate::job::Job;
 use crate::rights::edit::{self, Selection};
+use crate::rights::licenses::Taxonomy;
 
 /// A saved selection.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -42,6 +45,8 @@ pub struct DatasetView {
     pub eligible: usize,
     /// The others, each with the reason.
     pub left_out: Vec<RefusedAsset>,
+    /// The versions built so far, oldest first.
+    pub versions: Vec<DatasetVersion>,
 }
 
 impl Library {
@@ -91,48 +96,81 @@ impl Library {
         let conn = self.connect()?;
         let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY d.name_key"))?;
         let rows = stmt.query_map([], row)?;
-        rows.map(|r| r?).collect()
+        rows.map(|r| Ok(r??.1)).collect()
     }
 
     /// Dataset `name` (case aside) and what its filter matches now.
     pub fn dataset(&self, name: &str) -> Result<DatasetView> {
         let conn = self.connect()?;
-        let dataset = find(&conn, name)?;
-        let rows = edit::select(&conn, &Selection::Where(dataset.selector.clone()))?;
+        let (row, dataset) = find(&conn, name)?;
+        let versions = versions::list(&conn, row)?;
         let taxonomy = self.taxonomy()?;
-        let Selected {
-            listed,
-            mut refused,
-            ..
-        } = manifest::entries(&conn, &rows, &taxonomy, &mut Job::quiet())?;
-        let mut eligible = 0;
-        for item in listed {
-            match taxonomy.get(&item.entry.license_tag) {
-                Some(license) if license.ai_training_allowed => eligible += 1,
-                _ => refused.push(RefusedAsset {
-                    reason: format!(
-                        "its license {} does not allow AI training",
-                        item.entry.license_tag
-                    ),
-                    asset_id: item.entry.asset_id,
-                }),
-            }
-        }
+        let held = holding(&conn, &dataset.selector, &taxonomy, &mut Job::quiet())?;
         Ok(DatasetView {
             dataset,
-            matched: rows.len(),
-            eligible,
-            left_out: refused,
+            versions,
+            matched: held.matched,
+            eligible: held.eligible.len(),
+            left_out: held.left_out,
         })
     }
 }
 
-const SELECT: &str = "SELECT d.dataset_id, d.name, d.selector, d.created_at, u.name
+/// What a selection holds now: the manifest entries of the assets a build
+/// takes (approved, with a license that allows AI training), the others
+/// with the reason, and the rights of the taken assets' license tags.
+pub(crate) struct Held {
+    pub matched: usize,
+    pub eligible: Vec<Listed>,
+    pub left_out: Vec<RefusedAsset>,
+    pub licenses: Map<String, Value>,
+}
+
+pub(crate) fn holding(
+    conn: &Connection,
+    selector: &Filter,
+    taxonomy: &Taxonomy,
+    job: &mut Job,
+) -> Result<Held> {
+    let rows = edit::select(conn, &Selection::Where(selector.clone()))?;
+    let Selected {
+        listed,
+        mut refused,
+        mut licenses,
+    } = manifest::entries(conn, &rows, taxonomy, job)?;
+    let mut eligible = Vec::with_capacity(listed.len());
+    for item in listed {
+        match taxonomy.get(&item.entry.license_tag) {
+            Some(license) if license.ai_training_allowed => eligible.push(item),
+            _ => refused.push(RefusedAsset {
+                reason: format!(
+                    "its license {} does not allow AI training",
+                    item.entry.license_tag
+                ),
+                asset_id: item.entry.asset_id,
+            }),
+        }
+    }
+    // Only the rights of tags the build takes.
+    let taken: std::collections::HashSet<&str> = eligible
+        .iter()
+        .map(|l| l.entry.license_tag.as_str())
+        .collect();
+    licenses.retain(|tag, _| taken.contains(tag.as_str()));
+    Ok(Held {
+        matched: rows.len(),
+        eligible,
+        left_out: refused,
+        licenses,
+    })
+}
+
+const SELECT: &str = "SELECT d.dataset_id, d.name, d.selector, d.created_at, u.name, d.id
      FROM datasets d JOIN users u ON u.id = d.created_by";
 
-/// A dataset's row; a selector the catalog holds that is not a filter is
-/// named as damage, not skipped.
-fn row(r: &rusqlite::Row) -> rusqlite::Result<Result<Dataset>> {
+/// A dataset's row id and dataset; a selector the catalog holds that is not
+/// a filter is named as damage, not skipped.
+fn row(r: &rusqlite::Row) -> rusqlite::Result<Result<(i64, Dataset)>> {
     let (dataset_id, name, selector, created_at, created_by): (
         String,
         String,
@@ -141,20 +179,24 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<Result<Dataset>> {
         String,
     ) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
     Ok(match serde_json::from_str(&selector) {
-        Ok(selector) => Ok(Dataset {
-            dataset_id,
-            name,
-            selector,
-            created_at,
-            created_by,
-        }),
+        Ok(selector) => Ok((
+            r.get(5)?,
+            Dataset {
+                dataset_id,
+                name,
+                selector,
+                created_at,
+                created_by,
+            },
+        )),
         Err(e) => Err(Error::Corrupt(format!(
             "dataset {name}: its selector is not a filter ({e}); the catalog was edited behind Assay's back"
         ))),
     })
 }
 
-fn find(conn: &Connection, name: &str) -> Result<Dataset> {
+/// Dataset `name` (case aside), with its row id.
+pub(crate) fn find(conn: &Connection, name: &str) -> Result<(i64, Dataset)> {
     conn.query_row(
         &format!("{SELECT} WHERE d.name_key = ?1"),
         [file_names::collision_key(name)],

@@ -99,6 +99,12 @@ impl Library {
 }
 
 impl Signing<'_> {
+    /// The checkpoint every manifest it signs carries, written when it was
+    /// made: what a document signed beside the credentials carries too.
+    pub(crate) fn carried(&self) -> &Value {
+        &self.carried
+    }
+
     /// What the credentials of `entry` (catalog row `row`) claim.
     fn claim(
         &self,

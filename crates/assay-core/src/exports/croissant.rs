@@ -31,7 +31,7 @@ use crate::identity::users::Actor;
 use crate::job::Job;
 use crate::rights::edit::Selection;
 
-const CROISSANT_1_1: &str = "http://mlcommons.org/croissant/1.1";
+pub(crate) const CROISSANT_1_1: &str = "http://mlcommons.org/croissant/1.1";
 
 impl Library {
     /// Exports the approved assets of `selection` to a Croissant 1.1 dataset
@@ -115,13 +115,13 @@ fn dataset(actor: &Actor, entries: &[Entry], rights: &Map<String, Value>) -> Res
 }
 
 /// The `@id` of a license tag's entry in the dataset's `license`.
-fn license_id(tag: &str) -> String {
+pub(crate) fn license_id(tag: &str) -> String {
     format!("license/{tag}")
 }
 
 /// A license tag as a schema.org CreativeWork, from the manifest entry's
 /// `license` (the taxonomy's tag).
-fn license(tag: &str, license: &Value) -> Value {
+pub(crate) fn license(tag: &str, license: &Value) -> Value {
     let mut work = json!({
         "@type": "sc:CreativeWork",
         "@id": license_id(tag),
@@ -215,7 +215,7 @@ const CROISSANT_TERMS: &[&str] = &[
 /// terms mlcroissant also expects, and schema.org over https, as the spec's
 /// example datasets and mlcroissant have it (over http, mlcroissant does not
 /// see a schema.org Dataset).
-fn context() -> Value {
+pub(crate) fn context() -> Value {
     let mut context = json!({
         "@language": "en",
         "@vocab": "https://schema.org/",

@@ -122,7 +122,7 @@ impl Entry {
     /// its keys already in canonical order; a unit test holds it to
     /// `canonical_json` of the same object. A manifest may list 100,000
     /// entries, and building a `Value` for each cost an export measurably.
-    fn write_canonical(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write_canonical(&self, out: &mut Vec<u8>) {
         fn text(out: &mut Vec<u8>, key: &[u8], value: Option<&str>) {
             out.extend_from_slice(key);
             match value {
@@ -686,7 +686,7 @@ pub fn verify_manifest(
 /// Why the checkpoint a manifest carries cannot be trusted, if it cannot:
 /// it must be signed by the manifest's own signer (whose key the manifest's
 /// signature check has already judged), and verify with that key.
-fn carried_checkpoint_failure(doc: &Value, carried: &Value) -> Option<String> {
+pub(crate) fn carried_checkpoint_failure(doc: &Value, carried: &Value) -> Option<String> {
     if carried["signer"]["key_id"] != doc["signer"]["key_id"] {
         return Some("/checkpoint: signed with another key than the manifest".into());
     }

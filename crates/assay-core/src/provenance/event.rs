@@ -54,6 +54,9 @@ pub enum EventKind {
     /// the asset is no longer offered.
     MarketplaceWithdrawal,
     Payment,
+    /// The asset went into a version of a dataset (its id, name, version
+    /// and the hash of the signed dataset manifest).
+    DatasetBuild,
 }
 
 impl EventKind {
@@ -72,6 +75,7 @@ impl EventKind {
             EventKind::ExportToMarketplace => "export_to_marketplace",
             EventKind::MarketplaceWithdrawal => "marketplace_withdrawal",
             EventKind::Payment => "payment",
+            EventKind::DatasetBuild => "dataset_build",
         }
     }
 
@@ -88,7 +92,8 @@ impl EventKind {
             EventKind::TransferOfRights => Action::TransferRights,
             EventKind::Export
             | EventKind::ExportToMarketplace
-            | EventKind::MarketplaceWithdrawal => Action::Export,
+            | EventKind::MarketplaceWithdrawal
+            | EventKind::DatasetBuild => Action::Export,
             EventKind::Payment => Action::RecordPayment,
         }
     }

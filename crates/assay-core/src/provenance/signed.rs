@@ -151,13 +151,21 @@ pub(crate) fn check(
 /// A JSON Schema shipped in the binary, compiled on first use.
 pub(crate) struct Schema {
     text: &'static str,
+    /// Shipped schemas it refers to by their `$id`.
+    referred: &'static [&'static str],
     compiled: OnceLock<Result<jsonschema::Validator, String>>,
 }
 
 impl Schema {
     pub(crate) const fn new(text: &'static str) -> Schema {
+        Schema::referring(text, &[])
+    }
+
+    /// A schema whose `$ref`s reach into the shipped schemas `referred`.
+    pub(crate) const fn referring(text: &'static str, referred: &'static [&'static str]) -> Schema {
         Schema {
             text,
+            referred,
             compiled: OnceLock::new(),
         }
     }
@@ -166,7 +174,15 @@ impl Schema {
     pub(crate) fn failures(&self, doc: &Value) -> Vec<String> {
         let compiled = self.compiled.get_or_init(|| {
             let schema: Value = serde_json::from_str(self.text).map_err(|e| e.to_string())?;
-            jsonschema::validator_for(&schema).map_err(|e| e.to_string())
+            let mut options = jsonschema::options();
+            for text in self.referred {
+                let referred: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+                let id = referred["$id"].as_str().unwrap_or_default().to_owned();
+                let resource =
+                    jsonschema::Resource::from_contents(referred).map_err(|e| e.to_string())?;
+                options = options.with_resource(id, resource);
+            }
+            options.build(&schema).map_err(|e| e.to_string())
         });
         match compiled {
             Err(e) => vec![format!("the shipped schema does not compile: {e}")],

@@ -37,6 +37,31 @@ pub struct Report {
     pub quarantined_by_reason: BTreeMap<String, u64>,
     /// From each approved asset's import to its first approval.
     pub time_to_approval: Option<Durations>,
+    /// Every dataset, by name, with its newest version.
+    pub datasets: Vec<DatasetSummary>,
+}
+
+/// A dataset in the report: how many versions, and the newest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct DatasetSummary {
+    pub name: String,
+    pub versions: u32,
+    pub latest: Option<LatestVersion>,
+}
+
+/// The newest version of a dataset.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LatestVersion {
+    pub version: u32,
+    /// `webdataset` or `parquet`.
+    pub format: String,
+    pub delta: bool,
+    pub assets: u32,
+    pub shards: u32,
+    pub shard_bytes: u64,
+    pub created_at: String,
 }
 
 /// A distribution of durations, in seconds, by nearest rank.
@@ -83,6 +108,7 @@ impl Library {
             quarantined: 0,
             quarantined_by_reason: BTreeMap::new(),
             time_to_approval: None,
+            datasets: dataset_summaries(&conn)?,
         };
         let manual = quarantine_reasons(&conn)?;
         let mut stmt = conn.prepare(
@@ -138,6 +164,39 @@ impl Library {
         report.time_to_approval = Durations::of(times_to_approval(&conn)?);
         Ok(report)
     }
+}
+
+/// Each dataset and its newest version, read from the catalog's tables
+/// (the datasets themselves are a layer above the report).
+fn dataset_summaries(conn: &rusqlite::Connection) -> Result<Vec<DatasetSummary>> {
+    let mut stmt = conn.prepare(
+        "SELECT d.name, (SELECT count(*) FROM dataset_versions v WHERE v.dataset = d.id),
+                v.version, v.format, v.delta, v.assets, v.shards, v.shard_bytes, v.created_at
+         FROM datasets d
+         LEFT JOIN dataset_versions v ON v.id =
+             (SELECT id FROM dataset_versions WHERE dataset = d.id ORDER BY version DESC LIMIT 1)
+         ORDER BY d.name_key",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let latest = match r.get::<_, Option<u32>>(2)? {
+            Some(version) => Some(LatestVersion {
+                version,
+                format: r.get(3)?,
+                delta: r.get(4)?,
+                assets: r.get(5)?,
+                shards: r.get(6)?,
+                shard_bytes: r.get(7)?,
+                created_at: r.get(8)?,
+            }),
+            None => None,
+        };
+        Ok(DatasetSummary {
+            name: r.get(0)?,
+            versions: r.get(1)?,
+            latest,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// The reason of each asset's latest quarantine event.

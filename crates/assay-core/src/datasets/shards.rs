@@ -1,0 +1,525 @@
+//! Shards: the files a dataset version's samples are written into, in the
+//! two layouts training jobs read.
+//!
+//! - WebDataset: a tar file in which each sample is the members that share
+//!   a basename, the asset's id (no dots, so WebDataset's split at the first
+//!   dot keeps it whole): `<id>.<ext>` the file, `<id>.record.json` its
+//!   manifest entry, `<id>.license.json` its license's rights (named apart
+//!   from a file that is itself JSON), and, when the build signs Content
+//!   Credentials, `<id>.c2pa`, a C2PA sidecar bound to every byte of the file.
+//! - Parquet: one row per asset, with the file's bytes beside its checksum,
+//!   license tag, creator attribution, capture date, width, height and
+//!   media type (and the C2PA sidecar, when signed).
+//!
+//! Each asset's file is streamed from where the catalog holds it through a
+//! SHA-256 and checked against the catalog's checksum as it goes: a file
+//! that changed since import fails the build, named, and is never shipped
+//! under a checksum it does not have. Memory holds one asset (Parquet: one
+//! row group) at a time, whatever the dataset's size.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::builder::{Int64Builder, LargeBinaryBuilder, StringBuilder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use assay_fsio::atomic::{Staged, Staging};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::exports::manifest::Entry;
+use crate::job::{Job, Unit};
+
+/// How a version's samples are laid out in its shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum ShardFormat {
+    /// Tar files, one sample per basename (`webdataset`, `tar`).
+    #[serde(rename = "webdataset")]
+    WebDataset,
+    /// Parquet files, one row per asset (`pyarrow`, `datasets`).
+    Parquet,
+}
+
+impl ShardFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShardFormat::WebDataset => "webdataset",
+            ShardFormat::Parquet => "parquet",
+        }
+    }
+
+    /// The shard files' extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ShardFormat::WebDataset => "tar",
+            ShardFormat::Parquet => "parquet",
+        }
+    }
+
+    /// What a shard adds to the bytes of an asset, about: tar's three
+    /// headers, padding and the two small JSON members; a Parquet row's
+    /// other columns. Only for deciding where shards end.
+    fn overhead(self) -> u64 {
+        match self {
+            ShardFormat::WebDataset => 3 * 512 + 512 + 4096,
+            ShardFormat::Parquet => 512,
+        }
+    }
+
+    /// The media type a shard is served with.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            ShardFormat::WebDataset => "application/x-tar",
+            ShardFormat::Parquet => "application/vnd.apache.parquet",
+        }
+    }
+}
+
+impl std::str::FromStr for ShardFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "webdataset" => Ok(ShardFormat::WebDataset),
+            "parquet" => Ok(ShardFormat::Parquet),
+            other => Err(format!(
+                "{other:?} is not a shard format: use webdataset or parquet"
+            )),
+        }
+    }
+}
+
+/// What a shard holds of one asset.
+pub(crate) struct Sample<'a> {
+    /// The asset's catalog row.
+    pub row: i64,
+    pub entry: &'a Entry,
+    /// The asset's manifest entry, as canonical JSON.
+    pub record: &'a [u8],
+    /// Its license tag's machine-readable rights, as JSON.
+    pub license: &'a [u8],
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+}
+
+/// A shard written beside its destination, not yet in place.
+pub(crate) struct WrittenShard {
+    pub name: String,
+    pub staged: Staged,
+    pub sha256: [u8; 32],
+    pub size_bytes: u64,
+    pub asset_ids: Vec<String>,
+}
+
+/// Splits samples of these sizes, in order, into shards of about `target`
+/// bytes each (never an empty shard; a sample larger than `target` gets
+/// one of its own). Returns how many samples each shard takes.
+pub(crate) fn plan(
+    sizes: impl Iterator<Item = u64>,
+    format: ShardFormat,
+    target: u64,
+) -> Vec<usize> {
+    let mut shards = Vec::new();
+    let (mut count, mut bytes) = (0usize, 0u64);
+    for size in sizes {
+        let size = size.saturating_add(format.overhead());
+        if count > 0 && bytes.saturating_add(size) > target {
+            shards.push(count);
+            (count, bytes) = (0, 0);
+        }
+        count += 1;
+        bytes = bytes.saturating_add(size);
+    }
+    if count > 0 {
+        shards.push(count);
+    }
+    shards
+}
+
+/// `NAME-vVERSION-00000-of-000NN.EXT`: the name of shard `index` of `count`.
+pub(crate) fn shard_name(
+    dataset: &str,
+    version: u32,
+    index: usize,
+    count: usize,
+    format: ShardFormat,
+) -> String {
+    format!(
+        "{dataset}-v{version}-{index:05}-of-{count:05}.{}",
+        format.extension()
+    )
+}
+
+/// Signs a sample's C2PA sidecar, once its file has been read whole and
+/// found to be the one the catalog holds.
+pub(crate) type Credentials<'c> = &'c dyn Fn(&Sample) -> Result<Vec<u8>>;
+
+/// Progress through a build's shards, in bytes of the assets' files.
+pub(crate) struct Progress<'j, 'a> {
+    pub job: &'j mut Job<'a>,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// Writes `samples` to a shard staged beside `target`; `mtime` is the
+/// build's time, given to every tar member so one build's shards are the
+/// same bytes wherever they are extracted.
+pub(crate) fn write(
+    target: &Path,
+    format: ShardFormat,
+    samples: &[Sample],
+    mtime: u64,
+    credentials: Option<Credentials>,
+    progress: &mut Progress,
+) -> Result<WrittenShard> {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let staging = Staging::create(target).map_err(|e| Error::io(target, e))?;
+    let file = staging
+        .file()
+        .try_clone()
+        .map_err(|e| Error::io(target, e))?;
+    let out = Hashing {
+        inner: BufWriter::with_capacity(1 << 20, file),
+        hasher: Sha256::new(),
+        written: 0,
+    };
+    let out = match format {
+        ShardFormat::WebDataset => write_tar(out, samples, mtime, credentials, progress)?,
+        ShardFormat::Parquet => write_parquet(out, samples, credentials, progress)?,
+    };
+    let Hashing {
+        inner,
+        hasher,
+        written,
+    } = out;
+    inner
+        .into_inner()
+        .map_err(|e| Error::io(target, e.into_error()))?;
+    Ok(WrittenShard {
+        name,
+        // Made durable with the build's other files, in one flush.
+        staged: staging.close_unsynced(),
+        sha256: hasher.finalize().into(),
+        size_bytes: written,
+        asset_ids: samples.iter().map(|s| s.entry.asset_id.clone()).collect(),
+    })
+}
+
+/// A writer that hashes and counts what passes through it.
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+    written: u64,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A reader of an asset's file that hashes what it reads, for the check
+/// against the catalog's checksum once the file is copied.
+struct Checked {
+    file: io::Take<File>,
+    hasher: Sha256,
+    read: u64,
+}
+
+impl Checked {
+    fn open(entry: &Entry) -> Result<Checked> {
+        let path = Path::new(&entry.location);
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        if i64::try_from(size).ok() != Some(entry.size_bytes) {
+            return Err(changed(entry, &format!("it is {size} bytes")));
+        }
+        Ok(Checked {
+            file: file.take(size),
+            hasher: Sha256::new(),
+            read: 0,
+        })
+    }
+
+    /// The file was read whole and is the one the catalog holds.
+    fn finish(self, entry: &Entry) -> Result<()> {
+        let actual = format!("sha256:{}", hex::encode(self.hasher.finalize()));
+        if i64::try_from(self.read).ok() != Some(entry.size_bytes) {
+            return Err(changed(entry, &format!("{} bytes were read", self.read)));
+        }
+        if actual != entry.checksum {
+            return Err(changed(entry, &format!("its checksum is {actual}")));
+        }
+        Ok(())
+    }
+}
+
+impl Read for Checked {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// The refusal of a build over a file that is not what the catalog holds.
+fn changed(entry: &Entry, found: &str) -> Error {
+    Error::refused(
+        "fixity",
+        format!(
+            "asset {}: {}: {found}, but the catalog holds {} ({} bytes); it changed since import (`assay verify` checks every file)",
+            entry.asset_id, entry.location, entry.checksum, entry.size_bytes
+        ),
+    )
+}
+
+/// The suffixes of a WebDataset sample's record and license members.
+pub(crate) const RECORD_MEMBER: &str = "record.json";
+pub(crate) const LICENSE_MEMBER: &str = "license.json";
+pub(crate) const CREDENTIALS_MEMBER: &str = "c2pa";
+
+/// The extension of a sample's file member: the file's own, lower case,
+/// or `bin`. Never a dot in it, which would split WebDataset's keys.
+pub(crate) fn member_extension(file_name: &str) -> String {
+    Path::new(file_name)
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .filter(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .unwrap_or_else(|| "bin".to_owned())
+}
+
+fn write_tar<W: Write>(
+    out: W,
+    samples: &[Sample],
+    mtime: u64,
+    credentials: Option<Credentials>,
+    progress: &mut Progress,
+) -> Result<W> {
+    let failed = |e: io::Error| Error::io(Path::new("shard"), e);
+    let mut tar = tar::Builder::new(out);
+    let header = |size: u64| {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(size);
+        header.set_mode(0o644);
+        header.set_mtime(mtime);
+        header.set_entry_type(tar::EntryType::Regular);
+        header
+    };
+    for sample in samples {
+        progress.job.check()?;
+        let entry = sample.entry;
+        let key = entry.asset_id.as_str();
+        let mut file = Checked::open(entry)?;
+        let member = format!("{key}.{}", member_extension(&entry.file_name));
+        tar.append_data(&mut header(entry.size_bytes as u64), &member, &mut file)
+            .map_err(|e| Error::io(Path::new(&entry.location), e))?;
+        file.finish(entry)?;
+        let signed = credentials.map(|sign| sign(sample)).transpose()?;
+        let members = [
+            (RECORD_MEMBER, Some(sample.record)),
+            (LICENSE_MEMBER, Some(sample.license)),
+            (CREDENTIALS_MEMBER, signed.as_deref()),
+        ];
+        for (suffix, bytes) in members {
+            let Some(bytes) = bytes else { continue };
+            tar.append_data(
+                &mut header(bytes.len() as u64),
+                format!("{key}.{suffix}"),
+                bytes,
+            )
+            .map_err(failed)?;
+        }
+        progress.done += entry.size_bytes as u64;
+        progress
+            .job
+            .report(progress.done, progress.total, Unit::Bytes);
+    }
+    tar.into_inner().map_err(failed)
+}
+
+/// A row group is written out once it holds this much, so a shard of any
+/// size is written in bounded memory.
+const ROW_GROUP_BYTES: usize = 64 << 20;
+/// Rows gathered into one Arrow batch before it is handed to the writer.
+const BATCH_BYTES: usize = 8 << 20;
+
+/// The columns of a Parquet shard.
+pub(crate) fn parquet_schema() -> SchemaRef {
+    let text = |name: &str, nullable: bool| Field::new(name, DataType::Utf8, nullable);
+    Arc::new(Schema::new(vec![
+        text("asset_id", false),
+        text("file_name", false),
+        text("media_type", false),
+        Field::new("size_bytes", DataType::Int64, false),
+        text("checksum", false),
+        text("license_tag", false),
+        text("creator_attribution_text", true),
+        text("capture_date", true),
+        Field::new("width", DataType::Int64, true),
+        Field::new("height", DataType::Int64, true),
+        Field::new("bytes", DataType::LargeBinary, false),
+        // A C2PA sidecar bound to `bytes`, when the build signed them.
+        Field::new("c2pa", DataType::LargeBinary, true),
+    ]))
+}
+
+/// Rows being gathered into one batch.
+#[derive(Default)]
+struct Rows {
+    asset_id: StringBuilder,
+    file_name: StringBuilder,
+    media_type: StringBuilder,
+    size_bytes: Int64Builder,
+    checksum: StringBuilder,
+    license_tag: StringBuilder,
+    attribution: StringBuilder,
+    capture_date: StringBuilder,
+    width: Int64Builder,
+    height: Int64Builder,
+    bytes: LargeBinaryBuilder,
+    c2pa: LargeBinaryBuilder,
+    held: usize,
+}
+
+impl Rows {
+    fn push(&mut self, sample: &Sample, bytes: &[u8], c2pa: Option<&[u8]>) {
+        let e = sample.entry;
+        self.asset_id.append_value(&e.asset_id);
+        self.file_name.append_value(&e.file_name);
+        self.media_type.append_value(&e.media_type);
+        self.size_bytes.append_value(e.size_bytes);
+        self.checksum.append_value(&e.checksum);
+        self.license_tag.append_value(&e.license_tag);
+        self.attribution
+            .append_option(e.creator_attribution_text.as_deref());
+        self.capture_date.append_option(e.capture_date.as_deref());
+        self.width.append_option(sample.width);
+        self.height.append_option(sample.height);
+        self.bytes.append_value(bytes);
+        self.c2pa.append_option(c2pa);
+        self.held += bytes.len();
+    }
+
+    fn batch(&mut self, schema: &SchemaRef) -> Result<RecordBatch> {
+        self.held = 0;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(self.asset_id.finish()),
+            Arc::new(self.file_name.finish()),
+            Arc::new(self.media_type.finish()),
+            Arc::new(self.size_bytes.finish()),
+            Arc::new(self.checksum.finish()),
+            Arc::new(self.license_tag.finish()),
+            Arc::new(self.attribution.finish()),
+            Arc::new(self.capture_date.finish()),
+            Arc::new(self.width.finish()),
+            Arc::new(self.height.finish()),
+            Arc::new(self.bytes.finish()),
+            Arc::new(self.c2pa.finish()),
+        ];
+        RecordBatch::try_new(schema.clone(), columns)
+            .map_err(|e| Error::Internal(format!("a Parquet batch: {e}")))
+    }
+}
+
+fn write_parquet<W: Write + Send>(
+    out: W,
+    samples: &[Sample],
+    credentials: Option<Credentials>,
+    progress: &mut Progress,
+) -> Result<W> {
+    let failed = |e: parquet::errors::ParquetError| {
+        Error::io(Path::new("shard"), io::Error::other(e.to_string()))
+    };
+    // Files are mostly compressed media already, and so are C2PA stores:
+    // their bytes are stored as they are, without statistics (a min and
+    // max of image bytes tell a reader nothing); the other columns are
+    // small and take snappy.
+    let mut properties = WriterProperties::builder().set_compression(Compression::SNAPPY);
+    for column in ["bytes", "c2pa"] {
+        let column = ColumnPath::from(column);
+        properties = properties
+            .set_column_compression(column.clone(), Compression::UNCOMPRESSED)
+            .set_column_dictionary_enabled(column.clone(), false)
+            .set_column_statistics_enabled(
+                column,
+                parquet::file::properties::EnabledStatistics::None,
+            );
+    }
+    let properties = properties.build();
+    let schema = parquet_schema();
+    let mut writer = ArrowWriter::try_new(out, schema.clone(), Some(properties)).map_err(failed)?;
+    let mut rows = Rows::default();
+    let mut file = Vec::new();
+    for sample in samples {
+        progress.job.check()?;
+        let entry = sample.entry;
+        let mut reader = Checked::open(entry)?;
+        file.clear();
+        reader
+            .read_to_end(&mut file)
+            .map_err(|e| Error::io(Path::new(&entry.location), e))?;
+        reader.finish(entry)?;
+        let signed = credentials.map(|sign| sign(sample)).transpose()?;
+        rows.push(sample, &file, signed.as_deref());
+        if rows.held >= BATCH_BYTES {
+            writer.write(&rows.batch(&schema)?).map_err(failed)?;
+        }
+        if writer.in_progress_size() >= ROW_GROUP_BYTES {
+            writer.flush().map_err(failed)?;
+        }
+        progress.done += entry.size_bytes as u64;
+        progress
+            .job
+            .report(progress.done, progress.total, Unit::Bytes);
+    }
+    writer.write(&rows.batch(&schema)?).map_err(failed)?;
+    writer.into_inner().map_err(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_end_near_the_target_and_are_never_empty() {
+        let f = ShardFormat::Parquet;
+        let o = f.overhead();
+        assert_eq!(plan([].into_iter(), f, 100), Vec::<usize>::new());
+        assert_eq!(plan([10, 10, 10].into_iter(), f, 3 * (10 + o)), [3]);
+        assert_eq!(plan([10, 10, 10].into_iter(), f, 2 * (10 + o)), [2, 1]);
+        // Larger than the target: a shard of its own.
+        assert_eq!(plan([1, 5000, 1].into_iter(), f, 1000), [1, 1, 1]);
+        assert_eq!(
+            shard_name("harbour", 3, 0, 12, ShardFormat::WebDataset),
+            "harbour-v3-00000-of-00012.tar"
+        );
+    }
+
+    #[test]
+    fn member_names_keep_one_dot() {
+        assert_eq!(member_extension("IMG_1.JPG"), "jpg");
+        assert_eq!(member_extension("archive.tar.gz"), "gz");
+        assert_eq!(member_extension("README"), "bin");
+        assert_eq!(member_extension("odd.j-pg"), "bin");
+    }
+}
