@@ -10,6 +10,7 @@ use assay_deadline::OutputWithin;
 use serde_json::{json, Value};
 
 use crate::c2pa::{assertion, c2patool_report};
+use crate::checkpoints::cut_last_event;
 use crate::support::{stderr, CHILD_LIMIT};
 use crate::users::{ok, setup};
 
@@ -197,11 +198,12 @@ fn a_built_version_verifies_and_a_trainer_reads_it_with_webdataset_and_pyarrow()
     let mut archive =
         tar::Archive::new(std::fs::File::open(tars.join("harbour-v1-00000-of-00002.tar")).unwrap());
     archive.unpack(&sample).unwrap();
-    let file = sample.join(format!("{}.jpg", ids[0]));
-    assert!(sample.join(format!("{}.c2pa", ids[0])).is_file());
+    let first = built["shards"][0]["assets"][0].as_str().unwrap();
+    let file = sample.join(format!("{first}.jpg"));
+    assert!(sample.join(format!("{first}.c2pa")).is_file());
     let report = c2patool_report(&file, Some(&anchors));
     assert_eq!(report["validation_state"], "Trusted", "{report:#}");
-    assert_eq!(assertion(&report, "assay.asset")["asset_id"], json!(ids[0]));
+    assert_eq!(assertion(&report, "assay.asset")["asset_id"], first);
 
     let rows = sb.dir.path().join("rows");
     ok(&build("parquet", &rows, "500MB"));
@@ -238,6 +240,27 @@ fn a_built_version_verifies_and_a_trainer_reads_it_with_webdataset_and_pyarrow()
         .unwrap();
     assert!(!out.status.success());
     assert!(stderr(&out).contains("does not hash"), "{}", stderr(&out));
+
+    // The manifest carries the library's checkpoint as the build began:
+    // held apart, it catches the library folder rewritten after it (a chain
+    // cut short past what it saw, the checkpoints folder removed).
+    let held = tars.join("harbour-v1.manifest.json");
+    let held = held.to_str().unwrap();
+    ok(&sb.run(&["verify", "--provenance", "--checkpoint", held]));
+    let db = rusqlite::Connection::open(sb.library().join("library.db")).unwrap();
+    // The two builds' events, then the approval the checkpoint saw.
+    for _ in 0..3 {
+        cut_last_event(&db, &ids[0]);
+    }
+    std::fs::remove_dir_all(sb.library().join("checkpoints")).unwrap();
+    let out = sb.run(&["verify", "--provenance", "--checkpoint", held]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(
+        said.contains("checked against checkpoint") && said.contains("harbour-v1.manifest.json"),
+        "{said}"
+    );
+    assert!(said.contains("are not those the checkpoint saw"), "{said}");
 
     // Who may build: a steward curates but does not sign.
     let out = sb.as_user(
