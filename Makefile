@@ -10,7 +10,7 @@ LINTED := RUSTC_WORKSPACE_WRAPPER="$$(rustc --print sysroot)/bin/clippy-driver" 
 DIR ?=
 SAMPLE_PHOTOS := tests/corpus/files/exif-py/jpg
 
-.PHONY: run test setup bench bench-rights bench-audit bench-c2pa bench-grid bench-market bench-app fuzz
+.PHONY: run test setup bench bench-rights bench-audit bench-c2pa bench-datasets bench-grid bench-market bench-app fuzz
 
 setup:
 	@scripts/setup.sh
@@ -71,6 +71,11 @@ bench-app: setup
 # Audit-package export beside tar over the same generated JPEGs.
 bench-audit: setup
 	cargo run --release -q -p assay-bench --bin assay-audit-bench -- $(BENCH_ARGS)
+
+# Dataset builds of 10,000 generated JPEGs: WebDataset beside tar, Parquet
+# beside pyarrow writing the same rows.
+bench-datasets: setup
+	cargo run --release -q -p assay-bench --bin assay-dataset-bench -- $(BENCH_ARGS)
 
 # Content Credentials: signing beside c2patool, and their reading cost at import.
 bench-c2pa: setup

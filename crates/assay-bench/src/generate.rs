@@ -36,6 +36,15 @@ pub const LARGE: Kind = Kind {
     seed: 0x4C41_5247_4500_0000,
 };
 
+/// About the size of a photo prepared for a training set.
+pub const MEDIUM: Kind = Kind {
+    name: "medium",
+    width: 1280,
+    height: 960,
+    quality: 85,
+    seed: 0x4D45_4449_554D_0000,
+};
+
 pub const SMALL: Kind = Kind {
     name: "small",
     width: 64,

@@ -59,6 +59,46 @@ pub fn team_library(
     Ok((library, cy, rosa))
 }
 
+/// `count` generated files of `kind`, imported by the creator of a new
+/// team library (see [`team_library`]) in a scratch folder under `cache`
+/// (deleted with `scratch`).
+pub struct ImportedSet {
+    pub set: generate::FileSet,
+    pub scratch: tempfile::TempDir,
+    pub library: assay_core::Library,
+    pub cy: std::sync::Arc<assay_core::Actor>,
+    pub rosa: assay_core::Actor,
+}
+
+pub fn imported_set(
+    cache: &Path,
+    kind: &generate::Kind,
+    count: usize,
+    threads: usize,
+) -> anyhow::Result<ImportedSet> {
+    let set = generate::ensure(cache, kind, count, threads)?;
+    let scratch = tempfile::tempdir_in(cache)?;
+    let (library, cy, rosa) = team_library(&scratch.path().join("library"))?;
+    eprintln!(
+        "importing {} files ({} bytes)",
+        set.files.len(),
+        set.total_bytes
+    );
+    let options = assay_core::ImportOptions {
+        actor: Some(std::sync::Arc::clone(&cy)),
+        ..assay_core::ImportOptions::default()
+    };
+    let summary = library.import(std::slice::from_ref(&set.dir), &options, &mut |_| {})?;
+    anyhow::ensure!(summary.imported as usize == count, "imported {summary:?}");
+    Ok(ImportedSet {
+        set,
+        scratch,
+        library,
+        cy,
+        rosa,
+    })
+}
+
 /// Where generated files are cached: `given` (a `--cache DIR`), or
 /// `$HOME/.cache/assay-bench`.
 pub fn cache_dir(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {

@@ -15,7 +15,7 @@ use std::time::Instant;
 use assay_bench::stats::{max, median, min};
 use assay_bench::{generate, machine::Machine};
 use assay_bench::{run_quietly as run, settle};
-use assay_core::{Filter, ImportOptions, Selection};
+use assay_core::{Filter, Selection};
 use clap::Parser;
 
 #[derive(Parser)]
@@ -34,23 +34,13 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let cache = assay_bench::cache_dir(args.cache)?;
     let machine = Machine::detect();
-    let set = generate::ensure(&cache, &generate::LARGE, args.files, machine.cores)?;
-    let scratch = tempfile::tempdir_in(&cache)?;
-    let (library, cy, rosa) = assay_bench::team_library(&scratch.path().join("library"))?;
-    eprintln!(
-        "importing {} files ({} bytes)",
-        set.files.len(),
-        set.total_bytes
-    );
-    let options = ImportOptions {
-        actor: Some(cy),
-        ..ImportOptions::default()
-    };
-    let summary = library.import(std::slice::from_ref(&set.dir), &options, &mut |_| {})?;
-    anyhow::ensure!(
-        summary.imported as usize == args.files,
-        "imported {summary:?}"
-    );
+    let assay_bench::ImportedSet {
+        set,
+        scratch,
+        library,
+        rosa,
+        ..
+    } = assay_bench::imported_set(&cache, &generate::LARGE, args.files, machine.cores)?;
 
     let all = Selection::Where(Filter::default());
     let (mut export, mut tar_synced, mut tar_plain) = (Vec::new(), Vec::new(), Vec::new());

@@ -11,6 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use assay_fsio::atomic::{self, Staged};
 use rusqlite::params;
@@ -29,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::exports::manifest::{nothing_left, Listed, RefusedAsset};
 use crate::identity::roles::Action;
 use crate::identity::users::Actor;
-use crate::job::Job;
+use crate::job::{Job, Unit};
 use crate::provenance::chain;
 use crate::provenance::event::{EventKind, Signer};
 
@@ -195,7 +196,7 @@ impl Library {
             Some(signing) => signing.carried().clone(),
             None => self.checkpoint_document(actor)?,
         };
-        let sign = |sample: &Sample| -> Result<Vec<u8>> {
+        let sign = |conn: &rusqlite::Connection, sample: &Sample| -> Result<Vec<u8>> {
             let entry = sample.entry;
             let refused = |why: String| {
                 Error::refused("credentials", format!("asset {}: {why}", entry.asset_id))
@@ -215,11 +216,12 @@ impl Library {
                 .ok_or_else(|| refused(format!("{} is not a sha256: checksum", entry.checksum)))?;
             let path = Path::new(&entry.location);
             signing
-                .sidecar_of(&conn, sample.row, entry, license, path, digest)?
+                .sidecar_of(conn, sample.row, entry, license, path, digest)?
                 .map_err(refused)
         };
         let created_at = now();
         let written = write_shards(
+            self,
             &conn,
             &in_shards,
             &licenses,
@@ -408,9 +410,12 @@ impl Library {
 }
 
 /// Writes the shards of `plan` (how many of `listed`, in order, each takes),
-/// staged beside their destinations under `names`.
+/// staged beside their destinations under `names`: a shard per core at a
+/// time (each file is hashed on its way in and each shard on its way out,
+/// so one core would be the limit), progress in bytes of the files written.
 #[allow(clippy::too_many_arguments)]
 fn write_shards(
+    library: &Library,
     conn: &rusqlite::Connection,
     listed: &[&Listed],
     licenses: &serde_json::Map<String, serde_json::Value>,
@@ -426,53 +431,108 @@ fn write_shards(
         .map(|(tag, rights)| Ok((tag.as_str(), serde_json::to_vec(rights)?)))
         .collect::<serde_json::Result<_>>()
         .map_err(|e| Error::Internal(e.to_string()))?;
-    let mtime = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
-    let mut progress = Progress {
-        job,
-        done: 0,
-        total: listed.iter().map(|l| l.entry.size_bytes as u64).sum(),
-    };
-    let mut written = Vec::with_capacity(plan.len());
-    let mut rest = listed;
+    let records: Vec<Vec<u8>> = listed
+        .iter()
+        .map(|l| {
+            let mut record = Vec::with_capacity(1024);
+            l.entry.write_canonical(&mut record);
+            record
+        })
+        .collect();
+    let samples: Vec<Sample> = listed
+        .iter()
+        .zip(&records)
+        .map(|(l, record)| {
+            let (width, height) = dimensions.get(&l.row).copied().unwrap_or_default();
+            Sample {
+                row: l.row,
+                entry: &l.entry,
+                record,
+                license: license_bytes
+                    .get(l.entry.license_tag.as_str())
+                    .map_or(&[][..], Vec::as_slice),
+                width,
+                height,
+            }
+        })
+        .collect();
+    let mut shards: Vec<(&String, &[Sample])> = Vec::with_capacity(plan.len());
+    let mut rest = samples.as_slice();
     for (count, name) in plan.iter().zip(names) {
         let (these, after) = rest.split_at((*count).min(rest.len()));
+        shards.push((name, these));
         rest = after;
-        let records: Vec<Vec<u8>> = these
-            .iter()
-            .map(|l| {
-                let mut record = Vec::with_capacity(1024);
-                l.entry.write_canonical(&mut record);
-                record
-            })
-            .collect();
-        let samples: Vec<Sample> = these
-            .iter()
-            .zip(&records)
-            .map(|(l, record)| {
-                let (width, height) = dimensions.get(&l.row).copied().unwrap_or_default();
-                Sample {
-                    row: l.row,
-                    entry: &l.entry,
-                    record,
-                    license: license_bytes
-                        .get(l.entry.license_tag.as_str())
-                        .map_or(&[][..], Vec::as_slice),
-                    width,
-                    height,
-                }
-            })
-            .collect();
-        let target = options.out.join(name);
-        written.push(shards::write(
-            &target,
-            options.format,
-            &samples,
-            mtime,
-            credentials,
-            &mut progress,
-        )?);
     }
-    Ok(written)
+    let mtime = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+    let total: u64 = listed.iter().map(|l| l.entry.size_bytes as u64).sum();
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let (cancel, failed, done) = (job.cancel_flag(), AtomicBool::new(false), AtomicU64::new(0));
+    let next = AtomicUsize::new(0);
+    let (sender, finished) = crossbeam_channel::unbounded();
+    let mut written: Vec<Option<WrittenShard>> = Vec::new();
+    written.resize_with(shards.len(), || None);
+    let mut first_error = None;
+    std::thread::scope(|s| {
+        for _ in 0..cores.min(shards.len()) {
+            let (sender, shards, next) = (sender.clone(), &shards, &next);
+            let (failed, done) = (&failed, &done);
+            s.spawn(move || {
+                // Credentials read the catalog: each writer has its own connection.
+                let conn = match credentials.map(|_| library.connect()).transpose() {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        failed.store(true, Ordering::Relaxed);
+                        let _ = sender.send((0, Err(e)));
+                        return;
+                    }
+                };
+                let progress = Progress {
+                    cancel,
+                    failed,
+                    done,
+                    credentials: credentials.zip(conn.as_ref()),
+                };
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((name, samples)) = shards.get(i) else {
+                        return;
+                    };
+                    let target = options.out.join(name);
+                    let result = shards::write(&target, options.format, samples, mtime, &progress);
+                    if result.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    if sender.send((i, result)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        loop {
+            match finished.recv_timeout(std::time::Duration::from_millis(100)) {
+                Ok((i, Ok(shard))) => written[i] = Some(shard),
+                // The first failure is the one to report; the others are
+                // writers it stopped.
+                Ok((_, Err(e))) => {
+                    if first_error.is_none() || matches!(first_error, Some(Error::Cancelled)) {
+                        first_error = Some(e);
+                    }
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            }
+            job.report(done.load(Ordering::Relaxed), total, Unit::Bytes);
+        }
+    });
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    job.check()?;
+    written
+        .into_iter()
+        .map(|w| w.ok_or_else(|| Error::Internal("a shard was not written".into())))
+        .collect()
 }
 
 /// Width and height in pixels, where known.

@@ -76,6 +76,7 @@ pub(crate) fn signed(
     let doc = json!({
         "@context": manifest::context(),
         "@type": "DatasetManifest",
+        "manifest_id": format!("urn:uuid:{}", uuid::Uuid::new_v4()),
         "dataset_id": version.dataset_id,
         "name": version.name,
         "version": version.version,
@@ -214,8 +215,8 @@ pub fn verify_dataset_manifest(
             .push(format!("asset {id} is in no shard of the version"));
     }
     if let Some(dir) = shards {
-        for shard in listed {
-            match check_shard(shard, dir) {
+        for failure in check_shards(listed, dir) {
+            match failure {
                 Some(failure) => check.failures.push(failure),
                 None => check.shards_checked += 1,
             }
@@ -224,8 +225,43 @@ pub fn verify_dataset_manifest(
     check
 }
 
+/// [`check_shard`] of every shard, a shard per core at a time; the
+/// failures in the manifest's order.
+fn check_shards(listed: &[Value], dir: &Path) -> Vec<Option<String>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(listed.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut found: Vec<(usize, Option<String>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut found = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(shard) = listed.get(i) else {
+                            return found;
+                        };
+                        found.push((i, check_shard(shard, dir)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| vec![(0, Some("checking a shard panicked".to_owned()))])
+            })
+            .collect()
+    });
+    found.sort_by_key(|(i, _)| *i);
+    found.into_iter().map(|(_, failure)| failure).collect()
+}
+
 /// A shard of the manifest in `dir`, checked for size and SHA-256 as it is
-/// read (a shard is hundreds of megabytes, never held whole).
+/// read (a shard is hundreds of megabytes, never held whole, read a
+/// megabyte at a time).
 fn check_shard(shard: &Value, dir: &Path) -> Option<String> {
     let name = manifest::str_field(shard, "name");
     if let Some(why) = file_names::file_name_problem(name) {
@@ -233,7 +269,12 @@ fn check_shard(shard: &Value, dir: &Path) -> Option<String> {
     }
     let path = dir.join(name);
     let mut hasher = Sha256::new();
-    let read = std::fs::File::open(&path).and_then(|mut f| std::io::copy(&mut f, &mut hasher));
+    let read = std::fs::File::open(&path).and_then(|f| {
+        std::io::copy(
+            &mut std::io::BufReader::with_capacity(1 << 20, f),
+            &mut hasher,
+        )
+    });
     let size = match read {
         Ok(size) => size,
         Err(e) => return Some(format!("shard {}: {e}", path.display())),

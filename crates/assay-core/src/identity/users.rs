@@ -454,13 +454,13 @@ impl Library {
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let path = dir.join(LIBRARY_KEY_FILE);
         match read_library_key(&path) {
-            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Err(Error::Io { reason, .. }) if reason.kind() == std::io::ErrorKind::NotFound => {
                 let key = keys::generate();
                 match write_library_key(&path, &key) {
                     Ok(()) => Ok(key),
                     // Another process made it first: use theirs.
-                    Err(Error::Io { source, .. })
-                        if source.kind() == std::io::ErrorKind::AlreadyExists =>
+                    Err(Error::Io { reason, .. })
+                        if reason.kind() == std::io::ErrorKind::AlreadyExists =>
                     {
                         read_library_key(&path)
                     }
@@ -480,7 +480,7 @@ impl Library {
     pub(crate) fn existing_library_public_key(&self) -> Result<Option<VerifyingKey>> {
         match read_library_key(&self.keys_dir().join(LIBRARY_KEY_FILE)) {
             Ok(key) => Ok(Some(key.verifying_key())),
-            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Err(Error::Io { reason, .. }) if reason.kind() == std::io::ErrorKind::NotFound => {
                 Ok(None)
             }
             Err(e) => Err(e),
