@@ -431,33 +431,10 @@ fn write_shards(
         .map(|(tag, rights)| Ok((tag.as_str(), serde_json::to_vec(rights)?)))
         .collect::<serde_json::Result<_>>()
         .map_err(|e| Error::Internal(e.to_string()))?;
-    let records: Vec<Vec<u8>> = listed
-        .iter()
-        .map(|l| {
-            let mut record = Vec::with_capacity(1024);
-            l.entry.write_canonical(&mut record);
-            record
-        })
-        .collect();
-    let samples: Vec<Sample> = listed
-        .iter()
-        .zip(&records)
-        .map(|(l, record)| {
-            let (width, height) = dimensions.get(&l.row).copied().unwrap_or_default();
-            Sample {
-                row: l.row,
-                entry: &l.entry,
-                record,
-                license: license_bytes
-                    .get(l.entry.license_tag.as_str())
-                    .map_or(&[][..], Vec::as_slice),
-                width,
-                height,
-            }
-        })
-        .collect();
-    let mut shards: Vec<(&String, &[Sample])> = Vec::with_capacity(plan.len());
-    let mut rest = samples.as_slice();
+    // Each shard's listed assets; a writer makes their samples (their
+    // records are a copy of their entries) only when it takes the shard.
+    let mut shards: Vec<(&String, &[&Listed])> = Vec::with_capacity(plan.len());
+    let mut rest = listed;
     for (count, name) in plan.iter().zip(names) {
         let (these, after) = rest.split_at((*count).min(rest.len()));
         shards.push((name, these));
@@ -476,6 +453,7 @@ fn write_shards(
         for _ in 0..cores.min(shards.len()) {
             let (sender, shards, next) = (sender.clone(), &shards, &next);
             let (failed, done) = (&failed, &done);
+            let (dimensions, license_bytes) = (&dimensions, &license_bytes);
             s.spawn(move || {
                 // Credentials read the catalog: each writer has its own connection.
                 let conn = match credentials.map(|_| library.connect()).transpose() {
@@ -494,11 +472,37 @@ fn write_shards(
                 };
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((name, samples)) = shards.get(i) else {
+                    let Some((name, these)) = shards.get(i) else {
                         return;
                     };
+                    let records: Vec<Vec<u8>> = these
+                        .iter()
+                        .map(|l| {
+                            let mut record = Vec::with_capacity(1024);
+                            l.entry.write_canonical(&mut record);
+                            record
+                        })
+                        .collect();
+                    let samples: Vec<Sample> = these
+                        .iter()
+                        .zip(&records)
+                        .map(|(l, record)| {
+                            let (width, height) =
+                                dimensions.get(&l.row).copied().unwrap_or_default();
+                            Sample {
+                                row: l.row,
+                                entry: &l.entry,
+                                record,
+                                license: license_bytes
+                                    .get(l.entry.license_tag.as_str())
+                                    .map_or(&[][..], Vec::as_slice),
+                                width,
+                                height,
+                            }
+                        })
+                        .collect();
                     let target = options.out.join(name);
-                    let result = shards::write(&target, options.format, samples, mtime, &progress);
+                    let result = shards::write(&target, options.format, &samples, mtime, &progress);
                     if result.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }
