@@ -54,6 +54,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::export::export_manifest,
             commands::export::export_xmp,
             commands::export::export_audit,
+            commands::export::build_dataset,
             commands::report::report,
             commands::settings::watched_folders,
             commands::settings::add_watched_folder,

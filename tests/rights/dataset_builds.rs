@@ -714,3 +714,26 @@ fn with_credentials_each_sample_carries_a_c2pa_sidecar_bound_to_its_file() {
         }
     }
 }
+
+/// A version whose format the catalog no longer names is damage, named
+/// with its version, never read as some format.
+#[test]
+fn a_version_edited_behind_assays_back_is_named() {
+    let (w, sam) = approved_world();
+    w.library
+        .create_dataset(&sam, "edited", &Filter::default())
+        .unwrap();
+    let out = w.dir.path().join("edited");
+    build(
+        &w,
+        "edited",
+        &options(ShardFormat::Parquet, &out, 1 << 30, false),
+    )
+    .unwrap();
+    w.db()
+        .execute("UPDATE dataset_versions SET format = 'zip'", [])
+        .unwrap();
+    let err = w.library.dataset("edited").unwrap_err();
+    assert!(matches!(err, Error::Corrupt(_)), "{err}");
+    assert!(err.to_string().contains("dataset version 1"), "{err}");
+}

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use assay_core::{
-    Actor, AuditCheck, AuditExport, AuditOptions, Job, Library, ManifestCheck, ManifestExport,
-    Selection, XmpCheck, XmpExport,
+    Actor, AuditCheck, AuditExport, AuditOptions, BuildOptions, DatasetBuild, DatasetCheck, Job,
+    Library, ManifestCheck, ManifestExport, Selection, ShardFormat, XmpCheck, XmpExport,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -51,6 +51,13 @@ pub struct AuditWritten {
     pub path: String,
     pub export: AuditExport,
     pub check: AuditCheck,
+}
+
+/// A dataset version built, and what checking its manifest and shards found.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct DatasetWritten {
+    pub build: DatasetBuild,
+    pub check: DatasetCheck,
 }
 
 /// The acting user's key, unlocked again with `passphrase`.
@@ -176,6 +183,50 @@ pub async fn export_audit(
                 check: verifier.verify_audit_file(&at)?,
                 path: at.to_string_lossy().into_owned(),
                 export,
+            })
+        },
+    )
+    .await
+}
+
+/// Builds the next version of dataset `name` into `out` (shards of about
+/// `shard_bytes`, only what changed when `delta`, a C2PA sidecar per
+/// sample when `content_credentials`), then checks its manifest and every
+/// shard as a trainer would. Progress is in bytes of the files written.
+#[tauri::command]
+#[specta::specta]
+#[allow(clippy::too_many_arguments)]
+pub async fn build_dataset(
+    state: State<'_, AppState>,
+    name: String,
+    format: ShardFormat,
+    out: String,
+    shard_bytes: u64,
+    delta: bool,
+    content_credentials: bool,
+    passphrase: String,
+    job: u32,
+    on_progress: Channel<ExportProgress>,
+) -> AppResult<DatasetWritten> {
+    let (library, actor) = signer(&state, &passphrase)?;
+    let options = BuildOptions {
+        format,
+        out: PathBuf::from(out),
+        shard_bytes,
+        delta,
+        credentials: content_credentials,
+    };
+    let verifier = library.clone();
+    export_job(
+        &state,
+        job,
+        on_progress,
+        move |job| library.build_dataset(&actor, &name, &options, job),
+        move |build| {
+            Ok(DatasetWritten {
+                check: verifier
+                    .verify_dataset_manifest_file(std::path::Path::new(&build.manifest_path))?,
+                build,
             })
         },
     )

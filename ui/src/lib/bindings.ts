@@ -91,6 +91,13 @@ export const commands = {
 	 *  from the package alone.
 	 */
 	exportAudit: (assetIds: string[], out: string, contentCredentials: boolean, passphrase: string, job: number, onProgress: Channel<JobUpdate<ExportPhase>>) => typedError<AuditWritten, AppError>(__TAURI_INVOKE("export_audit", { assetIds, out, contentCredentials, passphrase, job, onProgress })),
+	/**
+	 *  Builds the next version of dataset `name` into `out` (shards of about
+	 *  `shard_bytes`, only what changed when `delta`, a C2PA sidecar per
+	 *  sample when `content_credentials`), then checks its manifest and every
+	 *  shard as a trainer would. Progress is in bytes of the files written.
+	 */
+	buildDataset: (name: string, format: ShardFormat, out: string, shardBytes: number, delta: boolean, contentCredentials: boolean, passphrase: string, job: number, onProgress: Channel<JobUpdate<ExportPhase>>) => typedError<DatasetWritten, AppError>(__TAURI_INVOKE("build_dataset", { name, format, out, shardBytes, delta, contentCredentials, passphrase, job, onProgress })),
 	report: () => typedError<Report, AppError>(__TAURI_INVOKE("report")),
 	watchedFolders: () => typedError<string[], AppError>(__TAURI_INVOKE("watched_folders")),
 	/**  Adds `path` to the watched folders (it must exist) and starts watching it. */
@@ -238,6 +245,17 @@ export type AuditWritten = {
 	check: AuditCheck,
 };
 
+/**  What a version changed against its parent. */
+export type Changes = {
+	added: string[],
+	changed: string[],
+	/**
+	 *  In the parent, not in this version: the tombstones a trainer
+	 *  applies, each with the reason.
+	 */
+	withdrawn: RefusedAsset[],
+};
+
 /**
  *  What a file check tallies beside its progress in bytes (of the sizes
  *  the catalog holds): the locations planned, the counts so far
@@ -317,11 +335,50 @@ export type CredentialState =
 /**  Something failed: see `failures`. */
 "invalid";
 
+/**  A version built. */
+export type DatasetBuild = {
+	dataset_id: string,
+	name: string,
+	version: number,
+	parent_version: number | null,
+	format: ShardFormat,
+	delta: boolean,
+	/**  Where the signed dataset manifest was written. */
+	manifest_path: string,
+	/**  `sha256:` of its bytes, as the assets' `dataset_build` events record it. */
+	manifest_hash: string,
+	/**  Where the version's Croissant 1.1 description was written. */
+	croissant_path: string,
+	/**  Assets in the version. */
+	assets: number,
+	shards: ShardEntry[],
+	changes: Changes,
+	left_out: RefusedAsset[],
+	/**  The checkpoint written once the build was committed. */
+	checkpoint: string,
+};
+
+/**  What checking a dataset manifest found; it holds when `failures` is empty. */
+export type DatasetCheck = {
+	dataset_id: string | null,
+	version: number | null,
+	assets: number,
+	/**  Shards checked byte for byte (when a folder was given). */
+	shards_checked: number,
+	failures: string[],
+};
+
 /**  A dataset in the report: how many versions, and the newest. */
 export type DatasetSummary = {
 	name: string,
 	versions: number,
 	latest: LatestVersion | null,
+};
+
+/**  A dataset version built, and what checking its manifest and shards found. */
+export type DatasetWritten = {
+	build: DatasetBuild,
+	check: DatasetCheck,
 };
 
 /**  What happened to one asset. */
@@ -843,6 +900,23 @@ export type RoleInfo = {
 	/**  Setting a library up in this role also makes `NAME-admin`. */
 	first_run_adds_admin: boolean,
 };
+
+/**  A shard as the manifest lists it. */
+export type ShardEntry = {
+	name: string,
+	/**  `sha256:` of the shard's bytes. */
+	sha256: string,
+	size_bytes: number,
+	/**  The assets whose samples it holds, in order. */
+	assets: string[],
+};
+
+/**  How a version's samples are laid out in its shards. */
+export type ShardFormat = 
+/**  Tar files, one sample per basename (`webdataset`, `tar`). */
+"webdataset" | 
+/**  Parquet files, one row per asset (`pyarrow`, `datasets`). */
+"parquet";
 
 /**
  *  What the window starts on: the open library, or why none is open and
