@@ -213,6 +213,17 @@ fn a_built_version_verifies_and_a_trainer_reads_it_with_webdataset_and_pyarrow()
         json!({"format": "parquet", "shards": 1, "samples": 2})
     );
 
+    // `dataset show` lists the versions built.
+    let out = sb.run(&["dataset", "show", "harbour"]);
+    ok(&out);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "v1\twebdataset\t2 assets\t2 shards",
+        "v2\tparquet\t2 assets\t1 shards",
+    ] {
+        assert!(shown.contains(line), "{line:?} not in {shown}");
+    }
+
     // A sample's bytes changed inside a shard: the trainer's read and
     // `assay dataset verify` both refuse it.
     let shard = tars.join("harbour-v1-00001-of-00002.tar");

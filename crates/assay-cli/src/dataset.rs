@@ -133,6 +133,20 @@ pub fn run(library: &Library, who: &Who, command: Command) -> anyhow::Result<Exi
                     serde_json::to_string(&view.dataset.selector)?,
                     view.eligible
                 );
+                for v in &view.versions {
+                    println!(
+                        "v{}\t{}{}\t{} assets\t{} shards\t{} bytes\t{} by {}\t{}",
+                        v.version,
+                        v.format.as_str(),
+                        if v.delta { " delta" } else { "" },
+                        v.assets,
+                        v.shards,
+                        v.shard_bytes,
+                        v.created_at,
+                        v.created_by,
+                        v.manifest_path
+                    );
+                }
             }
         }
         Command::Build(args) => return build(library, who, args),
