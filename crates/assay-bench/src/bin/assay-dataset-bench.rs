@@ -15,6 +15,11 @@
 //!    with the shards' folder: the signed manifest, then each shard's size
 //!    and SHA-256, a shard per core) beside `sha256sum` over the same shards.
 //!
+//! 4. Memory: the process's peak resident memory during a build (Linux's
+//!    `VmHWM`, reset before each), for a dataset of the first 1,000 files
+//!    and for all of them, in both formats: flat if it does not grow with
+//!    the dataset.
+//!
 //! Rounds alternate between Assay and its peer, after a `sync`, with the
 //! files in the page cache; each build is a new version of the dataset
 //! into an empty folder, removed after.
@@ -178,6 +183,28 @@ fn main() -> anyhow::Result<()> {
     }
     std::fs::remove_dir_all(&out)?;
 
+    // Memory, on a tenth of the dataset (the first generated folder) and on all of it.
+    library.create_dataset(
+        &rosa,
+        "tenth",
+        &Filter {
+            text: Some("/000/".into()),
+            ..Filter::default()
+        },
+    )?;
+    let mut memory = Vec::new();
+    for format in [ShardFormat::WebDataset, ShardFormat::Parquet] {
+        for name in ["tenth", "bench"] {
+            let before = resident("VmRSS")?;
+            // Writing 5 resets the peak (VmHWM) to what is resident now.
+            std::fs::write("/proc/self/clear_refs", "5")?;
+            let built = library.build_dataset(&rosa, name, &options(format), &mut Job::quiet())?;
+            let peak = resident("VmHWM")?;
+            std::fs::remove_dir_all(&out)?;
+            memory.push((format, built.assets, before, peak));
+        }
+    }
+
     let mb = set.total_bytes as f64 / 1e6;
     println!(
         "Machine: {}, {} cores, load {}; {}",
@@ -219,6 +246,18 @@ fn main() -> anyhow::Result<()> {
             min(t),
             max(t),
             shard_mb / median(t)
+        );
+    }
+    println!("\n| Build | Assets | Resident before (MiB) | Peak during (MiB) | Growth (MiB) |");
+    println!("|---|---:|---:|---:|---:|");
+    for (format, assets, before, peak) in &memory {
+        let mib = |b: u64| b as f64 / (1 << 20) as f64;
+        println!(
+            "| {} | {assets} | {:.0} | {:.0} | {:.0} |",
+            format.as_str(),
+            mib(*before),
+            mib(*peak),
+            mib(peak.saturating_sub(*before))
         );
     }
     println!(
@@ -285,4 +324,15 @@ fn venv_python() -> anyhow::Result<PathBuf> {
         .map(|home| PathBuf::from(home).join(".cache/assay/venv/bin/python"))
         .filter(|p| p.is_file())
         .ok_or_else(|| anyhow::anyhow!("no ~/.cache/assay/venv/bin/python: run scripts/setup.sh"))
+}
+
+/// A `/proc/self/status` figure (`VmRSS`, `VmHWM`), in bytes.
+fn resident(field: &str) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
+        .ok_or_else(|| anyhow::anyhow!("no {field} in /proc/self/status"))?;
+    Ok(kib * 1024)
 }
