@@ -11,7 +11,7 @@ use assay_deadline::OutputWithin;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::support::{stderr, CHILD_LIMIT};
+use crate::support::{asset_id_of, stderr, CHILD_LIMIT};
 use crate::users::{ok, setup};
 
 fn c2patool() -> PathBuf {
@@ -80,15 +80,7 @@ fn exported_copies_carry_credentials_c2patool_validates_and_trusts_with_the_libr
     ok(&sb.as_user("ada", &["user", "add", "rosa", "--role", "rights_manager"]));
     ok(&sb.as_user("cy", &["import", sb.photos().to_str().unwrap()]));
     let (assets, _) = sb.json_lines(&["ls"]);
-    let id_of = |name: &str| -> String {
-        assets
-            .iter()
-            .find(|a| a["locations"][0]["path"].as_str().unwrap().ends_with(name))
-            .unwrap_or_else(|| panic!("{name} in {assets:?}"))["asset_id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let id_of = |name: &str| asset_id_of(&assets, name);
     let (a, b, c, draft) = (
         id_of("a.jpg"),
         id_of("b.png"),

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::c2pa::{assertion, c2patool_report};
 use crate::checkpoints::cut_last_event;
-use crate::support::{stderr, CHILD_LIMIT};
+use crate::support::{asset_id_of, stderr, CHILD_LIMIT};
 use crate::users::{ok, setup};
 
 #[test]
@@ -115,15 +115,7 @@ fn a_built_version_verifies_and_a_trainer_reads_it_with_webdataset_and_pyarrow()
     ok(&sb.as_user("ada", &["user", "add", "rosa", "--role", "rights_manager"]));
     ok(&sb.as_user("cy", &["import", sb.photos().to_str().unwrap()]));
     let (assets, _) = sb.json_lines(&["ls"]);
-    let id_of = |name: &str| -> String {
-        assets
-            .iter()
-            .find(|a| a["locations"][0]["path"].as_str().unwrap().ends_with(name))
-            .unwrap_or_else(|| panic!("{name} in {assets:?}"))["asset_id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let id_of = |name: &str| asset_id_of(&assets, name);
     let ids = [id_of("a.jpg"), id_of("b.jpg"), id_of("c.jpg")];
     // Two approved; the third stays a draft and is left out, named.
     for id in &ids[..2] {

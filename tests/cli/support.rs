@@ -105,6 +105,18 @@ fn parse_lines(out: &Output) -> Vec<Value> {
         .collect()
 }
 
+/// The id of the asset among `assets` (lines of `ls --json`) whose first
+/// location ends with `name`.
+pub fn asset_id_of(assets: &[Value], name: &str) -> String {
+    assets
+        .iter()
+        .find(|a| a["locations"][0]["path"].as_str().unwrap().ends_with(name))
+        .unwrap_or_else(|| panic!("{name} in {assets:?}"))["asset_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// The import line for the file whose path ends with `suffix`.
 pub fn line_for<'a>(lines: &'a [Value], suffix: &str) -> &'a Value {
     lines

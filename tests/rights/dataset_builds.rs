@@ -59,6 +59,51 @@ fn tar_members(path: &Path) -> BTreeMap<String, Vec<u8>> {
     members
 }
 
+/// A Parquet shard's rows, read with the `parquet` crate's Arrow reader.
+struct Row {
+    asset_id: String,
+    checksum: String,
+    width: Option<i64>,
+    bytes: Vec<u8>,
+    c2pa: Option<Vec<u8>>,
+}
+
+fn parquet_rows(path: &Path) -> Vec<Row> {
+    use arrow_array::{Array, Int64Array, LargeBinaryArray, StringArray};
+    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let column = |name: &str| batch.column_by_name(name).unwrap().clone();
+        let (ids, sums, widths) = (column("asset_id"), column("checksum"), column("width"));
+        let (files, stores) = (column("bytes"), column("c2pa"));
+        let text = |c: &std::sync::Arc<dyn Array>| {
+            c.as_any().downcast_ref::<StringArray>().unwrap().clone()
+        };
+        let binary = |c: &std::sync::Arc<dyn Array>| {
+            c.as_any()
+                .downcast_ref::<LargeBinaryArray>()
+                .unwrap()
+                .clone()
+        };
+        let (ids, sums, files, stores) = (text(&ids), text(&sums), binary(&files), binary(&stores));
+        let widths = widths.as_any().downcast_ref::<Int64Array>().unwrap();
+        for i in 0..batch.num_rows() {
+            rows.push(Row {
+                asset_id: ids.value(i).to_owned(),
+                checksum: sums.value(i).to_owned(),
+                width: (!widths.is_null(i)).then(|| widths.value(i)),
+                bytes: files.value(i).to_vec(),
+                c2pa: (!stores.is_null(i)).then(|| stores.value(i).to_vec()),
+            });
+        }
+    }
+    rows
+}
+
 /// Every file in `dir`, hidden ones too.
 fn files_in(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir)
@@ -393,40 +438,11 @@ fn a_version_records_what_changed_and_a_delta_ships_only_that() {
 
     // The delta's one shard holds a and c, one row each, with the file's
     // bytes under its checksum and the fields a trainer filters on.
-    let shard = std::fs::File::open(out.join(&v2.shards[0].name)).unwrap();
-    let reader = ParquetRecordBatchReaderBuilder::try_new(shard)
-        .unwrap()
-        .build()
-        .unwrap();
     let mut rows = BTreeMap::new();
-    for batch in reader {
-        let batch = batch.unwrap();
-        let column = |name: &str| batch.column_by_name(name).unwrap().clone();
-        let ids = column("asset_id");
-        let ids = ids
-            .as_any()
-            .downcast_ref::<arrow_array::StringArray>()
-            .unwrap();
-        let files = column("bytes");
-        let files = files
-            .as_any()
-            .downcast_ref::<arrow_array::LargeBinaryArray>()
-            .unwrap();
-        let sums = column("checksum");
-        let sums = sums
-            .as_any()
-            .downcast_ref::<arrow_array::StringArray>()
-            .unwrap();
-        let widths = column("width");
-        let widths = widths
-            .as_any()
-            .downcast_ref::<arrow_array::Int64Array>()
-            .unwrap();
-        for i in 0..batch.num_rows() {
-            assert_eq!(sha256(files.value(i)), sums.value(i));
-            assert!(widths.value(i) > 0);
-            rows.insert(ids.value(i).to_owned(), sums.value(i).to_owned());
-        }
+    for row in parquet_rows(&out.join(&v2.shards[0].name)) {
+        assert_eq!(sha256(&row.bytes), row.checksum);
+        assert!(row.width.unwrap() > 0);
+        rows.insert(row.asset_id, row.checksum);
     }
     assert_eq!(
         rows.keys().cloned().collect::<BTreeSet<_>>(),
@@ -664,35 +680,8 @@ fn with_credentials_each_sample_carries_a_c2pa_sidecar_bound_to_its_file() {
                 }
             }
             ShardFormat::Parquet => {
-                let reader =
-                    ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&shard).unwrap())
-                        .unwrap()
-                        .build()
-                        .unwrap();
-                for batch in reader {
-                    let batch = batch.unwrap();
-                    let ids = batch.column_by_name("asset_id").unwrap().clone();
-                    let ids = ids
-                        .as_any()
-                        .downcast_ref::<arrow_array::StringArray>()
-                        .unwrap();
-                    let binary = |name: &str| batch.column_by_name(name).unwrap().clone();
-                    let (files, stores) = (binary("bytes"), binary("c2pa"));
-                    let files = files
-                        .as_any()
-                        .downcast_ref::<arrow_array::LargeBinaryArray>()
-                        .unwrap();
-                    let stores = stores
-                        .as_any()
-                        .downcast_ref::<arrow_array::LargeBinaryArray>()
-                        .unwrap();
-                    for i in 0..batch.num_rows() {
-                        samples.push((
-                            ids.value(i).to_owned(),
-                            files.value(i).to_vec(),
-                            stores.value(i).to_vec(),
-                        ));
-                    }
+                for row in parquet_rows(&shard) {
+                    samples.push((row.asset_id, row.bytes, row.c2pa.unwrap()));
                 }
             }
         }

@@ -86,8 +86,13 @@ impl<W: Write> HashingWriter<W> {
 
     /// The writer, and the digest as Assay writes checksums: `sha256:<hex>`.
     pub fn finish(self) -> (W, String) {
-        let checksum = format!("sha256:{}", hex::encode(self.sha.finalize()));
-        (self.inner, checksum)
+        let (inner, digest) = self.finish_digest();
+        (inner, format!("sha256:{}", hex::encode(digest)))
+    }
+
+    /// The writer, and the SHA-256 of every byte written.
+    pub fn finish_digest(self) -> (W, [u8; 32]) {
+        (self.inner, self.sha.finalize().into())
     }
 }
 

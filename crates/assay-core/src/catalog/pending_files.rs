@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use assay_fsio::hashing::Hashing;
 use rusqlite::{params, Connection};
 use sha2::{Digest, Sha256};
 
@@ -63,10 +64,10 @@ impl Library {
             let (temp, target) = (PathBuf::from(temp), PathBuf::from(target));
             // Streamed: a dataset shard is hundreds of megabytes.
             let holds = |path: &Path| {
-                let mut hasher = Sha256::new();
                 std::fs::File::open(path)
-                    .and_then(|mut f| std::io::copy(&mut f, &mut hasher))
-                    .is_ok_and(|_| hex::encode(hasher.finalize()) == sha256)
+                    .map(Hashing::new)
+                    .and_then(|mut reader| reader.drain(1 << 20).map(|()| reader))
+                    .is_ok_and(|reader| hex::encode(reader.digest()) == sha256)
             };
             if holds(&temp) {
                 std::fs::rename(&temp, &target).map_err(|e| Error::io(&target, e))?;

@@ -196,7 +196,8 @@ impl Library {
             Some(signing) => signing.carried().clone(),
             None => self.checkpoint_document(actor)?,
         };
-        let sign = |conn: &rusqlite::Connection, sample: &Sample| -> Result<Vec<u8>> {
+        // `digest`: the file's SHA-256 as the writer just read it, checked.
+        let sign = |conn: &rusqlite::Connection, sample: &Sample, digest| -> Result<Vec<u8>> {
             let entry = sample.entry;
             let refused = |why: String| {
                 Error::refused("credentials", format!("asset {}: {why}", entry.asset_id))
@@ -208,12 +209,6 @@ impl Library {
                     entry.license_tag
                 )));
             };
-            // The file was just read whole and found to be the checksum's.
-            let digest = entry
-                .checksum
-                .strip_prefix("sha256:")
-                .and_then(|hex| <[u8; 32]>::try_from(hex::decode(hex).ok()?).ok())
-                .ok_or_else(|| refused(format!("{} is not a sha256: checksum", entry.checksum)))?;
             let path = Path::new(&entry.location);
             signing
                 .sidecar_of(conn, sample.row, entry, license, path, digest)?

@@ -192,42 +192,6 @@ fn field(record_set: &str, name: &str, data_type: &str, source: Value, about: &s
     })
 }
 
-/// The Parquet columns as fields: (column, data type, description).
-const COLUMNS: &[(&str, &str, &str)] = &[
-    (
-        "asset_id",
-        "sc:Text",
-        "The asset's id in the signed manifest.",
-    ),
-    ("file_name", "sc:Text", "The file's name."),
-    ("media_type", "sc:Text", "The file's media type."),
-    ("size_bytes", "sc:Integer", "The file's size in bytes."),
-    ("checksum", "sc:Text", "sha256: of the file's bytes."),
-    (
-        "license_tag",
-        "sc:Text",
-        "The license tag; its terms are in usageInfo.",
-    ),
-    (
-        "creator_attribution_text",
-        "sc:Text",
-        "How to credit the creator.",
-    ),
-    (
-        "capture_date",
-        "sc:Text",
-        "When it was captured, as the file says.",
-    ),
-    ("width", "sc:Integer", "Width in pixels, where known."),
-    ("height", "sc:Integer", "Height in pixels, where known."),
-    ("bytes", "sc:Text", "The file's bytes."),
-    (
-        "c2pa",
-        "sc:Text",
-        "A C2PA sidecar (Content Credentials) bound to the file's bytes, when the build signed them.",
-    ),
-];
-
 fn parquet_records(d: &Described, distribution: &mut Vec<Value>) -> Vec<Value> {
     if d.shards.is_empty() {
         return Vec::new();
@@ -241,15 +205,15 @@ fn parquet_records(d: &Described, distribution: &mut Vec<Value>) -> Vec<Value> {
         "encodingFormat": "application/x-parquet",
         "includes": format!("{}-v{}-*.parquet", d.name, d.version),
     }));
-    let fields: Vec<Value> = COLUMNS
+    let fields: Vec<Value> = shards::COLUMNS
         .iter()
-        .map(|(column, data_type, about)| {
+        .map(|c| {
             field(
                 "samples",
-                column,
-                data_type,
-                json!({"fileSet": {"@id": set}, "extract": {"column": column}}),
-                about,
+                c.name,
+                c.kind.croissant(),
+                json!({"fileSet": {"@id": set}, "extract": {"column": c.name}}),
+                c.about,
             )
         })
         .collect();

@@ -12,10 +12,10 @@
 
 use std::path::Path;
 
+use assay_fsio::hashing::Hashing;
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::catalog::assets::Filter;
 use crate::datasets::shards::ShardFormat;
@@ -25,7 +25,7 @@ use crate::exports::manifest::{self, Entry, RefusedAsset};
 use crate::formats::canonical;
 use crate::formats::file_names;
 use crate::identity::users::Actor;
-use crate::provenance::signed::{self, Schema, Trust};
+use crate::provenance::signed::{self, Schema};
 
 static SCHEMA: Schema = Schema::referring(
     include_str!("../../../../schemas/dataset-manifest.schema.json"),
@@ -156,32 +156,22 @@ pub fn verify_dataset_manifest(
     };
     check.dataset_id = doc["dataset_id"].as_str().map(str::to_owned);
     check.version = doc["version"].as_u64().and_then(|v| u32::try_from(v).ok());
-    check.failures = SCHEMA.failures(&doc);
-    if !check.failures.is_empty() {
-        return check;
-    }
-    signed::check(&doc, Trust::Keys(trusted), "", &mut check.failures);
-    if let Some(failure) = manifest::carried_checkpoint_failure(&doc, &doc["checkpoint"]) {
-        check.failures.push(failure);
-    }
+    check.failures = match manifest::document_failures(&doc, &SCHEMA, trusted) {
+        Ok(failures) => failures,
+        Err(schema) => {
+            check.failures = schema;
+            return check;
+        }
+    };
     let assets = doc["assets"]
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or_default();
     check.assets = assets.len();
-    let licenses = doc["licenses"].as_object();
     let mut unplaced: std::collections::HashSet<&str> = assets
         .iter()
         .map(|a| manifest::str_field(a, "asset_id"))
         .collect();
-    for (i, asset) in assets.iter().enumerate() {
-        let tag = manifest::str_field(asset, "license_tag");
-        if !licenses.is_some_and(|l| l.contains_key(tag)) {
-            check.failures.push(format!(
-                "/assets/{i}: license_tag {tag} is not among the manifest's licenses"
-            ));
-        }
-    }
     let listed = doc["shards"]
         .as_array()
         .map(Vec::as_slice)
@@ -198,7 +188,7 @@ pub fn verify_dataset_manifest(
     }
     // A delta's shards hold what was added and changed; the rest is in the
     // versions before it.
-    let expected: Vec<&str> = match doc["delta"].as_bool() {
+    let mut expected: Vec<&str> = match doc["delta"].as_bool() {
         Some(true) => ["added", "changed"]
             .iter()
             .flat_map(|k| doc["changes"][k].as_array().into_iter().flatten())
@@ -207,7 +197,6 @@ pub fn verify_dataset_manifest(
             .collect(),
         _ => unplaced.iter().copied().collect(),
     };
-    let mut expected = expected;
     expected.sort_unstable();
     for id in expected {
         check
@@ -268,18 +257,15 @@ fn check_shard(shard: &Value, dir: &Path) -> Option<String> {
         return Some(format!("shard {name:?} is not a plain file name: {why}"));
     }
     let path = dir.join(name);
-    let mut hasher = Sha256::new();
-    let read = std::fs::File::open(&path).and_then(|f| {
-        std::io::copy(
-            &mut std::io::BufReader::with_capacity(1 << 20, f),
-            &mut hasher,
-        )
-    });
-    let size = match read {
-        Ok(size) => size,
+    let mut reader = match std::fs::File::open(&path).map(Hashing::new) {
+        Ok(reader) => reader,
         Err(e) => return Some(format!("shard {}: {e}", path.display())),
     };
-    let actual = format!("sha256:{}", hex::encode(hasher.finalize()));
+    if let Err(e) = reader.drain(1 << 20) {
+        return Some(format!("shard {}: {e}", path.display()));
+    }
+    let size = reader.read_so_far();
+    let actual = reader.checksum();
     let expected = manifest::str_field(shard, "sha256");
     if actual != expected {
         return Some(format!(

@@ -27,12 +27,12 @@ use arrow_array::builder::{Int64Builder, LargeBinaryBuilder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use assay_fsio::atomic::{Staged, Staging};
+use assay_fsio::hashing::{Hashing, HashingWriter};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::exports::manifest::Entry;
@@ -160,10 +160,11 @@ pub(crate) fn shard_name(
 }
 
 /// Signs a sample's C2PA sidecar, once its file has been read whole and
-/// found to be the one the catalog holds, with the writing thread's own
-/// catalog connection.
+/// found to be the one the catalog holds (the file's SHA-256 as read is
+/// the sidecar's data hash), with the writing thread's own catalog
+/// connection.
 pub(crate) type Credentials<'c> =
-    &'c (dyn Fn(&rusqlite::Connection, &Sample) -> Result<Vec<u8>> + Sync);
+    &'c (dyn Fn(&rusqlite::Connection, &Sample, [u8; 32]) -> Result<Vec<u8>> + Sync);
 
 /// What a shard writer shares with the build: the flags that stop it (the
 /// job's cancel, or another writer's failure), where it counts the bytes
@@ -191,10 +192,11 @@ impl Progress<'_> {
             .fetch_add(entry.size_bytes as u64, Ordering::Relaxed);
     }
 
-    /// The sample's C2PA sidecar, when the build signs them.
-    fn sign(&self, sample: &Sample) -> Result<Option<Vec<u8>>> {
+    /// The sample's C2PA sidecar, when the build signs them; `digest` is
+    /// its file's SHA-256, checked.
+    fn sign(&self, sample: &Sample, digest: [u8; 32]) -> Result<Option<Vec<u8>>> {
         self.credentials
-            .map(|(sign, conn)| sign(conn, sample))
+            .map(|(sign, conn)| sign(conn, sample, digest))
             .transpose()
     }
 }
@@ -218,20 +220,13 @@ pub(crate) fn write(
         .file()
         .try_clone()
         .map_err(|e| Error::io(target, e))?;
-    let out = Hashing {
-        inner: BufWriter::with_capacity(COPY_BUFFER, file),
-        hasher: Sha256::new(),
-        written: 0,
-    };
+    let out = HashingWriter::new(BufWriter::with_capacity(COPY_BUFFER, file));
     let out = match format {
         ShardFormat::WebDataset => write_tar(out, samples, mtime, progress)?,
         ShardFormat::Parquet => write_parquet(out, samples, progress)?,
     };
-    let Hashing {
-        inner,
-        hasher,
-        written,
-    } = out;
+    let size_bytes = out.written();
+    let (inner, sha256) = out.finish_digest();
     inner
         .into_inner()
         .map_err(|e| Error::io(target, e.into_error()))?;
@@ -239,8 +234,8 @@ pub(crate) fn write(
         name,
         // Made durable with the build's other files, in one flush.
         staged: staging.close_unsynced(),
-        sha256: hasher.finalize().into(),
-        size_bytes: written,
+        sha256,
+        size_bytes,
         asset_ids: samples.iter().map(|s| s.entry.asset_id.clone()).collect(),
     })
 }
@@ -248,69 +243,31 @@ pub(crate) fn write(
 /// How much of a file is read at a time.
 const COPY_BUFFER: usize = 1 << 20;
 
-/// A writer that hashes and counts what passes through it.
-struct Hashing<W> {
-    inner: W,
-    hasher: Sha256,
-    written: u64,
+/// An asset's file opened to be copied while it is hashed, once its size
+/// is the catalog's; [`checked`] then holds what was read to its checksum.
+fn open_checked(entry: &Entry) -> Result<Hashing<io::Take<File>>> {
+    let path = Path::new(&entry.location);
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if i64::try_from(size).ok() != Some(entry.size_bytes) {
+        return Err(changed(entry, &format!("it is {size} bytes")));
+    }
+    Ok(Hashing::new(file.take(size)))
 }
 
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.written += n as u64;
-        Ok(n)
+/// The SHA-256 of the file `reader` read whole, if it is the one the
+/// catalog holds.
+fn checked(reader: Hashing<io::Take<File>>, entry: &Entry) -> Result<[u8; 32]> {
+    let read = reader.read_so_far();
+    if i64::try_from(read).ok() != Some(entry.size_bytes) {
+        return Err(changed(entry, &format!("{read} bytes were read")));
     }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
+    let digest = reader.digest();
+    let actual = format!("sha256:{}", hex::encode(digest));
+    if actual != entry.checksum {
+        return Err(changed(entry, &format!("its checksum is {actual}")));
     }
-}
-
-/// A reader of an asset's file that hashes what it reads, for the check
-/// against the catalog's checksum once the file is copied.
-struct Checked {
-    file: io::Take<File>,
-    hasher: Sha256,
-    read: u64,
-}
-
-impl Checked {
-    fn open(entry: &Entry) -> Result<Checked> {
-        let path = Path::new(&entry.location);
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        if i64::try_from(size).ok() != Some(entry.size_bytes) {
-            return Err(changed(entry, &format!("it is {size} bytes")));
-        }
-        Ok(Checked {
-            file: file.take(size),
-            hasher: Sha256::new(),
-            read: 0,
-        })
-    }
-
-    /// The file was read whole and is the one the catalog holds.
-    fn finish(self, entry: &Entry) -> Result<()> {
-        let actual = format!("sha256:{}", hex::encode(self.hasher.finalize()));
-        if i64::try_from(self.read).ok() != Some(entry.size_bytes) {
-            return Err(changed(entry, &format!("{} bytes were read", self.read)));
-        }
-        if actual != entry.checksum {
-            return Err(changed(entry, &format!("its checksum is {actual}")));
-        }
-        Ok(())
-    }
-}
-
-impl Read for Checked {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.file.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.read += n as u64;
-        Ok(n)
-    }
+    Ok(digest)
 }
 
 /// The refusal of a build over a file that is not what the catalog holds.
@@ -356,12 +313,12 @@ fn write_tar<W: Write>(out: W, samples: &[Sample], mtime: u64, progress: &Progre
         let key = entry.asset_id.as_str();
         // Read a megabyte at a time (io::copy reads a BufReader's buffer
         // whole), not the 8 KiB io::copy uses for any other reader.
-        let mut file = BufReader::with_capacity(COPY_BUFFER, Checked::open(entry)?);
+        let mut file = BufReader::with_capacity(COPY_BUFFER, open_checked(entry)?);
         let member = format!("{key}.{}", member_extension(&entry.file_name));
         tar.append_data(&mut header(entry.size_bytes as u64), &member, &mut file)
             .map_err(|e| Error::io(Path::new(&entry.location), e))?;
-        file.into_inner().finish(entry)?;
-        let signed = progress.sign(sample)?;
+        let digest = checked(file.into_inner(), entry)?;
+        let signed = progress.sign(sample, digest)?;
         let members = [
             (RECORD_MEMBER, Some(sample.record)),
             (LICENSE_MEMBER, Some(sample.license)),
@@ -387,24 +344,86 @@ const ROW_GROUP_BYTES: usize = 64 << 20;
 /// Rows gathered into one Arrow batch before it is handed to the writer.
 const BATCH_BYTES: usize = 8 << 20;
 
-/// The columns of a Parquet shard.
+/// What a Parquet column holds.
+#[derive(Clone, Copy)]
+pub(crate) enum ColumnKind {
+    Text,
+    Integer,
+    Bytes,
+}
+
+impl ColumnKind {
+    /// The column's Croissant data type (mlcroissant hands `sc:Text` over
+    /// as bytes).
+    pub(crate) fn croissant(self) -> &'static str {
+        match self {
+            ColumnKind::Text | ColumnKind::Bytes => "sc:Text",
+            ColumnKind::Integer => "sc:Integer",
+        }
+    }
+
+    fn arrow(self) -> DataType {
+        match self {
+            ColumnKind::Text => DataType::Utf8,
+            ColumnKind::Integer => DataType::Int64,
+            ColumnKind::Bytes => DataType::LargeBinary,
+        }
+    }
+}
+
+/// A column of a Parquet shard.
+pub(crate) struct Column {
+    pub name: &'static str,
+    pub kind: ColumnKind,
+    pub nullable: bool,
+    /// What it holds, as the version's Croissant describes it.
+    pub about: &'static str,
+}
+
+/// A Parquet shard's columns, in the order `Rows` fills them: the one list
+/// the Arrow schema and the Croissant fields are both made from.
+pub(crate) const COLUMNS: &[Column] = &[
+    column("asset_id", ColumnKind::Text, false, "The asset's id in the signed manifest."),
+    column("file_name", ColumnKind::Text, false, "The file's name."),
+    column("media_type", ColumnKind::Text, false, "The file's media type."),
+    column("size_bytes", ColumnKind::Integer, false, "The file's size in bytes."),
+    column("checksum", ColumnKind::Text, false, "sha256: of the file's bytes."),
+    column("license_tag", ColumnKind::Text, false, "The license tag; its terms are in usageInfo."),
+    column("creator_attribution_text", ColumnKind::Text, true, "How to credit the creator."),
+    column("capture_date", ColumnKind::Text, true, "When it was captured, as the file says."),
+    column("width", ColumnKind::Integer, true, "Width in pixels, where known."),
+    column("height", ColumnKind::Integer, true, "Height in pixels, where known."),
+    column("bytes", ColumnKind::Bytes, false, "The file's bytes."),
+    column(
+        "c2pa",
+        ColumnKind::Bytes,
+        true,
+        "A C2PA sidecar (Content Credentials) bound to the file's bytes, when the build signed them.",
+    ),
+];
+
+const fn column(
+    name: &'static str,
+    kind: ColumnKind,
+    nullable: bool,
+    about: &'static str,
+) -> Column {
+    Column {
+        name,
+        kind,
+        nullable,
+        about,
+    }
+}
+
+/// The Arrow schema of a Parquet shard, from [`COLUMNS`].
 pub(crate) fn parquet_schema() -> SchemaRef {
-    let text = |name: &str, nullable: bool| Field::new(name, DataType::Utf8, nullable);
-    Arc::new(Schema::new(vec![
-        text("asset_id", false),
-        text("file_name", false),
-        text("media_type", false),
-        Field::new("size_bytes", DataType::Int64, false),
-        text("checksum", false),
-        text("license_tag", false),
-        text("creator_attribution_text", true),
-        text("capture_date", true),
-        Field::new("width", DataType::Int64, true),
-        Field::new("height", DataType::Int64, true),
-        Field::new("bytes", DataType::LargeBinary, false),
-        // A C2PA sidecar bound to `bytes`, when the build signed them.
-        Field::new("c2pa", DataType::LargeBinary, true),
-    ]))
+    Arc::new(Schema::new(
+        COLUMNS
+            .iter()
+            .map(|c| Field::new(c.name, c.kind.arrow(), c.nullable))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// Rows being gathered into one batch.
@@ -492,13 +511,13 @@ fn write_parquet<W: Write + Send>(out: W, samples: &[Sample], progress: &Progres
     for sample in samples {
         progress.check()?;
         let entry = sample.entry;
-        let mut reader = Checked::open(entry)?;
+        let mut reader = open_checked(entry)?;
         file.clear();
         reader
             .read_to_end(&mut file)
             .map_err(|e| Error::io(Path::new(&entry.location), e))?;
-        reader.finish(entry)?;
-        let signed = progress.sign(sample)?;
+        let digest = checked(reader, entry)?;
+        let signed = progress.sign(sample, digest)?;
         rows.push(sample, &file, signed.as_deref());
         if rows.held >= BATCH_BYTES {
             writer.write(&rows.batch(&schema)?).map_err(failed)?;

@@ -640,39 +640,18 @@ pub fn verify_manifest(
         .get("manifest_id")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    // The schema and the signature each read the whole document; they run
-    // on two cores. A document that fails the schema reports only that.
-    let mut signed = Vec::new();
-    check.failures = std::thread::scope(|s| {
-        let schema = s.spawn(|| SCHEMA.failures(&doc));
-        signed::check(&doc, Trust::Keys(trusted), "", &mut signed);
-        schema
-            .join()
-            .unwrap_or_else(|_| vec!["the schema check panicked".to_owned()])
-    });
-    if !check.failures.is_empty() {
-        return check;
-    }
-    check.failures = signed;
-    if let Some(carried) = doc.get("checkpoint") {
-        if let Some(failure) = carried_checkpoint_failure(&doc, carried) {
-            check.failures.push(failure);
+    check.failures = match document_failures(&doc, &SCHEMA, trusted) {
+        Ok(failures) => failures,
+        Err(schema) => {
+            check.failures = schema;
+            return check;
         }
-    }
+    };
     let assets = doc["assets"]
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or_default();
     check.assets = assets.len();
-    let licenses = doc["licenses"].as_object();
-    for (i, asset) in assets.iter().enumerate() {
-        let tag = str_field(asset, "license_tag");
-        if !licenses.is_some_and(|l| l.contains_key(tag)) {
-            check.failures.push(format!(
-                "/assets/{i}: license_tag {tag} is not among the manifest's licenses"
-            ));
-        }
-    }
     if let Some(dir) = files {
         for asset in assets {
             if let Some(failure) = check_file(asset, dir) {
@@ -683,10 +662,52 @@ pub fn verify_manifest(
     check
 }
 
+/// What a reader checks of any signed manifest, of assets or of a dataset
+/// version, from the document alone: `Err` with the schema's failures when
+/// it does not pass `schema` (nothing else is said of it then); otherwise
+/// the signature and its signer against `trusted`, the checkpoint it
+/// carries, and that each asset's license tag is among its `licenses`. The
+/// schema and the signature each read the whole document; they run on two
+/// cores.
+pub(crate) fn document_failures(
+    doc: &Value,
+    schema: &Schema,
+    trusted: &[VerifyingKey],
+) -> std::result::Result<Vec<String>, Vec<String>> {
+    let mut failures = Vec::new();
+    let schema_failures = std::thread::scope(|s| {
+        let schema = s.spawn(|| schema.failures(doc));
+        signed::check(doc, Trust::Keys(trusted), "", &mut failures);
+        schema
+            .join()
+            .unwrap_or_else(|_| vec!["the schema check panicked".to_owned()])
+    });
+    if !schema_failures.is_empty() {
+        return Err(schema_failures);
+    }
+    if let Some(carried) = doc.get("checkpoint") {
+        failures.extend(carried_checkpoint_failure(doc, carried));
+    }
+    let licenses = doc["licenses"].as_object();
+    let assets = doc["assets"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for (i, asset) in assets.iter().enumerate() {
+        let tag = str_field(asset, "license_tag");
+        if !licenses.is_some_and(|l| l.contains_key(tag)) {
+            failures.push(format!(
+                "/assets/{i}: license_tag {tag} is not among the manifest's licenses"
+            ));
+        }
+    }
+    Ok(failures)
+}
+
 /// Why the checkpoint a manifest carries cannot be trusted, if it cannot:
 /// it must be signed by the manifest's own signer (whose key the manifest's
 /// signature check has already judged), and verify with that key.
-pub(crate) fn carried_checkpoint_failure(doc: &Value, carried: &Value) -> Option<String> {
+fn carried_checkpoint_failure(doc: &Value, carried: &Value) -> Option<String> {
     if carried["signer"]["key_id"] != doc["signer"]["key_id"] {
         return Some("/checkpoint: signed with another key than the manifest".into());
     }
