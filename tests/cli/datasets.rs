@@ -78,7 +78,7 @@ fn a_dataset_is_saved_listed_and_shown_through_the_binary() {
 
 /// The Python the tests run the trainer's tools with (scripts/setup.sh
 /// installs webdataset and pyarrow into it). Missing, the test fails.
-fn trainer_python() -> PathBuf {
+pub(crate) fn trainer_python() -> PathBuf {
     let home = std::env::var_os("HOME").expect("HOME is not set");
     let python = Path::new(&home).join(".cache/assay/venv/bin/python");
     assert!(

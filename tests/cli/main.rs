@@ -8,6 +8,7 @@ mod audit;
 mod c2pa;
 mod checkpoints;
 mod crash;
+mod dataset_market;
 mod datasets;
 mod import;
 mod read;

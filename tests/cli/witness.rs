@@ -17,16 +17,16 @@ use crate::users::{ok, setup};
 
 /// A marketplace serving on a loopback port from a thread of its own,
 /// stopped when dropped.
-struct Server {
-    url: String,
-    records: Arc<dyn Records>,
+pub(crate) struct Server {
+    pub url: String,
+    pub records: Arc<dyn Records>,
     _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
-    fn start() -> Server {
+    pub fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
         let market = Market::open(Config::new(dir.path().join("data"))).unwrap();
         let records = Arc::clone(market.records());

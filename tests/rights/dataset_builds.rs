@@ -726,3 +726,78 @@ fn a_version_edited_behind_assays_back_is_named() {
     assert!(matches!(err, Error::Corrupt(_)), "{err}");
     assert!(err.to_string().contains("dataset version 1"), "{err}");
 }
+
+#[test]
+fn tombstones_come_out_of_a_parquet_shard_and_a_pulled_folder_is_held_to_every_entry() {
+    use assay_core::pulled;
+    let (w, sam) = approved_world();
+    w.library
+        .create_dataset(&sam, "rows", &Filter::default())
+        .unwrap();
+    let out = w.dir.path().join("rows");
+    let v1 = build(
+        &w,
+        "rows",
+        &options(ShardFormat::Parquet, &out, 1 << 30, false),
+    )
+    .unwrap();
+    let keys = [rosa_key(&w)];
+    let check = pulled::verify_pulled_dataset(&out, &keys).unwrap();
+    assert!(check.failures.is_empty(), "{:?}", check.failures);
+    assert_eq!(
+        (check.layout.as_str(), check.shards, check.samples),
+        ("shards", 1, 2)
+    );
+
+    // Unpacked, each sample is a file named by its asset, its entry's bytes.
+    let shard = out.join(&v1.shards[0].name);
+    let (bytes, _) = manifest_of(&v1);
+    let version = pulled::VersionDocument::read(&bytes).unwrap();
+    let files = w.dir.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    let written =
+        pulled::unpack_shard(&shard, ShardFormat::Parquet, &files, &version.checksums()).unwrap();
+    assert_eq!(written.len(), 2);
+    std::fs::write(files.join("rows-v1.manifest.json"), &bytes).unwrap();
+    let check = pulled::verify_pulled_dataset(&files, &keys).unwrap();
+    assert!(check.failures.is_empty(), "{:?}", check.failures);
+    assert_eq!((check.layout.as_str(), check.samples), ("files", 2));
+    // A key the signer's is not is refused before any sample is read.
+    let stranger = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+    let check = pulled::verify_pulled_dataset(&files, &[stranger]).unwrap();
+    assert!(!check.failures.is_empty());
+    assert_eq!(check.samples, 0);
+
+    // A tombstone takes its row out of the shard, which keeps the other
+    // row as it was; the folder then lacks an asset of the version.
+    let gone = v1.shards[0].assets[0].clone();
+    let kept = v1.shards[0].assets[1].clone();
+    let drop = std::collections::HashSet::from([gone.as_str()]);
+    assert_eq!(
+        pulled::remove_samples(&shard, ShardFormat::Parquet, &drop).unwrap(),
+        1
+    );
+    let rows = parquet_rows(&shard);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].asset_id, kept);
+    assert_eq!(
+        sha256(&rows[0].bytes),
+        version.members[&kept].checksum,
+        "the kept row's bytes"
+    );
+    assert_eq!(
+        pulled::remove_samples(&shard, ShardFormat::Parquet, &drop).unwrap(),
+        0
+    );
+    let check = pulled::verify_pulled_dataset(&out, &keys).unwrap();
+    assert_eq!(check.failures.len(), 1, "{:?}", check.failures);
+    assert!(
+        check.failures[0].contains(&format!("asset {gone} of version 1 is in no shard")),
+        "{:?}",
+        check.failures
+    );
+    // The last sample out, the shard goes.
+    let drop = std::collections::HashSet::from([kept.as_str()]);
+    pulled::remove_samples(&shard, ShardFormat::Parquet, &drop).unwrap();
+    assert!(!shard.exists());
+}

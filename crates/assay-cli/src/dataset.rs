@@ -1,5 +1,6 @@
-//! `assay dataset create|ls|show|build|verify`: datasets, each a saved
-//! selection of the catalog, built into signed, versioned shards.
+//! `assay dataset create|ls|show|build|verify|publish`: datasets, each a
+//! saved selection of the catalog, built into signed, versioned shards,
+//! and listed on a market.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,6 +8,8 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{bail, Context};
 use assay_core::{BuildOptions, Job, Library, Progress, ShardFormat};
+
+use assay_market_client::{Price, PublishEvent, PublishTarget, SyncOptions};
 
 use crate::identity::Who;
 use crate::output;
@@ -28,6 +31,34 @@ pub enum Command {
     /// Check a dataset manifest and the shards beside it: signature,
     /// signer, checkpoint, and each shard's size and SHA-256.
     Verify(VerifyArgs),
+    /// List a built version on a market: its signed manifest as built, its
+    /// shards uploaded with tus (rights managers). A delta is sold to the
+    /// buyers of the version it updates, so that one is published first.
+    /// Running it again finishes what an interrupted one left.
+    Publish(PublishArgs),
+}
+
+#[derive(clap::Args)]
+pub struct PublishArgs {
+    name: String,
+    /// The version to publish (default: the latest).
+    #[arg(long)]
+    version: Option<u32>,
+    /// The market to publish to (default: the only one).
+    #[arg(long)]
+    market: Option<String>,
+    /// The price of new listings, in the currency's minor unit (cents for EUR).
+    #[arg(long, value_name = "MINOR")]
+    price: u64,
+    /// ISO 4217 currency of --price.
+    #[arg(long, value_name = "CODE")]
+    currency: String,
+    /// Bytes per upload request.
+    #[arg(long, default_value_t = 8 << 20)]
+    chunk_size: usize,
+    /// One JSON object per step on stdout instead of a progress bar.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -150,6 +181,7 @@ pub fn run(library: &Library, who: &Who, command: Command) -> anyhow::Result<Exi
             }
         }
         Command::Build(args) => return build(library, who, args),
+        Command::Publish(args) => return publish(library, who, args),
         Command::Verify(args) => {
             let check = library.verify_dataset_manifest_file(&args.manifest)?;
             if args.json {
@@ -228,6 +260,78 @@ fn build(library: &Library, who: &Who, args: BuildArgs) -> anyhow::Result<ExitCo
 
 /// A size: bytes, or a number with k, M, G (powers of 1000, with or
 /// without a trailing B) or KiB, MiB, GiB.
+fn publish(library: &Library, who: &Who, args: PublishArgs) -> anyhow::Result<ExitCode> {
+    let actor = who
+        .actor(library)?
+        .context("a dataset is published by a rights manager: --as NAME")?;
+    let options = SyncOptions {
+        chunk_size: args.chunk_size,
+        price: Some(Price {
+            minor: args.price,
+            currency: args.currency,
+        }),
+        ..SyncOptions::default()
+    };
+    let target = PublishTarget {
+        market: args.market.as_deref(),
+        dataset: &args.name,
+        version: args.version,
+    };
+    let bar = output::bytes_bar(args.json);
+    let mut failure: Option<anyhow::Error> = None;
+    let result = assay_market_client::publish_dataset(
+        library,
+        &actor,
+        target,
+        &options,
+        &mut Job::quiet(),
+        &mut |event| {
+            if args.json {
+                if let Err(e) = output::json_line(event) {
+                    failure.get_or_insert(e);
+                }
+            }
+            match event {
+                PublishEvent::Manifest { bytes, .. } => bar.inc_length(*bytes),
+                PublishEvent::Bytes { sent, shard, .. } => {
+                    bar.set_position(*sent);
+                    bar.set_message(shard.clone());
+                }
+                PublishEvent::Listed {
+                    version,
+                    listing_id,
+                    created,
+                } if !args.json => bar.suspend(|| {
+                    let how = if *created { "listed" } else { "already listed" };
+                    eprintln!("version {version}: {how} as {listing_id}");
+                }),
+                _ => {}
+            }
+        },
+    );
+    bar.finish_and_clear();
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let report = result?;
+    if args.json {
+        output::json_line(&report)?;
+    } else {
+        eprintln!(
+            "{}: {} shards uploaded ({} bytes), {} already there",
+            report.market, report.shards_uploaded, report.bytes_sent, report.shards_present
+        );
+        if let Some(last) = report.versions.last() {
+            println!("{}", last.listing_id);
+        }
+    }
+    Ok(if report.cancelled {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 fn parse_size(text: &str) -> anyhow::Result<u64> {
     let text = text.trim();
     let split = text

@@ -1,13 +1,14 @@
 //! `assay pull`: a trainer buys a listing and fetches it, every file
-//! verified against the signed manifest; `--verify-only DIR` checks such a
-//! folder again. No library needed.
+//! verified against the signed manifest: a listing's files, or a dataset
+//! version's shards (`--format`, `--since` for a delta); `--verify-only DIR`
+//! checks such a folder again. No library needed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use assay_core::Job;
-use assay_market_client::{PullEvent, PullOptions, PullTarget};
+use assay_market_client::{PullEvent, PullFormat, PullOptions, PullTarget};
 
 use crate::output;
 use crate::trusted::TrustArgs;
@@ -29,6 +30,16 @@ pub struct Args {
     /// Once every file is verified, confirm the purchase (releases escrow).
     #[arg(long)]
     confirm: bool,
+    /// For a dataset version: webdataset or parquet (its shards, in the
+    /// format it was built in), or files (each sample unpacked as
+    /// ASSET_ID.EXT). Default: as the listing sells it.
+    #[arg(long, value_name = "FORMAT")]
+    format: Option<PullFormat>,
+    /// The dataset version DIR holds: the listing must be a delta of it;
+    /// only its shards are fetched, and its tombstones (withdrawn and
+    /// changed assets) are taken out of the folder.
+    #[arg(long, value_name = "VERSION")]
+    since: Option<u32>,
     /// Beside each file, its Content Credentials as a .c2pa sidecar (C2PA
     /// readers look there), once they validate against the file and name
     /// its asset and checksum.
@@ -36,7 +47,7 @@ pub struct Args {
     c2pa: bool,
     /// Only check a folder pulled before: the manifest's signature and
     /// every file's checksum.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["listing", "market", "token_file", "out", "confirm", "c2pa"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["listing", "market", "token_file", "out", "confirm", "c2pa", "format", "since"])]
     verify_only: Option<PathBuf>,
     #[command(flatten)]
     trust: TrustArgs,
@@ -50,6 +61,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // (kept in the folder for --verify-only), and say so.
     let trusted = args.trust.load()?;
     if let Some(dir) = &args.verify_only {
+        if !dir.join(assay_market_client::MANIFEST_FILE).exists() {
+            return verify_dataset(dir, &trusted, args.json);
+        }
         let check = assay_market_client::verify_pulled(dir, &trusted)?;
         if args.json {
             output::json_line(&check)?;
@@ -96,6 +110,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let options = PullOptions {
         confirm: args.confirm,
         credentials: args.c2pa,
+        format: args.format,
+        since: args.since,
         ..PullOptions::default()
     };
     let mut failure: Option<anyhow::Error> = None;
@@ -133,6 +149,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             PullEvent::Confirmed { purchase_id } => {
                 eprintln!("confirmed purchase {purchase_id}")
             }
+            PullEvent::Tombstones { removed } => {
+                eprintln!("applied the delta's tombstones: {removed} samples removed")
+            }
             _ => {}
         }
     })?;
@@ -165,6 +184,40 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(exit(report.failures.is_empty()))
+}
+
+/// `--verify-only` of a folder holding a dataset version.
+fn verify_dataset(
+    dir: &std::path::Path,
+    trusted: &[ed25519_dalek::VerifyingKey],
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let (check, saved_keys) = assay_market_client::verify_pulled_dataset(dir, trusted)?;
+    if json {
+        output::json_line(&check)?;
+    } else {
+        if saved_keys {
+            eprintln!(
+                "no --key given: checking against the publisher keys the market listed at pull time ({})",
+                dir.join(assay_market_client::MARKET_KEYS_FILE).display()
+            );
+        }
+        for failure in &check.failures {
+            println!("{failure}");
+        }
+        if check.failures.is_empty() {
+            println!(
+                "{}: ok (version {} of dataset {}: {} samples in {} {}, each checked against the signed manifest)",
+                dir.display(),
+                check.version.unwrap_or_default(),
+                check.dataset_id.as_deref().unwrap_or("?"),
+                check.samples,
+                if check.layout == "files" { check.samples } else { check.shards },
+                check.layout
+            );
+        }
+    }
+    Ok(exit(check.failures.is_empty()))
 }
 
 fn exit(ok: bool) -> ExitCode {

@@ -56,6 +56,7 @@ pub use catalog::record::{
 };
 pub use datasets::builds::{BuildOptions, DatasetBuild, DEFAULT_SHARD_BYTES};
 pub use datasets::manifest::{verify_dataset_manifest, DatasetCheck, ShardEntry};
+pub use datasets::pulled;
 pub use datasets::selections::{Dataset, DatasetView};
 pub use datasets::shards::ShardFormat;
 pub use datasets::versions::{Changes, DatasetVersion};

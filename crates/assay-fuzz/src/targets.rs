@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use anyhow::Context as _;
 use assay_core::{Actor, Library, Selection};
 use assay_market_proto::events::{Event, EventKind, EventPage, ReleaseReason};
-use assay_market_proto::tus::{self, UploadMetadata};
+use assay_market_proto::tus::{self, UploadFile, UploadMetadata};
 use assay_market_proto::webhooks;
 use ed25519_dalek::VerifyingKey;
 use serde_json::Value;
@@ -432,7 +432,7 @@ impl Target for TusTarget {
     fn seeds(&self) -> anyhow::Result<Vec<Vec<u8>>> {
         let metadata = UploadMetadata {
             manifest_id: "urn:uuid:5f0c6e1e-8d1b-4c55-9a1e-3b0f1f2a9c10".to_owned(),
-            asset_id: "9d5c0e93-40fd-4d49-9943-b168db081790".to_owned(),
+            file: UploadFile::Asset("9d5c0e93-40fd-4d49-9943-b168db081790".to_owned()),
         };
         Ok(vec![
             format!(

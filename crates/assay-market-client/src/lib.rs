@@ -12,7 +12,10 @@
 //! errors and 5xx answers; a 4xx is an [`Error::Refused`] naming the
 //! market's error code. Progress goes to a callback; a cancel flag stops it.
 //! [`Listings`] reads and edits (reprices) a publisher's listings.
+//! [`publish_dataset`] lists a built dataset version, its shards uploaded.
 
+mod dataset_publish;
+mod dataset_pull;
 mod error;
 mod feed;
 mod http;
@@ -24,13 +27,17 @@ mod sync;
 mod upload;
 mod witness;
 
+pub use dataset_publish::{
+    publish_dataset, PublishEvent, PublishReport, PublishTarget, PublishedVersion,
+};
+pub use dataset_pull::verify_pulled_dataset;
 pub use error::{Error, Result};
 pub use http::Retry;
 pub use listings::Listings;
 pub use progress::{SyncEvent, SyncReport};
 pub use pull::{
-    pull, verify_pulled, PullCheck, PullEvent, PullOptions, PullReport, PullTarget, MANIFEST_FILE,
-    MARKET_KEYS_FILE, PURCHASE_FILE, WITNESSED_FILE,
+    pull, verify_pulled, PullCheck, PullEvent, PullFormat, PullOptions, PullReport, PullTarget,
+    MANIFEST_FILE, MARKET_KEYS_FILE, PURCHASE_FILE, WITNESSED_FILE,
 };
 pub use sync::{sync, Price, SyncOptions};
 pub use witness::{witnessed, WitnessedCheckpoint};

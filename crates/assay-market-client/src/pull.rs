@@ -20,6 +20,7 @@ use assay_credentials::{CredentialReader, CredentialState, TrustAnchors};
 use assay_fsio::atomic;
 use assay_fsio::hashing::{Hashing, HashingWriter};
 use assay_market_proto::keys::KeyList;
+use assay_market_proto::listings::Listing;
 use assay_market_proto::purchases::{EscrowState, FileLink, Purchase, PurchaseFiles};
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
@@ -42,7 +43,7 @@ pub const MARKET_KEYS_FILE: &str = "publisher-keys.json";
 /// checkpoint the trainer holds apart from the library.
 pub const WITNESSED_FILE: &str = "witnessed-checkpoint.json";
 /// What a download in progress is named after: `.NAME` and this.
-const PART_SUFFIX: &str = ".assay-part";
+use assay_core::pulled::PART_SUFFIX;
 
 /// How a pull runs.
 #[derive(Debug, Clone, Default)]
@@ -55,6 +56,38 @@ pub struct PullOptions {
     /// them as a `.c2pa` sidecar, once they validate against the file and
     /// name its asset and checksum.
     pub credentials: bool,
+    /// How a dataset version is wanted: its shards (in the format it was
+    /// built in) or one file per sample. `None`: as the listing sells it.
+    pub format: Option<PullFormat>,
+    /// The version of the dataset the folder holds: the listing must be a
+    /// delta of it, whose shards are fetched and whose tombstones are
+    /// applied to the folder.
+    pub since: Option<u32>,
+}
+
+/// How a pull lays out what it fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullFormat {
+    WebDataset,
+    Parquet,
+    /// One file per asset: a listing's files as they are, a dataset's
+    /// samples unpacked from its shards (`<asset_id>.<ext>`).
+    Files,
+}
+
+impl std::str::FromStr for PullFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "webdataset" => Ok(PullFormat::WebDataset),
+            "parquet" => Ok(PullFormat::Parquet),
+            "files" => Ok(PullFormat::Files),
+            other => Err(format!(
+                "{other:?} is not a pull format: use webdataset, parquet or files"
+            )),
+        }
+    }
 }
 
 /// One step of a pull, as it happens; `assay pull --json` prints each as a
@@ -97,6 +130,16 @@ pub enum PullEvent {
     /// The market's witnessed checkpoint of the publisher's library, of
     /// `events` events, kept in the folder ([`WITNESSED_FILE`]).
     Witnessed { events: u64, witnessed_at: String },
+    /// A dataset shard verified against its signed SHA-256 (and, for
+    /// `--format files`, unpacked); `present` when the folder held it.
+    Shard {
+        name: String,
+        size_bytes: u64,
+        present: bool,
+    },
+    /// A delta's tombstones applied: `removed` samples of withdrawn or
+    /// changed assets taken out of the folder's earlier shards or files.
+    Tombstones { removed: usize },
     /// The purchase was confirmed: escrow released.
     Confirmed { purchase_id: String },
 }
@@ -111,8 +154,14 @@ pub struct PullReport {
     /// Files fetched and verified, and their bytes.
     pub files_fetched: usize,
     pub bytes: u64,
-    /// Files the folder held already, verified.
+    /// Files the folder held already, verified. For a dataset version,
+    /// shards in both.
     pub files_present: usize,
+    /// A dataset version: its version, samples unpacked into files
+    /// (`--format files`) and samples its tombstones removed.
+    pub dataset_version: Option<u32>,
+    pub samples_unpacked: usize,
+    pub samples_removed: usize,
     /// With credentials asked for: the `.c2pa` sidecars written, and the
     /// files the publisher sent none for.
     pub credentials: Vec<String>,
@@ -152,12 +201,12 @@ pub struct PullCheck {
 }
 
 /// One file the manifest lists.
-struct Entry {
-    asset_id: String,
-    file_name: String,
-    checksum: String,
-    size_bytes: u64,
-    media_type: String,
+pub(crate) struct Entry {
+    pub asset_id: String,
+    pub file_name: String,
+    pub checksum: String,
+    pub size_bytes: u64,
+    pub media_type: String,
 }
 
 /// What to pull, from where, and whom to trust.
@@ -200,6 +249,10 @@ pub fn pull(
         )));
     }
     let api = Api::new(url, token.trim().to_owned(), options.retry.clone());
+    // What the listing sells decides what may be asked of it, before anything is bought.
+    let path = format!("/v1/listings/{listing_id}");
+    let listing: Listing = parse(&api.send("GET", &path, &[], &[])?, "GET", &path, &[200])?;
+    crate::dataset_pull::check_request(&listing.summary, options, out)?;
     std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
     let market_keys = if trusted.is_empty() {
         let path = format!("/v1/listings/{listing_id}/keys");
@@ -233,6 +286,19 @@ pub fn pull(
 
     // The manifest first: nothing is fetched on a document not trusted.
     let manifest = fetch_manifest(&api, &links.manifest.url, &purchase.manifest_hash)?;
+    if listing.summary.dataset.is_some() {
+        let pulled = crate::dataset_pull::Pulled {
+            api: &api,
+            listing_id,
+            purchase: &purchase,
+            links: &links,
+            manifest: &manifest,
+            trusted,
+            market_keys: market_keys.as_ref().map(|(list, _)| list),
+            out,
+        };
+        return crate::dataset_pull::pull_version(&pulled, options, job, progress);
+    }
     let check = verify_manifest(&manifest, trusted, None);
     if !check.failures.is_empty() {
         return Err(Error::Untrusted {
@@ -457,7 +523,7 @@ fn market_keys(list: &KeyList) -> std::result::Result<Vec<VerifyingKey>, String>
 }
 
 /// The keys `pull` kept in `dir` when it trusted the market's.
-fn saved_keys(dir: &Path) -> Result<Vec<VerifyingKey>> {
+pub(crate) fn saved_keys(dir: &Path) -> Result<Vec<VerifyingKey>> {
     let path = dir.join(MARKET_KEYS_FILE);
     let bytes = match std::fs::read(&path) {
         Ok(bytes) => bytes,
@@ -476,7 +542,7 @@ fn saved_keys(dir: &Path) -> Result<Vec<VerifyingKey>> {
 
 /// The manifest's bytes through its link, checked against the purchase's
 /// hash of them.
-fn fetch_manifest(api: &Api, link: &str, expected: &str) -> Result<Vec<u8>> {
+pub(crate) fn fetch_manifest(api: &Api, link: &str, expected: &str) -> Result<Vec<u8>> {
     let reply = api.send("GET", link, &[], &[])?;
     if reply.status != 200 {
         return Err(Error::refused("GET", link, reply.status, &reply.body));
@@ -495,7 +561,7 @@ fn fetch_manifest(api: &Api, link: &str, expected: &str) -> Result<Vec<u8>> {
 
 /// Why a file was not fetched: it did not verify (the pull goes on with
 /// the others), or nothing more can be fetched.
-enum Fetch {
+pub(crate) enum Fetch {
     Mismatch(String),
     Fatal(Error),
 }
@@ -503,7 +569,7 @@ enum Fetch {
 /// Streams one file to its temporary name in `out`, hashing it; renames it
 /// into place only when it is the manifest's. Connection failures are
 /// retried from the start; whatever fails, the temporary file is removed.
-fn fetch_file(api: &Api, link: &str, out: &Path, entry: &Entry) -> Result<(), Fetch> {
+pub(crate) fn fetch_file(api: &Api, link: &str, out: &Path, entry: &Entry) -> Result<(), Fetch> {
     let part = out.join(format!(".{}{PART_SUFFIX}", entry.file_name));
     let result = fetch_into(api, link, &part, entry);
     let result = result.and_then(|()| {
@@ -515,7 +581,7 @@ fn fetch_file(api: &Api, link: &str, out: &Path, entry: &Entry) -> Result<(), Fe
     result
 }
 
-fn fetch_into(api: &Api, link: &str, part: &Path, entry: &Entry) -> Result<(), Fetch> {
+pub(crate) fn fetch_into(api: &Api, link: &str, part: &Path, entry: &Entry) -> Result<(), Fetch> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -568,7 +634,7 @@ fn fetch_into(api: &Api, link: &str, part: &Path, entry: &Entry) -> Result<(), F
 }
 
 /// Whether the file at `path` is `entry`'s: its size, then its SHA-256.
-fn check_file(path: &Path, entry: &Entry) -> std::result::Result<(), String> {
+pub(crate) fn check_file(path: &Path, entry: &Entry) -> std::result::Result<(), String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
     let size = file.metadata().map_err(|e| e.to_string())?.len();
     if size != entry.size_bytes {
@@ -749,12 +815,12 @@ impl Sidecars {
 }
 
 /// Writes `bytes` as `dir/name` through a temporary name and a rename.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     let target = dir.join(name);
     atomic::write(&target, bytes).map_err(|e| io(&target, e))
 }
 
-fn sha256(bytes: &[u8]) -> String {
+pub(crate) fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
@@ -763,14 +829,14 @@ fn is_id(text: &str) -> bool {
     text.len() == 32 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-fn io(path: &Path, source: std::io::Error) -> Error {
+pub(crate) fn io(path: &Path, source: std::io::Error) -> Error {
     Error::Io {
         path: path.to_owned(),
         source,
     }
 }
 
-fn protocol(method: &'static str, path: &str, message: &str) -> Error {
+pub(crate) fn protocol(method: &'static str, path: &str, message: &str) -> Error {
     Error::Protocol {
         method,
         path: path.to_owned(),

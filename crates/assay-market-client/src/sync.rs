@@ -58,7 +58,7 @@ pub(crate) struct Run<'a> {
     pub market: Market,
     pub api: Api,
     pub chunk_size: usize,
-    cancel: &'a AtomicBool,
+    pub cancel: &'a AtomicBool,
     pub progress: &'a mut dyn FnMut(&SyncEvent),
     pub report: SyncReport,
 }
@@ -138,15 +138,6 @@ impl Run<'_> {
         Ok(())
     }
 
-    pub(crate) fn bytes(&mut self, asset: &assay_core::MarketAsset, offset: u64, sent: u64) {
-        (self.progress)(&SyncEvent::Bytes {
-            asset_id: asset.asset_id.clone(),
-            offset,
-            size: asset.size_bytes,
-            sent: self.report.bytes_sent + sent,
-        });
-    }
-
     fn refused(&mut self, refused: Vec<assay_core::RefusedAsset>) {
         if !refused.is_empty() {
             (self.progress)(&SyncEvent::Refused {
@@ -159,7 +150,7 @@ impl Run<'_> {
     /// `POST /v1/keys` with the signer's public key and proof of holding
     /// it (its signature over the market's challenge); registering it again
     /// changes nothing.
-    fn register_key(&self, actor: &Actor) -> Result<()> {
+    pub(crate) fn register_key(&self, actor: &Actor) -> Result<()> {
         let key = self.library.user_public_key(actor.name())?;
         let challenge: KeyChallenge =
             self.post_json("/v1/keys/challenge", &serde_json::json!({}), &[200])?;
@@ -263,28 +254,7 @@ impl Run<'_> {
                 currency: price.currency.clone(),
             },
         };
-        let path = "/v1/listings";
-        let reply = self.send_json("POST", path, &body)?;
-        let (listing_id, created) = match (reply.status, code_of(&reply)) {
-            (201, _) => {
-                let listing: assay_market_proto::listings::Listing =
-                    parse(&reply, "POST", path, &[201])?;
-                (listing.summary.listing_id, true)
-            }
-            (409, Some(ErrorCode::ListingExists)) => {
-                let location = reply.header("Location").unwrap_or_default();
-                let id = location.rsplit('/').next().unwrap_or_default();
-                if id.is_empty() {
-                    return Err(Error::Protocol {
-                        method: "POST",
-                        path: path.to_owned(),
-                        message: "listing_exists without Location".to_owned(),
-                    });
-                }
-                (id.to_owned(), false)
-            }
-            (status, _) => return Err(Error::refused("POST", path, status, &reply.body)),
-        };
+        let (listing_id, created) = self.create_listing(&body)?;
         self.library.record_market_listing(
             &self.market.name,
             &manifest.manifest_id,
@@ -299,6 +269,34 @@ impl Run<'_> {
             created,
         });
         Ok(listing_id)
+    }
+
+    /// `POST /v1/listings`: the listing's id, and whether this request
+    /// created it (else the manifest was listed before, and that listing
+    /// is adopted).
+    pub(crate) fn create_listing(&self, body: &NewListing) -> Result<(String, bool)> {
+        let path = "/v1/listings";
+        let reply = self.send_json("POST", path, body)?;
+        match (reply.status, code_of(&reply)) {
+            (201, _) => {
+                let listing: assay_market_proto::listings::Listing =
+                    parse(&reply, "POST", path, &[201])?;
+                Ok((listing.summary.listing_id, true))
+            }
+            (409, Some(ErrorCode::ListingExists)) => {
+                let location = reply.header("Location").unwrap_or_default();
+                let id = location.rsplit('/').next().unwrap_or_default();
+                if id.is_empty() {
+                    return Err(Error::Protocol {
+                        method: "POST",
+                        path: path.to_owned(),
+                        message: "listing_exists without Location".to_owned(),
+                    });
+                }
+                Ok((id.to_owned(), false))
+            }
+            (status, _) => Err(Error::refused("POST", path, status, &reply.body)),
+        }
     }
 
     /// Takes off sale every listed asset no longer approved or whose

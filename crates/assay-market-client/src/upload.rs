@@ -1,20 +1,22 @@
 //! One file to the market with tus 1.0: create the upload, PATCH it in
-//! checksummed chunks, and record the acknowledged offset in the library
-//! after each one, so a sync stopped by a crash, a dropped connection or a
-//! server restart resumes with HEAD where the market stands and never sends
-//! a finished file again.
+//! checksummed chunks, and record the acknowledged offset after each one
+//! (a sync records it in the library), so an upload stopped by a crash, a
+//! dropped connection or a server restart resumes with HEAD where the
+//! market stands and never sends a finished file again. The file is an
+//! asset's original or a dataset's shard ([`UploadFile`]).
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use assay_core::{MarketAsset, UploadState};
-use assay_market_proto::tus::{self, UploadMetadata};
+use assay_market_proto::tus::{self, UploadFile, UploadMetadata};
 use assay_market_proto::ErrorCode;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::http::Reply;
+use crate::http::{Api, Reply};
 use crate::sync::{code_of, Run};
 
 /// How many times one upload waits for another writer before that counts
@@ -39,12 +41,81 @@ impl Run<'_> {
             .path
             .as_deref()
             .ok_or_else(|| Error::NoFile(asset.asset_id.clone()))?;
-        let mut file = File::open(path).map_err(|e| io(path, e))?;
-        let size = asset.size_bytes;
-        let mut state = self
+        let state = self
             .library
             .market_upload(&self.market.name, &asset.asset_id)?
             .unwrap_or_default();
+        let sender = Sender {
+            api: &self.api,
+            chunk_size: self.chunk_size,
+            cancel: self.cancel,
+        };
+        let outgoing = Outgoing {
+            manifest_id,
+            file: UploadFile::Asset(asset.asset_id.clone()),
+            path,
+            size: asset.size_bytes,
+        };
+        let (library, market) = (self.library, &self.market.name);
+        let (progress, done) = (&mut self.progress, self.report.bytes_sent);
+        sender.send(&outgoing, state, &mut |step| match step {
+            Step::Record(state) => {
+                Ok(library.record_market_upload(market, &asset.asset_id, state)?)
+            }
+            Step::Bytes { offset, sent } => {
+                progress(&crate::progress::SyncEvent::Bytes {
+                    asset_id: asset.asset_id.clone(),
+                    offset,
+                    size: asset.size_bytes,
+                    sent: done + sent,
+                });
+                Ok(())
+            }
+        })
+    }
+}
+
+/// A file to upload, and the manifest that lists it.
+pub(crate) struct Outgoing<'a> {
+    pub manifest_id: &'a str,
+    pub file: UploadFile,
+    pub path: &'a Path,
+    pub size: u64,
+}
+
+/// What an upload tells as it goes.
+pub(crate) enum Step<'a> {
+    /// Where it stands now; kept to resume from.
+    Record(&'a UploadState),
+    /// The market acknowledged `offset` bytes; `sent` of them by this run.
+    Bytes { offset: u64, sent: u64 },
+}
+
+/// Uploads files to one market.
+pub(crate) struct Sender<'a> {
+    pub api: &'a Api,
+    /// The bytes of one PATCH.
+    pub chunk_size: usize,
+    pub cancel: &'a AtomicBool,
+}
+
+impl Sender<'_> {
+    fn check_cancel(&self) -> Result<()> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        Ok(())
+    }
+
+    /// Uploads `out`, resuming from `state`; returns the bytes sent.
+    pub(crate) fn send(
+        &self,
+        out: &Outgoing,
+        mut state: UploadState,
+        on: &mut dyn FnMut(Step) -> Result<()>,
+    ) -> Result<u64> {
+        let (path, size) = (out.path, out.size);
+        let mut file = File::open(path).map_err(|e| io(path, e))?;
         state.finished = false;
         let mut sent = 0;
         let mut failures = 0;
@@ -54,19 +125,19 @@ impl Run<'_> {
         loop {
             self.check_cancel()?;
             let position = match &state.url {
-                None => self.create(manifest_id, asset)?,
+                None => self.create(out)?,
                 Some(url) => self.head(url, size)?,
             };
             let url = match position {
                 Position::Finished => {
                     state.offset = size;
                     state.finished = true;
-                    self.record(asset, &state)?;
+                    on(Step::Record(&state))?;
                     return Ok(sent);
                 }
                 Position::Gone => {
                     state = UploadState::default();
-                    self.record(asset, &state)?;
+                    on(Step::Record(&state))?;
                     continue;
                 }
                 Position::At { url, offset } => {
@@ -76,7 +147,7 @@ impl Run<'_> {
                     }
                     state.url = Some(url.clone());
                     state.offset = offset;
-                    self.record(asset, &state)?;
+                    on(Step::Record(&state))?;
                     url
                 }
             };
@@ -101,9 +172,9 @@ impl Run<'_> {
                         sent += offset.saturating_sub(state.offset);
                         state.offset = offset;
                         state.finished = offset == size;
-                        self.record(asset, &state)?;
+                        on(Step::Record(&state))?;
                         failures = 0;
-                        self.bytes(asset, offset, sent);
+                        on(Step::Bytes { offset, sent })?;
                         if state.finished {
                             return Ok(sent);
                         }
@@ -134,7 +205,7 @@ impl Run<'_> {
                     }
                     Ok(reply) if matches!(reply.status, 404 | 410) => {
                         state = UploadState::default();
-                        self.record(asset, &state)?;
+                        on(Step::Record(&state))?;
                         break;
                     }
                     Ok(reply) => {
@@ -157,16 +228,16 @@ impl Run<'_> {
         }
     }
 
-    /// `POST /v1/uploads`; an unfinished upload of the asset is resumed
+    /// `POST /v1/uploads`; an unfinished upload of the file is resumed
     /// rather than started over.
-    fn create(&self, manifest_id: &str, asset: &MarketAsset) -> Result<Position> {
+    fn create(&self, out: &Outgoing) -> Result<Position> {
         let metadata = UploadMetadata {
-            manifest_id: manifest_id.to_owned(),
-            asset_id: asset.asset_id.clone(),
+            manifest_id: out.manifest_id.to_owned(),
+            file: out.file.clone(),
         };
         let headers = [
             (tus::TUS_RESUMABLE, tus::VERSION.to_owned()),
-            (tus::UPLOAD_LENGTH, asset.size_bytes.to_string()),
+            (tus::UPLOAD_LENGTH, out.size.to_string()),
             (tus::UPLOAD_METADATA, metadata.to_header()),
         ];
         let path = tus::UPLOADS_PATH;
@@ -175,7 +246,7 @@ impl Run<'_> {
             (201, _) => {
                 let url = location(&reply, "POST", path)?;
                 let offset = offset_of(&reply, "POST", path)?;
-                Ok(if offset == asset.size_bytes {
+                Ok(if offset == out.size {
                     Position::Finished
                 } else {
                     Position::At { url, offset }
@@ -184,7 +255,7 @@ impl Run<'_> {
             (409, Some(ErrorCode::AssetAlreadyUploaded)) => Ok(Position::Finished),
             (409, Some(ErrorCode::UploadInProgress)) => {
                 let url = location(&reply, "POST", path)?;
-                self.head(&url, asset.size_bytes)
+                self.head(&url, out.size)
             }
             (status, _) => Err(Error::refused("POST", path, status, &reply.body)),
         }
@@ -213,12 +284,6 @@ impl Run<'_> {
             404 | 410 => Ok(Position::Gone),
             status => Err(Error::refused("HEAD", url, status, &reply.body)),
         }
-    }
-
-    fn record(&self, asset: &MarketAsset, state: &UploadState) -> Result<()> {
-        Ok(self
-            .library
-            .record_market_upload(&self.market.name, &asset.asset_id, state)?)
     }
 }
 

@@ -92,7 +92,7 @@ error_codes! {
     ListingExists = ("listing_exists", 409),
     /// The key is registered to another publisher.
     KeyRegisteredElsewhere = ("key_registered_elsewhere", 409),
-    /// The asset's file is uploaded already.
+    /// The asset's file (or the dataset shard) is uploaded already.
     AssetAlreadyUploaded = ("asset_already_uploaded", 409),
     /// An unfinished upload of the asset exists; its URL is in `Location`.
     UploadInProgress = ("upload_in_progress", 409),
@@ -140,7 +140,7 @@ error_codes! {
     UploadMetadataInvalid = ("upload_metadata_invalid", 400),
     /// `Upload-Checksum` names an algorithm other than sha256, or is malformed.
     ChecksumAlgorithmUnsupported = ("checksum_algorithm_unsupported", 400),
-    /// The asset is in none of the caller's manifests.
+    /// The asset (or the shard) is in none of the caller's manifests.
     AssetNotInManifest = ("asset_not_in_manifest", 422),
     /// `Upload-Length` differs from the asset's `size_bytes`.
     UploadLengthMismatch = ("upload_length_mismatch", 422),
@@ -159,6 +159,15 @@ error_codes! {
     /// The listing cannot be bought: a file on sale is not uploaded yet, or
     /// nothing is on sale.
     ListingIncomplete = ("listing_incomplete", 409),
+    /// A delta dataset version whose parent version is not the caller's:
+    /// its manifest was not posted first, or, to list it, not listed.
+    ParentVersionMissing = ("parent_version_missing", 409),
+    /// A delta dataset version is sold only to buyers holding a live
+    /// purchase of its parent version's listing.
+    ParentPurchaseRequired = ("parent_purchase_required", 403),
+    /// A dataset version is immutable: an asset cannot be withdrawn from
+    /// it; the next version leaves it out.
+    DatasetVersionImmutable = ("dataset_version_immutable", 409),
     /// The purchase is released or refunded; it can no longer be refunded
     /// or confirmed that way.
     PurchaseSettled = ("purchase_settled", 409),

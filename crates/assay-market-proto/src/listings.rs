@@ -90,10 +90,52 @@ pub struct ListingSummary {
     pub assets: u64,
     pub withdrawn: u64,
     pub uploaded: u64,
-    /// Every asset not withdrawn has its file on the server.
+    /// Every asset not withdrawn has its file on the server (for a
+    /// dataset version: every shard).
     pub complete: bool,
     pub created_at: String,
     pub updated_at: String,
+    /// Set when the listing sells a dataset version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<ListingDataset>,
+}
+
+/// The dataset version a listing sells.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingDataset {
+    pub dataset_id: String,
+    pub name: String,
+    pub version: u32,
+    /// `webdataset` or `parquet`.
+    pub format: String,
+    /// Its shards hold only what changed since the parent version; only a
+    /// buyer of the parent's listing may buy it.
+    pub delta: bool,
+    /// The listing of the version a delta updates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_listing_id: Option<String>,
+    pub shards: u64,
+    pub shards_uploaded: u64,
+}
+
+/// One shard of a dataset listing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingShard {
+    pub name: String,
+    pub size_bytes: u64,
+    /// `sha256:` and hex.
+    pub sha256: String,
+    pub assets: u64,
+    pub uploaded: bool,
+}
+
+/// A later version of a listing's dataset, offered as a delta to the
+/// buyers of this one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaterVersion {
+    pub listing_id: String,
+    pub version: u32,
+    pub delta: bool,
 }
 
 /// A listing in full: `GET /v1/listings/{id}`, and the answer of every
@@ -104,6 +146,12 @@ pub struct Listing {
     pub summary: ListingSummary,
     pub split: Split,
     pub items: Vec<ListingItem>,
+    /// A dataset listing's shards, the files its buyers receive.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ListingShard>,
+    /// For a dataset listing: the listed deltas that update this version.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub later_versions: Vec<LaterVersion>,
 }
 
 /// One asset of a listing.

@@ -113,7 +113,11 @@ pub struct PurchaseFiles {
     pub expires_at: String,
     /// The manifest's bytes exactly as the publisher posted them.
     pub manifest: FileLink,
+    /// The assets' originals; empty for a dataset version.
     pub files: Vec<FileLink>,
+    /// A dataset version's shards.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<FileLink>,
 }
 
 /// One downloadable file.

@@ -50,29 +50,61 @@ pub const UPLOAD_CHECKSUM: &str = "Upload-Checksum";
 /// What an upload is of, sent as `Upload-Metadata` when it is created.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UploadMetadata {
-    /// The manifest (posted by the same publisher) that lists the asset.
+    /// The manifest (posted by the same publisher) that lists the file.
     pub manifest_id: String,
-    pub asset_id: String,
+    pub file: UploadFile,
+}
+
+/// The file of a manifest an upload is of: an asset's original (key
+/// `asset_id`) or, in a dataset manifest, a shard (key `shard`, its name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UploadFile {
+    Asset(String),
+    Shard(String),
+}
+
+impl UploadFile {
+    /// The asset id or the shard name.
+    pub fn id(&self) -> &str {
+        match self {
+            UploadFile::Asset(id) | UploadFile::Shard(id) => id,
+        }
+    }
+}
+
+impl std::fmt::Display for UploadFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UploadFile::Asset(id) => write!(f, "asset {id}"),
+            UploadFile::Shard(name) => write!(f, "shard {name}"),
+        }
+    }
 }
 
 impl UploadMetadata {
-    /// The header's value: `manifest_id BASE64,asset_id BASE64`.
+    /// The header's value: `manifest_id BASE64,asset_id BASE64` (or
+    /// `shard BASE64`).
     pub fn to_header(&self) -> String {
+        let (key, value) = match &self.file {
+            UploadFile::Asset(id) => ("asset_id", id),
+            UploadFile::Shard(name) => ("shard", name),
+        };
         format!(
-            "manifest_id {},asset_id {}",
+            "manifest_id {},{key} {}",
             B64.encode(&self.manifest_id),
-            B64.encode(&self.asset_id)
+            B64.encode(value)
         )
     }
 
-    /// Reads the header. Keys other than `manifest_id` and `asset_id` (tus
-    /// clients add `filename`, `filetype`) are allowed and ignored.
+    /// Reads the header. Keys other than `manifest_id`, `asset_id` and
+    /// `shard` (tus clients add `filename`, `filetype`) are allowed and
+    /// ignored; exactly one of `asset_id` and `shard` must be given.
     pub fn parse(header: &str) -> Result<UploadMetadata, HeaderError> {
         let bad = |reason: String| HeaderError {
             header: UPLOAD_METADATA,
             reason,
         };
-        let (mut manifest_id, mut asset_id) = (None, None);
+        let (mut manifest_id, mut asset_id, mut shard) = (None, None, None);
         let mut seen = Vec::new();
         for pair in header.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once(' ').unwrap_or((pair, ""));
@@ -83,6 +115,7 @@ impl UploadMetadata {
             let slot = match key {
                 "manifest_id" => &mut manifest_id,
                 "asset_id" => &mut asset_id,
+                "shard" => &mut shard,
                 _ => continue,
             };
             let bytes = B64
@@ -92,14 +125,14 @@ impl UploadMetadata {
                 .map_err(|_| bad(format!("the value of {key} is not UTF-8 text")))?;
             *slot = Some(text);
         }
-        match (manifest_id, asset_id) {
-            (Some(manifest_id), Some(asset_id)) => Ok(UploadMetadata {
-                manifest_id,
-                asset_id,
-            }),
-            (None, _) => Err(bad("manifest_id is missing".to_owned())),
-            (_, None) => Err(bad("asset_id is missing".to_owned())),
-        }
+        let manifest_id = manifest_id.ok_or_else(|| bad("manifest_id is missing".to_owned()))?;
+        let file = match (asset_id, shard) {
+            (Some(id), None) => UploadFile::Asset(id),
+            (None, Some(name)) => UploadFile::Shard(name),
+            (None, None) => return Err(bad("asset_id (or shard) is missing".to_owned())),
+            (Some(_), Some(_)) => return Err(bad("give asset_id or shard, not both".to_owned())),
+        };
+        Ok(UploadMetadata { manifest_id, file })
     }
 }
 
@@ -189,18 +222,24 @@ mod tests {
     fn metadata_round_trips_and_ignores_other_keys() {
         let m = UploadMetadata {
             manifest_id: "urn:uuid:0b0f2c1e-0000-4000-8000-000000000000".into(),
-            asset_id: "a,b c".into(),
+            file: UploadFile::Asset("a,b c".into()),
         };
         assert_eq!(UploadMetadata::parse(&m.to_header()), Ok(m.clone()));
         let with_more = format!("filename ZC5qcGc=, is_confidential,{}", m.to_header());
         assert_eq!(UploadMetadata::parse(&with_more), Ok(m));
+        let shard = UploadMetadata {
+            manifest_id: "m".into(),
+            file: UploadFile::Shard("d-v1-00000-of-00001.tar".into()),
+        };
+        assert_eq!(UploadMetadata::parse(&shard.to_header()), Ok(shard));
     }
 
     #[test]
     fn bad_metadata_says_what_is_wrong() {
         let cases = [
             ("", "manifest_id is missing"),
-            ("manifest_id bQ==", "asset_id is missing"),
+            ("manifest_id bQ==", "asset_id (or shard) is missing"),
+            ("manifest_id bQ==,asset_id YQ==,shard YQ==", "not both"),
             ("manifest_id bQ==,asset_id ***", "not base64"),
             ("manifest_id bQ==,asset_id /w==", "not UTF-8"),
             ("manifest_id bQ==,manifest_id bQ==,asset_id YQ==", "twice"),

@@ -77,6 +77,18 @@ pub(crate) async fn files(
                     .then(|| crate::credentials::url(&purchase.listing, &f.asset_id)),
             })
             .collect(),
+        shards: purchase
+            .shards
+            .iter()
+            .map(|s| FileLink {
+                asset_id: None,
+                file_name: s.name.clone(),
+                size_bytes: s.size_bytes,
+                sha256: s.checksum.clone(),
+                url: link(Target::Blob(s.blob.clone())),
+                credentials: None,
+            })
+            .collect(),
     }))
 }
 
@@ -126,13 +138,19 @@ pub(crate) async fn download(
             ))
         }
         Target::Blob(blob) => {
-            let file = purchase
-                .files
-                .iter()
-                .find(|f| f.blob == blob)
-                .ok_or_else(|| purchases::not_found(&purchase.id))?;
-            let (size, checksum) = (file.size_bytes, file.checksum.clone());
-            let usage = file.usage.clone();
+            // An asset's original, with its license's usage headers, or a
+            // dataset's shard, which holds many licenses (in its records).
+            let (size, checksum, usage) = match purchase.files.iter().find(|f| f.blob == blob) {
+                Some(file) => (file.size_bytes, file.checksum.clone(), file.usage.clone()),
+                None => {
+                    let shard = purchase
+                        .shards
+                        .iter()
+                        .find(|s| s.blob == blob)
+                        .ok_or_else(|| purchases::not_found(&purchase.id))?;
+                    (shard.size_bytes, shard.checksum.clone(), None)
+                }
+            };
             let blobs = std::sync::Arc::clone(&app.blobs);
             let opened = blob.clone();
             let (reader, len) =

@@ -65,7 +65,9 @@ impl From<RecordsError> for ApiError {
         let message = e.to_string();
         let (code, location) = match e {
             RecordsError::KeyRegisteredElsewhere(_) => (ErrorCode::KeyRegisteredElsewhere, None),
-            RecordsError::ManifestConflict(_) => (ErrorCode::ManifestConflict, None),
+            RecordsError::ManifestConflict(_) | RecordsError::VersionTaken { .. } => {
+                (ErrorCode::ManifestConflict, None)
+            }
             RecordsError::AlreadyUploaded { .. } => (ErrorCode::AssetAlreadyUploaded, None),
             RecordsError::UploadInProgress { upload, .. } => (
                 ErrorCode::UploadInProgress,
@@ -90,6 +92,12 @@ impl From<RecordsError> for ApiError {
             // is now the one to extend; the request may be retried.
             RecordsError::WitnessMoved(_) => (ErrorCode::CheckpointNotExtending, None),
             RecordsError::QuotaExceeded { .. } => (ErrorCode::StorageQuotaExceeded, None),
+            RecordsError::ParentVersionMissing(_) => (ErrorCode::ParentVersionMissing, None),
+            RecordsError::DatasetVersionImmutable(_) => (ErrorCode::DatasetVersionImmutable, None),
+            RecordsError::ParentPurchaseRequired { parent, .. } => (
+                ErrorCode::ParentPurchaseRequired,
+                Some(crate::listings::url(&parent)),
+            ),
             RecordsError::SchemaTooNew { .. } | RecordsError::Backend(_) => {
                 (ErrorCode::Internal, None)
             }

@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 
 use assay_market_proto::listings::{
-    Listing, ListingChanges, ListingItem, ListingPage, ListingSummary, ListingTerms, NewListing,
-    Withdrawal,
+    Listing, ListingChanges, ListingDataset, ListingItem, ListingPage, ListingShard,
+    ListingSummary, ListingTerms, NewListing, Withdrawal,
 };
 use assay_market_proto::ErrorCode;
 use axum::extract::{RawQuery, State};
@@ -230,14 +230,38 @@ pub(crate) fn on_sale(listing: &ListingDetail) -> Vec<&AssetEntry> {
         .collect()
 }
 
-fn summary(
-    listing: ListingRecord,
+/// What a page of listings counts of one.
+struct Counts {
     assets: u64,
     withdrawn: u64,
     uploaded: u64,
-    license_tags: Vec<String>,
-) -> ListingSummary {
+    shards: u64,
+    shards_uploaded: u64,
+}
+
+fn summary(listing: ListingRecord, counts: Counts, license_tags: Vec<String>) -> ListingSummary {
+    let Counts {
+        assets,
+        withdrawn,
+        uploaded,
+        shards,
+        shards_uploaded,
+    } = counts;
     let selling = assets - withdrawn.min(assets);
+    let complete = match listing.dataset {
+        Some(_) => shards > 0 && shards_uploaded == shards,
+        None => selling > 0 && uploaded == selling,
+    };
+    let dataset = listing.dataset.map(|d| ListingDataset {
+        dataset_id: d.dataset_id,
+        name: d.name,
+        version: d.version,
+        format: d.format,
+        delta: d.delta,
+        parent_listing_id: listing.parent_listing.as_ref().map(ToString::to_string),
+        shards,
+        shards_uploaded,
+    });
     ListingSummary {
         listing_id: listing.id.to_string(),
         publisher: listing.publisher,
@@ -248,20 +272,22 @@ fn summary(
         assets,
         withdrawn,
         uploaded,
-        complete: selling > 0 && uploaded == selling,
+        complete,
         created_at: listing.created_at,
         updated_at: listing.updated_at,
+        dataset,
     }
 }
 
 fn summary_of_row(row: ListingRow) -> ListingSummary {
-    summary(
-        row.listing,
-        row.assets,
-        row.withdrawn,
-        row.uploaded,
-        row.license_tags,
-    )
+    let counts = Counts {
+        assets: row.assets,
+        withdrawn: row.withdrawn,
+        uploaded: row.uploaded,
+        shards: row.shards,
+        shards_uploaded: row.shards_uploaded,
+    };
+    summary(row.listing, counts, row.license_tags)
 }
 
 /// The full wire form of a listing, its split computed from its assets.
@@ -282,7 +308,24 @@ fn view(detail: ListingDetail) -> Result<Listing, ApiError> {
         .iter()
         .filter(|i| i.withdrawn.is_none() && i.asset.blob.is_some())
         .count() as u64;
-    let assets = detail.items.len() as u64;
+    let counts = Counts {
+        assets: detail.items.len() as u64,
+        withdrawn,
+        uploaded,
+        shards: detail.shards.len() as u64,
+        shards_uploaded: detail.shards.iter().filter(|s| s.blob.is_some()).count() as u64,
+    };
+    let shards = detail
+        .shards
+        .into_iter()
+        .map(|s| ListingShard {
+            uploaded: s.blob.is_some(),
+            name: s.entry.name,
+            size_bytes: s.entry.size_bytes,
+            sha256: s.entry.checksum,
+            assets: s.entry.assets,
+        })
+        .collect();
     let items = detail
         .items
         .into_iter()
@@ -300,8 +343,10 @@ fn view(detail: ListingDetail) -> Result<Listing, ApiError> {
         })
         .collect();
     Ok(Listing {
-        summary: summary(detail.listing, assets, withdrawn, uploaded, license_tags),
+        summary: summary(detail.listing, counts, license_tags),
         split,
         items,
+        shards,
+        later_versions: detail.later_versions,
     })
 }

@@ -3,14 +3,18 @@
 //! by a rights manager; no asset may forbid AI training or lack a payout
 //! reference, and ids and file names must be safe to hand to buyers; then
 //! the schema and the signature must hold (`assay_core::verify_manifest`,
-//! against the caller's keys only). Each refusal names the asset and the
-//! field; nothing is stored unless everything holds.
+//! against the caller's keys only). A dataset manifest (`@type`
+//! `DatasetManifest`) is held to the same rules for every asset it lists,
+//! checked by `assay_core::verify_dataset_manifest`, and its shards must be
+//! plain, distinct file names. Each refusal names the asset and the field;
+//! nothing is stored unless everything holds.
 
 use std::collections::{HashMap, HashSet};
 
 use assay_core::file_names;
 use assay_core::licenses::{LicenseTag, PaymentTerms};
-use assay_core::verify_manifest;
+use assay_core::{verify_dataset_manifest, verify_manifest};
+use assay_market_proto::manifests::DatasetVersion;
 use assay_market_proto::{ErrorCode, Problem};
 use serde::Deserialize;
 use serde_json::Value;
@@ -19,7 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::error::ApiError;
 use crate::extract::shown;
 use crate::publisher_keys::verifying_key;
-use crate::records::{AssetEntry, StoredKey, UsageHeaders};
+use crate::records::{AssetEntry, ShardEntry, StoredKey, UsageHeaders};
 
 /// The tag that forbids AI training outright, whatever a manifest's
 /// `licenses` claims about it.
@@ -71,7 +75,11 @@ pub(crate) struct Accepted {
     pub manifest_id: String,
     pub manifest_hash: String,
     pub key_id: String,
+    /// For a dataset manifest, the assets its shards hold (all of a full
+    /// version, a delta's added and changed).
     pub assets: Vec<AssetEntry>,
+    pub dataset: Option<DatasetVersion>,
+    pub shards: Vec<ShardEntry>,
 }
 
 /// Checks the manifest `bytes` posted by `publisher`, whose registered keys
@@ -113,7 +121,12 @@ pub(crate) fn check(
             ));
         }
     }
-    let problems = policy(&doc);
+    let is_dataset = doc.get("@type").and_then(Value::as_str) == Some("DatasetManifest");
+    let mut problems = policy(&doc, !is_dataset);
+    if is_dataset {
+        problems.extend(shard_policy(&doc));
+        problems.truncate(MAX_PROBLEMS);
+    }
     if let Some(first) = problems.first() {
         let code = first.code.parse().unwrap_or(ErrorCode::ManifestInvalid);
         let listed: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
@@ -132,9 +145,13 @@ pub(crate) fn check(
         .iter()
         .map(verifying_key)
         .collect::<Result<Vec<_>, _>>()?;
-    let verified = verify_manifest(bytes, &trusted, None);
-    if !verified.failures.is_empty() {
-        let failures = &verified.failures;
+    let failures = if is_dataset {
+        verify_dataset_manifest(bytes, &trusted, None).failures
+    } else {
+        verify_manifest(bytes, &trusted, None).failures
+    };
+    if !failures.is_empty() {
+        let failures = &failures;
         let code = if failures.iter().any(|f| f.starts_with("schema:")) {
             ErrorCode::ManifestInvalid
         } else if failures
@@ -154,23 +171,133 @@ pub(crate) fn check(
             .collect();
         return Err(ApiError::new(code, shortened.join("; ")));
     }
-    let (Some(manifest_id), Some(key_id)) = (verified.manifest_id, signer("key_id")) else {
+    let manifest_id = doc.get("manifest_id").and_then(Value::as_str);
+    let (Some(manifest_id), Some(key_id)) = (manifest_id, signer("key_id")) else {
         return Err(ApiError::new(
             ErrorCode::ManifestInvalid,
             "the manifest has no manifest_id or signer.key_id",
         ));
     };
+    let mut assets = entries(&doc)?;
+    let (dataset, shards) = if is_dataset {
+        let shards = shards(&doc)?;
+        let placed: HashSet<&str> = shard_assets(&doc).collect();
+        assets.retain(|a| placed.contains(a.asset_id.as_str()));
+        (Some(dataset_version(&doc)?), shards)
+    } else {
+        (None, Vec::new())
+    };
     Ok(Accepted {
-        manifest_id,
+        manifest_id: manifest_id.to_owned(),
         manifest_hash: format!("sha256:{}", hex::encode(Sha256::digest(bytes))),
         key_id: key_id.to_owned(),
-        assets: entries(&doc)?,
+        assets,
+        dataset,
+        shards,
     })
 }
 
+/// The ids of the assets a dataset manifest's shards hold.
+fn shard_assets(doc: &Value) -> impl Iterator<Item = &str> {
+    doc.get("shards")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("assets").and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str)
+}
+
+/// The shards' names must be files a buyer's tool can create, once each.
+fn shard_policy(doc: &Value) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut names = HashSet::new();
+    let shards = doc.get("shards").and_then(Value::as_array);
+    for (i, shard) in shards.into_iter().flatten().enumerate() {
+        let Some(name) = shard.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        let why = match file_names::file_name_problem(name) {
+            Some(why) => format!("{:?} is not a plain file name: {why}", shown(name)),
+            None if !names.insert(file_names::collision_key(name)) => {
+                format!("{:?} is another shard's name too, case aside", shown(name))
+            }
+            None => continue,
+        };
+        problems.push(Problem {
+            code: ErrorCode::FileNameInvalid.as_str().to_owned(),
+            pointer: format!("/shards/{i}/name"),
+            message: format!("shard {i}: /shards/{i}/name: {why}"),
+            asset_id: None,
+        });
+    }
+    problems
+}
+
+/// The version a dataset manifest that passed its checks signs.
+fn dataset_version(doc: &Value) -> Result<DatasetVersion, ApiError> {
+    #[derive(Deserialize)]
+    struct Parent {
+        manifest_hash: String,
+    }
+    #[derive(Deserialize)]
+    struct Version {
+        dataset_id: String,
+        name: String,
+        version: u32,
+        format: String,
+        delta: bool,
+        parent: Option<Parent>,
+    }
+    let v = Version::deserialize(doc)
+        .map_err(|e| ApiError::new(ErrorCode::ManifestInvalid, format!("dataset manifest: {e}")))?;
+    Ok(DatasetVersion {
+        dataset_id: v.dataset_id,
+        name: v.name,
+        version: v.version,
+        format: v.format,
+        delta: v.delta,
+        parent_manifest_hash: v.parent.map(|p| p.manifest_hash),
+    })
+}
+
+fn shards(doc: &Value) -> Result<Vec<ShardEntry>, ApiError> {
+    #[derive(Deserialize)]
+    struct Shard {
+        name: String,
+        sha256: String,
+        size_bytes: u64,
+        assets: Vec<serde::de::IgnoredAny>,
+    }
+    let shards = doc.get("shards").and_then(Value::as_array);
+    shards
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, shard)| {
+            let s = Shard::deserialize(shard).map_err(|e| {
+                ApiError::new(ErrorCode::ManifestInvalid, format!("/shards/{i}: {e}"))
+            })?;
+            if i64::try_from(s.size_bytes).is_err() {
+                return Err(ApiError::new(
+                    ErrorCode::ManifestInvalid,
+                    format!("/shards/{i}/size_bytes: larger than any file the server stores"),
+                ));
+            }
+            Ok(ShardEntry {
+                name: s.name,
+                checksum: s.sha256,
+                size_bytes: s.size_bytes,
+                assets: s.assets.len() as u64,
+            })
+        })
+        .collect()
+}
+
 /// The publishing rules, asset by asset: every breach, up to
-/// [`MAX_PROBLEMS`].
-fn policy(doc: &Value) -> Vec<Problem> {
+/// [`MAX_PROBLEMS`]. File names matter only where buyers get files by
+/// them (`files_by_name`); a dataset's samples are named by asset id.
+fn policy(doc: &Value, files_by_name: bool) -> Vec<Problem> {
     let mut problems = Vec::new();
     let Some(assets) = doc.get("assets").and_then(Value::as_array) else {
         return problems;
@@ -211,7 +338,7 @@ fn policy(doc: &Value) -> Vec<Problem> {
                 );
             }
         }
-        if let Some(name) = text("file_name") {
+        if let Some(name) = text("file_name").filter(|_| files_by_name) {
             if let Some(why) = file_names::file_name_problem(name) {
                 refuse(
                     ErrorCode::FileNameInvalid,

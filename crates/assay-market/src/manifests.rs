@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use assay_market_proto::manifests::{ManifestAsset, ManifestReceipt};
+use assay_market_proto::manifests::{ManifestAsset, ManifestReceipt, ManifestShard};
 use assay_market_proto::ErrorCode;
 use axum::body::Body;
 use axum::extract::State;
@@ -74,6 +74,8 @@ pub(crate) async fn post(
         key_id: accepted.key_id,
         bytes: bytes.to_vec(),
         assets: accepted.assets,
+        dataset: accepted.dataset,
+        shards: accepted.shards,
     };
     let inserted = app.records(move |r| r.add_manifest(manifest)).await?;
     let status = match inserted {
@@ -123,6 +125,18 @@ fn receipt(m: Manifest) -> ManifestReceipt {
                 file_name: a.entry.file_name,
                 size_bytes: a.entry.size_bytes,
                 checksum: a.entry.checksum,
+            })
+            .collect(),
+        dataset: m.dataset,
+        shards: m
+            .shards
+            .into_iter()
+            .map(|s| ManifestShard {
+                uploaded: s.blob.is_some(),
+                name: s.entry.name,
+                size_bytes: s.entry.size_bytes,
+                sha256: s.entry.checksum,
+                assets: s.entry.assets,
             })
             .collect(),
     }

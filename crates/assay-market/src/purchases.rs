@@ -72,12 +72,23 @@ async fn new_purchase(
 ) -> Result<NewPurchase, ApiError> {
     let listing = listings::load(app, id).await?;
     let selling = listings::on_sale(&listing);
-    let missing: Vec<&str> = listing
-        .items
-        .iter()
-        .filter(|i| i.withdrawn.is_none() && i.asset.blob.is_none())
-        .map(|i| i.asset.entry.asset_id.as_str())
-        .collect();
+    // A dataset version's buyer gets its shards; anyone else the originals.
+    let dataset = listing.listing.dataset.is_some();
+    let missing: Vec<&str> = if dataset {
+        listing
+            .shards
+            .iter()
+            .filter(|s| s.blob.is_none())
+            .map(|s| s.entry.name.as_str())
+            .collect()
+    } else {
+        listing
+            .items
+            .iter()
+            .filter(|i| i.withdrawn.is_none() && i.asset.blob.is_none())
+            .map(|i| i.asset.entry.asset_id.as_str())
+            .collect()
+    };
     if selling.is_empty() || !missing.is_empty() {
         let why = if selling.is_empty() {
             "has no assets on sale".to_owned()
@@ -115,12 +126,22 @@ async fn new_purchase(
             amount_minor: split.publisher_minor,
         });
     }
-    let files = listing
-        .items
-        .iter()
-        .filter(|i| i.withdrawn.is_none())
-        .filter_map(|i| Some((i.asset.entry.asset_id.clone(), i.asset.blob.clone()?)))
-        .collect();
+    let (files, shards) = if dataset {
+        let shards = listing
+            .shards
+            .iter()
+            .filter_map(|s| Some((s.entry.name.clone(), s.blob.clone()?)))
+            .collect();
+        (Vec::new(), shards)
+    } else {
+        let files = listing
+            .items
+            .iter()
+            .filter(|i| i.withdrawn.is_none())
+            .filter_map(|i| Some((i.asset.entry.asset_id.clone(), i.asset.blob.clone()?)))
+            .collect();
+        (files, Vec::new())
+    };
     Ok(NewPurchase {
         id: PurchaseId::random(),
         listing: id.clone(),
@@ -130,6 +151,7 @@ async fn new_purchase(
         currency: terms.currency.clone(),
         hold_until_ms: clock::after(clock::now_ms(), app.config.escrow_hold),
         files,
+        shards,
         payouts,
     })
 }
@@ -237,7 +259,7 @@ fn view(p: PurchaseRecord) -> Purchase {
         amount_minor: p.amount_minor,
         currency: p.currency,
         state: p.state,
-        asset_ids: p.files.into_iter().map(|f| f.asset_id).collect(),
+        asset_ids: p.asset_ids,
         payouts: p
             .payouts
             .into_iter()

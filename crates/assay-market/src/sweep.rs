@@ -89,8 +89,8 @@ pub(crate) fn finish(app: &App, upload: &Upload) -> Result<(), ApiError> {
         return Err(ApiError::new(
             ErrorCode::FileChecksumMismatch,
             format!(
-                "asset {} of manifest {}: the uploaded file's checksum is {actual} but the manifest says {}; the file was discarded, create a new upload",
-                upload.asset_id, upload.manifest_id, upload.checksum
+                "{} of manifest {}: the uploaded file's checksum is {actual} but the manifest says {}; the file was discarded, create a new upload",
+                upload.file, upload.manifest_id, upload.checksum
             ),
         ));
     }

@@ -9,7 +9,7 @@
 //! at a time; the records' offset only moves once the bytes are durable.
 //! An upload belongs to its publisher: to anyone else it does not exist.
 
-use assay_market_proto::tus::{self, UploadMetadata};
+use assay_market_proto::tus::{self, UploadFile, UploadMetadata};
 use assay_market_proto::ErrorCode;
 use axum::body::Body;
 use axum::extract::State;
@@ -63,7 +63,8 @@ pub(crate) async fn options(State(app): State<AppState>) -> Response {
     (StatusCode::NO_CONTENT, headers).into_response()
 }
 
-/// `POST /v1/uploads`: a new upload of one asset of the caller's manifests.
+/// `POST /v1/uploads`: a new upload of one file of the caller's manifests
+/// (an asset's original, or a dataset manifest's shard).
 pub(crate) async fn create(
     State(app): State<AppState>,
     Extension(Caller(account)): Extension<Caller>,
@@ -89,38 +90,43 @@ pub(crate) async fn create(
         Some(Ok(text)) => UploadMetadata::parse(text).map_err(|e| e.to_string()),
     }
     .map_err(|why| ApiError::new(ErrorCode::UploadMetadataInvalid, why))?;
-    let UploadMetadata {
-        manifest_id,
-        asset_id,
-    } = metadata;
-    let (m, a) = (manifest_id.clone(), asset_id.clone());
-    let asset = app
-        .records(move |r| r.manifest_asset(account.id, &m, &a))
+    let UploadMetadata { manifest_id, file } = metadata;
+    let (m, f) = (manifest_id.clone(), file.clone());
+    let size = app
+        .records(move |r| match &f {
+            UploadFile::Asset(id) => Ok(r
+                .manifest_asset(account.id, &m, id)?
+                .map(|a| a.entry.size_bytes)),
+            UploadFile::Shard(name) => Ok(r
+                .manifest_shard(account.id, &m, name)?
+                .map(|s| s.entry.size_bytes)),
+        })
         .await?
         .ok_or_else(|| {
+            let (what, id) = match &file {
+                UploadFile::Asset(id) => ("asset", id),
+                UploadFile::Shard(name) => ("shard", name),
+            };
             ApiError::new(
                 ErrorCode::AssetNotInManifest,
                 format!(
-                    "asset {:?} is not in manifest {:?}, or that manifest is not one of yours",
-                    shown(&asset_id),
+                    "{what} {:?} is not in manifest {:?}, or that manifest is not one of yours",
+                    shown(id),
                     shown(&manifest_id)
                 ),
             )
         })?;
-    if asset.entry.size_bytes != length {
+    if size != length {
         return Err(ApiError::new(
             ErrorCode::UploadLengthMismatch,
-            format!(
-                "Upload-Length {length} is not the size_bytes of asset {asset_id}, {}",
-                asset.entry.size_bytes
-            ),
+            format!("Upload-Length {length} is not the size_bytes of {file}, {size}"),
         ));
     }
     let new = NewUpload {
         id: UploadId::random(),
         account: account.id,
         manifest_id,
-        asset_id,
+        file,
         length,
         expires_at_ms: clock::after(clock::now_ms(), app.config.upload_ttl),
         quota_bytes: app.config.account_quota_bytes,

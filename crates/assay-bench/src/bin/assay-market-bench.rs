@@ -614,7 +614,7 @@ fn curl_upload(
     let auth = format!("Authorization: Bearer {token}");
     let metadata = UploadMetadata {
         manifest_id: manifest_id.to_owned(),
-        asset_id: asset_id.to_owned(),
+        file: tus::UploadFile::Asset(asset_id.to_owned()),
     };
     let created = Command::new("curl")
         .args(["-sS", "-o", "/dev/null", "-D", "-", "-X", "POST"])

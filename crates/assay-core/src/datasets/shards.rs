@@ -484,14 +484,11 @@ impl Rows {
     }
 }
 
-fn write_parquet<W: Write + Send>(out: W, samples: &[Sample], progress: &Progress) -> Result<W> {
-    let failed = |e: parquet::errors::ParquetError| {
-        Error::io(Path::new("shard"), io::Error::other(e.to_string()))
-    };
-    // Files are mostly compressed media already, and so are C2PA stores:
-    // their bytes are stored as they are, without statistics (a min and
-    // max of image bytes tell a reader nothing); the other columns are
-    // small and take snappy.
+/// How a Parquet shard is written. Files are mostly compressed media
+/// already, and so are C2PA stores: their bytes are stored as they are,
+/// without statistics (a min and max of image bytes tell a reader
+/// nothing); the other columns are small and take snappy.
+pub(crate) fn writer_properties() -> WriterProperties {
     let mut properties = WriterProperties::builder().set_compression(Compression::SNAPPY);
     for column in ["bytes", "c2pa"] {
         let column = ColumnPath::from(column);
@@ -503,9 +500,16 @@ fn write_parquet<W: Write + Send>(out: W, samples: &[Sample], progress: &Progres
                 parquet::file::properties::EnabledStatistics::None,
             );
     }
-    let properties = properties.build();
+    properties.build()
+}
+
+fn write_parquet<W: Write + Send>(out: W, samples: &[Sample], progress: &Progress) -> Result<W> {
+    let failed = |e: parquet::errors::ParquetError| {
+        Error::io(Path::new("shard"), io::Error::other(e.to_string()))
+    };
     let schema = parquet_schema();
-    let mut writer = ArrowWriter::try_new(out, schema.clone(), Some(properties)).map_err(failed)?;
+    let mut writer =
+        ArrowWriter::try_new(out, schema.clone(), Some(writer_properties())).map_err(failed)?;
     let mut rows = Rows::default();
     let mut file = Vec::new();
     for sample in samples {

@@ -57,6 +57,7 @@ fn pull_trusting(
             retry: options(1 << 20).retry,
             confirm,
             credentials,
+            ..PullOptions::default()
         },
         &mut Job::quiet(),
         &mut |e| events.push(e.clone()),

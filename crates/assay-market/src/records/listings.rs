@@ -4,10 +4,14 @@
 //! transaction or on the connection [`super::SqliteRecords`] hands it.
 
 use assay_market_proto::events::EventKind;
-use assay_market_proto::listings::{ListingTerms, Withdrawn};
+use assay_market_proto::listings::{LaterVersion, ListingTerms, Withdrawn};
+use assay_market_proto::manifests::DatasetVersion;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
-use super::manifests::{asset, into_asset, manifest_row, ASSET_COLUMNS, ASSET_COLUMN_COUNT};
+use super::manifests::{
+    asset, dataset, into_asset, manifest_row, shards, ASSET_COLUMNS, ASSET_COLUMN_COUNT,
+    DATASET_COLUMNS,
+};
 use super::sqlite::{corrupt, to_i64, to_u64};
 use super::{
     sales, AccountId, ListedAsset, ListingDetail, ListingRecord, ListingRow, NewListing,
@@ -16,8 +20,19 @@ use super::{
 use crate::clock;
 use crate::ids::ListingId;
 
-const LISTING_SELECT: &str = "SELECT l.id, l.account, ac.name, m.manifest_id, m.manifest_hash,
-        l.title, l.description, l.price_minor, l.currency, l.created_at, l.updated_at";
+/// A listing's columns, then its manifest's [`DATASET_COLUMNS`] and, for a
+/// delta, the listing of the version it updates: [`LISTING_COLUMNS`] in all.
+fn listing_select() -> String {
+    format!(
+        "SELECT l.id, l.account, ac.name, m.manifest_id, m.manifest_hash,
+            l.title, l.description, l.price_minor, l.currency, l.created_at, l.updated_at,
+            {DATASET_COLUMNS},
+            (SELECT pl.id FROM manifests pm JOIN listings pl ON pl.manifest = pm.id
+              WHERE m.delta AND pm.account = m.account AND pm.manifest_hash = m.parent_hash)"
+    )
+}
+/// How many columns [`listing_select`] names.
+const LISTING_COLUMNS: usize = 18;
 const LISTING_FROM: &str = "FROM listings l
      JOIN accounts ac ON ac.id = l.account
      JOIN manifests m ON m.id = l.manifest";
@@ -35,6 +50,8 @@ fn listing_record(r: &Row) -> rusqlite::Result<(ListingRecordColumns, i64)> {
             currency: r.get(8)?,
             created_at: r.get(9)?,
             updated_at: r.get(10)?,
+            dataset: dataset(r, 11)?,
+            parent_listing: r.get(17)?,
         },
         r.get(7)?,
     ))
@@ -51,12 +68,17 @@ struct ListingRecordColumns {
     currency: String,
     created_at: String,
     updated_at: String,
+    dataset: Option<DatasetVersion>,
+    parent_listing: Option<String>,
+}
+
+fn listing_id(id: &str) -> Result<ListingId> {
+    ListingId::parse(id).ok_or_else(|| corrupt(format!("listing id {id:?} is malformed")))
 }
 
 fn into_listing((c, price): (ListingRecordColumns, i64)) -> Result<ListingRecord> {
     Ok(ListingRecord {
-        id: ListingId::parse(&c.id)
-            .ok_or_else(|| corrupt(format!("listing id {:?} is malformed", c.id)))?,
+        id: listing_id(&c.id)?,
         account: c.account,
         publisher: c.publisher,
         manifest_id: c.manifest_id,
@@ -69,12 +91,14 @@ fn into_listing((c, price): (ListingRecordColumns, i64)) -> Result<ListingRecord
         },
         created_at: c.created_at,
         updated_at: c.updated_at,
+        dataset: c.dataset,
+        parent_listing: c.parent_listing.as_deref().map(listing_id).transpose()?,
     })
 }
 
 fn load_listing(conn: &Connection, id: &str) -> Result<Option<ListingRecord>> {
     conn.query_row(
-        &format!("{LISTING_SELECT} {LISTING_FROM} WHERE l.id = ?1"),
+        &format!("{} {LISTING_FROM} WHERE l.id = ?1", listing_select()),
         [id],
         listing_record,
     )
@@ -97,10 +121,26 @@ pub(super) fn create(tx: &Transaction, listing: NewListing) -> Result<ListingRec
         .optional()?;
     if let Some(id) = existing {
         return Err(RecordsError::ListingExists {
-            listing: ListingId::parse(&id)
-                .ok_or_else(|| corrupt(format!("listing id {id:?} is malformed")))?,
+            listing: listing_id(&id)?,
             manifest_id: listing.manifest_id,
         });
+    }
+    // A delta is sold to the buyers of its parent version's listing, so
+    // that listing must exist first.
+    let delta: Option<(String, u32, Option<String>)> = tx
+        .query_row(
+            "SELECT m.dataset_id, m.dataset_version,
+                    (SELECT pl.id FROM manifests pm JOIN listings pl ON pl.manifest = pm.id
+                      WHERE pm.account = m.account AND pm.manifest_hash = m.parent_hash)
+             FROM manifests m WHERE m.id = ?1 AND m.delta",
+            [row],
+            |r| r.try_into(),
+        )
+        .optional()?;
+    if let Some((dataset_id, version, None)) = delta {
+        return Err(RecordsError::ParentVersionMissing(format!(
+            "version {version} of dataset {dataset_id} is a delta of a version that is not listed; list the parent version first"
+        )));
     }
     let at = clock::timestamp();
     let terms = &listing.terms;
@@ -162,7 +202,33 @@ pub(super) fn detail(tx: &Transaction, id: &ListingId) -> Result<Option<ListingD
             })
         })
         .collect::<Result<_>>()?;
-    Ok(Some(ListingDetail { listing, items }))
+    let manifest: i64 = tx.query_row(
+        "SELECT manifest FROM listings WHERE id = ?1",
+        [id.as_str()],
+        |r| r.get(0),
+    )?;
+    let mut stmt = tx.prepare(
+        "SELECT l.id, m.dataset_version, m.delta FROM manifests m
+         JOIN manifests parent ON parent.account = m.account AND parent.manifest_hash = m.parent_hash
+         JOIN listings l ON l.manifest = m.id
+         WHERE parent.id = ?1 AND m.delta ORDER BY m.dataset_version",
+    )?;
+    let later = stmt
+        .query_map([manifest], |r| <(String, u32, bool)>::try_from(r))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(ListingDetail {
+        listing,
+        items,
+        shards: shards(tx, manifest)?,
+        later_versions: later
+            .into_iter()
+            .map(|(listing_id, version, delta)| LaterVersion {
+                listing_id,
+                version,
+                delta,
+            })
+            .collect(),
+    }))
 }
 
 pub(super) fn page(
@@ -188,40 +254,52 @@ pub(super) fn page(
     let on_sale = "NOT EXISTS (SELECT 1 FROM withdrawals w
                                WHERE w.listing = l.seq AND w.asset_id = a.asset_id)";
     let mut stmt = conn.prepare(&format!(
-        "{LISTING_SELECT},
+        "{},
             (SELECT count(*) FROM manifest_assets a WHERE a.manifest = l.manifest),
             (SELECT count(*) FROM withdrawals w WHERE w.listing = l.seq),
             (SELECT count(*) FROM manifest_assets a
               WHERE a.manifest = l.manifest AND a.blob IS NOT NULL AND {on_sale}),
             (SELECT group_concat(tag, char(10)) FROM
               (SELECT DISTINCT a.license_tag AS tag FROM manifest_assets a
-                WHERE a.manifest = l.manifest AND {on_sale} ORDER BY tag))
+                WHERE a.manifest = l.manifest AND {on_sale} ORDER BY tag)),
+            (SELECT count(*) FROM manifest_shards s WHERE s.manifest = l.manifest),
+            (SELECT count(*) FROM manifest_shards s
+              WHERE s.manifest = l.manifest AND s.blob IS NOT NULL)
          {LISTING_FROM}
-         WHERE l.seq > ?1 ORDER BY l.seq LIMIT ?2"
+         WHERE l.seq > ?1 ORDER BY l.seq LIMIT ?2",
+        listing_select()
     ))?;
     let rows = stmt
         .query_map(params![after, limit], |r| {
+            let at = LISTING_COLUMNS;
             Ok((
                 listing_record(r)?,
-                r.get::<_, i64>(11)?,
-                r.get::<_, i64>(12)?,
-                r.get::<_, i64>(13)?,
-                r.get::<_, Option<String>>(14)?,
+                (
+                    r.get::<_, i64>(at)?,
+                    r.get::<_, i64>(at + 1)?,
+                    r.get::<_, i64>(at + 2)?,
+                ),
+                r.get::<_, Option<String>>(at + 3)?,
+                (r.get::<_, i64>(at + 4)?, r.get::<_, i64>(at + 5)?),
             ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter()
-        .map(|(record, assets, withdrawn, uploaded, tags)| {
-            Ok(ListingRow {
-                listing: into_listing(record)?,
-                assets: to_u64(assets)?,
-                withdrawn: to_u64(withdrawn)?,
-                uploaded: to_u64(uploaded)?,
-                license_tags: tags
-                    .map(|t| t.split('\n').map(str::to_owned).collect())
-                    .unwrap_or_default(),
-            })
-        })
+        .map(
+            |(record, (assets, withdrawn, uploaded), tags, (shards, shards_uploaded))| {
+                Ok(ListingRow {
+                    listing: into_listing(record)?,
+                    assets: to_u64(assets)?,
+                    withdrawn: to_u64(withdrawn)?,
+                    uploaded: to_u64(uploaded)?,
+                    license_tags: tags
+                        .map(|t| t.split('\n').map(str::to_owned).collect())
+                        .unwrap_or_default(),
+                    shards: to_u64(shards)?,
+                    shards_uploaded: to_u64(shards_uploaded)?,
+                })
+            },
+        )
         .collect()
 }
 
@@ -254,17 +332,21 @@ pub(super) fn withdraw(
     asset_id: &str,
     reason: &str,
 ) -> Result<()> {
-    let (seq, manifest): (i64, i64) = tx
+    let (seq, manifest, dataset): (i64, i64, Option<String>) = tx
         .query_row(
-            "SELECT seq, manifest FROM listings WHERE id = ?1",
+            "SELECT l.seq, l.manifest, m.dataset_id
+             FROM listings l JOIN manifests m ON m.id = l.manifest WHERE l.id = ?1",
             [id.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| r.try_into(),
         )
         .optional()?
         .ok_or_else(|| RecordsError::Missing {
             what: "listing",
             id: id.to_string(),
         })?;
+    if dataset.is_some() {
+        return Err(RecordsError::DatasetVersionImmutable(id.clone()));
+    }
     let listed = tx
         .query_row(
             "SELECT 1 FROM manifest_assets WHERE manifest = ?1 AND asset_id = ?2",

@@ -5,12 +5,13 @@
 //! hands it.
 
 use assay_core::licenses::PaymentTerms;
+use assay_market_proto::manifests::DatasetVersion;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
-use super::sqlite::{corrupt, to_i64};
+use super::sqlite::{corrupt, to_i64, to_u64};
 use super::{
-    AccountId, AssetEntry, Insert, Manifest, NewManifest, RecordsError, Result, StoredAsset,
-    UsageHeaders,
+    AccountId, AssetEntry, Insert, Manifest, NewManifest, RecordsError, Result, ShardEntry,
+    StoredAsset, StoredShard, UsageHeaders,
 };
 use crate::clock;
 use crate::ids::BlobId;
@@ -91,11 +92,77 @@ pub(super) fn into_asset(row: AssetRow) -> Result<StoredAsset> {
     Ok(StoredAsset { entry, blob })
 }
 
+/// The columns of `manifests m` that make its [`DatasetVersion`], in the
+/// order [`dataset`] reads them.
+pub(super) const DATASET_COLUMNS: &str =
+    "m.dataset_id, m.dataset_name, m.dataset_version, m.dataset_format, m.delta, m.parent_hash";
+
+/// The dataset version read from [`DATASET_COLUMNS`] at `start`; `None`
+/// for a manifest of assets.
+pub(super) fn dataset(r: &Row, start: usize) -> rusqlite::Result<Option<DatasetVersion>> {
+    let Some(dataset_id) = r.get::<_, Option<String>>(start)? else {
+        return Ok(None);
+    };
+    Ok(Some(DatasetVersion {
+        dataset_id,
+        name: r.get(start + 1)?,
+        version: r.get(start + 2)?,
+        format: r.get(start + 3)?,
+        delta: r.get(start + 4)?,
+        parent_manifest_hash: r.get(start + 5)?,
+    }))
+}
+
+/// The shards of manifest `row`, in its order.
+pub(super) fn shards(conn: &Connection, row: i64) -> Result<Vec<StoredShard>> {
+    let mut stmt = conn.prepare(
+        "SELECT name, checksum, size_bytes, assets, blob FROM manifest_shards
+         WHERE manifest = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt
+        .query_map([row], |r| {
+            <(String, String, i64, i64, Option<String>)>::try_from(r)
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(name, checksum, size, assets, blob)| {
+            let blob = blob
+                .map(|id| {
+                    BlobId::parse(&id)
+                        .ok_or_else(|| corrupt(format!("blob id {id:?} is malformed")))
+                })
+                .transpose()?;
+            Ok(StoredShard {
+                entry: ShardEntry {
+                    name,
+                    checksum,
+                    size_bytes: to_u64(size)?,
+                    assets: to_u64(assets)?,
+                },
+                blob,
+            })
+        })
+        .collect()
+}
+
 fn load_manifest(conn: &Connection, row: i64) -> Result<Manifest> {
-    let (manifest_id, account, manifest_hash, key_id, received_at) = conn.query_row(
-        "SELECT manifest_id, account, manifest_hash, key_id, received_at FROM manifests WHERE id = ?1",
+    let (manifest_id, account, manifest_hash, key_id, received_at, dataset) = conn.query_row(
+        &format!(
+            "SELECT m.manifest_id, m.account, m.manifest_hash, m.key_id, m.received_at,
+                    {DATASET_COLUMNS}
+             FROM manifests m WHERE m.id = ?1"
+        ),
         [row],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                dataset(r, 5)?,
+            ))
+        },
     )?;
     let mut stmt = conn.prepare(&format!(
         "SELECT {ASSET_COLUMNS} FROM manifest_assets a WHERE a.manifest = ?1 ORDER BY a.seq"
@@ -110,6 +177,8 @@ fn load_manifest(conn: &Connection, row: i64) -> Result<Manifest> {
         key_id,
         received_at,
         assets: rows.into_iter().map(into_asset).collect::<Result<_>>()?,
+        dataset,
+        shards: shards(conn, row)?,
     })
 }
 
@@ -148,19 +217,50 @@ pub(super) fn add(tx: &Transaction, manifest: NewManifest) -> Result<Insert<Mani
         }
         return Ok(Insert::Existing(load_manifest(tx, row)?));
     }
+    if let Some(dataset) = &manifest.dataset {
+        check_version(tx, manifest.account, dataset)?;
+    }
+    let d = manifest.dataset.as_ref();
     tx.execute(
-        "INSERT INTO manifests (manifest_id, account, manifest_hash, key_id, bytes, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO manifests (manifest_id, account, manifest_hash, key_id, bytes, received_at,
+             dataset_id, dataset_name, dataset_version, dataset_format, delta, parent_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             manifest.manifest_id,
             manifest.account,
             manifest.manifest_hash,
             manifest.key_id,
             manifest.bytes,
-            clock::timestamp()
+            clock::timestamp(),
+            d.map(|d| &d.dataset_id),
+            d.map(|d| &d.name),
+            d.map(|d| d.version),
+            d.map(|d| &d.format),
+            d.map(|d| d.delta),
+            d.and_then(|d| d.parent_manifest_hash.as_ref()),
         ],
     )?;
     let row = tx.last_insert_rowid();
+    let mut insert = tx.prepare(
+        "INSERT INTO manifest_shards (manifest, seq, name, checksum, size_bytes, assets)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (seq, shard) in manifest.shards.iter().enumerate() {
+        insert.execute(params![
+            row,
+            to_i64(seq as u64)?,
+            shard.name,
+            shard.checksum,
+            to_i64(shard.size_bytes)?,
+            to_i64(shard.assets)?,
+        ])?;
+    }
+    tx.execute(
+        "UPDATE manifest_shards SET blob =
+            (SELECT b.id FROM blobs b WHERE b.account = ?1 AND b.checksum = manifest_shards.checksum)
+         WHERE manifest = ?2",
+        params![manifest.account, row],
+    )?;
     let mut insert = tx.prepare(
         "INSERT INTO manifest_assets (manifest, seq, asset_id, title, file_name, checksum,
              size_bytes, media_type, license_tag, creator_wallet, payment_terms,
@@ -200,6 +300,49 @@ pub(super) fn add(tx: &Transaction, manifest: NewManifest) -> Result<Insert<Mani
         params![manifest.account, row],
     )?;
     Ok(Insert::New(load_manifest(tx, row)?))
+}
+
+/// A dataset version is posted once per dataset (another manifest of the
+/// same version is a conflict), and a delta only after the version it
+/// updates, of the same dataset and publisher.
+fn check_version(tx: &Transaction, account: AccountId, dataset: &DatasetVersion) -> Result<()> {
+    let taken: Option<String> = tx
+        .query_row(
+            "SELECT manifest_id FROM manifests
+             WHERE account = ?1 AND dataset_id = ?2 AND dataset_version = ?3",
+            params![account, dataset.dataset_id, dataset.version],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(other) = taken {
+        return Err(RecordsError::VersionTaken {
+            dataset_id: dataset.dataset_id.clone(),
+            version: dataset.version,
+            manifest_id: other,
+        });
+    }
+    let Some(parent) = dataset
+        .parent_manifest_hash
+        .as_ref()
+        .filter(|_| dataset.delta)
+    else {
+        return Ok(());
+    };
+    let found: Option<String> = tx
+        .query_row(
+            "SELECT dataset_id FROM manifests WHERE account = ?1 AND manifest_hash = ?2",
+            params![account, parent],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    if found.as_deref() != Some(dataset.dataset_id.as_str()) {
+        return Err(RecordsError::ParentVersionMissing(format!(
+            "version {} of dataset {} is a delta of the manifest {parent}, which is not a version of that dataset among yours; post the parent version first",
+            dataset.version, dataset.dataset_id
+        )));
+    }
+    Ok(())
 }
 
 pub(super) fn find(

@@ -7,7 +7,8 @@
 //! state, the entitlements (files) each gives its buyer, payouts per payee,
 //! and the publishers' event feed. Version 3 adds each asset's capture
 //! date (for samples), the listing assets' watermarked previews (stored
-//! apart from blobs), and webhooks with their deliveries. Download links need
+//! apart from blobs), and webhooks with their deliveries. Version 8 adds
+//! dataset versions: their shards, uploaded and bought like originals. Download links need
 //! no table: they are HMACs over (purchase, buyer, file, expiry) under a key
 //! in the data folder, and a refund revokes them through the purchase.
 
@@ -272,6 +273,71 @@ const MIGRATIONS: &[&str] = &[
     // 1 MiB), as its publisher sent them; NULL until then.
     r#"
     ALTER TABLE manifest_assets ADD COLUMN credentials BLOB;
+    "#,
+    // 8: dataset versions. A dataset manifest names its dataset and
+    // version (and, for a delta, the manifest it updates); its files are
+    // shards, uploaded and bought like assets' originals. An upload is of
+    // an asset or of a shard, so `uploads` is rebuilt with both, exactly
+    // one set (nothing references it).
+    r#"
+    ALTER TABLE manifests ADD COLUMN dataset_id TEXT;
+    ALTER TABLE manifests ADD COLUMN dataset_name TEXT;
+    ALTER TABLE manifests ADD COLUMN dataset_version INTEGER;
+    ALTER TABLE manifests ADD COLUMN dataset_format TEXT;
+    ALTER TABLE manifests ADD COLUMN delta INTEGER;
+    ALTER TABLE manifests ADD COLUMN parent_hash TEXT;
+    CREATE UNIQUE INDEX manifests_dataset_version
+        ON manifests(account, dataset_id, dataset_version) WHERE dataset_id IS NOT NULL;
+
+    CREATE TABLE manifest_shards (
+        manifest    INTEGER NOT NULL REFERENCES manifests(id),
+        seq         INTEGER NOT NULL,
+        name        TEXT NOT NULL,
+        checksum    TEXT NOT NULL,
+        size_bytes  INTEGER NOT NULL,
+        assets      INTEGER NOT NULL,
+        blob        TEXT REFERENCES blobs(id),
+        PRIMARY KEY (manifest, name),
+        UNIQUE (manifest, seq)
+    );
+    CREATE INDEX manifest_shards_checksum ON manifest_shards(checksum);
+
+    CREATE TABLE uploads_v8 (
+        id          TEXT PRIMARY KEY,
+        account     INTEGER NOT NULL REFERENCES accounts(id),
+        manifest    INTEGER NOT NULL,
+        asset_id    TEXT,
+        shard       TEXT,
+        length      INTEGER NOT NULL,
+        received    INTEGER NOT NULL DEFAULT 0,
+        state       TEXT NOT NULL DEFAULT 'open'
+                    CHECK (state IN ('open', 'complete', 'expired')),
+        created_at  TEXT NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        CHECK ((asset_id IS NULL) <> (shard IS NULL)),
+        FOREIGN KEY (manifest, asset_id) REFERENCES manifest_assets(manifest, asset_id),
+        FOREIGN KEY (manifest, shard) REFERENCES manifest_shards(manifest, name)
+    );
+    INSERT INTO uploads_v8 (id, account, manifest, asset_id, length, received, state,
+                            created_at, expires_at)
+        SELECT id, account, manifest, asset_id, length, received, state, created_at, expires_at
+        FROM uploads;
+    DROP TABLE uploads;
+    ALTER TABLE uploads_v8 RENAME TO uploads;
+    CREATE UNIQUE INDEX uploads_one_open ON uploads(manifest, asset_id)
+        WHERE state = 'open' AND asset_id IS NOT NULL;
+    CREATE UNIQUE INDEX uploads_one_open_shard ON uploads(manifest, shard)
+        WHERE state = 'open' AND shard IS NOT NULL;
+    CREATE INDEX uploads_expiry ON uploads(expires_at) WHERE state = 'open';
+
+    -- The shards a purchase of a dataset version entitles its buyer to.
+    CREATE TABLE shard_entitlements (
+        purchase  INTEGER NOT NULL REFERENCES purchases(seq),
+        seq       INTEGER NOT NULL,
+        name      TEXT NOT NULL,
+        blob      TEXT NOT NULL REFERENCES blobs(id),
+        PRIMARY KEY (purchase, name)
+    );
     "#,
 ];
 

@@ -21,8 +21,10 @@ mod witnessed;
 
 use assay_core::licenses::PaymentTerms;
 use assay_market_proto::events::{EventKind, ReleaseReason};
-use assay_market_proto::listings::{ListingTerms, Withdrawn};
+use assay_market_proto::listings::{LaterVersion, ListingTerms, Withdrawn};
+use assay_market_proto::manifests::DatasetVersion;
 use assay_market_proto::purchases::{EscrowState, PayoutState};
+use assay_market_proto::tus::UploadFile;
 use assay_market_proto::Role;
 
 use crate::ids::{
@@ -74,6 +76,27 @@ pub struct NewManifest {
     /// The bytes as posted: what buyers will verify.
     pub bytes: Vec<u8>,
     pub assets: Vec<AssetEntry>,
+    /// For a dataset manifest, the version it signs, and its shards.
+    pub dataset: Option<DatasetVersion>,
+    pub shards: Vec<ShardEntry>,
+}
+
+/// A shard a dataset manifest lists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShardEntry {
+    pub name: String,
+    /// `sha256:` and hex.
+    pub checksum: String,
+    pub size_bytes: u64,
+    /// How many assets' samples it holds.
+    pub assets: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredShard {
+    pub entry: ShardEntry,
+    /// The stored file with the shard's checksum, once one was uploaded.
+    pub blob: Option<BlobId>,
 }
 
 /// The parts of a manifest entry the server acts on.
@@ -117,6 +140,8 @@ pub struct Manifest {
     pub key_id: String,
     pub received_at: String,
     pub assets: Vec<StoredAsset>,
+    pub dataset: Option<DatasetVersion>,
+    pub shards: Vec<StoredShard>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -131,7 +156,7 @@ pub struct NewUpload {
     pub id: UploadId,
     pub account: AccountId,
     pub manifest_id: String,
-    pub asset_id: String,
+    pub file: UploadFile,
     pub length: u64,
     pub expires_at_ms: i64,
     /// What the account may hold, this upload included: its stored files
@@ -154,7 +179,7 @@ pub struct Upload {
     pub id: UploadId,
     pub account: AccountId,
     pub manifest_id: String,
-    pub asset_id: String,
+    pub file: UploadFile,
     pub length: u64,
     /// The bytes received and made durable.
     pub offset: u64,
@@ -183,6 +208,10 @@ pub struct ListingRecord {
     pub terms: ListingTerms,
     pub created_at: String,
     pub updated_at: String,
+    /// For a dataset listing, the version it sells, and for a delta the
+    /// listing of its parent version.
+    pub dataset: Option<DatasetVersion>,
+    pub parent_listing: Option<ListingId>,
 }
 
 /// A listing with the counts a page of listings shows.
@@ -195,6 +224,9 @@ pub struct ListingRow {
     pub uploaded: u64,
     /// The distinct license tags of the assets not withdrawn.
     pub license_tags: Vec<String>,
+    /// A dataset listing's shards, and of them uploaded.
+    pub shards: u64,
+    pub shards_uploaded: u64,
 }
 
 /// A listing with every asset of its manifest.
@@ -202,6 +234,9 @@ pub struct ListingRow {
 pub struct ListingDetail {
     pub listing: ListingRecord,
     pub items: Vec<ListedAsset>,
+    pub shards: Vec<StoredShard>,
+    /// Listed deltas of later versions that update this one.
+    pub later_versions: Vec<LaterVersion>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -224,6 +259,10 @@ pub struct NewPurchase {
     pub hold_until_ms: i64,
     /// Asset ids and their files, in manifest order.
     pub files: Vec<(String, BlobId)>,
+    /// For a dataset listing, its shards' names and files instead. A
+    /// delta's buyer must hold a live purchase of its parent version's
+    /// listing ([`RecordsError::ParentPurchaseRequired`]).
+    pub shards: Vec<(String, BlobId)>,
     pub payouts: Vec<NewPayout>,
 }
 
@@ -254,8 +293,21 @@ pub struct PurchaseRecord {
     pub created_at: String,
     pub hold_until_ms: i64,
     pub settled_at: Option<String>,
+    /// The assets bought: those of `files`, or a dataset version's.
+    pub asset_ids: Vec<String>,
     pub files: Vec<EntitledFile>,
+    pub shards: Vec<EntitledShard>,
     pub payouts: Vec<PayoutRecord>,
+}
+
+/// A dataset shard a purchase entitles its buyer to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntitledShard {
+    pub name: String,
+    pub size_bytes: u64,
+    /// `sha256:` and hex.
+    pub checksum: String,
+    pub blob: BlobId,
 }
 
 /// A file a purchase entitles its buyer to.
@@ -383,16 +435,35 @@ pub enum RecordsError {
     KeyRegisteredElsewhere(String),
     #[error("manifest {0} was posted before, with other bytes or by another publisher")]
     ManifestConflict(String),
-    #[error("asset {asset_id} of manifest {manifest_id} is uploaded already")]
+    #[error("{file} of manifest {manifest_id} is uploaded already")]
     AlreadyUploaded {
         manifest_id: String,
-        asset_id: String,
+        file: UploadFile,
     },
-    #[error("asset {asset_id} of manifest {manifest_id} has an unfinished upload, {upload}")]
+    #[error("{file} of manifest {manifest_id} has an unfinished upload, {upload}")]
     UploadInProgress {
         manifest_id: String,
-        asset_id: String,
+        file: UploadFile,
         upload: UploadId,
+    },
+    #[error(
+        "version {version} of dataset {dataset_id} is posted already, as manifest {manifest_id}"
+    )]
+    VersionTaken {
+        dataset_id: String,
+        version: u32,
+        manifest_id: String,
+    },
+    #[error("{0}")]
+    ParentVersionMissing(String),
+    #[error("listing {0} sells a dataset version, which cannot change; build a new version that leaves the asset out")]
+    DatasetVersionImmutable(ListingId),
+    #[error(
+        "listing {listing} updates the dataset version of listing {parent}: buy that one first"
+    )]
+    ParentPurchaseRequired {
+        listing: ListingId,
+        parent: ListingId,
     },
     #[error("upload {upload} is no longer at offset {expected}")]
     OffsetMoved { upload: UploadId, expected: u64 },
@@ -471,6 +542,13 @@ pub trait Records: Send + Sync {
         manifest_id: &str,
         asset_id: &str,
     ) -> Result<Option<StoredAsset>>;
+    /// Shard `name` of the caller's dataset manifest `manifest_id`.
+    fn manifest_shard(
+        &self,
+        account: AccountId,
+        manifest_id: &str,
+        name: &str,
+    ) -> Result<Option<StoredShard>>;
 
     /// A new open upload of a manifest asset, refused when the asset has
     /// its file already or an open upload.

@@ -8,8 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::sqlite::{corrupt, to_i64, to_u64};
 use super::{
-    AccountId, EntitledFile, EventRecord, Insert, NewPurchase, PayoutFailure, PayoutRecord,
-    PurchaseRecord, RecordsError, Result, Settlement,
+    AccountId, EntitledFile, EntitledShard, EventRecord, Insert, NewPurchase, PayoutFailure,
+    PayoutRecord, PurchaseRecord, RecordsError, Result, Settlement,
 };
 use crate::clock;
 use crate::ids::{BlobId, EventId, ListingId, PayoutId, PurchaseId};
@@ -62,6 +62,38 @@ pub(super) fn create_purchase(
     if updated_at != purchase.listing_updated_at {
         return Err(RecordsError::ListingChanged(purchase.listing));
     }
+    // A delta is sold only to a buyer holding its parent version.
+    let parent: Option<Option<(String, i64)>> = tx
+        .query_row(
+            "SELECT pl.id, (SELECT count(*) FROM purchases p
+                             WHERE p.listing = pl.seq AND p.buyer = ?2 AND p.state <> 'refunded')
+             FROM listings l JOIN manifests m ON m.id = l.manifest
+             LEFT JOIN manifests pm ON pm.account = m.account AND pm.manifest_hash = m.parent_hash
+             LEFT JOIN listings pl ON pl.manifest = pm.id
+             WHERE l.seq = ?1 AND m.delta",
+            params![listing, purchase.buyer],
+            |r| {
+                Ok(r.get::<_, Option<String>>(0)?
+                    .zip(r.get::<_, Option<i64>>(1)?))
+            },
+        )
+        .optional()?;
+    match parent {
+        None | Some(Some((_, 1..))) => {}
+        Some(Some((parent, _))) => {
+            return Err(RecordsError::ParentPurchaseRequired {
+                listing: purchase.listing,
+                parent: ListingId::parse(&parent)
+                    .ok_or_else(|| corrupt(format!("listing id {parent:?} is malformed")))?,
+            })
+        }
+        Some(None) => {
+            return Err(RecordsError::ParentVersionMissing(format!(
+                "listing {} is a delta of a dataset version that is no longer listed",
+                purchase.listing
+            )))
+        }
+    }
     tx.execute(
         "INSERT INTO purchases (id, listing, buyer, amount_minor, currency, created_at, hold_until)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -82,6 +114,12 @@ pub(super) fn create_purchase(
     for (seq, (asset_id, blob)) in purchase.files.iter().enumerate() {
         entitle.execute(params![row, to_i64(seq as u64)?, asset_id, blob.as_str()])?;
     }
+    let mut entitle = tx.prepare(
+        "INSERT INTO shard_entitlements (purchase, seq, name, blob) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (seq, (name, blob)) in purchase.shards.iter().enumerate() {
+        entitle.execute(params![row, to_i64(seq as u64)?, name, blob.as_str()])?;
+    }
     let mut pay = tx.prepare(
         "INSERT INTO payouts (id, purchase, seq, creator_wallet, asset_ids, amount_minor)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -96,6 +134,7 @@ pub(super) fn create_purchase(
             to_i64(payout.amount_minor)?
         ])?;
     }
+    let record = load(tx, &purchase.id)?.ok_or_else(missing)?;
     add_event(
         tx,
         publisher,
@@ -103,12 +142,12 @@ pub(super) fn create_purchase(
             purchase_id: purchase.id.to_string(),
             listing_id: purchase.listing.to_string(),
             manifest_id,
-            asset_ids: purchase.files.iter().map(|(a, _)| a.clone()).collect(),
+            asset_ids: record.asset_ids.clone(),
             amount_minor: purchase.amount_minor,
             currency: purchase.currency.clone(),
         },
     )?;
-    Ok(Insert::New(load(tx, &purchase.id)?.ok_or_else(missing)?))
+    Ok(Insert::New(record))
 }
 
 pub(super) fn settle(tx: &Transaction, id: &PurchaseId, how: Settlement) -> Result<PurchaseRecord> {
@@ -366,9 +405,55 @@ pub(super) fn load(conn: &Connection, id: &PurchaseId) -> Result<Option<Purchase
         created_at,
         hold_until_ms,
         settled_at,
+        asset_ids: purchased_assets(conn, seq)?,
         files: files(conn, seq)?,
+        shards: shards(conn, seq)?,
         payouts: payouts(conn, seq)?,
     }))
+}
+
+/// The assets purchase `purchase` bought: those it entitles to, or those
+/// of the dataset version it bought (whose shards hold them).
+fn purchased_assets(conn: &Connection, purchase: i64) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT e.asset_id, e.seq FROM entitlements e WHERE e.purchase = ?1
+         UNION ALL
+         SELECT a.asset_id, a.seq FROM purchases p
+         JOIN listings l ON l.seq = p.listing
+         JOIN manifests m ON m.id = l.manifest
+         JOIN manifest_assets a ON a.manifest = m.id
+         WHERE p.seq = ?1 AND m.dataset_id IS NOT NULL
+         ORDER BY 2",
+    )?;
+    let ids = stmt
+        .query_map([purchase], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(ids)
+}
+
+fn shards(conn: &Connection, purchase: i64) -> Result<Vec<EntitledShard>> {
+    let mut stmt = conn.prepare(
+        "SELECT e.name, s.size_bytes, s.checksum, e.blob
+         FROM shard_entitlements e
+         JOIN purchases p ON p.seq = e.purchase
+         JOIN listings l ON l.seq = p.listing
+         JOIN manifest_shards s ON s.manifest = l.manifest AND s.name = e.name
+         WHERE e.purchase = ?1 ORDER BY e.seq",
+    )?;
+    let rows = stmt
+        .query_map([purchase], |r| <(String, i64, String, String)>::try_from(r))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(name, size, checksum, blob)| {
+            Ok(EntitledShard {
+                name,
+                size_bytes: to_u64(size)?,
+                checksum,
+                blob: BlobId::parse(&blob)
+                    .ok_or_else(|| corrupt(format!("blob id {blob:?} is malformed")))?,
+            })
+        })
+        .collect()
 }
 
 fn files(conn: &Connection, purchase: i64) -> Result<Vec<EntitledFile>> {

@@ -25,7 +25,7 @@ use super::{
     Account, AccountId, DueDelivery, EventRecord, Insert, ListingDetail, ListingRecord, ListingRow,
     Manifest, NewListing, NewManifest, NewPurchase, NewUpload, NewWitnessed, PayoutFailure,
     PreviewRecord, PurchaseRecord, Records, RecordsError, Result, Settlement, StoredAsset,
-    StoredKey, Upload, WebhookRecord, WitnessedRecord,
+    StoredKey, StoredShard, Upload, WebhookRecord, WitnessedRecord,
 };
 use crate::ids::{BlobId, ListingId, PayoutId, PreviewId, PurchaseId, UploadId, WebhookId};
 
@@ -148,6 +148,22 @@ impl Records for SqliteRecords {
         asset_id: &str,
     ) -> Result<Option<StoredAsset>> {
         self.with(|conn| manifests::find_asset(conn, account, manifest_id, asset_id))
+    }
+
+    fn manifest_shard(
+        &self,
+        account: AccountId,
+        manifest_id: &str,
+        name: &str,
+    ) -> Result<Option<StoredShard>> {
+        self.with(|conn| {
+            let Some(row) = manifests::manifest_row(conn, account, manifest_id)? else {
+                return Ok(None);
+            };
+            Ok(manifests::shards(conn, row)?
+                .into_iter()
+                .find(|s| s.entry.name == name))
+        })
     }
 
     fn create_upload(&self, upload: NewUpload) -> Result<Upload> {

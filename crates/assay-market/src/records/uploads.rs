@@ -1,8 +1,10 @@
-//! The SQLite side of uploads: resumable uploads of a manifest's assets,
+//! The SQLite side of uploads: resumable uploads of a manifest's files
+//! (its assets' originals, or a dataset manifest's shards),
 //! their offsets and expiry, and the stored files (`blobs`) a completed
 //! upload becomes. Each function runs inside the transaction or on the
 //! connection [`super::SqliteRecords`] hands it.
 
+use assay_market_proto::tus::UploadFile;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 use super::manifests::manifest_row;
@@ -21,22 +23,24 @@ fn upload_state(text: &str) -> Result<UploadState> {
 }
 
 const UPLOAD_SELECT: &str =
-    "SELECT u.id, u.account, m.manifest_id, u.asset_id, u.length, u.received,
-        u.state, u.expires_at, a.checksum
+    "SELECT u.id, u.account, m.manifest_id, u.asset_id, u.shard, u.length, u.received,
+        u.state, u.expires_at, coalesce(a.checksum, s.checksum)
      FROM uploads u
      JOIN manifests m ON m.id = u.manifest
-     JOIN manifest_assets a ON a.manifest = u.manifest AND a.asset_id = u.asset_id";
+     LEFT JOIN manifest_assets a ON a.manifest = u.manifest AND a.asset_id = u.asset_id
+     LEFT JOIN manifest_shards s ON s.manifest = u.manifest AND s.name = u.shard";
 
 type UploadColumns = (
     String,
     AccountId,
     String,
-    String,
+    Option<String>,
+    Option<String>,
     i64,
     i64,
     String,
     i64,
-    String,
+    Option<String>,
 );
 
 fn upload_columns(r: &Row) -> rusqlite::Result<UploadColumns> {
@@ -44,13 +48,21 @@ fn upload_columns(r: &Row) -> rusqlite::Result<UploadColumns> {
 }
 
 fn into_upload(c: UploadColumns) -> Result<Upload> {
-    let (id, account, manifest_id, asset_id, length, offset, state, expires_at_ms, checksum) = c;
+    let (id, account, manifest_id, asset_id, shard, length, offset, state, expires_at_ms, checksum) =
+        c;
+    let file = match (asset_id, shard) {
+        (Some(id), None) => UploadFile::Asset(id),
+        (None, Some(name)) => UploadFile::Shard(name),
+        _ => return Err(corrupt(format!("upload {id} is of no one file"))),
+    };
+    let checksum =
+        checksum.ok_or_else(|| corrupt(format!("upload {id}: its {file} is in no manifest")))?;
     Ok(Upload {
         id: UploadId::parse(&id)
             .ok_or_else(|| corrupt(format!("upload id {id:?} is malformed")))?,
         account,
         manifest_id,
-        asset_id,
+        file,
         length: to_u64(length)?,
         offset: to_u64(offset)?,
         state: upload_state(&state)?,
@@ -70,16 +82,29 @@ pub(super) fn load(conn: &Connection, id: &UploadId) -> Result<Option<Upload>> {
     .transpose()
 }
 
+/// The table holding `file`'s rows and the column naming it there, and
+/// the column of `uploads` naming it.
+fn file_columns(file: &UploadFile) -> (&'static str, &'static str, &'static str) {
+    match file {
+        UploadFile::Asset(_) => ("manifest_assets", "asset_id", "asset_id"),
+        UploadFile::Shard(_) => ("manifest_shards", "name", "shard"),
+    }
+}
+
 pub(super) fn create(tx: &Transaction, upload: NewUpload) -> Result<Upload> {
     let missing = || RecordsError::Missing {
-        what: "asset",
-        id: format!("{} in manifest {}", upload.asset_id, upload.manifest_id),
+        what: match upload.file {
+            UploadFile::Asset(_) => "asset",
+            UploadFile::Shard(_) => "shard",
+        },
+        id: format!("{} in manifest {}", upload.file.id(), upload.manifest_id),
     };
     let row = manifest_row(tx, upload.account, &upload.manifest_id)?.ok_or_else(missing)?;
+    let (table, column, upload_column) = file_columns(&upload.file);
     let blob: Option<String> = tx
         .query_row(
-            "SELECT blob FROM manifest_assets WHERE manifest = ?1 AND asset_id = ?2",
-            params![row, upload.asset_id],
+            &format!("SELECT blob FROM {table} WHERE manifest = ?1 AND {column} = ?2"),
+            params![row, upload.file.id()],
             |r| r.get(0),
         )
         .optional()?
@@ -87,13 +112,15 @@ pub(super) fn create(tx: &Transaction, upload: NewUpload) -> Result<Upload> {
     if blob.is_some() {
         return Err(RecordsError::AlreadyUploaded {
             manifest_id: upload.manifest_id,
-            asset_id: upload.asset_id,
+            file: upload.file,
         });
     }
     let open: Option<String> = tx
         .query_row(
-            "SELECT id FROM uploads WHERE manifest = ?1 AND asset_id = ?2 AND state = 'open'",
-            params![row, upload.asset_id],
+            &format!(
+                "SELECT id FROM uploads WHERE manifest = ?1 AND {upload_column} = ?2 AND state = 'open'"
+            ),
+            params![row, upload.file.id()],
             |r| r.get(0),
         )
         .optional()?;
@@ -102,7 +129,7 @@ pub(super) fn create(tx: &Transaction, upload: NewUpload) -> Result<Upload> {
             upload: UploadId::parse(&id)
                 .ok_or_else(|| corrupt(format!("upload id {id:?} is malformed")))?,
             manifest_id: upload.manifest_id,
-            asset_id: upload.asset_id,
+            file: upload.file,
         });
     }
     // The quota, checked in the transaction that takes its share: two
@@ -122,13 +149,15 @@ pub(super) fn create(tx: &Transaction, upload: NewUpload) -> Result<Upload> {
         });
     }
     tx.execute(
-        "INSERT INTO uploads (id, account, manifest, asset_id, length, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        &format!(
+            "INSERT INTO uploads (id, account, manifest, {upload_column}, length, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        ),
         params![
             upload.id.as_str(),
             upload.account,
             row,
-            upload.asset_id,
+            upload.file.id(),
             to_i64(upload.length)?,
             clock::timestamp(),
             upload.expires_at_ms
@@ -185,12 +214,18 @@ pub(super) fn complete(tx: &Transaction, id: &UploadId) -> Result<BlobId> {
         params![upload.account, upload.checksum],
         |r| r.get(0),
     )?;
-    tx.execute(
-        "UPDATE manifest_assets SET blob = ?1
-         WHERE blob IS NULL AND checksum = ?2
-           AND manifest IN (SELECT id FROM manifests WHERE account = ?3)",
-        params![blob, upload.checksum, upload.account],
-    )?;
+    // The same bytes serve every file of the publisher's manifests that
+    // lists them, an asset's or a shard's.
+    for table in ["manifest_assets", "manifest_shards"] {
+        tx.execute(
+            &format!(
+                "UPDATE {table} SET blob = ?1
+                 WHERE blob IS NULL AND checksum = ?2
+                   AND manifest IN (SELECT id FROM manifests WHERE account = ?3)"
+            ),
+            params![blob, upload.checksum, upload.account],
+        )?;
+    }
     tx.execute(
         "UPDATE uploads SET state = 'complete' WHERE id = ?1",
         [id.as_str()],

@@ -6,6 +6,7 @@
 
 mod bodies;
 mod cli;
+mod datasets;
 mod delivery;
 mod previews;
 mod publish;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use assay_core::keys::{self, read_secret_key};
 use assay_core::{Actor, Change, Filter, ImportOptions, Library, Role as LibraryRole, Selection};
 use assay_market::{add_account, Config, Market, Records};
-use assay_market_proto::tus::{self, UploadMetadata};
+use assay_market_proto::tus::{self, UploadFile, UploadMetadata};
 use assay_market_proto::Role;
 use base64::Engine as _;
 use ed25519_dalek::{Signer as _, SigningKey};
@@ -474,9 +474,14 @@ impl Client {
 
     /// `POST /v1/uploads` for one asset.
     pub fn create_upload(&self, manifest_id: &str, asset_id: &str, length: u64) -> Reply {
+        self.create_upload_of(manifest_id, UploadFile::Asset(asset_id.into()), length)
+    }
+
+    /// `POST /v1/uploads` for one file of a manifest, an asset's or a shard.
+    pub fn create_upload_of(&self, manifest_id: &str, file: UploadFile, length: u64) -> Reply {
         let metadata = UploadMetadata {
             manifest_id: manifest_id.into(),
-            asset_id: asset_id.into(),
+            file,
         };
         self.request(
             "POST",
@@ -518,8 +523,25 @@ impl Client {
     /// Uploads `bytes` as one asset in `chunks` checksummed chunks; returns
     /// the upload's URL.
     pub fn upload(&self, manifest_id: &str, asset_id: &str, bytes: &[u8], chunks: usize) -> String {
+        self.upload_of(
+            manifest_id,
+            UploadFile::Asset(asset_id.into()),
+            bytes,
+            chunks,
+        )
+    }
+
+    /// Uploads `bytes` as one file of a manifest in `chunks` checksummed
+    /// chunks; returns the upload's URL.
+    pub fn upload_of(
+        &self,
+        manifest_id: &str,
+        file: UploadFile,
+        bytes: &[u8],
+        chunks: usize,
+    ) -> String {
         let url = self
-            .create_upload(manifest_id, asset_id, bytes.len() as u64)
+            .create_upload_of(manifest_id, file, bytes.len() as u64)
             .expect(201, "")
             .header("Location")
             .unwrap();

@@ -1,0 +1,562 @@
+//! A dataset version on the trainer's side, with no library: the signed
+//! dataset manifests a pull keeps (`NAME-vN.manifest.json`), the samples of
+//! its shards read back, a delta's tombstones applied to the shards of the
+//! versions before it, a shard unpacked into one file per sample, and a
+//! pulled folder checked sample by sample against the newest signed
+//! manifest.
+//!
+//! Once tombstones are applied a shard is no longer the bytes its manifest
+//! signed, so a folder is checked where it matters to a training job: every
+//! sample's file must hash to the checksum the newest version's signed
+//! entry gives it, and every asset of that version must be there exactly
+//! once.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, RecordBatch};
+use assay_fsio::atomic::Staging;
+use assay_fsio::hashing::{Hashing, HashingWriter};
+use ed25519_dalek::VerifyingKey;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::datasets::manifest::verify_dataset_manifest;
+use crate::datasets::shards::{
+    self, ShardFormat, CREDENTIALS_MEMBER, LICENSE_MEMBER, RECORD_MEMBER,
+};
+use crate::error::{Error, Result};
+use crate::exports::manifest::str_field;
+
+/// What a pull leaves of a download in progress: `.NAME` and this.
+pub const PART_SUFFIX: &str = ".assay-part";
+/// How a version's signed manifest is named in a pulled folder.
+pub fn manifest_file(name: &str, version: u32) -> String {
+    format!("{name}-v{version}.manifest.json")
+}
+/// Rows of a Parquet shard read at a time when it is rewritten or read.
+const BATCH_ROWS: usize = 64;
+
+/// One asset of a version, as its signed entry gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub checksum: String,
+    pub file_name: String,
+    pub size_bytes: u64,
+}
+
+/// A shard a version's manifest lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedShard {
+    pub name: String,
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub assets: Vec<String>,
+}
+
+/// What a signed dataset manifest says, read after it was verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionDocument {
+    pub dataset_id: String,
+    pub name: String,
+    pub version: u32,
+    pub format: ShardFormat,
+    pub delta: bool,
+    /// The version it was built from, and that version's manifest hash.
+    pub parent: Option<(u32, String)>,
+    /// Every asset of the version (a delta's parent's kept ones too).
+    pub members: HashMap<String, Member>,
+    pub shards: Vec<ListedShard>,
+    /// Assets whose earlier copies a delta supersedes: withdrawn (the
+    /// tombstones) and changed.
+    pub superseded: Vec<String>,
+    pub withdrawn: Vec<String>,
+}
+
+impl VersionDocument {
+    /// Reads a dataset manifest's bytes (checked already, or to be).
+    pub fn read(bytes: &[u8]) -> Result<VersionDocument> {
+        let bad = |why: String| Error::Corrupt(format!("a dataset manifest: {why}"));
+        let doc: Value = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        let format = str_field(&doc, "format")
+            .parse::<ShardFormat>()
+            .map_err(bad)?;
+        let version = doc["version"]
+            .as_u64()
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or_else(|| bad("no version".into()))?;
+        let members = doc["assets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| {
+                (
+                    str_field(a, "asset_id").to_owned(),
+                    Member {
+                        checksum: str_field(a, "checksum").to_owned(),
+                        file_name: str_field(a, "file_name").to_owned(),
+                        size_bytes: a["size_bytes"].as_u64().unwrap_or_default(),
+                    },
+                )
+            })
+            .collect();
+        let ids = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|id| id.as_str().or_else(|| id["asset_id"].as_str()))
+                .map(str::to_owned)
+                .collect()
+        };
+        let shards = doc["shards"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| ListedShard {
+                name: str_field(s, "name").to_owned(),
+                sha256: str_field(s, "sha256").to_owned(),
+                size_bytes: s["size_bytes"].as_u64().unwrap_or_default(),
+                assets: ids(&s["assets"]),
+            })
+            .collect();
+        let withdrawn = ids(&doc["changes"]["withdrawn"]);
+        let mut superseded = withdrawn.clone();
+        superseded.extend(ids(&doc["changes"]["changed"]));
+        let parent = doc["parent"]["version"]
+            .as_u64()
+            .and_then(|v| u32::try_from(v).ok())
+            .zip(doc["parent"]["manifest_hash"].as_str().map(str::to_owned));
+        Ok(VersionDocument {
+            dataset_id: str_field(&doc, "dataset_id").to_owned(),
+            name: str_field(&doc, "name").to_owned(),
+            version,
+            format,
+            delta: doc["delta"].as_bool().unwrap_or(false),
+            parent,
+            members,
+            shards,
+            superseded,
+            withdrawn,
+        })
+    }
+
+    /// The checksum each member's file must have.
+    pub fn checksums(&self) -> HashMap<&str, &str> {
+        self.members
+            .iter()
+            .map(|(id, m)| (id.as_str(), m.checksum.as_str()))
+            .collect()
+    }
+}
+
+/// The shard format of a file, by its extension.
+pub fn shard_format_of(path: &Path) -> Option<ShardFormat> {
+    match path.extension()?.to_str()? {
+        "tar" => Some(ShardFormat::WebDataset),
+        "parquet" => Some(ShardFormat::Parquet),
+        _ => None,
+    }
+}
+
+/// The name a sample's file is unpacked under: `<asset_id>.<ext>`, the
+/// name its tar member has.
+pub fn sample_file_name(asset_id: &str, file_name: &str) -> String {
+    format!("{asset_id}.{}", shards::member_extension(file_name))
+}
+
+/// Calls `visit` with each sample's asset id, file extension and file
+/// bytes (as a reader), in the shard at `path`, one at a time.
+pub fn each_sample(
+    path: &Path,
+    format: ShardFormat,
+    visit: &mut dyn FnMut(&str, &str, &mut dyn Read) -> Result<()>,
+) -> Result<()> {
+    let io_error = |e: io::Error| Error::io(path, e);
+    let file = File::open(path).map_err(io_error)?;
+    match format {
+        ShardFormat::WebDataset => {
+            let mut archive = tar::Archive::new(BufReader::with_capacity(1 << 20, file));
+            for entry in archive.entries().map_err(io_error)? {
+                let mut entry = entry.map_err(io_error)?;
+                let name = entry
+                    .path()
+                    .map_err(io_error)?
+                    .to_string_lossy()
+                    .into_owned();
+                let Some((key, suffix)) = name.split_once('.') else {
+                    return Err(bad_shard(path, format!("member {name:?} has no extension")));
+                };
+                if [RECORD_MEMBER, LICENSE_MEMBER, CREDENTIALS_MEMBER].contains(&suffix) {
+                    continue;
+                }
+                visit(key, suffix, &mut entry)?;
+            }
+            Ok(())
+        }
+        ShardFormat::Parquet => {
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .and_then(|b| b.with_batch_size(BATCH_ROWS).build())
+                .map_err(|e| bad_shard(path, e.to_string()))?;
+            for batch in reader {
+                let batch = batch.map_err(|e| bad_shard(path, e.to_string()))?;
+                let (ids, names) = (
+                    text_column(&batch, "asset_id", path)?,
+                    text_column(&batch, "file_name", path)?,
+                );
+                let bytes = batch
+                    .column_by_name("bytes")
+                    .and_then(|c| c.as_binary_opt::<i64>())
+                    .ok_or_else(|| bad_shard(path, "no bytes column".into()))?;
+                for row in 0..batch.num_rows() {
+                    let extension = shards::member_extension(names.value(row));
+                    visit(ids.value(row), &extension, &mut bytes.value(row))?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn text_column<'a>(
+    batch: &'a RecordBatch,
+    name: &str,
+    path: &Path,
+) -> Result<&'a arrow_array::StringArray> {
+    batch
+        .column_by_name(name)
+        .and_then(|c| c.as_string_opt::<i32>())
+        .filter(|c| c.null_count() == 0)
+        .ok_or_else(|| bad_shard(path, format!("no {name} column of text")))
+}
+
+fn bad_shard(path: &Path, message: String) -> Error {
+    Error::BadFile {
+        path: path.to_owned(),
+        message: format!("not a readable dataset shard: {message}"),
+    }
+}
+
+/// Rewrites the shard at `path` without the samples of the assets in
+/// `drop` (a delta's tombstones and the earlier copies of what it
+/// changed), through a file beside it renamed over it, so a crash leaves
+/// the old shard or the new one. A shard left with no sample is deleted.
+/// Returns how many samples it removed.
+pub fn remove_samples(path: &Path, format: ShardFormat, drop: &HashSet<&str>) -> Result<usize> {
+    let io_error = |e: io::Error| Error::io(path, e);
+    let mut held = 0;
+    let mut keys = HashSet::new();
+    each_sample(path, format, &mut |id, _, _| {
+        keys.insert(id.to_owned());
+        Ok(())
+    })?;
+    let removed = keys.iter().filter(|k| drop.contains(k.as_str())).count();
+    if removed == 0 {
+        return Ok(0);
+    }
+    if removed == keys.len() {
+        std::fs::remove_file(path).map_err(io_error)?;
+        return Ok(removed);
+    }
+    let staging = Staging::create(path).map_err(io_error)?;
+    let out = BufWriter::with_capacity(1 << 20, staging.file());
+    let source = File::open(path).map_err(io_error)?;
+    match format {
+        ShardFormat::WebDataset => {
+            let mut archive = tar::Archive::new(BufReader::with_capacity(1 << 20, source));
+            let mut tar = tar::Builder::new(out);
+            for entry in archive.entries().map_err(io_error)? {
+                let mut entry = entry.map_err(io_error)?;
+                let name = entry
+                    .path()
+                    .map_err(io_error)?
+                    .to_string_lossy()
+                    .into_owned();
+                let key = name.split_once('.').map_or(name.as_str(), |(k, _)| k);
+                if drop.contains(key) {
+                    continue;
+                }
+                let mut header = entry.header().clone();
+                tar.append_data(&mut header, &name, &mut entry)
+                    .map_err(io_error)?;
+                held += 1;
+            }
+            tar.into_inner()
+                .and_then(|mut w| w.flush())
+                .map_err(io_error)?;
+        }
+        ShardFormat::Parquet => {
+            let failed = |e: parquet::errors::ParquetError| bad_shard(path, e.to_string());
+            let reader = ParquetRecordBatchReaderBuilder::try_new(source)
+                .and_then(|b| b.with_batch_size(BATCH_ROWS).build())
+                .map_err(failed)?;
+            let mut writer = ArrowWriter::try_new(
+                out,
+                shards::parquet_schema(),
+                Some(shards::writer_properties()),
+            )
+            .map_err(failed)?;
+            for batch in reader {
+                let batch = batch.map_err(|e| bad_shard(path, e.to_string()))?;
+                let ids = text_column(&batch, "asset_id", path)?;
+                // Runs of kept rows, each written as one slice.
+                let mut start = None;
+                for row in 0..=batch.num_rows() {
+                    let keep = row < batch.num_rows() && !drop.contains(ids.value(row));
+                    match (keep, start) {
+                        (true, None) => start = Some(row),
+                        (false, Some(from)) => {
+                            writer
+                                .write(&batch.slice(from, row - from))
+                                .map_err(failed)?;
+                            held += row - from;
+                            start = None;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            writer
+                .into_inner()
+                .and_then(|mut w| w.flush().map_err(Into::into))
+                .map_err(failed)?;
+        }
+    }
+    if held == 0 {
+        return Err(Error::Internal(format!(
+            "{}: a rewrite kept nothing of a shard that keeps samples",
+            path.display()
+        )));
+    }
+    staging.close().and_then(|s| s.put()).map_err(io_error)?;
+    Ok(removed)
+}
+
+/// Writes each sample of the shard at `path` into `dir` as its own file
+/// (`<asset_id>.<ext>`), each streamed through SHA-256 to a file beside its
+/// place and put there only when it is the checksum `checksums` gives its
+/// asset. Returns the names written.
+pub fn unpack_shard(
+    path: &Path,
+    format: ShardFormat,
+    dir: &Path,
+    checksums: &HashMap<&str, &str>,
+) -> Result<Vec<String>> {
+    let mut written = Vec::new();
+    each_sample(path, format, &mut |id, extension, file| {
+        let expected = checksums
+            .get(id)
+            .ok_or_else(|| bad_shard(path, format!("asset {id} is not in the signed manifest")))?;
+        let name = format!("{id}.{extension}");
+        let target = dir.join(&name);
+        let io_error = |e: io::Error| Error::io(&target, e);
+        let staging = Staging::create(&target).map_err(io_error)?;
+        let mut out = HashingWriter::new(BufWriter::new(staging.file()));
+        io::copy(file, &mut out).map_err(io_error)?;
+        let (out, actual) = out.finish();
+        out.into_inner().map_err(|e| io_error(e.into_error()))?;
+        if actual != *expected {
+            return Err(Error::BadFile {
+                path: path.to_owned(),
+                message: format!(
+                    "the sample of asset {id} hashes to {actual}, but the signed manifest says {expected}"
+                ),
+            });
+        }
+        staging.close().and_then(|s| s.put()).map_err(io_error)?;
+        written.push(name);
+        Ok(())
+    })?;
+    Ok(written)
+}
+
+/// What checking a pulled dataset folder found; it holds when `failures`
+/// is empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PulledDatasetCheck {
+    pub dir: PathBuf,
+    pub dataset_id: Option<String>,
+    /// The newest version in the folder, which the samples are held to.
+    pub version: Option<u32>,
+    /// `shards` or `files`.
+    pub layout: String,
+    /// Signed manifests checked.
+    pub manifests: usize,
+    pub shards: usize,
+    pub samples: usize,
+    pub failures: Vec<String>,
+}
+
+/// Checks a folder a pull of a dataset filled: every `*.manifest.json`'s
+/// signature by one of `trusted` (with its checkpoint and shard list), that
+/// the newest version's chain of deltas is all there, and then every
+/// sample, in the shards of those versions or unpacked as files, against
+/// the newest version's signed entries: each asset present exactly once,
+/// with its checksum, and nothing else. No unverified download may be left.
+pub fn verify_pulled_dataset(dir: &Path, trusted: &[VerifyingKey]) -> Result<PulledDatasetCheck> {
+    let mut check = PulledDatasetCheck {
+        dir: dir.to_owned(),
+        ..PulledDatasetCheck::default()
+    };
+    let mut versions: Vec<(String, VersionDocument)> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for item in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let item = item.map_err(|e| Error::io(dir, e))?;
+        names.push(item.file_name().to_string_lossy().into_owned());
+    }
+    names.sort();
+    for name in &names {
+        if name.ends_with(PART_SUFFIX) {
+            check.failures.push(format!(
+                "{}: an unfinished, unverified download",
+                dir.join(name).display()
+            ));
+        }
+        if !name.ends_with(".manifest.json") {
+            continue;
+        }
+        let path = dir.join(name);
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let signed = verify_dataset_manifest(&bytes, trusted, None);
+        check.manifests += 1;
+        if !signed.failures.is_empty() {
+            check.failures.extend(
+                signed
+                    .failures
+                    .iter()
+                    .map(|f| format!("{}: {f}", path.display())),
+            );
+            continue;
+        }
+        versions.push((
+            crate::provenance::signed::hash(&bytes),
+            VersionDocument::read(&bytes)?,
+        ));
+    }
+    if !check.failures.is_empty() {
+        return Ok(check);
+    }
+    let Some(newest) = versions.iter().max_by_key(|(_, v)| v.version) else {
+        check.failures.push(format!(
+            "{}: no dataset manifest (NAME-vN.manifest.json)",
+            dir.display()
+        ));
+        return Ok(check);
+    };
+    let newest = &newest.1;
+    check.dataset_id = Some(newest.dataset_id.clone());
+    check.version = Some(newest.version);
+    // The chain of versions whose shards hold the newest one's samples.
+    let by_hash: HashMap<&str, &VersionDocument> =
+        versions.iter().map(|(h, v)| (h.as_str(), v)).collect();
+    let mut chain = vec![newest];
+    let mut at = newest;
+    while at.delta {
+        let Some(parent) = at
+            .parent
+            .as_ref()
+            .and_then(|(_, hash)| by_hash.get(hash.as_str()))
+        else {
+            check.failures.push(format!(
+                "version {} is a delta of version {}, whose signed manifest is not in {}",
+                at.version,
+                at.parent.as_ref().map_or(0, |(v, _)| *v),
+                dir.display()
+            ));
+            return Ok(check);
+        };
+        if parent.dataset_id != newest.dataset_id {
+            check.failures.push(format!(
+                "version {} of dataset {} names a parent of dataset {}",
+                at.version, at.dataset_id, parent.dataset_id
+            ));
+            return Ok(check);
+        }
+        chain.push(parent);
+        at = parent;
+    }
+    let checksums = newest.checksums();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut note = |id: &str, actual: String, place: String, failures: &mut Vec<String>| {
+        match checksums.get(id) {
+            None => failures.push(format!(
+                "{place}: asset {id} is not in version {} (withdrawn, or never in it)",
+                newest.version
+            )),
+            Some(expected) if *expected != actual => failures.push(format!(
+                "{place}: asset {id} hashes to {actual}, but the signed manifest says {expected}"
+            )),
+            Some(_) => {}
+        }
+        if let Some(first) = seen.insert(id.to_owned(), place.clone()) {
+            failures.push(format!("{place}: asset {id} is in {first} too"));
+        }
+    };
+    let shard_names: Vec<&ListedShard> = chain.iter().flat_map(|v| &v.shards).collect();
+    let present: Vec<&ListedShard> = shard_names
+        .iter()
+        .copied()
+        .filter(|s| dir.join(&s.name).exists())
+        .collect();
+    if present.is_empty() {
+        check.layout = "files".into();
+        for name in &names {
+            let Some((id, _)) = name.split_once('.') else {
+                continue;
+            };
+            if name.ends_with(".json") || name.starts_with('.') {
+                continue;
+            }
+            let path = dir.join(name);
+            let mut reader = Hashing::new(File::open(&path).map_err(|e| Error::io(&path, e))?);
+            reader.drain(1 << 20).map_err(|e| Error::io(&path, e))?;
+            check.samples += 1;
+            note(
+                id,
+                reader.checksum(),
+                path.display().to_string(),
+                &mut check.failures,
+            );
+        }
+    } else {
+        check.layout = "shards".into();
+        for shard in present {
+            let path = dir.join(&shard.name);
+            let Some(format) = shard_format_of(&path) else {
+                continue;
+            };
+            check.shards += 1;
+            let place = path.display().to_string();
+            each_sample(&path, format, &mut |id, _, file| {
+                let mut reader = Hashing::new(file);
+                reader.drain(1 << 20).map_err(|e| Error::io(&path, e))?;
+                check.samples += 1;
+                note(id, reader.checksum(), place.clone(), &mut check.failures);
+                Ok(())
+            })?;
+        }
+    }
+    let mut missing: Vec<&str> = checksums
+        .keys()
+        .copied()
+        .filter(|id| !seen.contains_key(*id))
+        .collect();
+    missing.sort_unstable();
+    for id in missing {
+        check.failures.push(format!(
+            "asset {id} of version {} is in no {} of {}",
+            newest.version,
+            if check.layout == "files" {
+                "file"
+            } else {
+                "shard"
+            },
+            dir.display()
+        ));
+    }
+    Ok(check)
+}
