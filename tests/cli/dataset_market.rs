@@ -181,7 +181,7 @@ fn a_trainer_pulls_a_version_then_its_delta_and_reads_every_sample_as_signed() {
     ok(&out);
     assert_eq!(
         trainer_reads(&shards),
-        json!({"version": 1, "layout": "webdataset", "shards": 1, "samples": 3})
+        json!({"version": 1, "layout": "webdataset", "shards": 1, "samples": 3, "croissant": 3})
     );
     ok(&verify_only(&sb, &shards));
     let files = sb.dir.path().join("files");
@@ -195,23 +195,36 @@ fn a_trainer_pulls_a_version_then_its_delta_and_reads_every_sample_as_signed() {
     ));
     assert_eq!(
         trainer_reads(&files),
-        json!({"version": 1, "layout": "files", "shards": 0, "samples": 3})
+        json!({"version": 1, "layout": "files", "shards": 0, "samples": 3, "croissant": 3})
     );
     assert!(files.join(format!("{b}.jpg")).is_file());
-    // The listing sells tar shards: Parquet is refused before anything is bought.
-    let out = pull(
+    // The listing sells tar shards; a trainer who reads Parquet gets each
+    // verified shard converted, sample by sample.
+    let rows = sb.dir.path().join("rows");
+    ok(&pull(
         &sb,
         &server,
         &lab,
         &v1,
-        &sb.dir.path().join("rows"),
+        &rows,
         &["--format", "parquet"],
+    ));
+    assert_eq!(
+        trainer_reads(&rows),
+        json!({"version": 1, "layout": "parquet", "shards": 1, "samples": 3, "croissant": 3})
     );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("sells webdataset shards"),
-        "{}",
-        stderr(&out)
+    assert!(rows.join("harbour-v1-00000-of-00001.parquet").is_file());
+    // Pulled again, nothing is fetched: the converted shard holds its samples.
+    let out = pull(&sb, &server, &lab, &v1, &rows, &["--format", "parquet"]);
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let report: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (
+            report["files_fetched"].as_u64(),
+            report["files_present"].as_u64()
+        ),
+        (Some(0), Some(1))
     );
 
     // Version 2: d added, a retitled (changed), b now NO-TRAIN (withdrawn).
@@ -239,7 +252,7 @@ fn a_trainer_pulls_a_version_then_its_delta_and_reads_every_sample_as_signed() {
     assert_eq!(report["files_fetched"], 1);
     assert_eq!(
         trainer_reads(&shards),
-        json!({"version": 2, "layout": "webdataset", "shards": 2, "samples": 3})
+        json!({"version": 2, "layout": "webdataset", "shards": 2, "samples": 3, "croissant": 3})
     );
     ok(&verify_only(&sb, &shards));
     ok(&pull(
@@ -252,10 +265,23 @@ fn a_trainer_pulls_a_version_then_its_delta_and_reads_every_sample_as_signed() {
     ));
     assert_eq!(
         trainer_reads(&files),
-        json!({"version": 2, "layout": "files", "shards": 0, "samples": 3})
+        json!({"version": 2, "layout": "files", "shards": 0, "samples": 3, "croissant": 3})
     );
     assert!(!files.join(format!("{b}.jpg")).exists());
     ok(&verify_only(&sb, &files));
+    ok(&pull(
+        &sb,
+        &server,
+        &lab,
+        &v2,
+        &rows,
+        &["--since", "1", "--format", "parquet"],
+    ));
+    assert_eq!(
+        trainer_reads(&rows),
+        json!({"version": 2, "layout": "parquet", "shards": 2, "samples": 3, "croissant": 3})
+    );
+    ok(&verify_only(&sb, &rows));
 
     // A sample's bytes changed inside a shard, or a withdrawn asset put
     // back: `--verify-only` names it.

@@ -749,9 +749,22 @@ fn tombstones_come_out_of_a_parquet_shard_and_a_pulled_folder_is_held_to_every_e
         ("shards", 1, 2)
     );
 
+    // A pulled folder's Croissant, made from the signed manifest alone,
+    // is valid and mlcroissant reads the rows through it.
+    let (bytes, _) = manifest_of(&v1);
+    let described = pulled::describe_folder(&out, "rows-v1.manifest.json", &bytes).unwrap();
+    assert!(described.ends_with("rows.croissant.json"));
+    validate(&described);
+    let rows = load_records(&described, "samples");
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        let id = row["asset_id"]["text"].as_str().unwrap();
+        let entry = v1.shards[0].assets.iter().find(|a| *a == id);
+        assert!(entry.is_some(), "{row}");
+    }
+
     // Unpacked, each sample is a file named by its asset, its entry's bytes.
     let shard = out.join(&v1.shards[0].name);
-    let (bytes, _) = manifest_of(&v1);
     let version = pulled::VersionDocument::read(&bytes).unwrap();
     let files = w.dir.path().join("files");
     std::fs::create_dir_all(&files).unwrap();
@@ -767,6 +780,50 @@ fn tombstones_come_out_of_a_parquet_shard_and_a_pulled_folder_is_held_to_every_e
     let check = pulled::verify_pulled_dataset(&files, &[stranger]).unwrap();
     assert!(!check.failures.is_empty());
     assert_eq!(check.samples, 0);
+
+    // Converted to a WebDataset tar (for a trainer who reads those), each
+    // sample is its file, its signed entry as the record, and its license.
+    let tars = w.dir.path().join("tars");
+    std::fs::create_dir_all(&tars).unwrap();
+    std::fs::write(tars.join("rows-v1.manifest.json"), &bytes).unwrap();
+    let tar = tars.join(pulled::converted_name(
+        &v1.shards[0].name,
+        ShardFormat::WebDataset,
+    ));
+    assert!(tar
+        .to_string_lossy()
+        .ends_with("rows-v1-00000-of-00001.tar"));
+    let listed = &version.shards[0];
+    assert_eq!(
+        pulled::convert_shard(&shard, ShardFormat::Parquet, listed, &tar, &bytes).unwrap(),
+        2
+    );
+    let members = tar_members(&tar);
+    let doc: Value = serde_json::from_slice(&bytes).unwrap();
+    for entry in doc["assets"].as_array().unwrap() {
+        let id = entry["asset_id"].as_str().unwrap();
+        let record: Value = serde_json::from_slice(&members[&format!("{id}.record.json")]).unwrap();
+        assert_eq!(&record, entry);
+        let license: Value =
+            serde_json::from_slice(&members[&format!("{id}.license.json")]).unwrap();
+        assert_eq!(
+            license,
+            doc["licenses"][entry["license_tag"].as_str().unwrap()]
+        );
+        assert_eq!(
+            sha256(&members[&format!("{id}.jpg")]),
+            entry["checksum"].as_str().unwrap()
+        );
+    }
+    let check = pulled::verify_pulled_dataset(&tars, &keys).unwrap();
+    assert!(check.failures.is_empty(), "{:?}", check.failures);
+    assert_eq!((check.shards, check.samples), (1, 2));
+    // Nothing of the conversion is left beside it.
+    let names: Vec<String> = std::fs::read_dir(&tars)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
 
     // A tombstone takes its row out of the shard, which keeps the other
     // row as it was; the folder then lacks an asset of the version.

@@ -2,7 +2,8 @@
 //! listing): its signed dataset manifest, then each shard streamed through
 //! SHA-256 to `.NAME.assay-part` and renamed to its name only when it is
 //! the manifest's (or, with `--format files`, unpacked into one file per
-//! sample, each checked against its signed entry). A delta (`--since N`)
+//! sample, each checked against its signed entry; with the other shard
+//! format, converted sample by sample with the build's own writer). A delta (`--since N`)
 //! lands in a folder holding version N: its shards are added and its
 //! tombstones applied, the samples of withdrawn and changed assets taken
 //! out of the earlier shards (or files). `assay_core::pulled` reads the
@@ -40,9 +41,9 @@ pub(crate) struct Pulled<'a> {
     pub out: &'a Path,
 }
 
-/// Refuses, before anything is bought, what the listing cannot give: a
-/// shard format other than the one its version was built in, `--since` on
-/// anything but a delta of that version, and a delta without it.
+/// Refuses, before anything is bought, what the listing cannot give:
+/// shards of files, `--since` on anything but a delta of the version held,
+/// and a delta without it.
 pub(crate) fn check_request(
     listing: &ListingSummary,
     options: &PullOptions,
@@ -60,20 +61,6 @@ pub(crate) fn check_request(
             _ => Ok(()),
         };
     };
-    let built = dataset.format.as_str();
-    match options.format {
-        Some(PullFormat::WebDataset) if built != "webdataset" => {
-            return Err(Error::Invalid(format!(
-                "listing {id} sells {built} shards: pull it with --format {built}, or --format files"
-            )))
-        }
-        Some(PullFormat::Parquet) if built != "parquet" => {
-            return Err(Error::Invalid(format!(
-                "listing {id} sells {built} shards: pull it with --format {built}, or --format files"
-            )))
-        }
-        _ => {}
-    }
     let (name, version) = (&dataset.name, dataset.version);
     match (dataset.delta, options.since) {
         (false, None) => Ok(()),
@@ -216,6 +203,13 @@ pub(crate) fn pull_version(
     )?;
 
     let unpack = options.format == Some(PullFormat::Files);
+    // The shard format wanted when it is not the one the version was built in.
+    let convert = match options.format {
+        Some(PullFormat::WebDataset) => Some(ShardFormat::WebDataset),
+        Some(PullFormat::Parquet) => Some(ShardFormat::Parquet),
+        _ => None,
+    }
+    .filter(|&f| f != version.format);
     let checksums = version.checksums();
     let superseded: HashSet<&str> = version.superseded.iter().map(String::as_str).collect();
     let mut done = 0;
@@ -234,9 +228,14 @@ pub(crate) fn pull_version(
             size_bytes: shard.size_bytes,
             media_type: version.format.media_type().to_owned(),
         };
-        let target = p.out.join(&shard.name);
+        let target = match convert {
+            Some(to) => p.out.join(pulled::converted_name(&shard.name, to)),
+            None => p.out.join(&shard.name),
+        };
         let present = if unpack {
             unpacked(p.out, shard, &version)
+        } else if convert.is_some() {
+            converted(&target, shard, &version)
         } else {
             check_file(&target, &entry).is_ok()
         };
@@ -257,6 +256,11 @@ pub(crate) fn pull_version(
                         .map(|names| report.samples_unpacked += names.len())
                         .map_err(Error::from)
                 }
+                Ok(()) if convert.is_some() => {
+                    pulled::convert_shard(&part, version.format, shard, &target, p.manifest)
+                        .map(drop)
+                        .map_err(Error::from)
+                }
                 Ok(()) => std::fs::rename(&part, &target).map_err(|e| io(&part, e)),
                 Err(Fetch::Mismatch(problem)) => {
                     let _ = std::fs::remove_file(&part);
@@ -273,7 +277,7 @@ pub(crate) fn pull_version(
                 }
                 Err(Fetch::Fatal(e)) => Err(e),
             };
-            if unpack || placed.is_err() {
+            if unpack || convert.is_some() || placed.is_err() {
                 let _ = std::fs::remove_file(&part);
             }
             placed?;
@@ -299,6 +303,14 @@ pub(crate) fn pull_version(
         progress(&PullEvent::Tombstones {
             removed: report.samples_removed,
         });
+    }
+    // A Croissant of what the folder now holds, for the trainer's loaders.
+    if report.failures.is_empty() {
+        pulled::describe_folder(
+            p.out,
+            &manifest_file(&version.name, version.version),
+            p.manifest,
+        )?;
     }
     if options.confirm && report.failures.is_empty() {
         if p.purchase.state == EscrowState::Held {
@@ -351,6 +363,28 @@ fn unpacked(dir: &Path, shard: &pulled::ListedShard, version: &VersionDocument) 
     })
 }
 
+/// Whether the shard at `path`, converted from `shard`, holds its samples,
+/// each with its signed checksum, and nothing else.
+fn converted(path: &Path, shard: &pulled::ListedShard, version: &VersionDocument) -> bool {
+    let Some(format) = pulled::shard_format_of(path).filter(|_| path.is_file()) else {
+        return false;
+    };
+    let checksums = version.checksums();
+    let mut held = Vec::new();
+    let read = pulled::each_sample(path, format, &mut |id, _, file| {
+        let mut reader = assay_fsio::hashing::Hashing::new(file);
+        reader.drain(1 << 20).map_err(|e| assay_core::Error::Io {
+            path: path.to_owned(),
+            reason: e,
+        })?;
+        if checksums.get(id) == Some(&reader.checksum().as_str()) {
+            held.push(id.to_owned());
+        }
+        Ok(())
+    });
+    read.is_ok() && held == shard.assets
+}
+
 /// Removes the unpacked samples (`<asset_id>.<ext>`) of the assets in
 /// `drop`; returns how many.
 fn remove_files(dir: &Path, drop: &HashSet<&str>) -> Result<usize> {
@@ -382,12 +416,11 @@ fn remove_from_earlier_shards(
         let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
         let earlier = VersionDocument::read(&bytes)?;
         for shard in &earlier.shards {
-            let shard_path = dir.join(&shard.name);
-            if !shard_path.exists() {
+            let Some(path) = pulled::shard_in(dir, &shard.name) else {
                 continue;
-            }
-            let format = pulled::shard_format_of(&shard_path).unwrap_or(ShardFormat::WebDataset);
-            removed += pulled::remove_samples(&shard_path, format, drop)?;
+            };
+            let format = pulled::shard_format_of(&path).unwrap_or(earlier.format);
+            removed += pulled::remove_samples(&path, format, drop)?;
         }
         parent = earlier.delta.then_some(earlier.parent).flatten();
     }

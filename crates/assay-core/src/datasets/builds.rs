@@ -24,7 +24,9 @@ use crate::catalog::pending_files;
 use crate::datasets::croissant::{self, Described};
 use crate::datasets::manifest::{self, ShardEntry, Version};
 use crate::datasets::selections::{self, Held};
-use crate::datasets::shards::{self, Credentials, Progress, Sample, ShardFormat, WrittenShard};
+use crate::datasets::shards::{
+    self, Credentials, Progress, Sample, ShardFormat, Sidecar, WrittenShard,
+};
 use crate::datasets::versions::{self, Changes};
 use crate::error::{Error, Result};
 use crate::exports::manifest::{nothing_left, Listed, RefusedAsset};
@@ -459,11 +461,15 @@ fn write_shards(
                         return;
                     }
                 };
+                let sign = conn
+                    .as_ref()
+                    .zip(credentials)
+                    .map(|(conn, sign)| move |sample: &Sample, digest| sign(conn, sample, digest));
                 let progress = Progress {
                     cancel,
                     failed,
                     done,
-                    credentials: credentials.zip(conn.as_ref()),
+                    credentials: sign.as_ref().map(|f| f as Sidecar),
                 };
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);

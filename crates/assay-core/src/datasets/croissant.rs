@@ -26,7 +26,7 @@ use crate::datasets::shards::{self, ShardFormat, RECORD_MEMBER};
 use crate::datasets::versions::Changes;
 use crate::error::{Error, Result};
 use crate::exports::croissant::{context, license, CROISSANT_1_1};
-use crate::exports::manifest::{Entry, Listed, RefusedAsset};
+use crate::exports::manifest::{str_field, Listed, RefusedAsset};
 
 /// What a version's Croissant describes.
 pub(crate) struct Described<'a> {
@@ -77,11 +77,29 @@ pub(crate) fn document(conn: &Connection, d: &Described) -> Result<Vec<u8>> {
     let mut distribution: Vec<Value> = d
         .shards
         .iter()
-        .map(|s| shard_object(s, d.format))
+        .map(|s| shard_object(&s.name, &s.sha256, s.size_bytes, d.format))
         .collect::<Result<_>>()?;
     let record_sets = match d.format {
-        ShardFormat::Parquet => parquet_records(d, &mut distribution),
-        ShardFormat::WebDataset => webdataset_records(d, &mut distribution),
+        ShardFormat::Parquet => parquet_records(
+            !d.shards.is_empty(),
+            format!("{}-v{}-*.parquet", d.name, d.version),
+            &mut distribution,
+        ),
+        ShardFormat::WebDataset => {
+            let in_shards: BTreeSet<&str> = d
+                .shards
+                .iter()
+                .flat_map(|s| s.assets.iter().map(String::as_str))
+                .collect();
+            let files = d
+                .listed
+                .iter()
+                .map(|l| &l.entry)
+                .filter(|e| in_shards.contains(e.asset_id.as_str()))
+                .map(|e| (e.file_name.as_str(), e.media_type.as_str()));
+            let archives: Vec<&str> = d.shards.iter().map(|s| s.name.as_str()).collect();
+            member_records(Some(&archives), files, &mut distribution)
+        }
     };
     let what = match d.delta {
         true => format!(
@@ -130,6 +148,98 @@ pub(crate) fn document(conn: &Connection, d: &Described) -> Result<Vec<u8>> {
     serde_json::to_vec_pretty(&doc).map_err(|e| Error::Internal(e.to_string()))
 }
 
+/// What a pulled folder holds of a version: shards (name, `sha256:`,
+/// size), as built or converted, or its samples as loose files.
+pub(crate) enum Holding {
+    Shards(ShardFormat, Vec<(String, String, u64)>),
+    Files,
+}
+
+/// The Croissant of a folder a pull filled, made from the newest version's
+/// signed manifest `doc` alone (no library): its licenses and terms, and
+/// RecordSets over what the folder holds now (after a delta's tombstones,
+/// the earlier shards as they were rewritten). It names the manifest as
+/// the proof; the RAI and lineage fields are the build's Croissant's,
+/// which need the library.
+pub(crate) fn folder_document(
+    doc: &Value,
+    manifest: (&str, &str),
+    holding: &Holding,
+) -> Result<Vec<u8>> {
+    let name = str_field(doc, "name");
+    let version = doc["version"].as_u64().unwrap_or_default();
+    let id = format!("{}/v{version}", str_field(doc, "dataset_id"));
+    let empty = Map::new();
+    let rights = doc["licenses"].as_object().unwrap_or(&empty);
+    let licenses: Vec<Value> = rights.iter().map(|(tag, r)| license(tag, r)).collect();
+    let usage: Vec<Value> = rights
+        .iter()
+        .map(|(tag, r)| {
+            json!({"@type": "sc:CreativeWork", "name": format!("Terms of {tag}"), "description": usage_text(tag, r)})
+        })
+        .collect();
+    let entries = doc["assets"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let files = entries
+        .iter()
+        .map(|e| (str_field(e, "file_name"), str_field(e, "media_type")));
+    let mut distribution = Vec::new();
+    let (record_sets, what) = match holding {
+        Holding::Shards(format, shards) => {
+            for (shard, sha256, size) in shards {
+                distribution.push(shard_object(shard, sha256, *size, *format)?);
+            }
+            let sets = match format {
+                ShardFormat::Parquet => parquet_records(
+                    !shards.is_empty(),
+                    format!("{name}-v*.parquet"),
+                    &mut distribution,
+                ),
+                ShardFormat::WebDataset => {
+                    let archives: Vec<&str> = shards.iter().map(|(n, _, _)| n.as_str()).collect();
+                    member_records(Some(&archives), files, &mut distribution)
+                }
+            };
+            (
+                sets,
+                format!("in {} {} shards", shards.len(), format.as_str()),
+            )
+        }
+        Holding::Files => (
+            member_records(None, files, &mut distribution),
+            "as one file per sample, named by asset id".to_owned(),
+        ),
+    };
+    let signer = doc["signer"]["user"]
+        .as_str()
+        .unwrap_or("the rights manager");
+    let doc = json!({
+        "@context": context(),
+        "@type": "sc:Dataset",
+        "@id": id,
+        "dct:conformsTo": CROISSANT_1_1,
+        "name": name,
+        "description": format!(
+            "Version {version} of dataset {name} as pulled from a marketplace, {what}: {} assets approved for AI training. The signed dataset manifest {} is the proof of every checksum and license.",
+            entries.len(),
+            manifest.0
+        ),
+        "url": id,
+        "version": format!("{version}.0.0"),
+        "datePublished": str_field(doc, "created_at"),
+        "creator": {"@type": "sc:Person", "name": signer},
+        "citeAs": format!("{signer}. {name} version {version}. {id}."),
+        "license": licenses,
+        "usageInfo": usage,
+        "distribution": distribution,
+        "recordSet": record_sets,
+        "isBasedOn": {"@id": format!("urn:{}", manifest.1), "name": manifest.0},
+    });
+    serde_json::to_vec_pretty(&doc).map_err(|e| Error::Internal(e.to_string()))
+}
+
 /// What a license tag lets a trainer do, in words.
 fn usage_text(tag: &str, rights: &Value) -> String {
     let list = |key: &str| {
@@ -161,22 +271,21 @@ fn yes_no(value: &Value) -> &'static str {
     }
 }
 
-fn shard_object(shard: &ShardEntry, format: ShardFormat) -> Result<Value> {
-    let sha256 = shard
-        .sha256
+fn shard_object(name: &str, sha256: &str, size_bytes: u64, format: ShardFormat) -> Result<Value> {
+    let sha256 = sha256
         .strip_prefix("sha256:")
-        .ok_or_else(|| Error::Internal(format!("shard {}: not a sha256: digest", shard.name)))?;
+        .ok_or_else(|| Error::Internal(format!("shard {name}: not a sha256: digest")))?;
     Ok(json!({
         "@type": "cr:FileObject",
-        "@id": shard.name,
-        "name": shard.name,
-        "contentUrl": shard.name,
+        "@id": name,
+        "name": name,
+        "contentUrl": name,
         "encodingFormat": match format {
             ShardFormat::WebDataset => "application/x-tar",
             // mlcroissant knows Parquet by this name.
             ShardFormat::Parquet => "application/x-parquet",
         },
-        "contentSize": format!("{} B", shard.size_bytes),
+        "contentSize": format!("{size_bytes} B"),
         "sha256": sha256,
     }))
 }
@@ -192,8 +301,10 @@ fn field(record_set: &str, name: &str, data_type: &str, source: Value, about: &s
     })
 }
 
-fn parquet_records(d: &Described, distribution: &mut Vec<Value>) -> Vec<Value> {
-    if d.shards.is_empty() {
+/// The `samples` RecordSet over the Parquet shards `includes` matches,
+/// when there are any.
+fn parquet_records(any: bool, includes: String, distribution: &mut Vec<Value>) -> Vec<Value> {
+    if !any {
         return Vec::new();
     }
     let set = "shards";
@@ -201,9 +312,9 @@ fn parquet_records(d: &Described, distribution: &mut Vec<Value>) -> Vec<Value> {
         "@type": "cr:FileSet",
         "@id": set,
         "name": set,
-        "description": "The version's Parquet shards, one row per asset.",
+        "description": "The Parquet shards, one row per asset.",
         "encodingFormat": "application/x-parquet",
-        "includes": format!("{}-v{}-*.parquet", d.name, d.version),
+        "includes": includes,
     }));
     let fields: Vec<Value> = shards::COLUMNS
         .iter()
@@ -230,37 +341,41 @@ fn parquet_records(d: &Described, distribution: &mut Vec<Value>) -> Vec<Value> {
 /// A sample's id: the member name up to its first dot.
 const KEY_OF_MEMBER: &str = r"^([^.]*)\..*$";
 
-fn webdataset_records(d: &Described, distribution: &mut Vec<Value>) -> Vec<Value> {
-    if d.shards.is_empty() {
+/// The RecordSets of samples kept as files named `<asset_id>.<ext>` (and,
+/// in tar shards, `<asset_id>.record.json`): inside the tar shards
+/// `archives`, or loose in the folder when `None`. `files` are the
+/// samples' file names and media types.
+fn member_records<'a>(
+    archives: Option<&[&str]>,
+    files: impl Iterator<Item = (&'a str, &'a str)>,
+    distribution: &mut Vec<Value>,
+) -> Vec<Value> {
+    if archives.is_some_and(|a| a.is_empty()) {
         return Vec::new();
     }
-    let archives: Vec<Value> = d.shards.iter().map(|s| json!({"@id": s.name})).collect();
-    let in_shards: BTreeSet<&str> = d
-        .shards
-        .iter()
-        .flat_map(|s| s.assets.iter().map(String::as_str))
-        .collect();
+    let contained: Option<Vec<Value>> =
+        archives.map(|a| a.iter().map(|name| json!({"@id": name})).collect());
     // One file set per member extension, with the media type its files have.
     let mut kinds: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
-    for listed in d.listed {
-        let entry: &Entry = &listed.entry;
-        if in_shards.contains(entry.asset_id.as_str()) {
-            kinds
-                .entry(shards::member_extension(&entry.file_name))
-                .or_default()
-                .insert(entry.media_type.as_str());
-        }
+    for (file_name, media_type) in files {
+        kinds
+            .entry(shards::member_extension(file_name))
+            .or_default()
+            .insert(media_type);
     }
     let member = |set: &str, pattern: String, media_type: &str, about: &str| {
-        json!({
+        let mut set = json!({
             "@type": "cr:FileSet",
             "@id": set,
             "name": set,
             "description": about,
-            "containedIn": archives,
             "encodingFormat": media_type,
             "includes": pattern,
-        })
+        });
+        if let Some(archives) = &contained {
+            set["containedIn"] = json!(archives);
+        }
+        set
     };
     let id_field = |record_set: &str, set: &str| {
         field(
@@ -284,23 +399,27 @@ fn webdataset_records(d: &Described, distribution: &mut Vec<Value>) -> Vec<Value
             about,
         )
     };
-    distribution.push(member(
-        "record-members",
-        format!("*.{RECORD_MEMBER}"),
-        "application/json",
-        "Each sample's manifest entry.",
-    ));
-    let mut sets = vec![json!({
-        "@type": "cr:RecordSet",
-        "@id": "records",
-        "name": "records",
-        "description": "Each sample's manifest entry (checksum, license tag, attribution, provenance head), as JSON text.",
-        "key": {"@id": "records/asset_id"},
-        "field": [
-            id_field("records", "record-members"),
-            content_field("records", "record-members", "record", "sc:Text", "The manifest entry, JSON."),
-        ],
-    })];
+    let mut sets = Vec::new();
+    // Loose files have no record beside them: the manifest holds it.
+    if contained.is_some() {
+        distribution.push(member(
+            "record-members",
+            format!("*.{RECORD_MEMBER}"),
+            "application/json",
+            "Each sample's manifest entry.",
+        ));
+        sets.push(json!({
+            "@type": "cr:RecordSet",
+            "@id": "records",
+            "name": "records",
+            "description": "Each sample's manifest entry (checksum, license tag, attribution, provenance head), as JSON text.",
+            "key": {"@id": "records/asset_id"},
+            "field": [
+                id_field("records", "record-members"),
+                content_field("records", "record-members", "record", "sc:Text", "The manifest entry, JSON."),
+            ],
+        }));
+    }
     for (extension, media_types) in kinds {
         let set = format!("{extension}-members");
         let record_set = format!("{extension}-files");

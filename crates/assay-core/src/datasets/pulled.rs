@@ -15,10 +15,11 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, RecordBatch};
-use assay_fsio::atomic::Staging;
+use assay_fsio::atomic::{self, Staging};
 use assay_fsio::hashing::{Hashing, HashingWriter};
 use ed25519_dalek::VerifyingKey;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -26,18 +27,24 @@ use parquet::arrow::ArrowWriter;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::datasets::croissant::{folder_document, Holding};
 use crate::datasets::manifest::verify_dataset_manifest;
 use crate::datasets::shards::{
-    self, ShardFormat, CREDENTIALS_MEMBER, LICENSE_MEMBER, RECORD_MEMBER,
+    self, Progress, Sample, ShardFormat, Sidecar, CREDENTIALS_MEMBER, LICENSE_MEMBER, RECORD_MEMBER,
 };
 use crate::error::{Error, Result};
-use crate::exports::manifest::str_field;
+use crate::exports::manifest::{str_field, Entry};
 
 /// What a pull leaves of a download in progress: `.NAME` and this.
 pub const PART_SUFFIX: &str = ".assay-part";
 /// How a version's signed manifest is named in a pulled folder.
 pub fn manifest_file(name: &str, version: u32) -> String {
     format!("{name}-v{version}.manifest.json")
+}
+/// How the Croissant of a pulled folder is named: one per folder, made
+/// again by each pull, describing what the folder holds now.
+pub fn croissant_file(name: &str) -> String {
+    format!("{name}.croissant.json")
 }
 /// Rows of a Parquet shard read at a time when it is rewritten or read.
 const BATCH_ROWS: usize = 64;
@@ -154,6 +161,58 @@ impl VersionDocument {
     }
 }
 
+/// Writes the Croissant of the folder `dir` a pull filled
+/// ([`croissant_file`]), from the newest version's signed manifest
+/// (`manifest`, named `manifest_name` in the folder): its shards as they
+/// are now (each hashed), or its samples as files. Returns its path.
+pub fn describe_folder(dir: &Path, manifest_name: &str, manifest: &[u8]) -> Result<PathBuf> {
+    let doc: Value = serde_json::from_slice(manifest)
+        .map_err(|e| Error::Corrupt(format!("a dataset manifest: {e}")))?;
+    let name = str_field(&doc, "name");
+    let prefix = format!("{name}-v");
+    let mut shards: Vec<(PathBuf, ShardFormat)> = Vec::new();
+    for item in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = item.map_err(|e| Error::io(dir, e))?.path();
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if let (Some(format), Some(true)) = (
+            shard_format_of(&path),
+            file_name.map(|n| n.starts_with(&prefix)),
+        ) {
+            shards.push((path, format));
+        }
+    }
+    shards.sort_by(|a, b| a.0.cmp(&b.0));
+    let holding = match shards.first().map(|(_, f)| *f) {
+        None => Holding::Files,
+        Some(format) => {
+            let mut described = Vec::with_capacity(shards.len());
+            for (path, other) in &shards {
+                if *other != format {
+                    return Err(Error::BadFile {
+                        path: path.clone(),
+                        message: format!(
+                            "a {} shard beside {} shards: pull a dataset into a folder in one format",
+                            other.as_str(),
+                            format.as_str()
+                        ),
+                    });
+                }
+                let mut reader = Hashing::new(File::open(path).map_err(|e| Error::io(path, e))?);
+                reader.drain(1 << 20).map_err(|e| Error::io(path, e))?;
+                let size = reader.read_so_far();
+                let shard = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                described.push((shard.unwrap_or_default(), reader.checksum(), size));
+            }
+            Holding::Shards(format, described)
+        }
+    };
+    let hash = crate::provenance::signed::hash(manifest);
+    let bytes = folder_document(&doc, (manifest_name, &hash), &holding)?;
+    let target = dir.join(croissant_file(name));
+    atomic::write(&target, &bytes).map_err(|e| Error::io(&target, e))?;
+    Ok(target)
+}
+
 /// The shard format of a file, by its extension.
 pub fn shard_format_of(path: &Path) -> Option<ShardFormat> {
     match path.extension()?.to_str()? {
@@ -167,6 +226,21 @@ pub fn shard_format_of(path: &Path) -> Option<ShardFormat> {
 /// name its tar member has.
 pub fn sample_file_name(asset_id: &str, file_name: &str) -> String {
     format!("{asset_id}.{}", shards::member_extension(file_name))
+}
+
+/// The name a shard takes converted to `to`: its own, with `to`'s extension.
+pub fn converted_name(name: &str, to: ShardFormat) -> String {
+    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    format!("{stem}.{}", to.extension())
+}
+
+/// Where the listed shard `name` is in `dir`: under its own name, or
+/// converted to the other format.
+pub fn shard_in(dir: &Path, name: &str) -> Option<PathBuf> {
+    std::iter::once(name.to_owned())
+        .chain([ShardFormat::WebDataset, ShardFormat::Parquet].map(|f| converted_name(name, f)))
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
 }
 
 /// Calls `visit` with each sample's asset id, file extension and file
@@ -239,6 +313,175 @@ fn bad_shard(path: &Path, message: String) -> Error {
         path: path.to_owned(),
         message: format!("not a readable dataset shard: {message}"),
     }
+}
+
+/// Each sample's C2PA sidecar in the shard at `path`, by asset id.
+fn credentials_in(path: &Path, format: ShardFormat) -> Result<HashMap<String, Vec<u8>>> {
+    let io_error = |e: io::Error| Error::io(path, e);
+    let file = File::open(path).map_err(io_error)?;
+    let mut found = HashMap::new();
+    match format {
+        ShardFormat::WebDataset => {
+            let mut archive = tar::Archive::new(BufReader::with_capacity(1 << 20, file));
+            for entry in archive.entries().map_err(io_error)? {
+                let mut entry = entry.map_err(io_error)?;
+                let name = entry
+                    .path()
+                    .map_err(io_error)?
+                    .to_string_lossy()
+                    .into_owned();
+                if let Some((key, CREDENTIALS_MEMBER)) = name.split_once('.') {
+                    let mut bytes = Vec::new();
+                    entry.read_to_end(&mut bytes).map_err(io_error)?;
+                    found.insert(key.to_owned(), bytes);
+                }
+            }
+        }
+        ShardFormat::Parquet => {
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .and_then(|b| b.with_batch_size(BATCH_ROWS).build())
+                .map_err(|e| bad_shard(path, e.to_string()))?;
+            for batch in reader {
+                let batch = batch.map_err(|e| bad_shard(path, e.to_string()))?;
+                let ids = text_column(&batch, "asset_id", path)?;
+                let Some(stores) = batch
+                    .column_by_name(CREDENTIALS_MEMBER)
+                    .and_then(|c| c.as_binary_opt::<i64>())
+                else {
+                    continue;
+                };
+                for row in (0..batch.num_rows()).filter(|r| stores.is_valid(*r)) {
+                    found.insert(ids.value(row).to_owned(), stores.value(row).to_vec());
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Writes the samples of `listed`, fetched and verified at `source` in
+/// `from`, as a shard in the other format at `target`, with the build's own
+/// writer: each sample is unpacked into a hidden folder beside the target
+/// and checked against its signed entry, then written with its record (the
+/// entry) and license from `manifest`, and its Content Credentials carried
+/// over. Width and height are not in a manifest entry: a Parquet shard
+/// made from a tar has none. Returns the samples written.
+pub fn convert_shard(
+    source: &Path,
+    from: ShardFormat,
+    listed: &ListedShard,
+    target: &Path,
+    manifest: &[u8],
+) -> Result<usize> {
+    /// The unpacked samples, removed however the conversion ends.
+    struct Samples(PathBuf);
+    impl Drop for Samples {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let to = match from {
+        ShardFormat::WebDataset => ShardFormat::Parquet,
+        ShardFormat::Parquet => ShardFormat::WebDataset,
+    };
+    let bad = |why: String| Error::Corrupt(format!("a dataset manifest: {why}"));
+    let doc: Value = serde_json::from_slice(manifest).map_err(|e| bad(e.to_string()))?;
+    let version = VersionDocument::read(manifest)?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let folder = Samples(target.with_file_name(format!(".{name}.samples")));
+    let _ = std::fs::remove_dir_all(&folder.0);
+    std::fs::create_dir_all(&folder.0).map_err(|e| Error::io(&folder.0, e))?;
+    unpack_shard(source, from, &folder.0, &version.checksums())?;
+    let credentials = credentials_in(source, from)?;
+    let by_id: HashMap<&str, &Value> = doc["assets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| (str_field(a, "asset_id"), a))
+        .collect();
+    let text = |v: &Value, key: &str| v[key].as_str().map(str::to_owned);
+    let not_null = |v: &Value, key: &str| Some(v[key].clone()).filter(|x| !x.is_null());
+    let mut entries = Vec::with_capacity(listed.assets.len());
+    for id in &listed.assets {
+        let a = by_id.get(id.as_str()).ok_or_else(|| {
+            bad(format!(
+                "shard {} lists asset {id}, which it does not",
+                listed.name
+            ))
+        })?;
+        let file_name = str_field(a, "file_name").to_owned();
+        let entry = Entry {
+            asset_id: id.clone(),
+            title: text(a, "title"),
+            location: folder
+                .0
+                .join(sample_file_name(id, &file_name))
+                .to_string_lossy()
+                .into_owned(),
+            file_name,
+            checksum: str_field(a, "checksum").to_owned(),
+            size_bytes: a["size_bytes"].as_i64().unwrap_or_default(),
+            media_type: str_field(a, "media_type").to_owned(),
+            content_credentials: not_null(a, "content_credentials"),
+            license_tag: str_field(a, "license_tag").to_owned(),
+            payment_terms: not_null(a, "payment_terms"),
+            creator_wallet: str_field(a, "creator_wallet").to_owned(),
+            creator_attribution_text: text(a, "creator_attribution_text"),
+            signed_contract_id: text(a, "signed_contract_id"),
+            provenance_hash: text(a, "provenance_hash"),
+            capture_date: text(a, "capture_date"),
+            rights_holder: None,
+        };
+        let mut record = Vec::with_capacity(1024);
+        entry.write_canonical(&mut record);
+        let license = serde_json::to_vec(&doc["licenses"][&entry.license_tag])
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        entries.push((entry, record, license));
+    }
+    let samples: Vec<Sample> = entries
+        .iter()
+        .map(|(entry, record, license)| Sample {
+            row: 0,
+            entry,
+            record,
+            license,
+            width: None,
+            height: None,
+        })
+        .collect();
+    let carried = |sample: &Sample, _digest: [u8; 32]| {
+        credentials
+            .get(&sample.entry.asset_id)
+            .cloned()
+            .ok_or_else(|| {
+                bad_shard(
+                    source,
+                    format!(
+                        "the manifest says samples carry Content Credentials; asset {} has none",
+                        sample.entry.asset_id
+                    ),
+                )
+            })
+    };
+    let (cancel, failed, done) = (
+        AtomicBool::new(false),
+        AtomicBool::new(false),
+        AtomicU64::new(0),
+    );
+    let progress = Progress {
+        cancel: &cancel,
+        failed: &failed,
+        done: &done,
+        credentials: (doc["credentials"].as_bool() == Some(true)).then_some(&carried as Sidecar),
+    };
+    let mtime = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+    let written = shards::write(target, to, &samples, mtime, &progress)?;
+    atomic::sync_staged(&[&written.staged]).map_err(|e| Error::io(target, e))?;
+    written.staged.put().map_err(|e| Error::io(target, e))?;
+    Ok(samples.len())
 }
 
 /// Rewrites the shard at `path` without the samples of the assets in
@@ -394,7 +637,8 @@ pub struct PulledDatasetCheck {
 /// Checks a folder a pull of a dataset filled: every `*.manifest.json`'s
 /// signature by one of `trusted` (with its checkpoint and shard list), that
 /// the newest version's chain of deltas is all there, and then every
-/// sample, in the shards of those versions or unpacked as files, against
+/// sample, in the shards of those versions (as built, or converted to the
+/// other format) or unpacked as files, against
 /// the newest version's signed entries: each asset present exactly once,
 /// with its checksum, and nothing else. No unverified download may be left.
 pub fn verify_pulled_dataset(dir: &Path, trusted: &[VerifyingKey]) -> Result<PulledDatasetCheck> {
@@ -496,11 +740,11 @@ pub fn verify_pulled_dataset(dir: &Path, trusted: &[VerifyingKey]) -> Result<Pul
             failures.push(format!("{place}: asset {id} is in {first} too"));
         }
     };
-    let shard_names: Vec<&ListedShard> = chain.iter().flat_map(|v| &v.shards).collect();
-    let present: Vec<&ListedShard> = shard_names
+    // Each shard of the chain that is in the folder, as built or converted.
+    let present: Vec<PathBuf> = chain
         .iter()
-        .copied()
-        .filter(|s| dir.join(&s.name).exists())
+        .flat_map(|v| &v.shards)
+        .filter_map(|s| shard_in(dir, &s.name))
         .collect();
     if present.is_empty() {
         check.layout = "files".into();
@@ -524,8 +768,7 @@ pub fn verify_pulled_dataset(dir: &Path, trusted: &[VerifyingKey]) -> Result<Pul
         }
     } else {
         check.layout = "shards".into();
-        for shard in present {
-            let path = dir.join(&shard.name);
+        for path in present {
             let Some(format) = shard_format_of(&path) else {
                 continue;
             };

@@ -166,15 +166,20 @@ pub(crate) fn shard_name(
 pub(crate) type Credentials<'c> =
     &'c (dyn Fn(&rusqlite::Connection, &Sample, [u8; 32]) -> Result<Vec<u8>> + Sync);
 
-/// What a shard writer shares with the build: the flags that stop it (the
-/// job's cancel, or another writer's failure), where it counts the bytes
-/// of the files it has written, and the connection credentials are signed
-/// with, when they are.
+/// A sample's C2PA sidecar, given its file's SHA-256 as just read and
+/// checked: signed by a build, or carried over from the shard a pulled
+/// sample came from.
+pub(crate) type Sidecar<'a> = &'a dyn Fn(&Sample, [u8; 32]) -> Result<Vec<u8>>;
+
+/// What a shard writer shares with its caller: the flags that stop it
+/// (the job's cancel, or another writer's failure), where it counts the
+/// bytes of the files it has written, and where each sample's credentials
+/// come from, when samples carry them.
 pub(crate) struct Progress<'a> {
     pub cancel: &'a AtomicBool,
     pub failed: &'a AtomicBool,
     pub done: &'a AtomicU64,
-    pub credentials: Option<(Credentials<'a>, &'a rusqlite::Connection)>,
+    pub credentials: Option<Sidecar<'a>>,
 }
 
 impl Progress<'_> {
@@ -196,7 +201,7 @@ impl Progress<'_> {
     /// its file's SHA-256, checked.
     fn sign(&self, sample: &Sample, digest: [u8; 32]) -> Result<Option<Vec<u8>>> {
         self.credentials
-            .map(|(sign, conn)| sign(conn, sample, digest))
+            .map(|sidecar| sidecar(sample, digest))
             .transpose()
     }
 }
