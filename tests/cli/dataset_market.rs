@@ -283,6 +283,22 @@ fn a_trainer_pulls_a_version_then_its_delta_and_reads_every_sample_as_signed() {
     );
     ok(&verify_only(&sb, &rows));
 
+    // The purchases come back into provenance at the library's next sync:
+    // version 1's on each of its assets, the delta's on what it shipped.
+    ok(&sb.as_user("rosa", &["sync", "--price", "100", "--currency", "EUR"]));
+    let payments = |id: &str| -> Vec<String> {
+        let (events, out) = sb.json_lines(&["provenance", id]);
+        ok(&out);
+        events
+            .iter()
+            .filter(|e| e["kind"] == "payment" && e["data"]["feed_event"] == "purchase")
+            .map(|e| e["data"]["listing_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(payments(&c), std::slice::from_ref(&v1));
+    assert_eq!(payments(&a), [v1.clone(), v2.clone()]);
+    assert_eq!(payments(&d), std::slice::from_ref(&v2));
+
     // A sample's bytes changed inside a shard, or a withdrawn asset put
     // back: `--verify-only` names it.
     let v1_shard = shards.join("harbour-v1-00000-of-00001.tar");

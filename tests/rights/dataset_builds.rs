@@ -858,3 +858,31 @@ fn tombstones_come_out_of_a_parquet_shard_and_a_pulled_folder_is_held_to_every_e
     pulled::remove_samples(&shard, ShardFormat::Parquet, &drop).unwrap();
     assert!(!shard.exists());
 }
+
+#[test]
+fn a_shard_cannot_unpack_a_sample_outside_its_folder() {
+    use assay_core::pulled;
+    let dir = tempfile::tempdir().unwrap();
+    let shard = dir.path().join("evil-v1-00000-of-00001.tar");
+    let mut tar = tar::Builder::new(std::fs::File::create(&shard).unwrap());
+    let bytes = b"not a photo";
+    let mut header = tar::Header::new_old();
+    header.set_size(bytes.len() as u64);
+    header.set_mode(0o644);
+    // A member whose "extension" climbs out of the folder, written raw (the
+    // tar crate refuses to make one).
+    let name = b"a1.jpg/../../escaped";
+    header.as_old_mut().name[..name.len()].copy_from_slice(name);
+    header.set_cksum();
+    tar.append(&header, &bytes[..]).unwrap();
+    tar.finish().unwrap();
+    drop(tar);
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let checksums = std::collections::HashMap::from([("a1", sha256(bytes))]);
+    let checksums = checksums.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let err = pulled::unpack_shard(&shard, ShardFormat::WebDataset, &out, &checksums).unwrap_err();
+    assert!(err.to_string().contains("no plain extension"), "{err}");
+    assert!(!dir.path().join("escaped").exists());
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+}

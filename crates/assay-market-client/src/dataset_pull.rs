@@ -73,7 +73,13 @@ pub(crate) fn check_request(
             out.display()
         ))),
         (true, Some(since)) => {
-            let held = out.join(manifest_file(name, since));
+            let file = manifest_file(name, since);
+            if let Some(why) = assay_core::file_names::file_name_problem(&file) {
+                return Err(Error::Invalid(format!(
+                    "listing {id} names its dataset {name:?}, which names no file: {why}"
+                )));
+            }
+            let held = out.join(file);
             if !held.is_file() {
                 return Err(Error::Invalid(format!(
                     "--since {since}: {} holds no version {since} of dataset {name} ({} is missing)",

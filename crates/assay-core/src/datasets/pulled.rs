@@ -595,6 +595,17 @@ pub fn unpack_shard(
             .get(id)
             .ok_or_else(|| bad_shard(path, format!("asset {id} is not in the signed manifest")))?;
         let name = format!("{id}.{extension}");
+        // The id is a signed entry's; the extension is the shard's own
+        // word, so it must be a plain one before it names a file.
+        if extension.is_empty() || !extension.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(bad_shard(
+                path,
+                format!("sample {name:?} has no plain extension"),
+            ));
+        }
+        if let Some(why) = crate::file_names::file_name_problem(&name) {
+            return Err(bad_shard(path, format!("sample {name:?}: {why}")));
+        }
         let target = dir.join(&name);
         let io_error = |e: io::Error| Error::io(&target, e);
         let staging = Staging::create(&target).map_err(io_error)?;
