@@ -21,7 +21,7 @@ use crate::witness::Server;
 
 /// Makes the assets of `ids` approved for training (as steward cy and
 /// rights manager rosa), with `extra` edits.
-fn approve(sb: &Sandbox, ids: &[&str], extra: &[&str]) {
+pub(crate) fn approve(sb: &Sandbox, ids: &[&str], extra: &[&str]) {
     for id in ids {
         for set in [
             "license_tag=CC-BY-4.0",
@@ -173,8 +173,25 @@ fn a_trainer_pulls_a_version_then_its_delta_and_reads_every_sample_as_signed() {
         )
     };
     let v1 = published(&publish()).pop().unwrap();
-    // Publishing again finds everything there.
+    // Publishing again finds everything there, and records nothing twice.
     assert_eq!(published(&publish()), std::slice::from_ref(&v1));
+    let listed = |id: &str| -> Vec<(String, u64)> {
+        let (events, out) = sb.json_lines(&["provenance", id]);
+        ok(&out);
+        events
+            .iter()
+            .filter(|e| e["kind"] == "export_to_marketplace")
+            .map(|e| {
+                assert_eq!(e["data"]["dataset"], "harbour", "{e}");
+                (
+                    e["data"]["listing_id"].as_str().unwrap().to_owned(),
+                    e["data"]["version"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(listed(&c), [(v1.clone(), 1)]);
+    assert_eq!(listed(&d), []);
 
     let shards = sb.dir.path().join("shards");
     let out = pull(&sb, &server, &lab, &v1, &shards, &[]);
@@ -236,6 +253,10 @@ fn a_trainer_pulls_a_version_then_its_delta_and_reads_every_sample_as_signed() {
     assert_eq!(listings.len(), 2, "{listings:?}");
     assert_eq!(listings[0], v1);
     let v2 = listings[1].clone();
+    // The delta's listing is on what it sells: a (changed) and d (added).
+    assert_eq!(listed(&a), [(v1.clone(), 1), (v2.clone(), 2)]);
+    assert_eq!(listed(&d), [(v2.clone(), 2)]);
+    assert_eq!(listed(&c), [(v1.clone(), 1)]);
 
     // A delta holds only what changed: without the version it updates it
     // is refused, before anything is bought.

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::c2pa::{assertion, c2patool_report};
 use crate::checkpoints::cut_last_event;
+use crate::dataset_market::approve;
 use crate::support::{asset_id_of, stderr, CHILD_LIMIT};
 use crate::users::{ok, setup};
 
@@ -118,18 +119,7 @@ fn a_built_version_verifies_and_a_trainer_reads_it_with_webdataset_and_pyarrow()
     let id_of = |name: &str| asset_id_of(&assets, name);
     let ids = [id_of("a.jpg"), id_of("b.jpg"), id_of("c.jpg")];
     // Two approved; the third stays a draft and is left out, named.
-    for id in &ids[..2] {
-        for set in [
-            "license_tag=CC-BY-4.0",
-            "tax_and_payout_info=acct_cy",
-            "creator_name=Cy Twombly",
-            "signed_contract_id=K-1",
-        ] {
-            ok(&sb.as_user("cy", &["edit", id, "--set", set]));
-        }
-    }
-    ok(&sb.as_user("cy", &["submit", &ids[0], &ids[1]]));
-    ok(&sb.as_user("rosa", &["approve", &ids[0], &ids[1]]));
+    approve(&sb, &[&ids[0], &ids[1]], &[]);
     ok(&sb.as_user(
         "rosa",
         &[

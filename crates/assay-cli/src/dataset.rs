@@ -318,8 +318,12 @@ fn publish(library: &Library, who: &Who, args: PublishArgs) -> anyhow::Result<Ex
         output::json_line(&report)?;
     } else {
         eprintln!(
-            "{}: {} shards uploaded ({} bytes), {} already there",
-            report.market, report.shards_uploaded, report.bytes_sent, report.shards_present
+            "{}: {} shards uploaded ({} bytes), {} already there, {} assets recorded",
+            report.market,
+            report.shards_uploaded,
+            report.bytes_sent,
+            report.shards_present,
+            report.assets_recorded
         );
         if let Some(last) = report.versions.last() {
             println!("{}", last.listing_id);

@@ -78,6 +78,7 @@ pub use job::{Job, Progress, Unit};
 pub use market::activity::{
     MarketActivity, MarketListing, MarketPayment, Total, MARKET_TOKENS_DIR,
 };
+pub use market::dataset_listings::DatasetListing;
 pub use market::feed::{FeedRecorded, PaymentRecorded};
 pub use market::sync::{Claimed, Market, MarketAsset, MarketManifest, UploadState, Withdrawal};
 pub use provenance::checkpoint::{Checkpoint, CheckpointCheck, CHECKPOINTS_DIR};

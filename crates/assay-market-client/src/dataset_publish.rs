@@ -3,14 +3,16 @@
 //! uploaded with tus, and it is listed. A delta needs the version it
 //! updates listed first (the market sells a delta only to that version's
 //! buyers), so the versions it builds on are published first, oldest
-//! first. Every request is one the market takes twice without harm, and
+//! first. Each listed version is recorded in the library as signed
+//! `export_to_marketplace` events on the assets it sells, once. Every
+//! request is one the market takes twice without harm, and
 //! the market says what it holds already (the receipt's `uploaded`, an
 //! open upload's offset), so a publish that stopped anywhere is finished
 //! by running it again.
 
 use std::path::{Path, PathBuf};
 
-use assay_core::{Actor, DatasetVersion, Job, Library, Unit, UploadState};
+use assay_core::{Actor, DatasetListing, DatasetVersion, Job, Library, Unit, UploadState};
 use assay_market_proto::listings::{ListingTerms, NewListing};
 use assay_market_proto::manifests::ManifestReceipt;
 use assay_market_proto::tus::UploadFile;
@@ -50,6 +52,9 @@ pub enum PublishEvent {
         listing_id: String,
         created: bool,
     },
+    /// `export_to_marketplace` events recorded on `assets` assets (0 when
+    /// an earlier publish recorded them).
+    Recorded { version: u32, assets: usize },
 }
 
 /// What a publish did.
@@ -62,6 +67,8 @@ pub struct PublishReport {
     pub shards_uploaded: usize,
     pub shards_present: usize,
     pub bytes_sent: u64,
+    /// `export_to_marketplace` events this publish recorded.
+    pub assets_recorded: usize,
     pub cancelled: bool,
 }
 
@@ -137,6 +144,7 @@ pub fn publish_dataset(
             run.check_cancel()?;
             let published = publish_version(
                 &run,
+                actor,
                 v,
                 &view.dataset.name,
                 options,
@@ -193,10 +201,11 @@ fn chain<'a>(
     Ok(chain)
 }
 
-/// Posts one version's manifest, uploads the shards the market lacks, and
-/// lists it.
+/// Posts one version's manifest, uploads the shards the market lacks,
+/// lists it, and records the listing on the assets it sells.
 fn publish_version(
     run: &Run,
+    actor: &Actor,
     version: &DatasetVersion,
     name: &str,
     options: &SyncOptions,
@@ -271,6 +280,23 @@ fn publish_version(
         version: version.version,
         listing_id: listing_id.clone(),
         created,
+    });
+    let asset_ids: Vec<String> = receipt.assets.iter().map(|a| a.asset_id.clone()).collect();
+    let assets = run.library.record_dataset_listing(
+        actor,
+        &DatasetListing {
+            market: &run.market.name,
+            dataset: name,
+            version: version.version,
+            manifest_id: &receipt.manifest_id,
+            listing_id: &listing_id,
+            asset_ids: &asset_ids,
+        },
+    )?;
+    report.assets_recorded += assets;
+    progress(&PublishEvent::Recorded {
+        version: version.version,
+        assets,
     });
     Ok(PublishedVersion {
         version: version.version,

@@ -118,17 +118,6 @@ pub struct ListingDataset {
     pub shards_uploaded: u64,
 }
 
-/// One shard of a dataset listing.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListingShard {
-    pub name: String,
-    pub size_bytes: u64,
-    /// `sha256:` and hex.
-    pub sha256: String,
-    pub assets: u64,
-    pub uploaded: bool,
-}
-
 /// A later version of a listing's dataset, offered as a delta to the
 /// buyers of this one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,7 +137,7 @@ pub struct Listing {
     pub items: Vec<ListingItem>,
     /// A dataset listing's shards, the files its buyers receive.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub shards: Vec<ListingShard>,
+    pub shards: Vec<crate::manifests::ManifestShard>,
     /// For a dataset listing: the listed deltas that update this version.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub later_versions: Vec<LaterVersion>,

@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 
 use assay_market_proto::listings::{
-    Listing, ListingChanges, ListingDataset, ListingItem, ListingPage, ListingShard,
-    ListingSummary, ListingTerms, NewListing, Withdrawal,
+    Listing, ListingChanges, ListingDataset, ListingItem, ListingPage, ListingSummary,
+    ListingTerms, NewListing, Withdrawal,
 };
 use assay_market_proto::ErrorCode;
 use axum::extract::{RawQuery, State};
@@ -23,7 +23,7 @@ use crate::extract::{shown, JsonBody, ListingPath};
 use crate::ids::ListingId;
 use crate::money;
 use crate::page_query::{page, After};
-use crate::records::{Account, AssetEntry, ListingDetail, ListingRecord, ListingRow};
+use crate::records::{Account, AssetEntry, ListingDetail, ListingRecord, ListingRow, StoredShard};
 use crate::split::split;
 
 const PAGE: u32 = 100;
@@ -318,13 +318,7 @@ fn view(detail: ListingDetail) -> Result<Listing, ApiError> {
     let shards = detail
         .shards
         .into_iter()
-        .map(|s| ListingShard {
-            uploaded: s.blob.is_some(),
-            name: s.entry.name,
-            size_bytes: s.entry.size_bytes,
-            sha256: s.entry.checksum,
-            assets: s.entry.assets,
-        })
+        .map(StoredShard::into_wire)
         .collect();
     let items = detail
         .items

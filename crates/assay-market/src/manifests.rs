@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use assay_market_proto::manifests::{ManifestAsset, ManifestReceipt, ManifestShard};
+use assay_market_proto::manifests::{ManifestAsset, ManifestReceipt};
 use assay_market_proto::ErrorCode;
 use axum::body::Body;
 use axum::extract::State;
@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{announces_more_than, content_type, media_type_is, shown, PathText};
 use crate::manifest_check;
-use crate::records::{Insert, Manifest, NewManifest};
+use crate::records::{Insert, Manifest, NewManifest, StoredShard};
 
 pub(crate) async fn post(
     State(app): State<AppState>,
@@ -128,16 +128,6 @@ fn receipt(m: Manifest) -> ManifestReceipt {
             })
             .collect(),
         dataset: m.dataset,
-        shards: m
-            .shards
-            .into_iter()
-            .map(|s| ManifestShard {
-                uploaded: s.blob.is_some(),
-                name: s.entry.name,
-                size_bytes: s.entry.size_bytes,
-                sha256: s.entry.checksum,
-                assets: s.entry.assets,
-            })
-            .collect(),
+        shards: m.shards.into_iter().map(StoredShard::into_wire).collect(),
     }
 }

@@ -332,6 +332,18 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (version, asset_id)
     ) WITHOUT ROWID;
     "#,
+    // 20: dataset versions listed on markets, each recorded once (its
+    // `export_to_marketplace` events are appended in the same transaction).
+    r#"
+    CREATE TABLE market_dataset_listings (
+        market       INTEGER NOT NULL REFERENCES markets(id),
+        version      INTEGER NOT NULL REFERENCES dataset_versions(id),
+        listing_id   TEXT NOT NULL,
+        manifest_id  TEXT NOT NULL,
+        recorded_at  TEXT NOT NULL,
+        PRIMARY KEY (market, version)
+    );
+    "#,
 ];
 
 /// The catalog version this build writes.
@@ -395,6 +407,7 @@ mod tests {
                 "events",
                 "identity_events",
                 "locations",
+                "market_dataset_listings",
                 "market_feed",
                 "market_items",
                 "market_manifests",

@@ -58,22 +58,7 @@ pub(crate) fn document(conn: &Connection, d: &Described) -> Result<Vec<u8>> {
     let id = version_id(d.dataset_id, d.version);
     let mut context = context();
     context["prov"] = json!("http://www.w3.org/ns/prov#");
-    let licenses: Vec<Value> = d
-        .licenses
-        .iter()
-        .map(|(tag, rights)| license(tag, rights))
-        .collect();
-    let usage: Vec<Value> = d
-        .licenses
-        .iter()
-        .map(|(tag, rights)| {
-            json!({
-                "@type": "sc:CreativeWork",
-                "name": format!("Terms of {tag}"),
-                "description": usage_text(tag, rights),
-            })
-        })
-        .collect();
+    let (licenses, usage) = terms(d.licenses);
     let mut distribution: Vec<Value> = d
         .shards
         .iter()
@@ -171,13 +156,7 @@ pub(crate) fn folder_document(
     let id = format!("{}/v{version}", str_field(doc, "dataset_id"));
     let empty = Map::new();
     let rights = doc["licenses"].as_object().unwrap_or(&empty);
-    let licenses: Vec<Value> = rights.iter().map(|(tag, r)| license(tag, r)).collect();
-    let usage: Vec<Value> = rights
-        .iter()
-        .map(|(tag, r)| {
-            json!({"@type": "sc:CreativeWork", "name": format!("Terms of {tag}"), "description": usage_text(tag, r)})
-        })
-        .collect();
+    let (licenses, usage) = terms(rights);
     let entries = doc["assets"]
         .as_array()
         .map(Vec::as_slice)
@@ -238,6 +217,22 @@ pub(crate) fn folder_document(
         "isBasedOn": {"@id": format!("urn:{}", manifest.1), "name": manifest.0},
     });
     serde_json::to_vec_pretty(&doc).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// The `license` and `usageInfo` of the license tags `rights` names.
+fn terms(rights: &Map<String, Value>) -> (Vec<Value>, Vec<Value>) {
+    let licenses = rights.iter().map(|(tag, r)| license(tag, r)).collect();
+    let usage = rights
+        .iter()
+        .map(|(tag, r)| {
+            json!({
+                "@type": "sc:CreativeWork",
+                "name": format!("Terms of {tag}"),
+                "description": usage_text(tag, r),
+            })
+        })
+        .collect();
+    (licenses, usage)
 }
 
 /// What a license tag lets a trainer do, in words.

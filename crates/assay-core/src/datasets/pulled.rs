@@ -250,50 +250,66 @@ pub fn each_sample(
     format: ShardFormat,
     visit: &mut dyn FnMut(&str, &str, &mut dyn Read) -> Result<()>,
 ) -> Result<()> {
+    match format {
+        ShardFormat::WebDataset => each_member(path, &mut |key, suffix, member| {
+            if [RECORD_MEMBER, LICENSE_MEMBER, CREDENTIALS_MEMBER].contains(&suffix) {
+                return Ok(());
+            }
+            visit(key, suffix, member)
+        }),
+        ShardFormat::Parquet => each_batch(path, &mut |batch| {
+            let ids = text_column(batch, "asset_id", path)?;
+            let names = text_column(batch, "file_name", path)?;
+            let bytes = batch
+                .column_by_name("bytes")
+                .and_then(|c| c.as_binary_opt::<i64>())
+                .ok_or_else(|| bad_shard(path, "no bytes column".into()))?;
+            for row in 0..batch.num_rows() {
+                let extension = shards::member_extension(names.value(row));
+                visit(ids.value(row), &extension, &mut bytes.value(row))?;
+            }
+            Ok(())
+        }),
+    }
+}
+
+/// A member of a tar shard being read.
+type TarMember<'a> = tar::Entry<'a, BufReader<File>>;
+
+/// Calls `visit` with each member of the tar shard at `path`: its sample's
+/// key (the name up to the first dot), the rest of its name, and the member.
+fn each_member(
+    path: &Path,
+    visit: &mut dyn FnMut(&str, &str, &mut TarMember) -> Result<()>,
+) -> Result<()> {
     let io_error = |e: io::Error| Error::io(path, e);
     let file = File::open(path).map_err(io_error)?;
-    match format {
-        ShardFormat::WebDataset => {
-            let mut archive = tar::Archive::new(BufReader::with_capacity(1 << 20, file));
-            for entry in archive.entries().map_err(io_error)? {
-                let mut entry = entry.map_err(io_error)?;
-                let name = entry
-                    .path()
-                    .map_err(io_error)?
-                    .to_string_lossy()
-                    .into_owned();
-                let Some((key, suffix)) = name.split_once('.') else {
-                    return Err(bad_shard(path, format!("member {name:?} has no extension")));
-                };
-                if [RECORD_MEMBER, LICENSE_MEMBER, CREDENTIALS_MEMBER].contains(&suffix) {
-                    continue;
-                }
-                visit(key, suffix, &mut entry)?;
-            }
-            Ok(())
-        }
-        ShardFormat::Parquet => {
-            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-                .and_then(|b| b.with_batch_size(BATCH_ROWS).build())
-                .map_err(|e| bad_shard(path, e.to_string()))?;
-            for batch in reader {
-                let batch = batch.map_err(|e| bad_shard(path, e.to_string()))?;
-                let (ids, names) = (
-                    text_column(&batch, "asset_id", path)?,
-                    text_column(&batch, "file_name", path)?,
-                );
-                let bytes = batch
-                    .column_by_name("bytes")
-                    .and_then(|c| c.as_binary_opt::<i64>())
-                    .ok_or_else(|| bad_shard(path, "no bytes column".into()))?;
-                for row in 0..batch.num_rows() {
-                    let extension = shards::member_extension(names.value(row));
-                    visit(ids.value(row), &extension, &mut bytes.value(row))?;
-                }
-            }
-            Ok(())
-        }
+    let mut archive = tar::Archive::new(BufReader::with_capacity(1 << 20, file));
+    for entry in archive.entries().map_err(io_error)? {
+        let mut entry = entry.map_err(io_error)?;
+        let name = entry
+            .path()
+            .map_err(io_error)?
+            .to_string_lossy()
+            .into_owned();
+        let Some((key, suffix)) = name.split_once('.') else {
+            return Err(bad_shard(path, format!("member {name:?} has no extension")));
+        };
+        visit(key, suffix, &mut entry)?;
     }
+    Ok(())
+}
+
+/// Calls `visit` with each batch of rows of the Parquet shard at `path`.
+fn each_batch(path: &Path, visit: &mut dyn FnMut(&RecordBatch) -> Result<()>) -> Result<()> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.with_batch_size(BATCH_ROWS).build())
+        .map_err(|e| bad_shard(path, e.to_string()))?;
+    for batch in reader {
+        visit(&batch.map_err(|e| bad_shard(path, e.to_string()))?)?;
+    }
+    Ok(())
 }
 
 fn text_column<'a>(
@@ -317,44 +333,31 @@ fn bad_shard(path: &Path, message: String) -> Error {
 
 /// Each sample's C2PA sidecar in the shard at `path`, by asset id.
 fn credentials_in(path: &Path, format: ShardFormat) -> Result<HashMap<String, Vec<u8>>> {
-    let io_error = |e: io::Error| Error::io(path, e);
-    let file = File::open(path).map_err(io_error)?;
     let mut found = HashMap::new();
     match format {
-        ShardFormat::WebDataset => {
-            let mut archive = tar::Archive::new(BufReader::with_capacity(1 << 20, file));
-            for entry in archive.entries().map_err(io_error)? {
-                let mut entry = entry.map_err(io_error)?;
-                let name = entry
-                    .path()
-                    .map_err(io_error)?
-                    .to_string_lossy()
-                    .into_owned();
-                if let Some((key, CREDENTIALS_MEMBER)) = name.split_once('.') {
-                    let mut bytes = Vec::new();
-                    entry.read_to_end(&mut bytes).map_err(io_error)?;
-                    found.insert(key.to_owned(), bytes);
-                }
+        ShardFormat::WebDataset => each_member(path, &mut |key, suffix, member| {
+            if suffix == CREDENTIALS_MEMBER {
+                let mut bytes = Vec::new();
+                member
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| Error::io(path, e))?;
+                found.insert(key.to_owned(), bytes);
             }
-        }
-        ShardFormat::Parquet => {
-            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-                .and_then(|b| b.with_batch_size(BATCH_ROWS).build())
-                .map_err(|e| bad_shard(path, e.to_string()))?;
-            for batch in reader {
-                let batch = batch.map_err(|e| bad_shard(path, e.to_string()))?;
-                let ids = text_column(&batch, "asset_id", path)?;
-                let Some(stores) = batch
-                    .column_by_name(CREDENTIALS_MEMBER)
-                    .and_then(|c| c.as_binary_opt::<i64>())
-                else {
-                    continue;
-                };
-                for row in (0..batch.num_rows()).filter(|r| stores.is_valid(*r)) {
-                    found.insert(ids.value(row).to_owned(), stores.value(row).to_vec());
-                }
+            Ok(())
+        })?,
+        ShardFormat::Parquet => each_batch(path, &mut |batch| {
+            let ids = text_column(batch, "asset_id", path)?;
+            let Some(stores) = batch
+                .column_by_name(CREDENTIALS_MEMBER)
+                .and_then(|c| c.as_binary_opt::<i64>())
+            else {
+                return Ok(());
+            };
+            for row in (0..batch.num_rows()).filter(|r| stores.is_valid(*r)) {
+                found.insert(ids.value(row).to_owned(), stores.value(row).to_vec());
             }
-        }
+            Ok(())
+        })?,
     }
     Ok(found)
 }
@@ -507,45 +510,32 @@ pub fn remove_samples(path: &Path, format: ShardFormat, drop: &HashSet<&str>) ->
     }
     let staging = Staging::create(path).map_err(io_error)?;
     let out = BufWriter::with_capacity(1 << 20, staging.file());
-    let source = File::open(path).map_err(io_error)?;
     match format {
         ShardFormat::WebDataset => {
-            let mut archive = tar::Archive::new(BufReader::with_capacity(1 << 20, source));
             let mut tar = tar::Builder::new(out);
-            for entry in archive.entries().map_err(io_error)? {
-                let mut entry = entry.map_err(io_error)?;
-                let name = entry
-                    .path()
-                    .map_err(io_error)?
-                    .to_string_lossy()
-                    .into_owned();
-                let key = name.split_once('.').map_or(name.as_str(), |(k, _)| k);
-                if drop.contains(key) {
-                    continue;
+            each_member(path, &mut |key, suffix, member| {
+                if !drop.contains(key) {
+                    let mut header = member.header().clone();
+                    tar.append_data(&mut header, format!("{key}.{suffix}"), member)
+                        .map_err(io_error)?;
+                    held += 1;
                 }
-                let mut header = entry.header().clone();
-                tar.append_data(&mut header, &name, &mut entry)
-                    .map_err(io_error)?;
-                held += 1;
-            }
+                Ok(())
+            })?;
             tar.into_inner()
                 .and_then(|mut w| w.flush())
                 .map_err(io_error)?;
         }
         ShardFormat::Parquet => {
             let failed = |e: parquet::errors::ParquetError| bad_shard(path, e.to_string());
-            let reader = ParquetRecordBatchReaderBuilder::try_new(source)
-                .and_then(|b| b.with_batch_size(BATCH_ROWS).build())
-                .map_err(failed)?;
             let mut writer = ArrowWriter::try_new(
                 out,
                 shards::parquet_schema(),
                 Some(shards::writer_properties()),
             )
             .map_err(failed)?;
-            for batch in reader {
-                let batch = batch.map_err(|e| bad_shard(path, e.to_string()))?;
-                let ids = text_column(&batch, "asset_id", path)?;
+            each_batch(path, &mut |batch| {
+                let ids = text_column(batch, "asset_id", path)?;
                 // Runs of kept rows, each written as one slice.
                 let mut start = None;
                 for row in 0..=batch.num_rows() {
@@ -562,7 +552,8 @@ pub fn remove_samples(path: &Path, format: ShardFormat, drop: &HashSet<&str>) ->
                         _ => {}
                     }
                 }
-            }
+                Ok(())
+            })?;
             writer
                 .into_inner()
                 .and_then(|mut w| w.flush().map_err(Into::into))

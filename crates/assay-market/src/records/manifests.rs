@@ -255,12 +255,6 @@ pub(super) fn add(tx: &Transaction, manifest: NewManifest) -> Result<Insert<Mani
             to_i64(shard.assets)?,
         ])?;
     }
-    tx.execute(
-        "UPDATE manifest_shards SET blob =
-            (SELECT b.id FROM blobs b WHERE b.account = ?1 AND b.checksum = manifest_shards.checksum)
-         WHERE manifest = ?2",
-        params![manifest.account, row],
-    )?;
     let mut insert = tx.prepare(
         "INSERT INTO manifest_assets (manifest, seq, asset_id, title, file_name, checksum,
              size_bytes, media_type, license_tag, creator_wallet, payment_terms,
@@ -292,13 +286,18 @@ pub(super) fn add(tx: &Transaction, manifest: NewManifest) -> Result<Insert<Mani
             a.usage.as_ref().and_then(|u| u.tdm_policy.as_ref()),
         ])?;
     }
-    // Bytes this publisher stored before serve this manifest too.
-    tx.execute(
-        "UPDATE manifest_assets SET blob =
-            (SELECT b.id FROM blobs b WHERE b.account = ?1 AND b.checksum = manifest_assets.checksum)
-         WHERE manifest = ?2",
-        params![manifest.account, row],
-    )?;
+    // Bytes this publisher stored before serve this manifest too, as an
+    // asset's file or a shard.
+    for table in ["manifest_assets", "manifest_shards"] {
+        tx.execute(
+            &format!(
+                "UPDATE {table} SET blob =
+                    (SELECT b.id FROM blobs b WHERE b.account = ?1 AND b.checksum = {table}.checksum)
+                 WHERE manifest = ?2"
+            ),
+            params![manifest.account, row],
+        )?;
+    }
     Ok(Insert::New(load_manifest(tx, row)?))
 }
 

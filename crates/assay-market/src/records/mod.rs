@@ -99,6 +99,19 @@ pub struct StoredShard {
     pub blob: Option<BlobId>,
 }
 
+impl StoredShard {
+    /// The shard as the protocol shows it, in receipts and listings.
+    pub fn into_wire(self) -> assay_market_proto::manifests::ManifestShard {
+        assay_market_proto::manifests::ManifestShard {
+            uploaded: self.blob.is_some(),
+            name: self.entry.name,
+            size_bytes: self.entry.size_bytes,
+            sha256: self.entry.checksum,
+            assets: self.entry.assets,
+        }
+    }
+}
+
 /// The parts of a manifest entry the server acts on.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AssetEntry {
