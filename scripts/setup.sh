@@ -10,7 +10,9 @@ set -euo pipefail
 # cmake and nasm build the bundled libjpeg-turbo (Debian 12 ships TurboJPEG 2, the
 # turbojpeg crate needs 3). exiftool reads back the XMP sidecars in the tests; Python
 # runs MLCommons' mlcroissant, which validates the Croissant exports in the tests.
-packages=(pkg-config gcc g++ make cmake nasm libimage-exiftool-perl python3 python3-venv python3-pip)
+# ffmpeg (ffprobe and ffmpeg) describes video and audio at import and renders their
+# poster frames and waveforms; the tests make their media with it too.
+packages=(pkg-config gcc g++ make cmake nasm libimage-exiftool-perl python3 python3-venv python3-pip ffmpeg)
 # The desktop app: Tauri's WebKitGTK and GTK headers; Xvfb, WebKitWebDriver and
 # dbus for its end-to-end tests in a real window; Node.js builds its front end.
 packages+=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev

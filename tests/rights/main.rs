@@ -12,6 +12,7 @@ mod edit;
 mod imported_rights;
 mod jobs;
 mod manifest;
+mod media;
 mod setup;
 mod tamper;
 mod users;

@@ -92,6 +92,36 @@ pub fn show(library: &Library, args: ShowArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A video's or audio file's container facts, a line each.
+fn print_media(m: &assay_core::Media) {
+    if let Some(d) = m.duration {
+        println!("duration        {d:.3} s");
+    }
+    if let Some(c) = &m.container {
+        println!("container       {c}");
+    }
+    if let Some(v) = &m.video {
+        let rate = v
+            .frame_rate
+            .map(|f| format!(", {f} fps"))
+            .unwrap_or_default();
+        println!("video           {}{rate}", v.codec);
+    }
+    if let Some(a) = &m.audio {
+        let rate = a
+            .sample_rate
+            .map(|r| format!(", {r} Hz"))
+            .unwrap_or_default();
+        let channels = a.channels.map(|c| format!(", {c} ch")).unwrap_or_default();
+        println!("audio           {}{rate}{channels}", a.codec);
+    }
+    if let Some(g) = &m.gps {
+        if let (Some(lat), Some(lon)) = (g.latitude, g.longitude) {
+            println!("recorded at     {lat}, {lon}");
+        }
+    }
+}
+
 fn print_record(r: &AssetRecord) {
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
     println!("asset_id        {}", r.asset_id);
@@ -111,6 +141,9 @@ fn print_record(r: &AssetRecord) {
         opt(&r.capture_date_source)
     );
     println!("source          {}", opt(&r.original_source));
+    if let Some(m) = &r.media {
+        print_media(m);
+    }
     for l in &r.locations {
         println!("location        {} [{}]", l.path, l.status.as_str());
     }

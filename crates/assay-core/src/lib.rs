@@ -52,7 +52,8 @@ pub use catalog::grid::{GridItem, GridQuery, GridSort};
 pub use catalog::library::Library;
 pub use catalog::migrations::CURRENT_VERSION as CATALOG_VERSION;
 pub use catalog::record::{
-    AssetRecord, ContentCredentials, Exif, Gps, Location, LocationStatus, Previews, Workflow,
+    AssetRecord, AudioStream, ContentCredentials, Exif, Gps, Location, LocationStatus, Media,
+    Previews, VideoStream, Workflow,
 };
 pub use datasets::builds::{BuildOptions, DatasetBuild, DEFAULT_SHARD_BYTES};
 pub use datasets::manifest::{verify_dataset_manifest, DatasetCheck, ShardEntry};

@@ -169,7 +169,10 @@ export type AssetRecord = {
 	title: string | null,
 	/**  ISO 8601; carries the offset when the file records one. */
 	capture_date: string | null,
-	/**  Where `capture_date` came from: `exif`, or `file_mtime` as a fallback. */
+	/**
+	 *  Where `capture_date` came from: `exif`, `container` (a video's or
+	 *  audio file's), or `file_mtime` as a fallback.
+	 */
 	capture_date_source: string | null,
 	/**  Device make and model, or the source application. */
 	original_source: string | null,
@@ -183,10 +186,23 @@ export type AssetRecord = {
 	 *  import; none when it carried none.
 	 */
 	content_credentials: ContentCredentials | null,
+	/**
+	 *  A video's or audio file's duration, streams, recording time and
+	 *  place, as its container says; none for other files.
+	 */
+	media: Media | null,
 	previews: Previews,
 	warnings: string[],
 	imported_at: string,
 } & { [key in string]: Value } & Workflow;
+
+export type AudioStream = {
+	/**  As ffprobe names it: `aac`, `mp3`, `flac`, `opus`, `vorbis`, `pcm_s16le`, ... */
+	codec: string,
+	/**  Hertz. */
+	sample_rate: number | null,
+	channels: number | null,
+};
 
 /**  What checking an audit package found; it holds when `failures` is empty. */
 export type AuditCheck = {
@@ -749,6 +765,22 @@ export type MarketPayment = {
 	asset_ids: string[],
 };
 
+/**  What a video or audio file's container says of it. */
+export type Media = {
+	/**  Seconds. */
+	duration: number | null,
+	/**
+	 *  The container, as ffprobe names its format (`mov,mp4,m4a,3gp,3g2,mj2`,
+	 *  `matroska,webm`, `wav`, `flac`, `mp3`, `ogg`, `avi`).
+	 */
+	container: string | null,
+	video: VideoStream | null,
+	audio: AudioStream | null,
+	/**  When it was recorded, as the container says (RFC 3339, UTC). */
+	creation_time: string | null,
+	gps: Gps | null,
+};
+
 /**  A creator's own profile, as the first-run form gives it. */
 export type OwnProfile = {
 	/**  The name buyers credit; the user's name when blank. */
@@ -1071,6 +1103,19 @@ export type Verdict = {
 	reason: string | null,
 	/**  How many selected assets the action would be refused on. */
 	refused: number,
+};
+
+export type VideoStream = {
+	/**  As ffprobe names it: `h264`, `hevc`, `vp9`, `av1`, `mpeg4`, ... */
+	codec: string,
+	/**
+	 *  Pixels as displayed: a stream stored sideways with a rotation
+	 *  (phones) has its width and height swapped.
+	 */
+	width: number | null,
+	height: number | null,
+	/**  Frames per second. */
+	frame_rate: number | null,
 };
 
 /**  Watching stopped: a folder went away or could not be watched. */

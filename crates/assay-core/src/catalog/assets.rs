@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::catalog::record::{
-    AssetRecord, ContentCredentials, Exif, Location, LocationStatus, Previews, Workflow,
+    AssetRecord, ContentCredentials, Exif, Location, LocationStatus, Media, Previews, Workflow,
 };
 use crate::error::{Error, Result};
 use crate::formats::one_pass::Stamp;
@@ -117,6 +117,7 @@ pub(crate) struct NewAsset<'a> {
     pub row_count: Option<u64>,
     pub exif: Option<&'a Exif>,
     pub content_credentials: Option<&'a ContentCredentials>,
+    pub media: Option<&'a Media>,
     pub warnings: &'a [String],
     pub thumbnail: Option<&'a str>,
     pub preview: Option<&'a str>,
@@ -139,12 +140,18 @@ pub(crate) fn insert_asset(conn: &Connection, a: &NewAsset) -> Result<(i64, Stri
         .map(serde_json::to_string)
         .transpose()
         .map_err(json_err)?;
+    let media = a
+        .media
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(json_err)?;
     conn.execute(
         "INSERT INTO assets (asset_id, checksum, size_bytes, media_type, title, capture_date,
             capture_date_source, original_source, width, height, row_count, make, model, exif,
-            warnings, thumbnail, preview, imported_at, uploaded_by, rights, content_credentials)
+            warnings, thumbnail, preview, imported_at, uploaded_by, rights, content_credentials,
+            media)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21)",
+            ?19, ?20, ?21, ?22)",
         params![
             asset_id,
             a.checksum,
@@ -167,6 +174,7 @@ pub(crate) fn insert_asset(conn: &Connection, a: &NewAsset) -> Result<(i64, Stri
             a.uploaded_by,
             a.rights,
             credentials,
+            media,
         ],
     )?;
     Ok((conn.last_insert_rowid(), asset_id))
@@ -381,7 +389,7 @@ const RECORD_COLUMNS: &str = "id, asset_id, checksum, size_bytes, media_type, ti
     capture_date_source, original_source, width, height, row_count, exif, warnings, thumbnail,
     preview, imported_at, rights, workflow_state, provenance_hash,
     (SELECT name FROM users u WHERE u.id = a.uploaded_by),
-    (SELECT name FROM users u WHERE u.id = a.last_edited_by), content_credentials";
+    (SELECT name FROM users u WHERE u.id = a.last_edited_by), content_credentials, media";
 
 /// The WHERE clause (starting with `WHERE`) and its arguments for `filter`.
 pub(crate) fn where_clause(filter: &Filter) -> (String, Vec<String>) {
@@ -504,6 +512,10 @@ fn row_to_record(r: &Row, root: &Path) -> rusqlite::Result<AssetRecord> {
         content_credentials: r
             .get::<_, Option<String>>(22)?
             .map(|c| parse_json(22, c))
+            .transpose()?,
+        media: r
+            .get::<_, Option<String>>(23)?
+            .map(|m| parse_json(23, m))
             .transpose()?,
         warnings: parse_json(13, r.get(13)?)?,
         previews: Previews {

@@ -344,6 +344,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (market, version)
     );
     "#,
+    // 21: what a video's or audio file's container says (JSON, as
+    // `formats::av::Media`); NULL for other files and those imported before.
+    r#"
+    ALTER TABLE assets ADD COLUMN media TEXT;
+    "#,
 ];
 
 /// The catalog version this build writes.

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::formats::av::{AudioStream, Media, VideoStream};
 pub use crate::formats::exif::{Exif, Gps};
 pub use assay_credentials::ContentCredentials;
 
@@ -19,7 +20,8 @@ pub struct AssetRecord {
     pub title: Option<String>,
     /// ISO 8601; carries the offset when the file records one.
     pub capture_date: Option<String>,
-    /// Where `capture_date` came from: `exif`, or `file_mtime` as a fallback.
+    /// Where `capture_date` came from: `exif`, `container` (a video's or
+    /// audio file's), or `file_mtime` as a fallback.
     pub capture_date_source: Option<String>,
     /// Device make and model, or the source application.
     pub original_source: Option<String>,
@@ -31,6 +33,9 @@ pub struct AssetRecord {
     /// The C2PA manifest store the file arrived with, as validated at
     /// import; none when it carried none.
     pub content_credentials: Option<ContentCredentials>,
+    /// A video's or audio file's duration, streams, recording time and
+    /// place, as its container says; none for other files.
+    pub media: Option<Media>,
     pub previews: Previews,
     pub warnings: Vec<String>,
     pub imported_at: String,

@@ -1,8 +1,9 @@
-//! Reading bytes: media sniffing, the one pass over a file (checksum and
+//! Reading bytes: media sniffing, what ffprobe says of video and audio, the one pass over a file (checksum and
 //! sniffing as it streams), EXIF (BigTIFF too), IPTC IIM, XMP, the metadata a file
 //! embeds, text and PII scanning, and file names every OS can hold. Pure functions of bytes; never opens the
 //! catalog and never fails an import (problems are warnings).
 
+pub mod av;
 pub(crate) mod bigtiff;
 pub mod canonical;
 pub(crate) mod embedded;

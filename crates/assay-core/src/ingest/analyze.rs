@@ -7,7 +7,7 @@ use std::path::Path;
 
 use assay_credentials::{CredentialReader, CredentialState};
 
-use crate::catalog::record::{ContentCredentials, Exif};
+use crate::catalog::record::{ContentCredentials, Exif, Media};
 use crate::formats::embedded::{self, Embedded};
 use crate::formats::exif;
 use crate::formats::one_pass::Content;
@@ -17,6 +17,8 @@ pub struct Analysis {
     pub title: Option<String>,
     pub exif: Option<Exif>,
     pub content_credentials: Option<ContentCredentials>,
+    /// A video's or audio file's container description.
+    pub media: Option<Media>,
     pub capture_date: Option<String>,
     pub capture_date_source: Option<&'static str>,
     pub original_source: Option<String>,
@@ -66,7 +68,26 @@ pub fn analyze(
 
     let mut dims = None;
     let mut rendered = None;
-    if let Some(bytes) = &content.bytes {
+    let mut media = None;
+    let is_av = ["video/", "audio/"]
+        .iter()
+        .any(|kind| content.media_type.starts_with(kind));
+    if is_av {
+        let mut av = super::av::read(path, content.media_type);
+        warnings.append(&mut av.warnings);
+        if let Some(png) = av.picture {
+            match preview::decode(&png, "image/png").and_then(|d| preview::render(d, 1)) {
+                Ok(r) => rendered = Some(r),
+                Err(e) => warnings.push(format!("preview: ffmpeg's picture: {e}")),
+            }
+        }
+        dims = av
+            .media
+            .as_ref()
+            .and_then(|m| m.video.as_ref())
+            .and_then(|v| v.width.zip(v.height));
+        media = av.media;
+    } else if let Some(bytes) = &content.bytes {
         let orientation = read.exif.as_ref().and_then(|e| e.orientation).unwrap_or(1);
         match preview::decode(bytes, content.media_type) {
             Ok(decoded) => {
@@ -103,9 +124,11 @@ pub fn analyze(
     let (width, height) = dims.or(read.pixel_dimensions).unzip();
 
     let exif_date = read.capture_date.take();
-    let (capture_date, capture_date_source) = match exif_date {
-        Some(date) => (Some(date), Some("exif")),
-        None => (file_time(mtime_ns), Some("file_mtime")),
+    let recorded = media.as_ref().and_then(|m| m.creation_time.clone());
+    let (capture_date, capture_date_source) = match (exif_date, recorded) {
+        (Some(date), _) => (Some(date), Some("exif")),
+        (None, Some(date)) => (Some(date), Some("container")),
+        (None, None) => (file_time(mtime_ns), Some("file_mtime")),
     };
     let original_source = read
         .exif
@@ -121,6 +144,7 @@ pub fn analyze(
         title,
         exif: read.exif,
         content_credentials,
+        media,
         capture_date,
         capture_date_source,
         original_source,

@@ -609,6 +609,7 @@ fn apply(
                     row_count: file.row_count,
                     exif: a.exif.as_ref(),
                     content_credentials: a.content_credentials.as_ref(),
+                    media: a.media.as_ref(),
                     warnings: &a.warnings,
                     thumbnail: file.thumbnail.as_deref(),
                     preview: file.preview.as_deref(),
@@ -660,11 +661,13 @@ fn initial_rights(
     imported: &Imported,
     profile: Option<&Creator>,
 ) -> (Vec<&'static str>, String) {
-    let located = a
-        .exif
-        .as_ref()
-        .and_then(|e| e.gps.as_ref())
-        .is_some_and(|g| g.latitude.is_some() && g.longitude.is_some());
+    let located = [
+        a.exif.as_ref().and_then(|e| e.gps.as_ref()),
+        a.media.as_ref().and_then(|m| m.gps.as_ref()),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|g| g.latitude.is_some() && g.longitude.is_some());
     let mut flags = Vec::new();
     let mut rights = serde_json::Map::new();
     if located {

@@ -1,9 +1,11 @@
 //! Bringing files in and keeping them honest: walking folders, the import
-//! pipeline and its work items, analysis of each file, the rights a file
+//! pipeline and its work items, analysis of each file (video and audio
+//! through ffmpeg, `av.rs`), the rights a file
 //! brings with it, watched folders, and fixity checks. `untrusted.rs`
 //! opens the parsers an import runs to the fuzz harness.
 
 pub(crate) mod analyze;
+pub(crate) mod av;
 pub(crate) mod fixity;
 pub(crate) mod import;
 pub(crate) mod import_marks;
