@@ -1,6 +1,8 @@
 //! Previews on real files: the right size, upright whatever the EXIF
 //! orientation, and made for every image format Assay decodes.
 
+use assay_deadline::OutputWithin;
+
 use crate::{corpus, imported};
 
 fn record(name: &str) -> assay_core::AssetRecord {
@@ -75,5 +77,40 @@ fn decodable_formats_get_previews() {
             r.warnings
         );
         assert!(std::path::Path::new(r.previews.thumbnail.as_ref().unwrap()).is_file());
+    }
+}
+
+#[test]
+fn raw_files_preview_the_largest_jpeg_they_embed() {
+    // What exiftool extracts is the truth here: the Nikon Z 9 DNG keeps a
+    // 640x424 JPEG in its PreviewIFD beside a 256x171 one in IFD0; the
+    // FujiFilm RAF a 160x120 thumbnail beside an 8x8 preview image.
+    for (name, tag) in [
+        (
+            "exif-py/raw/nikon_z_9_high_efficiency_compressed_dx_cropped_max_overexposed.dng",
+            "PreviewIFD:PreviewImage",
+        ),
+        ("exiftool/FujiFilm.raf", "ThumbnailImage"),
+    ] {
+        let path = corpus().join("files").join(name);
+        let out = std::process::Command::new("exiftool")
+            .args(["-b", &format!("-{tag}")])
+            .arg(&path)
+            .output_within(std::time::Duration::from_secs(120))
+            .expect("exiftool is installed by scripts/setup.sh");
+        let theirs = image::load_from_memory(&out.stdout).unwrap().into_rgb8();
+        let r = record(name);
+        let ours = image::open(
+            r.previews
+                .preview
+                .as_deref()
+                .unwrap_or_else(|| panic!("{name}: no preview: {:?}", r.warnings)),
+        )
+        .unwrap()
+        .into_rgb8();
+        assert_eq!(ours.dimensions(), theirs.dimensions(), "{name}");
+        // The same picture, but for our preview's own JPEG encoding.
+        let d = distance(&ours, &theirs);
+        assert!(d < 8.0, "{name}: {d:.1} from exiftool's {tag}");
     }
 }

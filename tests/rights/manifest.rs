@@ -20,7 +20,7 @@ pub fn approved_world() -> (World, assay_core::Actor) {
 
 /// Every asset of `w` tagged by sam, a new steward, submitted, and
 /// approved by rosa; returns sam.
-fn approve_everything(w: &World) -> assay_core::Actor {
+pub(crate) fn approve_everything(w: &World) -> assay_core::Actor {
     w.library
         .add_user(Some(&w.ada), "sam", Role::Steward, PASS)
         .unwrap();

@@ -237,3 +237,97 @@ fn without_ffmpeg_or_with_a_broken_file_media_still_import_with_a_warning() {
     );
     drop(other_dir);
 }
+
+#[test]
+fn manifests_and_dataset_shards_carry_what_the_container_said() {
+    use assay_core::{BuildOptions, Job, Selection, ShardFormat};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let w = crate::World::new();
+    let files = w.dir.path().join("media");
+    std::fs::create_dir_all(&files).unwrap();
+    media_folder(&files);
+    let options = ImportOptions {
+        actor: Some(std::sync::Arc::clone(&w.cy)),
+        ..ImportOptions::default()
+    };
+    w.library.import(&[files], &options, &mut |_| {}).unwrap();
+    let sam = crate::manifest::approve_everything(&w);
+    let records = w.library.list(&Filter::default()).unwrap();
+    let clip = named(&records, "clip.mp4");
+
+    // The signed manifest's entry holds the clip's facts; a photo's has none.
+    let out = w.dir.path().join("m.json");
+    w.library
+        .export_manifest(&w.rosa, &Selection::Where(Filter::default()), &out)
+        .unwrap();
+    let bytes = std::fs::read(&out).unwrap();
+    let check = assay_core::verify_manifest(&bytes, &[crate::manifest::rosa_key(&w)], None);
+    assert!(check.failures.is_empty(), "{:?}", check.failures);
+    let doc: Value = serde_json::from_slice(&bytes).unwrap();
+    let entry = |id: &str| {
+        doc["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["asset_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let listed = entry(&clip.asset_id);
+    // (Canonical JSON writes 2.0 as 2: compared as what they describe.)
+    let signed: assay_core::Media = serde_json::from_value(listed["media"].clone()).unwrap();
+    assert_eq!(Some(&signed), clip.media.as_ref());
+    assert_eq!(listed["media"]["video"]["codec"], "h264");
+    let photo = records
+        .iter()
+        .find(|r| r.media_type == "image/jpeg")
+        .unwrap();
+    assert!(entry(&photo.asset_id).get("media").is_none());
+
+    // A Parquet shard has them as a column, as JSON.
+    w.library
+        .create_dataset(&sam, "clips", &Filter::default())
+        .unwrap();
+    let build = BuildOptions {
+        format: ShardFormat::Parquet,
+        out: w.dir.path().join("clips"),
+        shard_bytes: 1 << 30,
+        delta: false,
+        credentials: false,
+    };
+    let built = w
+        .library
+        .build_dataset(&w.rosa, "clips", &build, &mut Job::quiet())
+        .unwrap();
+    let shard = build.out.join(&built.shards[0].name);
+    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(shard).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut media_by_id = std::collections::HashMap::new();
+    for batch in reader {
+        use arrow_array::cast::AsArray;
+        let batch = batch.unwrap();
+        let ids = batch
+            .column_by_name("asset_id")
+            .unwrap()
+            .as_string::<i32>()
+            .clone();
+        let media = batch
+            .column_by_name("media")
+            .unwrap()
+            .as_string::<i32>()
+            .clone();
+        for row in 0..batch.num_rows() {
+            let value = (!arrow_array::Array::is_null(&media, row))
+                .then(|| serde_json::from_str::<Value>(media.value(row)).unwrap());
+            media_by_id.insert(ids.value(row).to_owned(), value);
+        }
+    }
+    assert_eq!(
+        media_by_id[&clip.asset_id].as_ref().unwrap()["audio"]["sample_rate"],
+        48000
+    );
+    assert_eq!(media_by_id[&photo.asset_id], None);
+}

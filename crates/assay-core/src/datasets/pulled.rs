@@ -429,6 +429,7 @@ pub fn convert_shard(
             size_bytes: a["size_bytes"].as_i64().unwrap_or_default(),
             media_type: str_field(a, "media_type").to_owned(),
             content_credentials: not_null(a, "content_credentials"),
+            media: a.get("media").filter(|m| !m.is_null()).cloned(),
             license_tag: str_field(a, "license_tag").to_owned(),
             payment_terms: not_null(a, "payment_terms"),
             creator_wallet: str_field(a, "creator_wallet").to_owned(),

@@ -8,8 +8,9 @@
 //!   from a file that is itself JSON), and, when the build signs Content
 //!   Credentials, `<id>.c2pa`, a C2PA sidecar bound to every byte of the file.
 //! - Parquet: one row per asset, with the file's bytes beside its checksum,
-//!   license tag, creator attribution, capture date, width, height and
-//!   media type (and the C2PA sidecar, when signed).
+//!   license tag, creator attribution, capture date, width, height, media
+//!   type and, for video and audio, their container's facts (and the C2PA
+//!   sidecar, when signed).
 //!
 //! Each asset's file is streamed from where the catalog holds it through a
 //! SHA-256 and checked against the catalog's checksum as it goes: a file
@@ -398,6 +399,12 @@ pub(crate) const COLUMNS: &[Column] = &[
     column("capture_date", ColumnKind::Text, true, "When it was captured, as the file says."),
     column("width", ColumnKind::Integer, true, "Width in pixels, where known."),
     column("height", ColumnKind::Integer, true, "Height in pixels, where known."),
+    column(
+        "media",
+        ColumnKind::Text,
+        true,
+        "A video's or audio file's duration, streams, recording time and place, as JSON.",
+    ),
     column("bytes", ColumnKind::Bytes, false, "The file's bytes."),
     column(
         "c2pa",
@@ -444,6 +451,7 @@ struct Rows {
     capture_date: StringBuilder,
     width: Int64Builder,
     height: Int64Builder,
+    media: StringBuilder,
     bytes: LargeBinaryBuilder,
     c2pa: LargeBinaryBuilder,
     held: usize,
@@ -463,6 +471,8 @@ impl Rows {
         self.capture_date.append_option(e.capture_date.as_deref());
         self.width.append_option(sample.width);
         self.height.append_option(sample.height);
+        self.media
+            .append_option(e.media.as_ref().map(|m| m.to_string()));
         self.bytes.append_value(bytes);
         self.c2pa.append_option(c2pa);
         self.held += bytes.len();
@@ -481,6 +491,7 @@ impl Rows {
             Arc::new(self.capture_date.finish()),
             Arc::new(self.width.finish()),
             Arc::new(self.height.finish()),
+            Arc::new(self.media.finish()),
             Arc::new(self.bytes.finish()),
             Arc::new(self.c2pa.finish()),
         ];

@@ -104,6 +104,9 @@ pub(crate) struct Entry {
     pub media_type: String,
     /// The Content Credentials the file arrived with, as import read them.
     pub content_credentials: Option<Value>,
+    /// A video's or audio file's container facts, as import read them;
+    /// left out of the entry for other files.
+    pub media: Option<Value>,
     pub license_tag: String,
     pub payment_terms: Option<Value>,
     pub creator_wallet: String,
@@ -143,6 +146,10 @@ impl Entry {
         text(out, b",\"creator_wallet\":", Some(&self.creator_wallet));
         text(out, b",\"file_name\":", Some(&self.file_name));
         text(out, b",\"license_tag\":", Some(&self.license_tag));
+        if let Some(media) = &self.media {
+            out.extend_from_slice(b",\"media\":");
+            canonical_json_into(media, out);
+        }
         text(out, b",\"media_type\":", Some(&self.media_type));
         out.extend_from_slice(b",\"payment_terms\":");
         canonical_json_into(self.payment_terms.as_ref().unwrap_or(&Value::Null), out);
@@ -495,7 +502,7 @@ pub(crate) fn entries(
         "SELECT a.id, a.asset_id, a.checksum, a.size_bytes, a.media_type, a.title, a.capture_date,
                 a.rights, a.workflow_state, a.provenance_hash,
                 (SELECT path_text FROM locations l WHERE l.asset = a.id ORDER BY l.id LIMIT 1),
-                a.content_credentials
+                a.content_credentials, a.media
          FROM assets a WHERE a.id IN (SELECT value FROM json_each(?1)) ORDER BY a.id",
     )?;
     let ids = serde_json::to_string(rows).map_err(|e| Error::Internal(e.to_string()))?;
@@ -569,6 +576,12 @@ pub(crate) fn entries(
             // no longer reads as JSON is left out rather than exported.
             content_credentials: r
                 .get_ref(11)?
+                .as_str_or_null()
+                .ok()
+                .flatten()
+                .and_then(|text| serde_json::from_str(text).ok()),
+            media: r
+                .get_ref(12)?
                 .as_str_or_null()
                 .ok()
                 .flatten()
@@ -767,6 +780,7 @@ mod tests {
             size_bytes: 42,
             media_type: "text/plain".into(),
             content_credentials: optional.then(|| json!({"state": "valid", "failures": ["x"]})),
+            media: optional.then(|| json!({"duration": 2.5, "video": {"codec": "h264"}})),
             license_tag: "CC-BY-4.0".into(),
             payment_terms: optional.then(|| json!({"z": 1.5, "a": [null, "\u{1F600}"]})),
             creator_wallet: "acct".into(),
@@ -799,6 +813,10 @@ mod tests {
                 "provenance_hash": e.provenance_hash,
                 "capture_date": e.capture_date,
             });
+            let mut value = value;
+            if let Some(media) = &e.media {
+                value["media"] = media.clone();
+            }
             let mut written = Vec::new();
             e.write_canonical(&mut written);
             assert_eq!(

@@ -11,6 +11,7 @@ use crate::catalog::record::{ContentCredentials, Exif, Media};
 use crate::formats::embedded::{self, Embedded};
 use crate::formats::exif;
 use crate::formats::one_pass::Content;
+use crate::formats::raw_preview;
 use crate::preview::{self, Rendered};
 
 pub struct Analysis {
@@ -98,20 +99,32 @@ pub fn analyze(
                 }
             }
             Err(preview::PreviewError::Unsupported(kind)) => {
-                // Raw and HEIF files: fall back on the thumbnail the camera embedded.
-                match read
-                    .thumbnail
-                    .as_deref()
-                    .map(|t| preview::decode(t, "image/jpeg"))
-                {
-                    Some(Ok(decoded)) => match preview::render(decoded, orientation) {
-                        Ok(r) => rendered = Some(r),
-                        Err(e) => warnings.push(format!("preview: {e}")),
-                    },
-                    Some(Err(e)) => warnings.push(format!("preview: embedded thumbnail: {e}")),
-                    None => warnings.push(format!(
-                        "preview: no decoder for {kind} and no embedded thumbnail"
-                    )),
+                // Raw and HEIF files: the largest JPEG the camera embedded
+                // (its preview), else the EXIF thumbnail.
+                let largest = raw_preview::largest_jpeg(bytes);
+                let thumbnail = read.thumbnail.as_deref().filter(|t| Some(*t) != largest);
+                let mut failed = None;
+                for embedded in largest.into_iter().chain(thumbnail) {
+                    match preview::decode(embedded, "image/jpeg") {
+                        Ok(decoded) => {
+                            match preview::render(decoded, orientation) {
+                                Ok(r) => rendered = Some(r),
+                                Err(e) => warnings.push(format!("preview: {e}")),
+                            }
+                            failed = None;
+                            break;
+                        }
+                        Err(e) => failed = Some(e),
+                    }
+                }
+                match failed {
+                    Some(e) => warnings.push(format!("preview: embedded JPEG: {e}")),
+                    None if rendered.is_none() && largest.is_none() && thumbnail.is_none() => {
+                        warnings.push(format!(
+                            "preview: no decoder for {kind} and no embedded JPEG"
+                        ))
+                    }
+                    None => {}
                 }
             }
             Err(e @ preview::PreviewError::TooLarge { .. }) => {
