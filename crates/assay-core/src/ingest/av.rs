@@ -37,6 +37,19 @@ pub(crate) struct AvRead {
 /// Describes the video or audio file at `path` and renders its picture.
 pub(crate) fn read(path: &Path, media_type: &str) -> AvRead {
     let mut warnings = Vec::new();
+    // ffmpeg reads the file itself: bytes with no file behind them (the
+    // fuzz harness's) start no process.
+    if !path.is_file() {
+        warnings.push(format!(
+            "video/audio metadata: {} is not a file ffmpeg can read",
+            path.display()
+        ));
+        return AvRead {
+            media: None,
+            picture: None,
+            warnings,
+        };
+    }
     let probe = run(
         "ffprobe",
         "ASSAY_FFPROBE",
