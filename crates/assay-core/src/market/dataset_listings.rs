@@ -40,11 +40,7 @@ impl Library {
         let market = self.market(Some(listed.market))?;
         let mut conn = self.connect()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let market_row: i64 = tx.query_row(
-            "SELECT id FROM markets WHERE name = ?1",
-            [&market.name],
-            |r| r.get(0),
-        )?;
+        let market_row = super::sync::market_row_in(&tx, &market.name)?;
         let (dataset_row, dataset) = selections::find(&tx, listed.dataset)?;
         let (version_row, manifest_hash): (i64, String) = tx
             .query_row(

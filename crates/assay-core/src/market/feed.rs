@@ -101,11 +101,7 @@ impl Library {
         let market = self.market(Some(market))?;
         let mut conn = self.connect()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let market_row: i64 = tx.query_row(
-            "SELECT id FROM markets WHERE name = ?1",
-            [&market.name],
-            |r| r.get(0),
-        )?;
+        let market_row = super::sync::market_row_in(&tx, &market.name)?;
         let mut recorded = FeedRecorded::default();
         let mut pending: Vec<(i64, String, Value)> = Vec::new();
         for (i, event) in events.iter().enumerate() {

@@ -542,13 +542,18 @@ impl Library {
     }
 
     fn market_row(&self, name: &str) -> Result<i64> {
-        let conn = self.connect()?;
-        conn.query_row("SELECT id FROM markets WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
-        .optional()?
-        .ok_or_else(|| Error::NotFound(format!("market {name}")))
+        market_row_in(&self.connect()?, name)
     }
+}
+
+/// The catalog row of market `name`, read on `conn` (inside the caller's
+/// transaction, where it has one).
+pub(crate) fn market_row_in(conn: &Connection, name: &str) -> Result<i64> {
+    conn.query_row("SELECT id FROM markets WHERE name = ?1", [name], |r| {
+        r.get(0)
+    })
+    .optional()?
+    .ok_or_else(|| Error::NotFound(format!("market {name}")))
 }
 
 /// Whether a license tag keeps an asset out of training data: NO-TRAIN, a
