@@ -11,8 +11,10 @@ set -euo pipefail
 # turbojpeg crate needs 3). exiftool reads back the XMP sidecars in the tests; Python
 # runs MLCommons' mlcroissant, which validates the Croissant exports in the tests.
 # ffmpeg (ffprobe and ffmpeg) describes video and audio at import and renders their
-# poster frames and waveforms; the tests make their media with it too.
-packages=(pkg-config gcc g++ make cmake nasm libimage-exiftool-perl python3 python3-venv python3-pip ffmpeg)
+# poster frames and waveforms; the tests make their media with it too. libheif's
+# heif-convert decodes HEIF, HEIC and AVIF pictures for their previews.
+packages=(pkg-config gcc g++ make cmake nasm libimage-exiftool-perl python3 python3-venv python3-pip ffmpeg
+  libheif-examples)
 # The desktop app: Tauri's WebKitGTK and GTK headers; Xvfb, WebKitWebDriver and
 # dbus for its end-to-end tests in a real window; Node.js builds its front end.
 packages+=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev

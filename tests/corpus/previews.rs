@@ -114,3 +114,36 @@ fn raw_files_preview_the_largest_jpeg_they_embed() {
         assert!(d < 8.0, "{name}: {d:.1} from exiftool's {tag}");
     }
 }
+
+#[test]
+fn heif_and_avif_pictures_preview_whole_and_upright() {
+    // The sizes exiftool reads, shrunk to the preview's 1600 px long edge.
+    for (name, size) in [
+        ("exif-py/heic/spring_1440x960.heic", (1440, 960)),
+        ("exif-py/avif/mountains.avif", (1600, 900)),
+        (
+            "exif-py/heic/mobile/HMD_Nokia_8.3_5G_hdr.heif",
+            (1600, 1200),
+        ),
+    ] {
+        let r = record(name);
+        let preview = image::open(
+            r.previews
+                .preview
+                .as_deref()
+                .unwrap_or_else(|| panic!("{name}: no preview: {:?}", r.warnings)),
+        )
+        .unwrap();
+        assert_eq!(
+            (preview.width(), preview.height()),
+            size,
+            "{name}: {:?}",
+            r.warnings
+        );
+        assert!(
+            !r.warnings.iter().any(|w| w.starts_with("preview:")),
+            "{name}: {:?}",
+            r.warnings
+        );
+    }
+}

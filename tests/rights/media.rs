@@ -331,3 +331,32 @@ fn manifests_and_dataset_shards_carry_what_the_container_said() {
     );
     assert_eq!(media_by_id[&photo.asset_id], None);
 }
+
+#[test]
+fn without_libheif_a_heic_still_imports_with_a_warning() {
+    let (dir, library) = empty_library();
+    let files = dir.path().join("photos");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::copy(
+        crate::corpus("exif-py/heic/spring_1440x960.heic"),
+        files.join("spring.heic"),
+    )
+    .unwrap();
+    std::env::set_var(
+        "ASSAY_HEIF_CONVERT",
+        dir.path().join("no-such-heif-convert"),
+    );
+    let records = import(&library, &files);
+    let r = &records[0];
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("no-such-heif-convert is not installed")),
+        "{:?}",
+        r.warnings
+    );
+    // This phone's file embeds no JPEG to fall back on: no preview, but
+    // the asset is imported, its checksum and EXIF read.
+    assert!(r.previews.preview.is_none());
+    assert!(r.exif.is_some());
+}

@@ -98,33 +98,31 @@ pub fn analyze(
                     Err(e) => warnings.push(format!("preview: {e}")),
                 }
             }
-            Err(preview::PreviewError::Unsupported(kind)) => {
-                // Raw and HEIF files: the largest JPEG the camera embedded
-                // (its preview), else the EXIF thumbnail.
-                let largest = raw_preview::largest_jpeg(bytes);
-                let thumbnail = read.thumbnail.as_deref().filter(|t| Some(*t) != largest);
-                let mut failed = None;
-                for embedded in largest.into_iter().chain(thumbnail) {
-                    match preview::decode(embedded, "image/jpeg") {
-                        Ok(decoded) => {
-                            match preview::render(decoded, orientation) {
-                                Ok(r) => rendered = Some(r),
-                                Err(e) => warnings.push(format!("preview: {e}")),
-                            }
-                            failed = None;
-                            break;
-                        }
-                        Err(e) => failed = Some(e),
+            Err(preview::PreviewError::Unsupported(_))
+                if HEIF.contains(&content.media_type) && path.is_file() =>
+            {
+                match heif_picture(path, &mut warnings) {
+                    Some((picture, size)) => {
+                        rendered = Some(picture);
+                        dims = Some(size);
+                    }
+                    None => {
+                        rendered = embedded_picture(
+                            bytes,
+                            read.thumbnail.as_deref(),
+                            orientation,
+                            &mut warnings,
+                        )
                     }
                 }
-                match failed {
-                    Some(e) => warnings.push(format!("preview: embedded JPEG: {e}")),
-                    None if rendered.is_none() && largest.is_none() && thumbnail.is_none() => {
-                        warnings.push(format!(
-                            "preview: no decoder for {kind} and no embedded JPEG"
-                        ))
-                    }
-                    None => {}
+            }
+            Err(preview::PreviewError::Unsupported(kind)) => {
+                rendered =
+                    embedded_picture(bytes, read.thumbnail.as_deref(), orientation, &mut warnings);
+                if rendered.is_none() && !warnings.iter().any(|w| w.starts_with("preview:")) {
+                    warnings.push(format!(
+                        "preview: no decoder for {kind} and no embedded JPEG"
+                    ));
                 }
             }
             Err(e @ preview::PreviewError::TooLarge { .. }) => {
@@ -166,6 +164,62 @@ pub fn analyze(
         rendered,
         embedded,
         warnings,
+    }
+}
+
+/// Raw files (and HEIF that libheif could not decode): the largest JPEG
+/// the camera embedded (its preview), else the EXIF `thumbnail`, upright.
+fn embedded_picture(
+    bytes: &[u8],
+    thumbnail: Option<&[u8]>,
+    orientation: u8,
+    warnings: &mut Vec<String>,
+) -> Option<Rendered> {
+    let largest = raw_preview::largest_jpeg(bytes);
+    let thumbnail = thumbnail.filter(|t| Some(*t) != largest);
+    let mut failed = None;
+    for embedded in largest.into_iter().chain(thumbnail) {
+        match preview::decode(embedded, "image/jpeg") {
+            Ok(decoded) => {
+                return match preview::render(decoded, orientation) {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        warnings.push(format!("preview: {e}"));
+                        None
+                    }
+                }
+            }
+            Err(e) => failed = Some(e),
+        }
+    }
+    if let Some(e) = failed {
+        warnings.push(format!("preview: embedded JPEG: {e}"));
+    }
+    None
+}
+
+/// The media types libheif decodes.
+const HEIF: [&str; 3] = ["image/heic", "image/heif", "image/avif"];
+
+/// A HEIF or AVIF file's picture, decoded by libheif and already upright,
+/// with its size; why not, as a warning.
+fn heif_picture(path: &Path, warnings: &mut Vec<String>) -> Option<(Rendered, (u32, u32))> {
+    let decoded = super::heif::decode(path)
+        .and_then(|jpeg| preview::decode(&jpeg, "image/jpeg").map_err(|e| e.to_string()))
+        .and_then(|decoded| {
+            let size = (decoded.full_width, decoded.full_height);
+            preview::render(decoded, 1)
+                .map(|r| (r, size))
+                .map_err(|e| e.to_string())
+        });
+    match decoded {
+        Ok(picture) => Some(picture),
+        Err(e) => {
+            warnings.push(format!(
+                "preview: HEIF: {e}; the embedded thumbnail is used"
+            ));
+            None
+        }
     }
 }
 

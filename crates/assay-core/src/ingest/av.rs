@@ -2,27 +2,22 @@
 //! run as child processes: `ffprobe` describes the container
 //! (`formats::av`), `ffmpeg` renders a poster frame of a video (a tenth of
 //! the way in, past fades from black) or a waveform of an audio file, as a
-//! PNG the preview pipeline then shrinks like any image. Each child has a
-//! deadline and an address-space limit (`prlimit`, util-linux), and runs in
-//! a process group of its own that is stopped whole at the deadline. A
+//! PNG the preview pipeline then shrinks like any image. Each runs as
+//! `tools.rs` runs a child: under a deadline and an address-space limit. A
 //! missing or failing ffmpeg is a warning on the asset, never a failed
 //! import. `ASSAY_FFPROBE` and `ASSAY_FFMPEG` name other programs.
 
 use std::ffi::OsString;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
+use super::tools::{input, run};
 use crate::formats::av::{self, Media};
 
 /// How long describing a file may take.
 const PROBE_LIMIT: Duration = Duration::from_secs(30);
 /// How long rendering a poster or a waveform may take.
 const RENDER_LIMIT: Duration = Duration::from_secs(60);
-/// The address space a child may map: ffmpeg decoding one frame of 8K
-/// video stays far below it; a crafted file that makes it allocate without
-/// end is stopped.
-const MEMORY_LIMIT: u64 = 2 << 30;
 /// The waveform image, in pixels.
 const WAVEFORM: &str = "1200x300";
 
@@ -61,7 +56,7 @@ pub(crate) fn read(path: &Path, media_type: &str) -> AvRead {
             "-show_format",
             "-show_streams",
         ],
-        &[input(path)],
+        &[input("file:", path)],
         PROBE_LIMIT,
     );
     let media = match probe.and_then(|out| av::from_probe(&out)) {
@@ -122,62 +117,7 @@ pub(crate) fn read(path: &Path, media_type: &str) -> AvRead {
 fn render(path: &Path, before: &[&str], after: &[&str]) -> Result<Vec<u8>, String> {
     let mut args: Vec<OsString> = before.iter().map(OsString::from).collect();
     args.push("-i".into());
-    args.push(input(path));
+    args.push(input("file:", path));
     args.extend(after.iter().map(OsString::from));
     run("ffmpeg", "ASSAY_FFMPEG", &[], &args, RENDER_LIMIT)
-}
-
-/// The file as ffmpeg's `file:` protocol names it, so a name that starts
-/// with `-` or holds `:` is never read as an option or another protocol.
-fn input(path: &Path) -> OsString {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
-    let mut input = OsString::from("file:");
-    input.push(absolute.as_os_str());
-    input
-}
-
-/// Runs `program` (or what `override_var` names) with `options` then
-/// `args`, under the memory limit and `limit`; its standard output, or why
-/// it failed in words.
-fn run(
-    program: &str,
-    override_var: &str,
-    options: &[&str],
-    args: &[OsString],
-    limit: Duration,
-) -> Result<Vec<u8>, String> {
-    let program = std::env::var_os(override_var).unwrap_or_else(|| program.into());
-    let mut cmd = Command::new("prlimit");
-    cmd.arg(format!("--as={MEMORY_LIMIT}"))
-        .arg("--")
-        .arg(&program)
-        .args(options)
-        .args(args);
-    let name = program.to_string_lossy().into_owned();
-    let out = assay_deadline::output(&mut cmd, limit).map_err(|e| match e {
-        assay_deadline::Error::TimedOut { limit, .. } => {
-            format!("{name} did not finish within {limit:?} and was stopped")
-        }
-        other => format!("{name} could not be run: {other}"),
-    })?;
-    if out.status.success() {
-        return Ok(out.stdout);
-    }
-    let said = String::from_utf8_lossy(&out.stderr);
-    let said = said.lines().last().unwrap_or_default().trim();
-    // prlimit says so when the program itself is missing.
-    if out.status.code() == Some(127) || said.contains("failed to execute") {
-        return Err(format!(
-            "{name} is not installed (Debian: apt-get install ffmpeg); no metadata or picture read"
-        ));
-    }
-    Err(format!(
-        "{name} failed ({}){}",
-        out.status,
-        if said.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", said.chars().take(200).collect::<String>())
-        }
-    ))
 }
