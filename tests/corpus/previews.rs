@@ -147,3 +147,37 @@ fn heif_and_avif_pictures_preview_whole_and_upright() {
         );
     }
 }
+
+#[test]
+fn jpeg_xl_previews_as_libjxl_decodes_it() {
+    // libjxl (through Debian's ffmpeg) is the reference decoder.
+    let name = "exif-py/jxl/test_0001.jxl";
+    let path = corpus().join("files").join(name);
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&path)
+        .args(["-frames:v", "1", "-f", "image2pipe", "-c:v", "png", "-"])
+        .output_within(std::time::Duration::from_secs(120))
+        .expect("ffmpeg is installed by scripts/setup.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs = image::load_from_memory(&out.stdout).unwrap().into_rgb8();
+    let r = record(name);
+    let (w, h) = theirs.dimensions();
+    assert_eq!((r.width, r.height), (Some(w), Some(h)));
+    assert!(w <= 1600 && h <= 1600, "a preview would be shrunk: {w}x{h}");
+    let ours = image::open(
+        r.previews
+            .preview
+            .as_deref()
+            .unwrap_or_else(|| panic!("{name}: no preview: {:?}", r.warnings)),
+    )
+    .unwrap()
+    .into_rgb8();
+    assert_eq!(ours.dimensions(), theirs.dimensions());
+    let d = distance(&ours, &theirs);
+    assert!(d < 8.0, "{d:.1} from libjxl's decoding");
+}

@@ -55,6 +55,7 @@ pub fn decode(bytes: &[u8], media_type: &str) -> Result<Decoded, PreviewError> {
         "image/png" | "image/gif" | "image/webp" | "image/bmp" | "image/tiff" => {
             decode_generic(bytes)
         }
+        "image/jxl" => decode_jxl(bytes),
         other => Err(PreviewError::Unsupported(other.to_owned())),
     }
 }
@@ -185,6 +186,41 @@ fn decode_generic(bytes: &[u8]) -> Result<Decoded, PreviewError> {
         full_width,
         full_height,
         rgb: image.into_raw(),
+        width,
+        height,
+    })
+}
+
+/// JPEG XL through jxl-oxide, a pure-Rust decoder: the first frame, its
+/// colour channels as 8-bit, upright (the codestream's own orientation is
+/// applied by the decoder, so the caller passes none). Its size is checked
+/// from the header before any pixel is decoded.
+fn decode_jxl(bytes: &[u8]) -> Result<Decoded, PreviewError> {
+    let damaged = |e: Box<dyn std::error::Error + Send + Sync>| PreviewError::Decode(e.to_string());
+    let image = jxl_oxide::JxlImage::builder()
+        .read(Cursor::new(bytes))
+        .map_err(damaged)?;
+    let (width, height) = (image.width(), image.height());
+    check_size(width, height, MAX_PIXELS)?;
+    let render = image.render_frame(0).map_err(damaged)?;
+    let mut stream = render.stream_no_alpha();
+    let channels = stream.channels() as usize;
+    let pixels = width as usize * height as usize;
+    let mut samples = vec![0u8; pixels * channels];
+    stream.write_to_buffer(&mut samples);
+    let rgb = match channels {
+        3 => samples,
+        1 => samples.iter().flat_map(|&g| [g, g, g]).collect(),
+        other => {
+            return Err(PreviewError::Unsupported(format!(
+                "JPEG XL with {other} colour channels"
+            )))
+        }
+    };
+    Ok(Decoded {
+        full_width: width,
+        full_height: height,
+        rgb,
         width,
         height,
     })

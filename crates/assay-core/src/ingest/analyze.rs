@@ -89,7 +89,12 @@ pub fn analyze(
             .and_then(|v| v.width.zip(v.height));
         media = av.media;
     } else if let Some(bytes) = &content.bytes {
-        let orientation = read.exif.as_ref().and_then(|e| e.orientation).unwrap_or(1);
+        // A JPEG XL decoder turns the picture by the codestream's own
+        // orientation; its EXIF copy is not applied again.
+        let orientation = match content.media_type {
+            "image/jxl" => 1,
+            _ => read.exif.as_ref().and_then(|e| e.orientation).unwrap_or(1),
+        };
         match preview::decode(bytes, content.media_type) {
             Ok(decoded) => {
                 dims = Some((decoded.full_width, decoded.full_height));
