@@ -794,12 +794,13 @@ fn tombstones_come_out_of_a_parquet_shard_and_a_pulled_folder_is_held_to_every_e
         .to_string_lossy()
         .ends_with("rows-v1-00000-of-00001.tar"));
     let listed = &version.shards[0];
+    let doc: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(
-        pulled::convert_shard(&shard, ShardFormat::Parquet, listed, &tar, &bytes).unwrap(),
+        pulled::convert_shard(&shard, ShardFormat::Parquet, listed, &tar, (&doc, &version))
+            .unwrap(),
         2
     );
     let members = tar_members(&tar);
-    let doc: Value = serde_json::from_slice(&bytes).unwrap();
     for entry in doc["assets"].as_array().unwrap() {
         let id = entry["asset_id"].as_str().unwrap();
         let record: Value = serde_json::from_slice(&members[&format!("{id}.record.json")]).unwrap();

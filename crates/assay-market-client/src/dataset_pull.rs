@@ -108,7 +108,13 @@ pub(crate) fn pull_version(
             failures: check.failures,
         });
     }
-    let version = VersionDocument::read(p.manifest)?;
+    // Parsed once: a manifest of 100,000 entries is tens of megabytes.
+    let doc: serde_json::Value =
+        serde_json::from_slice(p.manifest).map_err(|e| Error::Untrusted {
+            what: format!("the dataset manifest of listing {}", p.listing_id),
+            failures: vec![e.to_string()],
+        })?;
+    let version = VersionDocument::of(&doc)?;
     let untrusted = |why: String| Error::Untrusted {
         what: format!("the dataset manifest of listing {}", p.listing_id),
         failures: vec![why],
@@ -137,10 +143,7 @@ pub(crate) fn pull_version(
             )));
         }
     }
-    let manifest_id = serde_json::from_slice::<serde_json::Value>(p.manifest)
-        .ok()
-        .and_then(|d| d["manifest_id"].as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let manifest_id = doc["manifest_id"].as_str().unwrap_or_default().to_owned();
     let mut report = PullReport {
         listing_id: p.listing_id.to_owned(),
         purchase_id: p.purchase.purchase_id.clone(),
@@ -263,7 +266,7 @@ pub(crate) fn pull_version(
                         .map_err(Error::from)
                 }
                 Ok(()) if convert.is_some() => {
-                    pulled::convert_shard(&part, version.format, shard, &target, p.manifest)
+                    pulled::convert_shard(&part, version.format, shard, &target, (&doc, &version))
                         .map(drop)
                         .map_err(Error::from)
                 }

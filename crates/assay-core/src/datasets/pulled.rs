@@ -88,9 +88,15 @@ pub struct VersionDocument {
 impl VersionDocument {
     /// Reads a dataset manifest's bytes (checked already, or to be).
     pub fn read(bytes: &[u8]) -> Result<VersionDocument> {
+        let doc: Value = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Corrupt(format!("a dataset manifest: {e}")))?;
+        VersionDocument::of(&doc)
+    }
+
+    /// What the parsed dataset manifest `doc` says.
+    pub fn of(doc: &Value) -> Result<VersionDocument> {
         let bad = |why: String| Error::Corrupt(format!("a dataset manifest: {why}"));
-        let doc: Value = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
-        let format = str_field(&doc, "format")
+        let format = str_field(doc, "format")
             .parse::<ShardFormat>()
             .map_err(bad)?;
         let version = doc["version"]
@@ -139,8 +145,8 @@ impl VersionDocument {
             .and_then(|v| u32::try_from(v).ok())
             .zip(doc["parent"]["manifest_hash"].as_str().map(str::to_owned));
         Ok(VersionDocument {
-            dataset_id: str_field(&doc, "dataset_id").to_owned(),
-            name: str_field(&doc, "name").to_owned(),
+            dataset_id: str_field(doc, "dataset_id").to_owned(),
+            name: str_field(doc, "name").to_owned(),
             version,
             format,
             delta: doc["delta"].as_bool().unwrap_or(false),
@@ -368,13 +374,15 @@ fn credentials_in(path: &Path, format: ShardFormat) -> Result<HashMap<String, Ve
 /// and checked against its signed entry, then written with its record (the
 /// entry) and license from `manifest`, and its Content Credentials carried
 /// over. Width and height are not in a manifest entry: a Parquet shard
-/// made from a tar has none. Returns the samples written.
+/// made from a tar has none. `doc` is the parsed manifest and `version`
+/// what it says, read once for all of a pull's shards. Returns the
+/// samples written.
 pub fn convert_shard(
     source: &Path,
     from: ShardFormat,
     listed: &ListedShard,
     target: &Path,
-    manifest: &[u8],
+    (doc, version): (&Value, &VersionDocument),
 ) -> Result<usize> {
     /// The unpacked samples, removed however the conversion ends.
     struct Samples(PathBuf);
@@ -388,8 +396,6 @@ pub fn convert_shard(
         ShardFormat::Parquet => ShardFormat::WebDataset,
     };
     let bad = |why: String| Error::Corrupt(format!("a dataset manifest: {why}"));
-    let doc: Value = serde_json::from_slice(manifest).map_err(|e| bad(e.to_string()))?;
-    let version = VersionDocument::read(manifest)?;
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
