@@ -1,6 +1,7 @@
 //! The Assay desktop shell: registers the commands, the preview protocol and
 //! the state, and starts the window. Every rule lives in `assay-core`.
 
+mod background_previews;
 mod commands;
 mod error;
 mod live;
@@ -103,6 +104,7 @@ pub fn run() -> Result<(), AppError> {
         .setup(move |app| {
             builder.mount_events(app);
             live::start(app.handle().clone());
+            background_previews::start(app.handle().clone());
             watcher::restart(app.handle());
             Ok(())
         })

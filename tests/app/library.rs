@@ -114,6 +114,23 @@ async fn a_creator_imports_a_folder_and_opens_an_asset() -> Result<()> {
     );
     app.screenshot("library").await?;
 
+    // The window's import left the previews to the background thread,
+    // which makes them while the window is browsed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while lib.pending_previews()? > 0 {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "{} previews still pending after a minute",
+            lib.pending_previews()?
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    for name in ["Canon_40D.jpg", "Nikon_D70.jpg"] {
+        let record = lib.record(&folder.join(name).to_string_lossy())?;
+        let preview = record.previews.preview.unwrap_or_default();
+        anyhow::ensure!(Path::new(&preview).is_file(), "{name}: no preview");
+    }
+
     let cell = app.find(".cell[data-asset]").await?;
     let asset_id = cell.attr("data-asset").await?.unwrap_or_default();
     cell.click().await?;
@@ -318,4 +335,49 @@ async fn an_administrator_is_offered_only_what_the_core_allows() -> Result<()> {
     app.click("button[aria-label='Settings view']").await?;
     app.find("input[aria-label='New user name']").await?;
     app.close().await
+}
+
+/// A library whose import deferred its previews (`--defer-previews`, or a
+/// window closed before they were made): the window makes them in the
+/// background, and the grid shows the new thumbnails without a reload.
+#[tokio::test]
+async fn previews_a_deferred_import_left_are_made_in_the_background() -> Result<()> {
+    let app = App::start(|library| {
+        two_users(library)?;
+        let folder = library.with_file_name("photos");
+        photos(&folder)?;
+        let lib = Library::open(library)?;
+        let options = assay_core::ImportOptions {
+            actor: Some(lib.unlock("cy", PASSPHRASE.as_bytes())?.into()),
+            defer_previews: true,
+            ..Default::default()
+        };
+        lib.import(&[folder], &options, &mut |_| {})?;
+        // The five with content; the zero-byte file has nothing to picture.
+        let pending = lib.pending_previews()?;
+        anyhow::ensure!(pending == 5, "{pending} previews pending after the import");
+        Ok(())
+    })
+    .await?;
+    let lib = Library::open(&app.library)?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while lib.pending_previews()? > 0 {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "{} previews still pending after a minute",
+            lib.pending_previews()?
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let folder = app.library.with_file_name("photos");
+    let record = lib.record(&folder.join("Canon_40D.jpg").to_string_lossy())?;
+    let thumbnail = record.previews.thumbnail.unwrap_or_default();
+    anyhow::ensure!(thumbnail.ends_with("-thumb.jpg"), "{thumbnail}");
+    // The grid, told of the commit, shows the thumbnail the background made.
+    let name = Path::new(&thumbnail)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    app.find(&format!(".cell img[src$='{name}']")).await?;
+    Ok(())
 }

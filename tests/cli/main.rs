@@ -11,6 +11,7 @@ mod crash;
 mod dataset_market;
 mod datasets;
 mod import;
+mod previews;
 mod read;
 mod sample;
 mod signers;

@@ -85,7 +85,7 @@ fn import(library: &Library, paths: &[PathBuf]) -> Imported {
             ImportEvent::Skipped { path, reason } => {
                 skipped.push((path.to_owned(), reason.to_owned()))
             }
-            ImportEvent::Found { .. } => {}
+            _ => {}
         })
         .unwrap();
     Imported {

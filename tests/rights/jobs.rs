@@ -147,6 +147,7 @@ fn an_import_reports_files_and_a_cancelled_one_keeps_every_file_it_finished() {
     let options = ImportOptions {
         actor: Some(Arc::clone(&w.cy)),
         jobs: 1,
+        ..ImportOptions::default()
     };
     let cancel = AtomicBool::new(false);
     let mut seen = Vec::new();

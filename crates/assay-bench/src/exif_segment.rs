@@ -1,5 +1,5 @@
 //! The EXIF APP1 segment of a generated file: what a camera writes (make,
-//! model, capture time with its UTC offset, exposure, GPS), varied by the
+//! model, capture time with its UTC offset, exposure, GPS, a thumbnail), varied by the
 //! file's index so files differ as a real shoot's do.
 
 use std::io::Cursor;
@@ -13,13 +13,15 @@ const SHOT_INTERVAL: u64 = 37;
 /// 2024-05-17 09:00:00 local time, as seconds since 1970 (local, no zone).
 const FIRST_SHOT: u64 = 1_715_936_400;
 
-/// The APP1 payload ("Exif\0\0" and a TIFF block) for shot `index`.
-pub fn app1(index: u64, width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
+/// The APP1 payload ("Exif\0\0" and a TIFF block) for shot `index`,
+/// with `thumbnail` (a small JPEG) in IFD1 as cameras write it.
+pub fn app1(index: u64, width: u32, height: u32, thumbnail: &[u8]) -> anyhow::Result<Vec<u8>> {
     let fields = fields(index, width, height);
     let mut writer = Writer::new();
     for field in &fields {
         writer.push_field(field);
     }
+    writer.set_jpeg(thumbnail, In::THUMBNAIL);
     let mut tiff = Cursor::new(Vec::new());
     writer
         .write(&mut tiff, false)
@@ -147,12 +149,15 @@ mod tests {
 
     #[test]
     fn segment_reads_back() {
-        let segment = app1(3, 6000, 4000).unwrap();
+        let thumbnail = [0xFF, 0xD8, 0xFF, 0xD9];
+        let segment = app1(3, 6000, 4000, &thumbnail).unwrap();
         assert!(segment.starts_with(b"Exif\0\0"));
         let exif = exif::Reader::new().read_raw(segment[6..].to_vec()).unwrap();
         let iso = exif.get_field(Tag::PhotographicSensitivity, In::PRIMARY);
         assert_eq!(iso.and_then(|f| f.value.get_uint(0)), Some(800));
         let gps = exif.get_field(Tag::GPSLatitude, In::PRIMARY);
         assert!(gps.is_some());
+        let length = exif.get_field(Tag::JPEGInterchangeFormatLength, In::THUMBNAIL);
+        assert_eq!(length.and_then(|f| f.value.get_uint(0)), Some(4));
     }
 }

@@ -11,10 +11,13 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
-use crate::{exif_segment, synth};
+use crate::{exif_segment, mpf_segment, synth};
 
 /// Bump when the pixels or EXIF change, so old caches are not reused.
-const GENERATOR_VERSION: u32 = 1;
+/// 2: an EXIF thumbnail in every file.
+const GENERATOR_VERSION: u32 = 2;
+/// The EXIF thumbnail's size for a 3:2 photo (cameras write 160 wide).
+const THUMBNAIL: (usize, usize) = (160, 107);
 /// Files per subfolder of a set, like a camera card's numbered folders.
 const PER_FOLDER: usize = 1000;
 
@@ -24,8 +27,11 @@ pub struct Kind {
     pub width: u16,
     pub height: u16,
     pub quality: u8,
-    /// Mixed into every file's seed, so kinds never share pixels.
+    /// Mixed into every file's seed, so kinds never share pixels (but a
+    /// kind that differs only by its MPF preview).
     pub seed: u64,
+    /// A large preview after the image, listed in an MPF index.
+    pub mpf_preview: Option<(u16, u16)>,
 }
 
 pub const LARGE: Kind = Kind {
@@ -34,6 +40,14 @@ pub const LARGE: Kind = Kind {
     height: 4000,
     quality: 90,
     seed: 0x4C41_5247_4500_0000,
+    mpf_preview: None,
+};
+
+/// [`LARGE`]'s photos, each with a camera-like 1920x1280 MPF preview.
+pub const LARGE_MPF: Kind = Kind {
+    name: "large-mpf",
+    mpf_preview: Some((1920, 1280)),
+    ..LARGE
 };
 
 /// About the size of a photo prepared for a training set.
@@ -43,6 +57,7 @@ pub const MEDIUM: Kind = Kind {
     height: 960,
     quality: 85,
     seed: 0x4D45_4449_554D_0000,
+    mpf_preview: None,
 };
 
 pub const SMALL: Kind = Kind {
@@ -51,6 +66,7 @@ pub const SMALL: Kind = Kind {
     height: 48,
     quality: 90,
     seed: 0x534D_414C_4C00_0000,
+    mpf_preview: None,
 };
 
 /// A folder of exactly `files.len()` generated files.
@@ -101,8 +117,15 @@ pub fn ensure(cache: &Path, kind: &Kind, count: usize, threads: usize) -> anyhow
     let dir = root.join(format!("n{count}"));
     let mut set = FileSet {
         format: format!(
-            "{}x{} pixels, quality {}, 4:2:2",
-            kind.width, kind.height, kind.quality
+            "{}x{} pixels, quality {}, 4:2:2, a {}x{} EXIF thumbnail{}",
+            kind.width,
+            kind.height,
+            kind.quality,
+            THUMBNAIL.0,
+            THUMBNAIL.1,
+            kind.mpf_preview
+                .map(|(w, h)| format!(" and a {w}x{h} MPF preview"))
+                .unwrap_or_default()
         ),
         dir: dir.clone(),
         files: Vec::with_capacity(count),
@@ -208,7 +231,13 @@ fn generate(
 fn write_file(kind: &Kind, index: usize, path: &Path, rgb: &mut Vec<u8>) -> anyhow::Result<()> {
     let (width, height) = (usize::from(kind.width), usize::from(kind.height));
     synth::render(kind.seed ^ index as u64, width, height, rgb);
-    let app1 = exif_segment::app1(index as u64, width as u32, height as u32)?;
+    let thumbnail = encode_jpeg(
+        &shrink(rgb, (width, height), THUMBNAIL),
+        THUMBNAIL,
+        80,
+        path,
+    )?;
+    let app1 = exif_segment::app1(index as u64, width as u32, height as u32, &thumbnail)?;
 
     let mut jpeg = Vec::with_capacity(width * height);
     let mut encoder = Encoder::new(&mut jpeg, kind.quality);
@@ -217,9 +246,19 @@ fn write_file(kind: &Kind, index: usize, path: &Path, rgb: &mut Vec<u8>) -> anyh
     encoder
         .add_app_segment(1, &app1)
         .map_err(|e| anyhow!("adding EXIF to {}: {e}", path.display()))?;
+    if kind.mpf_preview.is_some() {
+        encoder
+            .add_app_segment(2, &mpf_segment::app2())
+            .map_err(|e| anyhow!("adding an MPF index to {}: {e}", path.display()))?;
+    }
     encoder
         .encode(rgb, kind.width, kind.height, ColorType::Rgb)
         .map_err(|e| anyhow!("encoding {}: {e}", path.display()))?;
+    if let Some((w, h)) = kind.mpf_preview {
+        let size = (usize::from(w), usize::from(h));
+        let preview = encode_jpeg(&shrink(rgb, (width, height), size), size, 85, path)?;
+        mpf_segment::complete(&mut jpeg, &preview)?;
+    }
     if jpeg.is_empty() {
         bail!("encoding {} produced no bytes", path.display());
     }
@@ -231,4 +270,45 @@ fn write_file(kind: &Kind, index: usize, path: &Path, rgb: &mut Vec<u8>) -> anyh
     let tmp = path.with_file_name(format!(".{}.tmp", name.to_string_lossy()));
     std::fs::write(&tmp, &jpeg).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("renaming {} into place", tmp.display()))
+}
+
+/// A baseline JPEG of `rgb` (`size` pixels) at `quality`.
+fn encode_jpeg(
+    rgb: &[u8],
+    (width, height): (usize, usize),
+    quality: u8,
+    path: &Path,
+) -> anyhow::Result<Vec<u8>> {
+    let (Ok(w), Ok(h)) = (u16::try_from(width), u16::try_from(height)) else {
+        bail!("a {width}x{height} picture is too large for a JPEG");
+    };
+    let mut jpeg = Vec::new();
+    Encoder::new(&mut jpeg, quality)
+        .encode(rgb, w, h, ColorType::Rgb)
+        .map_err(|e| anyhow!("encoding a small picture of {}: {e}", path.display()))?;
+    Ok(jpeg)
+}
+
+/// `rgb` (`from` pixels) scaled down to `to` by averaging each target
+/// pixel's box of source pixels.
+fn shrink(rgb: &[u8], from: (usize, usize), to: (usize, usize)) -> Vec<u8> {
+    let ((fw, fh), (tw, th)) = (from, to);
+    let mut out = Vec::with_capacity(tw * th * 3);
+    for ty in 0..th {
+        let (y0, y1) = (ty * fh / th, ((ty + 1) * fh / th).max(ty * fh / th + 1));
+        for tx in 0..tw {
+            let (x0, x1) = (tx * fw / tw, ((tx + 1) * fw / tw).max(tx * fw / tw + 1));
+            let mut sum = [0u64; 3];
+            for y in y0..y1 {
+                for pixel in rgb[(y * fw + x0) * 3..(y * fw + x1) * 3].chunks_exact(3) {
+                    for (s, &c) in sum.iter_mut().zip(pixel) {
+                        *s += u64::from(c);
+                    }
+                }
+            }
+            let n = ((y1 - y0) * (x1 - x0)) as u64;
+            out.extend(sum.map(|s| (s / n) as u8));
+        }
+    }
+    out
 }

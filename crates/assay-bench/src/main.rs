@@ -17,13 +17,14 @@ use clap::Parser;
 
 use assay_bench::{generate, machine};
 
-use crate::measure::RssProbe;
+use crate::measure::{RssProbe, Step};
 
 #[derive(Parser)]
 #[command(
     name = "assay-bench",
-    about = "Measures `assay import` on generated 6000x4000 JPEGs beside a pipeline of \
-             sha256sum, exiftool and vipsthumbnail, and prints a Markdown report."
+    about = "Measures `assay import` on generated 6000x4000 JPEGs (browsable, previews and \
+             complete; without and with an MPF preview) beside a pipeline of sha256sum, \
+             exiftool and vipsthumbnail, and prints a Markdown report."
 )]
 struct Args {
     /// Large (6000x4000) files to import.
@@ -35,6 +36,12 @@ struct Args {
     /// Large files the peer pipeline processes (default: all N).
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
     peer_files: Option<u64>,
+    /// Files per process in the batched peer pipeline.
+    #[arg(long, value_name = "B", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    peer_batch: u64,
+    /// Do not measure the files that carry an MPF preview.
+    #[arg(long)]
+    skip_mpf: bool,
     /// Where generated files are cached (default: $HOME/.cache/assay-bench).
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
@@ -68,38 +75,99 @@ fn run(args: Args) -> anyhow::Result<()> {
     let probe = RssProbe::detect();
 
     let large = generate::ensure(&cache, &generate::LARGE, args.files as usize, machine.cores)?;
+    let mpf = match args.skip_mpf {
+        true => None,
+        false => Some(generate::ensure(
+            &cache,
+            &generate::LARGE_MPF,
+            args.files as usize,
+            machine.cores,
+        )?),
+    };
     let small = generate::ensure(
         &cache,
         &generate::SMALL,
         args.small_files as usize,
         machine.cores,
     )?;
-    warm_page_cache(&large.files)?;
 
     let scratch = tempfile::Builder::new()
         .prefix("run-")
         .tempdir_in(&cache)
         .with_context(|| format!("creating a temporary folder in {}", cache.display()))?;
     let scratch = scratch.path();
-    let measure = |what: &str, set: &generate::FileSet, library: &str| {
+    let measure = |what: &str, set: &generate::FileSet, library: &str, step: Step| {
         eprintln!("assay-bench: {what} ({} files)", set.files.len());
         measure::import(
             &assay,
             &scratch.join(library),
-            &set.dir,
+            step,
             (set.files.len() as u64, set.total_bytes),
             &probe,
             scratch,
         )
     };
-    let large_import = measure("importing the large files", &large, "library-large")?;
-    let large_rescan = measure("re-scanning the large files", &large, "library-large")?;
-    let small_import = measure("importing the small files", &small, "library-small")?;
-    let small_rescan = measure("re-scanning the small files", &small, "library-small")?;
+    // Each set in three runs: the first phase alone, then the second on
+    // its library, then both in one `assay import` on a fresh library.
+    let phases = |set: &generate::FileSet, name: &str| -> anyhow::Result<report::Phases> {
+        warm_page_cache(&set.files)?;
+        let import = |defer_previews| Step::Import {
+            dir: &set.dir,
+            defer_previews,
+        };
+        let deferred = format!("library-{name}-deferred");
+        Ok(report::Phases {
+            browsable: measure(
+                &format!("{name}: first phase"),
+                set,
+                &deferred,
+                import(true),
+            )?,
+            previews: measure(&format!("{name}: previews"), set, &deferred, Step::Previews)?,
+            complete: measure(
+                &format!("{name}: complete import"),
+                set,
+                &format!("library-{name}"),
+                import(false),
+            )?,
+        })
+    };
+    let plain = phases(&large, "large")?;
+    let with_mpf = mpf
+        .as_ref()
+        .map(|set| phases(set, "large-mpf"))
+        .transpose()?;
+    let rescan = Step::Import {
+        dir: &large.dir,
+        defer_previews: false,
+    };
+    let large_rescan = measure(
+        "re-scanning the large files",
+        &large,
+        "library-large",
+        rescan,
+    )?;
+    let small_step = || Step::Import {
+        dir: &small.dir,
+        defer_previews: false,
+    };
+    let small_import = measure(
+        "importing the small files",
+        &small,
+        "library-small",
+        small_step(),
+    )?;
+    let small_rescan = measure(
+        "re-scanning the small files",
+        &small,
+        "library-small",
+        small_step(),
+    )?;
 
     let peer = match &tools {
         None => None,
         Some(tools) => {
+            warm_page_cache(&large.files)?;
             let k = args
                 .peer_files
                 .map_or(large.files.len(), |k| (k as usize).min(large.files.len()));
@@ -109,18 +177,27 @@ fn run(args: Args) -> anyhow::Result<()> {
                 .map(|f| std::fs::metadata(f).map(|m| m.len()))
                 .sum::<std::io::Result<u64>>()
                 .context("reading the sizes of the peer's files")?;
-            eprintln!("assay-bench: peer pipeline, sequential ({k} files)");
-            let sequential = peer::run(tools, files, 1, &scratch.join("peer-sequential"))?;
             let workers = machine.cores;
-            eprintln!("assay-bench: peer pipeline, {workers} in parallel ({k} files)");
-            let parallel = peer::run(tools, files, workers, &scratch.join("peer-parallel"))?;
+            let batch = args.peer_batch as usize;
+            eprintln!(
+                "assay-bench: peer pipeline, one file per process, {workers} at a time ({k} files)"
+            );
+            let per_file = peer::run(tools, files, (workers, 1), &scratch.join("peer-per-file"))?;
+            eprintln!("assay-bench: peer pipeline, {batch} files per process, {workers} at a time ({k} files)");
+            let batched = peer::run(
+                tools,
+                files,
+                (workers, batch),
+                &scratch.join("peer-batched"),
+            )?;
             Some(report::Peer {
                 files: k,
                 of: large.files.len(),
                 bytes,
-                sequential,
-                parallel,
+                per_file,
+                batched,
                 workers,
+                batch,
             })
         }
     };
@@ -131,12 +208,14 @@ fn run(args: Args) -> anyhow::Result<()> {
         assay: &assay,
         assay_version,
         large: &large,
+        mpf: mpf.as_ref(),
         small: &small,
         rss_method: probe.describe(),
         peer_versions: tools.as_ref().map(peer::Tools::versions),
     };
     let results = report::Results {
-        large_import,
+        plain,
+        with_mpf,
         large_rescan,
         small_import,
         small_rescan,

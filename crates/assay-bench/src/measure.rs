@@ -1,5 +1,6 @@
-//! Runs `assay --library LIB import --json DIR` as a child process and
-//! measures its wall time, peak memory and what it reported per file.
+//! Runs `assay --library LIB import --json DIR` (or `previews --json`) as a
+//! child process and measures its wall time, peak memory and what it
+//! reported per file.
 //!
 //! Peak memory is the child's maximum resident set size. The workspace
 //! forbids `unsafe`, so `wait4` is out of reach; GNU time (which calls
@@ -42,19 +43,30 @@ impl RssProbe {
     }
 }
 
-/// What `assay import --json` reported, one count per status.
+/// What `assay import --json` or `assay previews --json` reported, one
+/// count per status.
 #[derive(Debug, Default, Clone)]
 pub struct Tally {
     pub imported: u64,
     pub duplicate: u64,
     pub unchanged: u64,
     pub failed: u64,
+    /// Previews made, not made (the warnings say why) and files unavailable.
+    pub made: u64,
+    pub not_made: u64,
+    pub unavailable: u64,
     pub with_warnings: u64,
 }
 
 impl Tally {
     pub fn total(&self) -> u64 {
-        self.imported + self.duplicate + self.unchanged + self.failed
+        self.imported
+            + self.duplicate
+            + self.unchanged
+            + self.failed
+            + self.made
+            + self.not_made
+            + self.unavailable
     }
 }
 
@@ -81,12 +93,19 @@ impl Import {
 /// above any run of the benchmark's sizes on a 2-core machine.
 const IMPORT_LIMIT: Duration = Duration::from_secs(3600);
 
-/// Imports `dir` (holding `files` files of `bytes` bytes in all) into the
-/// library at `library`. `scratch` is a private folder for the probe.
+/// What to run: `assay import --json [--defer-previews] DIR`, or the
+/// second phase, `assay previews --json`.
+pub enum Step<'a> {
+    Import { dir: &'a Path, defer_previews: bool },
+    Previews,
+}
+
+/// Runs `step` on the library at `library`, over `files` files of `bytes`
+/// bytes in all. `scratch` is a private folder for the probe.
 pub fn import(
     assay: &Path,
     library: &Path,
-    dir: &Path,
+    step: Step,
     (files, bytes): (u64, u64),
     probe: &RssProbe,
     scratch: &Path,
@@ -100,15 +119,28 @@ pub fn import(
         }
         RssProbe::ProcSampling => Command::new(assay),
     };
+    command.arg("--library").arg(library);
+    let what = match step {
+        Step::Import {
+            dir,
+            defer_previews,
+        } => {
+            command.args(["import", "--json"]);
+            if defer_previews {
+                command.arg("--defer-previews");
+            }
+            command.arg(dir);
+            format!("assay import {}", dir.display())
+        }
+        Step::Previews => {
+            command.args(["previews", "--json"]);
+            format!("assay previews in {}", library.display())
+        }
+    };
     command
-        .arg("--library")
-        .arg(library)
-        .args(["import", "--json"])
-        .arg(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let what = format!("assay import {}", dir.display());
 
     let started = Instant::now();
     let mut child = assay_deadline::spawn(&mut command, &what)?;
@@ -161,7 +193,8 @@ pub fn import(
     })
 }
 
-/// Counts the statuses in `assay import --json` output, one object a line.
+/// Counts the statuses in `assay import --json` or `assay previews --json`
+/// output, one object a line.
 fn tally(stdout: impl Read) -> anyhow::Result<Tally> {
     let mut tally = Tally::default();
     for (n, line) in BufReader::new(stdout).lines().enumerate() {
@@ -173,6 +206,9 @@ fn tally(stdout: impl Read) -> anyhow::Result<Tally> {
             Some("duplicate") => tally.duplicate += 1,
             Some("unchanged") => tally.unchanged += 1,
             Some("failed") => tally.failed += 1,
+            Some("made") => tally.made += 1,
+            Some("not_made") => tally.not_made += 1,
+            Some("unavailable") => tally.unavailable += 1,
             other => bail!("line {} has an unknown status {other:?}", n + 1),
         }
         if value["warnings"].as_array().is_some_and(|w| !w.is_empty()) {
@@ -252,14 +288,16 @@ mod tests {
             r#"{"path":"b","status":"unchanged","warnings":["x"]}"#,
             "\n",
             r#"{"path":"c","status":"failed","warnings":[]}"#,
+            "\n",
+            r#"{"asset_id":"d","status":"made","warnings":[]}"#,
             "\n"
         );
         let t = tally(out.as_bytes()).unwrap();
         assert_eq!(
-            (t.imported, t.unchanged, t.failed, t.with_warnings),
-            (1, 1, 1, 1)
+            (t.imported, t.unchanged, t.failed, t.made, t.with_warnings),
+            (1, 1, 1, 1, 1)
         );
-        assert_eq!(t.total(), 3);
+        assert_eq!(t.total(), 4);
         assert!(tally(&b"not json\n"[..]).is_err());
     }
 }

@@ -1,11 +1,13 @@
-//! The peer pipeline: what a script built from standard tools does per file
-//! to match what `assay import` does — hash it, read its metadata, and make
-//! a thumbnail and a preview.
+//! The peer pipeline: what a script built from standard tools does to
+//! match what `assay import` does — hash each file, read its metadata, and
+//! make a thumbnail and a preview. Two ways: one file per process, and the
+//! way a competent user scripts it, a batch of files per process (each of
+//! these tools takes a list, so exiftool's Perl starts once per batch):
 //!
-//!     sha256sum F
-//!     exiftool -json F
-//!     vipsthumbnail F -s 256 -o OUT/%s-256.jpg
-//!     vipsthumbnail F -s 1600 -o OUT/%s-1600.jpg
+//!     sha256sum F...
+//!     exiftool -json F...
+//!     vipsthumbnail F... -s 256 -o OUT/%s-256.jpg
+//!     vipsthumbnail F... -s 1600 -o OUT/%s-1600.jpg
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -63,24 +65,26 @@ fn on_path(tool: &str) -> anyhow::Result<PathBuf> {
         })
 }
 
-/// Runs the pipeline over `files` with `workers` files in flight at once,
-/// writing thumbnails under `out`. Returns the wall time.
+/// Runs the pipeline over `files` in batches of `batch` files per process,
+/// with `workers` batches in flight at once, writing thumbnails under
+/// `out`. Returns the wall time.
 pub fn run(
     tools: &Tools,
     files: &[PathBuf],
-    workers: usize,
+    (workers, batch): (usize, usize),
     out: &Path,
 ) -> anyhow::Result<Duration> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let workers = workers.clamp(1, files.len().max(1));
+    let batches: Vec<&[PathBuf]> = files.chunks(batch.max(1)).collect();
+    let workers = workers.clamp(1, batches.len().max(1));
     let next = AtomicUsize::new(0);
     let started = Instant::now();
     let results: Vec<anyhow::Result<()>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
-                    while let Some(file) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        one_file(tools, file, out)?;
+                    while let Some(batch) = batches.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        one_batch(tools, batch, out)?;
                     }
                     Ok(())
                 })
@@ -99,38 +103,49 @@ pub fn run(
     Ok(wall)
 }
 
-fn one_file(tools: &Tools, file: &Path, out: &Path) -> anyhow::Result<()> {
-    let hash = run_tool(Command::new(&tools.sha256sum).arg(file), file)?;
-    if hash.len() < 64 {
-        bail!("sha256sum printed no checksum for {}", file.display());
+fn one_batch(tools: &Tools, files: &[PathBuf], out: &Path) -> anyhow::Result<()> {
+    let hashes = run_tool(Command::new(&tools.sha256sum).args(files), files)?;
+    if hashes.lines().filter(|l| l.len() >= 64).count() != files.len() {
+        bail!("sha256sum printed fewer checksums than files");
     }
-    let meta = run_tool(Command::new(&tools.exiftool).arg("-json").arg(file), file)?;
+    let meta = run_tool(
+        Command::new(&tools.exiftool).arg("-json").args(files),
+        files,
+    )?;
     if !meta.trim_start().starts_with('[') {
-        bail!("exiftool printed no JSON for {}", file.display());
+        bail!("exiftool printed no JSON");
     }
     for size in ["256", "1600"] {
         let target = out.join(format!("%s-{size}.jpg"));
         run_tool(
             Command::new(&tools.vipsthumbnail)
-                .arg(file)
+                .args(files)
                 .args(["-s", size, "-o"])
                 .arg(target),
-            file,
+            files,
         )?;
     }
     Ok(())
 }
 
-/// Runs one tool on `file`, returning its standard output.
-fn run_tool(command: &mut Command, file: &Path) -> anyhow::Result<String> {
+/// Runs one tool on `files`, returning its standard output.
+fn run_tool(command: &mut Command, files: &[PathBuf]) -> anyhow::Result<String> {
     let tool = command.get_program().to_string_lossy().into_owned();
+    let first = files
+        .first()
+        .map_or("no file".into(), |f| f.display().to_string());
     let output = command
         .output_within(assay_bench::TOOL_LIMIT)
-        .with_context(|| format!("running {tool} on {}", file.display()))?;
+        .with_context(|| {
+            format!(
+                "running {tool} on {first} and {} more",
+                files.len().saturating_sub(1)
+            )
+        })?;
     if !output.status.success() {
         bail!(
-            "{tool} failed on {} ({}): {}",
-            file.display(),
+            "{tool} failed on {first} and {} more ({}): {}",
+            files.len().saturating_sub(1),
             output.status,
             String::from_utf8_lossy(&output.stderr).trim()
         );

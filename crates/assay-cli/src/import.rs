@@ -17,6 +17,10 @@ pub struct Args {
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0)]
     jobs: usize,
+    /// Stop once every file is browsable (checksum, metadata, a quick
+    /// thumbnail); `assay previews` makes the previews later.
+    #[arg(long)]
+    defer_previews: bool,
 }
 
 pub fn run(library: &Library, who: &Who, args: Args) -> anyhow::Result<ExitCode> {
@@ -27,7 +31,10 @@ pub fn run(library: &Library, who: &Who, args: Args) -> anyhow::Result<ExitCode>
     let options = ImportOptions {
         jobs: args.jobs,
         actor: who.actor(library)?,
+        defer_previews: args.defer_previews,
     };
+    // The second phase's bar, once the files are in.
+    let mut previews_bar = None;
     let summary = library.import(&args.paths, &options, &mut |event| match event {
         ImportEvent::Found { size } => {
             files_found += 1;
@@ -53,8 +60,25 @@ pub fn run(library: &Library, who: &Who, args: Args) -> anyhow::Result<ExitCode>
         ImportEvent::Skipped { path, reason } => {
             bar.suspend(|| eprintln!("skipped: {}: {reason}", path.display()));
         }
+        ImportEvent::PreviewsStarted { pending } => {
+            bar.finish_and_clear();
+            previews_bar = Some(output::count_bar(args.json, pending, "previews"));
+        }
+        ImportEvent::Preview(report) => {
+            if let Some(previews) = &previews_bar {
+                previews.inc(1);
+                // In --json the warnings are on the asset (`assay show`);
+                // stdout holds one line per file.
+                if !args.json {
+                    crate::previews::warn(previews, report);
+                }
+            }
+        }
     })?;
     bar.finish_and_clear();
+    if let Some(previews) = previews_bar {
+        previews.finish_and_clear();
+    }
     if let Some(e) = failure {
         return Err(e);
     }

@@ -11,6 +11,7 @@ mod import;
 mod manifest;
 mod market;
 mod output;
+mod previews;
 mod provenance;
 mod pull;
 mod read;
@@ -50,6 +51,8 @@ struct Cli {
 enum Command {
     /// Import files and folders (recursively) into the library.
     Import(import::Args),
+    /// Make the previews an import left for later (`import --defer-previews`).
+    Previews(previews::Args),
     /// Watch folders and import what appears or changes in them.
     Watch(watch::Args),
     /// Re-hash every location and report ok, modified or missing.
@@ -155,6 +158,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("opening the library at {}", root.display()))?;
     match command {
         Command::Import(args) => import::run(&library, &cli.who, args),
+        Command::Previews(args) => previews::run(&library, args),
         Command::Watch(args) => watch::run(&library, &cli.who, args),
         Command::Verify(args) => verify::run(&library, args),
         Command::Ls(args) => read::ls(&library, args),

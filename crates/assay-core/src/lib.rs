@@ -74,6 +74,7 @@ pub use identity::roles::{Action, Permissions, Role, RoleInfo};
 pub use identity::users::{Actor, User};
 pub use ingest::fixity::{FixityEvent, FixityOptions, FixityReport, FixityStatus, FixitySummary};
 pub use ingest::import::{FileReport, FileStatus, ImportEvent, ImportOptions, ImportSummary};
+pub use ingest::previews::{PreviewOptions, PreviewReport, PreviewStatus, PreviewSummary};
 pub use ingest::watch::{WatchEvent, WatchOptions};
 pub use job::{Job, Progress, Unit};
 pub use market::activity::{

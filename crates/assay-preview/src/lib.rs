@@ -50,8 +50,15 @@ pub struct Rendered {
 
 /// Decodes `bytes` (a whole file of `media_type`) at a size that covers the preview.
 pub fn decode(bytes: &[u8], media_type: &str) -> Result<Decoded, PreviewError> {
+    decode_covering(bytes, media_type, PREVIEW_EDGE)
+}
+
+/// Decodes `bytes` at a size whose longest edge covers `edge` where the
+/// format can scale while decoding (a JPEG, by DCT scaling down to 1/8);
+/// other formats are decoded whole.
+pub fn decode_covering(bytes: &[u8], media_type: &str, edge: u32) -> Result<Decoded, PreviewError> {
     match media_type {
-        "image/jpeg" => decode_jpeg(bytes),
+        "image/jpeg" => decode_jpeg(bytes, edge),
         "image/png" | "image/gif" | "image/webp" | "image/bmp" | "image/tiff" => {
             decode_generic(bytes)
         }
@@ -60,20 +67,32 @@ pub fn decode(bytes: &[u8], media_type: &str) -> Result<Decoded, PreviewError> {
     }
 }
 
-/// Reads only the header: the image's pixel dimensions, for formats `decode` knows.
+/// Reads only the header: the image's pixel dimensions (as stored, before
+/// orientation), for the formats `decode` knows; `None` for the others.
 pub fn dimensions(bytes: &[u8], media_type: &str) -> Option<(u32, u32)> {
-    if media_type == "image/jpeg" {
-        let header = turbojpeg::read_header(bytes).ok()?;
-        return Some((
-            u32::try_from(header.width).ok()?,
-            u32::try_from(header.height).ok()?,
-        ));
+    match media_type {
+        "image/jpeg" => {
+            let header = turbojpeg::read_header(bytes).ok()?;
+            Some((
+                u32::try_from(header.width).ok()?,
+                u32::try_from(header.height).ok()?,
+            ))
+        }
+        "image/png" | "image/gif" | "image/webp" | "image/bmp" | "image/tiff" => {
+            image::ImageReader::new(Cursor::new(bytes))
+                .with_guessed_format()
+                .ok()?
+                .into_dimensions()
+                .ok()
+        }
+        "image/jxl" => {
+            let image = jxl_oxide::JxlImage::builder()
+                .read(Cursor::new(bytes))
+                .ok()?;
+            Some((image.width(), image.height()))
+        }
+        _ => None,
     }
-    image::ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .ok()?
-        .into_dimensions()
-        .ok()
 }
 
 fn check_size(width: u32, height: u32, limit: u64) -> Result<(), PreviewError> {
@@ -94,7 +113,7 @@ const MAX_PROGRESSIVE_SCANS: u32 = 500;
 /// JPEGs go through libjpeg-turbo: its SIMD Huffman decoder is several times
 /// faster than a pure-Rust one, and it scales inside the inverse DCT, so the
 /// pixels it produces are already near the preview's size.
-fn decode_jpeg(bytes: &[u8]) -> Result<Decoded, PreviewError> {
+fn decode_jpeg(bytes: &[u8], edge: u32) -> Result<Decoded, PreviewError> {
     use turbojpeg::{Colorspace, Image, PixelFormat};
     let damaged = |e: turbojpeg::Error| PreviewError::Decode(e.to_string());
 
@@ -116,7 +135,7 @@ fn decode_jpeg(bytes: &[u8]) -> Result<Decoded, PreviewError> {
     }
     // Lossless JPEG cannot be scaled while decoding; it is decoded whole.
     if !header.is_lossless {
-        let factor = covering_scale(header.width.max(header.height));
+        let factor = covering_scale(header.width.max(header.height), edge);
         decompressor.set_scaling_factor(factor).map_err(damaged)?;
     }
     let scaled = header.scaled(decompressor.scaling_factor());
@@ -159,11 +178,11 @@ fn decode_jpeg(bytes: &[u8]) -> Result<Decoded, PreviewError> {
     })
 }
 
-/// The smallest DCT scaling (in eighths) whose result still covers the preview edge.
-fn covering_scale(longest: usize) -> turbojpeg::ScalingFactor {
+/// The smallest DCT scaling (in eighths) whose result still covers `edge`.
+fn covering_scale(longest: usize, edge: u32) -> turbojpeg::ScalingFactor {
     (1..8)
         .map(|eighths| turbojpeg::ScalingFactor::new(eighths, 8))
-        .find(|factor| factor.scale(longest) >= PREVIEW_EDGE as usize)
+        .find(|factor| factor.scale(longest) >= edge as usize)
         .unwrap_or(turbojpeg::ScalingFactor::ONE)
 }
 
@@ -240,6 +259,21 @@ pub fn render(decoded: Decoded, orientation: u8) -> Result<Rendered, PreviewErro
     scratch::give(preview.0);
     scratch::give(thumbnail.0);
     Ok(rendered)
+}
+
+/// Makes only the thumbnail from `decoded`, applying the EXIF orientation:
+/// what an import shows in the grid before the preview is made.
+pub fn render_thumbnail(decoded: Decoded, orientation: u8) -> Result<Vec<u8>, PreviewError> {
+    let mut resizer = Resizer::new();
+    let thumbnail = fit(
+        &mut resizer,
+        (decoded.rgb, decoded.width, decoded.height),
+        THUMBNAIL_EDGE,
+    )?;
+    let thumbnail = orient(thumbnail, orientation);
+    let jpeg = encode(&thumbnail, 80)?;
+    scratch::give(thumbnail.0);
+    Ok(jpeg)
 }
 
 type Rgb = (Vec<u8>, u32, u32);

@@ -29,7 +29,13 @@ pub async fn import_paths(
     let actor = state.actor();
     let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
     run_job(&state, job, on_progress, "import", move |job, stream| {
-        let options = ImportOptions { jobs: 0, actor };
+        // Browsable at once; the previews follow in the background
+        // (`background_previews`), never holding the window's job.
+        let options = ImportOptions {
+            jobs: 0,
+            actor,
+            defer_previews: true,
+        };
         library.import_with(&paths, &options, job, &mut |event| {
             stream.tell(|update| match event {
                 ImportEvent::File(report) => {
@@ -37,7 +43,7 @@ pub async fn import_paths(
                     update.current = Some(report.path.clone());
                 }
                 ImportEvent::Skipped { .. } => update.detail.skipped += 1,
-                ImportEvent::Found { .. } => {}
+                _ => {}
             })
         })
     })

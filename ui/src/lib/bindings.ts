@@ -852,8 +852,17 @@ export type Permits = {
 
 /**  Paths of the generated previews; absent for files that could not be decoded. */
 export type Previews = {
+	/**
+	 *  Until the preview is made, the import's quick thumbnail (from the
+	 *  file's EXIF or MPF image, or a 1/8-scale decode), if it had one.
+	 */
 	thumbnail: string | null,
 	preview: string | null,
+	/**
+	 *  The preview is still to be made: `assay previews`, or the app in the
+	 *  background, makes it.
+	 */
+	pending?: boolean,
 };
 
 /**

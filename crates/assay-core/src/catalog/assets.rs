@@ -121,6 +121,8 @@ pub(crate) struct NewAsset<'a> {
     pub warnings: &'a [String],
     pub thumbnail: Option<&'a str>,
     pub preview: Option<&'a str>,
+    /// The preview is yet to be made (`ingest::previews`).
+    pub previews_pending: bool,
     /// The importing user; none when the library imported it before it had users.
     pub uploaded_by: Option<i64>,
     /// The first rights document (JSON object text): what import flagged.
@@ -149,9 +151,9 @@ pub(crate) fn insert_asset(conn: &Connection, a: &NewAsset) -> Result<(i64, Stri
         "INSERT INTO assets (asset_id, checksum, size_bytes, media_type, title, capture_date,
             capture_date_source, original_source, width, height, row_count, make, model, exif,
             warnings, thumbnail, preview, imported_at, uploaded_by, rights, content_credentials,
-            media)
+            media, previews_pending)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21, ?22)",
+            ?19, ?20, ?21, ?22, ?23)",
         params![
             asset_id,
             a.checksum,
@@ -175,6 +177,7 @@ pub(crate) fn insert_asset(conn: &Connection, a: &NewAsset) -> Result<(i64, Stri
             a.rights,
             credentials,
             media,
+            a.previews_pending,
         ],
     )?;
     Ok((conn.last_insert_rowid(), asset_id))
@@ -389,7 +392,8 @@ const RECORD_COLUMNS: &str = "id, asset_id, checksum, size_bytes, media_type, ti
     capture_date_source, original_source, width, height, row_count, exif, warnings, thumbnail,
     preview, imported_at, rights, workflow_state, provenance_hash,
     (SELECT name FROM users u WHERE u.id = a.uploaded_by),
-    (SELECT name FROM users u WHERE u.id = a.last_edited_by), content_credentials, media";
+    (SELECT name FROM users u WHERE u.id = a.last_edited_by), content_credentials, media,
+    previews_pending";
 
 /// The WHERE clause (starting with `WHERE`) and its arguments for `filter`.
 pub(crate) fn where_clause(filter: &Filter) -> (String, Vec<String>) {
@@ -521,6 +525,7 @@ fn row_to_record(r: &Row, root: &Path) -> rusqlite::Result<AssetRecord> {
         previews: Previews {
             thumbnail: preview_path(r.get(14)?),
             preview: preview_path(r.get(15)?),
+            pending: r.get(24)?,
         },
         imported_at: r.get(16)?,
         rights: {

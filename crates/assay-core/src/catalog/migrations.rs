@@ -349,6 +349,12 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE assets ADD COLUMN media TEXT;
     "#,
+    // 22: assets whose preview the second phase of an import has yet to
+    // make (`ingest::previews`); the index holds only those.
+    r#"
+    ALTER TABLE assets ADD COLUMN previews_pending INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX assets_previews_pending ON assets(id) WHERE previews_pending = 1;
+    "#,
 ];
 
 /// The catalog version this build writes.

@@ -10,4 +10,5 @@ pub(crate) mod library;
 pub(crate) mod lookup;
 pub(crate) mod migrations;
 pub(crate) mod pending_files;
+pub(crate) mod pending_previews;
 pub(crate) mod record;

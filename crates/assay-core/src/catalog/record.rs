@@ -118,6 +118,12 @@ impl LocationStatus {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Previews {
+    /// Until the preview is made, the import's quick thumbnail (from the
+    /// file's EXIF or MPF image, or a 1/8-scale decode), if it had one.
     pub thumbnail: Option<String>,
     pub preview: Option<String>,
+    /// The preview is still to be made: `assay previews`, or the app in the
+    /// background, makes it.
+    #[serde(default)]
+    pub pending: bool,
 }

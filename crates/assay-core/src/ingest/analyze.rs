@@ -1,6 +1,6 @@
-//! Everything Assay learns from a file's bytes, apart from its checksum:
-//! EXIF, capture date, dimensions, previews and the rights metadata it
-//! embeds. Problems become warnings on the asset; nothing here fails an
+//! Everything Assay learns from a file's bytes at import, apart from its
+//! checksum: EXIF, capture date, dimensions, a quick thumbnail and the
+//! rights metadata it embeds (the previews come after, `pictures.rs`). Problems become warnings on the asset; nothing here fails an
 //! import.
 
 use std::path::Path;
@@ -11,8 +11,9 @@ use crate::catalog::record::{ContentCredentials, Exif, Media};
 use crate::formats::embedded::{self, Embedded};
 use crate::formats::exif;
 use crate::formats::one_pass::Content;
-use crate::formats::raw_preview;
-use crate::preview::{self, Rendered};
+use crate::preview;
+
+use super::pictures;
 
 pub struct Analysis {
     pub title: Option<String>,
@@ -25,7 +26,10 @@ pub struct Analysis {
     pub original_source: Option<String>,
     pub width: Option<u32>,
     pub height: Option<u32>,
-    pub rendered: Option<Rendered>,
+    /// The grid's thumbnail until the previews are made.
+    pub quick_thumbnail: Option<Vec<u8>>,
+    /// Whether the second phase has a preview to make.
+    pub previews_pending: bool,
     /// The XMP packet and IPTC IIM block inside the file.
     pub embedded: Embedded,
     pub warnings: Vec<String>,
@@ -68,75 +72,32 @@ pub fn analyze(
     let content_credentials = read_credentials(credentials, path, content, &mut warnings);
 
     let mut dims = None;
-    let mut rendered = None;
     let mut media = None;
+    let mut quick_thumbnail = None;
     let is_av = ["video/", "audio/"]
         .iter()
         .any(|kind| content.media_type.starts_with(kind));
     if is_av {
-        let mut av = super::av::read(path, content.media_type);
-        warnings.append(&mut av.warnings);
-        if let Some(png) = av.picture {
-            match preview::decode(&png, "image/png").and_then(|d| preview::render(d, 1)) {
-                Ok(r) => rendered = Some(r),
-                Err(e) => warnings.push(format!("preview: ffmpeg's picture: {e}")),
-            }
-        }
-        dims = av
-            .media
+        let (described, mut problems) = super::av::describe(path);
+        warnings.append(&mut problems);
+        dims = described
             .as_ref()
             .and_then(|m| m.video.as_ref())
             .and_then(|v| v.width.zip(v.height));
-        media = av.media;
-    } else if let Some(bytes) = &content.bytes {
-        // A JPEG XL decoder turns the picture by the codestream's own
-        // orientation; its EXIF copy is not applied again.
-        let orientation = match content.media_type {
-            "image/jxl" => 1,
-            _ => read.exif.as_ref().and_then(|e| e.orientation).unwrap_or(1),
-        };
-        match preview::decode(bytes, content.media_type) {
-            Ok(decoded) => {
-                dims = Some((decoded.full_width, decoded.full_height));
-                match preview::render(decoded, orientation) {
-                    Ok(r) => rendered = Some(r),
-                    Err(e) => warnings.push(format!("preview: {e}")),
-                }
-            }
-            Err(preview::PreviewError::Unsupported(_))
-                if HEIF.contains(&content.media_type) && path.is_file() =>
-            {
-                match heif_picture(path, &mut warnings) {
-                    Some((picture, size)) => {
-                        rendered = Some(picture);
-                        dims = Some(size);
-                    }
-                    None => {
-                        rendered = embedded_picture(
-                            bytes,
-                            read.thumbnail.as_deref(),
-                            orientation,
-                            &mut warnings,
-                        )
-                    }
-                }
-            }
-            Err(preview::PreviewError::Unsupported(kind)) => {
-                rendered =
-                    embedded_picture(bytes, read.thumbnail.as_deref(), orientation, &mut warnings);
-                if rendered.is_none() && !warnings.iter().any(|w| w.starts_with("preview:")) {
-                    warnings.push(format!(
-                        "preview: no decoder for {kind} and no embedded JPEG"
-                    ));
-                }
-            }
-            Err(e @ preview::PreviewError::TooLarge { .. }) => {
-                dims = preview::dimensions(bytes, content.media_type);
-                warnings.push(format!("preview: {e}"));
-            }
-            Err(e) => warnings.push(format!("preview: {e}")),
-        }
+        media = described;
+    } else if let (Some(bytes), true) = (&content.bytes, is_image) {
+        dims = preview::dimensions(bytes, content.media_type);
+        let orientation = read.exif.as_ref().and_then(|e| e.orientation).unwrap_or(1);
+        quick_thumbnail = pictures::quick_thumbnail(
+            bytes,
+            content.media_type,
+            read.thumbnail.as_deref(),
+            orientation,
+        );
     }
+    // What the second phase has to picture: every image held in memory,
+    // and every video or audio file ffprobe could describe.
+    let previews_pending = media.is_some() || (is_image && content.bytes.is_some());
     let (width, height) = dims.or(read.pixel_dimensions).unzip();
 
     let exif_date = read.capture_date.take();
@@ -166,65 +127,10 @@ pub fn analyze(
         original_source,
         width,
         height,
-        rendered,
+        quick_thumbnail,
+        previews_pending,
         embedded,
         warnings,
-    }
-}
-
-/// Raw files (and HEIF that libheif could not decode): the largest JPEG
-/// the camera embedded (its preview), else the EXIF `thumbnail`, upright.
-fn embedded_picture(
-    bytes: &[u8],
-    thumbnail: Option<&[u8]>,
-    orientation: u8,
-    warnings: &mut Vec<String>,
-) -> Option<Rendered> {
-    let largest = raw_preview::largest_jpeg(bytes);
-    let thumbnail = thumbnail.filter(|t| Some(*t) != largest);
-    let mut failed = None;
-    for embedded in largest.into_iter().chain(thumbnail) {
-        match preview::decode(embedded, "image/jpeg") {
-            Ok(decoded) => {
-                return match preview::render(decoded, orientation) {
-                    Ok(r) => Some(r),
-                    Err(e) => {
-                        warnings.push(format!("preview: {e}"));
-                        None
-                    }
-                }
-            }
-            Err(e) => failed = Some(e),
-        }
-    }
-    if let Some(e) = failed {
-        warnings.push(format!("preview: embedded JPEG: {e}"));
-    }
-    None
-}
-
-/// The media types libheif decodes.
-const HEIF: [&str; 3] = ["image/heic", "image/heif", "image/avif"];
-
-/// A HEIF or AVIF file's picture, decoded by libheif and already upright,
-/// with its size; why not, as a warning.
-fn heif_picture(path: &Path, warnings: &mut Vec<String>) -> Option<(Rendered, (u32, u32))> {
-    let decoded = super::heif::decode(path)
-        .and_then(|jpeg| preview::decode(&jpeg, "image/jpeg").map_err(|e| e.to_string()))
-        .and_then(|decoded| {
-            let size = (decoded.full_width, decoded.full_height);
-            preview::render(decoded, 1)
-                .map(|r| (r, size))
-                .map_err(|e| e.to_string())
-        });
-    match decoded {
-        Ok(picture) => Some(picture),
-        Err(e) => {
-            warnings.push(format!(
-                "preview: HEIF: {e}; the embedded thumbnail is used"
-            ));
-            None
-        }
     }
 }
 

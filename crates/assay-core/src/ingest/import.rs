@@ -1,6 +1,8 @@
 //! The import pipeline: a walker lists files, workers (one per core) hash,
-//! read EXIF and rights metadata and render previews, and the calling
-//! thread alone writes the catalog in short transactions. Channels between
+//! read EXIF and rights metadata and make a quick thumbnail, and the
+//! calling thread alone writes the catalog in short transactions. That
+//! makes every file browsable; the previews are the second phase
+//! (`previews.rs`), run next unless the import defers it. Channels between
 //! the stages are bounded, so memory stays flat however many files there are.
 //!
 //! Crash safety: previews are written (atomically, by rename) before the
@@ -17,7 +19,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use assay_credentials::CredentialReader;
-use assay_fsio::{atomic, describe_io};
+use assay_fsio::describe_io;
 use crossbeam_channel::{bounded, Receiver, Sender};
 use serde::Serialize;
 
@@ -30,6 +32,7 @@ use crate::identity::users::Actor;
 use crate::ingest::analyze::{analyze, Analysis};
 use crate::ingest::import_marks;
 use crate::ingest::imported_rights::{self, Imported};
+use crate::ingest::previews::{store_preview, PreviewOptions, PreviewReport};
 use crate::ingest::walk::{self, Found};
 use crate::job::{Job, Unit};
 use crate::provenance::chain;
@@ -46,6 +49,9 @@ pub struct ImportOptions {
     /// uploader. Required once the library has users; without users the
     /// library's own key signs.
     pub actor: Option<Arc<Actor>>,
+    /// Stop once every file is browsable (its quick thumbnail made), leaving
+    /// the previews to [`Library::make_previews`].
+    pub defer_previews: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -84,6 +90,11 @@ pub enum ImportEvent<'a> {
     File(&'a FileReport),
     /// A path deliberately not imported, with why.
     Skipped { path: &'a Path, reason: &'a str },
+    /// Every file is in; the previews of `pending` assets are made next
+    /// (unless the import defers them).
+    PreviewsStarted { pending: u64 },
+    /// One asset's preview is done, in the import's second phase.
+    Preview(&'a PreviewReport),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -152,8 +163,8 @@ struct NewFile {
     analysis: Analysis,
     /// Rights read from the file's sidecar and embedded metadata.
     rights: Imported,
+    /// The quick thumbnail, until the second phase makes the real one.
     thumbnail: Option<String>,
-    preview: Option<String>,
 }
 
 enum Msg {
@@ -184,6 +195,30 @@ impl Library {
     /// so far) and, when cancelled, a stop after the files in flight, every
     /// file finished kept and the summary saying `cancelled`.
     pub fn import_with(
+        &self,
+        paths: &[PathBuf],
+        options: &ImportOptions,
+        job: &mut Job,
+        on_event: &mut dyn FnMut(ImportEvent),
+    ) -> Result<ImportSummary> {
+        let summary = self.import_files(paths, options, job, on_event)?;
+        if summary.cancelled || options.defer_previews {
+            return Ok(summary);
+        }
+        let pending = self.pending_previews()?;
+        on_event(ImportEvent::PreviewsStarted { pending });
+        let previews = PreviewOptions { jobs: options.jobs };
+        let made = self.make_previews(&previews, job, &mut |report| {
+            on_event(ImportEvent::Preview(report))
+        })?;
+        Ok(ImportSummary {
+            cancelled: made.cancelled,
+            ..summary
+        })
+    }
+
+    /// The first phase: every file browsable.
+    fn import_files(
         &self,
         paths: &[PathBuf],
         options: &ImportOptions,
@@ -232,7 +267,7 @@ impl Library {
             match event {
                 ImportEvent::Found { .. } => found += 1,
                 ImportEvent::File(_) => done += 1,
-                ImportEvent::Skipped { .. } => {}
+                _ => {}
             }
             job.report(done, found, Unit::Files);
             on_event(event);
@@ -407,15 +442,12 @@ fn process(
         taxonomy,
     );
     analysis.warnings.append(&mut rights.warnings);
-    let (mut thumbnail, mut preview) = (None, None);
-    if let Some(rendered) = analysis.rendered.take() {
+    let mut thumbnail = None;
+    if let Some(quick) = analysis.quick_thumbnail.take() {
         let hex = content.checksum.trim_start_matches("sha256:");
-        match (
-            store_preview(previews, hex, "thumb", &rendered.thumbnail),
-            store_preview(previews, hex, "preview", &rendered.preview),
-        ) {
-            (Ok(t), Ok(p)) => (thumbnail, preview) = (Some(t), Some(p)),
-            (Err(e), _) | (_, Err(e)) => analysis.warnings.push(format!("preview not saved: {e}")),
+        match store_preview(previews, hex, "quick", &quick) {
+            Ok(t) => thumbnail = Some(t),
+            Err(e) => analysis.warnings.push(format!("thumbnail not saved: {e}")),
         }
     }
     Outcome::New(Box::new(NewFile {
@@ -428,19 +460,7 @@ fn process(
         analysis,
         rights,
         thumbnail,
-        preview,
     }))
-}
-
-/// Writes a preview under `previews/<2 hex>/<checksum>-<kind>.jpg`, whole
-/// or not at all. Returns the path relative to the library root.
-fn store_preview(previews: &Path, hex: &str, kind: &str, jpeg: &[u8]) -> std::io::Result<String> {
-    let shard = hex.get(..2).unwrap_or("00");
-    let dir = previews.join(shard);
-    std::fs::create_dir_all(&dir)?;
-    let name = format!("{hex}-{kind}.jpg");
-    atomic::write(&dir.join(&name), jpeg)?;
-    Ok(format!("{PREVIEWS_DIR}/{shard}/{name}"))
 }
 
 /// The catalog writer: applies outcomes in batched transactions and reports
@@ -612,7 +632,8 @@ fn apply(
                     media: a.media.as_ref(),
                     warnings: &a.warnings,
                     thumbnail: file.thumbnail.as_deref(),
-                    preview: file.preview.as_deref(),
+                    preview: None,
+                    previews_pending: a.previews_pending,
                     uploaded_by,
                     rights: &rights,
                 },

@@ -10,13 +10,13 @@ use std::sync::OnceLock;
 
 use assay_credentials::{CredentialReader, TrustAnchors};
 
-use super::analyze;
+use super::{analyze, pictures};
 use crate::formats::{embedded, exif, iim, one_pass, xmp};
 
 /// What an import learns from a file named `name` holding `bytes`: media
 /// sniffing, the checksum pass with row counting and the personal-data
-/// scan, EXIF (BigTIFF too), the XMP packet and IPTC IIM block, and the
-/// preview's decoding and rendering. Returns the warnings the asset would
+/// scan, EXIF (BigTIFF too), the XMP packet and IPTC IIM block, the quick
+/// thumbnail, and the preview's decoding and rendering. Returns the warnings the asset would
 /// carry.
 pub fn analyze_file(name: &str, bytes: &[u8]) -> Vec<String> {
     let path = Path::new(name);
@@ -26,7 +26,18 @@ pub fn analyze_file(name: &str, bytes: &[u8]) -> Vec<String> {
         .unwrap_or_default();
     match one_pass::read_from(bytes, &ext, bytes.len() as u64) {
         Ok(content) => match default_reader() {
-            Ok(reader) => analyze::analyze(path, &content, 0, reader).warnings,
+            Ok(reader) => {
+                let analysis = analyze::analyze(path, &content, 0, reader);
+                let mut warnings = analysis.warnings;
+                // The second phase, as `assay previews` runs it on these bytes.
+                if analysis.previews_pending {
+                    let bytes = content.bytes.as_deref();
+                    let media = analysis.media.as_ref();
+                    let made = pictures::render(path, bytes, content.media_type, media);
+                    warnings.extend(made.warnings);
+                }
+                warnings
+            }
             Err(e) => vec![e],
         },
         Err(e) => vec![e.to_string()],
