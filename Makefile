@@ -10,7 +10,7 @@ LINTED := RUSTC_WORKSPACE_WRAPPER="$$(rustc --print sysroot)/bin/clippy-driver" 
 DIR ?=
 SAMPLE_PHOTOS := tests/corpus/files/exif-py/jpg
 
-.PHONY: run test setup bench bench-rights bench-audit bench-c2pa bench-datasets bench-grid bench-market bench-app fuzz
+.PHONY: run test setup bench bench-dupes bench-rights bench-audit bench-c2pa bench-datasets bench-grid bench-market bench-app fuzz
 
 setup:
 	@scripts/setup.sh
@@ -56,6 +56,12 @@ bench:
 # Bulk edit of 100,000 assets and verification of 1,000,000 provenance events.
 bench-rights: setup
 	cargo run --release -q -p assay-bench --bin assay-rights-bench -- $(BENCH_ARGS)
+
+# Near-duplicates: precision and recall per kind of copy (made by libvips),
+# and one asset's lookup among 1,000,000 fingerprints beside a full scan.
+bench-dupes:
+	@scripts/setup.sh --bench
+	cargo run --release -q -p assay-bench --bin assay-dupes-bench -- $(BENCH_ARGS)
 
 # The desktop grid's page query on 1,000,000 assets, beside bare SQL.
 bench-grid: setup

@@ -10,6 +10,7 @@ mod checkpoints;
 mod crash;
 mod dataset_market;
 mod datasets;
+mod dupes;
 mod import;
 mod previews;
 mod read;

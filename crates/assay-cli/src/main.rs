@@ -5,6 +5,7 @@ mod audit;
 mod c2pa;
 mod contract;
 mod dataset;
+mod dupes;
 mod edit;
 mod identity;
 mod import;
@@ -51,6 +52,8 @@ struct Cli {
 enum Command {
     /// Import files and folders (recursively) into the library.
     Import(import::Args),
+    /// Groups of near-identical assets, each with the copy to keep.
+    Dupes(dupes::Args),
     /// Make the previews an import left for later (`import --defer-previews`).
     Previews(previews::Args),
     /// Watch folders and import what appears or changes in them.
@@ -159,6 +162,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match command {
         Command::Import(args) => import::run(&library, &cli.who, args),
         Command::Previews(args) => previews::run(&library, args),
+        Command::Dupes(args) => dupes::run(&library, args),
         Command::Watch(args) => watch::run(&library, &cli.who, args),
         Command::Verify(args) => verify::run(&library, args),
         Command::Ls(args) => read::ls(&library, args),

@@ -26,6 +26,7 @@
 
 mod catalog;
 mod datasets;
+mod duplicates;
 mod error;
 mod exports;
 mod formats;
@@ -61,6 +62,7 @@ pub use datasets::pulled;
 pub use datasets::selections::{Dataset, DatasetView};
 pub use datasets::shards::ShardFormat;
 pub use datasets::versions::{Changes, DatasetVersion};
+pub use duplicates::groups::{DuplicateGroup, DuplicateMember, DEFAULT_MAX_DISTANCE, MAX_DISTANCE};
 pub use error::{Error, Result};
 pub use exports::audit::{AuditExport, AuditOptions};
 pub use exports::audit_check::{verify_audit, AuditCheck};

@@ -18,6 +18,7 @@ const ORDER: &[&str] = &[
     "provenance",
     "rights",
     "ingest",
+    "duplicates",
     "exports",
     "datasets",
     "market",

@@ -42,10 +42,20 @@ pub struct Decoded {
     height: u32,
 }
 
-/// The encoded JPEGs, ready to be written.
+/// The encoded JPEGs, ready to be written, and the picture's fingerprint.
 pub struct Rendered {
     pub thumbnail: Vec<u8>,
     pub preview: Vec<u8>,
+    pub fingerprint: Fingerprint,
+}
+
+/// Perceptual hashes of a picture as shown (upright), and turned a quarter,
+/// a half and three quarters clockwise: a copy resized, recompressed or
+/// lightly cropped hashes within a few bits of the original, and a copy
+/// turned on its side within a few bits of one of the turns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub turns: [u64; 4],
 }
 
 /// Decodes `bytes` (a whole file of `media_type`) at a size that covers the preview.
@@ -255,6 +265,7 @@ pub fn render(decoded: Decoded, orientation: u8) -> Result<Rendered, PreviewErro
     let rendered = Rendered {
         preview: encode(&preview, 82)?,
         thumbnail: encode(&thumbnail, 80)?,
+        fingerprint: fingerprint(&thumbnail)?,
     };
     scratch::give(preview.0);
     scratch::give(thumbnail.0);
@@ -277,6 +288,32 @@ pub fn render_thumbnail(decoded: Decoded, orientation: u8) -> Result<Vec<u8>, Pr
 }
 
 type Rgb = (Vec<u8>, u32, u32);
+
+/// The [`Fingerprint`] of an upright picture, from its thumbnail: the
+/// classic pHash (a 32x32 grey image's lowest 8x8 DCT frequencies, each
+/// above or below their median) by `image_hasher`, of each turn.
+fn fingerprint(upright: &Rgb) -> Result<Fingerprint, PreviewError> {
+    let hasher = image_hasher::HasherConfig::new()
+        .hash_size(8, 8)
+        .hash_alg(image_hasher::HashAlg::Median)
+        .preproc_dct()
+        .to_hasher();
+    let mut turns = [0u64; 4];
+    // EXIF orientations 1, 6, 3 and 8: upright, then a quarter turn clockwise at a time.
+    for (turn, orientation) in turns.iter_mut().zip([1, 6, 3, 8]) {
+        let (rgb, w, h) = orient(copy(upright), orientation);
+        let image = image::RgbImage::from_raw(w, h, rgb)
+            .ok_or_else(|| PreviewError::Encode("thumbnail buffer of the wrong size".into()))?;
+        let hash = hasher.hash_image(&image);
+        let bytes: [u8; 8] = hash
+            .as_bytes()
+            .try_into()
+            .map_err(|_| PreviewError::Encode("perceptual hash of the wrong size".into()))?;
+        *turn = u64::from_be_bytes(bytes);
+        scratch::give(image.into_raw());
+    }
+    Ok(Fingerprint { turns })
+}
 
 fn copy((rgb, w, h): &Rgb) -> Rgb {
     let mut out = scratch::take(rgb.len());

@@ -355,6 +355,29 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE assets ADD COLUMN previews_pending INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX assets_previews_pending ON assets(id) WHERE previews_pending = 1;
     "#,
+    // 23: each pictured asset's perceptual hash, as shown and turned, with
+    // the upright hash's 16-bit bands indexed for near-duplicate lookups
+    // (`duplicates`). Assets pictured before get theirs when their
+    // previews are made again, which this marks them for.
+    r#"
+    CREATE TABLE fingerprints (
+        asset          INTEGER PRIMARY KEY REFERENCES assets(id) ON DELETE CASCADE,
+        upright        INTEGER NOT NULL,
+        quarter        INTEGER NOT NULL,
+        half           INTEGER NOT NULL,
+        three_quarters INTEGER NOT NULL,
+        band0          INTEGER NOT NULL,
+        band1          INTEGER NOT NULL,
+        band2          INTEGER NOT NULL,
+        band3          INTEGER NOT NULL
+    );
+    CREATE INDEX fingerprints_band0 ON fingerprints(band0);
+    CREATE INDEX fingerprints_band1 ON fingerprints(band1);
+    CREATE INDEX fingerprints_band2 ON fingerprints(band2);
+    CREATE INDEX fingerprints_band3 ON fingerprints(band3);
+    UPDATE assets SET previews_pending = 1
+    WHERE preview IS NOT NULL AND substr(media_type, 1, 6) != 'audio/';
+    "#,
 ];
 
 /// The catalog version this build writes.
@@ -416,6 +439,7 @@ mod tests {
                 "dataset_versions",
                 "datasets",
                 "events",
+                "fingerprints",
                 "identity_events",
                 "locations",
                 "market_dataset_listings",
@@ -438,6 +462,41 @@ mod tests {
         let before = tables(&conn);
         migrate(&mut conn, &path).unwrap();
         assert_eq!(tables(&conn), before);
+    }
+
+    #[test]
+    fn pictured_assets_are_marked_to_be_fingerprinted_on_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("library.db");
+        let mut conn = Connection::open(&path).unwrap();
+        // A catalog of the version before fingerprints, with a photo, an
+        // audio file (its waveform is no picture) and a file never pictured.
+        for sql in &MIGRATIONS[..22] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 22).unwrap();
+        for (id, media_type, preview) in [
+            (1, "image/jpeg", Some("previews/aa/a-preview.jpg")),
+            (2, "audio/flac", Some("previews/bb/b-preview.jpg")),
+            (3, "text/csv", None),
+        ] {
+            conn.execute(
+                "INSERT INTO assets (id, asset_id, checksum, size_bytes, media_type, preview,
+                    imported_at, rights)
+                 VALUES (?1, ?1, ?1, 1, ?2, ?3, '2026-01-01T00:00:00Z', '{}')",
+                rusqlite::params![id, media_type, preview],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn, &path).unwrap();
+        let pending: Vec<i64> = conn
+            .prepare("SELECT id FROM assets WHERE previews_pending = 1")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(pending, [1]);
     }
 
     #[test]

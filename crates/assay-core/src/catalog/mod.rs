@@ -5,6 +5,7 @@
 
 pub(crate) mod assets;
 pub(crate) mod changes;
+pub(crate) mod fingerprints;
 pub(crate) mod grid;
 pub(crate) mod library;
 pub(crate) mod lookup;

@@ -10,9 +10,11 @@ use std::path::PathBuf;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::catalog::assets::path_from_bytes;
+use crate::catalog::fingerprints;
 use crate::catalog::record::Media;
 use crate::error::{Error, Result};
 use crate::formats::one_pass::Stamp;
+use crate::preview::Fingerprint;
 
 /// One asset awaiting its preview, with what making it needs.
 pub(crate) struct PendingPreview {
@@ -97,6 +99,8 @@ pub(crate) struct Made<'a> {
     pub size: Option<(u32, u32)>,
     /// Added to the asset's warnings.
     pub warnings: &'a [String],
+    /// The picture's perceptual hash, for near-duplicates.
+    pub fingerprint: Option<Fingerprint>,
 }
 
 /// Records the pictures made for asset `row` and clears its mark; a
@@ -125,5 +129,8 @@ pub(crate) fn store(conn: &Connection, row: i64, made: &Made) -> Result<bool> {
          WHERE id = ?1",
         params![row, made.thumbnail, made.preview, width, height, all],
     )?;
+    if let Some(fingerprint) = &made.fingerprint {
+        fingerprints::store(conn, row, fingerprint)?;
+    }
     Ok(true)
 }

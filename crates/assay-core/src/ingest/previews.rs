@@ -28,6 +28,7 @@ use crate::ingest::import::worker_count;
 use crate::ingest::import_marks;
 use crate::ingest::pictures;
 use crate::job::{Job, Unit};
+use crate::preview::Fingerprint;
 
 /// How the second phase runs.
 #[derive(Debug, Clone, Default)]
@@ -79,6 +80,7 @@ struct Done {
     thumbnail: Option<String>,
     preview: Option<String>,
     size: Option<(u32, u32)>,
+    fingerprint: Option<Fingerprint>,
     /// The quick thumbnail the new one replaces, removed once committed.
     replaced: Option<String>,
 }
@@ -198,6 +200,7 @@ fn picture(item: PendingPreview, previews: &Path) -> Done {
         thumbnail: None,
         preview: None,
         size: None,
+        fingerprint: None,
         replaced: None,
     };
     let is_av = item.media.is_some();
@@ -219,6 +222,10 @@ fn picture(item: PendingPreview, previews: &Path) -> Done {
     done.size = made.size;
     done.report.status = PreviewStatus::NotMade;
     if let Some(rendered) = made.rendered {
+        // A waveform pictures sound, not a scene: two recordings would
+        // look alike without being copies.
+        let pictured = item.media.as_ref().is_none_or(|m| m.video.is_some());
+        done.fingerprint = pictured.then_some(rendered.fingerprint);
         let hex = item.checksum.trim_start_matches("sha256:");
         match (
             store_preview(previews, hex, "thumb", &rendered.thumbnail),
@@ -338,6 +345,7 @@ fn write(
                     preview: item.preview.as_deref(),
                     size: item.size,
                     warnings: &item.report.warnings,
+                    fingerprint: item.fingerprint,
                 };
                 pending_previews::store(conn, item.row, &made)?;
                 pending.push(item);

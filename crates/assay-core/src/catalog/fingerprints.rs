@@ -1,0 +1,137 @@
+//! Each asset's fingerprint in the catalog (`fingerprints`, one row per
+//! asset whose picture was hashed), with the upright hash's four bands in
+//! indexed columns, so the near-duplicates of one asset are found by index
+//! lookups rather than a scan of every row.
+//!
+//! Multi-index hashing (Norouzi, Punjani and Fleet, 2012): each 64-bit hash
+//! is cut into four 16-bit bands; two hashes at most `d` bits apart agree
+//! on some band to within `d / 4` bits (were every band further apart, the
+//! bands alone would differ in more than `d` bits). So the candidates are
+//! the hashes holding, in some band, a value within `d / 4` bits of the
+//! query's, each checked in full; the rest are never looked at. The same
+//! bands serve `duplicates::index`, which holds a whole library in memory.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::Result;
+use crate::preview::Fingerprint;
+
+/// Bands a hash is cut into.
+pub(crate) const BANDS: usize = 4;
+
+/// The four 16-bit bands of `hash`, most significant first.
+pub(crate) fn bands(hash: u64) -> [u16; BANDS] {
+    [
+        (hash >> 48) as u16,
+        (hash >> 32) as u16,
+        (hash >> 16) as u16,
+        hash as u16,
+    ]
+}
+
+/// Every 16-bit value within `radius` bits of `value`, `value` first.
+pub(crate) fn neighbours(value: u16, radius: u32) -> Vec<u16> {
+    let mut out = vec![value];
+    let mut frontier = vec![(value, 0u32)];
+    for _ in 0..radius {
+        let mut next = Vec::new();
+        for (v, lowest) in frontier {
+            // Flip only bits above the last flipped, so each set of flipped
+            // bits is made once.
+            for bit in lowest..16 {
+                let flipped = v ^ (1 << bit);
+                out.push(flipped);
+                next.push((flipped, bit + 1));
+            }
+        }
+        frontier = next;
+    }
+    out
+}
+
+/// The fewest bits between `upright` (a picture as shown) and any turn of `query`.
+pub(crate) fn distance(query: &Fingerprint, upright: u64) -> u32 {
+    query
+        .turns
+        .iter()
+        .map(|turn| (turn ^ upright).count_ones())
+        .min()
+        .unwrap_or(u64::BITS)
+}
+
+/// Records (or replaces) the fingerprint of asset `row`.
+pub(crate) fn store(conn: &Connection, row: i64, fingerprint: &Fingerprint) -> Result<()> {
+    let [t0, t1, t2, t3] = fingerprint.turns.map(|t| t as i64);
+    let [b0, b1, b2, b3] = bands(fingerprint.turns[0]);
+    conn.execute(
+        "INSERT INTO fingerprints (asset, upright, quarter, half, three_quarters,
+            band0, band1, band2, band3)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT(asset) DO UPDATE SET upright = excluded.upright,
+            quarter = excluded.quarter, half = excluded.half,
+            three_quarters = excluded.three_quarters, band0 = excluded.band0,
+            band1 = excluded.band1, band2 = excluded.band2, band3 = excluded.band3",
+        params![row, t0, t1, t2, t3, b0, b1, b2, b3],
+    )?;
+    Ok(())
+}
+
+fn from_row(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Fingerprint> {
+    let mut turns = [0u64; 4];
+    for (i, turn) in turns.iter_mut().enumerate() {
+        *turn = r.get::<_, i64>(first + i)? as u64;
+    }
+    Ok(Fingerprint { turns })
+}
+
+/// The fingerprint of asset `row`, if its picture was hashed.
+pub(crate) fn of(conn: &Connection, row: i64) -> Result<Option<Fingerprint>> {
+    Ok(conn
+        .query_row(
+            "SELECT upright, quarter, half, three_quarters FROM fingerprints WHERE asset = ?1",
+            [row],
+            |r| from_row(r, 0),
+        )
+        .optional()?)
+}
+
+/// Every fingerprint, by asset row, in row order.
+pub(crate) fn all(conn: &Connection) -> Result<Vec<(i64, Fingerprint)>> {
+    let mut stmt = conn.prepare(
+        "SELECT asset, upright, quarter, half, three_quarters FROM fingerprints ORDER BY asset",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, from_row(r, 1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The assets whose picture lies within `max` bits of `query` (any of its
+/// turns), with the distance, through the band indexes: one lookup per
+/// band and turn, of every band value within `max / 4` bits.
+pub(crate) fn near(conn: &Connection, query: &Fingerprint, max: u32) -> Result<Vec<(i64, u32)>> {
+    let radius = max / BANDS as u32;
+    let mut found = std::collections::BTreeMap::new();
+    for turn in query.turns {
+        for (band, value) in bands(turn).into_iter().enumerate() {
+            // The probes are numbers made here, so they are written into
+            // the statement: one index search for the whole list.
+            let probes: Vec<String> = neighbours(value, radius)
+                .into_iter()
+                .map(|v| v.to_string())
+                .collect();
+            let sql = format!(
+                "SELECT asset, upright FROM fingerprints WHERE band{band} IN ({})",
+                probes.join(",")
+            );
+            let mut stmt = conn.prepare(&sql)?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let (asset, upright): (i64, i64) = (r.get(0)?, r.get(1)?);
+                let d = distance(query, upright as u64);
+                if d <= max {
+                    found.insert(asset, d);
+                }
+            }
+        }
+    }
+    Ok(found.into_iter().collect())
+}
