@@ -83,7 +83,7 @@ fn copies_of_a_photo_group_with_it_and_a_raw_file_with_its_preview() {
     assert_eq!(copies, ["cropped", "recompressed", "resized", "turned"]);
     assert_eq!(photo["keeper"], photo["members"][0]["asset_id"]);
     for member in photo["members"].as_array().unwrap() {
-        assert!(member["distance"].as_u64().unwrap() <= 10, "{member}");
+        assert!(member["distance"].as_u64().unwrap() <= 6, "{member}");
     }
 
     let pair = &groups[1];

@@ -114,6 +114,39 @@ pub fn write(target: &Path, bytes: &[u8]) -> io::Result<()> {
     stage(target, bytes)?.put()
 }
 
+/// Writes `bytes` to `target` in one step as readers see it, but not yet
+/// durably: for many small files (an import's previews) made durable
+/// together by [`sync_filesystem`] before anything that names them
+/// commits, one flush instead of two per file. Where there is no such
+/// flush (not Linux), it is [`write`].
+pub fn write_unsynced(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    if !cfg!(target_os = "linux") {
+        return write(target, bytes);
+    }
+    let mut staged = Staged::beside(target)?;
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&staged.temp)?;
+    file.write_all(bytes)?;
+    drop(file);
+    std::fs::rename(&staged.temp, &staged.target)?;
+    staged.put = true;
+    Ok(())
+}
+
+/// Makes everything written to the file system holding `path` durable,
+/// the files [`write_unsynced`] wrote and their folders' entries among it:
+/// on Linux one `syncfs`. Elsewhere those files were written durably, and
+/// this does nothing.
+pub fn sync_filesystem(path: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    rustix::fs::syncfs(&File::open(path)?)?;
+    #[cfg(not(target_os = "linux"))]
+    let _ = path;
+    Ok(())
+}
+
 /// What writing a secret does when its target exists already.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Existing {
@@ -233,6 +266,21 @@ impl Drop for Staged {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unsynced_write_replaces_whole_and_a_flush_of_its_file_system_follows() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("p.jpg");
+        write_unsynced(&target, b"first").unwrap();
+        write_unsynced(&target, b"second").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"second");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file is left");
+        sync_filesystem(dir.path()).unwrap();
+        assert!(
+            sync_filesystem(&dir.path().join("missing")).is_err() || !cfg!(target_os = "linux")
+        );
+    }
 
     #[test]
     fn a_staged_file_appears_only_when_put_and_leaves_nothing_when_dropped() {

@@ -14,7 +14,7 @@ use crate::preview::Fingerprint;
 /// Bits two pictures may differ by and still count as one: measured on
 /// resized, recompressed, cropped and turned copies and on similar but
 /// different shots (BENCHMARKS.md, "Near-duplicates").
-pub const DEFAULT_MAX_DISTANCE: u32 = 8;
+pub const DEFAULT_MAX_DISTANCE: u32 = 6;
 
 /// The most a caller may ask for: past it, unrelated pictures match.
 pub const MAX_DISTANCE: u32 = 16;

@@ -5,8 +5,9 @@
 //! (`previews.rs`), run next unless the import defers it. Channels between
 //! the stages are bounded, so memory stays flat however many files there are.
 //!
-//! Crash safety: previews are written (atomically, by rename) before the
-//! transaction that references them commits, so the catalog never points at
+//! Crash safety: previews are written (atomically, by rename; made durable
+//! together by one flush of their file system) before the transaction that
+//! references them commits, so the catalog never points at
 //! a missing preview; a crash can only leave unreferenced previews, which
 //! a later import sweeps once no other import is running (`import_marks`).
 //! Files already committed are skipped on re-run by
@@ -19,7 +20,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use assay_credentials::CredentialReader;
-use assay_fsio::describe_io;
+use assay_fsio::{atomic, describe_io};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use serde::Serialize;
 
@@ -310,7 +311,17 @@ impl Library {
                 });
             }
             drop((item_rx, msg_tx));
-            write(&conn, &signer, profile.as_ref(), msg_rx, &known, on_event)
+            let previews = self.previews_dir();
+            let known = &known;
+            write(
+                &conn,
+                &signer,
+                profile.as_ref(),
+                msg_rx,
+                known,
+                &previews,
+                on_event,
+            )
         })?;
 
         let mut summary = summary;
@@ -465,16 +476,21 @@ fn process(
 
 /// The catalog writer: applies outcomes in batched transactions and reports
 /// each file once its change has committed.
+/// `previews`: the folder the workers write thumbnails to, made durable
+/// before the transaction naming them commits.
 fn write(
     conn: &rusqlite::Connection,
     signer: &Signer,
     profile: Option<&Creator>,
     messages: Receiver<Msg>,
     known: &RwLock<HashSet<String>>,
+    previews: &Path,
     on_event: &mut dyn FnMut(ImportEvent),
 ) -> Result<ImportSummary> {
     let mut summary = ImportSummary::default();
     let mut pending: Vec<FileReport> = Vec::new();
+    // Whether the open transaction names a thumbnail written unsynced.
+    let mut pictured = false;
     // When the open transaction began; None when none is open.
     let mut tx: Option<Instant> = None;
 
@@ -541,6 +557,7 @@ fn write(
             }
             Ok(Msg::Done(Outcome::New(file))) => {
                 begin(conn, &mut tx)?;
+                pictured |= file.thumbnail.is_some();
                 let (path, stamp, checksum) =
                     (file.path.clone(), file.stamp, file.checksum.clone());
                 pending.push(apply(
@@ -560,6 +577,9 @@ fn write(
             closed || since.elapsed() >= COMMIT_EVERY || pending.len() >= COMMIT_BATCH
         });
         if due {
+            if std::mem::take(&mut pictured) {
+                atomic::sync_filesystem(previews).map_err(|e| Error::io(previews, e))?;
+            }
             conn.execute_batch("COMMIT")?;
             tx = None;
             if let Ok(mut k) = known.write() {

@@ -310,7 +310,9 @@ pub(crate) fn store_preview(
     let dir = previews.join(shard);
     std::fs::create_dir_all(&dir)?;
     let name = format!("{hex}-{kind}.jpg");
-    atomic::write(&dir.join(&name), jpeg)?;
+    // Made durable with the others before the transaction naming it
+    // commits (`atomic::sync_filesystem`).
+    atomic::write_unsynced(&dir.join(&name), jpeg)?;
     Ok(format!("{PREVIEWS_DIR}/{shard}/{name}"))
 }
 
@@ -324,6 +326,8 @@ fn write(
 ) -> Result<()> {
     let mut pending: Vec<Done> = Vec::new();
     let mut tx: Option<Instant> = None;
+    // Whether the open transaction names a picture written unsynced.
+    let mut pictured = false;
     loop {
         let timeout = match tx {
             Some(since) => COMMIT_EVERY.saturating_sub(since.elapsed()),
@@ -348,11 +352,16 @@ fn write(
                     fingerprint: item.fingerprint,
                 };
                 pending_previews::store(conn, item.row, &made)?;
+                pictured |= item.thumbnail.is_some();
                 pending.push(item);
             }
         }
         let due = tx.is_some_and(|since| closed || since.elapsed() >= COMMIT_EVERY);
         if due {
+            if std::mem::take(&mut pictured) {
+                let previews = library.previews_dir();
+                atomic::sync_filesystem(&previews).map_err(|e| crate::Error::io(&previews, e))?;
+            }
             conn.execute_batch("COMMIT")?;
             tx = None;
             for item in pending.drain(..) {
