@@ -46,6 +46,21 @@ pub fn import_as(lib: &Library, user: &str, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Waits (a minute at most) until the window's background thread has made
+/// every preview `lib` has pending.
+async fn previews_made(lib: &Library) -> Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while lib.pending_previews()? > 0 {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "{} previews still pending after a minute",
+            lib.pending_previews()?
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    Ok(())
+}
+
 pub async fn unlock(app: &App, user: &str, passphrase: &str) -> Result<()> {
     let form = app.find("form[aria-label='Unlock a user']").await?;
     form.find(Locator::Css("select"))
@@ -116,15 +131,7 @@ async fn a_creator_imports_a_folder_and_opens_an_asset() -> Result<()> {
 
     // The window's import left the previews to the background thread,
     // which makes them while the window is browsed.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while lib.pending_previews()? > 0 {
-        anyhow::ensure!(
-            std::time::Instant::now() < deadline,
-            "{} previews still pending after a minute",
-            lib.pending_previews()?
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    previews_made(&lib).await?;
     for name in ["Canon_40D.jpg", "Nikon_D70.jpg"] {
         let record = lib.record(&folder.join(name).to_string_lossy())?;
         let preview = record.previews.preview.unwrap_or_default();
@@ -360,15 +367,7 @@ async fn previews_a_deferred_import_left_are_made_in_the_background() -> Result<
     })
     .await?;
     let lib = Library::open(&app.library)?;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while lib.pending_previews()? > 0 {
-        anyhow::ensure!(
-            std::time::Instant::now() < deadline,
-            "{} previews still pending after a minute",
-            lib.pending_previews()?
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    previews_made(&lib).await?;
     let folder = app.library.with_file_name("photos");
     let record = lib.record(&folder.join("Canon_40D.jpg").to_string_lossy())?;
     let thumbnail = record.previews.thumbnail.unwrap_or_default();

@@ -1,11 +1,8 @@
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::sync::mpsc;
 
 use serde_json::Value;
 
-use crate::support::{corpus_file, stderr, Sandbox, CHILD_LIMIT};
+use crate::support::{corpus_file, spawn_lines, stderr, Sandbox, CHILD_LIMIT};
 
 /// Files of distinct content that each take real decoding work: a 2048x1536
 /// camera JPEG with a different trailer after its end-of-image marker.
@@ -43,25 +40,7 @@ fn kill_9_during_a_large_import_then_rerun_finishes_cleanly() {
     let n = 60;
     make_files(&s, n);
 
-    let mut child = s
-        .assay()
-        .args(["import", "--json"])
-        .arg(s.photos())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Its lines arrive through a channel, so a stalled import fails the
-    // test with a reason instead of blocking the read.
-    let (tx, lines) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut child, lines) = spawn_lines(s.assay().args(["import", "--json"]).arg(s.photos()));
     let mut reported = HashSet::new();
     while reported.len() < 4 {
         let line = lines

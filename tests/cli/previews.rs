@@ -4,15 +4,13 @@
 //! read by exiftool.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 
 use assay_deadline::OutputWithin;
 use serde_json::Value;
 
-use crate::support::{line_for, stderr, Sandbox, CHILD_LIMIT};
+use crate::support::{line_for, spawn_lines, stderr, Sandbox, CHILD_LIMIT};
 
 /// A JPEG's pixel size, as exiftool reads it.
 fn size(path: &Path) -> (u32, u32) {
@@ -108,13 +106,7 @@ fn a_file_out_of_reach_keeps_its_mark_until_it_is_back() {
     let s = Sandbox::new();
     let photo = s.add("exif-py/jpg/gps/DSCN0012.jpg", "a.jpg");
     s.add("exif-py/jpg/gps/DSCN0010.jpg", "b.jpg");
-    let out = s
-        .assay()
-        .args(["import", "--defer-previews"])
-        .arg(s.photos())
-        .output_within(CHILD_LIMIT)
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    import_deferred(&s);
 
     // As on a disk not connected.
     let away = s.dir.path().join("away.jpg");
@@ -144,6 +136,17 @@ fn a_file_out_of_reach_keeps_its_mark_until_it_is_back() {
     assert_eq!(line_status(&lines, "a.jpg"), "made");
 }
 
+/// Imports the sandbox's photos, leaving their previews for later.
+fn import_deferred(s: &Sandbox) {
+    let out = s
+        .assay()
+        .args(["import", "--defer-previews"])
+        .arg(s.photos())
+        .output_within(CHILD_LIMIT)
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 fn line_status<'a>(lines: &'a [Value], name: &str) -> &'a str {
     line_for(lines, name)["status"].as_str().unwrap()
 }
@@ -163,30 +166,9 @@ fn assay_previews_killed_midway_resumes_where_it_was() {
         bytes.extend_from_slice(format!("trailer {i}").as_bytes());
         std::fs::write(s.photos().join(format!("IMG_{i:04}.jpg")), bytes).unwrap();
     }
-    let out = s
-        .assay()
-        .args(["import", "--defer-previews"])
-        .arg(s.photos())
-        .output_within(CHILD_LIMIT)
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    import_deferred(&s);
 
-    let mut child = s
-        .assay()
-        .args(["previews", "--json", "--jobs", "1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (tx, lines) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut child, lines) = spawn_lines(s.assay().args(["previews", "--json", "--jobs", "1"]));
     let mut first = HashSet::new();
     while first.len() < 3 {
         let line = lines
