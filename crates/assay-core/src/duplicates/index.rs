@@ -60,23 +60,25 @@ impl Index {
     /// of its turns), with their distances, `query`'s own included if held.
     pub(crate) fn near(&self, query: &Fingerprint, max: u32) -> Vec<(usize, u32)> {
         let radius = max / BANDS as u32;
-        let mut candidates = Vec::new();
+        // Each candidate is checked where it is met: four XORs and counts
+        // cost less than gathering thousands of them to sort out repeats,
+        // and only the few that match are sorted.
+        let mut found = Vec::new();
         for turn in query.turns {
             for (band, value) in self.bands.iter().zip(bands(turn)) {
                 for probe in neighbours(value, radius) {
-                    candidates.extend_from_slice(band.holding(probe));
+                    for &at in band.holding(probe) {
+                        let d = distance(query, self.uprights[at as usize]);
+                        if d <= max {
+                            found.push((at as usize, d));
+                        }
+                    }
                 }
             }
         }
-        candidates.sort_unstable();
-        candidates.dedup();
-        candidates
-            .into_iter()
-            .filter_map(|at| {
-                let d = distance(query, self.uprights[at as usize]);
-                (d <= max).then_some((at as usize, d))
-            })
-            .collect()
+        found.sort_unstable();
+        found.dedup();
+        found
     }
 }
 
