@@ -293,11 +293,16 @@ type Rgb = (Vec<u8>, u32, u32);
 /// classic pHash (a 32x32 grey image's lowest 8x8 DCT frequencies, each
 /// above or below their median) by `image_hasher`, of each turn.
 fn fingerprint(upright: &Rgb) -> Result<Fingerprint, PreviewError> {
-    let hasher = image_hasher::HasherConfig::new()
-        .hash_size(8, 8)
-        .hash_alg(image_hasher::HashAlg::Median)
-        .preproc_dct()
-        .to_hasher();
+    // Made once: a hasher plans its DCT when it is built, and every
+    // rendering hashes four pictures.
+    static HASHER: std::sync::OnceLock<image_hasher::Hasher> = std::sync::OnceLock::new();
+    let hasher = HASHER.get_or_init(|| {
+        image_hasher::HasherConfig::new()
+            .hash_size(8, 8)
+            .hash_alg(image_hasher::HashAlg::Median)
+            .preproc_dct()
+            .to_hasher()
+    });
     let mut turns = [0u64; 4];
     // EXIF orientations 1, 6, 3 and 8: upright, then a quarter turn clockwise at a time.
     for (turn, orientation) in turns.iter_mut().zip([1, 6, 3, 8]) {

@@ -95,9 +95,13 @@ fn main() -> anyhow::Result<()> {
             kinds.push(Kind::Shot);
         }
         // A damaged original vips cannot read whole is left out.
-        let made: anyhow::Result<()> = kinds
-            .iter()
-            .try_for_each(|&kind| copy(source, kind, &files.join(name(kind))));
+        let made: anyhow::Result<()> = size(source)
+            .with_context(|| format!("vips cannot read {}", source.display()))
+            .and_then(|size| {
+                kinds
+                    .iter()
+                    .try_for_each(|&kind| copy(source, size, kind, &files.join(name(kind))))
+            });
         if let Err(e) = made {
             eprintln!("left out: {e:#}");
             for kind in kinds {
@@ -185,7 +189,7 @@ fn originals(cache: &Path, generated: usize, cores: usize) -> anyhow::Result<Vec
         let name = path.to_string_lossy();
         let turned_copy = name.contains("/orientation/") && !name.ends_with("_1.jpg");
         // Large enough to be a photo, and whole (vips reads it).
-        if is_jpeg && !turned_copy && long_edge(&path).is_some_and(|edge| edge >= 400) {
+        if is_jpeg && !turned_copy && size(&path).is_some_and(|(w, h)| w.max(h) >= 400) {
             out.push((path, false));
         }
     }
@@ -208,9 +212,9 @@ fn walk(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// The long edge of the picture at `path`, as vips reads it; `None` when
+/// The pixel size of the picture at `path`, as vips reads it; `None` when
 /// vips cannot read it.
-fn long_edge(path: &Path) -> Option<u32> {
+fn size(path: &Path) -> Option<(u32, u32)> {
     let field = |name: &str| -> Option<u32> {
         let out = Command::new("vipsheader")
             .args(["-f", name])
@@ -220,21 +224,12 @@ fn long_edge(path: &Path) -> Option<u32> {
         out.status.success().then_some(())?;
         String::from_utf8_lossy(&out.stdout).trim().parse().ok()
     };
-    Some(field("width")?.max(field("height")?))
+    Some((field("width")?, field("height")?))
 }
 
 /// Makes the `kind` of copy of `source` at `to`, with libvips.
-fn copy(source: &Path, kind: Kind, to: &Path) -> anyhow::Result<()> {
-    let (width, height) = {
-        let field = |name: &str| -> anyhow::Result<u32> {
-            let out = Command::new("vipsheader")
-                .args(["-f", name])
-                .arg(source)
-                .output()?;
-            Ok(String::from_utf8_lossy(&out.stdout).trim().parse()?)
-        };
-        (field("width")?, field("height")?)
-    };
+/// `(width, height)` is the source's size.
+fn copy(source: &Path, (width, height): (u32, u32), kind: Kind, to: &Path) -> anyhow::Result<()> {
     let out = to.to_string_lossy().into_owned();
     let src = source.to_string_lossy().into_owned();
     let args: Vec<String> = match kind {

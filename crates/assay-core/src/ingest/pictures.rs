@@ -22,13 +22,15 @@ pub(crate) fn quick_thumbnail(
     orientation: u8,
 ) -> Option<Vec<u8>> {
     let is_jpeg = media_type == "image/jpeg";
-    let mpf = match is_jpeg {
+    // The MPF index is read only when the EXIF thumbnail does not do.
+    let mpf = std::iter::once_with(|| match is_jpeg {
         true => mpf::images(bytes),
         false => Vec::new(),
-    };
+    })
+    .flat_map(|images| images.into_iter().rev());
     let sources = exif_thumbnail
         .into_iter()
-        .chain(mpf.into_iter().rev())
+        .chain(mpf)
         .chain(is_jpeg.then_some(bytes));
     sources
         .filter_map(|jpeg| preview::decode_covering(jpeg, "image/jpeg", THUMBNAIL_EDGE).ok())
