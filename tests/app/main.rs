@@ -9,3 +9,4 @@ mod market;
 mod queue;
 mod review;
 mod settings;
+mod stacks;

@@ -16,6 +16,7 @@ mod previews;
 mod read;
 mod sample;
 mod signers;
+mod stacks;
 mod support;
 mod users;
 mod verify;

@@ -224,3 +224,54 @@ fn only_a_rights_manager_exports_a_croissant_view_and_never_an_empty_one() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn a_videos_length_and_frame_size_are_in_its_file_object_and_mlcroissant_accepts_them() {
+    let w = crate::World::new();
+    let photos = w.dir.path().join("photos");
+    let video = photos.join("clip.mp4");
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc=duration=2.5:size=320x240:rate=25")
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .arg(&video)
+        .output_within(CHILD_LIMIT)
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let options = assay_core::ImportOptions {
+        actor: Some(std::sync::Arc::clone(&w.cy)),
+        ..Default::default()
+    };
+    w.library.import(&[video], &options, &mut |_| {}).unwrap();
+    crate::manifest::approve_everything(&w);
+
+    let out = photos.join("croissant.json");
+    let all = Selection::Where(Filter::default());
+    let export = w.library.export_croissant(&w.rosa, &all, &out).unwrap();
+    assert_eq!(export.assets, 3);
+    validate(&out);
+    let doc: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let files = doc["distribution"].as_array().unwrap();
+    let clip = files.iter().find(|f| f["name"] == "clip.mp4").unwrap();
+    assert_eq!(clip["encodingFormat"], "video/mp4");
+    // The container's length (the encoder's priming included), to the millisecond.
+    let seconds: f64 = clip["duration"]
+        .as_str()
+        .and_then(|d| d.strip_prefix("PT")?.strip_suffix('S')?.parse().ok())
+        .unwrap_or_else(|| panic!("{clip:#}"));
+    let record = w.library.record(clip["@id"].as_str().unwrap()).unwrap();
+    let recorded = record.media.unwrap().duration.unwrap();
+    assert!(
+        (seconds - recorded).abs() < 0.001 && (seconds - 2.5).abs() < 0.1,
+        "{clip:#}"
+    );
+    assert_eq!(clip["videoFrameSize"], "320x240", "{clip:#}");
+    // Photos have neither.
+    for photo in files.iter().filter(|f| f["name"] != "clip.mp4") {
+        assert!(photo.get("duration").is_none() && photo.get("videoFrameSize").is_none());
+    }
+}

@@ -13,6 +13,7 @@ mod imported_rights;
 mod jobs;
 mod manifest;
 mod media;
+mod playback;
 mod setup;
 mod tamper;
 mod users;

@@ -78,7 +78,7 @@ fn a_creator_sets_up_alone_and_their_imports_carry_their_profile() {
         creator: Some("Mia Lind".into()),
         ..Filter::default()
     };
-    assert_eq!(library.grid_count(&linked).unwrap(), 2);
+    assert_eq!(library.grid_count(&linked, None).unwrap(), 2);
     assert!(library.verify_provenance().unwrap().breaks.is_empty());
 }
 

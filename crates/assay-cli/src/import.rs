@@ -60,6 +60,8 @@ pub fn run(library: &Library, who: &Who, args: Args) -> anyhow::Result<ExitCode>
         ImportEvent::Skipped { path, reason } => {
             bar.suspend(|| eprintln!("skipped: {}: {reason}", path.display()));
         }
+        // The summary line says it.
+        ImportEvent::Stacked(_) => {}
         ImportEvent::PreviewsStarted { pending } => {
             bar.finish_and_clear();
             previews_bar = Some(output::count_bar(args.json, pending, "previews"));
@@ -83,7 +85,7 @@ pub fn run(library: &Library, who: &Who, args: Args) -> anyhow::Result<ExitCode>
         return Err(e);
     }
     eprintln!(
-        "{} imported, {} duplicates, {} unchanged, {} with warnings, {} failed{}",
+        "{} imported, {} duplicates, {} unchanged, {} with warnings, {} failed{}{}",
         summary.imported,
         summary.duplicates,
         summary.unchanged,
@@ -91,6 +93,11 @@ pub fn run(library: &Library, who: &Who, args: Args) -> anyhow::Result<ExitCode>
         summary.failed,
         if summary.skipped > 0 {
             format!(", {} skipped", summary.skipped)
+        } else {
+            String::new()
+        },
+        if summary.stacked > 0 {
+            format!(", {} in stacks (raw pairs, bursts)", summary.stacked)
         } else {
             String::new()
         }

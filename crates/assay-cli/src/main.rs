@@ -19,6 +19,7 @@ mod read;
 mod report;
 mod review;
 mod sample;
+mod stacks;
 mod transfer;
 mod trusted;
 mod user;
@@ -54,6 +55,10 @@ enum Command {
     Import(import::Args),
     /// Groups of near-identical assets, each with the copy to keep.
     Dupes(dupes::Args),
+    /// Stack assets under one (shown as one cell in the app's grid).
+    Stack(stacks::StackArgs),
+    /// Dissolve the stack an asset is in.
+    Unstack(stacks::UnstackArgs),
     /// Make the previews an import left for later (`import --defer-previews`).
     Previews(previews::Args),
     /// Watch folders and import what appears or changes in them.
@@ -162,7 +167,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match command {
         Command::Import(args) => import::run(&library, &cli.who, args),
         Command::Previews(args) => previews::run(&library, args),
-        Command::Dupes(args) => dupes::run(&library, args),
+        Command::Dupes(args) => dupes::run(&library, &cli.who, args),
+        Command::Stack(args) => stacks::stack(&library, &cli.who, args),
+        Command::Unstack(args) => stacks::unstack(&library, &cli.who, args),
         Command::Watch(args) => watch::run(&library, &cli.who, args),
         Command::Verify(args) => verify::run(&library, args),
         Command::Ls(args) => read::ls(&library, args),

@@ -54,7 +54,7 @@ pub use catalog::library::Library;
 pub use catalog::migrations::CURRENT_VERSION as CATALOG_VERSION;
 pub use catalog::record::{
     AssetRecord, AudioStream, ContentCredentials, Exif, Gps, Location, LocationStatus, Media,
-    Previews, VideoStream, Workflow,
+    Previews, Stack, StackKind, VideoStream, Workflow,
 };
 pub use datasets::builds::{BuildOptions, DatasetBuild, DEFAULT_SHARD_BYTES};
 pub use datasets::manifest::{verify_dataset_manifest, DatasetCheck, ShardEntry};
@@ -62,6 +62,7 @@ pub use datasets::pulled;
 pub use datasets::selections::{Dataset, DatasetView};
 pub use datasets::shards::ShardFormat;
 pub use datasets::versions::{Changes, DatasetVersion};
+pub use duplicates::decisions::{KeptApart, DUPLICATE_OF, MAX_KEPT_APART};
 pub use duplicates::groups::{DuplicateGroup, DuplicateMember, DEFAULT_MAX_DISTANCE, MAX_DISTANCE};
 pub use error::{Error, Result};
 pub use exports::audit::{AuditExport, AuditOptions};
@@ -76,6 +77,7 @@ pub use identity::roles::{Action, Permissions, Role, RoleInfo};
 pub use identity::users::{Actor, User};
 pub use ingest::fixity::{FixityEvent, FixityOptions, FixityReport, FixityStatus, FixitySummary};
 pub use ingest::import::{FileReport, FileStatus, ImportEvent, ImportOptions, ImportSummary};
+pub use ingest::playback::Playback;
 pub use ingest::previews::{PreviewOptions, PreviewReport, PreviewStatus, PreviewSummary};
 pub use ingest::watch::{WatchEvent, WatchOptions};
 pub use job::{Job, Progress, Unit};

@@ -159,6 +159,10 @@ error_codes! {
     /// The listing cannot be bought: a file on sale is not uploaded yet, or
     /// nothing is on sale.
     ListingIncomplete = ("listing_incomplete", 409),
+    /// An asset's picture is a near-duplicate of one another publisher has
+    /// on sale (the message names that listing and asset): the upload was
+    /// discarded, or nothing was listed.
+    NearDuplicate = ("near_duplicate", 409),
     /// A delta dataset version whose parent version is not the caller's:
     /// its manifest was not posted first, or, to list it, not listed.
     ParentVersionMissing = ("parent_version_missing", 409),

@@ -58,6 +58,7 @@ mod manifest_check;
 mod manifests;
 mod market;
 mod money;
+mod near_duplicates;
 mod paced_body;
 mod page_query;
 mod previews;

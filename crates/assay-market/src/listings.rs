@@ -16,12 +16,13 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 
-use crate::app::AppState;
+use crate::app::{blocking, AppState};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{shown, JsonBody, ListingPath};
 use crate::ids::ListingId;
 use crate::money;
+use crate::near_duplicates;
 use crate::page_query::{page, After};
 use crate::records::{Account, AssetEntry, ListingDetail, ListingRecord, ListingRow, StoredShard};
 use crate::split::split;
@@ -53,6 +54,26 @@ pub(crate) async fn create(
         })?;
     let entries: Vec<&AssetEntry> = manifest.assets.iter().map(|a| &a.entry).collect();
     split(&new.terms, &entries).map_err(|why| ApiError::new(ErrorCode::SplitInvalid, why))?;
+    // Pictures uploaded before the listing: none may repeat another
+    // publisher's on sale (those uploaded later are checked as they finish).
+    let manifest_id = new.manifest_id.clone();
+    let task = app.clone();
+    blocking(move || {
+        for (asset_id, print) in task
+            .records
+            .manifest_fingerprints(account.id, &manifest_id)?
+        {
+            near_duplicates::refuse_if_listed(
+                &task,
+                account.id,
+                &asset_id,
+                &print,
+                "nothing was listed",
+            )?;
+        }
+        Ok(())
+    })
+    .await?;
     let record = crate::records::NewListing {
         id: ListingId::random(),
         account: account.id,

@@ -7,12 +7,14 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use assay_fsio::hashing::Hashing;
+use assay_market_proto::tus::UploadFile;
 use assay_market_proto::ErrorCode;
 
 use crate::app::App;
 use crate::clock;
 use crate::error::ApiError;
 use crate::ids::{BlobId, UploadId};
+use crate::near_duplicates;
 use crate::records::{Upload, UploadState};
 
 /// Frees an expired upload's bytes and marks it expired. The caller holds
@@ -94,18 +96,50 @@ pub(crate) fn finish(app: &App, upload: &Upload) -> Result<(), ApiError> {
             ),
         ));
     }
+    let print = match &upload.file {
+        UploadFile::Asset(asset_id) => {
+            let media_type = app
+                .records
+                .manifest_asset(upload.account, &upload.manifest_id, asset_id)?
+                .map(|a| a.entry.media_type)
+                .unwrap_or_default();
+            let part = app.blobs.read_part(&upload.id)?;
+            let print = near_duplicates::fingerprint(part, upload.length, &media_type)?;
+            if let Some(print) = &print {
+                let refused = near_duplicates::refuse_if_listed(
+                    app,
+                    upload.account,
+                    asset_id,
+                    print,
+                    "the file was discarded",
+                );
+                if refused.is_err() {
+                    app.blobs.discard_part(&upload.id)?;
+                    app.records.remove_upload(&upload.id)?;
+                    return refused;
+                }
+            }
+            print
+        }
+        UploadFile::Shard(_) => None,
+    };
     let blob = app.blobs.seal(&upload.id)?;
-    record_blob(app, &upload.id, &blob)
+    let kept = record_blob(app, &upload.id, &blob)?;
+    if let Some(print) = print {
+        app.records.record_fingerprint(&kept, &print)?;
+    }
+    Ok(())
 }
 
 /// Records a sealed blob as its upload's result; when the publisher's
-/// identical bytes were recorded first, this copy is deleted.
-fn record_blob(app: &App, id: &UploadId, blob: &BlobId) -> Result<(), ApiError> {
+/// identical bytes were recorded first, this copy is deleted. Returns the
+/// blob kept.
+fn record_blob(app: &App, id: &UploadId, blob: &BlobId) -> Result<BlobId, ApiError> {
     let kept = app.records.complete_upload(id)?;
     if kept != *blob {
         app.blobs.delete(blob)?;
     }
-    Ok(())
+    Ok(kept)
 }
 
 /// Reconciles records and blobs after a stop, before anything is served.

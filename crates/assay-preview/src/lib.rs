@@ -9,6 +9,11 @@ use std::io::Cursor;
 
 use fast_image_resize::{images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
+mod fingerprint;
+
+use fingerprint::fingerprint;
+pub use fingerprint::{bands, fingerprint_of, neighbours, Fingerprint, BANDS};
+
 /// Longest edge of the thumbnail shown in grids.
 pub const THUMBNAIL_EDGE: u32 = 256;
 /// Longest edge of the preview shown in the detail view.
@@ -47,15 +52,6 @@ pub struct Rendered {
     pub thumbnail: Vec<u8>,
     pub preview: Vec<u8>,
     pub fingerprint: Fingerprint,
-}
-
-/// Perceptual hashes of a picture as shown (upright), and turned a quarter,
-/// a half and three quarters clockwise: a copy resized, recompressed or
-/// lightly cropped hashes within a few bits of the original, and a copy
-/// turned on its side within a few bits of one of the turns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fingerprint {
-    pub turns: [u64; 4],
 }
 
 /// Decodes `bytes` (a whole file of `media_type`) at a size that covers the preview.
@@ -288,37 +284,6 @@ pub fn render_thumbnail(decoded: Decoded, orientation: u8) -> Result<Vec<u8>, Pr
 }
 
 type Rgb = (Vec<u8>, u32, u32);
-
-/// The [`Fingerprint`] of an upright picture, from its thumbnail: the
-/// classic pHash (a 32x32 grey image's lowest 8x8 DCT frequencies, each
-/// above or below their median) by `image_hasher`, of each turn.
-fn fingerprint(upright: &Rgb) -> Result<Fingerprint, PreviewError> {
-    // Made once: a hasher plans its DCT when it is built, and every
-    // rendering hashes four pictures.
-    static HASHER: std::sync::OnceLock<image_hasher::Hasher> = std::sync::OnceLock::new();
-    let hasher = HASHER.get_or_init(|| {
-        image_hasher::HasherConfig::new()
-            .hash_size(8, 8)
-            .hash_alg(image_hasher::HashAlg::Median)
-            .preproc_dct()
-            .to_hasher()
-    });
-    let mut turns = [0u64; 4];
-    // EXIF orientations 1, 6, 3 and 8: upright, then a quarter turn clockwise at a time.
-    for (turn, orientation) in turns.iter_mut().zip([1, 6, 3, 8]) {
-        let (rgb, w, h) = orient(copy(upright), orientation);
-        let image = image::RgbImage::from_raw(w, h, rgb)
-            .ok_or_else(|| PreviewError::Encode("thumbnail buffer of the wrong size".into()))?;
-        let hash = hasher.hash_image(&image);
-        let bytes: [u8; 8] = hash
-            .as_bytes()
-            .try_into()
-            .map_err(|_| PreviewError::Encode("perceptual hash of the wrong size".into()))?;
-        *turn = u64::from_be_bytes(bytes);
-        scratch::give(image.into_raw());
-    }
-    Ok(Fingerprint { turns })
-}
 
 fn copy((rgb, w, h): &Rgb) -> Rgb {
     let mut out = scratch::take(rgb.len());

@@ -16,8 +16,12 @@ pub fn grid_page(state: State<'_, AppState>, query: GridQuery) -> AppResult<Vec<
 
 #[tauri::command]
 #[specta::specta]
-pub fn grid_count(state: State<'_, AppState>, filter: Filter) -> AppResult<u64> {
-    Ok(state.library()?.grid_count(&filter)?)
+pub fn grid_count(
+    state: State<'_, AppState>,
+    filter: Filter,
+    stack: Option<String>,
+) -> AppResult<u64> {
+    Ok(state.library()?.grid_count(&filter, stack.as_deref())?)
 }
 
 #[tauri::command]

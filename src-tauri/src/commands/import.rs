@@ -43,6 +43,7 @@ pub async fn import_paths(
                     update.current = Some(report.path.clone());
                 }
                 ImportEvent::Skipped { .. } => update.detail.skipped += 1,
+                ImportEvent::Stacked(assets) => update.detail.stacked = assets,
                 _ => {}
             })
         })

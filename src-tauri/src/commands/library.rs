@@ -34,7 +34,7 @@ fn info(state: &AppState) -> AppResult<LibraryInfo> {
     let library = state.library()?;
     Ok(LibraryInfo {
         root: library.root().to_string_lossy().into_owned(),
-        assets: library.grid_count(&Default::default())?,
+        assets: library.asset_count()?,
         users: library.users()?,
         acting: state.actor().map(|a| Acting {
             name: a.name().to_owned(),

@@ -2,6 +2,7 @@
 //! and maps its error; none decides anything itself.
 
 pub mod assets;
+pub mod duplicates;
 pub mod export;
 pub mod fields;
 pub mod fixity;

@@ -27,11 +27,21 @@ export const commands = {
 	changePassphrase: (current: string, next: string) => typedError<null, AppError>(__TAURI_INVOKE("change_passphrase", { current, next })),
 	lock: () => typedError<LibraryInfo, AppError>(__TAURI_INVOKE("lock")),
 	gridPage: (query: GridQuery) => typedError<GridItem[], AppError>(__TAURI_INVOKE("grid_page", { query })),
-	gridCount: (filter: Filter) => typedError<number, AppError>(__TAURI_INVOKE("grid_count", { filter })),
+	gridCount: (filter: Filter, stack: string | null) => typedError<number, AppError>(__TAURI_INVOKE("grid_count", { filter, stack })),
 	asset: (assetId: string) => typedError<AssetRecord, AppError>(__TAURI_INVOKE("asset", { assetId })),
 	provenance: (assetId: string) => typedError<Event[], AppError>(__TAURI_INVOKE("provenance", { assetId })),
 	/**  Opens the folder of `path`, one of `asset_id`'s recorded locations. */
 	showInFolder: (assetId: string, path: string) => typedError<null, AppError>(__TAURI_INVOKE("show_in_folder", { assetId, path })),
+	/**  Every group of near-identical assets left to decide, largest first. */
+	duplicates: (maxDistance: number | null) => typedError<DuplicateGroup[], AppError>(__TAURI_INVOKE("duplicates", { maxDistance })),
+	/**  Stacks `others` under `top`. */
+	stackAssets: (top: string, others: string[], kind: StackKind) => typedError<Stack, AppError>(__TAURI_INVOKE("stack_assets", { top, others, kind })),
+	/**  Dissolves the stack `asset_id` is in; returns the assets it held. */
+	unstack: (assetId: string) => typedError<string[], AppError>(__TAURI_INVOKE("unstack", { assetId })),
+	/**  Records that `asset_ids` are different works, however alike they look. */
+	keepApart: (assetIds: string[]) => typedError<KeptApart, AppError>(__TAURI_INVOKE("keep_apart", { assetIds })),
+	/**  Marks `others` as duplicates of `keeper`: a signed edit of their rights. */
+	markDuplicates: (keeper: string, others: string[]) => typedError<EditSummary, AppError>(__TAURI_INVOKE("mark_duplicates", { keeper, others })),
 	/**
 	 *  Imports `paths` (files and folders, recursively) as the acting user, or
 	 *  as the library itself while it has no users. `job` is the front end's
@@ -192,6 +202,11 @@ export type AssetRecord = {
 	 */
 	media: Media | null,
 	previews: Previews,
+	/**
+	 *  The stack the asset is shown in (a raw file and its JPEG, a burst,
+	 *  stacked near-duplicates); none when it is in none.
+	 */
+	stack?: Stack | null,
 	warnings: string[],
 	imported_at: string,
 } & { [key in string]: Value } & Workflow;
@@ -405,6 +420,33 @@ export type Decision = {
 	failed_gates: FailedGate[],
 };
 
+/**  Near-identical assets, the suggested keeper first. */
+export type DuplicateGroup = {
+	/**
+	 *  The asset to keep: the original a copy was made from, as far as the
+	 *  files tell.
+	 */
+	keeper: string,
+	/**  Why that one. */
+	reason: string,
+	members: DuplicateMember[],
+};
+
+/**  One asset of a group. */
+export type DuplicateMember = {
+	asset_id: string,
+	title: string | null,
+	media_type: string,
+	width: number | null,
+	height: number | null,
+	size_bytes: number,
+	workflow_state: string,
+	/**  The thumbnail's path inside the library folder (`previews/…`). */
+	thumbnail: string | null,
+	/**  Bits between its picture and the keeper's (0: the same picture). */
+	distance: number,
+};
+
 /**  A distribution of durations, in seconds, by nearest rank. */
 export type Durations = {
 	count: number,
@@ -576,6 +618,11 @@ export type GridItem = {
 	warnings: number,
 	/**  Some location of the asset is missing or no longer holds its bytes. */
 	missing: boolean,
+	/**
+	 *  Assets in the stack this asset is the top of, itself included; 0
+	 *  when it tops none.
+	 */
+	stack_count: number,
 };
 
 /**  Which page of which selection. */
@@ -594,6 +641,14 @@ export type GridQuery = {
 	 *  change to the library shifts pages by position.
 	 */
 	total?: number | null,
+	/**
+	 *  An open stack: the asset id of its top (or of any member). Its
+	 *  assets are the page, the top first, and `filter` and `sort` are not
+	 *  used. Without one, the whole library (no filter) shows each stack
+	 *  as its top alone; a filter shows every asset it matches, so no
+	 *  match hides behind a top that does not match.
+	 */
+	stack?: string | null,
 };
 
 /**  The order of the grid. */
@@ -612,6 +667,11 @@ export type ImportSummary = {
 	skipped: number,
 	/**  Bytes read and hashed (unchanged files are not read). */
 	bytes_read: number,
+	/**
+	 *  Assets in a stack this import made or grew: a raw file and the JPEG
+	 *  shot beside it, the frames of a burst.
+	 */
+	stacked: number,
 	cancelled: boolean,
 };
 
@@ -625,6 +685,13 @@ export type JobUpdate<D> = {
 	current: string | null,
 	detail: D,
 	finished: boolean,
+};
+
+/**  What keeping assets apart recorded. */
+export type KeptApart = {
+	assets: string[],
+	/**  Pairs newly recorded as different works. */
+	pairs: number,
 };
 
 /**  The newest version of a dataset. */
@@ -958,6 +1025,32 @@ export type ShardFormat =
 "webdataset" | 
 /**  Parquet files, one row per asset (`pyarrow`, `datasets`). */
 "parquet";
+
+/**  A stack, as an asset's record shows it. */
+export type Stack = {
+	/**  The asset the stack is shown as. */
+	top: string,
+	kind: StackKind,
+	/**  Every asset of the stack, the top first, then in import order. */
+	members: string[],
+};
+
+/**  Why assets were stacked. */
+export type StackKind = 
+/**
+ *  A camera raw file and the JPEG or HEIF shot beside it (same folder,
+ *  same name), stacked at import.
+ */
+"raw_pair" | 
+/**
+ *  Frames of one burst (same camera, same second, consecutive file
+ *  numbers in one folder), stacked at import.
+ */
+"burst" | 
+/**  Near-duplicates a reviewer stacked from `assay dupes`. */
+"duplicates" | 
+/**  Assets a user stacked by hand. */
+"manual";
 
 /**
  *  What the window starts on: the open library, or why none is open and

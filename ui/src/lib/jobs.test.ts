@@ -4,7 +4,7 @@ import { checkView, editStatus, exportStatus, importView, share, starting, type 
 
 const importing: ImportProgress = {
   progress: { done: 3, total: 6, unit: "files" }, current: "/p/b.jpg", finished: false,
-  detail: { imported: 2, duplicates: 1, unchanged: 0, with_warnings: 1, failed: 0, skipped: 0, bytes_read: 2500, cancelled: false },
+  detail: { imported: 2, duplicates: 1, unchanged: 0, with_warnings: 1, failed: 0, skipped: 0, bytes_read: 2500, stacked: 0, cancelled: false },
 };
 
 function report(path: string, status: FixityReport["status"]): FixityReport {
@@ -35,6 +35,11 @@ describe("importView", () => {
     expect(v.percent).toBe(50);
     expect(v.counts).toBe("3 / 6 files · 2.5 KB · 2 new, 1 duplicates, 0 unchanged, 1 with warnings, 0 failed");
     expect(v.current).toBe("/p/b.jpg");
+  });
+
+  it("says how many assets the import stacked, once it did", () => {
+    const v = importView({ ...importing, detail: { ...importing.detail, stacked: 4 } });
+    expect(v.counts).toBe("3 / 6 files · 2.5 KB · 2 new, 1 duplicates, 0 unchanged, 1 with warnings, 0 failed · 4 in stacks");
   });
 
   it("says a finished import was cancelled and drops the current file", () => {

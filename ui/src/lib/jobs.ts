@@ -46,6 +46,7 @@ export function importView(p: ImportProgress): JobView {
       `${p.progress.done} / ${p.progress.total} files · ${bytes(s.bytes_read)} · ` +
       `${s.imported} new, ${s.duplicates} duplicates, ${s.unchanged} unchanged, ` +
       `${s.with_warnings} with warnings, ${s.failed} failed` +
+      (s.stacked > 0 ? ` · ${s.stacked} in stacks` : "") +
       (p.finished && s.cancelled ? " · cancelled" : ""),
     current: p.finished ? null : p.current,
     finished: p.finished,

@@ -43,7 +43,7 @@ class Library {
     if (!this.info) return;
     try {
       this.info = await call(commands.libraryInfo());
-      browse.total = await call(commands.gridCount(browse.filter));
+      browse.total = await call(commands.gridCount(browse.filter, browse.stack));
       this.revision += 1;
     } catch (e) {
       fail(e);

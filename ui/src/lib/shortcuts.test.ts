@@ -9,8 +9,9 @@ describe("shortcut", () => {
   it("switches views with the digits, in the top bar's order", () => {
     expect(press("1")).toEqual({ kind: "view", view: "library" });
     expect(press("2")).toEqual({ kind: "view", view: "queue" });
-    expect(press("5")).toEqual({ kind: "view", view: "settings" });
-    expect(press("6")).toBeNull();
+    expect(press("3")).toEqual({ kind: "view", view: "duplicates" });
+    expect(press("6")).toEqual({ kind: "view", view: "settings" });
+    expect(press("7")).toBeNull();
     expect(press("0")).toBeNull();
   });
 
@@ -26,7 +27,7 @@ describe("shortcut", () => {
     expect(press("1", { ctrlKey: true })).toBeNull();
     expect(press("/", { metaKey: true })).toBeNull();
     // A checkbox has focus after a click in the queue; digits still switch views.
-    expect(press("3", { target: { tagName: "INPUT", type: "checkbox" } })).toEqual({ kind: "view", view: "dashboard" });
+    expect(press("4", { target: { tagName: "INPUT", type: "checkbox" } })).toEqual({ kind: "view", view: "dashboard" });
     expect(press("Escape", { target: { tagName: "INPUT", type: "text" } })).toEqual({ kind: "close" });
   });
 
@@ -38,6 +39,6 @@ describe("shortcut", () => {
   });
 
   it("lists every view key in the help", () => {
-    expect(HELP.find((h) => h.keys === "1 – 5")?.what.split(", ").length).toBe(VIEWS.length);
+    expect(HELP.find((h) => h.keys === "1 – 6")?.what.split(", ").length).toBe(VIEWS.length);
   });
 });

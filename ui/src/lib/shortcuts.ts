@@ -4,7 +4,7 @@
 
 import { typing } from "./queue";
 
-export const VIEWS = ["library", "queue", "dashboard", "market", "settings"] as const;
+export const VIEWS = ["library", "queue", "duplicates", "dashboard", "market", "settings"] as const;
 export type View = (typeof VIEWS)[number];
 
 export type Shortcut =
@@ -39,7 +39,8 @@ export function shortcut(press: Press): Shortcut | null {
 /** Every shortcut, as the help overlay lists it: keys, what they do, where. */
 export const HELP: { keys: string; what: string; where: string }[] = [
   { keys: "?", what: "Show or hide this list", where: "Anywhere" },
-  { keys: "1 – 5", what: "Library, Queue, Dashboard, Market, Settings", where: "Anywhere" },
+  { keys: "1 – 6", what: "Library, Queue, Duplicates, Dashboard, Market, Settings", where: "Anywhere" },
+  { keys: "Double-click a stack", what: "Open the stack (its count is on the cell)", where: "Library" },
   { keys: "/", what: "Search the library", where: "Anywhere" },
   { keys: "Esc", what: "Close this list, or the rejection comment", where: "Anywhere" },
   { keys: "Click, Ctrl-click, Shift-click", what: "Select one, toggle one, select a range", where: "Library" },

@@ -427,7 +427,7 @@ fn speed(library: &Library, args: &Args, scratch: &Path) -> anyhow::Result<()> {
 
 /// Gives every asset the catalog grew a fingerprint: half at random, half a
 /// real one with 16 to 31 of its 64 bits flipped (a similar but different
-/// picture), bands laid out as `catalog::fingerprints::bands` lays them.
+/// picture), its bands those the catalog indexes (`assay_preview::bands`).
 fn grow_fingerprints(conn: &rusqlite::Connection, real: usize) -> anyhow::Result<()> {
     let reals: Vec<[i64; 4]> = {
         let mut stmt =
@@ -469,17 +469,17 @@ fn grow_fingerprints(conn: &rusqlite::Connection, real: usize) -> anyhow::Result
                 }
                 base.map(|t| t as u64 ^ mask)
             };
-            let up = turns[0];
+            let [b0, b1, b2, b3] = assay_core::preview::bands(turns[0]);
             insert.execute(rusqlite::params![
                 row,
                 turns[0] as i64,
                 turns[1] as i64,
                 turns[2] as i64,
                 turns[3] as i64,
-                (up >> 48) as u16,
-                (up >> 32) as u16,
-                (up >> 16) as u16,
-                up as u16,
+                b0,
+                b1,
+                b2,
+                b3,
             ])?;
         }
     }

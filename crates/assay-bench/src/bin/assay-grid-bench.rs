@@ -58,14 +58,14 @@ fn main() -> anyhow::Result<()> {
     library.edit(&sam, &Selection::Assets(tagged), &[change])?;
     eprintln!("copying to {} assets", args.assets);
     assay_bench::grow_catalog(&library.db_path(), args.assets)?;
-    let total = library.grid_count(&Filter::default())?;
+    let total = library.grid_count(&Filter::default(), None)?;
     anyhow::ensure!(total as usize == args.assets, "catalog holds {total}");
 
     let cc_by = Filter {
         license_tag: Some("CC-BY-4.0".into()),
         ..Filter::default()
     };
-    let matching = library.grid_count(&cc_by)?;
+    let matching = library.grid_count(&cc_by, None)?;
     println!(
         "| Query ({} assets, pages of {PAGE}) | Median (ms) | Peer: bare SQL ids (ms) |",
         args.assets
@@ -88,6 +88,7 @@ fn main() -> anyhow::Result<()> {
                     limit: PAGE,
                     // What the grid passes: the count it sized itself with.
                     total: Some(count as u32),
+                    stack: None,
                 };
                 let ours = median(args.runs, || {
                     let page = library.grid_page(&query)?;
@@ -103,7 +104,10 @@ fn main() -> anyhow::Result<()> {
             }
         }
         let count_time = median(args.runs, || {
-            library.grid_count(&filter).map(drop).map_err(Into::into)
+            library
+                .grid_count(&filter, None)
+                .map(drop)
+                .map_err(Into::into)
         })?;
         println!(
             "| {name}: count (scroll height) | {:.2} | |",

@@ -9,6 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use crate::catalog::record::{
     AssetRecord, ContentCredentials, Exif, Location, LocationStatus, Media, Previews, Workflow,
 };
+use crate::catalog::stacks;
 use crate::error::{Error, Result};
 use crate::formats::one_pass::Stamp;
 
@@ -307,6 +308,12 @@ pub(crate) fn referenced_previews(conn: &Connection) -> Result<HashSet<String>> 
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The asset id of row `row`.
+pub(crate) fn asset_id_of(conn: &Connection, row: i64) -> Result<String> {
+    let mut stmt = conn.prepare_cached("SELECT asset_id FROM assets WHERE id = ?1")?;
+    Ok(stmt.query_row([row], |r| r.get(0))?)
+}
+
 /// Resolves what a user typed: a full or unambiguous partial `asset_id`, a
 /// checksum (with or without `sha256:`), or a file path of a location.
 pub(crate) fn resolve(conn: &Connection, key: &str) -> Result<i64> {
@@ -478,6 +485,10 @@ pub(crate) fn list(conn: &Connection, root: &Path, filter: &Filter) -> Result<Ve
     })?;
     let mut records = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     attach_locations(conn, &mut records)?;
+    let stacks = stacks::all(conn)?;
+    for record in &mut records {
+        record.stack = stacks.get(&record.asset_id).cloned();
+    }
     Ok(records)
 }
 
@@ -493,7 +504,11 @@ pub(crate) fn record(conn: &Connection, root: &Path, id: i64) -> Result<AssetRec
     let sql = format!("SELECT {RECORD_COLUMNS} FROM assets a WHERE id = ?1");
     let mut records = vec![conn.query_row(&sql, [id], |r| row_to_record(r, root))?];
     attach_locations(conn, &mut records)?;
-    records.pop().ok_or_else(|| Error::NotFound(id.to_string()))
+    let mut record = records
+        .pop()
+        .ok_or_else(|| Error::NotFound(id.to_string()))?;
+    record.stack = stacks::of(conn, id)?;
+    Ok(record)
 }
 
 fn row_to_record(r: &Row, root: &Path) -> rusqlite::Result<AssetRecord> {
@@ -536,6 +551,7 @@ fn row_to_record(r: &Row, root: &Path) -> rusqlite::Result<AssetRecord> {
             rights
         },
         workflow: Workflow::new(r.get(18)?, r.get(19)?, r.get(20)?, r.get(21)?),
+        stack: None,
     })
 }
 

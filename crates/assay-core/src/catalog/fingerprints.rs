@@ -3,61 +3,16 @@
 //! indexed columns, so the near-duplicates of one asset are found by index
 //! lookups rather than a scan of every row.
 //!
-//! Multi-index hashing (Norouzi, Punjani and Fleet, 2012): each 64-bit hash
-//! is cut into four 16-bit bands; two hashes at most `d` bits apart agree
-//! on some band to within `d / 4` bits (were every band further apart, the
-//! bands alone would differ in more than `d` bits). So the candidates are
-//! the hashes holding, in some band, a value within `d / 4` bits of the
-//! query's, each checked in full; the rest are never looked at. The same
-//! bands serve `duplicates::index`, which holds a whole library in memory.
+//! Multi-index hashing (`assay_preview`'s `bands` and `neighbours`): the
+//! candidates are the hashes holding, in some band, a value within `d / 4`
+//! bits of the query's, each checked in full; the rest are never looked
+//! at. The same bands serve `duplicates::index`, which holds a whole
+//! library in memory.
 
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::Result;
-use crate::preview::Fingerprint;
-
-/// Bands a hash is cut into.
-pub(crate) const BANDS: usize = 4;
-
-/// The four 16-bit bands of `hash`, most significant first.
-pub(crate) fn bands(hash: u64) -> [u16; BANDS] {
-    [
-        (hash >> 48) as u16,
-        (hash >> 32) as u16,
-        (hash >> 16) as u16,
-        hash as u16,
-    ]
-}
-
-/// Every 16-bit value within `radius` bits of `value`, `value` first.
-pub(crate) fn neighbours(value: u16, radius: u32) -> Vec<u16> {
-    let mut out = vec![value];
-    let mut frontier = vec![(value, 0u32)];
-    for _ in 0..radius {
-        let mut next = Vec::new();
-        for (v, lowest) in frontier {
-            // Flip only bits above the last flipped, so each set of flipped
-            // bits is made once.
-            for bit in lowest..16 {
-                let flipped = v ^ (1 << bit);
-                out.push(flipped);
-                next.push((flipped, bit + 1));
-            }
-        }
-        frontier = next;
-    }
-    out
-}
-
-/// The fewest bits between `upright` (a picture as shown) and any turn of `query`.
-pub(crate) fn distance(query: &Fingerprint, upright: u64) -> u32 {
-    query
-        .turns
-        .iter()
-        .map(|turn| (turn ^ upright).count_ones())
-        .min()
-        .unwrap_or(u64::BITS)
-}
+use crate::preview::{bands, neighbours, Fingerprint, BANDS};
 
 /// Records (or replaces) the fingerprint of asset `row`.
 pub(crate) fn store(conn: &Connection, row: i64, fingerprint: &Fingerprint) -> Result<()> {
@@ -126,7 +81,7 @@ pub(crate) fn near(conn: &Connection, query: &Fingerprint, max: u32) -> Result<V
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 let (asset, upright): (i64, i64) = (r.get(0)?, r.get(1)?);
-                let d = distance(query, upright as u64);
+                let d = query.distance(upright as u64);
                 if d <= max {
                     found.insert(asset, d);
                 }

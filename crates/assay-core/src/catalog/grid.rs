@@ -38,6 +38,13 @@ pub struct GridQuery {
     /// change to the library shifts pages by position.
     #[serde(default)]
     pub total: Option<u32>,
+    /// An open stack: the asset id of its top (or of any member). Its
+    /// assets are the page, the top first, and `filter` and `sort` are not
+    /// used. Without one, the whole library (no filter) shows each stack
+    /// as its top alone; a filter shows every asset it matches, so no
+    /// match hides behind a top that does not match.
+    #[serde(default)]
+    pub stack: Option<String>,
 }
 
 impl GridQuery {
@@ -62,6 +69,9 @@ pub struct GridItem {
     pub warnings: u32,
     /// Some location of the asset is missing or no longer holds its bytes.
     pub missing: bool,
+    /// Assets in the stack this asset is the top of, itself included; 0
+    /// when it tops none.
+    pub stack_count: u32,
 }
 
 impl Library {
@@ -84,29 +94,52 @@ impl Library {
                 thumbnail: r.get(7)?,
                 warnings: r.get(8)?,
                 missing: r.get(10)?,
+                stack_count: r.get(11)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// How many assets `filter` matches: the grid's scroll height.
-    pub fn grid_count(&self, filter: &Filter) -> Result<u64> {
+    /// How many cells the grid shows for `filter`, or for the open `stack`
+    /// (see [`GridQuery::stack`]): its scroll height.
+    pub fn grid_count(&self, filter: &Filter, stack: Option<&str>) -> Result<u64> {
         let conn = self.connect()?;
-        let (clause, args) = where_clause(filter);
+        let (clause, args) = selection(filter, stack);
         let sql = format!("SELECT count(*) FROM assets a{clause}");
         let n: i64 = conn.query_row(&sql, rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
         Ok(n as u64)
     }
 }
 
+/// The WHERE clause of the grid's cells: an open stack's assets, else what
+/// `filter` matches, each stack folded under its top when nothing is filtered.
+fn selection(filter: &Filter, stack: Option<&str>) -> (String, Vec<String>) {
+    if let Some(key) = stack {
+        // The top of the stack `key` is in, whichever member it names.
+        let top = "(SELECT coalesce(k.stacked_under, k.id) FROM assets k WHERE k.asset_id = ?1)";
+        let clause = format!(" WHERE (a.id = {top} OR a.stacked_under = {top})");
+        return (clause, vec![key.to_owned()]);
+    }
+    let (mut clause, args) = where_clause(filter);
+    if *filter == Filter::default() {
+        clause.push_str(" AND a.stacked_under IS NULL");
+    }
+    (clause, args)
+}
+
 /// The page query and its arguments.
 fn page_sql(query: &GridQuery) -> (String, Vec<String>) {
-    let (clause, mut args) = where_clause(&query.filter);
-    let (order, reversed) = match query.sort {
+    let (clause, mut args) = selection(&query.filter, query.stack.as_deref());
+    let (order, reversed) = match (&query.stack, query.sort) {
+        // The top first, then the rest in import order.
+        (Some(_), _) => (
+            "a.stacked_under IS NOT NULL, a.id",
+            "a.stacked_under IS NULL, a.id DESC",
+        ),
         // NULL sorts below every date, so undated assets come last, and
         // the order is the capture-date index read backwards: no sort.
-        GridSort::CaptureDate => ("a.capture_date DESC, a.id DESC", "a.capture_date, a.id"),
-        GridSort::ImportDate => ("a.imported_at DESC, a.id DESC", "a.imported_at, a.id"),
+        (None, GridSort::CaptureDate) => ("a.capture_date DESC, a.id DESC", "a.capture_date, a.id"),
+        (None, GridSort::ImportDate) => ("a.imported_at DESC, a.id DESC", "a.imported_at, a.id"),
     };
     let window = window(query);
     let walk = if window.from_end { reversed } else { order };
@@ -122,7 +155,9 @@ fn page_sql(query: &GridQuery) -> (String, Vec<String>) {
                 json_extract(rights, '$.license_tag'), workflow_state, thumbnail,
                 json_array_length(warnings),
                 (SELECT path_text FROM locations l WHERE l.asset = a.id ORDER BY l.id LIMIT 1),
-                EXISTS (SELECT 1 FROM locations l WHERE l.asset = a.id AND l.status != 'present')
+                EXISTS (SELECT 1 FROM locations l WHERE l.asset = a.id AND l.status != 'present'),
+                (SELECT CASE WHEN count(*) > 0 THEN count(*) + 1 ELSE 0 END
+                 FROM assets s WHERE s.stacked_under = a.id)
          FROM (SELECT id FROM assets a{clause} ORDER BY {walk} LIMIT ?{limit} OFFSET ?{offset}) p
          CROSS JOIN assets a ON a.id = p.id
          ORDER BY {order}"
@@ -188,13 +223,30 @@ mod tests {
     #[test]
     fn filtered_pages_walk_the_index_of_their_filter_and_sort() {
         for (filter, sort, index) in [
+            // The whole library, each stack folded under its top.
             (
                 Filter::default(),
+                GridSort::CaptureDate,
+                "assets_unstacked_capture",
+            ),
+            (
+                Filter::default(),
+                GridSort::ImportDate,
+                "assets_unstacked_imported",
+            ),
+            (
+                Filter {
+                    make: Some("Canon".into()),
+                    ..Filter::default()
+                },
                 GridSort::CaptureDate,
                 "assets_capture_date",
             ),
             (
-                Filter::default(),
+                Filter {
+                    make: Some("Canon".into()),
+                    ..Filter::default()
+                },
                 GridSort::ImportDate,
                 "assets_imported_at",
             ),
@@ -238,6 +290,7 @@ mod tests {
                     offset,
                     limit: 50,
                     total,
+                    stack: None,
                 };
                 let plan = plan(&query);
                 assert!(plan.contains(index), "{sort:?} {filter:?}: {plan}");
@@ -252,6 +305,79 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The asset ids of `query`'s page in a catalog of seven assets, where
+    /// 2 and 3 are stacked under 1 and 6 under 5.
+    fn page(query: &GridQuery) -> Vec<String> {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        crate::catalog::migrations::migrate(&mut conn, std::path::Path::new(":memory:")).unwrap();
+        for id in 1..=7 {
+            conn.execute(
+                "INSERT INTO assets (id, asset_id, checksum, size_bytes, media_type,
+                    capture_date, imported_at, rights)
+                 VALUES (?1, 'a' || ?1, ?1, 1, 'image/jpeg', '2026-01-0' || ?1,
+                    '2026-01-01T00:00:00Z', '{}')",
+                [id],
+            )
+            .unwrap();
+        }
+        let kind = crate::catalog::stacks::StackKind::Burst;
+        crate::catalog::stacks::stack(&conn, 1, &[2, 3], kind, "t").unwrap();
+        crate::catalog::stacks::stack(&conn, 5, &[6], kind, "t").unwrap();
+        let (sql, args) = page_sql(query);
+        let mut stmt = conn.prepare(&sql).unwrap();
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                Ok(format!(
+                    "{}:{}",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, u32>(11)?
+                ))
+            })
+            .unwrap();
+        rows.map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn the_library_shows_one_cell_per_stack_and_an_open_stack_shows_its_assets() {
+        let all = GridQuery {
+            limit: 50,
+            ..GridQuery::default()
+        };
+        // Newest capture first; each stack as its top, with its count.
+        assert_eq!(page(&all), ["a7:0", "a5:2", "a4:0", "a1:3"]);
+        // A filter shows every asset it matches.
+        let filtered = GridQuery {
+            filter: Filter {
+                media_type: Some("image".into()),
+                ..Filter::default()
+            },
+            ..all.clone()
+        };
+        assert_eq!(page(&filtered).len(), 7);
+        // An open stack, named by any member: the top first.
+        for key in ["a1", "a3"] {
+            let open = GridQuery {
+                stack: Some(key.into()),
+                ..all.clone()
+            };
+            assert_eq!(page(&open), ["a1:3", "a2:0", "a3:0"]);
+        }
+        // Its last page found from the end keeps the order.
+        let tail = GridQuery {
+            stack: Some("a2".into()),
+            offset: 2,
+            limit: 1,
+            total: Some(3),
+            ..all.clone()
+        };
+        assert_eq!(page(&tail), ["a3:0"]);
+        let alone = GridQuery {
+            stack: Some("a7".into()),
+            ..all
+        };
+        assert_eq!(page(&alone), ["a7:0"]);
     }
 
     fn at(offset: u32, limit: u32, total: Option<u32>) -> Window {

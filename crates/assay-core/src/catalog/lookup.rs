@@ -1,4 +1,4 @@
-//! Reading the library: one asset's record, or a filtered list.
+//! Reading the library: one asset's record, a filtered list, how many.
 
 use crate::catalog::assets::{self, Filter};
 use crate::catalog::library::Library;
@@ -18,5 +18,12 @@ impl Library {
     pub fn list(&self, filter: &Filter) -> Result<Vec<AssetRecord>> {
         let conn = self.connect()?;
         assets::list(&conn, self.root(), filter)
+    }
+
+    /// How many assets the library holds, stacked ones included.
+    pub fn asset_count(&self) -> Result<u64> {
+        let conn = self.connect()?;
+        let n: i64 = conn.query_row("SELECT count(*) FROM assets", [], |r| r.get(0))?;
+        Ok(n as u64)
     }
 }

@@ -378,6 +378,31 @@ const MIGRATIONS: &[&str] = &[
     UPDATE assets SET previews_pending = 1
     WHERE preview IS NOT NULL AND substr(media_type, 1, 6) != 'audio/';
     "#,
+    // 24: stacks (`catalog::stacks`): an asset folded under the top of its
+    // stack, and each stack's kind; the whole library's grid walks only
+    // what is not folded, on partial indexes of its two orders. And pairs
+    // of near-duplicates a reviewer kept apart (`duplicates`).
+    r#"
+    ALTER TABLE assets ADD COLUMN stacked_under INTEGER REFERENCES assets(id);
+    CREATE INDEX assets_stacked_under ON assets(stacked_under)
+        WHERE stacked_under IS NOT NULL;
+    CREATE INDEX assets_unstacked_capture ON assets(capture_date)
+        WHERE stacked_under IS NULL;
+    CREATE INDEX assets_unstacked_imported ON assets(imported_at)
+        WHERE stacked_under IS NULL;
+    CREATE TABLE stacks (
+        top     INTEGER PRIMARY KEY REFERENCES assets(id),
+        kind    TEXT NOT NULL CHECK (kind IN ('raw_pair', 'burst', 'duplicates', 'manual')),
+        made_at TEXT NOT NULL
+    );
+    CREATE TABLE kept_apart (
+        low     INTEGER NOT NULL REFERENCES assets(id),
+        high    INTEGER NOT NULL REFERENCES assets(id),
+        kept_at TEXT NOT NULL,
+        PRIMARY KEY (low, high),
+        CHECK (low < high)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The catalog version this build writes.
@@ -441,6 +466,7 @@ mod tests {
                 "events",
                 "fingerprints",
                 "identity_events",
+                "kept_apart",
                 "locations",
                 "market_dataset_listings",
                 "market_feed",
@@ -449,6 +475,7 @@ mod tests {
                 "market_uploads",
                 "markets",
                 "pending_files",
+                "stacks",
                 "users",
                 "watched_folders"
             ]

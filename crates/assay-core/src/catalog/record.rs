@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::catalog::stacks::{Stack, StackKind};
 pub use crate::formats::av::{AudioStream, Media, VideoStream};
 pub use crate::formats::exif::{Exif, Gps};
 pub use assay_credentials::ContentCredentials;
@@ -37,6 +38,10 @@ pub struct AssetRecord {
     /// place, as its container says; none for other files.
     pub media: Option<Media>,
     pub previews: Previews,
+    /// The stack the asset is shown in (a raw file and its JPEG, a burst,
+    /// stacked near-duplicates); none when it is in none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<Stack>,
     pub warnings: Vec<String>,
     pub imported_at: String,
     /// The editable rights metadata (`$defs/rights` of the schema) that is set.

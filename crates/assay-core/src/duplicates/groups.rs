@@ -3,8 +3,11 @@
 //! distance of each other (a chain of such pairs makes one group); each
 //! group suggests a keeper, the copy most likely to be the original.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Serialize;
 
+use super::decisions::DUPLICATE_OF;
 use super::index::Index;
 use crate::catalog::library::Library;
 use crate::catalog::{assets, fingerprints};
@@ -42,23 +45,30 @@ pub struct DuplicateMember {
     pub height: Option<u32>,
     pub size_bytes: u64,
     pub workflow_state: String,
+    /// The thumbnail's path inside the library folder (`previews/…`).
+    pub thumbnail: Option<String>,
     /// Bits between its picture and the keeper's (0: the same picture).
     pub distance: u32,
 }
 
 impl Library {
-    /// Every group of near-identical assets, largest first: pictures within
-    /// `max_distance` bits of each other (see [`DEFAULT_MAX_DISTANCE`]).
+    /// Every group of near-identical assets left to decide, largest first:
+    /// pictures within `max_distance` bits of each other (see
+    /// [`DEFAULT_MAX_DISTANCE`]). Two assets a reviewer decided about (in
+    /// one stack, kept apart, or one marked a duplicate) never join a group.
     pub fn duplicates(&self, max_distance: u32) -> Result<Vec<DuplicateGroup>> {
         check_distance(max_distance)?;
         let conn = self.connect()?;
         let all = fingerprints::all(&conn)?;
         let prints: Vec<Fingerprint> = all.iter().map(|(_, f)| *f).collect();
         let index = Index::new(&prints);
+        let decided = Decided::load(&conn)?;
         let mut sets = Sets::new(prints.len());
         for (at, print) in prints.iter().enumerate() {
             for (other, _) in index.near(print, max_distance) {
-                sets.join(at, other);
+                if !decided.pair(all[at].0, all[other].0) {
+                    sets.join(at, other);
+                }
             }
         }
         let mut groups = Vec::new();
@@ -88,15 +98,58 @@ impl Library {
         let mut found = Vec::new();
         for (other, distance) in fingerprints::near(&conn, &print, max_distance)? {
             if other != row {
-                let asset_id: String =
-                    conn.query_row("SELECT asset_id FROM assets WHERE id = ?1", [other], |r| {
-                        r.get(0)
-                    })?;
-                found.push((asset_id, distance));
+                found.push((assets::asset_id_of(&conn, other)?, distance));
             }
         }
         found.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
         Ok(found)
+    }
+}
+
+/// Pairs of assets a reviewer already decided about (`decisions.rs`).
+struct Decided {
+    /// The top of each stacked asset's stack.
+    stacked: HashMap<i64, i64>,
+    marked: HashSet<i64>,
+    kept_apart: HashSet<(i64, i64)>,
+}
+
+impl Decided {
+    fn load(conn: &rusqlite::Connection) -> Result<Decided> {
+        let stacked = conn
+            .prepare(
+                "SELECT id, stacked_under FROM assets WHERE stacked_under IS NOT NULL
+                 UNION ALL SELECT top, top FROM stacks",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let marked = conn
+            .prepare(&format!(
+                "SELECT id FROM assets WHERE json_extract(rights, '$.{DUPLICATE_OF}') IS NOT NULL"
+            ))?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let kept_apart = conn
+            .prepare("SELECT low, high FROM kept_apart")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Decided {
+            stacked,
+            marked,
+            kept_apart,
+        })
+    }
+
+    /// Whether the pair of rows `a` and `b` was decided about.
+    fn pair(&self, a: i64, b: i64) -> bool {
+        let same_stack = matches!(
+            (self.stacked.get(&a), self.stacked.get(&b)),
+            (Some(x), Some(y)) if x == y
+        );
+        same_stack
+            || self.marked.contains(&a)
+            || self.marked.contains(&b)
+            || self.kept_apart.contains(&(a.min(b), a.max(b)))
     }
 }
 
@@ -115,7 +168,8 @@ fn group(conn: &rusqlite::Connection, rows: &[(i64, Fingerprint)]) -> Result<Dup
     let mut members = Vec::with_capacity(rows.len());
     for &(row, _) in rows {
         members.push(conn.query_row(
-            "SELECT asset_id, title, media_type, width, height, size_bytes, workflow_state
+            "SELECT asset_id, title, media_type, width, height, size_bytes, workflow_state,
+                thumbnail
              FROM assets WHERE id = ?1",
             [row],
             |r| {
@@ -127,6 +181,7 @@ fn group(conn: &rusqlite::Connection, rows: &[(i64, Fingerprint)]) -> Result<Dup
                     height: r.get(4)?,
                     size_bytes: r.get::<_, i64>(5)? as u64,
                     workflow_state: r.get(6)?,
+                    thumbnail: r.get(7)?,
                     distance: 0,
                 })
             },
@@ -142,7 +197,7 @@ fn group(conn: &rusqlite::Connection, rows: &[(i64, Fingerprint)]) -> Result<Dup
     let reason = reason(&members, keeper);
     let keeper_print = rows[keeper].1;
     for (member, (_, print)) in members.iter_mut().zip(rows) {
-        member.distance = fingerprints::distance(&keeper_print, print.turns[0]);
+        member.distance = keeper_print.distance(print.turns[0]);
     }
     members.swap(0, keeper);
     members[1..].sort_by(|a, b| {

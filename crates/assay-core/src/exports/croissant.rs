@@ -5,7 +5,8 @@
 //! relative to the document, with its media type, size and SHA-256. Its
 //! license is a schema.org `license` on the file (a FileObject is a
 //! CreativeWork), pointing at one of the dataset's `license` entries, one per
-//! distinct license tag; its attribution is `creditText`.
+//! distinct license tag; its attribution is `creditText`; a video's or audio
+//! file's length is `duration`, and a video's frame size `videoFrameSize`.
 //!
 //! There is no `recordSet`. Croissant draws a record set's fields from file
 //! contents or embeds them as `data`: drawn from a signed manifest, the view
@@ -169,7 +170,31 @@ fn file_object(entry: &Entry) -> Result<Value> {
     if let Some(credit) = &entry.creator_attribution_text {
         file["creditText"] = json!(credit);
     }
+    if let (Some(media), Some(terms)) = (&entry.media, file.as_object_mut()) {
+        terms.extend(media_terms(media));
+    }
     Ok(file)
+}
+
+/// A video's or audio file's container facts as schema.org's MediaObject
+/// and VideoObject terms (a FileObject is a CreativeWork): `duration` in
+/// ISO 8601 and `videoFrameSize` as WIDTHxHEIGHT.
+fn media_terms(media: &Value) -> Map<String, Value> {
+    let mut terms = Map::new();
+    if let Some(seconds) = media["duration"]
+        .as_f64()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+    {
+        // Milliseconds at most, without trailing zeros: PT12.5S, PT3S.
+        let text = format!("{seconds:.3}");
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        terms.insert("duration".into(), json!(format!("PT{text}S")));
+    }
+    let video = &media["video"];
+    if let (Some(w), Some(h)) = (video["width"].as_u64(), video["height"].as_u64()) {
+        terms.insert("videoFrameSize".into(), json!(format!("{w}x{h}")));
+    }
+    terms
 }
 
 /// The terms of the Croissant 1.1 context that are plain `cr:` names.

@@ -33,7 +33,9 @@ use crate::identity::users::Actor;
 use crate::ingest::analyze::{analyze, Analysis};
 use crate::ingest::import_marks;
 use crate::ingest::imported_rights::{self, Imported};
+use crate::ingest::playback;
 use crate::ingest::previews::{store_preview, PreviewOptions, PreviewReport};
+use crate::ingest::stacking;
 use crate::ingest::walk::{self, Found};
 use crate::job::{Job, Unit};
 use crate::provenance::chain;
@@ -91,6 +93,9 @@ pub enum ImportEvent<'a> {
     File(&'a FileReport),
     /// A path deliberately not imported, with why.
     Skipped { path: &'a Path, reason: &'a str },
+    /// Every file is in, and this many assets are in stacks the import
+    /// made or grew (raw pairs, bursts).
+    Stacked(u64),
     /// Every file is in; the previews of `pending` assets are made next
     /// (unless the import defers them).
     PreviewsStarted { pending: u64 },
@@ -109,6 +114,9 @@ pub struct ImportSummary {
     pub skipped: u64,
     /// Bytes read and hashed (unchanged files are not read).
     pub bytes_read: u64,
+    /// Assets in a stack this import made or grew: a raw file and the JPEG
+    /// shot beside it, the frames of a burst.
+    pub stacked: u64,
     pub cancelled: bool,
 }
 
@@ -250,6 +258,10 @@ impl Library {
             None => None,
         };
         let cache = assets::scan_cache(&conn)?;
+        // Assets are never deleted, so the rows past this one are this
+        // import's (or a concurrent one's, which stacks the same way).
+        let last_row: i64 =
+            conn.query_row("SELECT coalesce(max(id), 0) FROM assets", [], |r| r.get(0))?;
         // Imported rights are checked against the taxonomy, custom tags included.
         let taxonomy = &self.taxonomy()?;
         // One reader for every file: its settings (the library's trust
@@ -326,6 +338,13 @@ impl Library {
 
         let mut summary = summary;
         summary.cancelled = cancel.load(Ordering::Relaxed);
+        let tx =
+            rusqlite::Transaction::new_unchecked(&conn, rusqlite::TransactionBehavior::Immediate)?;
+        summary.stacked = stacking::stack_imported(&tx, last_row)?;
+        tx.commit()?;
+        if summary.stacked > 0 {
+            on_event(ImportEvent::Stacked(summary.stacked));
+        }
         let others = import_marks::others(self.root(), &mark);
         if others.sweep_due() {
             self.sweep_orphan_previews(&conn, started)?;
@@ -343,6 +362,8 @@ impl Library {
     /// than `before` may belong to an import still running elsewhere.
     fn sweep_orphan_previews(&self, conn: &rusqlite::Connection, before: SystemTime) -> Result<()> {
         let referenced = assets::referenced_previews(conn)?;
+        // A playback proxy is named by its asset's checksum, not referenced.
+        let mut known = conn.prepare("SELECT 1 FROM assets WHERE checksum = ?1")?;
         let dir = self.previews_dir();
         let Ok(shards) = std::fs::read_dir(&dir) else {
             return Ok(());
@@ -361,7 +382,12 @@ impl Library {
                     .metadata()
                     .and_then(|m| m.modified())
                     .is_ok_and(|t| t < before);
-                if old && !referenced.contains(&rel) {
+                let name = file.file_name();
+                let proxy_of_asset = match playback::proxy_of(&name.to_string_lossy()) {
+                    Some(hex) => known.exists([format!("sha256:{hex}")])?,
+                    None => false,
+                };
+                if old && !referenced.contains(&rel) && !proxy_of_asset {
                     // Best effort: a file that vanished meanwhile is fine.
                     let _ = std::fs::remove_file(file.path());
                 }

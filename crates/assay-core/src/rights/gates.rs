@@ -25,6 +25,9 @@ struct Gate {
     when_field_in: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     require: Vec<String>,
+    /// Fields that must be absent or empty.
+    #[serde(default)]
+    forbid: Vec<String>,
     #[serde(default)]
     license_allows_training: bool,
     #[serde(default)]
@@ -159,6 +162,13 @@ impl Gates {
             if !missing.is_empty() {
                 fail(format!("missing {}", missing.join(", ")));
             }
+            for field in gate.forbid.iter().filter(|f| present(f)) {
+                let value = match &fields[field.as_str()] {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                fail(format!("{field} is {value}"));
+            }
             if gate.license_allows_training {
                 if let Some(l) = license.filter(|l| !l.ai_training_allowed) {
                     fail(format!("license {} does not allow AI training", l.tag));
@@ -261,6 +271,14 @@ mod tests {
             ["release-recorded: missing model_release_id"]
         );
         doc["model_release_id"] = json!("MR-7");
+        assert!(failed(doc).is_empty());
+        let mut doc = complete();
+        doc["duplicate_of"] = json!("0d1e3c2a-5b6f-4a7d-8e9f-0a1b2c3d4e5f");
+        assert_eq!(
+            failed(doc.clone()),
+            ["not-a-duplicate: duplicate_of is 0d1e3c2a-5b6f-4a7d-8e9f-0a1b2c3d4e5f"]
+        );
+        doc["duplicate_of"] = json!(null);
         assert!(failed(doc).is_empty());
     }
 }

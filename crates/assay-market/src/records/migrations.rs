@@ -339,6 +339,27 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (purchase, name)
     );
     "#,
+    // 9: each stored picture's perceptual hash, the upright hash's bands
+    // indexed, so a listing that repeats another publisher's picture is
+    // refused (`near_duplicates.rs`); and the assets holding a blob.
+    r#"
+    CREATE TABLE blob_fingerprints (
+        blob            TEXT PRIMARY KEY REFERENCES blobs(id),
+        upright         INTEGER NOT NULL,
+        quarter         INTEGER NOT NULL,
+        half            INTEGER NOT NULL,
+        three_quarters  INTEGER NOT NULL,
+        band0           INTEGER NOT NULL,
+        band1           INTEGER NOT NULL,
+        band2           INTEGER NOT NULL,
+        band3           INTEGER NOT NULL
+    );
+    CREATE INDEX blob_fingerprints_band0 ON blob_fingerprints(band0);
+    CREATE INDEX blob_fingerprints_band1 ON blob_fingerprints(band1);
+    CREATE INDEX blob_fingerprints_band2 ON blob_fingerprints(band2);
+    CREATE INDEX blob_fingerprints_band3 ON blob_fingerprints(band3);
+    CREATE INDEX manifest_assets_blob ON manifest_assets(blob);
+    "#,
 ];
 
 pub(super) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

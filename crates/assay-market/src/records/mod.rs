@@ -9,6 +9,7 @@
 //! leaves nothing half-recorded.
 
 mod accounts;
+mod fingerprints;
 mod listings;
 mod manifests;
 mod migrations;
@@ -20,6 +21,7 @@ mod webhooks;
 mod witnessed;
 
 use assay_core::licenses::PaymentTerms;
+use assay_core::preview::Fingerprint;
 use assay_market_proto::events::{EventKind, ReleaseReason};
 use assay_market_proto::listings::{LaterVersion, ListingTerms, Withdrawn};
 use assay_market_proto::manifests::DatasetVersion;
@@ -200,6 +202,16 @@ pub struct Upload {
     pub expires_at_ms: i64,
     /// The manifest's checksum of the file (`sha256:` and hex).
     pub checksum: String,
+}
+
+/// An asset on sale whose picture is a near-duplicate of another's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NearListing {
+    /// The listing's public id.
+    pub listing: String,
+    pub asset_id: String,
+    /// Bits between the two pictures' perceptual hashes.
+    pub distance: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -576,6 +588,22 @@ pub trait Records: Send + Sync {
     /// the asset holds: another one when identical bytes were stored first,
     /// and then the caller deletes its own.
     fn complete_upload(&self, id: &UploadId) -> Result<BlobId>;
+    /// Records the perceptual hash of a stored picture.
+    fn record_fingerprint(&self, blob: &BlobId, print: &Fingerprint) -> Result<()>;
+    /// The nearest asset on sale in another publisher's listing (not
+    /// withdrawn) whose picture is within `max` bits of `print`.
+    fn near_listed(
+        &self,
+        account: AccountId,
+        print: &Fingerprint,
+        max: u32,
+    ) -> Result<Option<NearListing>>;
+    /// The fingerprinted assets of `account`'s manifest, in manifest order.
+    fn manifest_fingerprints(
+        &self,
+        account: AccountId,
+        manifest_id: &str,
+    ) -> Result<Vec<(String, Fingerprint)>>;
     /// Forgets an upload (terminated, or failed verification).
     fn remove_upload(&self, id: &UploadId) -> Result<()>;
     /// Marks an open upload expired (its bytes are being swept).

@@ -16,16 +16,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use assay_core::preview::Fingerprint;
 use assay_market_proto::listings::ListingTerms;
 use assay_market_proto::Role;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::{
-    accounts, listings, manifests, migrations, previews, sales, uploads, webhooks, witnessed,
-    Account, AccountId, DueDelivery, EventRecord, Insert, ListingDetail, ListingRecord, ListingRow,
-    Manifest, NewListing, NewManifest, NewPurchase, NewUpload, NewWitnessed, PayoutFailure,
-    PreviewRecord, PurchaseRecord, Records, RecordsError, Result, Settlement, StoredAsset,
-    StoredKey, StoredShard, Upload, WebhookRecord, WitnessedRecord,
+    accounts, fingerprints, listings, manifests, migrations, previews, sales, uploads, webhooks,
+    witnessed, Account, AccountId, DueDelivery, EventRecord, Insert, ListingDetail, ListingRecord,
+    ListingRow, Manifest, NearListing, NewListing, NewManifest, NewPurchase, NewUpload,
+    NewWitnessed, PayoutFailure, PreviewRecord, PurchaseRecord, Records, RecordsError, Result,
+    Settlement, StoredAsset, StoredKey, StoredShard, Upload, WebhookRecord, WitnessedRecord,
 };
 use crate::ids::{BlobId, ListingId, PayoutId, PreviewId, PurchaseId, UploadId, WebhookId};
 
@@ -180,6 +181,27 @@ impl Records for SqliteRecords {
 
     fn complete_upload(&self, id: &UploadId) -> Result<BlobId> {
         self.write(|tx| uploads::complete(tx, id))
+    }
+
+    fn record_fingerprint(&self, blob: &BlobId, print: &Fingerprint) -> Result<()> {
+        self.write(|tx| fingerprints::record(tx, blob, print))
+    }
+
+    fn near_listed(
+        &self,
+        account: AccountId,
+        print: &Fingerprint,
+        max: u32,
+    ) -> Result<Option<NearListing>> {
+        self.with(|conn| fingerprints::near_listed(conn, account, print, max))
+    }
+
+    fn manifest_fingerprints(
+        &self,
+        account: AccountId,
+        manifest_id: &str,
+    ) -> Result<Vec<(String, Fingerprint)>> {
+        self.with(|conn| fingerprints::of_manifest(conn, account, manifest_id))
     }
 
     fn remove_upload(&self, id: &UploadId) -> Result<()> {

@@ -8,6 +8,7 @@ mod bodies;
 mod cli;
 mod datasets;
 mod delivery;
+mod near_duplicates;
 mod previews;
 mod publish;
 mod purchases;
