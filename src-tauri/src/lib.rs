@@ -5,6 +5,7 @@ mod background_previews;
 mod commands;
 mod error;
 mod live;
+mod media_server;
 mod previews;
 mod progress;
 mod reveal;
@@ -38,6 +39,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::assets::asset,
             commands::assets::provenance,
             commands::assets::show_in_folder,
+            commands::assets::prepare_playback,
             commands::duplicates::duplicates,
             commands::duplicates::stack_assets,
             commands::duplicates::unstack,
@@ -110,6 +112,13 @@ pub fn run() -> Result<(), AppError> {
             builder.mount_events(app);
             live::start(app.handle().clone());
             background_previews::start(app.handle().clone());
+            // Without it the window still browses; only playback says why not.
+            match media_server::start(app.handle().clone()) {
+                Ok(media) => {
+                    app.manage(media);
+                }
+                Err(e) => eprintln!("assay-app: {}", e.message),
+            }
             watcher::restart(app.handle());
             Ok(())
         })

@@ -6,6 +6,7 @@ mod first_run;
 mod fixity;
 mod library;
 mod market;
+mod playback;
 mod queue;
 mod review;
 mod settings;

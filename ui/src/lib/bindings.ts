@@ -32,6 +32,12 @@ export const commands = {
 	provenance: (assetId: string) => typedError<Event[], AppError>(__TAURI_INVOKE("provenance", { assetId })),
 	/**  Opens the folder of `path`, one of `asset_id`'s recorded locations. */
 	showInFolder: (assetId: string, path: string) => typedError<null, AppError>(__TAURI_INVOKE("show_in_folder", { assetId, path })),
+	/**
+	 *  Readies a video or audio asset to play (making its proxy rendition
+	 *  when its codecs would not play in the window, which can take a while)
+	 *  and says where it plays from.
+	 */
+	preparePlayback: (assetId: string) => typedError<PlaybackView, AppError>(__TAURI_INVOKE("prepare_playback", { assetId })),
 	/**  Every group of near-identical assets left to decide, largest first. */
 	duplicates: (maxDistance: number | null) => typedError<DuplicateGroup[], AppError>(__TAURI_INVOKE("duplicates", { maxDistance })),
 	/**  Stacks `others` under `top`. */
@@ -915,6 +921,17 @@ export type Permits = {
 	reject: Verdict,
 	quarantine: Verdict,
 	release: Verdict,
+};
+
+/**  How a video or audio asset plays in the window. */
+export type PlaybackView = {
+	/**  Where the media element reads it (the loopback media server). */
+	url: string,
+	media_type: string,
+	/**  A proxy rendition plays: the original's codecs would not. */
+	proxy: boolean,
+	/**  The proxy holds only the start of a longer original. */
+	shortened: boolean,
 };
 
 /**  Paths of the generated previews; absent for files that could not be decoded. */
