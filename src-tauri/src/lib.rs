@@ -49,6 +49,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::import::cancel_job,
             commands::fixity::check_files,
             commands::review::edit_assets,
+            commands::review::undo_last_edit,
             commands::review::submit,
             commands::review::approve,
             commands::review::reject,

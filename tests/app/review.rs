@@ -149,6 +149,16 @@ async fn creator_submits_rights_manager_decides_and_exports_a_verified_manifest(
     status(&app, "Changed 3 of 3").await?;
     set_field(&app, "payment_terms", r#"{"kind":"rev_share","share":0.2}"#).await?;
     status(&app, "Changed 3 of 3").await?;
+    // A slip, undone: the contract id is set back on all three.
+    set_field(&app, "signed_contract_id", "K-WRONG").await?;
+    status(&app, "Changed 3 of 3").await?;
+    app.click("button[aria-label='Undo my last edit']").await?;
+    status(&app, "Undid your last edit: 3 of 3 assets set back").await?;
+    let lib = Library::open(&app.library)?;
+    for id in &ids {
+        let rights = lib.record(id)?.rights;
+        assert_eq!(rights["signed_contract_id"], "K-1", "{id}");
+    }
     app.screenshot("tagging").await?;
     app.click("button[aria-label='Submit for review']").await?;
     status(&app, "3 pending").await?;

@@ -247,8 +247,15 @@ fn a_copy_marked_as_a_duplicate_cannot_be_approved_until_unmarked() {
     );
     assert!(!s.as_user("rosa", &["approve", copy_key]).status.success());
 
-    // Unmarked (another signed edit), released and resubmitted, it is approved.
-    ok(&s.as_user("cy", &["edit", copy_key, "--set", "duplicate_of="]));
+    // The mark undone (another signed edit), released and resubmitted, it is approved.
+    let out = s.as_user("cy", &["undo", "--json"]);
+    ok(&out);
+    let undone: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (undone["assets"].as_u64(), undone["restored"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert!(show(&s, &copy).get("duplicate_of").is_none());
     ok(&s.as_user("rosa", &["release", copy_key]));
     ok(&s.as_user("cy", &["submit", copy_key]));
     ok(&s.as_user("rosa", &["approve", copy_key]));

@@ -16,6 +16,7 @@ mod media;
 mod playback;
 mod setup;
 mod tamper;
+mod undo;
 mod users;
 mod workflow;
 mod xmp;

@@ -1,4 +1,4 @@
-//! `assay edit` and `assay creator add|ls`.
+//! `assay edit`, `assay undo` and `assay creator add|ls`.
 
 use std::process::ExitCode;
 
@@ -71,6 +71,33 @@ pub fn run(library: &Library, who: &Who, args: EditArgs) -> anyhow::Result<ExitC
             "{} selected, {} changed, {} unchanged, {} sent back to review",
             summary.selected, summary.changed, summary.unchanged, summary.reopened
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Args)]
+pub struct UndoArgs {
+    /// Print what was undone as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `assay undo`: the acting user's last edit, set back as a new signed edit.
+pub fn undo(library: &Library, who: &Who, args: UndoArgs) -> anyhow::Result<ExitCode> {
+    let actor = who
+        .actor(library)?
+        .context("undoing an edit is a signed edit: --as NAME")?;
+    let undone = library.undo_last_edit(&actor)?;
+    if args.json {
+        output::json_line(&undone)?;
+    } else {
+        eprintln!(
+            "undid the edit of {}: {} of {} assets set back, {} sent back to review",
+            undone.edit_at, undone.restored, undone.assets, undone.reopened
+        );
+        for kept in &undone.kept {
+            eprintln!("kept: {}: {}", kept.asset_id, kept.reason);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -80,6 +80,8 @@ enum Command {
     Checkpoint,
     /// Edit the rights metadata of assets (all or nothing).
     Edit(edit::EditArgs),
+    /// Undo your last edit (as a new signed edit restoring what it changed).
+    Undo(edit::UndoArgs),
     /// Manage creator profiles.
     #[command(subcommand)]
     Creator(edit::CreatorCommand),
@@ -178,6 +180,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Provenance(args) => provenance::show(&library, args),
         Command::Checkpoint => provenance::checkpoint(&library, &cli.who),
         Command::Edit(args) => edit::run(&library, &cli.who, args),
+        Command::Undo(args) => edit::undo(&library, &cli.who, args),
         Command::Creator(command) => edit::creator(&library, &cli.who, command),
         Command::Submit(args) => review::run(&library, &cli.who, review::Step::Submit, args),
         Command::Approve(args) => review::run(&library, &cli.who, review::Step::Approve, args),

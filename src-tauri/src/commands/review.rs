@@ -1,10 +1,10 @@
-//! Tagging, review and approval: bulk edits, submit, approve, reject,
+//! Tagging, review and approval: bulk edits and their undo, submit, approve, reject,
 //! release, what the acting user may do to a selection, the queue, and the
 //! license picker's tags.
 
 use std::sync::Arc;
 
-use assay_core::{Actor, Change, Decision, EditSummary, Permits, QueueItem, Selection};
+use assay_core::{Actor, Change, Decision, EditSummary, Permits, QueueItem, Selection, Undone};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -55,6 +55,15 @@ pub async fn edit_assets(
     })
     .await?
     .map_err(AppError::from)
+}
+
+/// Undoes the acting user's last edit, as a new signed edit that sets back
+/// what it changed on every asset not changed since.
+#[tauri::command]
+#[specta::specta]
+pub fn undo_last_edit(state: State<'_, AppState>) -> AppResult<Undone> {
+    let actor = acting(&state)?;
+    Ok(state.library()?.undo_last_edit(&actor)?)
 }
 
 #[tauri::command]

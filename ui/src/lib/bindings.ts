@@ -67,6 +67,11 @@ export const commands = {
 	 *  catalog as it was (an edit is one transaction).
 	 */
 	editAssets: (assetIds: string[], sets: FieldSet[], job: number, onProgress: Channel<JobUpdate<null>>) => typedError<EditSummary, AppError>(__TAURI_INVOKE("edit_assets", { assetIds, sets, job, onProgress })),
+	/**
+	 *  Undoes the acting user's last edit, as a new signed edit that sets back
+	 *  what it changed on every asset not changed since.
+	 */
+	undoLastEdit: () => typedError<Undone, AppError>(__TAURI_INVOKE("undo_last_edit")),
 	submit: (assetIds: string[]) => typedError<Decision[], AppError>(__TAURI_INVOKE("submit", { assetIds })),
 	approve: (assetIds: string[], comment: string | null) => typedError<Decision[], AppError>(__TAURI_INVOKE("approve", { assetIds, comment })),
 	reject: (assetIds: string[], comment: string) => typedError<Decision[], AppError>(__TAURI_INVOKE("reject", { assetIds, comment })),
@@ -700,6 +705,11 @@ export type KeptApart = {
 	pairs: number,
 };
 
+export type KeptAsset = {
+	asset_id: string,
+	reason: string,
+};
+
 /**  The newest version of a dataset. */
 export type LatestVersion = {
 	version: number,
@@ -1188,6 +1198,20 @@ export type TrainingMining = {
 	/**  `allowed`, `notAllowed` or `constrained`. */
 	permission: string,
 	constraint_info: string | null,
+};
+
+/**  What undoing an edit did. */
+export type Undone = {
+	/**  When the edit undone was made. */
+	edit_at: string,
+	/**  Assets the edit changed. */
+	assets: number,
+	/**  Assets set back as they were. */
+	restored: number,
+	/**  Assets changed since the edit, left as they are, and why. */
+	kept: KeptAsset[],
+	/**  Approved assets the undo sent back to pending review. */
+	reopened: number,
 };
 
 /**  What a job counts its progress in. */

@@ -8,7 +8,7 @@
 //! catalog order, all inside one transaction. Any refusal or invalid value
 //! stops the pipeline and the transaction writes nothing.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use rusqlite::params;
 use serde::Serialize;
@@ -115,11 +115,31 @@ struct Target {
     head: Option<String>,
 }
 
+/// What an edit changes: the same on every asset, or each asset its own
+/// (an undo restores each asset's own earlier values).
+#[derive(Clone, Copy)]
+pub(crate) enum Changes<'a> {
+    Same(&'a [Change]),
+    PerRow(&'a HashMap<i64, Vec<Change>>),
+}
+
+impl<'a> Changes<'a> {
+    fn of(self, row: i64) -> &'a [Change] {
+        match self {
+            Changes::Same(changes) => changes,
+            Changes::PerRow(by_row) => by_row.get(&row).map_or(&[], Vec::as_slice),
+        }
+    }
+}
+
 /// What a changed asset's event records beside the changes.
 pub(crate) enum Purpose {
     /// A metadata edit: `metadata_change`, or `license_change` when the
     /// license tag changed.
     Edit,
+    /// An edit that restores what the edit made at `of` changed
+    /// (`metadata_change` or `license_change`, saying `undoes`).
+    Undo { of: String },
     /// A `transfer_of_rights` under a contract.
     Transfer {
         contract_id: String,
@@ -131,7 +151,7 @@ pub(crate) enum Purpose {
 /// Everything each worker needs to apply one edit to one asset.
 struct Run<'a> {
     actor: &'a Actor,
-    changes: &'a [Change],
+    changes: Changes<'a>,
     taxonomy: &'a Taxonomy,
     at: &'a str,
     purpose: &'a Purpose,
@@ -186,7 +206,14 @@ impl Library {
             actor.may(Action::BulkEdit)?;
         }
         let changes = resolve_creators(&tx, changes)?;
-        self.apply(tx, actor, &rows, &changes, &Purpose::Edit, job)
+        self.apply(
+            tx,
+            actor,
+            &rows,
+            Changes::Same(&changes),
+            &Purpose::Edit,
+            job,
+        )
     }
 
     /// Applies `changes` to the assets of `rows` inside `tx` and commits,
@@ -197,7 +224,7 @@ impl Library {
         tx: rusqlite::Transaction,
         actor: &Actor,
         rows: &[i64],
-        changes: &[Change],
+        changes: Changes,
         purpose: &Purpose,
         job: &mut Job,
     ) -> Result<EditSummary> {
@@ -464,7 +491,7 @@ fn apply_one(run: &Run, t: &Target) -> Result<Option<Edited>> {
         }
     };
     let mut rights = old.clone();
-    for change in run.changes {
+    for change in run.changes.of(t.row) {
         match change {
             Change::Set { field, value } if value.is_null() => {
                 rights.remove(field);
@@ -521,20 +548,25 @@ fn apply_one(run: &Run, t: &Target) -> Result<Option<Edited>> {
             });
             (EventKind::TransferOfRights, data)
         }
-        Purpose::Edit if license_changed => {
-            let data = json!({
-                "changes": diff,
-                "reopened": reopen,
-                "previous_license": old.get("license_tag"),
-                "new_license": rights.get("license_tag"),
-                "effective_date": at,
-            });
-            (EventKind::LicenseChange, data)
+        Purpose::Edit | Purpose::Undo { .. } => {
+            let (kind, mut data) = if license_changed {
+                let data = json!({
+                    "changes": diff,
+                    "reopened": reopen,
+                    "previous_license": old.get("license_tag"),
+                    "new_license": rights.get("license_tag"),
+                    "effective_date": at,
+                });
+                (EventKind::LicenseChange, data)
+            } else {
+                let data = json!({"changes": diff, "reopened": reopen});
+                (EventKind::MetadataChange, data)
+            };
+            if let Purpose::Undo { of } = run.purpose {
+                data["undoes"] = json!(of);
+            }
+            (kind, data)
         }
-        Purpose::Edit => (
-            EventKind::MetadataChange,
-            json!({"changes": diff, "reopened": reopen}),
-        ),
     };
     let title = rights
         .get("title")

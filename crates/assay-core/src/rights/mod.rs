@@ -1,5 +1,5 @@
 //! What may be sold and how: license tags and rights metadata, field
-//! rules and gates, bulk edits, creators, contracts, transfers, the
+//! rules and gates, bulk edits and their undo, creators, contracts, transfers, the
 //! approval workflow and its queue, and the readiness report.
 
 pub(crate) mod contracts;
@@ -13,4 +13,5 @@ pub(crate) mod permits;
 pub(crate) mod queue;
 pub(crate) mod report;
 pub(crate) mod transfer;
+pub(crate) mod undo;
 pub(crate) mod workflow;

@@ -68,7 +68,14 @@ impl Library {
         let mut conn = self.connect()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let rows = edit::select(&tx, selection)?;
-        self.apply(tx, actor, &rows, &changes, &purpose, &mut Job::quiet())
+        self.apply(
+            tx,
+            actor,
+            &rows,
+            edit::Changes::Same(&changes),
+            &purpose,
+            &mut Job::quiet(),
+        )
     }
 }
 
