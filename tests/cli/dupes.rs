@@ -10,7 +10,7 @@ use std::process::Command;
 use assay_deadline::OutputWithin;
 use serde_json::Value;
 
-use crate::support::{stderr, Sandbox, CHILD_LIMIT};
+use crate::support::{raw_preview, stderr, Sandbox, CHILD_LIMIT};
 
 fn ffmpeg(from: &Path, filter: &[&str], to: &Path) {
     let out = Command::new("ffmpeg")
@@ -55,13 +55,7 @@ fn copies_of_a_photo_group_with_it_and_a_raw_file_with_its_preview() {
         "exif-py/raw/nikon_z_9_high_efficiency_compressed_dx_cropped_max_overexposed.dng",
         "shot.dng",
     );
-    let preview = Command::new("exiftool")
-        .args(["-b", "-PreviewImage"])
-        .arg(&raw)
-        .output_within(CHILD_LIMIT)
-        .unwrap();
-    assert!(preview.status.success() && !preview.stdout.is_empty());
-    std::fs::write(photos.join("shot-preview.jpg"), &preview.stdout).unwrap();
+    raw_preview(&raw, &photos.join("shot-preview.jpg"));
 
     let (_, out) = s.import(&[&photos]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -9,7 +9,7 @@ use std::process::Command;
 use assay_deadline::OutputWithin;
 use serde_json::Value;
 
-use crate::support::{stderr, Sandbox, CHILD_LIMIT};
+use crate::support::{raw_preview, stderr, Sandbox, CHILD_LIMIT};
 use crate::users::{ok, setup};
 
 fn exiftool(args: &[&str], from: &Path, to: &Path) {
@@ -38,14 +38,8 @@ fn a_raw_file_and_its_jpeg_stack_at_import_whichever_comes_first() {
         "exif-py/raw/nikon_z_9_high_efficiency_compressed_dx_cropped_max_overexposed.dng",
         "pair/DSC_0100.DNG",
     );
-    let preview = Command::new("exiftool")
-        .args(["-b", "-PreviewImage"])
-        .arg(&raw)
-        .output_within(CHILD_LIMIT)
-        .unwrap();
-    assert!(preview.status.success() && !preview.stdout.is_empty());
     let jpeg = pair.join("DSC_0100.JPG");
-    std::fs::write(&jpeg, &preview.stdout).unwrap();
+    raw_preview(&raw, &jpeg);
     // The same name in another folder is another shot.
     let elsewhere = s.add("exif-py/jpg/gps/DSCN0010.jpg", "elsewhere/DSC_0100.JPG");
 

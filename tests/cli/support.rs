@@ -153,3 +153,19 @@ pub fn spawn_lines(cmd: &mut Command) -> (std::process::Child, std::sync::mpsc::
     });
     (child, lines)
 }
+
+/// The preview JPEG a raw file embeds, as exiftool takes it out
+/// (`-b -PreviewImage`), written to `to`.
+pub fn raw_preview(raw: &Path, to: &Path) {
+    let preview = Command::new("exiftool")
+        .args(["-b", "-PreviewImage"])
+        .arg(raw)
+        .output_within(CHILD_LIMIT)
+        .unwrap();
+    assert!(
+        preview.status.success() && !preview.stdout.is_empty(),
+        "exiftool took no preview out of {}",
+        raw.display()
+    );
+    std::fs::write(to, &preview.stdout).unwrap();
+}

@@ -230,17 +230,11 @@ fn a_videos_length_and_frame_size_are_in_its_file_object_and_mlcroissant_accepts
     let w = crate::World::new();
     let photos = w.dir.path().join("photos");
     let video = photos.join("clip.mp4");
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg("testsrc=duration=2.5:size=320x240:rate=25")
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .arg(&video)
-        .output_within(CHILD_LIMIT)
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    crate::test_clip(
+        &video,
+        2.5,
+        "320x240",
+        &["-c:v", "libx264", "-pix_fmt", "yuv420p"],
     );
     let options = assay_core::ImportOptions {
         actor: Some(std::sync::Arc::clone(&w.cy)),

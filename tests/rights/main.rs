@@ -26,12 +26,30 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use assay_core::{Actor, ImportOptions, Library, Role};
+use assay_deadline::OutputWithin;
 
 pub const PASS: &[u8] = b"correct horse";
 
 /// The longest a tool the tests run (exiftool, mlcroissant) may take: past
 /// it the tool is stopped and the test fails naming the command.
 pub const CHILD_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Renders `seconds` of ffmpeg's test pattern at `size` to `to`, encoded
+/// with `codec` (ffmpeg's output options).
+pub fn test_clip(to: &Path, seconds: f64, size: &str, codec: &[&str]) {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc=duration={seconds}:size={size}:rate=25"))
+        .args(codec)
+        .arg(to)
+        .output_within(CHILD_LIMIT)
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
 
 pub fn corpus(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -9,22 +9,7 @@ use assay_core::{Filter, ImportOptions};
 use assay_deadline::OutputWithin;
 use serde_json::Value;
 
-use crate::{World, CHILD_LIMIT};
-
-fn clip(dir: &Path, name: &str, size: &str, codec: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc=duration=2:size={size}:rate=25"))
-        .args(codec)
-        .arg(dir.join(name))
-        .output_within(CHILD_LIMIT)
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use crate::{test_clip, World, CHILD_LIMIT};
 
 fn probe(path: &Path) -> Value {
     let out = Command::new("ffprobe")
@@ -52,15 +37,15 @@ fn an_mp4_plays_as_it_is_and_a_webm_through_a_proxy_made_once() {
     let w = World::new();
     let clips = w.dir.path().join("clips");
     std::fs::create_dir_all(&clips).unwrap();
-    clip(
-        &clips,
-        "plain.mp4",
+    test_clip(
+        &clips.join("plain.mp4"),
+        2.0,
         "320x240",
         &["-c:v", "libx264", "-pix_fmt", "yuv420p"],
     );
-    clip(
-        &clips,
-        "web.webm",
+    test_clip(
+        &clips.join("web.webm"),
+        2.0,
         "1920x1080",
         &[
             "-c:v",

@@ -33,6 +33,20 @@ impl Fingerprint {
     }
 }
 
+impl Fingerprint {
+    /// What to look up to find every hash within `max` bits of any turn
+    /// of this one: for each turn and band, the band's index and every
+    /// value within `max / BANDS` bits of the turn's.
+    pub fn probes(&self, max: u32) -> Vec<(usize, Vec<u16>)> {
+        let radius = max / BANDS as u32;
+        self.turns
+            .iter()
+            .flat_map(|&turn| bands(turn).into_iter().enumerate())
+            .map(|(band, value)| (band, neighbours(value, radius)))
+            .collect()
+    }
+}
+
 /// Bands a hash is cut into.
 pub const BANDS: usize = 4;
 

@@ -12,7 +12,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::Result;
-use crate::preview::{bands, neighbours, Fingerprint, BANDS};
+use crate::preview::{bands, Fingerprint};
 
 /// Records (or replaces) the fingerprint of asset `row`.
 pub(crate) fn store(conn: &Connection, row: i64, fingerprint: &Fingerprint) -> Result<()> {
@@ -63,30 +63,29 @@ pub(crate) fn all(conn: &Connection) -> Result<Vec<(i64, Fingerprint)>> {
 /// turns), with the distance, through the band indexes: one lookup per
 /// band and turn, of every band value within `max / 4` bits.
 pub(crate) fn near(conn: &Connection, query: &Fingerprint, max: u32) -> Result<Vec<(i64, u32)>> {
-    let radius = max / BANDS as u32;
     let mut found = std::collections::BTreeMap::new();
-    for turn in query.turns {
-        for (band, value) in bands(turn).into_iter().enumerate() {
-            // The probes are numbers made here, so they are written into
-            // the statement: one index search for the whole list.
-            let probes: Vec<String> = neighbours(value, radius)
-                .into_iter()
-                .map(|v| v.to_string())
-                .collect();
-            let sql = format!(
-                "SELECT asset, upright FROM fingerprints WHERE band{band} IN ({})",
-                probes.join(",")
-            );
-            let mut stmt = conn.prepare(&sql)?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let (asset, upright): (i64, i64) = (r.get(0)?, r.get(1)?);
-                let d = query.distance(upright as u64);
-                if d <= max {
-                    found.insert(asset, d);
-                }
+    for (band, values) in query.probes(max) {
+        // The probes are numbers made here, so they are written into the
+        // statement: one index search for the whole list.
+        let sql = format!(
+            "SELECT asset, upright FROM fingerprints WHERE band{band} IN ({})",
+            in_list(&values)
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (asset, upright): (i64, i64) = (r.get(0)?, r.get(1)?);
+            let d = query.distance(upright as u64);
+            if d <= max {
+                found.insert(asset, d);
             }
         }
     }
     Ok(found.into_iter().collect())
+}
+
+/// Band values as an SQL list.
+fn in_list(values: &[u16]) -> String {
+    let values: Vec<String> = values.iter().map(u16::to_string).collect();
+    values.join(",")
 }

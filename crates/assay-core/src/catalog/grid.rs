@@ -78,7 +78,8 @@ impl Library {
     /// One page of the assets `query.filter` matches, in `query.sort` order.
     pub fn grid_page(&self, query: &GridQuery) -> Result<Vec<GridItem>> {
         let conn = self.connect()?;
-        let (sql, args) = page_sql(query);
+        let fold = folds(&conn, &query.filter, query.stack.as_deref())?;
+        let (sql, args) = page_sql(query, fold);
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
             let path: Option<String> = r.get(9)?;
@@ -104,16 +105,40 @@ impl Library {
     /// (see [`GridQuery::stack`]): its scroll height.
     pub fn grid_count(&self, filter: &Filter, stack: Option<&str>) -> Result<u64> {
         let conn = self.connect()?;
-        let (clause, args) = selection(filter, stack);
-        let sql = format!("SELECT count(*) FROM assets a{clause}");
-        let n: i64 = conn.query_row(&sql, rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+        let n: i64 = if folds(&conn, filter, stack)? {
+            // Every asset but the folded ones: SQLite counts a table
+            // without reading its rows, and the folded ones are few and
+            // indexed alone, where counting `stacked_under IS NULL` would
+            // test every row.
+            conn.query_row(
+                "SELECT (SELECT count(*) FROM assets)
+                      - (SELECT count(*) FROM assets WHERE stacked_under IS NOT NULL)",
+                [],
+                |r| r.get(0),
+            )?
+        } else {
+            let (clause, args) = selection(filter, stack, false);
+            let sql = format!("SELECT count(*) FROM assets a{clause}");
+            conn.query_row(&sql, rusqlite::params_from_iter(args.iter()), |r| r.get(0))?
+        };
         Ok(n as u64)
     }
 }
 
+/// Whether the grid folds stacks for this selection: the whole library
+/// (no filter, no open stack) of a library that has stacks. Without any,
+/// the pages walk the plain indexes, which cost half as much to skip
+/// through as the partial ones (whose condition SQLite tests on each row).
+fn folds(conn: &rusqlite::Connection, filter: &Filter, stack: Option<&str>) -> Result<bool> {
+    if stack.is_some() || *filter != Filter::default() {
+        return Ok(false);
+    }
+    Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM stacks)", [], |r| r.get(0))?)
+}
+
 /// The WHERE clause of the grid's cells: an open stack's assets, else what
-/// `filter` matches, each stack folded under its top when nothing is filtered.
-fn selection(filter: &Filter, stack: Option<&str>) -> (String, Vec<String>) {
+/// `filter` matches, each stack folded under its top when `fold`.
+fn selection(filter: &Filter, stack: Option<&str>, fold: bool) -> (String, Vec<String>) {
     if let Some(key) = stack {
         // The top of the stack `key` is in, whichever member it names.
         let top = "(SELECT coalesce(k.stacked_under, k.id) FROM assets k WHERE k.asset_id = ?1)";
@@ -121,15 +146,15 @@ fn selection(filter: &Filter, stack: Option<&str>) -> (String, Vec<String>) {
         return (clause, vec![key.to_owned()]);
     }
     let (mut clause, args) = where_clause(filter);
-    if *filter == Filter::default() {
+    if fold {
         clause.push_str(" AND a.stacked_under IS NULL");
     }
     (clause, args)
 }
 
-/// The page query and its arguments.
-fn page_sql(query: &GridQuery) -> (String, Vec<String>) {
-    let (clause, mut args) = selection(&query.filter, query.stack.as_deref());
+/// The page query and its arguments, stacks folded when `fold`.
+fn page_sql(query: &GridQuery, fold: bool) -> (String, Vec<String>) {
+    let (clause, mut args) = selection(&query.filter, query.stack.as_deref(), fold);
     let (order, reversed) = match (&query.stack, query.sort) {
         // The top first, then the rest in import order.
         (Some(_), _) => (
@@ -203,14 +228,15 @@ fn file_name(path: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{file_name, page_sql, window, GridQuery, GridSort, Window};
+    use super::{file_name, folds, page_sql, window, GridQuery, GridSort, Window};
     use crate::catalog::assets::Filter;
 
-    /// How SQLite would run `query`'s page on an empty catalog.
-    fn plan(query: &GridQuery) -> String {
+    /// How SQLite would run `query`'s page on an empty catalog, stacks
+    /// folded when `fold`.
+    fn plan(query: &GridQuery, fold: bool) -> String {
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
         crate::catalog::migrations::migrate(&mut conn, std::path::Path::new(":memory:")).unwrap();
-        let (sql, args) = page_sql(query);
+        let (sql, args) = page_sql(query, fold);
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         let rows = stmt
             .query_map(rusqlite::params_from_iter(args.iter()), |r| {
@@ -223,6 +249,17 @@ mod tests {
     #[test]
     fn filtered_pages_walk_the_index_of_their_filter_and_sort() {
         for (filter, sort, index) in [
+            // The whole library of a library without stacks.
+            (
+                Filter::default(),
+                GridSort::CaptureDate,
+                "assets_capture_date",
+            ),
+            (
+                Filter::default(),
+                GridSort::ImportDate,
+                "assets_imported_at",
+            ),
             // The whole library, each stack folded under its top.
             (
                 Filter::default(),
@@ -292,7 +329,7 @@ mod tests {
                     total,
                     stack: None,
                 };
-                let plan = plan(&query);
+                let plan = plan(&query, index.contains("unstacked"));
                 assert!(plan.contains(index), "{sort:?} {filter:?}: {plan}");
                 // The index gives the order: no sort of the whole selection.
                 let inner = plan
@@ -325,7 +362,8 @@ mod tests {
         let kind = crate::catalog::stacks::StackKind::Burst;
         crate::catalog::stacks::stack(&conn, 1, &[2, 3], kind, "t").unwrap();
         crate::catalog::stacks::stack(&conn, 5, &[6], kind, "t").unwrap();
-        let (sql, args) = page_sql(query);
+        let fold = folds(&conn, &query.filter, query.stack.as_deref()).unwrap();
+        let (sql, args) = page_sql(query, fold);
         let mut stmt = conn.prepare(&sql).unwrap();
         let rows = stmt
             .query_map(rusqlite::params_from_iter(args.iter()), |r| {

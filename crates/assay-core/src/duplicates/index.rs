@@ -3,7 +3,7 @@
 //! within `d / 4` bits) over tables instead of SQL indexes, since grouping probes
 //! thousands of band values for every asset.
 
-use crate::preview::{bands, neighbours, Fingerprint, BANDS};
+use crate::preview::{bands, Fingerprint, BANDS};
 
 /// Many fingerprints, looked up by band; positions are those of the slice
 /// it was built from. Each band is a table over all 65,536 values (where
@@ -58,19 +58,16 @@ impl Index {
     /// The positions of the fingerprints within `max` bits of `query` (any
     /// of its turns), with their distances, `query`'s own included if held.
     pub(crate) fn near(&self, query: &Fingerprint, max: u32) -> Vec<(usize, u32)> {
-        let radius = max / BANDS as u32;
         // Each candidate is checked where it is met: four XORs and counts
         // cost less than gathering thousands of them to sort out repeats,
         // and only the few that match are sorted.
         let mut found = Vec::new();
-        for turn in query.turns {
-            for (band, value) in self.bands.iter().zip(bands(turn)) {
-                for probe in neighbours(value, radius) {
-                    for &at in band.holding(probe) {
-                        let d = query.distance(self.uprights[at as usize]);
-                        if d <= max {
-                            found.push((at as usize, d));
-                        }
+        for (band, values) in query.probes(max) {
+            for probe in values {
+                for &at in self.bands[band].holding(probe) {
+                    let d = query.distance(self.uprights[at as usize]);
+                    if d <= max {
+                        found.push((at as usize, d));
                     }
                 }
             }

@@ -4,7 +4,7 @@
 //! multi-index hashing as the library finds its own
 //! (`assay_preview::bands` and `neighbours`).
 
-use assay_core::preview::{bands, neighbours, Fingerprint, BANDS};
+use assay_core::preview::{bands, Fingerprint};
 use rusqlite::{params, Connection, Transaction};
 
 use super::{AccountId, NearListing, Result};
@@ -32,37 +32,31 @@ pub(super) fn near_listed(
     print: &Fingerprint,
     max: u32,
 ) -> Result<Option<NearListing>> {
-    let radius = max / BANDS as u32;
     let mut nearest: Option<NearListing> = None;
-    for turn in print.turns {
-        for (band, value) in bands(turn).into_iter().enumerate() {
-            // The probes are numbers made here, written into the statement.
-            let probes: Vec<String> = neighbours(value, radius)
-                .into_iter()
-                .map(|v| v.to_string())
-                .collect();
-            let sql = format!(
-                "SELECT f.upright, l.id, a.asset_id
-                 FROM blob_fingerprints f
-                 JOIN manifest_assets a ON a.blob = f.blob
-                 JOIN listings l ON l.manifest = a.manifest
-                 WHERE f.band{band} IN ({}) AND l.account != ?1
-                   AND NOT EXISTS (SELECT 1 FROM withdrawals w
-                                   WHERE w.listing = l.seq AND w.asset_id = a.asset_id)",
-                probes.join(",")
-            );
-            let mut stmt = conn.prepare(&sql)?;
-            let mut rows = stmt.query([account])?;
-            while let Some(r) = rows.next()? {
-                let distance = print.distance(r.get::<_, i64>(0)? as u64);
-                let nearer = nearest.as_ref().is_none_or(|n| distance < n.distance);
-                if distance <= max && nearer {
-                    nearest = Some(NearListing {
-                        listing: r.get(1)?,
-                        asset_id: r.get(2)?,
-                        distance,
-                    });
-                }
+    for (band, values) in print.probes(max) {
+        // The probes are numbers made here, written into the statement.
+        let values: Vec<String> = values.iter().map(u16::to_string).collect();
+        let sql = format!(
+            "SELECT f.upright, l.id, a.asset_id
+             FROM blob_fingerprints f
+             JOIN manifest_assets a ON a.blob = f.blob
+             JOIN listings l ON l.manifest = a.manifest
+             WHERE f.band{band} IN ({}) AND l.account != ?1
+               AND NOT EXISTS (SELECT 1 FROM withdrawals w
+                               WHERE w.listing = l.seq AND w.asset_id = a.asset_id)",
+            values.join(",")
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows = stmt.query([account])?;
+        while let Some(r) = rows.next()? {
+            let distance = print.distance(r.get::<_, i64>(0)? as u64);
+            let nearer = nearest.as_ref().is_none_or(|n| distance < n.distance);
+            if distance <= max && nearer {
+                nearest = Some(NearListing {
+                    listing: r.get(1)?,
+                    asset_id: r.get(2)?,
+                    distance,
+                });
             }
         }
     }
