@@ -8,9 +8,7 @@
 //! more than `d` bits). So the candidates are the hashes holding, in some
 //! band, a value within `d / 4` bits of the query's, each checked in full.
 
-use fast_image_resize::Resizer;
-
-use crate::{copy, fit, orient, scratch, Decoded, PreviewError, Rgb, THUMBNAIL_EDGE};
+use crate::{copy, orient, scratch, thumbnail_pixels, Decoded, PreviewError, Rgb};
 
 /// Perceptual hashes of a picture as shown (upright), and turned a quarter,
 /// a half and three quarters clockwise: a copy resized, recompressed or
@@ -84,12 +82,7 @@ pub fn neighbours(value: u16, radius: u32) -> Vec<u16> {
 /// market computes of an uploaded file. No orientation is applied; the
 /// turns cover a picture stored on its side.
 pub fn fingerprint_of(decoded: Decoded) -> Result<Fingerprint, PreviewError> {
-    let mut resizer = Resizer::new();
-    let thumbnail = fit(
-        &mut resizer,
-        (decoded.rgb, decoded.width, decoded.height),
-        THUMBNAIL_EDGE,
-    )?;
+    let thumbnail = thumbnail_pixels(decoded)?;
     let print = fingerprint(&thumbnail);
     scratch::give(thumbnail.0);
     print

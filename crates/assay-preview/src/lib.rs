@@ -271,19 +271,22 @@ pub fn render(decoded: Decoded, orientation: u8) -> Result<Rendered, PreviewErro
 /// Makes only the thumbnail from `decoded`, applying the EXIF orientation:
 /// what an import shows in the grid before the preview is made.
 pub fn render_thumbnail(decoded: Decoded, orientation: u8) -> Result<Vec<u8>, PreviewError> {
-    let mut resizer = Resizer::new();
-    let thumbnail = fit(
-        &mut resizer,
-        (decoded.rgb, decoded.width, decoded.height),
-        THUMBNAIL_EDGE,
-    )?;
-    let thumbnail = orient(thumbnail, orientation);
+    let thumbnail = orient(thumbnail_pixels(decoded)?, orientation);
     let jpeg = encode(&thumbnail, 80)?;
     scratch::give(thumbnail.0);
     Ok(jpeg)
 }
 
 type Rgb = (Vec<u8>, u32, u32);
+
+/// `decoded` scaled down to the thumbnail's size, as stored (not turned).
+fn thumbnail_pixels(decoded: Decoded) -> Result<Rgb, PreviewError> {
+    fit(
+        &mut Resizer::new(),
+        (decoded.rgb, decoded.width, decoded.height),
+        THUMBNAIL_EDGE,
+    )
+}
 
 fn copy((rgb, w, h): &Rgb) -> Rgb {
     let mut out = scratch::take(rgb.len());

@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use assay_core::{Change, Filter, GridQuery, GridSort, Selection};
+use assay_core::{Change, Filter, GridQuery, GridSort, Library, Selection};
 use clap::Parser;
 
 #[derive(Parser)]
@@ -90,17 +90,12 @@ fn main() -> anyhow::Result<()> {
                     total: Some(count as u32),
                     stack: None,
                 };
-                let ours = median(args.runs, || {
-                    let page = library.grid_page(&query)?;
-                    anyhow::ensure!(page.len() == PAGE as usize, "{} items", page.len());
-                    Ok(())
-                })?;
-                let floor = median(args.runs, || bare_ids(&library.db_path(), &query))?;
-                println!(
-                    "| {name}, {sort:?}, {at} page | {:.2} | {:.2} |",
-                    ours * 1e3,
-                    floor * 1e3
-                );
+                page_row(
+                    &library,
+                    args.runs,
+                    &query,
+                    &format!("{name}, {sort:?}, {at}"),
+                )?;
             }
         }
         let count_time = median(args.runs, || {
@@ -148,17 +143,8 @@ fn main() -> anyhow::Result<()> {
             total: Some(shown as u32),
             ..GridQuery::default()
         };
-        let ours = median(args.runs, || {
-            let page = library.grid_page(&query)?;
-            anyhow::ensure!(page.len() == PAGE as usize, "{} items", page.len());
-            Ok(())
-        })?;
-        let floor = median(args.runs, || bare_ids(&library.db_path(), &query))?;
-        println!(
-            "| all, a tenth folded in stacks ({shown} cells), CaptureDate, {at} page | {:.2} | {:.2} |",
-            ours * 1e3,
-            floor * 1e3
-        );
+        let label = format!("all, a tenth folded in stacks ({shown} cells), CaptureDate, {at}");
+        page_row(&library, args.runs, &query, &label)?;
     }
     let count_time = median(args.runs, || {
         library
@@ -170,6 +156,18 @@ fn main() -> anyhow::Result<()> {
         "| all, a tenth folded in stacks: count | {:.2} | |",
         count_time * 1e3
     );
+    Ok(())
+}
+
+/// Measures `query`'s page beside the bare SQL floor and prints the row.
+fn page_row(library: &Library, runs: usize, query: &GridQuery, label: &str) -> anyhow::Result<()> {
+    let ours = median(runs, || {
+        let page = library.grid_page(query)?;
+        anyhow::ensure!(page.len() == PAGE as usize, "{} items", page.len());
+        Ok(())
+    })?;
+    let floor = median(runs, || bare_ids(&library.db_path(), query))?;
+    println!("| {label} page | {:.2} | {:.2} |", ours * 1e3, floor * 1e3);
     Ok(())
 }
 
