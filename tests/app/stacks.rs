@@ -79,6 +79,21 @@ async fn a_stack_is_one_cell_that_opens_and_near_duplicates_wait_to_be_decided()
     .await?;
     app.text_until("[data-testid=asset-count]", |t| t == "2 assets")
         .await?;
+    // Shown once its thumbnails are in (they load lazily).
+    for _ in 0..100 {
+        let loaded = app
+            .client
+            .execute(
+                "return [...document.querySelectorAll('.cell img')]
+                    .every(i => i.complete && i.naturalWidth > 0)",
+                vec![],
+            )
+            .await?;
+        if loaded.as_bool() == Some(true) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     app.screenshot("stack-open").await?;
     app.click("button[aria-label='Close the stack']").await?;
     app.text_until("[data-testid=asset-count]", |t| t == "3 assets")
