@@ -7,8 +7,6 @@
 //! listing checks its uploaded pictures again, since two publishers may
 //! upload alike pictures before either lists. Both refusals store nothing.
 
-use std::io::Read;
-
 use assay_core::preview::{decode_covering, fingerprint_of, Fingerprint, THUMBNAIL_EDGE};
 use assay_market_proto::ErrorCode;
 
@@ -24,25 +22,18 @@ const MAX_DISTANCE: u32 = assay_core::DEFAULT_MAX_DISTANCE;
 /// file in memory, and no camera picture comes near it.
 const MAX_PICTURE_BYTES: u64 = 64 << 20;
 
-/// The fingerprint of a picture's bytes, read from `reader` (`len` bytes
-/// of `media_type`); none for what is no picture the preview crate decodes,
-/// is too large, or does not decode.
-pub(crate) fn fingerprint(
-    reader: impl Read,
-    len: u64,
-    media_type: &str,
-) -> Result<Option<Fingerprint>, ApiError> {
-    if !media_type.starts_with("image/") || len > MAX_PICTURE_BYTES {
-        return Ok(None);
-    }
-    let mut bytes = Vec::with_capacity(len as usize);
-    reader
-        .take(MAX_PICTURE_BYTES)
-        .read_to_end(&mut bytes)
-        .map_err(|e| ApiError::internal(format!("reading a stored picture: {e}")))?;
-    Ok(decode_covering(&bytes, media_type, THUMBNAIL_EDGE)
+/// Whether a file of `media_type` and `len` bytes is a picture to
+/// fingerprint.
+pub(crate) fn is_picture(media_type: &str, len: u64) -> bool {
+    media_type.starts_with("image/") && len <= MAX_PICTURE_BYTES
+}
+
+/// The fingerprint of a picture's `bytes` of `media_type`; none for what
+/// the preview crate does not decode, or a damaged picture.
+pub(crate) fn fingerprint(bytes: &[u8], media_type: &str) -> Option<Fingerprint> {
+    decode_covering(bytes, media_type, THUMBNAIL_EDGE)
         .and_then(fingerprint_of)
-        .ok())
+        .ok()
 }
 
 /// Refuses `asset_id` of `account` when `print` is a near-duplicate of a

@@ -4,6 +4,7 @@
 //! brought back to a state the records and the blobs agree on.
 
 use std::collections::HashSet;
+use std::io::Read;
 use std::sync::Arc;
 
 use assay_fsio::hashing::Hashing;
@@ -81,13 +82,30 @@ pub(crate) async fn run(app: Arc<App>) {
 /// when it matches, makes it the asset's blob. A mismatch discards the
 /// bytes and forgets the upload. The caller holds the upload's lock.
 pub(crate) fn finish(app: &App, upload: &Upload) -> Result<(), ApiError> {
+    // A picture is kept in memory as it is hashed, for its fingerprint:
+    // the part is read once either way.
+    let picture = match &upload.file {
+        UploadFile::Asset(asset_id) => app
+            .records
+            .manifest_asset(upload.account, &upload.manifest_id, asset_id)?
+            .map(|a| a.entry.media_type)
+            .filter(|media_type| near_duplicates::is_picture(media_type, upload.length))
+            .map(|media_type| (asset_id, media_type)),
+        UploadFile::Shard(_) => None,
+    };
     let mut part = Hashing::new(app.blobs.read_part(&upload.id)?);
-    part.drain(1 << 20)
-        .map_err(|e| ApiError::internal(format!("reading upload {}: {e}", upload.id)))?;
+    let read = match picture {
+        Some(_) => {
+            let mut bytes = Vec::with_capacity(upload.length as usize);
+            part.read_to_end(&mut bytes).map(|_| bytes)
+        }
+        None => part.drain(1 << 20).map(|()| Vec::new()),
+    };
+    let bytes =
+        read.map_err(|e| ApiError::internal(format!("reading upload {}: {e}", upload.id)))?;
     let actual = part.checksum();
     if actual != upload.checksum {
-        app.blobs.discard_part(&upload.id)?;
-        app.records.remove_upload(&upload.id)?;
+        discard(app, upload)?;
         return Err(ApiError::new(
             ErrorCode::FileChecksumMismatch,
             format!(
@@ -96,38 +114,34 @@ pub(crate) fn finish(app: &App, upload: &Upload) -> Result<(), ApiError> {
             ),
         ));
     }
-    let print = match &upload.file {
-        UploadFile::Asset(asset_id) => {
-            let media_type = app
-                .records
-                .manifest_asset(upload.account, &upload.manifest_id, asset_id)?
-                .map(|a| a.entry.media_type)
-                .unwrap_or_default();
-            let part = app.blobs.read_part(&upload.id)?;
-            let print = near_duplicates::fingerprint(part, upload.length, &media_type)?;
-            if let Some(print) = &print {
-                let refused = near_duplicates::refuse_if_listed(
-                    app,
-                    upload.account,
-                    asset_id,
-                    print,
-                    "the file was discarded",
-                );
-                if refused.is_err() {
-                    app.blobs.discard_part(&upload.id)?;
-                    app.records.remove_upload(&upload.id)?;
-                    return refused;
-                }
-            }
-            print
+    let print = picture.and_then(|(asset_id, media_type)| {
+        near_duplicates::fingerprint(&bytes, &media_type).map(|print| (asset_id, print))
+    });
+    if let Some((asset_id, print)) = &print {
+        let refused = near_duplicates::refuse_if_listed(
+            app,
+            upload.account,
+            asset_id,
+            print,
+            "the file was discarded",
+        );
+        if refused.is_err() {
+            discard(app, upload)?;
+            return refused;
         }
-        UploadFile::Shard(_) => None,
-    };
+    }
     let blob = app.blobs.seal(&upload.id)?;
     let kept = record_blob(app, &upload.id, &blob)?;
-    if let Some(print) = print {
+    if let Some((_, print)) = print {
         app.records.record_fingerprint(&kept, &print)?;
     }
+    Ok(())
+}
+
+/// Deletes a refused upload's bytes and forgets it.
+fn discard(app: &App, upload: &Upload) -> Result<(), ApiError> {
+    app.blobs.discard_part(&upload.id)?;
+    app.records.remove_upload(&upload.id)?;
     Ok(())
 }
 

@@ -10,7 +10,6 @@ use std::collections::{BTreeSet, HashMap};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::assets;
 use crate::error::Result;
 
 /// Why assets were stacked.
@@ -92,31 +91,32 @@ pub(crate) fn of(conn: &Connection, row: i64) -> Result<Option<Stack>> {
     let Some(top) = top_of(conn, row)? else {
         return Ok(None);
     };
-    let kind: String = conn.query_row("SELECT kind FROM stacks WHERE top = ?1", [top], |r| {
-        r.get(0)
-    })?;
-    let mut members = Vec::new();
-    for row in rows(conn, top)? {
-        members.push(assets::asset_id_of(conn, row)?);
-    }
-    Ok(Some(Stack {
-        top: members[0].clone(),
-        kind: StackKind::parse(&kind),
-        members,
-    })
-    .filter(|s| s.members.len() > 1))
+    Ok(read(conn, "WHERE s.top = ?1", [top])?.pop())
 }
 
 /// Every stack, by the asset id of each of its members.
 pub(crate) fn all(conn: &Connection) -> Result<HashMap<String, Stack>> {
-    let mut stmt = conn.prepare(
+    let mut by_member = HashMap::new();
+    for stack in read(conn, "", [])? {
+        for member in &stack.members {
+            by_member.insert(member.clone(), stack.clone());
+        }
+    }
+    Ok(by_member)
+}
+
+/// The stacks `clause` (on `stacks s`) selects, each with its members:
+/// the top first, then in import order.
+fn read(conn: &Connection, clause: &str, args: impl rusqlite::Params) -> Result<Vec<Stack>> {
+    let mut stmt = conn.prepare(&format!(
         "SELECT t.asset_id, s.kind, m.asset_id FROM stacks s
          JOIN assets t ON t.id = s.top
          JOIN assets m ON m.stacked_under = s.top
-         ORDER BY s.top, m.id",
-    )?;
+         {clause}
+         ORDER BY s.top, m.id"
+    ))?;
     let mut stacks: Vec<Stack> = Vec::new();
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query(args)?;
     while let Some(r) = rows.next()? {
         let (top, member): (String, String) = (r.get(0)?, r.get(2)?);
         match stacks.last_mut() {
@@ -128,13 +128,7 @@ pub(crate) fn all(conn: &Connection) -> Result<HashMap<String, Stack>> {
             }),
         }
     }
-    let mut by_member = HashMap::new();
-    for stack in stacks {
-        for member in &stack.members {
-            by_member.insert(member.clone(), stack.clone());
-        }
-    }
-    Ok(by_member)
+    Ok(stacks)
 }
 
 /// Stacks `rows` under `top`: each of them, and every member of any stack

@@ -7,7 +7,7 @@
 //! assets are matched against the whole catalog, so a JPEG imported after
 //! its raw file still stacks with it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection};
@@ -148,11 +148,11 @@ fn same_second(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Disjoint sets of rows; each link says whether it came from a burst.
+/// Disjoint sets of rows, and the rows a burst linked.
 #[derive(Default)]
 struct Links {
     parent: HashMap<i64, i64>,
-    burst: HashMap<i64, bool>,
+    in_burst: HashSet<i64>,
 }
 
 impl Links {
@@ -166,16 +166,17 @@ impl Links {
     }
 
     fn join(&mut self, a: i64, b: i64, burst: bool) {
-        let (a, b) = (self.find(a), self.find(b));
-        let burst = burst || self.burst.get(&a) == Some(&true) || self.burst.get(&b) == Some(&true);
-        if a != b {
-            self.parent.insert(b, a);
-            self.burst.remove(&b);
+        let (root_a, root_b) = (self.find(a), self.find(b));
+        if root_a != root_b {
+            self.parent.insert(root_b, root_a);
         }
-        self.burst.insert(a, burst);
+        if burst {
+            self.in_burst.extend([a, b]);
+        }
     }
 
-    /// Each set of two rows or more, with whether a burst made it.
+    /// Each set of two rows or more, in row order, with whether a burst
+    /// linked any of them.
     fn sets(mut self) -> Vec<(Vec<i64>, bool)> {
         let rows: Vec<i64> = self.parent.keys().copied().collect();
         let mut by_root: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
@@ -184,11 +185,12 @@ impl Links {
             by_root.entry(root).or_default().push(row);
         }
         by_root
-            .into_iter()
-            .filter(|(_, rows)| rows.len() > 1)
-            .map(|(root, mut rows)| {
+            .into_values()
+            .filter(|rows| rows.len() > 1)
+            .map(|mut rows| {
                 rows.sort_unstable();
-                (rows, self.burst.get(&root) == Some(&true))
+                let burst = rows.iter().any(|r| self.in_burst.contains(r));
+                (rows, burst)
             })
             .collect()
     }
@@ -226,7 +228,8 @@ pub(crate) fn stack_imported(conn: &Connection, after: i64) -> Result<u64> {
     let mut info: HashMap<i64, Vec<Shot>> = HashMap::new();
     for (row, media_type, date, source, make, model) in new {
         let taken = Taken::new(date.as_deref(), source.as_deref(), make.as_deref());
-        for shot in shots(conn, row, &media_type)? {
+        let own = shots(conn, row, &media_type)?;
+        for shot in &own {
             for (other, other_type, other_taken) in same_name(conn, &shot.folder, &shot.stem)? {
                 let paired =
                     (shot.raw && is_picture(&other_type)) || (shot.picture && is_raw(&other_type));
@@ -256,7 +259,7 @@ pub(crate) fn stack_imported(conn: &Connection, after: i64) -> Result<u64> {
                 }
             }
         }
-        info.insert(row, shots(conn, row, &media_type)?);
+        info.insert(row, own);
     }
     let at = now();
     let mut stacked = 0;
