@@ -50,6 +50,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::fixity::check_files,
             commands::review::edit_assets,
             commands::review::undo_last_edit,
+            commands::review::undo_last_decision,
             commands::review::submit,
             commands::review::approve,
             commands::review::reject,

@@ -247,6 +247,28 @@ impl App {
         Ok(())
     }
 
+    /// The serious and critical accessibility violations axe-core (Deque's
+    /// checker, from ui/node_modules) finds in the window as it is now, one
+    /// line each: the rule, its impact, and the elements it names.
+    pub async fn accessibility_violations(&self) -> Result<Vec<String>> {
+        let axe_js = repo().join("ui/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&axe_js).with_context(|| {
+            format!("reading {} (`npm ci` in ui/ installs it)", axe_js.display())
+        })?;
+        let script = format!(
+            "{source}
+            ;const done = arguments[arguments.length - 1];
+            window.axe.run(document, {{ resultTypes: ['violations'] }})
+              .then((r) => done(r.violations
+                .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+                .map((v) => `${{v.id}} (${{v.impact}}): ${{v.help}}: ` +
+                  v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join(', '))))
+              .catch((e) => done(['axe failed: ' + e]));"
+        );
+        let found = self.client.execute_async(&script, vec![]).await?;
+        serde_json::from_value(found).context("axe-core's answer")
+    }
+
     /// Types `keys` into whatever has the focus, as a user at the keyboard would.
     pub async fn press(&self, keys: &str) -> Result<()> {
         self.client.active_element().await?.send_keys(keys).await?;

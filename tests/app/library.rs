@@ -152,7 +152,7 @@ async fn a_creator_imports_a_folder_and_opens_an_asset() -> Result<()> {
 
     // "Show in folder" opens the folder of the location, nothing else.
     let location = &record.locations[0].path;
-    app.click(&format!("button[aria-label='Show {location} in folder']"))
+    app.click(&format!("button[aria-label='Show in folder: {location}']"))
         .await?;
     let folder = Path::new(location)
         .parent()

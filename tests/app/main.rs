@@ -1,6 +1,7 @@
 //! The desktop app, end to end: the real WebKit window under Xvfb, driven
 //! through tauri-driver, on libraries made with the same core the app uses.
 
+mod accessibility;
 mod datasets;
 mod first_run;
 mod fixity;

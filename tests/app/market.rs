@@ -221,6 +221,46 @@ async fn a_rights_manager_connects_syncs_and_sees_the_sale_and_payouts() -> Resu
     }
     app.screenshot("market").await?;
 
+    // The dashboard charts the same money per creator and month, and the
+    // funnel reaches the sale: both as the core's report has them.
+    let report = lib.report()?;
+    ensure!(
+        report.funnel.sold >= 1 && report.funnel.listed >= 1,
+        "{:?}",
+        report.funnel
+    );
+    ensure!(!report.earnings.is_empty());
+    app.client
+        .execute("document.activeElement?.blur()", vec![])
+        .await?;
+    app.press("4").await?;
+    app.find("table[aria-label='Revenue and payouts'] tr[data-creator]")
+        .await?;
+    let shown = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll(`table[aria-label='Revenue and payouts'] tr[data-creator]`)]
+               .map(tr => [tr.dataset.creator, tr.dataset.month, Number(tr.dataset.revenue), Number(tr.dataset.payouts)])",
+            vec![],
+        )
+        .await?;
+    let expected: Vec<_> = report
+        .earnings
+        .iter()
+        .map(|e| json!([e.creator, e.month, e.revenue_minor, e.payouts_minor]))
+        .collect();
+    ensure!(shown == json!(expected), "{shown} against {expected:?}");
+    let funnel = app
+        .client
+        .execute(
+            "return Object.fromEntries([...document.querySelectorAll(`table[aria-label='Funnel'] tr`)]
+               .map(tr => [tr.dataset.key, Number(tr.dataset.value)]))",
+            vec![],
+        )
+        .await?;
+    ensure!(funnel == json!(report.funnel), "{funnel}");
+    app.screenshot("dashboard-sales").await?;
+
     // What the panel shows is what provenance holds, signed by rosa.
     for record in lib.list(&Filter::default())? {
         let payments: Vec<_> = lib

@@ -23,7 +23,7 @@ const DOWN: &str = "\u{e015}";
 /// The team, and six of cy's photos submitted: first one without its payout
 /// reference and contract and one NO-TRAIN (both quarantined), then four
 /// with everything (pending).
-fn six_submitted(library: &Path) -> Result<()> {
+pub(crate) fn six_submitted(library: &Path) -> Result<()> {
     team(library)?;
     let lib = Library::open(library)?;
     let cy = Arc::new(lib.unlock("cy", PASSPHRASE.as_bytes())?);
@@ -228,7 +228,7 @@ async fn a_rights_manager_works_through_the_queue_and_the_dashboard_shows_the_re
     // Each row says how long it has waited.
     let ages = app
         .client
-        .find_all(Locator::Css("table[aria-label='Review queue'] td.age"))
+        .find_all(Locator::Css("table[aria-label='Review queue'] .age"))
         .await?;
     assert_eq!(ages.len(), 6);
     assert!(ages[0].text().await?.ends_with('s'));
@@ -280,10 +280,25 @@ async fn a_rights_manager_works_through_the_queue_and_the_dashboard_shows_the_re
     let ids = shows_the_queue(&app, &lib, &rosa).await?;
     assert_eq!(sorted(&ids), sorted(&held));
 
+    // Taken back: both wait again, and are approved once more.
+    app.click("[data-testid=undo-decision]").await?;
+    status(
+        &app,
+        "Took back your approval of 2 assets: 2 pending review again.",
+    )
+    .await?;
+    let ids = shows_the_queue(&app, &lib, &rosa).await?;
+    assert_eq!(ids.len(), 4);
+    checkbox(&app, &pending[2], false).await?;
+    checkbox(&app, &pending[3], true).await?;
+    app.click("button[aria-label='Approve selected']").await?;
+    status(&app, "2 approved").await?;
+    let ids = shows_the_queue(&app, &lib, &rosa).await?;
+    assert_eq!(sorted(&ids), sorted(&held));
+
     // The NO-TRAIN one goes back to draft, to be fixed.
     go_to(&app, &ids, &held[1]).await?;
-    app.click("button[aria-label='Release current item']")
-        .await?;
+    app.click("button[aria-label='Release to draft']").await?;
     status(&app, "1 draft").await?;
     assert_eq!(shows_the_queue(&app, &lib, &rosa).await?, [held[0].clone()]);
 
@@ -387,6 +402,31 @@ async fn dashboard_shows(app: &App, report: &Report) -> Result<()> {
             .await?;
         assert_eq!(shown, json!(counts), "{label}");
     }
+    // The weekly chart plots the core's weeks; the funnel is its funnel.
+    let weeks = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=chart-weeks] circle[data-week]')]
+               .map(c => [c.dataset.week, Number(c.dataset.median), Number(c.dataset.p90)])",
+            vec![],
+        )
+        .await?;
+    let expected: Vec<_> = report
+        .approval_weeks
+        .iter()
+        .map(|w| json!([w.week, w.durations.median_seconds, w.durations.p90_seconds]))
+        .collect();
+    assert_eq!(weeks, json!(expected));
+    assert!(!expected.is_empty());
+    let funnel = app
+        .client
+        .execute(
+            "return Object.fromEntries([...document.querySelectorAll(`table[aria-label='Funnel'] tr`)]
+               .map(tr => [tr.dataset.key, Number(tr.dataset.value)]))",
+            vec![],
+        )
+        .await?;
+    assert_eq!(funnel, json!(report.funnel));
     Ok(())
 }
 

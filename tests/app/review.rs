@@ -75,7 +75,7 @@ async fn export(app: &App, kind: &str, out: &str, passphrase: Option<&str>) -> R
             .send_keys(passphrase)
             .await?;
     }
-    app.click("button[aria-label='Export selection']").await?;
+    app.click("button[data-testid=export-selection]").await?;
     Ok(())
 }
 

@@ -33,7 +33,8 @@ async fn a_missing_library_is_named_then_created_set_up_and_its_watched_folder_i
 
     // Create it where it was; a library without users asks who you are.
     // Ada administers: one user, no profile.
-    app.click("button[aria-label='Create library']").await?;
+    app.click("button[aria-label='Create a library here']")
+        .await?;
     app.type_into("input[aria-label='Your name']", "ada")
         .await?;
     app.find("select[aria-label='Your role']")

@@ -71,7 +71,7 @@ async fn a_stack_is_one_cell_that_opens_and_near_duplicates_wait_to_be_decided()
     let count = app
         .text_until("[data-testid=stack-count]", |t| t.contains('2'))
         .await?;
-    assert_eq!(count, "▣ 2");
+    assert!(count.ends_with("▣ 2"), "{count}");
     open_stack(&app).await?;
     app.text_until("[data-testid=stack-bar]", |t| {
         t.starts_with("A stack of 2 assets")

@@ -254,4 +254,25 @@ fn a_copy_marked_as_a_duplicate_cannot_be_approved_until_unmarked() {
     ok(&s.as_user("cy", &["submit", copy_key]));
     ok(&s.as_user("rosa", &["approve", copy_key]));
     assert_eq!(show(&s, &copy)["workflow_state"], "approved");
+
+    // Rosa takes her approval back: pending review again, both signed.
+    let out = s.as_user("rosa", &["undo", "--decision", "--json"]);
+    ok(&out);
+    let undone: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (undone["decision"].as_str(), undone["reopened"].as_u64()),
+        (Some("approved"), Some(1))
+    );
+    assert_eq!(show(&s, &copy)["workflow_state"], "pending");
+    let (events, _) = s.json_lines(&["provenance", copy_key]);
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds[kinds.len() - 2..], ["approval", "decision_undone"]);
+    // Taken back once, it is not taken back again.
+    let again = s.as_user("rosa", &["undo", "--decision"]);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("taken back already"),
+        "{}",
+        stderr(&again)
+    );
 }

@@ -15,7 +15,7 @@ fn all_pages(sort: GridSort, filter: &Filter, page: u32) -> Vec<GridItem> {
             offset: items.len() as u32,
             limit: page,
             total: None,
-            stack: None,
+            ..GridQuery::default()
         };
         let got = library.grid_page(&query).unwrap();
         assert!(got.len() <= page as usize);
@@ -129,7 +129,7 @@ fn pages_found_from_the_end_are_the_pages_found_from_the_start() {
                     offset: got.len() as u32,
                     limit: 13,
                     total: Some(total),
-                    stack: None,
+                    ..GridQuery::default()
                 })
                 .unwrap();
             assert!(!page.is_empty(), "{sort:?}: stopped at {}", got.len());
@@ -140,6 +140,76 @@ fn pages_found_from_the_end_are_the_pages_found_from_the_start() {
         };
         assert_eq!(ids(&got), ids(&expected), "{sort:?} {filter:?}");
     }
+}
+
+#[test]
+fn pages_read_on_from_a_cursor_either_way_are_the_pages_read_by_position() {
+    let library = &imported().library;
+    let ids =
+        |items: &[GridItem]| -> Vec<String> { items.iter().map(|i| i.asset_id.clone()).collect() };
+    for (sort, filter) in [
+        // Undated assets (after every dated one) and shared capture times
+        // are both in the corpus: the cursor crosses each.
+        (GridSort::CaptureDate, Filter::default()),
+        (GridSort::ImportDate, Filter::default()),
+        (
+            GridSort::CaptureDate,
+            Filter {
+                media_type: Some("image".into()),
+                ..Filter::default()
+            },
+        ),
+    ] {
+        let expected = ids(&all_pages(sort, &filter, 11));
+        let page = |after: Option<&String>, before: Option<&String>| {
+            library
+                .grid_page(&GridQuery {
+                    filter: filter.clone(),
+                    sort,
+                    limit: 11,
+                    after: after.cloned(),
+                    before: before.cloned(),
+                    // A wrong position: the cursor alone must find the page.
+                    offset: 999_999,
+                    ..GridQuery::default()
+                })
+                .unwrap()
+        };
+        // Down from the first page, each page after the last cell held.
+        let mut down = ids(&all_pages(sort, &filter, 11)[..11]);
+        loop {
+            let next = page(down.last(), None);
+            if next.is_empty() {
+                break;
+            }
+            down.extend(ids(&next));
+        }
+        assert_eq!(down, expected, "down: {sort:?} {filter:?}");
+        // Up from the last cell, each page before the first cell held.
+        let mut up = vec![expected[expected.len() - 1].clone()];
+        loop {
+            let previous = page(None, up.first());
+            if previous.is_empty() {
+                break;
+            }
+            assert!(previous.len() <= 11);
+            up.splice(0..0, ids(&previous));
+        }
+        assert_eq!(up, expected, "up: {sort:?} {filter:?}");
+    }
+    // A cursor the catalog does not have falls back to the position.
+    let by_position = library
+        .grid_page(&GridQuery {
+            offset: 3,
+            limit: 5,
+            after: Some("no-such-asset".into()),
+            ..GridQuery::default()
+        })
+        .unwrap();
+    assert_eq!(
+        ids(&by_position),
+        ids(&all_pages(GridSort::CaptureDate, &Filter::default(), 11))[3..8]
+    );
 }
 
 #[test]

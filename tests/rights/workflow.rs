@@ -418,10 +418,32 @@ fn each_role_sees_its_own_queue_oldest_first_with_what_is_missing() {
     );
     assert!(rosa[0].failed_gates.is_empty());
     assert!(rosa[0].age_seconds >= 0);
+    // What the row shows: the import's thumbnail and preview, and who made
+    // it (whoever imported it, until its rights name a creator).
+    for made in [&rosa[0].thumbnail, &rosa[0].preview] {
+        let path = made.as_deref().expect("the import made it");
+        assert!(w.library.root().join(path).is_file(), "{path}");
+    }
+    assert_eq!(rosa[0].creator.as_deref(), Some("cy"));
+    let record = w.library.record(&ids[1]).unwrap();
+    let first = record.locations[0].path.rsplit('/').next().unwrap();
+    assert_eq!(rosa[0].file_name.as_deref(), Some(first));
     // The draft is now the steward's only item.
     let steward = w.library.queue(&sam).unwrap();
     assert_eq!(steward.len(), 1);
     assert_eq!(steward[0].asset_id, ids[0]);
+    let first = Selection::Assets(vec![ids[0].clone()]);
+    w.library
+        .edit(
+            &sam,
+            &first,
+            &[Change::set("creator_name", json!("Cy Twombly"))],
+        )
+        .unwrap();
+    assert_eq!(
+        w.library.queue(&sam).unwrap()[0].creator.as_deref(),
+        Some("Cy Twombly")
+    );
 }
 
 #[test]
@@ -618,6 +640,16 @@ fn the_report_counts_states_licenses_completeness_and_why_assets_are_held() {
     assert_eq!(t.count, 1);
     assert!(t.median_seconds == t.p90_seconds && t.p90_seconds == t.max_seconds);
     assert!((0..600).contains(&t.median_seconds), "{t:?}");
+    // The same approval, in this week's row of the chart.
+    assert_eq!(r.approval_weeks.len(), 1);
+    assert_eq!(r.approval_weeks[0].durations, t);
+    // Four imported, two submitted, one approved, none listed or sold.
+    let f = &r.funnel;
+    assert_eq!(
+        (f.imported, f.submitted, f.approved, f.listed, f.sold),
+        (4, 2, 1, 0, 0)
+    );
+    assert!(r.earnings.is_empty(), "nothing sold");
 }
 
 #[test]

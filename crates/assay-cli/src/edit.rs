@@ -77,16 +77,37 @@ pub fn run(library: &Library, who: &Who, args: EditArgs) -> anyhow::Result<ExitC
 
 #[derive(clap::Args)]
 pub struct UndoArgs {
+    /// Take back your last approval or rejection instead (rights
+    /// managers): its assets go back to pending review, unless exported,
+    /// listed or changed since.
+    #[arg(long)]
+    decision: bool,
     /// Print what was undone as JSON.
     #[arg(long)]
     json: bool,
 }
 
-/// `assay undo`: the acting user's last edit, set back as a new signed edit.
+/// `assay undo`: the acting user's last edit (or decision), set back as a
+/// new signed event.
 pub fn undo(library: &Library, who: &Who, args: UndoArgs) -> anyhow::Result<ExitCode> {
     let actor = who
         .actor(library)?
-        .context("undoing an edit is a signed edit: --as NAME")?;
+        .context("undoing is signed: --as NAME")?;
+    if args.decision {
+        let undone = library.undo_last_decision(&actor)?;
+        if args.json {
+            output::json_line(&undone)?;
+        } else {
+            eprintln!(
+                "took back the decision of {} ({}): {} of {} assets pending review again",
+                undone.decided_at, undone.decision, undone.reopened, undone.assets
+            );
+            for kept in &undone.kept {
+                eprintln!("kept: {}: {}", kept.asset_id, kept.reason);
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let undone = library.undo_last_edit(&actor)?;
     if args.json {
         output::json_line(&undone)?;

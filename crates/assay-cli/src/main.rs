@@ -80,7 +80,8 @@ enum Command {
     Checkpoint,
     /// Edit the rights metadata of assets (all or nothing).
     Edit(edit::EditArgs),
-    /// Undo your last edit (as a new signed edit restoring what it changed).
+    /// Undo your last edit (as a new signed edit restoring what it
+    /// changed), or with --decision your last approval or rejection.
     Undo(edit::UndoArgs),
     /// Manage creator profiles.
     #[command(subcommand)]

@@ -49,6 +49,26 @@ pub fn run(library: &Library, args: Args) -> anyhow::Result<ExitCode> {
         ),
         None => println!("time to approval    - (nothing approved yet)"),
     }
+    for w in &r.approval_weeks {
+        println!(
+            "approved in {}    {} (median {}, p90 {})",
+            w.week,
+            w.durations.count,
+            duration(w.durations.median_seconds),
+            duration(w.durations.p90_seconds)
+        );
+    }
+    let f = &r.funnel;
+    println!(
+        "funnel              imported {}, submitted {}, approved {}, listed {}, sold {}",
+        f.imported, f.submitted, f.approved, f.listed, f.sold
+    );
+    for e in &r.earnings {
+        println!(
+            "earnings            {} {}: revenue {} {}, payouts {} {} (minor units)",
+            e.creator, e.month, e.revenue_minor, e.currency, e.payouts_minor, e.currency
+        );
+    }
     if r.datasets.is_empty() {
         println!("datasets            -");
     }

@@ -103,7 +103,7 @@ pub use rights::permits::{Permits, Verdict};
 pub use rights::queue::QueueItem;
 pub use rights::report::{DatasetSummary, Durations, LatestVersion, Report};
 pub use rights::transfer::Transfer;
-pub use rights::undo::{KeptAsset, Undone};
+pub use rights::undo::{KeptAsset, Undone, UndoneDecision};
 pub use rights::workflow::Decision;
 pub use setup::first_user::FirstUser;
 pub use setup::sample::{SampleLibrary, SAMPLE_USERS};

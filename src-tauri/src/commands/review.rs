@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use assay_core::{Actor, Change, Decision, EditSummary, Permits, QueueItem, Selection, Undone};
+use assay_core::{
+    Actor, Change, Decision, EditSummary, Permits, QueueItem, Selection, Undone, UndoneDecision,
+};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -64,6 +66,16 @@ pub async fn edit_assets(
 pub fn undo_last_edit(state: State<'_, AppState>) -> AppResult<Undone> {
     let actor = acting(&state)?;
     Ok(state.library()?.undo_last_edit(&actor)?)
+}
+
+/// Takes back the acting rights manager's last approval or rejection: its
+/// assets go back to pending review, but for those exported, listed or
+/// changed since.
+#[tauri::command]
+#[specta::specta]
+pub fn undo_last_decision(state: State<'_, AppState>) -> AppResult<UndoneDecision> {
+    let actor = acting(&state)?;
+    Ok(state.library()?.undo_last_decision(&actor)?)
 }
 
 #[tauri::command]

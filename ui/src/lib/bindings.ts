@@ -72,6 +72,12 @@ export const commands = {
 	 *  what it changed on every asset not changed since.
 	 */
 	undoLastEdit: () => typedError<Undone, AppError>(__TAURI_INVOKE("undo_last_edit")),
+	/**
+	 *  Takes back the acting rights manager's last approval or rejection: its
+	 *  assets go back to pending review, but for those exported, listed or
+	 *  changed since.
+	 */
+	undoLastDecision: () => typedError<UndoneDecision, AppError>(__TAURI_INVOKE("undo_last_decision")),
 	submit: (assetIds: string[]) => typedError<Decision[], AppError>(__TAURI_INVOKE("submit", { assetIds })),
 	approve: (assetIds: string[], comment: string | null) => typedError<Decision[], AppError>(__TAURI_INVOKE("approve", { assetIds, comment })),
 	reject: (assetIds: string[], comment: string) => typedError<Decision[], AppError>(__TAURI_INVOKE("reject", { assetIds, comment })),
@@ -176,6 +182,15 @@ export type AppError = {
 	/**  The core's `Error::code()`, or one of the shell's own (`no_user`, `busy`). */
 	code: string,
 	message: string,
+};
+
+/**  The assets first approved in one ISO week, and how long they took. */
+export type ApprovalWeek = {
+	/**  `2026-W49`. */
+	week: string,
+	/**  The week's Monday, `2026-11-30`. */
+	starts: string,
+	durations: Durations,
 };
 
 export type AssetRecord = {
@@ -344,6 +359,22 @@ export type Creator = {
 	/**  The creator user whose imports take this profile. */
 	user: string | null,
 	created_at: string,
+};
+
+/**
+ *  One creator's money in one month and currency, in minor units: the
+ *  share of each purchase (less refunds) and of each payout sent that falls
+ *  on their assets. A payment covering several assets is split evenly
+ *  among them, the remainder a minor unit each to the first.
+ */
+export type CreatorMonth = {
+	/**  The creator the asset's rights name, else whoever imported it. */
+	creator: string,
+	/**  `2026-12`, in UTC, when the market recorded the payment. */
+	month: string,
+	currency: string,
+	revenue_minor: number,
+	payouts_minor: number,
 };
 
 export type CredentialAction = {
@@ -604,6 +635,18 @@ export type FixitySummary = {
 	cancelled: boolean,
 };
 
+/**
+ *  Assets that ever reached each step: imported (every asset), submitted,
+ *  approved, listed on a marketplace, and sold at least once.
+ */
+export type Funnel = {
+	imported: number,
+	submitted: number,
+	approved: number,
+	listed: number,
+	sold: number,
+};
+
 export type Gps = {
 	/**  Signed decimal degrees, north positive. */
 	latitude: number | null,
@@ -660,6 +703,19 @@ export type GridQuery = {
 	 *  match hides behind a top that does not match.
 	 */
 	stack?: string | null,
+	/**
+	 *  The asset id of the cell just before this page, as the caller holds
+	 *  it: the page is then the `limit` cells after it, found by an index
+	 *  seek (keyset) instead of walking `offset` entries, so scrolling on
+	 *  costs the same at any depth. `offset` still says where the page
+	 *  sits; a cursor the catalog no longer has falls back to it.
+	 */
+	after?: string | null,
+	/**
+	 *  The asset id of the cell just after this page: the `limit` cells
+	 *  before it, by index seek, for scrolling back up.
+	 */
+	before?: string | null,
 };
 
 /**  The order of the grid. */
@@ -985,6 +1041,19 @@ export type QueueItem = {
 	 *  ...), for the rights manager to weigh.
 	 */
 	model_made: string | null,
+	/**
+	 *  The thumbnail's and the large preview's paths inside the library
+	 *  folder (`previews/…`), so the queue shows what is decided on.
+	 */
+	thumbnail: string | null,
+	preview: string | null,
+	/**
+	 *  The file name of the first place its bytes were seen, for an
+	 *  asset without a title.
+	 */
+	file_name: string | null,
+	/**  Who made it: the creator its rights name, else whoever imported it. */
+	creator: string | null,
 };
 
 /**  A selected asset the export left out, and why. */
@@ -1021,6 +1090,15 @@ export type Report = {
 	time_to_approval: Durations | null,
 	/**  Every dataset, by name, with its newest version. */
 	datasets: DatasetSummary[],
+	/**  Time to approval per ISO week of the first approval, oldest first. */
+	approval_weeks: ApprovalWeek[],
+	/**  How many assets ever reached each step, from the signed events. */
+	funnel: Funnel,
+	/**
+	 *  Money per creator, month and currency, from the recorded payment
+	 *  events; by creator, then month.
+	 */
+	earnings: CreatorMonth[],
 };
 
 export type Role = "creator" | "steward" | "rights_manager" | "admin";
@@ -1212,6 +1290,20 @@ export type Undone = {
 	kept: KeptAsset[],
 	/**  Approved assets the undo sent back to pending review. */
 	reopened: number,
+};
+
+/**  What undoing a decision did. */
+export type UndoneDecision = {
+	/**  When the decision undone was made. */
+	decided_at: string,
+	/**  `approved` or `rejected`. */
+	decision: string,
+	/**  Assets the decision was on. */
+	assets: number,
+	/**  Assets back in pending review. */
+	reopened: number,
+	/**  Assets something followed the decision on, left as they are, and why. */
+	kept: KeptAsset[],
 };
 
 /**  What a job counts its progress in. */

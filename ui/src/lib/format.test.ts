@@ -55,3 +55,4 @@ describe("roleName", () => {
     expect(roleName("brand_lead")).toBe("brand lead");
   });
 });
+

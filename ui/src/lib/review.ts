@@ -1,6 +1,6 @@
 // Wording of review outcomes.
 
-import type { Decision } from "./bindings";
+import type { Decision, UndoneDecision } from "./bindings";
 
 /** "2 approved, 1 quarantined (fails: license_tag)" — counts by resulting state, with the gates that failed. */
 export function decisionsSummary(decisions: Decision[]): string {
@@ -14,4 +14,13 @@ export function decisionsSummary(decisions: Decision[]): string {
   const parts = [...counts].map(([state, n]) => `${n} ${state}`);
   const failed = gates.size ? ` (fails: ${[...gates].sort().join(", ")})` : "";
   return `${parts.join(", ")}${failed}.`;
+}
+
+/** "Took back your approval of 3 assets: 2 pending review again; 1 kept (exported since)." */
+export function undoneSummary(u: UndoneDecision): string {
+  const what = u.decision === "approved" ? "approval" : "rejection";
+  const plural = u.assets === 1 ? "asset" : "assets";
+  const reasons = [...new Set(u.kept.map((k) => k.reason))].join("; ");
+  const kept = u.kept.length ? `; ${u.kept.length} kept (${reasons})` : "";
+  return `Took back your ${what} of ${u.assets} ${plural}: ${u.reopened} pending review again${kept}.`;
 }

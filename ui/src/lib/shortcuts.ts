@@ -40,6 +40,10 @@ export function shortcut(press: Press): Shortcut | null {
 export const HELP: { keys: string; what: string; where: string }[] = [
   { keys: "?", what: "Show or hide this list", where: "Anywhere" },
   { keys: "1 – 6", what: "Library, Queue, Duplicates, Dashboard, Market, Settings", where: "Anywhere" },
+  { keys: "Arrows, Page Up/Down", what: "Move in the grid", where: "Library" },
+  { keys: "Home / End", what: "First, last asset", where: "Library" },
+  { keys: "Space, Shift-arrows", what: "Select the asset, extend the selection", where: "Library" },
+  { keys: "Enter", what: "Show the asset in the detail panel, or open its stack", where: "Library" },
   { keys: "Double-click a stack", what: "Open the stack (its count is on the cell)", where: "Library" },
   { keys: "/", what: "Search the library", where: "Anywhere" },
   { keys: "Esc", what: "Close this list, or the rejection comment", where: "Anywhere" },

@@ -15,6 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use anyhow::Context;
 use assay_core::{Change, Filter, GridQuery, GridSort, Library, Selection};
 use clap::Parser;
 
@@ -88,7 +89,7 @@ fn main() -> anyhow::Result<()> {
                     limit: PAGE,
                     // What the grid passes: the count it sized itself with.
                     total: Some(count as u32),
-                    stack: None,
+                    ..GridQuery::default()
                 };
                 page_row(
                     &library,
@@ -96,6 +97,14 @@ fn main() -> anyhow::Result<()> {
                     &query,
                     &format!("{name}, {sort:?}, {at}"),
                 )?;
+                if offset > 0 {
+                    keyset_row(
+                        &library,
+                        args.runs,
+                        &query,
+                        &format!("{name}, {sort:?}, {at}"),
+                    )?;
+                }
             }
         }
         let count_time = median(args.runs, || {
@@ -145,6 +154,9 @@ fn main() -> anyhow::Result<()> {
         };
         let label = format!("all, a tenth folded in stacks ({shown} cells), CaptureDate, {at}");
         page_row(&library, args.runs, &query, &label)?;
+        if offset > 0 {
+            keyset_row(&library, args.runs, &query, &label)?;
+        }
     }
     let count_time = median(args.runs, || {
         library
@@ -168,6 +180,46 @@ fn page_row(library: &Library, runs: usize, query: &GridQuery, label: &str) -> a
     })?;
     let floor = median(runs, || bare_ids(&library.db_path(), query))?;
     println!("| {label} page | {:.2} | {:.2} |", ours * 1e3, floor * 1e3);
+    Ok(())
+}
+
+/// The page of `query` read on from the cell before it, as the grid reads
+/// the next page while scrolling (an index seek, not a walk), beside the
+/// same floor; the page must be the one found by position.
+fn keyset_row(
+    library: &Library,
+    runs: usize,
+    query: &GridQuery,
+    label: &str,
+) -> anyhow::Result<()> {
+    let before = library.grid_page(&GridQuery {
+        offset: query.offset - 1,
+        limit: 1,
+        ..query.clone()
+    })?;
+    let cursor = before.first().context("no cell before the page")?;
+    let next = GridQuery {
+        after: Some(cursor.asset_id.clone()),
+        ..query.clone()
+    };
+    let ids = |items: Vec<assay_core::GridItem>| -> Vec<String> {
+        items.into_iter().map(|i| i.asset_id).collect()
+    };
+    anyhow::ensure!(
+        ids(library.grid_page(&next)?) == ids(library.grid_page(query)?),
+        "{label}: the keyset page differs from the page by position"
+    );
+    let ours = median(runs, || {
+        let page = library.grid_page(&next)?;
+        anyhow::ensure!(page.len() == PAGE as usize, "{} items", page.len());
+        Ok(())
+    })?;
+    let floor = median(runs, || bare_ids(&library.db_path(), query))?;
+    println!(
+        "| {label} page, read on from the cell before (keyset) | {:.2} | {:.2} |",
+        ours * 1e3,
+        floor * 1e3
+    );
     Ok(())
 }
 

@@ -45,6 +45,17 @@ pub struct GridQuery {
     /// match hides behind a top that does not match.
     #[serde(default)]
     pub stack: Option<String>,
+    /// The asset id of the cell just before this page, as the caller holds
+    /// it: the page is then the `limit` cells after it, found by an index
+    /// seek (keyset) instead of walking `offset` entries, so scrolling on
+    /// costs the same at any depth. `offset` still says where the page
+    /// sits; a cursor the catalog no longer has falls back to it.
+    #[serde(default)]
+    pub after: Option<String>,
+    /// The asset id of the cell just after this page: the `limit` cells
+    /// before it, by index seek, for scrolling back up.
+    #[serde(default)]
+    pub before: Option<String>,
 }
 
 impl GridQuery {
@@ -79,7 +90,17 @@ impl Library {
     pub fn grid_page(&self, query: &GridQuery) -> Result<Vec<GridItem>> {
         let conn = self.connect()?;
         let fold = folds(&conn, &query.filter, query.stack.as_deref())?;
-        let (sql, args) = page_sql(query, fold);
+        let (sql, args) = match keyset_ids(&conn, query, fold)? {
+            Some(ids) => (
+                format!(
+                    "SELECT {CELL} FROM json_each(?1) p CROSS JOIN assets a ON a.id = p.value
+                     ORDER BY p.key"
+                ),
+                vec![serde_json::to_string(&ids)
+                    .map_err(|e| crate::Error::Internal(e.to_string()))?],
+            ),
+            None => page_sql(query, fold),
+        };
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
             let path: Option<String> = r.get(9)?;
@@ -176,18 +197,112 @@ fn page_sql(query: &GridQuery, fold: bool) -> (String, Vec<String>) {
     // CROSS JOIN keeps the page as the outer loop: SQLite never reorders
     // it, and otherwise may scan every asset looking for the page's ids.
     let sql = format!(
-        "SELECT asset_id, title, media_type, capture_date, imported_at,
-                json_extract(rights, '$.license_tag'), workflow_state, thumbnail,
-                json_array_length(warnings),
-                (SELECT path_text FROM locations l WHERE l.asset = a.id ORDER BY l.id LIMIT 1),
-                EXISTS (SELECT 1 FROM locations l WHERE l.asset = a.id AND l.status != 'present'),
-                (SELECT CASE WHEN count(*) > 0 THEN count(*) + 1 ELSE 0 END
-                 FROM assets s WHERE s.stacked_under = a.id)
+        "SELECT {CELL}
          FROM (SELECT id FROM assets a{clause} ORDER BY {walk} LIMIT ?{limit} OFFSET ?{offset}) p
          CROSS JOIN assets a ON a.id = p.id
          ORDER BY {order}"
     );
     (sql, args)
+}
+
+/// The columns of a grid cell, read from the asset `a`.
+const CELL: &str = "asset_id, title, media_type, capture_date, imported_at,
+    json_extract(rights, '$.license_tag'), workflow_state, thumbnail,
+    json_array_length(warnings),
+    (SELECT path_text FROM locations l WHERE l.asset = a.id ORDER BY l.id LIMIT 1),
+    EXISTS (SELECT 1 FROM locations l WHERE l.asset = a.id AND l.status != 'present'),
+    (SELECT CASE WHEN count(*) > 0 THEN count(*) + 1 ELSE 0 END
+     FROM assets s WHERE s.stacked_under = a.id)";
+
+/// The ids of the page next to a cursor (`after` or `before`), in the
+/// grid's order, found by seeking the sort's index to the cursor's key:
+/// `None` without a cursor, for an open stack (a few assets, read by
+/// position), or when the cursor's asset is gone (the caller's offset
+/// then finds the page).
+///
+/// The grid shows dated assets newest first and undated ones after them
+/// (the highest id first), so the cells after a dated cursor are the
+/// older dated ones, then the undated; and the cells before an undated
+/// cursor are the undated with higher ids, then the oldest dated ones.
+/// Each part is one index range (a row value, `(key, id) < (?, ?)`).
+fn keyset_ids(
+    conn: &rusqlite::Connection,
+    query: &GridQuery,
+    fold: bool,
+) -> Result<Option<Vec<i64>>> {
+    let (cursor, forward) = match (&query.after, &query.before) {
+        (Some(after), _) => (after, true),
+        (None, Some(before)) => (before, false),
+        (None, None) => return Ok(None),
+    };
+    if query.stack.is_some() {
+        return Ok(None);
+    }
+    let key = match query.sort {
+        GridSort::CaptureDate => "capture_date",
+        GridSort::ImportDate => "imported_at",
+    };
+    let found: Option<(Option<String>, i64)> = {
+        use rusqlite::OptionalExtension;
+        conn.query_row(
+            &format!("SELECT {key}, id FROM assets WHERE asset_id = ?1"),
+            [cursor],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+    };
+    let Some((value, id)) = found else {
+        return Ok(None);
+    };
+    let limit = query.limit.min(GridQuery::MAX_LIMIT) as usize;
+    let (clause, args) = selection(&query.filter, None, fold);
+    let (k, i) = (args.len() + 1, args.len() + 2);
+    // (condition, order) of each part, nearest to the cursor first.
+    let parts: Vec<(String, &str)> = match (forward, value.is_some()) {
+        (true, true) => vec![
+            (format!("(a.{key}, a.id) < (?{k}, ?{i})"), "DESC"),
+            (format!("a.{key} IS NULL"), "DESC"),
+        ],
+        (true, false) => vec![(format!("a.{key} IS NULL AND a.id < ?{i}"), "DESC")],
+        (false, true) => vec![(format!("(a.{key}, a.id) > (?{k}, ?{i})"), "ASC")],
+        (false, false) => vec![
+            (format!("a.{key} IS NULL AND a.id > ?{i}"), "ASC"),
+            (format!("a.{key} IS NOT NULL"), "ASC"),
+        ],
+    };
+    let mut ids = Vec::with_capacity(limit);
+    for (condition, direction) in parts {
+        if ids.len() >= limit {
+            break;
+        }
+        let sql = format!(
+            "SELECT id FROM assets a{clause} AND {condition}
+             ORDER BY a.{key} {direction}, a.id {direction} LIMIT {}",
+            limit - ids.len()
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let mut all: Vec<rusqlite::types::Value> = args
+            .iter()
+            .map(|a| rusqlite::types::Value::Text(a.clone()))
+            .collect();
+        all.push(
+            value
+                .clone()
+                .map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Text),
+        );
+        all.push(rusqlite::types::Value::Integer(id));
+        // A part names the cursor's key, its id, both or neither: bind as
+        // many as the statement numbers.
+        all.truncate(stmt.parameter_count());
+        let rows = stmt.query_map(rusqlite::params_from_iter(all), |r| r.get::<_, i64>(0))?;
+        for row in rows {
+            ids.push(row?);
+        }
+    }
+    if !forward {
+        ids.reverse();
+    }
+    Ok(Some(ids))
 }
 
 /// Which entries of the sort's index a page takes: `limit` of them after
@@ -222,7 +337,7 @@ fn window(query: &GridQuery) -> Window {
 }
 
 /// The last component of a displayed path, whichever separator it uses.
-fn file_name(path: &str) -> String {
+pub(crate) fn file_name(path: &str) -> String {
     path.rsplit(['/', '\\']).next().unwrap_or(path).to_owned()
 }
 
@@ -327,7 +442,7 @@ mod tests {
                     offset,
                     limit: 50,
                     total,
-                    stack: None,
+                    ..GridQuery::default()
                 };
                 let plan = plan(&query, index.contains("unstacked"));
                 assert!(plan.contains(index), "{sort:?} {filter:?}: {plan}");

@@ -96,8 +96,22 @@ pub(crate) fn append(
     data: Value,
     signer: &Signer,
 ) -> Result<String> {
+    append_at(conn, asset, asset_id, kind, data, signer, &now())
+}
+
+/// [`append`] at the time `at`: the events of one decision over many
+/// assets share their time, which is how an undo finds them together.
+pub(crate) fn append_at(
+    conn: &Connection,
+    asset: i64,
+    asset_id: &str,
+    kind: EventKind,
+    data: Value,
+    signer: &Signer,
+    at: &str,
+) -> Result<String> {
     let (seq, prev) = head(conn, asset)?;
-    let sealed = seal(signer, asset_id, seq, prev.as_deref(), kind, &now(), data);
+    let sealed = seal(signer, asset_id, seq, prev.as_deref(), kind, at, data);
     store(conn, asset, seq, kind, signer.key_id().as_str(), &sealed)?;
     Ok(sealed.hash)
 }

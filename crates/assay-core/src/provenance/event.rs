@@ -57,6 +57,9 @@ pub enum EventKind {
     /// The asset went into a version of a dataset (its id, name, version
     /// and the hash of the signed dataset manifest).
     DatasetBuild,
+    /// An approval or rejection taken back before anything followed it:
+    /// the asset is pending review again (`undoes`: the decision's hash).
+    DecisionUndone,
 }
 
 impl EventKind {
@@ -76,6 +79,7 @@ impl EventKind {
             EventKind::MarketplaceWithdrawal => "marketplace_withdrawal",
             EventKind::Payment => "payment",
             EventKind::DatasetBuild => "dataset_build",
+            EventKind::DecisionUndone => "decision_undone",
         }
     }
 
@@ -85,7 +89,8 @@ impl EventKind {
             EventKind::Import => Action::Import,
             EventKind::MetadataChange | EventKind::LicenseChange => Action::EditMetadata,
             EventKind::Submission => Action::Submit,
-            EventKind::Approval => Action::Approve,
+            // Taking a decision back is deciding again: rights managers'.
+            EventKind::Approval | EventKind::DecisionUndone => Action::Approve,
             EventKind::Rejection => Action::Reject,
             EventKind::Quarantine => Action::Quarantine,
             EventKind::Release => Action::Release,

@@ -8,6 +8,7 @@ use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::catalog::grid::file_name;
 use crate::catalog::library::Library;
 use crate::error::Result;
 use crate::identity::roles::Role;
@@ -29,6 +30,15 @@ pub struct QueueItem {
     /// give (`trainedAlgorithmicMedia`, `compositeWithTrainedAlgorithmicMedia`,
     /// ...), for the rights manager to weigh.
     pub model_made: Option<String>,
+    /// The thumbnail's and the large preview's paths inside the library
+    /// folder (`previews/…`), so the queue shows what is decided on.
+    pub thumbnail: Option<String>,
+    pub preview: Option<String>,
+    /// The file name of the first place its bytes were seen, for an
+    /// asset without a title.
+    pub file_name: Option<String>,
+    /// Who made it: the creator its rights name, else whoever imported it.
+    pub creator: Option<String>,
 }
 
 impl Library {
@@ -49,7 +59,10 @@ impl Library {
         let conn = self.connect()?;
         let mut stmt = conn.prepare(
             "SELECT asset_id, title, workflow_state, coalesce(state_since, imported_at), rights,
-                    checksum, provenance_hash, content_credentials
+                    checksum, provenance_hash, content_credentials, thumbnail, preview,
+                    coalesce(json_extract(rights, '$.creator_name'),
+                             (SELECT name FROM users WHERE users.id = uploaded_by)),
+                    (SELECT path_text FROM locations l WHERE l.asset = assets.id ORDER BY l.id LIMIT 1)
              FROM assets
              WHERE workflow_state IN (SELECT value FROM json_each(?1))
                AND (?2 = 0 OR uploaded_by = ?3)
@@ -85,6 +98,10 @@ impl Library {
                 since,
                 age_seconds,
                 model_made,
+                thumbnail: r.get(8)?,
+                preview: r.get(9)?,
+                creator: r.get(10)?,
+                file_name: r.get::<_, Option<String>>(11)?.as_deref().map(file_name),
             });
         }
         Ok(items)

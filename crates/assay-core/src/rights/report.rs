@@ -1,7 +1,9 @@
 //! `report`: the library's readiness in the figures a DAM steward tracks:
 //! how long approval takes (upload to approval, from the signed events),
 //! how much of the library has complete metadata, counts per state and per
-//! license tag, and what is eligible against what is held back, and why.
+//! license tag, and what is eligible against what is held back, and why;
+//! and, for the dashboard's charts, the same over time: approval times per
+//! week, the funnel from import to sale, and money per creator and month.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -39,6 +41,52 @@ pub struct Report {
     pub time_to_approval: Option<Durations>,
     /// Every dataset, by name, with its newest version.
     pub datasets: Vec<DatasetSummary>,
+    /// Time to approval per ISO week of the first approval, oldest first.
+    pub approval_weeks: Vec<ApprovalWeek>,
+    /// How many assets ever reached each step, from the signed events.
+    pub funnel: Funnel,
+    /// Money per creator, month and currency, from the recorded payment
+    /// events; by creator, then month.
+    pub earnings: Vec<CreatorMonth>,
+}
+
+/// The assets first approved in one ISO week, and how long they took.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ApprovalWeek {
+    /// `2026-W49`.
+    pub week: String,
+    /// The week's Monday, `2026-11-30`.
+    pub starts: String,
+    pub durations: Durations,
+}
+
+/// Assets that ever reached each step: imported (every asset), submitted,
+/// approved, listed on a marketplace, and sold at least once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Funnel {
+    pub imported: u64,
+    pub submitted: u64,
+    pub approved: u64,
+    pub listed: u64,
+    pub sold: u64,
+}
+
+/// One creator's money in one month and currency, in minor units: the
+/// share of each purchase (less refunds) and of each payout sent that falls
+/// on their assets. A payment covering several assets is split evenly
+/// among them, the remainder a minor unit each to the first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CreatorMonth {
+    /// The creator the asset's rights name, else whoever imported it.
+    pub creator: String,
+    /// `2026-12`, in UTC, when the market recorded the payment.
+    pub month: String,
+    pub currency: String,
+    pub revenue_minor: i64,
+    pub payouts_minor: i64,
 }
 
 /// A dataset in the report: how many versions, and the newest.
@@ -109,6 +157,9 @@ impl Library {
             quarantined_by_reason: BTreeMap::new(),
             time_to_approval: None,
             datasets: dataset_summaries(&conn)?,
+            approval_weeks: Vec::new(),
+            funnel: Funnel::default(),
+            earnings: Vec::new(),
         };
         let manual = quarantine_reasons(&conn)?;
         let mut stmt = conn.prepare(
@@ -161,7 +212,14 @@ impl Library {
         if report.assets > 0 {
             report.complete_share = report.complete as f64 / report.assets as f64;
         }
-        report.time_to_approval = Durations::of(times_to_approval(&conn)?);
+        let history = History::read(&conn)?;
+        report.time_to_approval = Durations::of(history.approvals.iter().map(|a| a.1).collect());
+        report.approval_weeks = weeks(&history.approvals);
+        report.funnel = Funnel {
+            imported: report.assets,
+            ..history.funnel
+        };
+        report.earnings = earnings(&conn, &history.payments)?;
         Ok(report)
     }
 }
@@ -215,35 +273,212 @@ fn quarantine_reasons(conn: &rusqlite::Connection) -> Result<HashMap<i64, String
     Ok(reasons)
 }
 
-/// Seconds from each asset's import event to its first approval event, as
-/// the signed events record them.
-fn times_to_approval(conn: &rusqlite::Connection) -> Result<Vec<i64>> {
+/// What the report reads from the signed events, in one pass over them.
+#[derive(Default)]
+struct History {
+    /// Each approved asset's first approval, and the seconds from its import.
+    approvals: Vec<(OffsetDateTime, i64)>,
+    /// Every step but `imported`, which is the catalog's count.
+    funnel: Funnel,
+    payments: Vec<Payment>,
+}
+
+/// A payment event's share of money: one asset's part of a purchase,
+/// refund or payout.
+struct Payment {
+    asset: i64,
+    feed_event_id: String,
+    kind: String,
+    at: OffsetDateTime,
+    currency: String,
+    amount_minor: i64,
+    assets: i64,
+}
+
+impl History {
+    fn read(conn: &rusqlite::Connection) -> Result<History> {
+        let mut stmt = conn.prepare(
+            "SELECT asset, kind, json_extract(body, '$.at'),
+                    json_extract(body, '$.data.feed_event'),
+                    json_extract(body, '$.data.feed_event_id'),
+                    json_extract(body, '$.data.market_at'),
+                    json_extract(body, '$.data.currency'),
+                    json_extract(body, '$.data.amount_minor'),
+                    json_extract(body, '$.data.assets')
+             FROM events
+             WHERE kind IN ('import', 'submission', 'approval', 'export_to_marketplace', 'payment')
+             ORDER BY asset, seq",
+        )?;
+        let mut history = History::default();
+        let mut rows = stmt.query([])?;
+        // The events come asset by asset: what the current one reached.
+        let mut asset = None;
+        let mut reached = Reached::default();
+        while let Some(r) = rows.next()? {
+            let row: i64 = r.get(0)?;
+            if asset != Some(row) {
+                reached.count_into(&mut history);
+                reached = Reached::default();
+                asset = Some(row);
+            }
+            let kind: String = r.get(1)?;
+            let at = r
+                .get::<_, Option<String>>(2)?
+                .and_then(|at| OffsetDateTime::parse(&at, &Rfc3339).ok());
+            match kind.as_str() {
+                "import" => {
+                    reached.imported = reached.imported.or(at);
+                }
+                "submission" => reached.submitted = true,
+                "approval" => {
+                    reached.approved = reached.approved.or(at);
+                }
+                "export_to_marketplace" => reached.listed = true,
+                _ => {
+                    let feed_event: Option<String> = r.get(3)?;
+                    reached.sold |= feed_event.as_deref() == Some("purchase");
+                    // The market's time when it gave one, else the event's.
+                    let market_at = r
+                        .get::<_, Option<String>>(5)?
+                        .and_then(|at| OffsetDateTime::parse(&at, &Rfc3339).ok());
+                    let (Some(kind), Some(feed_event_id), Some(at), Some(currency), Some(amount)) = (
+                        feed_event,
+                        r.get::<_, Option<String>>(4)?,
+                        market_at.or(at),
+                        r.get::<_, Option<String>>(6)?,
+                        // A market's feed is outside data: an amount that is
+                        // not a whole number is left out, not guessed.
+                        r.get::<_, Option<i64>>(7).ok().flatten(),
+                    ) else {
+                        continue;
+                    };
+                    history.payments.push(Payment {
+                        asset: row,
+                        feed_event_id,
+                        kind,
+                        at,
+                        currency,
+                        amount_minor: amount,
+                        assets: r
+                            .get::<_, Option<i64>>(8)
+                            .ok()
+                            .flatten()
+                            .unwrap_or(1)
+                            .max(1),
+                    });
+                }
+            }
+        }
+        reached.count_into(&mut history);
+        Ok(history)
+    }
+}
+
+/// The steps one asset reached.
+#[derive(Default)]
+struct Reached {
+    imported: Option<OffsetDateTime>,
+    submitted: bool,
+    approved: Option<OffsetDateTime>,
+    listed: bool,
+    sold: bool,
+}
+
+impl Reached {
+    fn count_into(&self, history: &mut History) {
+        let funnel = &mut history.funnel;
+        funnel.submitted += u64::from(self.submitted);
+        funnel.approved += u64::from(self.approved.is_some());
+        funnel.listed += u64::from(self.listed);
+        funnel.sold += u64::from(self.sold);
+        if let (Some(import), Some(approval)) = (self.imported, self.approved) {
+            history
+                .approvals
+                .push((approval, (approval - import).whole_seconds()));
+        }
+    }
+}
+
+/// Approval times grouped by the ISO week of the approval, oldest first.
+fn weeks(approvals: &[(OffsetDateTime, i64)]) -> Vec<ApprovalWeek> {
+    let mut by_week: BTreeMap<(i32, u8), (time::Date, Vec<i64>)> = BTreeMap::new();
+    for (at, seconds) in approvals {
+        let (year, week, _) = at.to_iso_week_date();
+        let monday =
+            at.date() - time::Duration::days(i64::from(at.weekday().number_days_from_monday()));
+        by_week
+            .entry((year, week))
+            .or_insert_with(|| (monday, Vec::new()))
+            .1
+            .push(*seconds);
+    }
+    by_week
+        .into_iter()
+        .filter_map(|((year, week), (monday, seconds))| {
+            Some(ApprovalWeek {
+                week: format!("{year}-W{week:02}"),
+                starts: monday.to_string(),
+                durations: Durations::of(seconds)?,
+            })
+        })
+        .collect()
+}
+
+/// Each payment's amount split over the assets it covers, summed per
+/// creator, month and currency.
+fn earnings(conn: &rusqlite::Connection, payments: &[Payment]) -> Result<Vec<CreatorMonth>> {
+    let mut creators: HashMap<i64, String> = HashMap::new();
     let mut stmt = conn.prepare(
-        "SELECT asset, kind, json_extract(body, '$.at') FROM events
-         WHERE kind IN ('import', 'approval') ORDER BY asset, seq",
+        "SELECT a.id, coalesce(json_extract(a.rights, '$.creator_name'), u.name, '(unknown)')
+         FROM assets a LEFT JOIN users u ON u.id = a.uploaded_by",
     )?;
-    let mut first: HashMap<i64, (Option<OffsetDateTime>, Option<OffsetDateTime>)> = HashMap::new();
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        let asset: i64 = r.get(0)?;
-        let kind: String = r.get(1)?;
-        let Some(at) = r
-            .get::<_, Option<String>>(2)?
-            .and_then(|at| OffsetDateTime::parse(&at, &Rfc3339).ok())
-        else {
-            continue;
-        };
-        let entry = first.entry(asset).or_default();
-        let slot = if kind == "import" {
-            &mut entry.0
-        } else {
-            &mut entry.1
-        };
-        slot.get_or_insert(at);
+        creators.insert(r.get(0)?, r.get(1)?);
     }
-    Ok(first
-        .into_values()
-        .filter_map(|(import, approval)| Some((approval? - import?).whole_seconds()))
+    // The assets of one payment in asset order, for a stable remainder.
+    let mut by_payment: BTreeMap<(&str, &str), Vec<&Payment>> = BTreeMap::new();
+    for p in payments {
+        by_payment
+            .entry((p.feed_event_id.as_str(), p.kind.as_str()))
+            .or_default()
+            .push(p);
+    }
+    let mut sums: BTreeMap<(String, String, String), (i64, i64)> = BTreeMap::new();
+    for parts in by_payment.values_mut() {
+        parts.sort_by_key(|p| p.asset);
+        for (i, p) in parts.iter().enumerate() {
+            let (share, extra) = (p.amount_minor / p.assets, p.amount_minor % p.assets);
+            let part = share + i64::from((i as i64) < extra);
+            let (revenue, payout) = match p.kind.as_str() {
+                "purchase" => (part, 0),
+                "refunded" => (-part, 0),
+                "payout_sent" => (0, part),
+                _ => continue,
+            };
+            let creator = creators
+                .get(&p.asset)
+                .cloned()
+                .unwrap_or_else(|| "(unknown)".to_owned());
+            let month = format!("{}-{:02}", p.at.year(), u8::from(p.at.month()));
+            let sum = sums
+                .entry((creator, month, p.currency.clone()))
+                .or_default();
+            sum.0 += revenue;
+            sum.1 += payout;
+        }
+    }
+    Ok(sums
+        .into_iter()
+        .map(
+            |((creator, month, currency), (revenue_minor, payouts_minor))| CreatorMonth {
+                creator,
+                month,
+                currency,
+                revenue_minor,
+                payouts_minor,
+            },
+        )
         .collect())
 }
 
@@ -265,5 +500,86 @@ mod tests {
         assert_eq!((d.median_seconds, d.p90_seconds, d.max_seconds), (5, 9, 10));
         let d = Durations::of(vec![30, 10, 20]).unwrap();
         assert_eq!((d.median_seconds, d.p90_seconds), (20, 30));
+    }
+
+    fn at(text: &str) -> OffsetDateTime {
+        OffsetDateTime::parse(text, &Rfc3339).unwrap()
+    }
+
+    #[test]
+    fn approval_times_group_by_the_iso_week_of_the_approval() {
+        let weeks = weeks(&[
+            (at("2027-01-04T09:00:00Z"), 50),
+            (at("2026-12-31T23:00:00Z"), 10),
+            (at("2026-12-28T00:00:00Z"), 30),
+            (at("2026-12-27T12:00:00Z"), 7),
+        ]);
+        let summary: Vec<_> = weeks
+            .iter()
+            .map(|w| {
+                (
+                    w.week.as_str(),
+                    w.starts.as_str(),
+                    w.durations.count,
+                    w.durations.median_seconds,
+                )
+            })
+            .collect();
+        // Thursday 31 December 2026 is in 2026's 53rd week; Sunday the 27th
+        // in the 52nd; Monday 4 January 2027 starts 2027's first.
+        assert_eq!(
+            summary,
+            [
+                ("2026-W52", "2026-12-21", 1, 7),
+                ("2026-W53", "2026-12-28", 2, 10),
+                ("2027-W01", "2027-01-04", 1, 50),
+            ]
+        );
+    }
+
+    #[test]
+    fn payments_split_over_their_assets_and_sum_per_creator_and_month() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
+             CREATE TABLE assets (id INTEGER PRIMARY KEY, rights TEXT, uploaded_by INTEGER);
+             INSERT INTO users VALUES (1, 'cy');
+             INSERT INTO assets VALUES (1, '{\"creator_name\":\"Ana\"}', 1),
+                                       (2, '{}', 1), (3, '{}', NULL);",
+        )
+        .unwrap();
+        let pay = |asset, id: &str, kind: &str, when: &str, amount, assets| Payment {
+            asset,
+            feed_event_id: id.into(),
+            kind: kind.into(),
+            at: at(when),
+            currency: "EUR".into(),
+            amount_minor: amount,
+            assets,
+        };
+        let payments = [
+            // 1001 over three assets: 334 to the first two, 333 to the third.
+            pay(2, "e1", "purchase", "2026-11-30T10:00:00Z", 1001, 3),
+            pay(1, "e1", "purchase", "2026-11-30T10:00:00Z", 1001, 3),
+            pay(3, "e1", "purchase", "2026-11-30T10:00:00Z", 1001, 3),
+            pay(1, "e2", "refunded", "2026-12-01T10:00:00Z", 200, 1),
+            pay(1, "e3", "payout_sent", "2026-12-02T10:00:00Z", 500, 1),
+            pay(2, "e4", "payout_failed", "2026-12-02T10:00:00Z", 900, 1),
+        ];
+        let sums: Vec<_> = earnings(&conn, &payments)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.creator, c.month, c.revenue_minor, c.payouts_minor))
+            .collect();
+        let row = |c: &str, m: &str, r, p| (c.to_owned(), m.to_owned(), r, p);
+        assert_eq!(
+            sums,
+            [
+                row("(unknown)", "2026-11", 333, 0),
+                row("Ana", "2026-11", 334, 0),
+                row("Ana", "2026-12", -200, 500),
+                row("cy", "2026-11", 334, 0),
+            ]
+        );
     }
 }

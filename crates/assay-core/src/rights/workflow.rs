@@ -128,7 +128,7 @@ impl Library {
             let current = load(&tx, row)?;
             let failed = gates.check(&current.fields, &taxonomy, today);
             let (kind, state, data) = decide(actor, &current, op, &failed)?;
-            chain::append(&tx, row, &current.asset_id, kind, data, &signer)?;
+            chain::append_at(&tx, row, &current.asset_id, kind, data, &signer, &at)?;
             tx.prepare_cached(
                 "UPDATE assets SET workflow_state = ?1, state_since = ?2 WHERE id = ?3",
             )?
