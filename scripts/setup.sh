@@ -15,6 +15,8 @@ set -euo pipefail
 # heif-convert decodes HEIF, HEIC and AVIF pictures for their previews.
 packages=(pkg-config gcc g++ make cmake nasm libimage-exiftool-perl python3 python3-venv python3-pip ffmpeg
   libheif-examples)
+# PostgreSQL's server (initdb, postgres): the market's tests run its records on a throwaway cluster.
+packages+=(postgresql)
 # The desktop app: Tauri's WebKitGTK and GTK headers; Xvfb, WebKitWebDriver and
 # dbus for its end-to-end tests in a real window; Node.js builds its front end.
 # WebKitGTK plays media through GStreamer, whose libav plugin decodes the
@@ -73,6 +75,10 @@ pip_pinned "$HOME/.cache/assay/venv" pillow 13.0.0
 # checks every answer against it (a market test runs it, bounded in time).
 # Its own venv: its dependencies are not mlcroissant's.
 pip_pinned "$HOME/.cache/assay/venv-schemathesis" schemathesis 4.32.5
+# The market's S3 blob storage is tested against moto's server: the S3 API
+# (multipart uploads with their 5 MiB minimum, ranged reads) in one process,
+# from PyPI, started by the tests on a free port. Its own venv.
+pip_pinned "$HOME/.cache/assay/venv-moto" "moto[server]" 5.2.6
 
 # The app's end-to-end tests drive the window through tauri-driver.
 if ! "$HOME/.cargo/bin/tauri-driver" --help >/dev/null 2>&1; then

@@ -12,7 +12,6 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::ids::UploadId;
 use crate::links::LinkKey;
-use crate::rate_limit::RateLimit;
 use crate::records::{self, Records};
 use crate::slots::Slots;
 use crate::witness::WitnessKey;
@@ -32,7 +31,6 @@ pub(crate) struct App {
     /// Countersigns the checkpoints the market witnesses.
     pub witness: WitnessKey,
     /// Per-account limit on preview and sample requests.
-    pub rate: RateLimit,
     /// Upload chunks and downloads under way, per account.
     pub uploading: Slots,
     pub downloading: Slots,
@@ -60,7 +58,6 @@ impl App {
             bodies,
             links,
             witness,
-            rate: RateLimit::new(config.preview_rate_per_minute),
             uploading: Slots::new("uploads", config.uploads_at_once_per_account),
             downloading: Slots::new("downloads", config.downloads_at_once_per_account),
             manifest_turns: Arc::new(tokio::sync::Semaphore::new(config.manifests_at_once.max(1))),

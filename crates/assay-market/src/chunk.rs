@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 
 use crate::app::AppState;
-use crate::blobs::PartWriter;
+use crate::blobs::{BlobError, PartWriter};
 use crate::error::ApiError;
 use crate::ids::UploadId;
 
@@ -28,6 +28,9 @@ pub(crate) enum Received {
     Broken { kept: u64, why: String },
     /// Nothing was kept, for this reason.
     Refused(ApiError),
+    /// Nothing was written: the part holds `held` committed bytes, more
+    /// than the recorded offset (see [`crate::BlobError::PastOffset`]).
+    Ahead { held: u64 },
 }
 
 /// How the body ended, as the connection side saw it.
@@ -140,7 +143,11 @@ pub(crate) async fn receive(
     body: Body,
 ) -> Result<Received, ApiError> {
     let (blobs, id) = (app.blobs.clone(), upload.clone());
-    let part = crate::app::blocking(move || Ok(blobs.append(&id, offset)?)).await?;
+    let part = match crate::app::blocking(move || Ok(blobs.append(&id, offset))).await? {
+        Ok(part) => part,
+        Err(BlobError::PastOffset { held, .. }) => return Ok(Received::Ahead { held }),
+        Err(e) => return Err(e.into()),
+    };
     // Idle between writes; taken by the write under way.
     let mut sink = Some(Sink {
         part,

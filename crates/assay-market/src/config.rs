@@ -6,10 +6,38 @@ use std::time::Duration;
 
 pub use crate::connections::ConnectionLimits;
 
+use crate::blobs::S3Location;
+
+/// Where the blobs are kept (`serve --blobs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlobsAt {
+    Folder(PathBuf),
+    S3(S3Location),
+}
+
+impl std::str::FromStr for BlobsAt {
+    type Err = String;
+
+    /// `s3://BUCKET[/PREFIX]?endpoint=URL` or a folder's path.
+    fn from_str(given: &str) -> Result<BlobsAt, String> {
+        match S3Location::parse(given) {
+            Some(location) => location.map(BlobsAt::S3),
+            None if given.is_empty() => Err("an empty path names no folder".to_owned()),
+            None => Ok(BlobsAt::Folder(PathBuf::from(given))),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     /// The data folder: `market.db` and the blobs.
     pub data: PathBuf,
+    /// The records in a PostgreSQL database instead of `market.db`: a
+    /// `postgres://` URL. Several server processes may share it.
+    pub database: Option<String>,
+    /// Where files' bytes live instead of the data folder: another folder,
+    /// or an S3-compatible bucket several server processes may share.
+    pub blobs: Option<BlobsAt>,
     /// The largest file an upload may be (`Tus-Max-Size`).
     pub max_upload_bytes: u64,
     /// The largest manifest `POST /v1/manifests` reads.
@@ -65,6 +93,8 @@ impl Config {
     pub fn new(data: impl Into<PathBuf>) -> Config {
         Config {
             data: data.into(),
+            database: None,
+            blobs: None,
             max_upload_bytes: 64 << 30,
             // A manifest entry is about 700 bytes and 20 JSON values: these
             // hold about 200,000 entries.

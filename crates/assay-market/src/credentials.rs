@@ -138,7 +138,7 @@ pub(crate) async fn get(
     Extension(Caller(account)): Extension<Caller>,
     ListingAssetPath(id, asset_id): ListingAssetPath,
 ) -> Result<Response, ApiError> {
-    app.rate.take(account.id)?;
+    crate::rate_limit::take(&app, account.id).await?;
     let listing = load(&app, &id).await?;
     on_sale(&listing, &asset_id)?;
     let (wanted, asset) = (id.clone(), asset_id.clone());

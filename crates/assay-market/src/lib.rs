@@ -7,14 +7,20 @@
 //! recorded), download every file and the manifest through signed links,
 //! and confirm; publishers follow their sales in an event feed.
 //!
-//! - [`Market`] opens a data folder and serves; [`add_account`] makes the
+//! - [`Market`] opens its storage and serves; [`add_account`] makes the
 //!   accounts and their bearer tokens, [`rotate_token`] and [`revoke_token`]
 //!   replace or withdraw one.
 //! - Storage sits behind two traits so one machine is not the limit:
 //!   [`Records`] (accounts, keys, manifests, uploads, listings, purchases,
-//!   payouts, events; SQLite in [`SqliteRecords`]) and [`Blobs`] (file
-//!   bytes; a local folder in [`FolderBlobs`]). Both are synchronous and
-//!   called on blocking threads.
+//!   payouts, events, rate buckets, the server's secrets; SQLite in
+//!   [`SqliteRecords`], the default, or PostgreSQL in [`PostgresRecords`])
+//!   and [`Blobs`] (file bytes; a local folder in [`FolderBlobs`], the
+//!   default, or an S3-compatible bucket in [`S3Blobs`]). Both are
+//!   synchronous and called on blocking threads. On PostgreSQL and S3,
+//!   several server processes serve one market behind one address: what
+//!   they must agree on (upload offsets, escrow, payouts, the feed's order,
+//!   rate limits, quotas, webhook leases, checkpoints, the link and witness
+//!   keys) is in the records.
 //! - Every route is mounted in `routes.rs` with the scope it needs;
 //!   [`Market::routes`] lists them for the test that holds them to the spec.
 //! - `connections.rs` accepts connections with deadlines on headers, body
@@ -37,6 +43,7 @@
 
 mod accounts;
 mod app;
+mod async_bridge;
 mod auth;
 mod blobs;
 mod body_schemas;
@@ -82,16 +89,16 @@ mod webhooks;
 mod witness;
 
 pub use accounts::{add_account, revoke_token, rotate_token, AccountError};
-pub use blobs::{BlobError, Blobs, FolderBlobs, PartWriter};
-pub use config::{Config, ConnectionLimits};
+pub use blobs::{BlobError, Blobs, FolderBlobs, PartWriter, S3Blobs, S3Location};
+pub use config::{BlobsAt, Config, ConnectionLimits};
 pub use ids::{BlobId, EventId, ListingId, PayoutId, PreviewId, PurchaseId, UploadId, WebhookId};
 pub use market::{open_records, records_path, Market, MarketError};
 pub use records::{
     Account, AccountId, AssetEntry, DueDelivery, EntitledFile, EventRecord, Insert, ListedAsset,
     ListingDetail, ListingRecord, ListingRow, Manifest, NewListing, NewManifest, NewPayout,
-    NewPurchase, NewUpload, PayoutFailure, PayoutRecord, PreviewRecord, PurchaseRecord, Records,
-    RecordsError, Settlement, SqliteRecords, StoredAsset, StoredKey, Upload, UploadState,
-    WebhookRecord, WitnessedRecord,
+    NewPurchase, NewUpload, PayoutFailure, PayoutRecord, PostgresRecords, PreviewRecord,
+    PurchaseRecord, Records, RecordsError, Settlement, SqliteRecords, StoredAsset, StoredKey,
+    Upload, UploadState, WebhookRecord, WitnessedRecord,
 };
 pub use routes::{Access, Route, Verb};
 pub use spec::openapi;

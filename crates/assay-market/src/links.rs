@@ -4,20 +4,18 @@
 //! cannot be altered or made without the key, and a refund revokes it
 //! through the purchase it names.
 //!
-//! The key is 32 random bytes in `link.key` in the data folder, made once
-//! (readable by the server's user only) and kept across restarts, so links
-//! outlive a restart until they expire.
-
-use std::io;
-use std::path::Path;
+//! The key is 32 random bytes the records keep (`link.key`: a file of the
+//! data folder readable by the server's user only, beside SQLite's
+//! `market.db`; a row of PostgreSQL's `server_secrets`), made once and kept
+//! across restarts, so links outlive a restart until they expire and work
+//! at every server process sharing the records.
 
 use assay_market_proto::hmac::{hmac_sha256, same};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
 use crate::ids::{BlobId, PurchaseId};
-use crate::records::AccountId;
-use crate::server_keys;
+use crate::records::{self, AccountId, Records};
 
 const KEY_FILE: &str = "link.key";
 /// What a link to the manifest names instead of a blob.
@@ -43,9 +41,10 @@ pub(crate) struct Link {
 pub(crate) struct LinkKey([u8; 32]);
 
 impl LinkKey {
-    /// The key in `data`, made there first if there is none.
-    pub fn load_or_create(data: &Path) -> io::Result<LinkKey> {
-        server_keys::load_or_create(data, KEY_FILE).map(LinkKey)
+    /// The key the records keep (made on first use): the same in every
+    /// server process sharing them, so a link one made works at another.
+    pub fn of(records: &dyn Records) -> records::Result<LinkKey> {
+        records.server_secret(KEY_FILE).map(LinkKey)
     }
 
     /// A MAC under this key for another purpose than links; `domain` keeps
@@ -111,11 +110,13 @@ impl LinkKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::SqliteRecords;
 
     #[test]
     fn a_link_reads_back_and_any_change_breaks_it() {
         let dir = tempfile::tempdir().unwrap();
-        let key = LinkKey::load_or_create(dir.path()).unwrap();
+        let records = SqliteRecords::open(&dir.path().join("market.db")).unwrap();
+        let key = LinkKey::of(&records).unwrap();
         let link = Link {
             purchase: PurchaseId::random(),
             buyer: 7,
@@ -125,15 +126,14 @@ mod tests {
         let token = key.sign(&link);
         assert_eq!(key.open(&token), Some(link.clone()));
         // The same key after a restart; another data folder's key refuses it.
+        let reopened = SqliteRecords::open(&dir.path().join("market.db")).unwrap();
         assert_eq!(
-            LinkKey::load_or_create(dir.path()).unwrap().open(&token),
+            LinkKey::of(&reopened).unwrap().open(&token),
             Some(link.clone())
         );
         let other = tempfile::tempdir().unwrap();
-        assert_eq!(
-            LinkKey::load_or_create(other.path()).unwrap().open(&token),
-            None
-        );
+        let others = SqliteRecords::open(&other.path().join("market.db")).unwrap();
+        assert_eq!(LinkKey::of(&others).unwrap().open(&token), None);
         let forged = Link {
             buyer: 8,
             ..link.clone()

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use assay_market::{
-    add_account, open_records, revoke_token, rotate_token, Config, Market, PayoutId, Records,
+    add_account, open_records, revoke_token, rotate_token, BlobsAt, Config, Market, PayoutId,
+    PostgresRecords, Records,
 };
 use assay_market_proto::Role;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -31,6 +32,23 @@ enum Command {
         /// The data folder (records and files); created if missing.
         #[arg(long, value_name = "DIR")]
         data: PathBuf,
+        /// Keep the records in this PostgreSQL database instead of the
+        /// data folder (`postgres://USER:PASSWORD@HOST:PORT/NAME`); several
+        /// servers may share it. Read from ASSAY_MARKET_DATABASE when not
+        /// given, which keeps its password out of the process list.
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "ASSAY_MARKET_DATABASE",
+            hide_env_values = true
+        )]
+        database: Option<String>,
+        /// Keep files in an S3-compatible bucket
+        /// (`s3://BUCKET[/PREFIX]?endpoint=URL[&region=R]`, credentials from
+        /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the instance's
+        /// role), which several servers may share, or in another folder.
+        #[arg(long, value_name = "URL|DIR")]
+        blobs: Option<BlobsAt>,
         /// Address to listen on; port 0 picks a free one.
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -76,8 +94,8 @@ enum PayoutCommand {
         /// What the payment rail said.
         #[arg(long)]
         reason: String,
-        #[arg(long, value_name = "DIR")]
-        data: PathBuf,
+        #[command(flatten)]
+        store: Store,
     },
 }
 
@@ -88,23 +106,53 @@ enum AccountCommand {
         name: String,
         #[arg(long, value_enum)]
         role: RoleArg,
-        #[arg(long, value_name = "DIR")]
-        data: PathBuf,
+        #[command(flatten)]
+        store: Store,
     },
     /// Give an account a new token and print it, once; the old one stops
     /// working at once (a leaked token, a staff change).
     Rotate {
         name: String,
-        #[arg(long, value_name = "DIR")]
-        data: PathBuf,
+        #[command(flatten)]
+        store: Store,
     },
     /// Revoke an account's token: nothing authenticates as it until
     /// `rotate` gives it a new one.
     Revoke {
         name: String,
-        #[arg(long, value_name = "DIR")]
-        data: PathBuf,
+        #[command(flatten)]
+        store: Store,
     },
+}
+
+/// Where a command finds the records: a data folder's `market.db`, or the
+/// PostgreSQL database the servers share.
+#[derive(clap::Args)]
+struct Store {
+    /// The data folder holding the records (`market.db`).
+    #[arg(long, value_name = "DIR", required_unless_present = "database")]
+    data: Option<PathBuf>,
+    /// The PostgreSQL database holding the records instead
+    /// (`postgres://USER:PASSWORD@HOST:PORT/NAME`, or ASSAY_MARKET_DATABASE).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "ASSAY_MARKET_DATABASE",
+        hide_env_values = true
+    )]
+    database: Option<String>,
+}
+
+impl Store {
+    fn open(&self) -> anyhow::Result<Box<dyn Records>> {
+        match (&self.database, &self.data) {
+            (Some(url), _) => Ok(Box::new(
+                PostgresRecords::open(url).context("opening the records' database")?,
+            )),
+            (None, Some(data)) => Ok(Box::new(open_records(data)?)),
+            (None, None) => anyhow::bail!("give --data DIR or --database URL"),
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -127,6 +175,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve {
             data,
+            database,
+            blobs,
             listen,
             max_upload_bytes,
             upload_ttl,
@@ -136,6 +186,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             allow_private_webhooks,
         } => {
             let mut config = Config::new(data);
+            config.database = database;
+            config.blobs = blobs;
             config.allow_private_webhooks = allow_private_webhooks;
             if let Some(max) = max_upload_bytes {
                 config.max_upload_bytes = max;
@@ -154,13 +206,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             serve(config, listen)
         }
-        Command::Account(AccountCommand::Add { name, role, data }) => {
-            let records = open_records(&data)?;
+        Command::Account(AccountCommand::Add { name, role, store }) => {
+            let records = store.open()?;
             let role = match role {
                 RoleArg::Publisher => Role::Publisher,
                 RoleArg::Buyer => Role::Buyer,
             };
-            let (account, token) = add_account(&records, &name, role)?;
+            let (account, token) = add_account(&*records, &name, role)?;
             eprintln!(
                 "account {} ({}): its token follows, shown this once",
                 account.name, account.role
@@ -168,8 +220,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
-        Command::Account(AccountCommand::Rotate { name, data }) => {
-            let (account, token) = rotate_token(&open_records(&data)?, &name)?;
+        Command::Account(AccountCommand::Rotate { name, store }) => {
+            let (account, token) = rotate_token(&*store.open()?, &name)?;
             eprintln!(
                 "account {}: its old token no longer works; the new one follows, shown this once",
                 account.name
@@ -177,8 +229,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
-        Command::Account(AccountCommand::Revoke { name, data }) => {
-            let account = revoke_token(&open_records(&data)?, &name)?;
+        Command::Account(AccountCommand::Revoke { name, store }) => {
+            let account = revoke_token(&*store.open()?, &name)?;
             eprintln!(
                 "account {}: its token no longer works; `account rotate` gives it a new one",
                 account.name
@@ -188,12 +240,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Payout(PayoutCommand::Fail {
             payout_id,
             reason,
-            data,
+            store,
         }) => {
             let id = PayoutId::parse(&payout_id)
                 .with_context(|| format!("{payout_id:?} is not a payout id"))?;
             anyhow::ensure!(!reason.trim().is_empty(), "--reason is empty");
-            let records = open_records(&data)?;
+            let records = store.open()?;
             let failed = records.fail_payout(&id, reason.trim())?;
             let payee = failed
                 .payout

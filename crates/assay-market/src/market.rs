@@ -7,11 +7,11 @@ use std::sync::Arc;
 use axum::Router;
 
 use crate::app::App;
-use crate::blobs::{BlobError, Blobs, FolderBlobs};
+use crate::blobs::{BlobError, Blobs, FolderBlobs, S3Blobs};
 use crate::body_schemas::BodySchemas;
-use crate::config::Config;
+use crate::config::{BlobsAt, Config};
 use crate::links::LinkKey;
-use crate::records::{Records, RecordsError, SqliteRecords};
+use crate::records::{PostgresRecords, Records, RecordsError, SqliteRecords};
 use crate::routes::{self, Route};
 use crate::witness::WitnessKey;
 use crate::{connections, sweep, webhook_delivery};
@@ -58,12 +58,21 @@ pub struct Market {
 }
 
 impl Market {
-    /// The embedded storage in `config.data`: `market.db` and the blob
-    /// folders beside it.
+    /// The storage `config` names: the records in `config.database`, or
+    /// else `market.db` in `config.data`; the blobs in `config.blobs`, or
+    /// else in folders of `config.data`.
     pub fn open(config: Config) -> Result<Market, MarketError> {
-        let records = open_records(&config.data)?;
-        let blobs = FolderBlobs::open(&config.data)?;
-        Market::with_storage(config, Arc::new(records), Arc::new(blobs))
+        let records: Arc<dyn Records> = match &config.database {
+            Some(url) => Arc::new(PostgresRecords::open(url)?),
+            None => Arc::new(open_records(&config.data)?),
+        };
+        let blobs: Arc<dyn Blobs> = match &config.blobs {
+            None => Arc::new(FolderBlobs::open(&config.data)?),
+            Some(BlobsAt::Folder(dir)) => Arc::new(FolderBlobs::open(dir)?),
+            // Credentials from the environment, as AWS's own tools read them.
+            Some(BlobsAt::S3(location)) => Arc::new(S3Blobs::open(location, None)?),
+        };
+        Market::with_storage(config, records, blobs)
     }
 
     /// A server over any storage. Uploads a stop interrupted are
@@ -78,17 +87,8 @@ impl Market {
         let spec = serde_json::to_vec(&doc)
             .map_err(|e| MarketError::Spec(e.to_string()))?
             .into();
-        let links = LinkKey::load_or_create(&config.data).map_err(|source| MarketError::Io {
-            action: "reading or making the link key in",
-            path: config.data.clone(),
-            source,
-        })?;
-        let witness =
-            WitnessKey::load_or_create(&config.data).map_err(|source| MarketError::Io {
-                action: "reading or making the witness key in",
-                path: config.data.clone(),
-                source,
-            })?;
+        let links = LinkKey::of(&*records)?;
+        let witness = WitnessKey::of(&*records)?;
         let app = Arc::new(App::new(
             records, blobs, config, spec, bodies, links, witness,
         ));

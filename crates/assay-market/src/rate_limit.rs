@@ -3,81 +3,82 @@
 //! see content without buying, so one account may not scrape them.
 //!
 //! A bucket holds up to `per_minute` tokens and refills continuously at
-//! `per_minute` a minute; a request takes one. Buckets live in memory: a
-//! restart refills them, which is harmless.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+//! `per_minute` a minute; a request takes one. Buckets live in the records
+//! ([`crate::Records::take_token`]), so the limit is the account's across
+//! every server process sharing them, not per process.
 
 use assay_market_proto::ErrorCode;
 
+use crate::app::App;
 use crate::error::ApiError;
 use crate::records::AccountId;
 
-pub(crate) struct RateLimit {
-    per_minute: u32,
-    buckets: Mutex<HashMap<AccountId, Bucket>>,
+/// A bucket as stored: its tokens when last counted, and when.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bucket {
+    pub tokens: f64,
+    pub at_ms: i64,
 }
 
-struct Bucket {
-    tokens: f64,
-    at: Instant,
-}
-
-impl RateLimit {
-    /// `per_minute` 0 lets everything through.
-    pub fn new(per_minute: u32) -> RateLimit {
-        RateLimit {
-            per_minute,
-            buckets: Mutex::new(HashMap::new()),
+impl Bucket {
+    /// A full bucket of `per_minute` tokens at `now_ms`.
+    pub fn full(per_minute: u32, now_ms: i64) -> Bucket {
+        Bucket {
+            tokens: f64::from(per_minute),
+            at_ms: now_ms,
         }
     }
 
-    /// Takes a token for `account`, or says when one will be there.
-    pub fn take(&self, account: AccountId) -> Result<(), ApiError> {
-        match self.wait(account, Instant::now()) {
-            None => Ok(()),
-            Some(wait) => {
-                // Retry-After is in whole seconds; round up so it is enough.
-                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                Err(ApiError::new(
-                    ErrorCode::RateLimited,
-                    format!(
-                        "at most {} preview and sample requests a minute; try again in {secs} s",
-                        self.per_minute
-                    ),
-                )
-                .with_header("retry-after", secs.max(1).to_string()))
-            }
-        }
-    }
-
-    /// `None` when a token was taken at `now`, else how long until one is.
-    fn wait(&self, account: AccountId, now: Instant) -> Option<Duration> {
-        if self.per_minute == 0 {
-            return None;
-        }
-        let capacity = f64::from(self.per_minute);
-        let per_sec = capacity / 60.0;
-        // A poisoned lock only means another request panicked mid-update;
-        // the buckets are still numbers.
-        let mut buckets = self
-            .buckets
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let bucket = buckets.entry(account).or_insert(Bucket {
-            tokens: capacity,
-            at: now,
-        });
-        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * per_sec).min(capacity);
-        bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            None
+    /// Takes a token at `now_ms` after refilling: the bucket after, and
+    /// `None` when a token was taken, else the milliseconds until one is.
+    pub fn take(self, per_minute: u32, now_ms: i64) -> (Bucket, Option<u64>) {
+        let capacity = f64::from(per_minute);
+        let per_ms = capacity / 60_000.0;
+        // A clock that went back refills nothing.
+        let elapsed = now_ms.saturating_sub(self.at_ms).max(0) as f64;
+        let tokens = (self.tokens + elapsed * per_ms).min(capacity);
+        if tokens >= 1.0 {
+            let after = Bucket {
+                tokens: tokens - 1.0,
+                at_ms: now_ms,
+            };
+            (after, None)
         } else {
-            Some(Duration::from_secs_f64((1.0 - bucket.tokens) / per_sec))
+            let wait = ((1.0 - tokens) / per_ms).ceil() as u64;
+            (
+                Bucket {
+                    tokens,
+                    at_ms: now_ms,
+                },
+                Some(wait.max(1)),
+            )
+        }
+    }
+}
+
+/// Takes a token for `account`, or answers 429 saying when one will be
+/// there. A limit of 0 lets everything through.
+pub(crate) async fn take(app: &App, account: AccountId) -> Result<(), ApiError> {
+    let per_minute = app.config.preview_rate_per_minute;
+    if per_minute == 0 {
+        return Ok(());
+    }
+    let now_ms = crate::clock::now_ms();
+    let wait = app
+        .records(move |r| r.take_token(account, per_minute, now_ms))
+        .await?;
+    match wait {
+        None => Ok(()),
+        Some(ms) => {
+            // Retry-After is in whole seconds; round up so it is enough.
+            let secs = ms.div_ceil(1000);
+            Err(ApiError::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "at most {per_minute} preview and sample requests a minute; try again in {secs} s"
+                ),
+            )
+            .with_header("retry-after", secs.max(1).to_string()))
         }
     }
 }
@@ -88,21 +89,20 @@ mod tests {
 
     #[test]
     fn a_bucket_empties_then_refills_at_its_rate() {
-        let limit = RateLimit::new(60);
-        let start = Instant::now();
+        let start = 1_000_000;
+        let mut bucket = Bucket::full(60, start);
         for _ in 0..60 {
-            assert_eq!(limit.wait(1, start), None);
+            let (after, wait) = bucket.take(60, start);
+            assert_eq!(wait, None);
+            bucket = after;
         }
-        let wait = limit.wait(1, start).unwrap();
-        assert!(
-            wait <= Duration::from_secs(1) && wait > Duration::ZERO,
-            "{wait:?}"
-        );
-        // Another account has its own bucket.
-        assert_eq!(limit.wait(2, start), None);
+        let (after, wait) = bucket.take(60, start);
+        assert!(matches!(wait, Some(1..=1000)), "{wait:?}");
         // One token a second comes back.
-        assert_eq!(limit.wait(1, start + Duration::from_secs(1)), None);
-        assert!(limit.wait(1, start + Duration::from_secs(1)).is_some());
-        assert!(RateLimit::new(0).wait(1, start).is_none());
+        let (after, wait) = after.take(60, start + 1000);
+        assert_eq!(wait, None);
+        assert!(after.take(60, start + 1000).1.is_some());
+        // A clock that went back refills nothing and takes nothing away.
+        assert!(after.take(60, start).1.is_some());
     }
 }

@@ -28,7 +28,7 @@ pub(crate) async fn get(
 ) -> Result<Json<ListingSample>, ApiError> {
     let (_, limit) = page::<()>(query.as_deref().unwrap_or_default(), None, DEFAULT, MAX)?;
     let limit = limit as usize;
-    app.rate.take(account.id)?;
+    crate::rate_limit::take(&app, account.id).await?;
     let listing = load(&app, &id).await?;
     let wanted = id.clone();
     let previews: HashMap<String, _> = app

@@ -1,5 +1,6 @@
-//! The server's own secrets, each 32 random bytes in a file of the data
-//! folder (the link key, the witness key): made once, readable by the
+//! The server's own secrets as the SQLite records keep them
+//! ([`crate::Records::server_secret`]), each 32 random bytes in a file of the
+//! data folder (the link key, the witness key): made once, readable by the
 //! server's user only, and kept across restarts.
 
 use std::io;

@@ -157,7 +157,13 @@ fn record_blob(app: &App, id: &UploadId, blob: &BlobId) -> Result<BlobId, ApiErr
 }
 
 /// Reconciles records and blobs after a stop, before anything is served.
+/// With storage other processes share, what they touched within the
+/// store's settling time may be their work under way: it is left to them
+/// (or to the next start, once settled).
 pub(crate) fn recover(app: &App) -> Result<(), ApiError> {
+    let settled = clock::now_ms()
+        .saturating_sub(i64::try_from(app.blobs.settling().as_millis()).unwrap_or(i64::MAX));
+    let ttl = i64::try_from(app.config.upload_ttl.as_millis()).unwrap_or(i64::MAX);
     let open = app.records.open_uploads()?;
     let open_ids: HashSet<&UploadId> = open.iter().map(|u| &u.id).collect();
     // Parts of uploads that were removed, expired or finished.
@@ -166,7 +172,9 @@ pub(crate) fn recover(app: &App) -> Result<(), ApiError> {
             app.blobs.discard_part(&part)?;
         }
     }
-    for upload in &open {
+    // An upload's last write was its expiry less the time to live.
+    let touched = |u: &&Upload| u.expires_at_ms.saturating_sub(ttl) > settled;
+    for upload in open.iter().filter(|u| !touched(u)) {
         let held = app.blobs.part_len(&upload.id)?;
         let sealed = BlobId::from(&upload.id);
         match held {
@@ -179,6 +187,13 @@ pub(crate) fn recover(app: &App) -> Result<(), ApiError> {
             Some(len) if len < upload.offset => {
                 app.blobs.discard_part(&upload.id)?;
                 app.records.remove_upload(&upload.id)?;
+            }
+            // Committed bytes the record missed (the process stopped
+            // between the two): the record catches up.
+            Some(len) if len > upload.offset && app.blobs.holds_only_committed() => {
+                let expires_at_ms = clock::after(clock::now_ms(), app.config.upload_ttl);
+                app.records
+                    .advance_upload(&upload.id, upload.offset, len, expires_at_ms)?;
             }
             // Bytes past the offset are dropped by the next write.
             Some(_) => {}

@@ -131,7 +131,7 @@ pub(crate) async fn create(
         expires_at_ms: clock::after(clock::now_ms(), app.config.upload_ttl),
         quota_bytes: app.config.account_quota_bytes,
     };
-    free_space::check(&app.config.data, length, app.config.min_free_bytes)?;
+    free_space::check(app.blobs.as_ref(), length, app.config.min_free_bytes)?;
     let task = app.clone();
     let upload = blocking(move || start(&task, new)).await?;
     let mut response = StatusCode::CREATED.into_response();
@@ -252,11 +252,26 @@ pub(crate) async fn patch(
     }
     // Room for the rest of the file, checked again: other uploads may have
     // taken what was free when this one began.
-    free_space::check(&app.config.data, room, app.config.min_free_bytes)?;
+    free_space::check(app.blobs.as_ref(), room, app.config.min_free_bytes)?;
     let (kept, broken) = match chunk::receive(&app, &id, offset, room, declared, body).await? {
         Received::Whole(n) => (n, None),
         Received::Broken { kept, why } => (kept, Some(why)),
         Received::Refused(e) => return Err(e),
+        Received::Ahead { held } => {
+            // The bytes up to `held` were committed by a PATCH whose
+            // process stopped before recording them: record them now and
+            // let the client resume from there.
+            let expires_at_ms = clock::after(clock::now_ms(), app.config.upload_ttl);
+            let moved = id.clone();
+            app.records(move |r| r.advance_upload(&moved, offset, held, expires_at_ms))
+                .await?;
+            return Err(ApiError::new(
+                ErrorCode::OffsetMismatch,
+                format!(
+                    "Upload-Offset is {offset} but upload {id} is at {held}; HEAD it to resume"
+                ),
+            ));
+        }
     };
     let now = offset + kept;
     let expires_at_ms = clock::after(clock::now_ms(), app.config.upload_ttl);

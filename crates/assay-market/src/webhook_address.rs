@@ -3,20 +3,26 @@
 //! tests and local relays). Otherwise a publisher could have the server
 //! POST to its own loopback, the private network behind it, or a cloud's
 //! metadata service (169.254.169.254). The host is resolved when the
-//! webhook is registered and again at each delivery, and the delivery goes
-//! to the address that was checked, so a name that resolves elsewhere later
-//! (DNS rebinding) reaches nothing private.
+//! webhook is registered and again at each delivery, by the delivering
+//! client's own resolver ([`Checked`]), so the connection goes only to an
+//! address that was checked: a name that resolves elsewhere later (DNS
+//! rebinding) reaches nothing private, and TLS still verifies the name.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 
-/// The host and port of an `http://` URL, as written.
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+/// The host and port of an `http://` or `https://` URL, as written.
 pub(crate) fn host_and_port(url: &str) -> Option<(String, u16)> {
-    let rest = url.strip_prefix("http://")?;
+    let (rest, default_port) = match url.strip_prefix("https://") {
+        Some(rest) => (rest, 443),
+        None => (url.strip_prefix("http://")?, 80),
+    };
     let authority = rest.split(['/', '?', '#']).next()?;
     let (host, port) = match authority.rsplit_once(':') {
         // `[::1]:8080`, `host:8080`; a bare IPv6 literal is bracketed.
         Some((host, port)) if !port.contains(']') => (host, port.parse().ok()?),
-        _ => (authority, 80),
+        _ => (authority, default_port),
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     (!host.is_empty()).then(|| (host.to_owned(), port))
@@ -27,8 +33,17 @@ pub(crate) fn host_and_port(url: &str) -> Option<(String, u16)> {
 /// does not resolve.
 pub(crate) fn resolve(url: &str, allow_private: bool) -> Result<Vec<SocketAddr>, String> {
     let (host, port) =
-        host_and_port(url).ok_or_else(|| "not http://HOST[:PORT]/PATH".to_owned())?;
-    let addresses: Vec<SocketAddr> = (host.as_str(), port)
+        host_and_port(url).ok_or_else(|| "not http(s)://HOST[:PORT]/PATH".to_owned())?;
+    checked(&host, port, allow_private)
+}
+
+/// The addresses `host` resolves to, each checked as [`resolve`] does.
+pub(crate) fn checked(
+    host: &str,
+    port: u16,
+    allow_private: bool,
+) -> Result<Vec<SocketAddr>, String> {
+    let addresses: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
         .map_err(|e| format!("{host} does not resolve: {e}"))?
         .collect();
@@ -44,6 +59,31 @@ pub(crate) fn resolve(url: &str, allow_private: bool) -> Result<Vec<SocketAddr>,
         }
     }
     Ok(addresses)
+}
+
+/// The delivering client's resolver: every name it connects to is
+/// resolved and checked here, at connection time. (A URL whose host is an
+/// address literal is not resolved; [`resolve`] checks it before sending.)
+pub(crate) struct Checked {
+    pub allow_private: bool,
+}
+
+impl Resolve for Checked {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            // Resolving blocks on the system's resolver.
+            let host = name.as_str().to_owned();
+            let found = tokio::task::spawn_blocking(move || checked(&host, 0, allow_private))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|checked| checked);
+            match found {
+                Ok(addresses) => Ok(Box::new(addresses.into_iter()) as Addrs),
+                Err(why) => Err(why.into()),
+            }
+        })
+    }
 }
 
 /// Whether `ip` is on the public internet.
@@ -89,16 +129,6 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a >= 240) // reserved
 }
 
-/// `url` with its host replaced by `address`, so the request goes where
-/// the check said; the original host goes in the `Host` header.
-pub(crate) fn pinned(url: &str, address: SocketAddr) -> Option<(String, String)> {
-    let rest = url.strip_prefix("http://")?;
-    let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(split);
-    let path = if path.is_empty() { "/" } else { path };
-    Some((format!("http://{address}{path}"), authority.to_owned()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,7 +170,7 @@ mod tests {
     }
 
     #[test]
-    fn hosts_ports_and_pinned_urls() {
+    fn hosts_ports_and_checked_addresses() {
         assert_eq!(
             host_and_port("http://example.com:8080/hook?x=1"),
             Some(("example.com".into(), 8080))
@@ -148,18 +178,36 @@ mod tests {
         assert_eq!(host_and_port("http://[::1]:9/h"), Some(("::1".into(), 9)));
         assert_eq!(host_and_port("http://[::1]/h"), Some(("::1".into(), 80)));
         assert_eq!(host_and_port("http://h"), Some(("h".into(), 80)));
-        let to: SocketAddr = "93.184.216.34:8080".parse().unwrap();
-        assert_eq!(
-            pinned("http://example.com:8080/hook?x=1", to),
-            Some((
-                "http://93.184.216.34:8080/hook?x=1".into(),
-                "example.com:8080".into()
-            ))
-        );
+        assert_eq!(host_and_port("https://h/x"), Some(("h".into(), 443)));
+        assert_eq!(host_and_port("ftp://h/x"), None);
         assert!(resolve("http://127.0.0.1:9/h", false)
             .unwrap_err()
             .contains("not a public"));
         assert!(resolve("http://localhost:9/h", false).is_err());
         assert_eq!(resolve("http://127.0.0.1:9/h", true).unwrap().len(), 1);
+        assert!(resolve("https://localhost/h", false).is_err());
+    }
+
+    #[test]
+    fn the_delivering_clients_resolver_refuses_what_is_not_public() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let name = || "localhost".parse::<Name>().unwrap();
+        let refused = runtime.block_on(
+            Checked {
+                allow_private: false,
+            }
+            .resolve(name()),
+        );
+        let why = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(why.contains("not a public address"), "{why}");
+        let allowed = runtime
+            .block_on(
+                Checked {
+                    allow_private: true,
+                }
+                .resolve(name()),
+            )
+            .unwrap();
+        assert!(allowed.into_iter().all(|a| a.ip().is_loopback()));
     }
 }

@@ -1,24 +1,30 @@
 //! Delivers the webhook outbox (`webhook_deliveries`, filled in each
 //! event's transaction). One task polls every `webhook_poll` for due
-//! deliveries and hands each publisher's to a thread of its own, which
+//! deliveries and hands each publisher's to a task of its own, which
 //! POSTs each event's JSON with its signature (see the protocol's
-//! `webhooks` module), to the address checked as public. A 2xx marks the delivery done, so it is
+//! `webhooks` module), over HTTP or HTTPS, only to addresses checked as
+//! public (`webhook_address`). A 2xx marks the delivery done, so it is
 //! never sent again; anything else is retried after `webhook_first_retry`,
 //! doubling up to an hour, until `webhook_attempts` were made. Since the
 //! outbox is in the records, a restart resumes what was pending.
 //!
+//! HTTPS is rustls, trusting the system's root certificates (read once at
+//! start; `SSL_CERT_FILE` or `SSL_CERT_DIR` point elsewhere).
+//!
 //! Delivery is at least once: a stop between the receiver's 2xx and its
 //! recording sends that event again. Receivers dedupe on `event_id`.
 
-use std::collections::{BTreeMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use assay_market_proto::events::Event;
 use assay_market_proto::webhooks::{self, EVENT_ID_HEADER, SIGNATURE_HEADER};
+use tokio::task::JoinSet;
 
 use crate::app::App;
 use crate::clock;
+use crate::error::ApiError;
 use crate::records::{AccountId, DueDelivery};
 use crate::webhook_address;
 
@@ -27,95 +33,111 @@ const BATCH: u32 = 50;
 const TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_DELAY: Duration = Duration::from_secs(3600);
 
-/// Publishers whose deliveries may be under way at once.
+/// Publishers whose deliveries may be under way at once, in this process.
 const PUBLISHERS_AT_ONCE: usize = 16;
 
-/// Every `webhook_poll` until the task is dropped. Each publisher's due
-/// deliveries are made on a thread of their own, in order, while the poll
-/// goes on: one publisher's dead or slow endpoints never delay another's.
-pub(crate) async fn run(app: Arc<App>) {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(TIMEOUT))
-        .max_redirects(0)
+/// How long the deliveries a process takes are its own: longer than a
+/// batch takes to send ([`BATCH`] requests of at most [`TIMEOUT`] each).
+const LEASE: Duration = Duration::from_secs(15 * 60);
+
+/// The client deliveries are made with: no redirects (a receiver could
+/// point one anywhere), a deadline per request, and the resolver that
+/// checks every address it connects to.
+fn client(allow_private: bool) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(Arc::new(webhook_address::Checked { allow_private }))
         .build()
-        .new_agent();
-    let busy: Arc<Mutex<HashSet<AccountId>>> = Arc::default();
+}
+
+/// Every `webhook_poll` until the task is dropped, which also stops the
+/// deliveries under way. Each publisher's due deliveries are made in a
+/// task of their own, in order, while the poll goes on: one publisher's
+/// dead or slow endpoints never delay another's. The records lease them
+/// ([`crate::Records::due_deliveries`]), so with several server processes
+/// each publisher's deliveries are made by one at a time.
+pub(crate) async fn run(app: Arc<App>) {
+    let client = match client(app.config.allow_private_webhooks) {
+        Ok(client) => client,
+        Err(e) => {
+            eprintln!("assay-market: webhooks will not be delivered: {e}");
+            return;
+        }
+    };
+    let mut workers = JoinSet::new();
     let mut every = tokio::time::interval(app.config.webhook_poll);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        let (app, agent, busy) = (Arc::clone(&app), agent.clone(), Arc::clone(&busy));
-        let dispatched = crate::app::blocking(move || {
-            dispatch(&app, &agent, &busy).map_err(crate::error::ApiError::from)
-        })
-        .await;
-        if let Err(e) = dispatched {
-            eprintln!("assay-market: delivering webhooks: {}", e.message);
+        // Reaps the workers that finished.
+        while workers.try_join_next().is_some() {}
+        if workers.len() >= PUBLISHERS_AT_ONCE {
+            continue;
+        }
+        let task = Arc::clone(&app);
+        let due = crate::app::blocking(move || due(&task).map_err(ApiError::from)).await;
+        let due = match due {
+            Ok(due) => due,
+            Err(e) => {
+                eprintln!("assay-market: delivering webhooks: {}", e.message);
+                continue;
+            }
+        };
+        let room = PUBLISHERS_AT_ONCE - workers.len();
+        // Publishers past the room keep their lease until it runs out;
+        // their turn comes then.
+        for (_, deliveries) in due.into_iter().take(room) {
+            let (app, client) = (Arc::clone(&app), client.clone());
+            workers.spawn(async move {
+                if let Err(e) = deliver(&app, &client, deliveries).await {
+                    eprintln!("assay-market: delivering webhooks: {}", e.message);
+                }
+            });
         }
     }
 }
 
-/// Starts a worker for each publisher with due deliveries and none under way.
-fn dispatch(
-    app: &Arc<App>,
-    agent: &ureq::Agent,
-    busy: &Arc<Mutex<HashSet<AccountId>>>,
-) -> crate::records::Result<()> {
-    let under_way: Vec<AccountId> = lock(busy).iter().copied().collect();
-    if under_way.len() >= PUBLISHERS_AT_ONCE {
-        return Ok(());
-    }
+/// The deliveries due now, leased to this process, by publisher.
+fn due(app: &App) -> crate::records::Result<BTreeMap<AccountId, Vec<DueDelivery>>> {
+    let now = clock::now_ms();
+    let lease_until = clock::after(now, LEASE);
     let mut by_publisher: BTreeMap<AccountId, Vec<DueDelivery>> = BTreeMap::new();
-    for delivery in app
-        .records
-        .due_deliveries(clock::now_ms(), BATCH, &under_way)?
-    {
+    for delivery in app.records.due_deliveries(now, BATCH, lease_until)? {
         by_publisher
             .entry(delivery.account)
             .or_default()
             .push(delivery);
     }
-    let room = PUBLISHERS_AT_ONCE - under_way.len();
-    for (account, deliveries) in by_publisher.into_iter().take(room) {
-        lock(busy).insert(account);
-        let (app, agent, busy) = (Arc::clone(app), agent.clone(), Arc::clone(busy));
-        std::thread::spawn(move || {
-            if let Err(e) = deliver(&app, &agent, deliveries) {
-                eprintln!("assay-market: delivering webhooks: {e}");
-            }
-            lock(&busy).remove(&account);
-        });
-    }
-    Ok(())
-}
-
-fn lock(busy: &Mutex<HashSet<AccountId>>) -> std::sync::MutexGuard<'_, HashSet<AccountId>> {
-    // A worker that panicked left the set as it was; it is still right.
-    busy.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    Ok(by_publisher)
 }
 
 /// One publisher's due deliveries, in order.
-fn deliver(
-    app: &App,
-    agent: &ureq::Agent,
+async fn deliver(
+    app: &Arc<App>,
+    client: &reqwest::Client,
     deliveries: Vec<DueDelivery>,
-) -> crate::records::Result<()> {
+) -> Result<(), ApiError> {
     for delivery in deliveries {
-        match send(agent, &delivery, app.config.allow_private_webhooks) {
-            Ok(()) => app.records.delivered(delivery.seq)?,
-            Err(error) => {
-                let made = delivery.attempts.saturating_add(1);
-                let retry = (made < app.config.webhook_attempts).then(|| {
-                    clock::after(
-                        clock::now_ms(),
-                        backoff(app.config.webhook_first_retry, made),
-                    )
-                });
-                app.records.delivery_failed(delivery.seq, &error, retry)?;
+        let sent = send(client, &delivery, app.config.allow_private_webhooks).await;
+        let app = Arc::clone(app);
+        crate::app::blocking(move || {
+            match sent {
+                Ok(()) => app.records.delivered(delivery.seq)?,
+                Err(error) => {
+                    let made = delivery.attempts.saturating_add(1);
+                    let retry = (made < app.config.webhook_attempts).then(|| {
+                        clock::after(
+                            clock::now_ms(),
+                            backoff(app.config.webhook_first_retry, made),
+                        )
+                    });
+                    app.records.delivery_failed(delivery.seq, &error, retry)?;
+                }
             }
-        }
+            Ok(())
+        })
+        .await?;
     }
     Ok(())
 }
@@ -127,7 +149,11 @@ fn backoff(first: Duration, n: u32) -> Duration {
         .min(MAX_DELAY)
 }
 
-fn send(agent: &ureq::Agent, delivery: &DueDelivery, allow_private: bool) -> Result<(), String> {
+async fn send(
+    client: &reqwest::Client,
+    delivery: &DueDelivery,
+    allow_private: bool,
+) -> Result<(), String> {
     let event = Event {
         event_id: delivery.event.id.to_string(),
         cursor: delivery.event.seq.to_string(),
@@ -138,28 +164,43 @@ fn send(agent: &ureq::Agent, delivery: &DueDelivery, allow_private: bool) -> Res
     let t = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    // Resolved again, and sent to the address checked: a name that now
-    // resolves somewhere private reaches nothing.
-    let addresses = webhook_address::resolve(&delivery.url, allow_private)?;
-    let (url, host) = webhook_address::pinned(&delivery.url, addresses[0])
-        .ok_or_else(|| format!("{} is not an http:// URL", delivery.url))?;
-    let response = agent
-        .post(&url)
-        .header("Host", &host)
+    // An address literal is never resolved by the client: checked here.
+    // (A name is checked by the client's resolver as it connects.)
+    let url = delivery.url.clone();
+    tokio::task::spawn_blocking(move || webhook_address::resolve(&url, allow_private))
+        .await
+        .map_err(|e| e.to_string())??;
+    let response = client
+        .post(&delivery.url)
         .header("Content-Type", "application/json")
         .header(
             SIGNATURE_HEADER,
-            &webhooks::signature(&delivery.secret, t, &body),
+            webhooks::signature(&delivery.secret, t, &body),
         )
         .header(EVENT_ID_HEADER, &event.event_id)
-        .send(&body[..])
-        .map_err(|e| e.to_string())?;
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| describe(&e))?;
     let status = response.status();
     if status.is_success() {
         Ok(())
     } else {
         Err(format!("answered {status}"))
     }
+}
+
+/// A failed request's error with its causes (reqwest's own message says
+/// only "error sending request").
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }
 
 #[cfg(test)]

@@ -90,14 +90,15 @@ pub(crate) async fn delete(
 
 fn check(new: &NewWebhook) -> Result<(), ApiError> {
     let invalid = |why: String| ApiError::new(ErrorCode::WebhookInvalid, why);
-    // Deliveries go out over plain HTTP: this build has no TLS client, so
-    // an https URL would only ever fail (see the README).
-    let rest = new.url.strip_prefix("http://").ok_or_else(|| {
-        invalid(format!(
-            "url: {:?} is not http://HOST[:PORT]/PATH (this server delivers over http only)",
-            shown(&new.url)
-        ))
-    })?;
+    let rest = ["https://", "http://"]
+        .iter()
+        .find_map(|scheme| new.url.strip_prefix(scheme))
+        .ok_or_else(|| {
+            invalid(format!(
+                "url: {:?} is not http(s)://HOST[:PORT]/PATH",
+                shown(&new.url)
+            ))
+        })?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let valid_char = |c: char| c.is_ascii_alphanumeric() || ".-:[]_".contains(c);
     if host.is_empty()

@@ -1,10 +1,8 @@
 //! The market's witness key and the statements it signs: "this market saw
 //! this checkpoint of this library at this time". The key is 32 random
-//! bytes in `witness.key` in the data folder, made once; its public half is
-//! served at `GET /v1/witness/key`.
-
-use std::io;
-use std::path::Path;
+//! bytes the records keep (`witness.key`, see [`crate::Records::server_secret`]),
+//! made once and shared by every server process on the same records; its
+//! public half is served at `GET /v1/witness/key`.
 
 use assay_core::canonical::canonical_json;
 use assay_core::{keys, CheckpointClaim};
@@ -15,7 +13,7 @@ use ed25519_dalek::{Signer as _, SigningKey};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::server_keys;
+use crate::records::{self, Records};
 
 const KEY_FILE: &str = "witness.key";
 
@@ -25,9 +23,10 @@ pub(crate) struct WitnessKey {
 }
 
 impl WitnessKey {
-    /// The key in `data`, made there first if there is none.
-    pub fn load_or_create(data: &Path) -> io::Result<WitnessKey> {
-        let key = SigningKey::from_bytes(&server_keys::load_or_create(data, KEY_FILE)?);
+    /// The key the records keep (made on first use): every server process
+    /// sharing them witnesses with the same one.
+    pub fn of(records: &dyn Records) -> records::Result<WitnessKey> {
+        let key = SigningKey::from_bytes(&records.server_secret(KEY_FILE)?);
         let key_id = keys::key_id(&key.verifying_key()).to_string();
         Ok(WitnessKey { key, key_id })
     }

@@ -12,6 +12,7 @@ use super::{BlobError, Blobs, PartWriter, Result};
 use crate::ids::{BlobId, PreviewId, UploadId};
 
 pub struct FolderBlobs {
+    root: PathBuf,
     parts: PathBuf,
     blobs: PathBuf,
     previews: PathBuf,
@@ -29,6 +30,7 @@ impl FolderBlobs {
     /// Blob storage under `root`, creating its folders.
     pub fn open(root: &Path) -> Result<FolderBlobs> {
         let blobs = FolderBlobs {
+            root: root.to_owned(),
             parts: root.join("parts"),
             blobs: root.join("blobs"),
             previews: root.join("previews"),
@@ -239,6 +241,10 @@ impl Blobs for FolderBlobs {
             }
         }
         Ok(found)
+    }
+
+    fn local_root(&self) -> Option<&Path> {
+        Some(&self.root)
     }
 }
 

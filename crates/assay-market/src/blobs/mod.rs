@@ -1,18 +1,21 @@
 //! Where files' bytes live: unfinished uploads ("parts") and finished,
-//! verified files ("blobs"). [`Blobs`] is the seam an S3-compatible store
-//! would fill; [`FolderBlobs`] is the embedded one.
+//! verified files ("blobs"). [`FolderBlobs`] keeps them in a local folder
+//! (the default); [`S3Blobs`] in an S3-compatible bucket, which several
+//! server processes can share.
 //!
 //! Every name is an id the server generated ([`UploadId`], [`BlobId`]);
 //! nothing a client sent ever becomes part of a path. Methods may block:
 //! the server calls them on tokio's blocking threads.
 
 mod folder;
+mod s3;
 
 use std::io::Read;
 
 use crate::ids::{BlobId, PreviewId, UploadId};
 
 pub use folder::FolderBlobs;
+pub use s3::{S3Blobs, S3Location};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
@@ -29,6 +32,14 @@ pub enum BlobError {
         "blob storage: the part of upload {id} holds {held} bytes, fewer than offset {offset}"
     )]
     ShortPart { id: String, held: u64, offset: u64 },
+    /// A store that cannot take bytes back holds more than the recorded
+    /// offset: a commit landed and its record did not (the process
+    /// stopped between the two). Those bytes are the client's, committed;
+    /// the record catches up to `held`.
+    #[error(
+        "blob storage: upload {id} holds {held} committed bytes, past offset {offset}; resume at {held}"
+    )]
+    PastOffset { id: String, held: u64, offset: u64 },
 }
 
 pub type Result<T, E = BlobError> = std::result::Result<T, E>;
@@ -76,4 +87,28 @@ pub trait Blobs: Send + Sync {
     fn delete_preview(&self, preview: &PreviewId) -> Result<()>;
     /// Every preview held, for recovery at start.
     fn previews(&self) -> Result<Vec<PreviewId>>;
+
+    /// Whether a part's length counts committed bytes only (each commit
+    /// lands whole), so a part longer than its recorded offset holds the
+    /// client's bytes past it, which [`Blobs::append`] refuses to drop
+    /// ([`BlobError::PastOffset`]). Otherwise the bytes past the offset may
+    /// be the remains of a write that never committed, and the next
+    /// `append` drops them.
+    fn holds_only_committed(&self) -> bool {
+        false
+    }
+
+    /// How long what this store holds may be another server process's
+    /// work under way (stores several processes share): recovery at start
+    /// leaves alone what changed more recently. Zero for a store one
+    /// process owns.
+    fn settling(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+
+    /// The local folder the bytes are written to, whose volume's free
+    /// space bounds what uploads may take; `None` for object storage.
+    fn local_root(&self) -> Option<&std::path::Path> {
+        None
+    }
 }

@@ -6,9 +6,10 @@
 use assay_market_proto::Role;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
-use super::sqlite::corrupt;
+use super::stored::corrupt;
 use super::{Account, AccountId, Insert, RecordsError, Result, StoredKey};
 use crate::clock;
+use crate::rate_limit::Bucket;
 
 fn role(text: &str) -> Result<Role> {
     text.parse()
@@ -140,4 +141,34 @@ pub(super) fn keys(conn: &Connection, account: AccountId) -> Result<Vec<StoredKe
         .query_map([account], key)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter().map(into_key).collect()
+}
+
+/// Takes a token from `account`'s rate bucket (a full one when it has
+/// none yet), storing what is left.
+pub(super) fn take_token(
+    tx: &Transaction,
+    account: AccountId,
+    per_minute: u32,
+    now_ms: i64,
+) -> Result<Option<u64>> {
+    let stored = tx
+        .query_row(
+            "SELECT tokens, at_ms FROM rate_buckets WHERE account = ?1",
+            params![account],
+            |r| {
+                Ok(Bucket {
+                    tokens: r.get(0)?,
+                    at_ms: r.get(1)?,
+                })
+            },
+        )
+        .optional()?;
+    let bucket = stored.unwrap_or_else(|| Bucket::full(per_minute, now_ms));
+    let (after, wait) = bucket.take(per_minute, now_ms);
+    tx.execute(
+        "INSERT INTO rate_buckets (account, tokens, at_ms) VALUES (?1, ?2, ?3)
+         ON CONFLICT (account) DO UPDATE SET tokens = excluded.tokens, at_ms = excluded.at_ms",
+        params![account, after.tokens, after.at_ms],
+    )?;
+    Ok(wait)
 }

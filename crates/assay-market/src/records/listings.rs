@@ -12,7 +12,7 @@ use super::manifests::{
     asset, dataset, into_asset, manifest_row, shards, ASSET_COLUMNS, ASSET_COLUMN_COUNT,
     DATASET_COLUMNS,
 };
-use super::sqlite::{corrupt, to_i64, to_u64};
+use super::stored::{listing_id, to_i64, to_u64};
 use super::{
     sales, AccountId, ListedAsset, ListingDetail, ListingRecord, ListingRow, NewListing,
     RecordsError, Result,
@@ -70,10 +70,6 @@ struct ListingRecordColumns {
     updated_at: String,
     dataset: Option<DatasetVersion>,
     parent_listing: Option<String>,
-}
-
-fn listing_id(id: &str) -> Result<ListingId> {
-    ListingId::parse(id).ok_or_else(|| corrupt(format!("listing id {id:?} is malformed")))
 }
 
 fn into_listing((c, price): (ListingRecordColumns, i64)) -> Result<ListingRecord> {

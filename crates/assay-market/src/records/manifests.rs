@@ -8,7 +8,7 @@ use assay_core::licenses::PaymentTerms;
 use assay_market_proto::manifests::DatasetVersion;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
-use super::sqlite::{corrupt, to_i64, to_u64};
+use super::stored::{corrupt, to_i64, to_u64};
 use super::{
     AccountId, AssetEntry, Insert, Manifest, NewManifest, RecordsError, Result, ShardEntry,
     StoredAsset, StoredShard, UsageHeaders,

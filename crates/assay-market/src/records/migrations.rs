@@ -360,6 +360,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX blob_fingerprints_band3 ON blob_fingerprints(band3);
     CREATE INDEX manifest_assets_blob ON manifest_assets(blob);
     "#,
+    // 10: what several server processes share through the records: the
+    // preview and sample rate buckets, and the lease of a webhook delivery
+    // being sent (milliseconds since the epoch; NULL when none).
+    r#"
+    CREATE TABLE rate_buckets (
+        account  INTEGER PRIMARY KEY REFERENCES accounts(id),
+        tokens   REAL NOT NULL,
+        at_ms    INTEGER NOT NULL
+    );
+    ALTER TABLE webhook_deliveries ADD COLUMN leased_until INTEGER;
+    "#,
 ];
 
 pub(super) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,7 +1,9 @@
 //! The server's records: accounts, publishers' keys, manifests and their
 //! assets, uploads, stored files, listings, purchases with their
-//! entitlements and payouts, and the publishers' events. [`Records`] is the seam a
-//! PostgreSQL backend would fill; [`SqliteRecords`] is the embedded one.
+//! entitlements and payouts, the publishers' events, the webhook outbox,
+//! rate buckets and the server's secrets. [`SqliteRecords`] is the embedded
+//! one (one data folder, one server process); [`PostgresRecords`] keeps
+//! them in a database several server processes share.
 //!
 //! Methods are synchronous and may block: the server calls them on tokio's
 //! blocking threads, never on the async runtime. Every method that changes
@@ -13,9 +15,11 @@ mod fingerprints;
 mod listings;
 mod manifests;
 mod migrations;
+mod postgres;
 mod previews;
 mod sales;
 mod sqlite;
+mod stored;
 mod uploads;
 mod webhooks;
 mod witnessed;
@@ -33,6 +37,7 @@ use crate::ids::{
     BlobId, EventId, ListingId, PayoutId, PreviewId, PurchaseId, UploadId, WebhookId,
 };
 
+pub use postgres::PostgresRecords;
 pub use sqlite::SqliteRecords;
 
 pub type AccountId = i64;
@@ -680,20 +685,36 @@ pub trait Records: Send + Sync {
     /// Removes `account`'s webhook and its deliveries; `false` if it has none
     /// of that id.
     fn delete_webhook(&self, account: AccountId, id: &WebhookId) -> Result<bool>;
-    /// Up to `limit` pending deliveries due at `now_ms`, oldest first, of
-    /// publishers other than those in `except` (whose deliveries are under
-    /// way already).
+    /// Leases up to `limit` pending deliveries due at `now_ms`, oldest
+    /// first, until `lease_until_ms`, of publishers none of whose
+    /// deliveries is leased now, by this process or another sharing the
+    /// records: one process at a time sends a publisher's events, in
+    /// order, and each delivery is sent by one process. [`Records::delivered`]
+    /// and [`Records::delivery_failed`] end a lease; one that runs out (its
+    /// process stopped) lets another process take the deliveries.
     fn due_deliveries(
         &self,
         now_ms: i64,
         limit: u32,
-        except: &[AccountId],
+        lease_until_ms: i64,
     ) -> Result<Vec<DueDelivery>>;
     /// A delivery was answered 2xx: it is never sent again.
     fn delivered(&self, seq: i64) -> Result<()>;
     /// A delivery attempt failed: try again at `retry_at_ms`, or give up
     /// when `None`.
     fn delivery_failed(&self, seq: i64, error: &str, retry_at_ms: Option<i64>) -> Result<()>;
+
+    /// Takes a token at `now_ms` from `account`'s bucket of previews and
+    /// samples, holding up to `per_minute` and refilled continuously
+    /// ([`crate::rate_limit::Bucket`]); `None` when one was taken, else
+    /// the milliseconds until one is there. One bucket per account across
+    /// every process sharing the records.
+    fn take_token(&self, account: AccountId, per_minute: u32, now_ms: i64) -> Result<Option<u64>>;
+
+    /// The server's secret named `name` (32 random bytes: the download
+    /// links' key, the witness's signing key), made on first use. Every
+    /// process sharing the records gets the same one.
+    fn server_secret(&self, name: &str) -> Result<[u8; 32]>;
 
     /// The checkpoint last witnessed for `account`'s library `library`, or
     /// for any of its libraries when `None`.

@@ -4,7 +4,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::sqlite::{corrupt, to_i64, to_u64};
+use super::stored::{preview_id, to_i64, to_u64};
 use super::{PreviewRecord, RecordsError, Result};
 use crate::ids::{ListingId, PreviewId};
 
@@ -80,10 +80,6 @@ pub(super) fn ids(conn: &Connection) -> Result<Vec<PreviewId>> {
         .query_map([], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     ids.iter().map(|id| preview_id(id)).collect()
-}
-
-fn preview_id(id: &str) -> Result<PreviewId> {
-    PreviewId::parse(id).ok_or_else(|| corrupt(format!("preview id {id:?} is malformed")))
 }
 
 pub(super) fn set_credentials(

@@ -6,7 +6,9 @@ use assay_market_proto::events::{EventKind, ReleaseReason};
 use assay_market_proto::purchases::{EscrowState, PayoutState};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::sqlite::{corrupt, to_i64, to_u64};
+use super::stored::{
+    asset_ids_json, corrupt, escrow_state, payout_state, purchase_id, to_i64, to_u64,
+};
 use super::{
     AccountId, EntitledFile, EntitledShard, EventRecord, Insert, NewPurchase, PayoutFailure,
     PayoutRecord, PurchaseRecord, RecordsError, Result, Settlement,
@@ -517,31 +519,4 @@ fn payouts(conn: &Connection, purchase: i64) -> Result<Vec<PayoutRecord>> {
             })
         })
         .collect()
-}
-
-fn asset_ids_json(ids: &[String]) -> Result<String> {
-    serde_json::to_string(ids).map_err(|e| corrupt(format!("asset ids do not serialise: {e}")))
-}
-
-fn purchase_id(id: &str) -> Result<PurchaseId> {
-    PurchaseId::parse(id).ok_or_else(|| corrupt(format!("purchase id {id:?} is malformed")))
-}
-
-fn escrow_state(text: &str) -> Result<EscrowState> {
-    match text {
-        "held" => Ok(EscrowState::Held),
-        "released" => Ok(EscrowState::Released),
-        "refunded" => Ok(EscrowState::Refunded),
-        other => Err(corrupt(format!("purchases.state {other:?}"))),
-    }
-}
-
-fn payout_state(text: &str) -> Result<PayoutState> {
-    match text {
-        "pending" => Ok(PayoutState::Pending),
-        "sent" => Ok(PayoutState::Sent),
-        "cancelled" => Ok(PayoutState::Cancelled),
-        "failed" => Ok(PayoutState::Failed),
-        other => Err(corrupt(format!("payouts.state {other:?}"))),
-    }
 }

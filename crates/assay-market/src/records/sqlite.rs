@@ -44,18 +44,6 @@ impl From<rusqlite::Error> for RecordsError {
     }
 }
 
-pub(super) fn corrupt(what: String) -> RecordsError {
-    RecordsError::Backend(what.into())
-}
-
-pub(super) fn to_i64(n: u64) -> Result<i64> {
-    i64::try_from(n).map_err(|_| corrupt(format!("{n} does not fit a 64-bit signed integer")))
-}
-
-pub(super) fn to_u64(n: i64) -> Result<u64> {
-    u64::try_from(n).map_err(|_| corrupt(format!("a stored count is negative ({n})")))
-}
-
 impl SqliteRecords {
     /// Opens (creating and migrating) the database at `path`.
     pub fn open(path: &Path) -> Result<SqliteRecords> {
@@ -320,9 +308,22 @@ impl Records for SqliteRecords {
         &self,
         now_ms: i64,
         limit: u32,
-        except: &[AccountId],
+        lease_until_ms: i64,
     ) -> Result<Vec<DueDelivery>> {
-        self.with(|conn| webhooks::due(conn, now_ms, limit, except))
+        self.write(|tx| webhooks::due(tx, now_ms, limit, lease_until_ms))
+    }
+
+    fn take_token(&self, account: AccountId, per_minute: u32, now_ms: i64) -> Result<Option<u64>> {
+        self.write(|tx| accounts::take_token(tx, account, per_minute, now_ms))
+    }
+
+    /// Kept in a file of the data folder beside `market.db` (where they
+    /// were before the records held them), readable by the server's user
+    /// only.
+    fn server_secret(&self, name: &str) -> Result<[u8; 32]> {
+        let data = self.path.parent().unwrap_or(Path::new("."));
+        crate::server_keys::load_or_create(data, name)
+            .map_err(|e| RecordsError::Backend(Box::new(e)))
     }
 
     fn delivered(&self, seq: i64) -> Result<()> {

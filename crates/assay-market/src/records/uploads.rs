@@ -8,19 +8,10 @@ use assay_market_proto::tus::UploadFile;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 use super::manifests::manifest_row;
-use super::sqlite::{corrupt, to_i64, to_u64};
+use super::stored::{corrupt, file_columns, to_i64, to_u64, upload_state};
 use super::{AccountId, NewUpload, RecordsError, Result, Upload, UploadState};
 use crate::clock;
 use crate::ids::{BlobId, UploadId};
-
-fn upload_state(text: &str) -> Result<UploadState> {
-    match text {
-        "open" => Ok(UploadState::Open),
-        "complete" => Ok(UploadState::Complete),
-        "expired" => Ok(UploadState::Expired),
-        other => Err(corrupt(format!("uploads.state {other:?}"))),
-    }
-}
 
 const UPLOAD_SELECT: &str =
     "SELECT u.id, u.account, m.manifest_id, u.asset_id, u.shard, u.length, u.received,
@@ -80,15 +71,6 @@ pub(super) fn load(conn: &Connection, id: &UploadId) -> Result<Option<Upload>> {
     .optional()?
     .map(into_upload)
     .transpose()
-}
-
-/// The table holding `file`'s rows and the column naming it there, and
-/// the column of `uploads` naming it.
-fn file_columns(file: &UploadFile) -> (&'static str, &'static str, &'static str) {
-    match file {
-        UploadFile::Asset(_) => ("manifest_assets", "asset_id", "asset_id"),
-        UploadFile::Shard(_) => ("manifest_shards", "name", "shard"),
-    }
 }
 
 pub(super) fn create(tx: &Transaction, upload: NewUpload) -> Result<Upload> {

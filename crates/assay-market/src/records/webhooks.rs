@@ -4,7 +4,7 @@
 
 use rusqlite::{params, Connection, Transaction};
 
-use super::sqlite::{corrupt, to_u64};
+use super::stored::{corrupt, to_u64, webhook_id};
 use super::{AccountId, DueDelivery, EventRecord, Result, WebhookRecord};
 use crate::clock;
 use crate::ids::{EventId, WebhookId};
@@ -86,19 +86,20 @@ pub(super) fn delete(tx: &Transaction, account: AccountId, id: &WebhookId) -> Re
 }
 
 pub(super) fn due(
-    conn: &Connection,
+    tx: &Transaction,
     now_ms: i64,
     limit: u32,
-    except: &[AccountId],
+    lease_until_ms: i64,
 ) -> Result<Vec<DueDelivery>> {
-    let except = serde_json::to_string(except).map_err(|e| corrupt(e.to_string()))?;
-    let mut stmt = conn.prepare(
+    let mut stmt = tx.prepare(
         "SELECT d.seq, w.account, w.id, w.url, w.secret, d.attempts, e.seq, e.id, e.created_at, e.body
          FROM webhook_deliveries d
          JOIN webhooks w ON w.id = d.webhook
          JOIN events e ON e.seq = d.event
          WHERE d.state = 'pending' AND d.next_at <= ?1
-           AND w.account NOT IN (SELECT value FROM json_each(?3))
+           AND NOT EXISTS (
+               SELECT 1 FROM webhook_deliveries l JOIN webhooks lw ON lw.id = l.webhook
+               WHERE lw.account = w.account AND l.state = 'pending' AND l.leased_until > ?1)
          ORDER BY d.next_at, d.seq LIMIT ?2",
     )?;
     type Row = (
@@ -114,8 +115,14 @@ pub(super) fn due(
         String,
     );
     let rows = stmt
-        .query_map(params![now_ms, limit, except], |r| Row::try_from(r))?
+        .query_map(params![now_ms, limit], |r| Row::try_from(r))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (seq, ..) in &rows {
+        tx.execute(
+            "UPDATE webhook_deliveries SET leased_until = ?2 WHERE seq = ?1",
+            params![seq, lease_until_ms],
+        )?;
+    }
     rows.into_iter()
         .map(
             |(seq, account, webhook, url, secret, attempts, event_seq, event_id, at, body)| {
@@ -144,7 +151,7 @@ pub(super) fn due(
 pub(super) fn delivered(tx: &Transaction, seq: i64) -> Result<()> {
     tx.execute(
         "UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1,
-             last_error = NULL, delivered_at = ?2
+             last_error = NULL, delivered_at = ?2, leased_until = NULL
          WHERE seq = ?1 AND state = 'pending'",
         params![seq, clock::timestamp()],
     )?;
@@ -159,19 +166,17 @@ pub(super) fn failed(
 ) -> Result<()> {
     match retry_at_ms {
         Some(at) => tx.execute(
-            "UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = ?2, next_at = ?3
+            "UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = ?2, next_at = ?3,
+                 leased_until = NULL
              WHERE seq = ?1 AND state = 'pending'",
             params![seq, error, at],
         )?,
         None => tx.execute(
-            "UPDATE webhook_deliveries SET state = 'failed', attempts = attempts + 1, last_error = ?2
+            "UPDATE webhook_deliveries SET state = 'failed', attempts = attempts + 1, last_error = ?2,
+                 leased_until = NULL
              WHERE seq = ?1 AND state = 'pending'",
             params![seq, error],
         )?,
     };
     Ok(())
-}
-
-fn webhook_id(id: &str) -> Result<WebhookId> {
-    WebhookId::parse(id).ok_or_else(|| corrupt(format!("webhook id {id:?} is malformed")))
 }

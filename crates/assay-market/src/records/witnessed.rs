@@ -4,7 +4,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
-use super::sqlite::to_i64;
+use super::stored::to_i64;
 use super::{AccountId, NewWitnessed, RecordsError, Result, WitnessedRecord};
 
 const COLUMNS: &str = "seq, account, library, checkpoint, witness, witnessed_at";

@@ -13,9 +13,13 @@ use crate::support::{listed, Server, Shelf, CHILD_LIMIT, SERVER_LIMIT};
 
 const BIN: &str = env!("CARGO_BIN_EXE_assay-market");
 
-fn add(data: &std::path::Path, name: &str, role: &str) -> String {
+/// `account add` on `data`, with the records of `server`'s kind (its
+/// database on `market-postgres`).
+fn add(server: &Server, data: &std::path::Path, name: &str, role: &str) -> String {
     let out = Command::new(BIN)
-        .args(["account", "add", name, "--role", role, "--data"])
+        .args(["account", "add", name, "--role", role])
+        .args(server.database_args())
+        .arg("--data")
         .arg(data)
         .output_within(CHILD_LIMIT)
         .unwrap();
@@ -31,13 +35,17 @@ fn add(data: &std::path::Path, name: &str, role: &str) -> String {
 
 #[test]
 fn the_binary_adds_accounts_and_serves_on_the_address_it_prints() {
+    // On `market-postgres`, the binary shares this server's database.
+    let server_view = Server::start();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let publisher = add(&data, "studio", "publisher");
-    let buyer = add(&data, "lab", "buyer");
+    let publisher = add(&server_view, &data, "studio", "publisher");
+    let buyer = add(&server_view, &data, "lab", "buyer");
     // A name is an account's alone.
     let again = Command::new(BIN)
-        .args(["account", "add", "studio", "--role", "buyer", "--data"])
+        .args(["account", "add", "studio", "--role", "buyer"])
+        .args(server_view.database_args())
+        .arg("--data")
         .arg(&data)
         .output_within(CHILD_LIMIT)
         .unwrap();
@@ -46,7 +54,9 @@ fn the_binary_adds_accounts_and_serves_on_the_address_it_prints() {
 
     let mut child = assay_deadline::spawn(
         Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(server_view.database_args())
+            .arg("--data")
             .arg(&data)
             .stdout(Stdio::piped()),
         "assay-market serve",
@@ -69,7 +79,6 @@ fn the_binary_adds_accounts_and_serves_on_the_address_it_prints() {
     );
 
     // Talk to it as any client would, with the tokens printed.
-    let server_view = Server::start();
     let mut as_publisher = server_view.client(Some(publisher));
     as_publisher.url = format!("http://{address}");
     let keys = as_publisher.get("/v1/keys").expect(200, "").json();
@@ -91,14 +100,9 @@ fn the_operator_records_a_payout_the_rail_returned() {
     let bought: Purchase = serde_json::from_value(buyer.buy(&sale.listing_id).json()).unwrap();
     let fail = |payout_id: &str| {
         Command::new(BIN)
-            .args([
-                "payout",
-                "fail",
-                payout_id,
-                "--reason",
-                "account closed",
-                "--data",
-            ])
+            .args(["payout", "fail", payout_id, "--reason", "account closed"])
+            .args(server.database_args())
+            .arg("--data")
             .arg(server.data())
             .output_within(CHILD_LIMIT)
             .unwrap()
@@ -163,6 +167,7 @@ fn the_operator_rotates_and_revokes_a_token_and_a_running_server_follows() {
     let run = |args: &[&str]| {
         Command::new(BIN)
             .args(args)
+            .args(server.database_args())
             .arg("--data")
             .arg(server.data())
             .output_within(CHILD_LIMIT)

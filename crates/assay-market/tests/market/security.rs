@@ -320,10 +320,12 @@ fn ids_and_names_never_reach_the_file_system() {
         .filter(|n| !n.starts_with("market.db"))
         .collect();
     names.sort();
-    assert_eq!(
-        names,
-        ["blobs", "link.key", "parts", "previews", "witness.key"]
-    );
+    // PostgreSQL keeps the server's secrets in its rows.
+    let expected: &[&str] = match crate::support::on_postgres() {
+        true => &["blobs", "parts", "previews"],
+        false => &["blobs", "link.key", "parts", "previews", "witness.key"],
+    };
+    assert_eq!(names, expected);
 }
 
 #[test]
@@ -438,10 +440,9 @@ fn tokens_and_scopes_guard_every_route() {
     }
     nothing_stored(&server);
     // The records hold the tokens' hashes, never the tokens.
-    for file in ["market.db", "market.db-wal"] {
-        let bytes = std::fs::read(server.data().join(file)).unwrap_or_default();
-        assert!(!bytes.windows(4).any(|w| w == b"amk_"), "{file}");
-    }
+    let stored = server.stored_records();
+    assert!(stored.len() > 1000, "the records were read");
+    assert!(!stored.windows(4).any(|w| w == b"amk_"));
 }
 
 #[test]

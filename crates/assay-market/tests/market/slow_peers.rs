@@ -172,7 +172,7 @@ fn trickling_peers_are_cut_off_while_the_market_answers_others() {
 
 /// A WAV file larger than the socket buffers on both sides, so a download
 /// nobody reads stalls the server's writes.
-fn long_wav(bytes: usize) -> Vec<u8> {
+pub(crate) fn long_wav(bytes: usize) -> Vec<u8> {
     let data = bytes - 44;
     let mut wav = Vec::with_capacity(bytes);
     wav.extend_from_slice(b"RIFF");

@@ -1,6 +1,13 @@
 //! What the tests share: a library with approved assets and a signed
 //! manifest, a server on a free loopback port, and an HTTP client that
 //! reports every status instead of failing on errors.
+//!
+//! Two test targets include these modules: `market` keeps each server's
+//! records in SQLite (`market.db` in its data folder), `market-postgres`
+//! in PostgreSQL, a throwaway cluster started for each server
+//! ([`on_postgres`]). Whatever a test asks of the records here (a count,
+//! a statement run behind a stopped server's back, the binary's
+//! arguments) goes to the one its server uses.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -13,6 +20,7 @@ use assay_core::{Actor, Change, Filter, ImportOptions, Library, Role as LibraryR
 use assay_market::{add_account, Config, Market, Records};
 use assay_market_proto::tus::{self, UploadFile, UploadMetadata};
 use assay_market_proto::Role;
+use assay_test_services::postgres::Cluster;
 use base64::Engine as _;
 use ed25519_dalek::{Signer as _, SigningKey};
 use serde_json::{json, Value};
@@ -149,6 +157,12 @@ pub fn resign(doc: &mut Value, user: &str, role: &str, key: &SigningKey) -> Vec<
     serde_json::to_vec(doc).unwrap()
 }
 
+/// Whether this test target keeps the records in PostgreSQL: the crate
+/// name is the target's (`market_postgres`, or `market` for SQLite).
+pub fn on_postgres() -> bool {
+    env!("CARGO_CRATE_NAME") == "market_postgres"
+}
+
 /// A server on its own data folder, serving on a free loopback port from a
 /// thread of its own until dropped.
 pub struct Server {
@@ -158,6 +172,9 @@ pub struct Server {
     dir: Option<tempfile::TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The records' cluster on `market-postgres`, kept across restarts;
+    /// last, so it stops after the server.
+    cluster: Option<Cluster>,
 }
 
 impl Server {
@@ -168,11 +185,13 @@ impl Server {
     pub fn start_with(tune: impl FnOnce(&mut Config)) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::new(dir.path().join("data"));
+        let cluster = on_postgres().then(|| Cluster::start().unwrap());
+        config.database = cluster.as_ref().map(Cluster::url);
         tune(&mut config);
-        Server::serve(config, dir)
+        Server::serve(config, dir, cluster)
     }
 
-    fn serve(config: Config, dir: tempfile::TempDir) -> Server {
+    fn serve(config: Config, dir: tempfile::TempDir, cluster: Option<Cluster>) -> Server {
         let market = Market::open(config.clone()).unwrap();
         let records = Arc::clone(market.records());
         let (bound, address) = std::sync::mpsc::channel();
@@ -206,6 +225,7 @@ impl Server {
             dir: Some(dir),
             stop: Some(stop),
             thread: Some(thread),
+            cluster,
         }
     }
 
@@ -214,13 +234,15 @@ impl Server {
         self.restart_with(|_| {})
     }
 
-    /// Stops the server, lets `between` change its data folder as a crash
-    /// could have left it, and starts another on it.
-    pub fn restart_with(mut self, between: impl FnOnce(&Path)) -> Server {
+    /// Stops the server, lets `between` change its data folder and its
+    /// records (through the stopped server's [`Server::data`] and
+    /// [`Server::execute`]) as a crash could have left them, and starts
+    /// another on them.
+    pub fn restart_with(mut self, between: impl FnOnce(&Server)) -> Server {
         self.halt();
-        between(&self.config.data);
+        between(&self);
         let dir = self.dir.take().unwrap();
-        Server::serve(self.config.clone(), dir)
+        Server::serve(self.config.clone(), dir, self.cluster.take())
     }
 
     fn halt(&mut self) {
@@ -284,9 +306,48 @@ impl Server {
 
     /// A count from the records database.
     pub fn count(&self, table: &str) -> i64 {
-        let db = rusqlite::Connection::open(self.data().join("market.db")).unwrap();
-        db.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap()
+        let sql = format!("SELECT count(*) FROM {table}");
+        match &self.cluster {
+            Some(cluster) => cluster.psql(&sql).unwrap().parse().unwrap(),
+            None => {
+                let db = rusqlite::Connection::open(self.data().join("market.db")).unwrap();
+                db.query_row(&sql, [], |r| r.get(0)).unwrap()
+            }
+        }
+    }
+
+    /// Every byte the records keep, whatever holds them: the SQLite files
+    /// of the data folder, or PostgreSQL's rows as `pg_dump` writes them.
+    pub fn stored_records(&self) -> Vec<u8> {
+        match &self.cluster {
+            Some(cluster) => cluster.dump().unwrap().into_bytes(),
+            None => ["market.db", "market.db-wal"]
+                .iter()
+                .flat_map(|file| std::fs::read(self.data().join(file)).unwrap_or_default())
+                .collect(),
+        }
+    }
+
+    /// Runs `sql` on the records database, behind the server's back.
+    pub fn execute(&self, sql: &str) {
+        match &self.cluster {
+            Some(cluster) => {
+                cluster.psql(sql).unwrap();
+            }
+            None => {
+                let db = rusqlite::Connection::open(self.data().join("market.db")).unwrap();
+                db.execute_batch(sql).unwrap();
+            }
+        }
+    }
+
+    /// What the `assay-market` binary needs besides `--data DIR` to reach
+    /// this server's records: `--database URL` on `market-postgres`.
+    pub fn database_args(&self) -> Vec<String> {
+        match &self.config.database {
+            Some(url) => vec!["--database".to_owned(), url.clone()],
+            None => Vec::new(),
+        }
     }
 }
 
@@ -354,6 +415,7 @@ impl Reply {
     }
 }
 
+#[derive(Clone)]
 pub struct Client {
     agent: ureq::Agent,
     pub url: String,

@@ -92,7 +92,8 @@ fn a_restart_reconciles_what_a_crash_left_behind() {
     let (id_a, id_b) = (id(&url_a), id(&url_b));
     let (orphan_part, orphan_blob) = ("ab".repeat(16), "cd".repeat(16));
 
-    let server = server.restart_with(|data| {
+    let server = server.restart_with(|stopped| {
+        let data = stopped.data();
         // A write to A that never committed: bytes past the recorded offset.
         let mut part = std::fs::OpenOptions::new()
             .append(true)
@@ -105,12 +106,9 @@ fn a_restart_reconciles_what_a_crash_left_behind() {
             .open(data.join("parts").join(&id_b))
             .unwrap();
         std::io::Write::write_all(&mut part, &b[b.len() - 1..]).unwrap();
-        let db = rusqlite::Connection::open(data.join("market.db")).unwrap();
-        db.execute(
-            "UPDATE uploads SET received = length WHERE id = ?1",
-            [&id_b],
-        )
-        .unwrap();
+        stopped.execute(&format!(
+            "UPDATE uploads SET received = length WHERE id = '{id_b}'"
+        ));
         // Files no record knows.
         std::fs::write(data.join("parts").join(&orphan_part), b"x").unwrap();
         std::fs::create_dir_all(data.join("blobs/cd")).unwrap();

@@ -1,6 +1,7 @@
 //! Webhooks: a publisher's events POSTed to a receiver on a loopback port,
 //! signed with its secret; a failed delivery is retried until it succeeds
-//! and then never sent again; pending deliveries survive a restart.
+//! and then never sent again; pending deliveries survive a restart; HTTPS
+//! receivers get them when their certificate is trusted, and only then.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -25,14 +26,14 @@ struct Inbox {
 
 /// An HTTP receiver on a loopback port, answering 500 to its first
 /// `fail_first` requests and 200 after.
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     inbox: Arc<Mutex<Inbox>>,
     _thread: std::thread::JoinHandle<()>,
 }
 
 impl Receiver {
-    fn start(fail_first: usize) -> Receiver {
+    pub(crate) fn start(fail_first: usize) -> Receiver {
         let inbox = Arc::new(Mutex::new(Inbox {
             fail_first,
             seen: Vec::new(),
@@ -63,12 +64,12 @@ impl Receiver {
         }
     }
 
-    fn seen(&self) -> Vec<(HeaderMap, Bytes)> {
+    pub(crate) fn seen(&self) -> Vec<(HeaderMap, Bytes)> {
         self.inbox.lock().unwrap().seen.clone()
     }
 
     /// Waits until `n` requests arrived.
-    fn wait_for(&self, n: usize) -> Vec<(HeaderMap, Bytes)> {
+    pub(crate) fn wait_for(&self, n: usize) -> Vec<(HeaderMap, Bytes)> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let seen = self.seen();
@@ -142,7 +143,6 @@ fn events_are_delivered_signed_retried_after_a_500_and_sent_once() {
 
     // Refusals store nothing.
     for (url, secret) in [
-        ("https://example.com/hook", SECRET),
         ("ftp://example.com/hook", SECRET),
         ("http:///hook", SECRET),
         ("http://user@example.com/hook", SECRET),
@@ -395,5 +395,203 @@ fn one_publishers_dead_endpoint_never_delays_anothers() {
     assert!(
         !closed.load(std::sync::atomic::Ordering::SeqCst),
         "the rival's event came only after the studio's hung delivery gave up"
+    );
+}
+
+/// A receiver over HTTPS (`https_receiver.py`, Python's own TLS server)
+/// with a certificate for `localhost` signed by a CA of its own, both
+/// made by `openssl` for the test.
+struct HttpsReceiver {
+    url: String,
+    /// The CA that signed the receiver's certificate.
+    ca: std::path::PathBuf,
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    _dir: tempfile::TempDir,
+}
+
+fn openssl(args: &[&str], dir: &std::path::Path) {
+    let made = assay_deadline::output(
+        std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir),
+        crate::support::CHILD_LIMIT,
+    )
+    .unwrap();
+    assert!(
+        made.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+}
+
+impl HttpsReceiver {
+    fn start() -> HttpsReceiver {
+        use std::io::BufRead as _;
+        use std::process::{Command, Stdio};
+        let dir = tempfile::tempdir().unwrap();
+        let key = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        let ca = [
+            &["req", "-x509"],
+            &key[..],
+            &["-days", "1", "-subj", "/CN=Test CA"],
+        ]
+        .concat();
+        openssl(
+            &[&ca[..], &["-keyout", "ca.key", "-out", "ca.pem"]].concat(),
+            dir.path(),
+        );
+        let request = [&["req"], &key[..], &["-subj", "/CN=localhost"]].concat();
+        openssl(
+            &[&request[..], &["-keyout", "key.pem", "-out", "leaf.csr"]].concat(),
+            dir.path(),
+        );
+        std::fs::write(
+            dir.path().join("leaf.ext"),
+            "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        openssl(
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "1",
+                "-extfile",
+                "leaf.ext",
+                "-out",
+                "cert.pem",
+            ],
+            dir.path(),
+        );
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/market/https_receiver.py"
+        );
+        let mut command = Command::new("python3");
+        command
+            .arg(script)
+            .arg(&cert)
+            .arg(&key)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = assay_deadline::spawn(&mut command, "the HTTPS receiver").unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if send.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let port = lines
+            .recv_timeout(crate::support::SERVER_LIMIT)
+            .expect("the HTTPS receiver to print its port");
+        HttpsReceiver {
+            url: format!("https://localhost:{port}/hook"),
+            ca: dir.path().join("ca.pem"),
+            child,
+            lines,
+            _dir: dir,
+        }
+    }
+
+    /// The next delivery's headers and body, waiting up to `limit`.
+    fn next(&self, limit: Duration) -> Option<(Value, String)> {
+        let line = self.lines.recv_timeout(limit).ok()?;
+        let got: Value = serde_json::from_str(&line).unwrap();
+        Some((
+            got["headers"].clone(),
+            got["body"].as_str().unwrap().to_owned(),
+        ))
+    }
+}
+
+impl Drop for HttpsReceiver {
+    fn drop(&mut self) {
+        assay_deadline::stop(&mut self.child);
+    }
+}
+
+/// Deliveries go over HTTPS with the system's roots: a receiver whose
+/// certificate they trust gets the event, signed; one they do not trust
+/// gets nothing, and its delivery fails naming the certificate.
+#[test]
+fn events_reach_an_https_receiver_only_when_its_certificate_is_trusted() {
+    let trusted = HttpsReceiver::start();
+    let stranger = HttpsReceiver::start();
+    // The system's roots, as the market reads them, are the trusted
+    // receiver's CA alone (rustls-native-certs reads SSL_CERT_FILE
+    // instead of the system's store when it is set). This test runs in a
+    // process of its own (nextest).
+    std::env::set_var("SSL_CERT_FILE", &trusted.ca);
+    std::env::remove_var("SSL_CERT_DIR");
+    let shelf = Shelf::approved();
+    let server = Server::start_with(|c| {
+        c.allow_private_webhooks = true;
+        c.webhook_poll = Duration::from_millis(50);
+        c.webhook_first_retry = Duration::from_millis(50);
+        c.webhook_attempts = 2;
+    });
+    let manifest = shelf.export();
+    let publisher = publisher_with(&server, &shelf, "studio", &manifest);
+    for url in [&trusted.url, &stranger.url] {
+        publisher
+            .post("/v1/webhooks", &json!({"url": url, "secret": SECRET}))
+            .expect(201, "");
+    }
+    let listing_id = list_for_sale(&publisher, &manifest);
+    let (headers, body) = trusted
+        .next(Duration::from_secs(30))
+        .expect("the trusted receiver to get the event");
+    let mut map = HeaderMap::new();
+    for (name, value) in headers.as_object().unwrap() {
+        map.insert(
+            axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.as_str().unwrap().parse().unwrap(),
+        );
+    }
+    verify(&map, body.as_bytes());
+    let event: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(event["type"], "listing_created");
+    assert_eq!(event["listing_id"], Value::from(listing_id));
+
+    let failed = |hooks: &Value| {
+        hooks["webhooks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["url"] == stranger.url.as_str() && h["failed"] == json!(1))
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !failed(&publisher.get("/v1/webhooks").expect(200, "").json()) {
+        assert!(
+            Instant::now() < deadline,
+            "the untrusted delivery never failed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(stranger.next(Duration::ZERO).is_none());
+    assert!(
+        trusted.next(Duration::from_millis(300)).is_none(),
+        "sent once"
     );
 }
