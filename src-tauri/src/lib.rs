@@ -12,6 +12,7 @@ mod reveal;
 mod startup;
 mod state;
 mod watcher;
+mod webview_memory;
 
 use std::path::PathBuf;
 
@@ -122,6 +123,12 @@ pub fn run() -> Result<(), AppError> {
                 Err(e) => eprintln!("assay-app: {}", e.message),
             }
             watcher::restart(app.handle());
+            for window in app.webview_windows().values() {
+                // Only memory is at stake: a window that refuses still works.
+                if let Err(e) = window.with_webview(webview_memory::economise) {
+                    eprintln!("assay-app: WebKit's cache settings: {e}");
+                }
+            }
             Ok(())
         })
         .register_asynchronous_uri_scheme_protocol("assay", |ctx, request, responder| {
