@@ -16,7 +16,8 @@ set -euo pipefail
 packages=(pkg-config gcc g++ make cmake nasm libimage-exiftool-perl python3 python3-venv python3-pip ffmpeg
   libheif-examples)
 # PostgreSQL's server (initdb, postgres): the market's tests run its records on a throwaway cluster.
-packages+=(postgresql)
+# openssl makes the certificate authority of the HTTPS webhook test.
+packages+=(postgresql openssl)
 # The desktop app: Tauri's WebKitGTK and GTK headers; Xvfb, WebKitWebDriver and
 # dbus for its end-to-end tests in a real window; Node.js builds its front end.
 # WebKitGTK plays media through GStreamer, whose libav plugin decodes the
