@@ -3,11 +3,11 @@
 //! withdrawn from a listing (`withdrawals`). Each function runs inside the
 //! transaction or on the connection [`super::SqliteRecords`] hands it.
 
-use assay_market_proto::events::EventKind;
 use assay_market_proto::listings::{LaterVersion, ListingTerms, Withdrawn};
 use assay_market_proto::manifests::DatasetVersion;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
+use super::events;
 use super::manifests::{
     asset, dataset, into_asset, manifest_row, shards, ASSET_COLUMNS, ASSET_COLUMN_COUNT,
     DATASET_COLUMNS,
@@ -159,15 +159,7 @@ pub(super) fn create(tx: &Transaction, listing: NewListing) -> Result<ListingRec
         what: "listing",
         id: listing.id.to_string(),
     })?;
-    sales::add_event(
-        tx,
-        listing.account,
-        &EventKind::ListingCreated {
-            listing_id: record.id.to_string(),
-            manifest_id: record.manifest_id.clone(),
-            manifest_hash: record.manifest_hash.clone(),
-        },
-    )?;
+    sales::add_event(tx, listing.account, &events::listing_created(&record))?;
     Ok(record)
 }
 

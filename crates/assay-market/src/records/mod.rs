@@ -11,6 +11,7 @@
 //! leaves nothing half-recorded.
 
 mod accounts;
+mod events;
 mod fingerprints;
 mod listings;
 mod manifests;

@@ -2,10 +2,11 @@
 //! and the publishers' events. Each function runs inside the transaction
 //! or on the connection [`super::SqliteRecords`] hands it.
 
-use assay_market_proto::events::{EventKind, ReleaseReason};
+use assay_market_proto::events::EventKind;
 use assay_market_proto::purchases::{EscrowState, PayoutState};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
+use super::events;
 use super::stored::{
     asset_ids_json, corrupt, escrow_state, payout_state, purchase_id, to_i64, to_u64,
 };
@@ -41,12 +42,11 @@ pub(super) fn create_purchase(
         what: "listing",
         id: purchase.listing.to_string(),
     };
-    let (listing, publisher, updated_at, manifest_id): (i64, AccountId, String, String) = tx
+    let (listing, publisher, updated_at): (i64, AccountId, String) = tx
         .query_row(
-            "SELECT l.seq, l.account, l.updated_at, m.manifest_id
-             FROM listings l JOIN manifests m ON m.id = l.manifest WHERE l.id = ?1",
+            "SELECT seq, account, updated_at FROM listings WHERE id = ?1",
             [purchase.listing.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?
         .ok_or_else(missing)?;
@@ -137,18 +137,7 @@ pub(super) fn create_purchase(
         ])?;
     }
     let record = load(tx, &purchase.id)?.ok_or_else(missing)?;
-    add_event(
-        tx,
-        publisher,
-        &EventKind::Purchase {
-            purchase_id: purchase.id.to_string(),
-            listing_id: purchase.listing.to_string(),
-            manifest_id,
-            asset_ids: record.asset_ids.clone(),
-            amount_minor: purchase.amount_minor,
-            currency: purchase.currency.clone(),
-        },
-    )?;
+    add_event(tx, publisher, &events::purchase(&record))?;
     Ok(Insert::New(record))
 }
 
@@ -184,60 +173,14 @@ pub(super) fn settle(tx: &Transaction, id: &PurchaseId, how: Settlement) -> Resu
          WHERE purchase = (SELECT seq FROM purchases WHERE id = ?2) AND state = 'pending'",
         params![payout_state.as_str(), id.as_str()],
     )?;
-    let (purchase_id, listing_id) = (id.to_string(), purchase.listing.to_string());
-    let (amount_minor, currency) = (purchase.amount_minor, purchase.currency.clone());
-    match how {
-        Settlement::Refund => add_event(
-            tx,
-            purchase.publisher,
-            &EventKind::Refunded {
-                purchase_id,
-                listing_id,
-                amount_minor,
-                currency,
-            },
-        )?,
-        Settlement::Release(reason) => {
-            release_events(tx, &purchase, reason)?;
-        }
+    let kinds = match how {
+        Settlement::Refund => vec![events::refunded(&purchase)],
+        Settlement::Release(reason) => events::released(&purchase, reason),
+    };
+    for kind in &kinds {
+        add_event(tx, purchase.publisher, kind)?;
     }
     load(tx, id)?.ok_or_else(missing)
-}
-
-/// `escrow_released`, then one `payout_sent` per payout.
-fn release_events(
-    tx: &Transaction,
-    purchase: &PurchaseRecord,
-    reason: ReleaseReason,
-) -> Result<()> {
-    let account = purchase.publisher;
-    add_event(
-        tx,
-        account,
-        &EventKind::EscrowReleased {
-            purchase_id: purchase.id.to_string(),
-            listing_id: purchase.listing.to_string(),
-            amount_minor: purchase.amount_minor,
-            currency: purchase.currency.clone(),
-            reason,
-        },
-    )?;
-    for payout in &purchase.payouts {
-        add_event(
-            tx,
-            account,
-            &EventKind::PayoutSent {
-                payout_id: payout.id.to_string(),
-                purchase_id: purchase.id.to_string(),
-                listing_id: purchase.listing.to_string(),
-                creator_wallet: payout.creator_wallet.clone(),
-                asset_ids: payout.asset_ids.clone(),
-                amount_minor: payout.amount_minor,
-                currency: purchase.currency.clone(),
-            },
-        )?;
-    }
-    Ok(())
 }
 
 pub(super) fn fail_payout(tx: &Transaction, id: &PayoutId, reason: &str) -> Result<PayoutFailure> {
@@ -282,16 +225,7 @@ pub(super) fn fail_payout(tx: &Transaction, id: &PayoutId, reason: &str) -> Resu
         add_event(
             tx,
             purchase.publisher,
-            &EventKind::PayoutFailed {
-                payout_id: id.to_string(),
-                purchase_id: purchase.id.to_string(),
-                listing_id: purchase.listing.to_string(),
-                creator_wallet: payout.creator_wallet.clone(),
-                asset_ids: payout.asset_ids.clone(),
-                amount_minor: payout.amount_minor,
-                currency: purchase.currency.clone(),
-                reason: reason.to_owned(),
-            },
+            &events::payout_failed(&purchase, &payout, reason),
         )?;
     }
     Ok(PayoutFailure {

@@ -11,7 +11,6 @@
 //! insert to the commit): sequences are visible in the order they were
 //! drawn. Listings are added rarely; the wait costs nothing.
 
-use assay_market_proto::events::EventKind;
 use assay_market_proto::listings::{LaterVersion, ListingTerms, Withdrawn};
 use tokio_postgres::Row;
 
@@ -22,6 +21,7 @@ use super::values::text;
 use super::{execute, first, get, lock, locks, one, rows, sales, to_i64, to_u32, to_u64, Tx};
 use crate::clock;
 use crate::ids::ListingId;
+use crate::records::events;
 use crate::records::stored::listing_id;
 use crate::records::{
     ListedAsset, ListingDetail, ListingRecord, ListingRow, NewListing, RecordsError, Result,
@@ -139,16 +139,7 @@ pub(super) async fn create(tx: &Tx<'_>, new: &NewListing) -> Result<ListingRecor
             what: "listing",
             id: new.id.to_string(),
         })?;
-    sales::add_event(
-        tx,
-        new.account,
-        &EventKind::ListingCreated {
-            listing_id: record.id.to_string(),
-            manifest_id: record.manifest_id.clone(),
-            manifest_hash: record.manifest_hash.clone(),
-        },
-    )
-    .await?;
+    sales::add_event(tx, new.account, &events::listing_created(&record)).await?;
     Ok(record)
 }
 

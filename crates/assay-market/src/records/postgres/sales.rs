@@ -23,7 +23,7 @@
 //! publisher, because feeds are: two publishers' sales do not wait on each
 //! other.)
 
-use assay_market_proto::events::{EventKind, ReleaseReason};
+use assay_market_proto::events::EventKind;
 use assay_market_proto::purchases::{EscrowState, PayoutState};
 use tokio_postgres::Row;
 
@@ -32,6 +32,7 @@ use super::values::{opt_text, text, texts};
 use super::{conflict, corrupt, execute, first, get, lock, locks, one, rows, to_i64, to_u64, Tx};
 use crate::clock;
 use crate::ids::{EventId, PayoutId, PurchaseId};
+use crate::records::events;
 use crate::records::stored::{asset_ids_json, escrow_state, listing_id, payout_state, purchase_id};
 use crate::records::{
     AccountId, EntitledFile, EntitledShard, EventRecord, Insert, NewPurchase, PayoutFailure,
@@ -69,8 +70,7 @@ pub(super) async fn create_purchase(
     };
     let found = first(
         tx,
-        "SELECT l.seq, l.account, l.updated_at, m.manifest_id
-         FROM listings l JOIN manifests m ON m.id = l.manifest WHERE l.id = $1",
+        "SELECT seq, account, updated_at FROM listings WHERE id = $1",
         &[&text(purchase.listing.as_str())],
     )
     .await?
@@ -78,7 +78,6 @@ pub(super) async fn create_purchase(
     let listing: i64 = get(&found, 0)?;
     let publisher: AccountId = get(&found, 1)?;
     let updated_at: String = get(&found, 2)?;
-    let manifest_id: String = get(&found, 3)?;
     let live = first(
         tx,
         "SELECT id FROM purchases WHERE listing = $1 AND buyer = $2 AND state <> 'refunded'",
@@ -166,19 +165,7 @@ pub(super) async fn create_purchase(
         .await?;
     }
     let record = load(tx, &purchase.id).await?.ok_or_else(missing)?;
-    add_event(
-        tx,
-        publisher,
-        &EventKind::Purchase {
-            purchase_id: purchase.id.to_string(),
-            listing_id: purchase.listing.to_string(),
-            manifest_id,
-            asset_ids: record.asset_ids.clone(),
-            amount_minor: purchase.amount_minor,
-            currency: purchase.currency.clone(),
-        },
-    )
-    .await?;
+    add_event(tx, publisher, &events::purchase(&record)).await?;
     Ok(Insert::New(record))
 }
 
@@ -268,63 +255,14 @@ pub(super) async fn settle(
         &[&text(payout_state.as_str()), &text(id.as_str())],
     )
     .await?;
-    let (purchase_id, listing_id) = (id.to_string(), purchase.listing.to_string());
-    let (amount_minor, currency) = (purchase.amount_minor, purchase.currency.clone());
-    match how {
-        Settlement::Refund => {
-            add_event(
-                tx,
-                purchase.publisher,
-                &EventKind::Refunded {
-                    purchase_id,
-                    listing_id,
-                    amount_minor,
-                    currency,
-                },
-            )
-            .await?
-        }
-        Settlement::Release(reason) => release_events(tx, &purchase, reason).await?,
+    let kinds = match how {
+        Settlement::Refund => vec![events::refunded(&purchase)],
+        Settlement::Release(reason) => events::released(&purchase, reason),
+    };
+    for kind in &kinds {
+        add_event(tx, purchase.publisher, kind).await?;
     }
     load(tx, id).await?.ok_or_else(missing)
-}
-
-/// `escrow_released`, then one `payout_sent` per payout.
-async fn release_events(
-    tx: &Tx<'_>,
-    purchase: &PurchaseRecord,
-    reason: ReleaseReason,
-) -> Result<()> {
-    let account = purchase.publisher;
-    add_event(
-        tx,
-        account,
-        &EventKind::EscrowReleased {
-            purchase_id: purchase.id.to_string(),
-            listing_id: purchase.listing.to_string(),
-            amount_minor: purchase.amount_minor,
-            currency: purchase.currency.clone(),
-            reason,
-        },
-    )
-    .await?;
-    for payout in &purchase.payouts {
-        add_event(
-            tx,
-            account,
-            &EventKind::PayoutSent {
-                payout_id: payout.id.to_string(),
-                purchase_id: purchase.id.to_string(),
-                listing_id: purchase.listing.to_string(),
-                creator_wallet: payout.creator_wallet.clone(),
-                asset_ids: payout.asset_ids.clone(),
-                amount_minor: payout.amount_minor,
-                currency: purchase.currency.clone(),
-            },
-        )
-        .await?;
-    }
-    Ok(())
 }
 
 pub(super) async fn fail_payout(tx: &Tx<'_>, id: &PayoutId, reason: &str) -> Result<PayoutFailure> {
@@ -378,16 +316,7 @@ pub(super) async fn fail_payout(tx: &Tx<'_>, id: &PayoutId, reason: &str) -> Res
         add_event(
             tx,
             purchase.publisher,
-            &EventKind::PayoutFailed {
-                payout_id: id.to_string(),
-                purchase_id: purchase.id.to_string(),
-                listing_id: purchase.listing.to_string(),
-                creator_wallet: payout.creator_wallet.clone(),
-                asset_ids: payout.asset_ids.clone(),
-                amount_minor: payout.amount_minor,
-                currency: purchase.currency.clone(),
-                reason: reason.to_owned(),
-            },
+            &events::payout_failed(&purchase, &payout, reason),
         )
         .await?;
     }
