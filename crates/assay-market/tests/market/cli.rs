@@ -1,15 +1,14 @@
 //! The `assay-market` binary: accounts added from the command line, a
 //! server that prints where it listens, and payouts the operator marks failed.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use assay_deadline::OutputWithin;
 use assay_market_proto::purchases::Purchase;
 use assay_market_proto::Role;
 use serde_json::{json, Value};
 
-use crate::support::{listed, Server, Shelf, CHILD_LIMIT, SERVER_LIMIT};
+use crate::support::{listed, serve_binary, Server, Shelf, CHILD_LIMIT};
 
 const BIN: &str = env!("CARGO_BIN_EXE_assay-market");
 
@@ -52,27 +51,13 @@ fn the_binary_adds_accounts_and_serves_on_the_address_it_prints() {
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("studio"));
 
-    let mut child = assay_deadline::spawn(
+    let (mut child, address) = serve_binary(
         Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(server_view.database_args())
             .arg("--data")
-            .arg(&data)
-            .stdout(Stdio::piped()),
-        "assay-market serve",
-    )
-    .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (line, first) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut first = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut first);
-        let _ = line.send(first);
-    });
-    let address = first
-        .recv_timeout(SERVER_LIMIT)
-        .expect("assay-market serve to print the address it listens on");
-    let address = address.trim().to_owned();
+            .arg(&data),
+    );
     assert!(
         address.starts_with("127.0.0.1:") && !address.ends_with(":0"),
         "{address}"

@@ -8,8 +8,7 @@
 //! is the account's across both. Only on the `market-postgres` target.
 
 use std::collections::HashMap;
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use assay_market::{BlobsAt, S3Location};
@@ -18,7 +17,7 @@ use assay_test_services::s3::S3Server;
 use serde_json::{json, Value};
 
 use crate::slow_peers::long_wav;
-use crate::support::{entries, publisher_with, Client, Server, Shelf, SERVER_LIMIT};
+use crate::support::{entries, publisher_with, serve_binary, Client, Server, Shelf};
 use crate::webhooks::Receiver;
 
 const BIN: &str = env!("CARGO_BIN_EXE_assay-market");
@@ -45,22 +44,11 @@ impl Other {
             .env("ASSAY_MARKET_DATABASE", database)
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
-            .stdout(Stdio::piped());
-        let mut child = assay_deadline::spawn(&mut command, "assay-market serve").unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (line, first) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut first = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut first);
-            let _ = line.send(first);
-        });
-        let address = first
-            .recv_timeout(SERVER_LIMIT)
-            .expect("assay-market serve to print the address it listens on");
+            .env("AWS_REGION", "us-east-1");
+        let (child, address) = serve_binary(&mut command);
         Other {
             child,
-            url: format!("http://{}", address.trim()),
+            url: format!("http://{address}"),
             _data: data,
         }
     }

@@ -157,6 +157,28 @@ pub fn resign(doc: &mut Value, user: &str, role: &str, key: &SigningKey) -> Vec<
     serde_json::to_vec(doc).unwrap()
 }
 
+/// Starts `command` (an `assay-market serve`, stdout piped) and reads the
+/// address it prints first: the child and `host:port`.
+pub fn serve_binary(command: &mut std::process::Command) -> (std::process::Child, String) {
+    use std::io::BufRead as _;
+    let mut child = assay_deadline::spawn(
+        command.stdout(std::process::Stdio::piped()),
+        "assay-market serve",
+    )
+    .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (line, first) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut first = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut first);
+        let _ = line.send(first);
+    });
+    let address = first
+        .recv_timeout(SERVER_LIMIT)
+        .expect("assay-market serve to print the address it listens on");
+    (child, address.trim().to_owned())
+}
+
 /// Whether this test target keeps the records in PostgreSQL: the crate
 /// name is the target's (`market_postgres`, or `market` for SQLite).
 pub fn on_postgres() -> bool {
