@@ -66,6 +66,11 @@ impl App {
         }
     }
 
+    /// When an upload written to now expires: its time to live from now.
+    pub fn upload_expiry(&self) -> i64 {
+        crate::clock::after(crate::clock::now_ms(), self.config.upload_ttl)
+    }
+
     /// Runs `f` on the records on a blocking thread.
     pub async fn records<T, F>(&self, f: F) -> Result<T, ApiError>
     where

@@ -191,7 +191,7 @@ pub(crate) fn recover(app: &App) -> Result<(), ApiError> {
             // Committed bytes the record missed (the process stopped
             // between the two): the record catches up.
             Some(len) if len > upload.offset && app.blobs.holds_only_committed() => {
-                let expires_at_ms = clock::after(clock::now_ms(), app.config.upload_ttl);
+                let expires_at_ms = app.upload_expiry();
                 app.records
                     .advance_upload(&upload.id, upload.offset, len, expires_at_ms)?;
             }

@@ -128,7 +128,7 @@ pub(crate) async fn create(
         manifest_id,
         file,
         length,
-        expires_at_ms: clock::after(clock::now_ms(), app.config.upload_ttl),
+        expires_at_ms: app.upload_expiry(),
         quota_bytes: app.config.account_quota_bytes,
     };
     free_space::check(app.blobs.as_ref(), length, app.config.min_free_bytes)?;
@@ -261,7 +261,7 @@ pub(crate) async fn patch(
             // The bytes up to `held` were committed by a PATCH whose
             // process stopped before recording them: record them now and
             // let the client resume from there.
-            let expires_at_ms = clock::after(clock::now_ms(), app.config.upload_ttl);
+            let expires_at_ms = app.upload_expiry();
             let moved = id.clone();
             app.records(move |r| r.advance_upload(&moved, offset, held, expires_at_ms))
                 .await?;
@@ -274,7 +274,7 @@ pub(crate) async fn patch(
         }
     };
     let now = offset + kept;
-    let expires_at_ms = clock::after(clock::now_ms(), app.config.upload_ttl);
+    let expires_at_ms = app.upload_expiry();
     if kept > 0 {
         let moved = id.clone();
         app.records(move |r| r.advance_upload(&moved, offset, now, expires_at_ms))
