@@ -4,7 +4,8 @@
 # a deadline, so a stalled registry ends the run (the line before says which
 # step it was) instead of holding it. Usage: scripts/setup.sh [--bench]
 #   --bench  also the peer tools the benchmark measures against
-#            (sha256sum, vipsthumbnail, curl, wrk; exiftool is always installed) and GNU time.
+#            (sha256sum, vipsthumbnail, curl, wrk; exiftool is always installed), GNU time,
+#            and haproxy, the load balancer in front of the hosted market's processes.
 set -euo pipefail
 
 # cmake and nasm build the bundled libjpeg-turbo (Debian 12 ships TurboJPEG 2, the
@@ -26,7 +27,7 @@ packages+=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librs
   libssl-dev file xvfb xauth webkit2gtk-driver dbus-x11 at-spi2-core fonts-dejavu-core
   gstreamer1.0-libav)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
-[[ "${1:-}" == "--bench" ]] && packages+=(libvips-tools time coreutils curl wrk)
+[[ "${1:-}" == "--bench" ]] && packages+=(libvips-tools time coreutils curl wrk haproxy)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,7 @@ mod exif_segment;
 pub mod generate;
 mod grow;
 pub mod machine;
+pub mod market;
 pub mod mpf_segment;
 pub mod stats;
 mod synth;

@@ -16,6 +16,7 @@
 
 use std::fs::File;
 use std::net::{Ipv4Addr, TcpListener};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
@@ -84,6 +85,17 @@ struct SystemUser {
 impl Cluster {
     /// Initialises and starts a new cluster.
     pub fn start() -> Result<Cluster, Error> {
+        Cluster::start_with(None)
+    }
+
+    /// A new cluster that also takes TLS connections, with the server
+    /// certificate `cert` and its unencrypted key `key` (PEM files, copied
+    /// into the cluster's folder, where only the server may read the key).
+    pub fn start_with_tls(cert: &Path, key: &Path) -> Result<Cluster, Error> {
+        Cluster::start_with(Some((cert, key)))
+    }
+
+    fn start_with(tls: Option<(&Path, &Path)>) -> Result<Cluster, Error> {
         let bin = binaries().ok_or(Error::NotInstalled)?;
         let dir = tempfile::Builder::new()
             .prefix("assay-postgres-")
@@ -97,6 +109,29 @@ impl Cluster {
         } else {
             None
         };
+        let mut settings = Vec::new();
+        if let Some((cert, key)) = tls {
+            for (from, name, setting) in [
+                (cert, "server.crt", "ssl_cert_file"),
+                (key, "server.key", "ssl_key_file"),
+            ] {
+                let to = dir.path().join(name);
+                std::fs::copy(from, &to).map_err(io(format!(
+                    "copying {} to {}",
+                    from.display(),
+                    to.display()
+                )))?;
+                // PostgreSQL refuses a key others may read.
+                std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600))
+                    .map_err(io(format!("making {} private", to.display())))?;
+                if let Some(user) = run_as {
+                    std::os::unix::fs::chown(&to, Some(user.uid), Some(user.gid))
+                        .map_err(io(format!("giving {} to postgres", to.display())))?;
+                }
+                settings.push(format!("{setting}={}", to.display()));
+            }
+            settings.push("ssl=on".to_owned());
+        }
         let data = dir.path().join("data");
         let mut initdb = command(run_as, &bin.join("initdb"));
         initdb
@@ -109,7 +144,7 @@ impl Cluster {
         loop {
             attempt += 1;
             let port = free_port()?;
-            match serve(&bin, run_as, dir.path(), &data, port)? {
+            match serve(&bin, run_as, dir.path(), &data, port, &settings)? {
                 Started::Ready(server) => {
                     return Ok(Cluster {
                         bin,
@@ -143,9 +178,14 @@ impl Cluster {
     /// Runs `sql` with `psql` against database `postgres`; its output,
     /// unaligned and without headers (`psql -At`).
     pub fn psql(&self, sql: &str) -> Result<String, Error> {
+        self.psql_in("postgres", sql)
+    }
+
+    /// Runs `sql` with `psql` against `database`, as [`Cluster::psql`].
+    pub fn psql_in(&self, database: &str, sql: &str) -> Result<String, Error> {
         let mut psql = Command::new(self.bin.join("psql"));
         psql.args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
-            .args(["-d", &self.url(), "-c", sql]);
+            .args(["-d", &self.database_url(database), "-c", sql]);
         let out = succeed(&mut psql)?;
         Ok(String::from_utf8_lossy(&out).trim_end().to_owned())
     }
@@ -157,6 +197,13 @@ impl Cluster {
         dump.args(["--data-only", "--no-owner", "-d", &self.url()]);
         let out = succeed(&mut dump)?;
         Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// The server's log so far: among others, every statement that failed
+    /// and why (PostgreSQL logs errors by default).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join(format!("postgres-{}.log", self.port)))
+            .unwrap_or_default()
     }
 
     /// The folder holding the cluster (its data and socket).
@@ -200,6 +247,7 @@ fn serve(
     dir: &Path,
     data: &Path,
     port: u16,
+    settings: &[String],
 ) -> Result<Started, Error> {
     let log_path = dir.join(format!("postgres-{port}.log"));
     let log = File::create(&log_path).map_err(io(format!("creating {}", log_path.display())))?;
@@ -216,6 +264,7 @@ fn serve(
         .args(["-c", "synchronous_commit=off", "-c", "shared_buffers=16MB"])
         // In the data folder, so even a killed server leaves nothing in /dev/shm.
         .args(["-c", "dynamic_shared_memory_type=mmap"])
+        .args(settings.iter().flat_map(|s| ["-c", s.as_str()]))
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(stderr);

@@ -3,7 +3,8 @@
 //! which `support.rs` starts a throwaway cluster beside each server and
 //! points the server (and the binary, in `cli.rs`) at it. Every test runs
 //! on both backends. `scale_out.rs`, only here, runs the hosted
-//! configuration: two processes on one database and one S3 bucket.
+//! configuration: two processes on one database and one S3 bucket;
+//! `postgres_tls.rs`, only here too, the records' TLS to the database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "bodies.rs"]
@@ -16,6 +17,8 @@ mod datasets;
 mod delivery;
 #[path = "near_duplicates.rs"]
 mod near_duplicates;
+/// Only here: the records over TLS.
+mod postgres_tls;
 #[path = "previews.rs"]
 mod previews;
 #[path = "publish.rs"]

@@ -784,3 +784,89 @@ impl Client {
             .clone()
     }
 }
+
+/// A certificate authority of a test's own and a server certificate it
+/// signed for `localhost` and 127.0.0.1, made by `openssl` in a temporary
+/// folder (P-256 keys, valid for a day).
+pub struct TestCa {
+    /// The CA's certificate, PEM: what a client is told to trust.
+    pub ca: PathBuf,
+    /// The server's certificate and its unencrypted key, PEM.
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TestCa {
+    pub fn new() -> TestCa {
+        let dir = tempfile::tempdir().unwrap();
+        let key = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        let ca = [
+            &["req", "-x509"],
+            &key[..],
+            &["-days", "1", "-subj", "/CN=Test CA"],
+        ]
+        .concat();
+        openssl(
+            &[&ca[..], &["-keyout", "ca.key", "-out", "ca.pem"]].concat(),
+            dir.path(),
+        );
+        let request = [&["req"], &key[..], &["-subj", "/CN=localhost"]].concat();
+        openssl(
+            &[&request[..], &["-keyout", "key.pem", "-out", "leaf.csr"]].concat(),
+            dir.path(),
+        );
+        std::fs::write(
+            dir.path().join("leaf.ext"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        openssl(
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "1",
+                "-extfile",
+                "leaf.ext",
+                "-out",
+                "cert.pem",
+            ],
+            dir.path(),
+        );
+        TestCa {
+            ca: dir.path().join("ca.pem"),
+            cert: dir.path().join("cert.pem"),
+            key: dir.path().join("key.pem"),
+            _dir: dir,
+        }
+    }
+}
+
+fn openssl(args: &[&str], dir: &Path) {
+    let made = assay_deadline::output(
+        std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir),
+        CHILD_LIMIT,
+    )
+    .unwrap();
+    assert!(
+        made.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+}

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};
 
-use crate::support::{entries, publisher_with, Client, Server, Shelf};
+use crate::support::{entries, publisher_with, Client, Server, Shelf, TestCa};
 
 const SECRET: &str = "a secret of some length";
 
@@ -399,85 +399,21 @@ fn one_publishers_dead_endpoint_never_delays_anothers() {
 }
 
 /// A receiver over HTTPS (`https_receiver.py`, Python's own TLS server)
-/// with a certificate for `localhost` signed by a CA of its own, both
-/// made by `openssl` for the test.
+/// with a certificate for `localhost` signed by a CA of its own.
 struct HttpsReceiver {
     url: String,
     /// The CA that signed the receiver's certificate.
     ca: std::path::PathBuf,
     child: std::process::Child,
     lines: std::sync::mpsc::Receiver<String>,
-    _dir: tempfile::TempDir,
-}
-
-fn openssl(args: &[&str], dir: &std::path::Path) {
-    let made = assay_deadline::output(
-        std::process::Command::new("openssl")
-            .args(args)
-            .current_dir(dir),
-        crate::support::CHILD_LIMIT,
-    )
-    .unwrap();
-    assert!(
-        made.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    _ca: TestCa,
 }
 
 impl HttpsReceiver {
     fn start() -> HttpsReceiver {
         use std::io::BufRead as _;
         use std::process::{Command, Stdio};
-        let dir = tempfile::tempdir().unwrap();
-        let key = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-        ];
-        let ca = [
-            &["req", "-x509"],
-            &key[..],
-            &["-days", "1", "-subj", "/CN=Test CA"],
-        ]
-        .concat();
-        openssl(
-            &[&ca[..], &["-keyout", "ca.key", "-out", "ca.pem"]].concat(),
-            dir.path(),
-        );
-        let request = [&["req"], &key[..], &["-subj", "/CN=localhost"]].concat();
-        openssl(
-            &[&request[..], &["-keyout", "key.pem", "-out", "leaf.csr"]].concat(),
-            dir.path(),
-        );
-        std::fs::write(
-            dir.path().join("leaf.ext"),
-            "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-        )
-        .unwrap();
-        openssl(
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "leaf.csr",
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-days",
-                "1",
-                "-extfile",
-                "leaf.ext",
-                "-out",
-                "cert.pem",
-            ],
-            dir.path(),
-        );
-        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        let ca = TestCa::new();
         let script = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/market/https_receiver.py"
@@ -485,8 +421,8 @@ impl HttpsReceiver {
         let mut command = Command::new("python3");
         command
             .arg(script)
-            .arg(&cert)
-            .arg(&key)
+            .arg(&ca.cert)
+            .arg(&ca.key)
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let mut child = assay_deadline::spawn(&mut command, "the HTTPS receiver").unwrap();
@@ -507,10 +443,10 @@ impl HttpsReceiver {
             .expect("the HTTPS receiver to print its port");
         HttpsReceiver {
             url: format!("https://localhost:{port}/hook"),
-            ca: dir.path().join("ca.pem"),
+            ca: ca.ca.clone(),
             child,
             lines,
-            _dir: dir,
+            _ca: ca,
         }
     }
 

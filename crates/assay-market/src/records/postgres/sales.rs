@@ -21,7 +21,9 @@
 //! the commit: a publisher's events are then committed in the order of
 //! their sequences, and a cursor never skips one. (The lock is per
 //! publisher, because feeds are: two publishers' sales do not wait on each
-//! other.)
+//! other.) Buying and settling, the writes many clients make at once,
+//! take that lock before their transaction begins (`write_to_feed`), so
+//! they queue for it instead of conflicting and running again.
 
 use assay_market_proto::events::EventKind;
 use assay_market_proto::purchases::{EscrowState, PayoutState};
@@ -31,7 +33,7 @@ use super::manifests::{blob_id, usage};
 use super::values::{opt_text, text, texts};
 use super::{conflict, corrupt, execute, first, get, lock, locks, one, rows, to_i64, to_u64, Tx};
 use crate::clock;
-use crate::ids::{EventId, PayoutId, PurchaseId};
+use crate::ids::{EventId, ListingId, PayoutId, PurchaseId};
 use crate::records::events;
 use crate::records::stored::{asset_ids_json, escrow_state, listing_id, payout_state, purchase_id};
 use crate::records::{
@@ -58,6 +60,31 @@ pub(super) async fn add_event(tx: &Tx<'_>, account: AccountId, kind: &EventKind)
     )
     .await?;
     super::webhooks::enqueue(tx, account, get(&inserted, 0)?).await
+}
+
+/// The publisher of listing `id`, whose feed buying it appends to.
+pub(super) async fn listing_publisher(tx: &Tx<'_>, id: &ListingId) -> Result<Option<AccountId>> {
+    first(
+        tx,
+        "SELECT account FROM listings WHERE id = $1",
+        &[&text(id.as_str())],
+    )
+    .await?
+    .map(|row| get(&row, 0))
+    .transpose()
+}
+
+/// The publisher of the listing purchase `id` bought, whose feed settling
+/// it appends to.
+pub(super) async fn purchase_publisher(tx: &Tx<'_>, id: &PurchaseId) -> Result<Option<AccountId>> {
+    first(
+        tx,
+        "SELECT l.account FROM purchases p JOIN listings l ON l.seq = p.listing WHERE p.id = $1",
+        &[&text(id.as_str())],
+    )
+    .await?
+    .map(|row| get(&row, 0))
+    .transpose()
 }
 
 pub(super) async fn create_purchase(

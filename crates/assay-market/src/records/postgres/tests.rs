@@ -300,6 +300,45 @@ fn a_buyer_is_charged_once_and_a_purchase_settled_once() {
     }
 }
 
+/// Many buyers of one publisher at once, through three processes: every
+/// purchase is made and settled by its one call, and not one transaction
+/// lost a conflict over the publisher's feed: they queued for its lock
+/// (the server logs every serialization failure).
+#[test]
+fn many_buyers_of_one_publisher_at_once_all_buy_and_settle() {
+    const BUYERS: usize = 48;
+    let cluster = Cluster::start().unwrap();
+    let all = processes(&cluster, 3);
+    let shop = shop(&all[0], 2);
+    let buyers: Vec<AccountId> = (0..BUYERS).map(|n| buyer(&all[0], 100 + n)).collect();
+    let bought = at_once(BUYERS, |i| {
+        all[i % 3].create_purchase(purchase(&shop, buyers[i]))
+    });
+    let ids: Vec<PurchaseId> = bought
+        .into_iter()
+        .map(|b| b.unwrap().into_inner().id)
+        .collect();
+    let settled = at_once(BUYERS, |i| {
+        all[(i + 1) % 3].settle(&ids[i], Settlement::Release(ReleaseReason::Confirmed))
+    });
+    for result in settled {
+        assert_eq!(result.unwrap().state, EscrowState::Released);
+    }
+    let feed = kinds(&all[2], shop.publisher);
+    let count = |kind: &str| feed.iter().filter(|k| *k == kind).count();
+    assert_eq!(
+        (
+            count("purchase"),
+            count("escrow_released"),
+            count("payout_sent")
+        ),
+        (BUYERS, BUYERS, 2 * BUYERS)
+    );
+    let log = cluster.log();
+    let conflicts = log.matches("could not serialize access").count();
+    assert_eq!(conflicts, 0, "{log}");
+}
+
 fn once_more(records: &dyn Records, account: AccountId, kind: &str) -> usize {
     kinds(records, account)
         .iter()
