@@ -7,7 +7,8 @@
 //! 1. Uploads to S3: `assay_market_client::sync` of a library of generated
 //!    files (random bytes, cached) to one process on a fresh database and
 //!    bucket prefix, beside the peer, `curl` putting the same files to the
-//!    same S3 server (`--aws-sigv4`, one PUT per file). Rounds alternate;
+//!    same S3 server (`--aws-sigv4`, one PUT per file), and beside the same
+//!    sync to a process keeping its files in a folder. Rounds alternate;
 //!    medians are reported.
 //! 2. Listing reads: `wrk` with 64 connections on `GET /v1/listings` with a
 //!    buyer's token, against one process on SQLite, one on PostgreSQL
@@ -121,39 +122,43 @@ fn main() -> anyhow::Result<()> {
     let cluster = Cluster::start().context("starting PostgreSQL")?;
     let s3 = S3Server::start("assay-market").context("starting moto's S3 server")?;
 
-    // 1. Uploads: sync to a process on S3 beside curl to the same server.
-    let (mut sync_times, mut curl_times) = (Vec::new(), Vec::new());
+    // 1. Uploads: sync to a process on S3 beside curl to the same server,
+    // and to a process keeping files in a folder (what S3 costs the sync).
+    let (mut sync_times, mut folder_times, mut curl_times) = (Vec::new(), Vec::new(), Vec::new());
     let upload_rounds = if args.parts.contains(&Part::Uploads) {
         usize::from(args.rounds)
     } else {
         0
     };
-    for round in 0..upload_rounds {
-        let name = format!("upload{round}");
+    let timed_sync = |name: &str, blobs: &str| -> anyhow::Result<f64> {
         cluster.psql(&format!("CREATE DATABASE {name}"))?;
-        let database = cluster.database_url(&name);
-        let blobs = format!("s3://{}/{name}?endpoint={}", s3.bucket(), s3.endpoint());
-        let process = Process::start(&binary, scratch.path(), Some(&database), Some(&blobs))?;
+        let database = cluster.database_url(name);
+        let process = Process::start(&binary, scratch.path(), Some(&database), Some(blobs))?;
         let records = PostgresRecords::open(&database)?;
-        let token = add_account(&records, &name, Role::Publisher)?.1;
-        shelf.add_market(&name, &process.url, &token)?;
+        let token = add_account(&records, name, Role::Publisher)?.1;
+        shelf.add_market(name, &process.url, &token)?;
         let started = Instant::now();
         let report = assay_market_client::sync(
             &shelf.library,
             &shelf.rosa,
-            Some(&name),
+            Some(name),
             &options,
             &mut Job::quiet(),
             &mut |_| {},
         )?;
-        sync_times.push(started.elapsed().as_secs_f64());
+        let seconds = started.elapsed().as_secs_f64();
         anyhow::ensure!(
             report.files_uploaded == args.files && report.bytes_sent == total,
-            "sync uploaded {} files, {} bytes",
+            "sync to {name} uploaded {} files, {} bytes",
             report.files_uploaded,
             report.bytes_sent
         );
-        drop(process);
+        Ok(seconds)
+    };
+    for round in 0..upload_rounds {
+        let name = format!("upload{round}");
+        let blobs = format!("s3://{}/{name}?endpoint={}", s3.bucket(), s3.endpoint());
+        sync_times.push(timed_sync(&name, &blobs)?);
 
         let started = Instant::now();
         for i in 0..args.files {
@@ -164,11 +169,16 @@ fn main() -> anyhow::Result<()> {
             )?;
         }
         curl_times.push(started.elapsed().as_secs_f64());
+
+        let folder = tempfile::tempdir_in(scratch.path())?;
+        let name = format!("folder{round}");
+        folder_times.push(timed_sync(&name, &folder.path().display().to_string())?);
         eprintln!(
-            "round {}: sync {:.3} s, curl {:.3} s",
+            "round {}: sync to S3 {:.3} s, curl {:.3} s, sync to a folder {:.3} s",
             round + 1,
             sync_times[round],
-            curl_times[round]
+            curl_times[round],
+            folder_times[round]
         );
     }
 
@@ -273,7 +283,7 @@ fn main() -> anyhow::Result<()> {
         machine.cpu, machine.cores, machine.load, machine.os
     );
     if upload_rounds > 0 {
-        print_uploads(&args, total, &sync_times, &curl_times);
+        print_uploads(&args, total, &sync_times, &curl_times, &folder_times);
     }
     if wrk_rounds > 0 {
         print_reads(&args, &targets.map(|t| t.0), &reads);
@@ -817,23 +827,33 @@ impl Tables {
     }
 }
 
-fn print_uploads(args: &Args, total: u64, sync_times: &[f64], curl_times: &[f64]) {
+fn print_uploads(
+    args: &Args,
+    total: u64,
+    sync_times: &[f64],
+    curl_times: &[f64],
+    folder_times: &[f64],
+) {
     let mb = total as f64 / 1e6;
     let (s, c) = (median(sync_times), median(curl_times));
     println!(
         "\nFiles: {} of {} MB random bytes ({mb:.0} MB); median of {} rounds each\n",
         args.files, args.mb, args.rounds
     );
-    println!("| Upload to moto's S3 server | Median (s) | Range (s) | Throughput |");
+    println!("| Upload | Median (s) | Range (s) | Throughput |");
     println!("|---|---:|---:|---:|");
-    for (name, times, median) in [
+    for (name, times) in [
         (
-            "assay sync through one process on PostgreSQL (tus chunks, S3 multipart parts)",
+            "assay sync through one process on PostgreSQL, files to moto's S3 (tus chunks, multipart parts)",
             sync_times,
-            s,
         ),
-        ("peer: curl, one signed PUT per file", curl_times, c),
+        ("peer: curl to moto's S3, one signed PUT per file", curl_times),
+        (
+            "assay sync through one process on PostgreSQL, files to a folder",
+            folder_times,
+        ),
     ] {
+        let median = median(times);
         println!(
             "| {name} | {median:.3} | {:.3}-{:.3} | {:.0} MB/s |",
             min(times),
@@ -841,7 +861,7 @@ fn print_uploads(args: &Args, total: u64, sync_times: &[f64], curl_times: &[f64]
             mb / median
         );
     }
-    println!("\nSync / curl throughput: {:.2}x", c / s);
+    println!("\nSync to S3 / curl to S3 throughput: {:.2}x", c / s);
 }
 
 fn print_reads(args: &Args, names: &[&str], reads: &[Vec<Wrk>]) {
