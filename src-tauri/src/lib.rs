@@ -99,6 +99,7 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), AppError> {
 }
 
 pub fn run() -> Result<(), AppError> {
+    webview_memory::before_webkit_starts();
     let config = startup::config_dir();
     let start = startup::choose(
         std::env::var_os("ASSAY_LIBRARY").map(PathBuf::from),

@@ -7,6 +7,52 @@
 
 use tauri::webview::PlatformWebview;
 
+/// Sets what WebKit reads from the environment when it starts, unless the
+/// user set it (or its opposite) already. Runs before anything starts another
+/// thread (the environment is process-wide and not safe to change beside a
+/// thread reading it), so first thing in `run`; the web processes WebKit
+/// starts inherit it.
+///
+/// - Compositing off (`WEBKIT_DISABLE_COMPOSITING_MODE`): WebKit paints the
+///   page directly instead of compositing layers through OpenGL, which
+///   without a GPU (a virtual machine, Xvfb) is Mesa's software renderer and
+///   about a third of the web process's memory, and which a page of
+///   thumbnails and text does not need. The variable rather than the view's
+///   hardware-acceleration policy: WebKit reads it before the first view
+///   exists, so the web process starts painting directly instead of
+///   switching a live page over after tauri made the view. (Neither is why
+///   the end-to-end tests once hung with compositing off: WebKitWebDriver's
+///   screenshot waits for the page's next rendering update, which a still
+///   page without compositing never makes; `App::screenshot` in the tests
+///   keeps the page rendering while it takes one.)
+/// - JavaScriptCore's small-heap mode (`JSC_forceMiniVMMode`): the heap grows
+///   by about a quarter between collections instead of doubling while small.
+///   Scrolling the grid makes garbage quickly (a page of items per screen,
+///   read and dropped); collected sooner, it never piles up: the peak while
+///   scrolling 100,000 assets fell by some 40 MiB for no measurable cost in
+///   launch or scrolling (BENCHMARKS.md, "Desktop app"). WebKit offers no
+///   memory-pressure settings short of a `WebContext` made before the
+///   window, which wry makes itself.
+pub fn before_webkit_starts() {
+    #[cfg(target_os = "linux")]
+    {
+        unless_chosen(
+            "WEBKIT_DISABLE_COMPOSITING_MODE",
+            "1",
+            "WEBKIT_FORCE_COMPOSITING_MODE",
+        );
+        unless_chosen("JSC_forceMiniVMMode", "true", "JSC_forceMiniVMMode");
+    }
+}
+
+/// Sets `name` to `value` when neither it nor `opposite` is set.
+#[cfg(target_os = "linux")]
+fn unless_chosen(name: &str, value: &str, opposite: &str) {
+    if std::env::var_os(name).is_none() && std::env::var_os(opposite).is_none() {
+        std::env::set_var(name, value);
+    }
+}
+
 /// Asks WebKit to cache as a document viewer does (nothing kept once off
 /// screen), with no page cache.
 pub fn economise(webview: PlatformWebview) {

@@ -334,14 +334,36 @@ impl App {
     /// it shows the state just asserted: into docs/screenshots/ (what the
     /// README shows) with `ASSAY_UPDATE_SCREENSHOTS=1`, else beside the test
     /// binary, so a test run leaves the working tree as it was.
+    ///
+    /// WebKitWebDriver answers a screenshot after the page's next rendering
+    /// update, and a still page painted without compositing (the app turns
+    /// compositing off, `webview_memory::before_webkit_starts`) makes none: the
+    /// screenshot, and every command after it, would wait forever. So the
+    /// page keeps rendering while it is taken: a pixel in a corner whose
+    /// (invisible) colour animates, removed again after.
     pub async fn screenshot(&self, name: &str) -> Result<()> {
         self.client
             .execute_async(
-                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+                "const done = arguments[0];
+                 const tick = document.createElement('div');
+                 tick.id = 'assay-screenshot-tick';
+                 tick.setAttribute('aria-hidden', 'true');
+                 tick.style.cssText = 'position: fixed; left: 0; top: 0; width: 1px; height: 1px; pointer-events: none';
+                 document.body.append(tick);
+                 tick.animate([{ background: 'rgba(0, 0, 0, 0)' }, { background: 'rgba(0, 0, 0, 0.004)' }],
+                              { duration: 100, iterations: Infinity, direction: 'alternate' });
+                 requestAnimationFrame(() => requestAnimationFrame(() => done()));",
                 vec![],
             )
             .await?;
-        let png = self.client.screenshot().await?;
+        let png = self.client.screenshot().await;
+        self.client
+            .execute(
+                "document.getElementById('assay-screenshot-tick')?.remove();",
+                vec![],
+            )
+            .await?;
+        let png = png?;
         let dir = if std::env::var_os("ASSAY_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
             repo().join("docs/screenshots")
         } else {

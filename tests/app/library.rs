@@ -137,6 +137,7 @@ async fn a_creator_imports_a_folder_and_opens_an_asset() -> Result<()> {
         let preview = record.previews.preview.unwrap_or_default();
         anyhow::ensure!(Path::new(&preview).is_file(), "{name}: no preview");
     }
+    cells_show_their_cell_rendition(&app, &lib).await?;
 
     let cell = app.find(".cell[data-asset]").await?;
     let asset_id = cell.attr("data-asset").await?.unwrap_or_default();
@@ -163,6 +164,50 @@ async fn a_creator_imports_a_folder_and_opens_an_asset() -> Result<()> {
     }
     assert_eq!(app.opened(), Vec::from_iter(folder));
     app.close().await
+}
+
+/// Every thumbnail in the grid is the cell-size rendition of the thumbnail
+/// the catalog names, made by the shell beside it on first request and
+/// decoded no larger than the cell's 168 x 112 box (the detail view keeps
+/// the 1600-pixel preview).
+async fn cells_show_their_cell_rendition(app: &App, lib: &Library) -> Result<()> {
+    const SHOWN: &str = "
+        return [...document.querySelectorAll('.cell img')].map(i =>
+            [i.currentSrc, i.complete ? i.naturalWidth : 0, i.naturalHeight]);";
+    let started = std::time::Instant::now();
+    // The grid follows the catalog a moment later: a quick thumbnail the
+    // background previews replaced may still be on screen.
+    let (shown, renditions) = loop {
+        let shown: Vec<(String, u64, u64)> =
+            serde_json::from_value(app.client.execute(SHOWN, vec![]).await?)?;
+        let renditions: Vec<String> = lib
+            .list(&Filter::default())?
+            .into_iter()
+            .filter_map(|record| record.previews.thumbnail)
+            .map(|thumbnail| thumbnail.replace(".jpg", "-cell.jpg"))
+            .collect();
+        let current = |src: &str| {
+            let relative = src.trim_start_matches("assay://localhost/");
+            renditions.iter().any(|r| r.ends_with(relative))
+        };
+        if shown.len() >= 4 && shown.iter().all(|(src, w, _)| *w > 0 && current(src)) {
+            break (shown, renditions);
+        }
+        anyhow::ensure!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the grid shows {shown:?}; the catalog's cell renditions are {renditions:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    for (src, width, height) in &shown {
+        assert!(*width <= 168 && *height <= 112, "{src}: {width}x{height}");
+        let relative = src.trim_start_matches("assay://localhost/");
+        anyhow::ensure!(
+            app.library.join(relative).is_file(),
+            "{relative} was not kept beside its thumbnail ({renditions:?})"
+        );
+    }
+    Ok(())
 }
 
 #[tokio::test]
@@ -375,10 +420,11 @@ async fn previews_a_deferred_import_left_are_made_in_the_background() -> Result<
     let record = lib.record(&folder.join("Canon_40D.jpg").to_string_lossy())?;
     let thumbnail = record.previews.thumbnail.unwrap_or_default();
     anyhow::ensure!(thumbnail.ends_with("-thumb.jpg"), "{thumbnail}");
-    // The grid, told of the commit, shows the thumbnail the background made.
+    // The grid, told of the commit, shows the thumbnail the background made
+    // (its cell-size rendition, named after it).
     let name = Path::new(&thumbnail)
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+        .map(|n| n.to_string_lossy().replace(".jpg", "-cell.jpg"))
         .unwrap_or_default();
     app.find(&format!(".cell img[src$='{name}']")).await?;
     Ok(())

@@ -18,6 +18,9 @@ pub use fingerprint::{bands, fingerprint_of, neighbours, Fingerprint, BANDS};
 pub const THUMBNAIL_EDGE: u32 = 256;
 /// Longest edge of the preview shown in the detail view.
 pub const PREVIEW_EDGE: u32 = 1600;
+/// The box (in CSS pixels) a grid cell shows its thumbnail in: the cell's
+/// rendition ([`render_cell`]) fits inside it.
+pub const CELL_BOX: (u32, u32) = (168, 112);
 /// Images claiming more pixels than this are not decoded (decompression bombs).
 pub const MAX_PIXELS: u64 = 150_000_000;
 /// Progressive JPEGs keep every coefficient in memory; they get a lower cap.
@@ -277,6 +280,57 @@ pub fn render_thumbnail(decoded: Decoded, orientation: u8) -> Result<Vec<u8>, Pr
     Ok(jpeg)
 }
 
+/// The grid cell's rendition of a thumbnail: `thumbnail` (a JPEG this crate
+/// made, already upright) scaled down to fit [`CELL_BOX`]. A webview keeps
+/// every picture it shows decoded at its own size, so a cell showing the
+/// 256-pixel thumbnail in at most 168 x 112 pixels holds over twice the
+/// pixels it paints; the rendition holds only those. A thumbnail that fits
+/// already is re-encoded as it is.
+pub fn render_cell(thumbnail: &[u8]) -> Result<Vec<u8>, PreviewError> {
+    let decoded = decode_jpeg(thumbnail, CELL_BOX.0.max(CELL_BOX.1))?;
+    // The shape is the thumbnail's own: a DCT-scaled decode rounds its edges up.
+    let (width, height) = (decoded.full_width, decoded.full_height);
+    let (box_width, box_height) = CELL_BOX;
+    let scale =
+        (f64::from(box_width) / f64::from(width)).min(f64::from(box_height) / f64::from(height));
+    let (dw, dh) = if scale >= 1.0 {
+        (width, height)
+    } else {
+        (
+            ((f64::from(width) * scale).round() as u32).clamp(1, box_width),
+            ((f64::from(height) * scale).round() as u32).clamp(1, box_height),
+        )
+    };
+    let rgb = (decoded.rgb, decoded.width, decoded.height);
+    let cell = if (dw, dh) == (rgb.1, rgb.2) {
+        rgb
+    } else {
+        resize(&mut Resizer::new(), rgb, dw, dh)?
+    };
+    let jpeg = encode(&cell, 82)?;
+    scratch::give(cell.0);
+    Ok(jpeg)
+}
+
+/// The file name of the cell's rendition of the thumbnail file `name`
+/// (`HEX-thumb.jpg` → `HEX-thumb-cell.jpg`); `None` for a name that is not a
+/// JPEG's or is a cell rendition already. Kept beside its thumbnail, so the
+/// copies of a catalog that share a thumbnail share its rendition, and the
+/// orphan sweep keeps it exactly as long as its thumbnail
+/// ([`thumbnail_of_cell`]).
+pub fn cell_name(name: &str) -> Option<String> {
+    let stem = name.strip_suffix(".jpg")?;
+    (!stem.is_empty() && !stem.ends_with(CELL_SUFFIX)).then(|| format!("{stem}{CELL_SUFFIX}.jpg"))
+}
+
+/// The thumbnail file name whose cell rendition is `name`, if it is one.
+pub fn thumbnail_of_cell(name: &str) -> Option<String> {
+    let stem = name.strip_suffix(".jpg")?.strip_suffix(CELL_SUFFIX)?;
+    (!stem.is_empty()).then(|| format!("{stem}.jpg"))
+}
+
+const CELL_SUFFIX: &str = "-cell";
+
 type Rgb = (Vec<u8>, u32, u32);
 
 /// `decoded` scaled down to the thumbnail's size, as stored (not turned).
@@ -305,6 +359,16 @@ fn fit(resizer: &mut Resizer, (rgb, width, height): Rgb, edge: u32) -> Result<Rg
         ((f64::from(width) * scale).round() as u32).max(1),
         ((f64::from(height) * scale).round() as u32).max(1),
     );
+    resize(resizer, (rgb, width, height), dw, dh)
+}
+
+/// Scales the image to exactly `dw` x `dh`.
+fn resize(
+    resizer: &mut Resizer,
+    (rgb, width, height): Rgb,
+    dw: u32,
+    dh: u32,
+) -> Result<Rgb, PreviewError> {
     let src = Image::from_vec_u8(width, height, rgb, PixelType::U8x3)
         .map_err(|e| PreviewError::Decode(e.to_string()))?;
     let dst_buffer = scratch::take(dw as usize * dh as usize * 3);
@@ -436,6 +500,58 @@ mod tests {
             }
         }
         !crc
+    }
+
+    #[test]
+    fn a_cell_rendition_fits_the_cell_and_keeps_the_shape() {
+        for (w, h, expect) in [
+            (256, 171, (168, 112)), // landscape 3:2: as wide as the cell
+            (171, 256, (75, 112)),  // portrait: as tall as the cell
+            (256, 64, (168, 42)),   // a panorama
+            (100, 50, (100, 50)),   // small already: never scaled up
+        ] {
+            let rgb = (0..w * h)
+                .flat_map(|i| [(i % 251) as u8, 90, 200])
+                .collect();
+            let thumbnail = encode(&(rgb, w, h), 80).unwrap();
+            let cell = render_cell(&thumbnail).unwrap();
+            let header = turbojpeg::read_header(&cell).unwrap();
+            assert_eq!(
+                (header.width as u32, header.height as u32),
+                expect,
+                "{w}x{h}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_damaged_thumbnail_is_an_error_not_a_panic() {
+        assert!(matches!(
+            render_cell(b"not a jpeg"),
+            Err(PreviewError::Decode(_))
+        ));
+        assert!(render_cell(&[]).is_err());
+    }
+
+    #[test]
+    fn a_cell_rendition_is_named_after_its_thumbnail() {
+        assert_eq!(
+            cell_name("ab12-thumb.jpg").as_deref(),
+            Some("ab12-thumb-cell.jpg")
+        );
+        assert_eq!(
+            cell_name("ab12-quick.jpg").as_deref(),
+            Some("ab12-quick-cell.jpg")
+        );
+        assert_eq!(cell_name("ab12-thumb-cell.jpg"), None);
+        assert_eq!(cell_name("ab12.mp4"), None);
+        assert_eq!(cell_name(".jpg"), None);
+        assert_eq!(
+            thumbnail_of_cell("ab12-thumb-cell.jpg").as_deref(),
+            Some("ab12-thumb.jpg")
+        );
+        assert_eq!(thumbnail_of_cell("ab12-thumb.jpg"), None);
+        assert_eq!(thumbnail_of_cell("-cell.jpg"), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 import { open } from "@tauri-apps/plugin-dialog";
 import { commands, events, type AppError } from "./bindings";
+import { cellPath } from "./previews";
 
 export class CommandError extends Error {
   code: string;
@@ -28,6 +29,11 @@ export function previewUrl(relative: string): string {
   const path = relative.split("/").map(encodeURIComponent).join("/");
   // WebKitGTK and WebKit take custom schemes as is; WebView2 wants http://SCHEME.localhost.
   return navigator.userAgent.includes("Windows") ? `http://assay.localhost/${path}` : `assay://localhost/${path}`;
+}
+
+/** The URL of the grid cell's rendition of the thumbnail `relative` (see `cellPath`). */
+export function cellUrl(relative: string): string {
+  return previewUrl(cellPath(relative));
 }
 
 /** A folder picked in the system's dialog, or null when the user cancelled. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { columnsFor, pagesFor, visible } from "./virtual";
+import { columnsFor, farPages, pagesFor, visible } from "./virtual";
 
 describe("visible", () => {
   const layout = { columns: 5, rowHeight: 100, total: 100_000 };
@@ -43,5 +43,18 @@ describe("pagesFor", () => {
     expect(pagesFor(0, 200, 200)).toEqual([0]);
     expect(pagesFor(190, 410, 200)).toEqual([0, 1, 2]);
     expect(pagesFor(5, 5, 200)).toEqual([]);
+  });
+});
+
+describe("farPages", () => {
+  it("lets go of pages away from the window, keeping a neighbour each side", () => {
+    expect(farPages([0, 1, 2, 3, 4, 5, 9], [3])).toEqual([0, 1, 5, 9]);
+    expect(farPages([0, 1, 2, 3, 4, 5, 9], [3], 2)).toEqual([0, 9]);
+  });
+
+  it("keeps every page wanted, the selection's far away included", () => {
+    expect(farPages([0, 1, 50, 99, 120], [50, 51, 120])).toEqual([0, 1, 99]);
+    expect(farPages([7], [])).toEqual([7]);
+    expect(farPages([], [3])).toEqual([]);
   });
 });

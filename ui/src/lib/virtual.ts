@@ -45,3 +45,16 @@ export function pagesFor(first: number, last: number, pageSize: number): number[
   for (let p = Math.floor(first / pageSize); p <= Math.floor((last - 1) / pageSize); p++) pages.push(p);
   return pages;
 }
+
+/**
+ * The pages among `held` to let go: those more than `margin` pages from
+ * every page in `wanted` (the window's, the selection's). A grid scrolled
+ * through a large library would otherwise keep every page it ever showed
+ * (hundreds of thousands of items on the window's heap); the neighbours
+ * kept are what the next page is read after (a keyset seek, not an OFFSET).
+ */
+export function farPages(held: Iterable<number>, wanted: Iterable<number>, margin = 1): number[] {
+  const near = new Set<number>();
+  for (const page of wanted) for (let p = page - margin; p <= page + margin; p++) near.add(p);
+  return [...held].filter((page) => !near.has(page));
+}

@@ -373,17 +373,22 @@ impl Library {
                 continue;
             };
             for file in files.flatten() {
+                let shard_name = shard.file_name();
+                let name = file.file_name();
+                let name = name.to_string_lossy();
+                // A grid cell's rendition (the app makes it on first view)
+                // lives as long as the thumbnail it was made from.
+                let kept_with = crate::preview::thumbnail_of_cell(&name);
                 let rel = format!(
                     "{PREVIEWS_DIR}/{}/{}",
-                    shard.file_name().to_string_lossy(),
-                    file.file_name().to_string_lossy()
+                    shard_name.to_string_lossy(),
+                    kept_with.as_deref().unwrap_or(&name)
                 );
                 let old = file
                     .metadata()
                     .and_then(|m| m.modified())
                     .is_ok_and(|t| t < before);
-                let name = file.file_name();
-                let proxy_of_asset = match playback::proxy_of(&name.to_string_lossy()) {
+                let proxy_of_asset = match playback::proxy_of(&name) {
                     Some(hex) => known.exists([format!("sha256:{hex}")])?,
                     None => false,
                 };
@@ -764,5 +769,100 @@ pub(crate) fn worker_count(jobs: usize) -> usize {
     match jobs {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sweep_keeps_a_cell_rendition_while_its_thumbnail_is_referenced() {
+        let dir = tempfile::tempdir().unwrap();
+        let photos = dir.path().join("photos");
+        std::fs::create_dir_all(&photos).unwrap();
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/files");
+        std::fs::copy(
+            corpus.join("exif-py/jpg/Canon_40D.jpg"),
+            photos.join("a.jpg"),
+        )
+        .unwrap();
+        let lib = Library::open(dir.path().join("library")).unwrap();
+        lib.import(
+            std::slice::from_ref(&photos),
+            &ImportOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        let assets = lib.list(&crate::Filter::default()).unwrap();
+        let thumbnail = lib
+            .root()
+            .join(assets[0].previews.thumbnail.as_ref().unwrap());
+        let name = thumbnail.file_name().unwrap().to_string_lossy();
+        let kept = thumbnail.with_file_name(crate::preview::cell_name(&name).unwrap());
+        let shard = lib.previews_dir().join("zz");
+        std::fs::create_dir_all(&shard).unwrap();
+        let orphans = [
+            shard.join("zz00-thumb.jpg"),
+            shard.join("zz00-thumb-cell.jpg"),
+        ];
+        for file in orphans.iter().chain([&kept]) {
+            std::fs::write(file, b"jpeg").unwrap();
+        }
+        // An import that stopped early leaves its marker; the next sweeps
+        // what was written before it began.
+        std::fs::write(lib.root().join(import_marks::LEGACY_MARKER), b"").unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        lib.import(&[photos], &ImportOptions::default(), &mut |_| {})
+            .unwrap();
+
+        assert!(
+            thumbnail.is_file() && kept.is_file(),
+            "the rendition of a thumbnail in use"
+        );
+        for orphan in &orphans {
+            assert!(!orphan.exists(), "{} was not swept", orphan.display());
+        }
+    }
+
+    #[test]
+    fn a_replaced_quick_thumbnail_takes_its_cell_rendition_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let photos = dir.path().join("photos");
+        std::fs::create_dir_all(&photos).unwrap();
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/files");
+        std::fs::copy(
+            corpus.join("exif-py/jpg/hdr/canon_hdr_YES.jpg"),
+            photos.join("a.jpg"),
+        )
+        .unwrap();
+        let lib = Library::open(dir.path().join("library")).unwrap();
+        let deferred = ImportOptions {
+            defer_previews: true,
+            ..ImportOptions::default()
+        };
+        lib.import(&[photos], &deferred, &mut |_| {}).unwrap();
+        let thumbnail = |lib: &Library| {
+            let assets = lib.list(&crate::Filter::default()).unwrap();
+            lib.root()
+                .join(assets[0].previews.thumbnail.as_ref().unwrap())
+        };
+        let quick = thumbnail(&lib);
+        let name = quick.file_name().unwrap().to_string_lossy();
+        assert!(name.ends_with("-quick.jpg"), "{name}");
+        let cell = quick.with_file_name(crate::preview::cell_name(&name).unwrap());
+        std::fs::write(&cell, b"jpeg").unwrap();
+
+        lib.make_previews(
+            &crate::ingest::previews::PreviewOptions::default(),
+            &mut Job::quiet(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_ne!(thumbnail(&lib), quick);
+        assert!(
+            !quick.exists() && !cell.exists(),
+            "the quick thumbnail's rendition stayed"
+        );
     }
 }

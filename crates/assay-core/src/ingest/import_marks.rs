@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 const MARKS_DIR: &str = ".imports";
 /// The single marker of libraries before imports could overlap, in
 /// `previews/`: left behind, it means what a marker nobody holds means.
-const LEGACY_MARKER: &str = "previews/.import-in-progress";
+pub(crate) const LEGACY_MARKER: &str = "previews/.import-in-progress";
 
 /// This import's marker, locked while the import runs.
 pub(crate) struct Mark {

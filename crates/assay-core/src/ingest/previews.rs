@@ -367,7 +367,13 @@ fn write(
             for item in pending.drain(..) {
                 if let Some(old) = &item.replaced {
                     // Best effort: a quick thumbnail left behind is swept later.
-                    let _ = std::fs::remove_file(library.root().join(old));
+                    let old = library.root().join(old);
+                    let _ = std::fs::remove_file(&old);
+                    // With the grid's rendition of it, if the app made one.
+                    let name = old.file_name().map(|n| n.to_string_lossy().into_owned());
+                    if let Some(cell) = name.as_deref().and_then(crate::preview::cell_name) {
+                        let _ = std::fs::remove_file(old.with_file_name(cell));
+                    }
                 }
                 on_done(&item.report);
             }
