@@ -107,6 +107,23 @@ impl Shelf {
         })
     }
 
+    /// Syncs the library to market `name` as the rights manager, with no
+    /// progress shown.
+    pub fn sync(
+        &self,
+        name: &str,
+        options: &assay_market_client::SyncOptions,
+    ) -> anyhow::Result<assay_market_client::SyncReport> {
+        Ok(assay_market_client::sync(
+            &self.library,
+            &self.rosa,
+            Some(name),
+            options,
+            &mut assay_core::Job::quiet(),
+            &mut |_| {},
+        )?)
+    }
+
     /// Adds market `name` at `url` (a server's, or a proxy's), where the
     /// library's publisher account has `token`.
     pub fn add_market(&self, name: &str, url: &str, token: &str) -> anyhow::Result<()> {

@@ -39,7 +39,6 @@ use anyhow::Context;
 use assay_bench::machine::Machine;
 use assay_bench::market::{ensure_files, http_get, name_of, run_wrk, Shelf, Wrk};
 use assay_bench::stats::{max, median, min};
-use assay_core::Job;
 use assay_deadline::OutputWithin;
 use assay_market::{add_account, PostgresRecords, Records};
 use assay_market_client::{Price, SyncOptions};
@@ -138,14 +137,7 @@ fn main() -> anyhow::Result<()> {
         let token = add_account(&records, name, Role::Publisher)?.1;
         shelf.add_market(name, &process.url, &token)?;
         let started = Instant::now();
-        let report = assay_market_client::sync(
-            &shelf.library,
-            &shelf.rosa,
-            Some(name),
-            &options,
-            &mut Job::quiet(),
-            &mut |_| {},
-        )?;
+        let report = shelf.sync(name, &options)?;
         let seconds = started.elapsed().as_secs_f64();
         anyhow::ensure!(
             report.files_uploaded == args.files && report.bytes_sent == total,
@@ -198,14 +190,7 @@ fn main() -> anyhow::Result<()> {
         ("postgres", &first.url, &pg_publisher),
     ] {
         shelf.add_market(name, url, token)?;
-        let report = assay_market_client::sync(
-            &shelf.library,
-            &shelf.rosa,
-            Some(name),
-            &options,
-            &mut Job::quiet(),
-            &mut |_| {},
-        )?;
+        let report = shelf.sync(name, &options)?;
         anyhow::ensure!(report.listings_created == 1, "sync to {name}: {report:?}");
     }
     let one = Haproxy::start(scratch.path(), &[first.address])?;

@@ -104,14 +104,7 @@ fn main() -> anyhow::Result<()> {
         let name = format!("sync{round}");
         shelf.add_market(&name, &server.url, &server.account(&name, Role::Publisher)?)?;
         let started = Instant::now();
-        let report = assay_market_client::sync(
-            &shelf.library,
-            &shelf.rosa,
-            Some(&name),
-            &options,
-            &mut Job::quiet(),
-            &mut |_| {},
-        )?;
+        let report = shelf.sync(&name, &options)?;
         sync_times.push(started.elapsed().as_secs_f64());
         anyhow::ensure!(
             report.files_uploaded == args.files && report.bytes_sent == total,
@@ -335,14 +328,7 @@ fn measure_resume(
             &proxy.url,
             &server.account("baseline", Role::Publisher)?,
         )?;
-        let report = assay_market_client::sync(
-            &shelf.library,
-            &shelf.rosa,
-            Some("baseline"),
-            &quick,
-            &mut Job::quiet(),
-            &mut |_| {},
-        )?;
+        let report = shelf.sync("baseline", &quick)?;
         anyhow::ensure!(report.bytes_sent == total, "baseline sync: {report:?}");
         proxy.upstream.load(Ordering::SeqCst)
     };
@@ -378,14 +364,7 @@ fn measure_resume(
     );
     proxy.cut_at.store(u64::MAX, Ordering::SeqCst);
     proxy.cut.store(false, Ordering::SeqCst);
-    let second = assay_market_client::sync(
-        &shelf.library,
-        &shelf.rosa,
-        Some("resume"),
-        &quick,
-        &mut Job::quiet(),
-        &mut |_| {},
-    )?;
+    let second = shelf.sync("resume", &quick)?;
     anyhow::ensure!(
         second.listings_created == 1 && acked + second.bytes_sent >= total,
         "the resumed sync: {second:?}"
