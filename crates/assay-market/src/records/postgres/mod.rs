@@ -445,11 +445,13 @@ async fn once<A, T>(
     args: &A,
     job: Job<A, T>,
 ) -> Result<T> {
-    let client = pool.get().await.map_err(pool_error)?;
+    let mut client = pool.get().await.map_err(pool_error)?;
     let Some(account) = feed else {
-        return in_transaction(client, access, args, job).await;
+        return in_transaction(&mut client, access, args, job).await;
     };
     let object = locks::account(account);
+    // Held before the lock is asked for: a call given up while it waits
+    // may still be granted the lock, and must not pool the connection.
     let mut held = SessionLock(Some(client));
     held.client()?
         .execute(
@@ -457,10 +459,7 @@ async fn once<A, T>(
             &[&locks::EVENTS, &object],
         )
         .await?;
-    let done = match held.0.as_mut() {
-        Some(client) => in_transaction_on(client, access, args, job).await,
-        None => Err(corrupt("the session lock lost its connection".to_owned())),
-    };
+    let done = in_transaction(held.client()?, access, args, job).await;
     held.release(locks::EVENTS, object).await;
     done
 }
@@ -471,9 +470,10 @@ async fn once<A, T>(
 struct SessionLock(Option<deadpool_postgres::Object>);
 
 impl SessionLock {
-    fn client(&self) -> Result<&deadpool_postgres::Object> {
+    /// The connection; only `release` and drop take it away.
+    fn client(&mut self) -> Result<&mut deadpool_postgres::Object> {
         self.0
-            .as_ref()
+            .as_mut()
             .ok_or_else(|| corrupt("the session lock lost its connection".to_owned()))
     }
 
@@ -503,15 +503,6 @@ impl Drop for SessionLock {
 }
 
 async fn in_transaction<A, T>(
-    mut client: deadpool_postgres::Object,
-    access: Access,
-    args: &A,
-    job: Job<A, T>,
-) -> Result<T> {
-    in_transaction_on(&mut client, access, args, job).await
-}
-
-async fn in_transaction_on<A, T>(
     client: &mut deadpool_postgres::Object,
     access: Access,
     args: &A,
