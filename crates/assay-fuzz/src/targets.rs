@@ -208,7 +208,8 @@ impl Target for SniffTarget {
     }
 }
 
-/// Preview decoding and rendering, for the media type the bytes sniff as.
+/// Preview decoding and rendering, and the streamed decode a market
+/// fingerprints with, for the media type the bytes sniff as.
 struct PreviewTarget(CorpusFiles);
 
 impl Target for PreviewTarget {
@@ -228,6 +229,15 @@ impl Target for PreviewTarget {
         assay_preview::dimensions(input, media_type);
         if let Ok(decoded) = assay_preview::decode(input, media_type) {
             let _ = assay_preview::render(decoded, 1 + input.len() as u8 % 8);
+        }
+        // What a market fingerprints an upload with, read as a stream.
+        let streamed = assay_preview::decode_covering_from(
+            std::io::Cursor::new(input),
+            media_type,
+            assay_preview::THUMBNAIL_EDGE,
+        );
+        if let Ok(decoded) = streamed {
+            let _ = assay_preview::fingerprint_of(decoded);
         }
     }
 }

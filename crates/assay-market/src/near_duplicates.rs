@@ -2,12 +2,16 @@
 //! one another publisher has on sale (a resized, recompressed or cropped
 //! copy of it) is refused, naming that listing and asset. Each finished
 //! upload of a picture is fingerprinted as the library fingerprints its
-//! own (a pHash of the picture and its turns, `assay_preview`), checked
+//! own (a pHash of the picture and its turns, `assay_preview`), from a
+//! file it is spooled to rather than from memory, checked
 //! against the listed pictures of other publishers, and kept; a new
 //! listing checks its uploaded pictures again, since two publishers may
 //! upload alike pictures before either lists. Both refusals store nothing.
 
-use assay_core::preview::{decode_covering, fingerprint_of, Fingerprint, THUMBNAIL_EDGE};
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek, Write};
+
+use assay_core::preview::{decode_covering_from, fingerprint_of, Fingerprint, THUMBNAIL_EDGE};
 use assay_market_proto::ErrorCode;
 
 use crate::app::App;
@@ -18,8 +22,8 @@ use crate::records::{AccountId, NearListing};
 /// default, measured on resized and recompressed copies (BENCHMARKS.md).
 const MAX_DISTANCE: u32 = assay_core::DEFAULT_MAX_DISTANCE;
 
-/// Pictures larger than this are not fingerprinted: the decode holds the
-/// file in memory, and no camera picture comes near it.
+/// Pictures larger than this are not fingerprinted: no camera picture
+/// comes near it, and the decode of anything but a JPEG holds its pixels.
 const MAX_PICTURE_BYTES: u64 = 64 << 20;
 
 /// Whether a file of `media_type` and `len` bytes is a picture to
@@ -28,10 +32,24 @@ pub(crate) fn is_picture(media_type: &str, len: u64) -> bool {
     media_type.starts_with("image/") && len <= MAX_PICTURE_BYTES
 }
 
-/// The fingerprint of a picture's `bytes` of `media_type`; none for what
-/// the preview crate does not decode, or a damaged picture.
-pub(crate) fn fingerprint(bytes: &[u8], media_type: &str) -> Option<Fingerprint> {
-    decode_covering(bytes, media_type, THUMBNAIL_EDGE)
+/// Copies `picture` to a file that disappears when dropped, for
+/// [`fingerprint`] to read back: the upload is read once, as it is hashed,
+/// and never held whole in memory.
+pub(crate) fn spool(picture: &mut impl Read) -> io::Result<File> {
+    let mut spool = tempfile::tempfile()?;
+    let mut writer = io::BufWriter::with_capacity(1 << 20, &mut spool);
+    io::copy(picture, &mut writer)?;
+    writer.flush()?;
+    drop(writer);
+    spool.rewind()?;
+    Ok(spool)
+}
+
+/// The fingerprint of the picture of `media_type` a file holds, decoded as
+/// it is read; none for what the preview crate does not decode, or a
+/// damaged picture.
+pub(crate) fn fingerprint(picture: File, media_type: &str) -> Option<Fingerprint> {
+    decode_covering_from(BufReader::new(picture), media_type, THUMBNAIL_EDGE)
         .and_then(fingerprint_of)
         .ok()
 }

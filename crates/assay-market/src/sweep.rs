@@ -4,7 +4,6 @@
 //! brought back to a state the records and the blobs agree on.
 
 use std::collections::HashSet;
-use std::io::Read;
 use std::sync::Arc;
 
 use assay_fsio::hashing::Hashing;
@@ -82,8 +81,8 @@ pub(crate) async fn run(app: Arc<App>) {
 /// when it matches, makes it the asset's blob. A mismatch discards the
 /// bytes and forgets the upload. The caller holds the upload's lock.
 pub(crate) fn finish(app: &App, upload: &Upload) -> Result<(), ApiError> {
-    // A picture is kept in memory as it is hashed, for its fingerprint:
-    // the part is read once either way.
+    // A picture is spooled to a file as it is hashed, for its fingerprint:
+    // the part is read once either way, and never held in memory.
     let picture = match &upload.file {
         UploadFile::Asset(asset_id) => app
             .records
@@ -93,16 +92,21 @@ pub(crate) fn finish(app: &App, upload: &Upload) -> Result<(), ApiError> {
             .map(|media_type| (asset_id, media_type)),
         UploadFile::Shard(_) => None,
     };
+    let reading =
+        |e: std::io::Error| ApiError::internal(format!("reading upload {}: {e}", upload.id));
     let mut part = Hashing::new(app.blobs.read_part(&upload.id)?);
-    let read = match picture {
-        Some(_) => {
-            let mut bytes = Vec::with_capacity(upload.length as usize);
-            part.read_to_end(&mut bytes).map(|_| bytes)
+    let spool = match picture {
+        Some(_) => Some(near_duplicates::spool(&mut part).map_err(|e| {
+            ApiError::internal(format!(
+                "copying upload {} to a temporary file to fingerprint it: {e}",
+                upload.id
+            ))
+        })?),
+        None => {
+            part.drain(1 << 20).map_err(reading)?;
+            None
         }
-        None => part.drain(1 << 20).map(|()| Vec::new()),
     };
-    let bytes =
-        read.map_err(|e| ApiError::internal(format!("reading upload {}: {e}", upload.id)))?;
     let actual = part.checksum();
     if actual != upload.checksum {
         discard(app, upload)?;
@@ -114,9 +118,11 @@ pub(crate) fn finish(app: &App, upload: &Upload) -> Result<(), ApiError> {
             ),
         ));
     }
-    let print = picture.and_then(|(asset_id, media_type)| {
-        near_duplicates::fingerprint(&bytes, &media_type).map(|print| (asset_id, print))
-    });
+    let print = picture
+        .zip(spool)
+        .and_then(|((asset_id, media_type), spool)| {
+            near_duplicates::fingerprint(spool, &media_type).map(|print| (asset_id, print))
+        });
     if let Some((asset_id, print)) = &print {
         let refused = near_duplicates::refuse_if_listed(
             app,

@@ -5,14 +5,16 @@
 //! small images. Dimensions are checked before any pixel is decoded, so a
 //! decompression bomb costs nothing.
 
-use std::io::Cursor;
+use std::io::{BufRead, Cursor, Seek, SeekFrom};
 
 use fast_image_resize::{images::Image, FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
 mod fingerprint;
+mod streamed;
 
 use fingerprint::fingerprint;
 pub use fingerprint::{bands, fingerprint_of, neighbours, Fingerprint, BANDS};
+pub use streamed::decode_covering_from;
 
 /// Longest edge of the thumbnail shown in grids.
 pub const THUMBNAIL_EDGE: u32 = 256;
@@ -69,9 +71,9 @@ pub fn decode_covering(bytes: &[u8], media_type: &str, edge: u32) -> Result<Deco
     match media_type {
         "image/jpeg" => decode_jpeg(bytes, edge),
         "image/png" | "image/gif" | "image/webp" | "image/bmp" | "image/tiff" => {
-            decode_generic(bytes)
+            decode_generic(Cursor::new(bytes))
         }
-        "image/jxl" => decode_jxl(bytes),
+        "image/jxl" => decode_jxl(Cursor::new(bytes)),
         other => Err(PreviewError::Unsupported(other.to_owned())),
     }
 }
@@ -195,18 +197,24 @@ fn covering_scale(longest: usize, edge: u32) -> turbojpeg::ScalingFactor {
         .unwrap_or(turbojpeg::ScalingFactor::ONE)
 }
 
-fn decode_generic(bytes: &[u8]) -> Result<Decoded, PreviewError> {
+fn decode_generic<R: BufRead + Seek>(mut source: R) -> Result<Decoded, PreviewError> {
     let damaged = |e: image::ImageError| PreviewError::Decode(e.to_string());
-    let reader = || {
-        image::ImageReader::new(Cursor::new(bytes))
+    // The header is read first, then the picture from the start again.
+    fn reader<R: BufRead + Seek>(
+        source: &mut R,
+    ) -> Result<image::ImageReader<&mut R>, PreviewError> {
+        source
+            .seek(SeekFrom::Start(0))
+            .map_err(|e| PreviewError::Decode(e.to_string()))?;
+        image::ImageReader::new(source)
             .with_guessed_format()
             .map_err(|e| PreviewError::Decode(e.to_string()))
-    };
-    let (full_width, full_height) = reader()?.into_dimensions().map_err(damaged)?;
+    }
+    let (full_width, full_height) = reader(&mut source)?.into_dimensions().map_err(damaged)?;
     check_size(full_width, full_height, MAX_PIXELS)?;
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(MAX_DECODE_ALLOC);
-    let mut reader = reader()?;
+    let mut reader = reader(&mut source)?;
     reader.limits(limits);
     let image = reader.decode().map_err(damaged)?.into_rgb8();
     let (width, height) = image.dimensions();
@@ -223,10 +231,10 @@ fn decode_generic(bytes: &[u8]) -> Result<Decoded, PreviewError> {
 /// colour channels as 8-bit, upright (the codestream's own orientation is
 /// applied by the decoder, so the caller passes none). Its size is checked
 /// from the header before any pixel is decoded.
-fn decode_jxl(bytes: &[u8]) -> Result<Decoded, PreviewError> {
+fn decode_jxl<R: std::io::Read>(source: R) -> Result<Decoded, PreviewError> {
     let damaged = |e: Box<dyn std::error::Error + Send + Sync>| PreviewError::Decode(e.to_string());
     let image = jxl_oxide::JxlImage::builder()
-        .read(Cursor::new(bytes))
+        .read(source)
         .map_err(damaged)?;
     let (width, height) = (image.width(), image.height());
     check_size(width, height, MAX_PIXELS)?;
