@@ -22,9 +22,11 @@ packages+=(postgresql openssl)
 # The desktop app: Tauri's WebKitGTK and GTK headers; Xvfb, WebKitWebDriver and
 # dbus for its end-to-end tests in a real window; Node.js builds its front end.
 # WebKitGTK plays media through GStreamer, whose libav plugin decodes the
-# H.264 and AAC of videos and of their playback proxies.
+# H.264 and AAC of videos and of their playback proxies. The app links
+# libEGL itself (libegl-dev, which WebKitGTK's headers need anyway) to keep
+# EGL drivers out of its own process (src-tauri/src/webview_memory.rs).
 packages+=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
-  libssl-dev file xvfb xauth webkit2gtk-driver dbus-x11 at-spi2-core fonts-dejavu-core
+  libegl-dev libssl-dev file xvfb xauth webkit2gtk-driver dbus-x11 at-spi2-core fonts-dejavu-core
   gstreamer1.0-libav)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 [[ "${1:-}" == "--bench" ]] && packages+=(libvips-tools time coreutils curl wrk haproxy)

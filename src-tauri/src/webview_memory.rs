@@ -33,6 +33,14 @@ use tauri::webview::PlatformWebview;
 ///   launch or scrolling (BENCHMARKS.md, "Desktop app"). WebKit offers no
 ///   memory-pressure settings short of a `WebContext` made before the
 ///   window, which wry makes itself.
+/// - GDK's OpenGL off (`GDK_GL=disable`), when compositing is: the first GTK
+///   app on an X display probes GLX for its visuals (and leaves the answer
+///   on the root window for the next), which loads Mesa and its LLVM into
+///   the app's process for good, some 30 MiB of the window's memory without
+///   a GPU (always so under Xvfb, where every window is a display's first).
+///   Painting without compositing, the app's process only draws the web
+///   process's bitmaps and needs no OpenGL; the web process paints through
+///   EGL, which this does not touch.
 pub fn before_webkit_starts() {
     #[cfg(target_os = "linux")]
     {
@@ -42,7 +50,40 @@ pub fn before_webkit_starts() {
             "WEBKIT_FORCE_COMPOSITING_MODE",
         );
         unless_chosen("JSC_forceMiniVMMode", "true", "JSC_forceMiniVMMode");
+        if compositing_off() {
+            unless_chosen("GDK_GL", "disable", "GDK_GL");
+            without_egl_driver();
+        }
     }
+}
+
+/// Whether WebKit will paint without compositing, as set above or by the user.
+#[cfg(target_os = "linux")]
+fn compositing_off() -> bool {
+    std::env::var_os("WEBKIT_FORCE_COMPOSITING_MODE").is_none()
+        && std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_some_and(|v| v != "0")
+}
+
+/// Keeps EGL drivers out of the app's own process when compositing is off
+/// (see above: it needs no OpenGL). WebKit still opens an EGL display there
+/// at times (under WebDriver, always), which loads Mesa and its LLVM as
+/// GDK's probe does. libglvnd reads its list of drivers once, on the first
+/// EGL call: made here with an empty list, then the list is given back to
+/// the environment, so the web processes WebKit starts later (which cannot
+/// run without an EGL display) load their driver as before. A user who
+/// chose drivers (`__EGL_VENDOR_LIBRARY_FILENAMES` or `_DIRS`) keeps them.
+#[cfg(target_os = "linux")]
+fn without_egl_driver() {
+    const FILES: &str = "__EGL_VENDOR_LIBRARY_FILENAMES";
+    if std::env::var_os(FILES).is_some() || std::env::var_os("__EGL_VENDOR_LIBRARY_DIRS").is_some()
+    {
+        return;
+    }
+    std::env::set_var(FILES, "/nonexistent/assay-no-egl-driver.json");
+    let egl = khronos_egl::Instance::new(khronos_egl::Static);
+    // Any call that lists the drivers; with none, there are no client extensions.
+    let _ = egl.query_string(None, khronos_egl::EXTENSIONS);
+    std::env::remove_var(FILES);
 }
 
 /// Sets `name` to `value` when neither it nor `opposite` is set.

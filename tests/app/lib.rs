@@ -291,6 +291,29 @@ impl App {
         Ok(())
     }
 
+    /// The window's processes (the app's own and WebKit's, which inherit
+    /// its environment, so found by this window's library there), by
+    /// process name, with their memory maps.
+    pub fn processes(&self) -> Vec<(String, String)> {
+        let mark = format!("ASSAY_LIBRARY={}", self.library.display());
+        let Ok(all) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        all.flatten()
+            .map(|entry| entry.path())
+            .filter(|dir| {
+                std::fs::read(dir.join("environ")).is_ok_and(|environ| {
+                    environ.split(|&b| b == 0).any(|var| var == mark.as_bytes())
+                })
+            })
+            .filter_map(|dir| {
+                let name = std::fs::read_to_string(dir.join("comm")).ok()?;
+                let maps = std::fs::read_to_string(dir.join("maps")).ok()?;
+                Some((name.trim().to_owned(), maps))
+            })
+            .collect()
+    }
+
     /// The folders "Show in folder" opened, oldest first.
     pub fn opened(&self) -> Vec<String> {
         std::fs::read_to_string(self.dir.path().join("opened"))

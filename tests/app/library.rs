@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{ensure, Result};
 use assay_app_e2e::{corpus_file, App};
 use assay_core::{Filter, Library, Role};
 use fantoccini::Locator;
@@ -163,6 +163,40 @@ async fn a_creator_imports_a_folder_and_opens_an_asset() -> Result<()> {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(app.opened(), Vec::from_iter(folder));
+
+    // The app's own process draws the web process's bitmaps without OpenGL:
+    // no GL driver (Mesa's, and its LLVM) is loaded in it, though it is the
+    // first GTK app on this X display (which makes GDK probe GL visuals),
+    // while the web process, which painted the page just shown, has one.
+    let processes = app.processes();
+    let named = |name: &str| {
+        processes
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, maps)| maps)
+            .collect::<Vec<_>>()
+    };
+    let (own, web) = (named("assay-app"), named("WebKitWebProces"));
+    ensure!(
+        own.len() == 1 && web.len() == 1,
+        "{} app and {} web processes",
+        own.len(),
+        web.len()
+    );
+    let drivers = |maps: &str| -> Vec<String> {
+        maps.lines()
+            .filter(|l| l.contains("_dri.so") || l.contains("libLLVM"))
+            .filter_map(|l| l.rsplit(' ').next().map(str::to_owned))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    let loaded = drivers(own[0]);
+    ensure!(loaded.is_empty(), "the app's process loaded {loaded:?}");
+    ensure!(
+        !drivers(web[0]).is_empty(),
+        "the web process paints without a driver: the check above proves nothing here"
+    );
     app.close().await
 }
 
