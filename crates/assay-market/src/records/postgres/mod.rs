@@ -707,7 +707,7 @@ impl Records for PostgresRecords {
     }
 
     fn create_listing(&self, listing: NewListing) -> Result<ListingRecord> {
-        self.write(listing, |tx, listing| {
+        self.write_to_feed(Some(listing.account), listing, |tx, listing| {
             Box::pin(listings::create(tx, listing))
         })
     }
@@ -758,9 +758,14 @@ impl Records for PostgresRecords {
     }
 
     fn fail_payout(&self, id: &PayoutId, reason: &str) -> Result<PayoutFailure> {
-        self.write((id.clone(), reason.to_owned()), |tx, (id, reason)| {
-            Box::pin(sales::fail_payout(tx, id, reason))
-        })
+        let publisher = self.read(id.clone(), |tx, id| {
+            Box::pin(sales::payout_publisher(tx, id))
+        })?;
+        self.write_to_feed(
+            publisher,
+            (id.clone(), reason.to_owned()),
+            |tx, (id, reason)| Box::pin(sales::fail_payout(tx, id, reason)),
+        )
     }
 
     fn due_purchases(&self, now_ms: i64) -> Result<Vec<PurchaseId>> {

@@ -21,9 +21,10 @@
 //! the commit: a publisher's events are then committed in the order of
 //! their sequences, and a cursor never skips one. (The lock is per
 //! publisher, because feeds are: two publishers' sales do not wait on each
-//! other.) Buying and settling, the writes many clients make at once,
-//! take that lock before their transaction begins (`write_to_feed`), so
-//! they queue for it instead of conflicting and running again.
+//! other.) Every writer of a feed (buying, settling, failing a payout,
+//! creating a listing) takes that lock before its transaction begins
+//! (`write_to_feed`), so writers queue for it instead of conflicting and
+//! running again.
 
 use assay_market_proto::events::EventKind;
 use assay_market_proto::purchases::{EscrowState, PayoutState};
@@ -80,6 +81,20 @@ pub(super) async fn purchase_publisher(tx: &Tx<'_>, id: &PurchaseId) -> Result<O
     first(
         tx,
         "SELECT l.account FROM purchases p JOIN listings l ON l.seq = p.listing WHERE p.id = $1",
+        &[&text(id.as_str())],
+    )
+    .await?
+    .map(|row| get(&row, 0))
+    .transpose()
+}
+
+/// The publisher of the listing whose purchase paid payout `id`, whose
+/// feed failing it appends to.
+pub(super) async fn payout_publisher(tx: &Tx<'_>, id: &PayoutId) -> Result<Option<AccountId>> {
+    first(
+        tx,
+        "SELECT l.account FROM payouts o JOIN purchases p ON p.seq = o.purchase
+         JOIN listings l ON l.seq = p.listing WHERE o.id = $1",
         &[&text(id.as_str())],
     )
     .await?

@@ -22,7 +22,7 @@ use super::PostgresRecords;
 use crate::ids::{ListingId, PayoutId, PurchaseId, UploadId, WebhookId};
 use crate::records::{
     AccountId, AssetEntry, DueDelivery, Insert, ListingRecord, NewListing, NewManifest, NewPayout,
-    NewPurchase, NewUpload, NewWitnessed, Records, RecordsError, Settlement,
+    NewPurchase, NewUpload, NewWitnessed, PurchaseRecord, Records, RecordsError, Settlement,
 };
 
 /// `n` processes' records on `cluster`'s database.
@@ -301,9 +301,9 @@ fn a_buyer_is_charged_once_and_a_purchase_settled_once() {
 }
 
 /// Many buyers of one publisher at once, through three processes: every
-/// purchase is made and settled by its one call, and not one transaction
-/// lost a conflict over the publisher's feed: they queued for its lock
-/// (the server logs every serialization failure).
+/// purchase is made and settled, and a payout of each failed, by its one
+/// call, and not one transaction lost a conflict over the publisher's feed:
+/// they queued for its lock (the server logs every serialization failure).
 #[test]
 fn many_buyers_of_one_publisher_at_once_all_buy_and_settle() {
     const BUYERS: usize = 48;
@@ -321,8 +321,16 @@ fn many_buyers_of_one_publisher_at_once_all_buy_and_settle() {
     let settled = at_once(BUYERS, |i| {
         all[(i + 1) % 3].settle(&ids[i], Settlement::Release(ReleaseReason::Confirmed))
     });
-    for result in settled {
-        assert_eq!(result.unwrap().state, EscrowState::Released);
+    let settled: Vec<PurchaseRecord> = settled.into_iter().map(|r| r.unwrap()).collect();
+    for record in &settled {
+        assert_eq!(record.state, EscrowState::Released);
+    }
+    // The payment provider then bounces one payout of each, all at once.
+    let failed = at_once(BUYERS, |i| {
+        all[(i + 2) % 3].fail_payout(&settled[i].payouts[0].id, "account closed")
+    });
+    for result in failed {
+        assert!(result.unwrap().newly);
     }
     let feed = kinds(&all[2], shop.publisher);
     let count = |kind: &str| feed.iter().filter(|k| *k == kind).count();
@@ -330,9 +338,10 @@ fn many_buyers_of_one_publisher_at_once_all_buy_and_settle() {
         (
             count("purchase"),
             count("escrow_released"),
-            count("payout_sent")
+            count("payout_sent"),
+            count("payout_failed")
         ),
-        (BUYERS, BUYERS, 2 * BUYERS)
+        (BUYERS, BUYERS, 2 * BUYERS, BUYERS)
     );
     let log = cluster.log();
     let conflicts = log.matches("could not serialize access").count();
