@@ -65,41 +65,36 @@ pub(super) async fn add_event(tx: &Tx<'_>, account: AccountId, kind: &EventKind)
 
 /// The publisher of listing `id`, whose feed buying it appends to.
 pub(super) async fn listing_publisher(tx: &Tx<'_>, id: &ListingId) -> Result<Option<AccountId>> {
-    first(
+    publisher(
         tx,
         "SELECT account FROM listings WHERE id = $1",
-        &[&text(id.as_str())],
+        id.as_str(),
     )
-    .await?
-    .map(|row| get(&row, 0))
-    .transpose()
+    .await
 }
 
 /// The publisher of the listing purchase `id` bought, whose feed settling
 /// it appends to.
 pub(super) async fn purchase_publisher(tx: &Tx<'_>, id: &PurchaseId) -> Result<Option<AccountId>> {
-    first(
-        tx,
-        "SELECT l.account FROM purchases p JOIN listings l ON l.seq = p.listing WHERE p.id = $1",
-        &[&text(id.as_str())],
-    )
-    .await?
-    .map(|row| get(&row, 0))
-    .transpose()
+    let query =
+        "SELECT l.account FROM purchases p JOIN listings l ON l.seq = p.listing WHERE p.id = $1";
+    publisher(tx, query, id.as_str()).await
 }
 
 /// The publisher of the listing whose purchase paid payout `id`, whose
 /// feed failing it appends to.
 pub(super) async fn payout_publisher(tx: &Tx<'_>, id: &PayoutId) -> Result<Option<AccountId>> {
-    first(
-        tx,
-        "SELECT l.account FROM payouts o JOIN purchases p ON p.seq = o.purchase
-         JOIN listings l ON l.seq = p.listing WHERE o.id = $1",
-        &[&text(id.as_str())],
-    )
-    .await?
-    .map(|row| get(&row, 0))
-    .transpose()
+    let query = "SELECT l.account FROM payouts o JOIN purchases p ON p.seq = o.purchase
+         JOIN listings l ON l.seq = p.listing WHERE o.id = $1";
+    publisher(tx, query, id.as_str()).await
+}
+
+/// The account `query` finds for `id`, if any.
+async fn publisher(tx: &Tx<'_>, query: &str, id: &str) -> Result<Option<AccountId>> {
+    first(tx, query, &[&text(id)])
+        .await?
+        .map(|row| get(&row, 0))
+        .transpose()
 }
 
 pub(super) async fn create_purchase(
