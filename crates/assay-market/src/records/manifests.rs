@@ -27,19 +27,20 @@ pub(super) const ASSET_COLUMN_COUNT: usize = 14;
 
 pub(super) struct AssetRow {
     entry: AssetEntry,
+    /// As stored: a negative size is damage, named by [`into_asset`].
+    size_bytes: i64,
     payment_terms: Option<String>,
     blob: Option<String>,
 }
 
 pub(super) fn asset(r: &Row, start: usize) -> rusqlite::Result<AssetRow> {
-    let size: i64 = r.get(start + 4)?;
     Ok(AssetRow {
         entry: AssetEntry {
             asset_id: r.get(start)?,
             title: r.get(start + 1)?,
             file_name: r.get(start + 2)?,
             checksum: r.get(start + 3)?,
-            size_bytes: u64::try_from(size).unwrap_or(0),
+            size_bytes: 0,
             media_type: r.get(start + 5)?,
             license_tag: r.get(start + 6)?,
             creator_wallet: r.get(start + 7)?,
@@ -47,6 +48,7 @@ pub(super) fn asset(r: &Row, start: usize) -> rusqlite::Result<AssetRow> {
             capture_date: r.get(start + 10)?,
             usage: usage(r, start + 11)?,
         },
+        size_bytes: r.get(start + 4)?,
         payment_terms: r.get(start + 8)?,
         blob: r.get(start + 9)?,
     })
@@ -72,9 +74,11 @@ pub(super) fn usage(r: &Row, start: usize) -> rusqlite::Result<Option<UsageHeade
 pub(super) fn into_asset(row: AssetRow) -> Result<StoredAsset> {
     let AssetRow {
         mut entry,
+        size_bytes,
         payment_terms,
         blob,
     } = row;
+    entry.size_bytes = to_u64(size_bytes)?;
     if let Some(text) = payment_terms {
         entry.payment_terms = Some(serde_json::from_str::<PaymentTerms>(&text).map_err(|e| {
             corrupt(format!(

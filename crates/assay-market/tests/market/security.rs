@@ -632,3 +632,33 @@ fn manifest_bombs_are_refused_briefly_and_store_nothing() {
         .contains("/assets/0/size_bytes"));
     nothing_stored(&server);
 }
+
+#[test]
+fn a_record_edited_behind_the_market_is_named_as_damage_not_read_as_zero() {
+    let shelf = Shelf::approved();
+    let server = Server::start();
+    let listed = crate::support::listed(&server, &shelf, "studio", None);
+    let path = format!("/v1/listings/{}", listed.listing_id);
+    let buyer = server.account("lab", Role::Buyer);
+    let sizes = |reply: Value| -> Vec<u64> {
+        reply["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["size_bytes"].as_u64().unwrap())
+            .collect()
+    };
+    assert!(sizes(buyer.get(&path).expect(200, "").json())
+        .iter()
+        .all(|&n| n > 0));
+
+    server.execute("UPDATE manifest_assets SET size_bytes = -1");
+    let refused = buyer.get(&path).expect(500, "internal");
+    assert!(
+        refused.json()["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("negative")),
+        "{}",
+        refused.json()
+    );
+}
