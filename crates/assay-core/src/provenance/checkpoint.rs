@@ -24,8 +24,8 @@
 //! the root. Only then is the heads list read, to name each asset whose
 //! chain was cut short, dropped or rewritten.
 
-use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -472,31 +472,34 @@ impl Growth {
 
     /// From the last checkpoint: only the events stored since.
     fn since(conn: &Connection, prior: Prior) -> Result<Growth> {
-        let mut stmt = conn.prepare(
-            "SELECT e.id, a.asset_id, e.seq, e.hash FROM events e JOIN assets a ON a.id = e.asset
-             WHERE e.id > ?1 ORDER BY e.id",
-        )?;
+        let mut stmt =
+            conn.prepare("SELECT id, asset, seq, hash FROM events WHERE id > ?1 ORDER BY id")?;
         let mut rows = stmt.query([prior.last_event])?;
         let mut hashed = Vec::new();
         let mut last_event = prior.last_event;
-        let mut latest: BTreeMap<String, (i64, String)> = BTreeMap::new();
+        // Each asset's latest event since, by catalog row: its asset id is
+        // looked up once per asset below, not joined onto every event.
+        let mut latest: HashMap<i64, (i64, String)> = HashMap::new();
         while let Some(row) = rows.next()? {
             last_event = row.get(0)?;
-            let hash: String = row.get(3)?;
-            hashed.push(merkle::leaf_hash(&event_digest(&hash)?));
-            let seq: i64 = row.get(2)?;
-            match latest.entry(row.get(1)?) {
+            let hash = row
+                .get_ref(3)?
+                .as_str()
+                .map_err(|e| Error::Corrupt(format!("an event's hash is not text: {e}")))?;
+            hashed.push(merkle::leaf_hash(&event_digest(hash)?));
+            let (asset, seq): (i64, i64) = (row.get(1)?, row.get(2)?);
+            match latest.entry(asset) {
                 Entry::Vacant(slot) => {
-                    slot.insert((seq, hash));
+                    slot.insert((seq, hash.to_owned()));
                 }
                 Entry::Occupied(mut slot) if slot.get().0 < seq => {
-                    slot.insert((seq, hash));
+                    slot.insert((seq, hash.to_owned()));
                 }
                 Entry::Occupied(_) => {}
             }
         }
         let events = grown(&prior.frontier, &hashed)?;
-        let heads = merge_heads(prior.heads, latest);
+        let heads = merge_heads(prior.heads, updated_heads(conn, latest)?);
         Ok(Growth {
             events,
             last_event,
@@ -504,6 +507,48 @@ impl Growth {
             assets: heads.len(),
         })
     }
+}
+
+/// The heads `latest` (by catalog row) names, by asset id in the order
+/// SQLite sorts them (bytewise, as the heads list is). A few are looked up
+/// one by one; many are picked out of one walk over the asset-id index,
+/// which is already in that order.
+fn updated_heads(conn: &Connection, mut latest: HashMap<i64, (i64, String)>) -> Result<Vec<Head>> {
+    let mut heads = Vec::with_capacity(latest.len());
+    if latest.len() <= LOOKED_UP_ONE_BY_ONE {
+        let mut stmt = conn.prepare("SELECT asset_id FROM assets WHERE id = ?1")?;
+        for (row, (seq, hash)) in latest.drain() {
+            let asset_id: Option<String> =
+                rusqlite::OptionalExtension::optional(stmt.query_row([row], |r| r.get(0)))?;
+            let Some(asset_id) = asset_id else {
+                return Err(missing_asset(row));
+            };
+            heads.push((asset_id, seq, hash));
+        }
+        heads.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        return Ok(heads);
+    }
+    let mut stmt = conn.prepare("SELECT id, asset_id FROM assets ORDER BY asset_id")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        if let Some((seq, hash)) = latest.remove(&row.get::<_, i64>(0)?) {
+            heads.push((row.get(1)?, seq, hash));
+        }
+    }
+    match latest.keys().next() {
+        Some(row) => Err(missing_asset(*row)),
+        None => Ok(heads),
+    }
+}
+
+/// Up to how many assets [`updated_heads`] looks up one by one.
+const LOOKED_UP_ONE_BY_ONE: usize = 1024;
+
+/// An event whose asset row is gone: the catalog was edited around it.
+fn missing_asset(row: i64) -> Error {
+    Error::Corrupt(format!(
+        "events name asset row {row}, which the catalog does not hold"
+    ))
 }
 
 fn grown(frontier: &Frontier, hashed: &[Hash]) -> Result<Grown> {
@@ -514,35 +559,28 @@ fn grown(frontier: &Frontier, hashed: &[Hash]) -> Result<Grown> {
 
 /// The heads list `prior` (by asset id) with each asset's latest event
 /// since put in, new assets among them.
-fn merge_heads(prior: Vec<Head>, latest: BTreeMap<String, (i64, String)>) -> Vec<Head> {
+fn merge_heads(prior: Vec<Head>, latest: Vec<Head>) -> Vec<Head> {
     let mut out = Vec::with_capacity(prior.len() + latest.len());
     let mut updates = latest.into_iter().peekable();
     for head in prior {
-        while let Some((id, _)) = updates.peek() {
-            if *id >= head.0 {
-                break;
-            }
-            if let Some((id, (seq, hash))) = updates.next() {
-                out.push((id, seq, hash));
-            }
+        while let Some(update) = updates.next_if(|(id, _, _)| *id < head.0) {
+            out.push(update);
         }
-        match updates.peek() {
-            Some((id, _)) if *id == head.0 => {
-                if let Some((id, (seq, hash))) = updates.next() {
-                    out.push((id, seq, hash));
-                }
-            }
-            _ => out.push(head),
+        match updates.next_if(|(id, _, _)| *id == head.0) {
+            Some(update) => out.push(update),
+            None => out.push(head),
         }
     }
-    out.extend(updates.map(|(id, (seq, hash))| (id, seq, hash)));
+    out.extend(updates);
     out
 }
 
 fn heads_text(heads: &[Head]) -> Vec<u8> {
+    use std::io::Write as _;
     let mut text = Vec::with_capacity(heads.len() * 112);
     for (asset_id, seq, hash) in heads {
-        text.extend_from_slice(format!("{asset_id} {seq} {hash}\n").as_bytes());
+        // Writing to a Vec cannot fail.
+        let _ = writeln!(text, "{asset_id} {seq} {hash}");
     }
     text
 }
@@ -712,6 +750,65 @@ fn name_changed_chains(path: &Path, doc: &Value, state: &State, problems: &mut V
                 "asset {asset_id}: event {seq} was rewritten since the checkpoint"
             )),
             Some(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Asset rows whose ids sort otherwise than their rows do.
+    fn catalog(n: i64) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE assets (id INTEGER PRIMARY KEY, asset_id TEXT NOT NULL UNIQUE)",
+        )
+        .unwrap();
+        for row in 1..=n {
+            let id = format!("{:04x}-{row}", (row * 7919) % 4099);
+            conn.execute(
+                "INSERT INTO assets (id, asset_id) VALUES (?1, ?2)",
+                params![row, id],
+            )
+            .unwrap();
+        }
+        conn
+    }
+
+    fn latest(rows: impl Iterator<Item = i64>) -> HashMap<i64, (i64, String)> {
+        rows.map(|row| (row, (row % 5, format!("sha256:{row:064x}"))))
+            .collect()
+    }
+
+    #[test]
+    fn updated_heads_are_in_asset_id_order_looked_up_one_by_one_or_from_the_index() {
+        let conn = catalog(3000);
+        for picked in [
+            latest((1..=3000).step_by(997)),
+            latest(1..=LOOKED_UP_ONE_BY_ONE as i64),
+            latest((1..=3000).filter(|r| r % 3 != 0)),
+        ] {
+            let heads = updated_heads(&conn, picked.clone()).unwrap();
+            assert_eq!(heads.len(), picked.len());
+            assert!(heads.windows(2).all(|w| w[0].0 < w[1].0));
+            for (asset_id, seq, hash) in &heads {
+                let row: i64 = conn
+                    .query_row(
+                        "SELECT id FROM assets WHERE asset_id = ?1",
+                        [asset_id],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                assert_eq!(picked[&row], (*seq, hash.clone()));
+            }
+        }
+        // An event naming a row the catalog lost is damage, either way.
+        for picked in [latest([5, 6].into_iter()), latest(1..=2000)] {
+            let mut picked = picked;
+            picked.insert(9999, (0, "sha256:00".into()));
+            let err = updated_heads(&conn, picked).unwrap_err();
+            assert!(err.to_string().contains("asset row 9999"), "{err}");
         }
     }
 }

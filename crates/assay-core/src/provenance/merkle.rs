@@ -186,7 +186,9 @@ fn subproof(m: usize, d: &[Hash], whole: bool, proof: &mut Vec<Hash>) {
 
 /// A hash written as hex, as checkpoints and proofs carry them.
 pub(crate) fn hash_from_hex(text: &str) -> Option<Hash> {
-    Hash::try_from(hex::decode(text).ok()?.as_slice()).ok()
+    let mut hash = [0; 32];
+    hex::decode_to_slice(text, &mut hash).ok()?;
+    Some(hash)
 }
 
 /// [`verify_consistency`] over hex: roots and proof as a checkpoint, or a
