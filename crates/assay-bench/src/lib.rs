@@ -41,6 +41,23 @@ pub fn settle() -> anyhow::Result<()> {
     run_quietly(&mut std::process::Command::new("sync"))
 }
 
+/// MB of pages the kernel has reclaimed so far (by kswapd and directly,
+/// `/proc/vmstat`), on Linux: a timed run that makes it reclaim pays for it
+/// in CPU on a two-core machine, so the benches print it beside times.
+pub fn reclaimed_mb() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/vmstat").ok()?;
+    let pages: u64 = text
+        .lines()
+        .filter_map(|line| {
+            let (key, value) = line.split_once(' ')?;
+            matches!(key, "pgsteal_kswapd" | "pgsteal_direct")
+                .then(|| value.parse::<u64>().ok())
+                .flatten()
+        })
+        .sum();
+    Some(pages * 4096 / 1_000_000)
+}
+
 /// A library at `dir` with an administrator, a creator and a rights
 /// manager (passphrase `pw`): the creator and rights manager, unlocked.
 pub fn team_library(

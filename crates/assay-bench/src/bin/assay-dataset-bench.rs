@@ -32,7 +32,7 @@ use std::time::Instant;
 
 use assay_bench::stats::{max, median, min};
 use assay_bench::{generate, machine::Machine};
-use assay_bench::{run_quietly as run, settle};
+use assay_bench::{reclaimed_mb, run_quietly as run, settle};
 use assay_core::{
     BuildOptions, Change, Filter, Job, Library, Selection, ShardFormat, DEFAULT_SHARD_BYTES,
 };
@@ -116,9 +116,10 @@ fn main() -> anyhow::Result<()> {
     };
     let build = |format: ShardFormat| -> anyhow::Result<f64> {
         settle()?;
-        let started = Instant::now();
+        let (reclaimed, started) = (reclaimed_mb(), Instant::now());
         let built = library.build_dataset(&rosa, "bench", &options(format), &mut Job::quiet())?;
         let seconds = started.elapsed().as_secs_f64();
+        report_reclaim(format.as_str(), reclaimed);
         anyhow::ensure!(built.assets == args.files, "built {}", built.assets);
         std::fs::remove_dir_all(&out)?;
         Ok(seconds)
@@ -128,7 +129,7 @@ fn main() -> anyhow::Result<()> {
         times[0].push(build(ShardFormat::WebDataset)?);
         let peer = scratch.path().join("peer.tar");
         settle()?;
-        let started = Instant::now();
+        let (reclaimed, started) = (reclaimed_mb(), Instant::now());
         run(Command::new("tar")
             .arg("-cf")
             .arg(&peer)
@@ -138,6 +139,7 @@ fn main() -> anyhow::Result<()> {
         times[2].push(started.elapsed().as_secs_f64());
         run(Command::new("sync").arg(&peer))?;
         times[1].push(started.elapsed().as_secs_f64());
+        report_reclaim("tar + sync", reclaimed);
         std::fs::remove_file(&peer)?;
 
         times[3].push(build(ShardFormat::Parquet)?);
@@ -335,4 +337,14 @@ fn resident(field: &str) -> anyhow::Result<u64> {
         .and_then(|v| v.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
         .ok_or_else(|| anyhow::anyhow!("no {field} in /proc/self/status"))?;
     Ok(kib * 1024)
+}
+
+/// Says how much the kernel reclaimed while `what` ran, since `before`.
+fn report_reclaim(what: &str, before: Option<u64>) {
+    if let (Some(before), Some(after)) = (before, reclaimed_mb()) {
+        eprintln!(
+            "  {what}: the kernel reclaimed {} MB of cache meanwhile",
+            after - before
+        );
+    }
 }

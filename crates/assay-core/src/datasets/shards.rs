@@ -27,7 +27,7 @@ use std::sync::Arc;
 use arrow_array::builder::{Int64Builder, LargeBinaryBuilder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use assay_fsio::atomic::{Staged, Staging};
+use assay_fsio::atomic::{Staged, Staging, WritingBack};
 use assay_fsio::hashing::{Hashing, HashingWriter};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -226,7 +226,10 @@ pub(crate) fn write(
         .file()
         .try_clone()
         .map_err(|e| Error::io(target, e))?;
-    let out = HashingWriter::new(BufWriter::with_capacity(COPY_BUFFER, file));
+    let out = HashingWriter::new(BufWriter::with_capacity(
+        COPY_BUFFER,
+        WritingBack::new(file),
+    ));
     let out = match format {
         ShardFormat::WebDataset => write_tar(out, samples, mtime, progress)?,
         ShardFormat::Parquet => write_parquet(out, samples, progress)?,
