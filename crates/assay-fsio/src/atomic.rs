@@ -55,6 +55,12 @@ impl Staging {
         &self.file
     }
 
+    /// A writer of the file from its start that hands its pages to the
+    /// disk as they fill ([`WritingBack`]), for output of gigabytes.
+    pub fn writing_back(&self) -> io::Result<WritingBack> {
+        Ok(WritingBack::new(self.file.try_clone()?))
+    }
+
     /// Done writing: the bytes are on disk, ready to be put in place.
     pub fn close(self) -> io::Result<Staged> {
         self.file.sync_all()?;

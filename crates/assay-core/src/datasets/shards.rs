@@ -27,7 +27,7 @@ use std::sync::Arc;
 use arrow_array::builder::{Int64Builder, LargeBinaryBuilder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use assay_fsio::atomic::{Staged, Staging, WritingBack};
+use assay_fsio::atomic::{Staged, Staging};
 use assay_fsio::hashing::{Hashing, HashingWriter};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -222,14 +222,8 @@ pub(crate) fn write(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let staging = Staging::create(target).map_err(|e| Error::io(target, e))?;
-    let file = staging
-        .file()
-        .try_clone()
-        .map_err(|e| Error::io(target, e))?;
-    let out = HashingWriter::new(BufWriter::with_capacity(
-        COPY_BUFFER,
-        WritingBack::new(file),
-    ));
+    let file = staging.writing_back().map_err(|e| Error::io(target, e))?;
+    let out = HashingWriter::new(BufWriter::with_capacity(COPY_BUFFER, file));
     let out = match format {
         ShardFormat::WebDataset => write_tar(out, samples, mtime, progress)?,
         ShardFormat::Parquet => write_parquet(out, samples, progress)?,

@@ -26,7 +26,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use assay_fsio::atomic::{self, WritingBack};
+use assay_fsio::atomic;
 use assay_fsio::hashing;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -157,8 +157,8 @@ impl Library {
         let staged = atomic::Staging::create(out).map_err(|e| Error::io(out, e))?;
         // Handed to the disk as it is written, as dataset shards are: a
         // package of gigabytes overlaps its writes with the hashing.
-        let file = staged.file().try_clone().map_err(|e| Error::io(out, e))?;
-        let mut package = Package::new(BufWriter::with_capacity(1 << 20, WritingBack::new(file)));
+        let file = staged.writing_back().map_err(|e| Error::io(out, e))?;
+        let mut package = Package::new(BufWriter::with_capacity(1 << 20, file));
         let mut key_ids = BTreeSet::from([actor.key_id.to_string()]);
         let mut cited = BTreeSet::new();
         let mut file_bytes = 0;

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -395,7 +395,6 @@ type Head = (String, i64, String);
 
 impl Prior {
     fn load(conn: &Connection, path: &Path, bytes: &[u8], doc: &Value) -> Result<Option<Prior>> {
-        use rusqlite::OptionalExtension;
         let row: Option<(String, Option<String>)> = conn
             .query_row(
                 "SELECT body, frontier FROM checkpoints ORDER BY number DESC LIMIT 1",
@@ -518,9 +517,10 @@ fn updated_heads(conn: &Connection, mut latest: HashMap<i64, (i64, String)>) -> 
     if latest.len() <= LOOKED_UP_ONE_BY_ONE {
         let mut stmt = conn.prepare("SELECT asset_id FROM assets WHERE id = ?1")?;
         for (row, (seq, hash)) in latest.drain() {
-            let asset_id: Option<String> =
-                rusqlite::OptionalExtension::optional(stmt.query_row([row], |r| r.get(0)))?;
-            let Some(asset_id) = asset_id else {
+            let Some(asset_id) = stmt
+                .query_row([row], |r| r.get::<_, String>(0))
+                .optional()?
+            else {
                 return Err(missing_asset(row));
             };
             heads.push((asset_id, seq, hash));
@@ -654,7 +654,6 @@ fn extension_holds(path: &Path, doc: &Value) -> std::result::Result<(), String> 
 /// The hash of the library's first identity event, its root; null before
 /// it has one.
 pub(crate) fn library_root(conn: &Connection) -> Result<Option<String>> {
-    use rusqlite::OptionalExtension;
     Ok(conn
         .query_row("SELECT hash FROM identity_events WHERE seq = 1", [], |r| {
             r.get(0)
